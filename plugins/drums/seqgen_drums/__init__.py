@@ -1,0 +1,38 @@
+"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``."""
+
+from seqgen.config import Config, Extraction
+from seqgen.hookspecs import hookimpl
+from seqgen.hparams import HParams
+
+from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
+from seqgen_drums.tracks import DrumTracks
+
+__version__ = "0.1.0"
+
+ONE_DRUM = Config(
+    id="one_drum",
+    description="Drums RNN with 2-state encoding: every drum hit is one class.",
+    encoding=DrumEncoding(ONE_DRUM_PITCHES),
+    tracks=DrumTracks(),
+    hparams=HParams(batch_size=128, rnn_layer_sizes=(128, 128), dropout_keep_prob=0.5, clip_norm=5,
+                    learning_rate=0.001),
+    steps_per_quarter=2,
+    extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
+)
+
+DRUM_KIT = Config(
+    id="drum_kit",
+    description="Drums RNN with multiple drums and binary counters.",
+    encoding=DrumEncoding(DRUM_KIT_PITCHES, binary_counter_bits=6),
+    tracks=DrumTracks(),
+    hparams=HParams(batch_size=128, rnn_layer_sizes=(256, 256, 256), dropout_keep_prob=0.5, attn_length=32,
+                    clip_norm=3, learning_rate=0.001),
+    steps_per_quarter=4,
+    extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
+)
+
+
+@hookimpl
+def register_configs(register):
+    register(ONE_DRUM)
+    register(DRUM_KIT)

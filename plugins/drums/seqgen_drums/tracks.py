@@ -1,0 +1,58 @@
+"""Drum tracks: extraction from NoteSequences, primers, and events back to NoteSequences."""
+
+import ast
+
+from seqgen.errors import SeqgenError
+from seqgen.tracks import Tracks
+
+PRIMER_EXAMPLE = '"[(36, 42), (), (42,)]"'
+
+
+class DrumTracks(Tracks):
+    """A drum track is a list of frozensets of MIDI pitches, one per step."""
+
+    noun = "drum track"
+
+    def extract(self, quantized_sequence, extraction):
+        raise NotImplementedError("drum track extraction arrives with the dataset pipeline")
+
+    def to_note_sequence(self, events, steps_per_quarter, qpm):
+        from seqgen.noteseq import music_pb2
+
+        seconds_per_step = 60.0 / qpm / steps_per_quarter
+        sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
+        sequence.tempos.add(qpm=qpm)
+        sequence.time_signatures.add(numerator=4, denominator=4)
+        for step, event in enumerate(events):
+            for pitch in sorted(event):
+                sequence.notes.add(pitch=pitch, velocity=100, instrument=9, is_drum=True,
+                                   start_time=step * seconds_per_step,
+                                   end_time=(step + 1) * seconds_per_step)
+        sequence.total_time = len(events) * seconds_per_step
+        return sequence
+
+    def parse_primer(self, text):
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            raise SeqgenError(f"malformed drum primer {text!r}: expected a list of pitch tuples such as "
+                              f"{PRIMER_EXAMPLE}") from None
+        if not isinstance(value, (list, tuple)) or not value:
+            raise SeqgenError(f"malformed drum primer {text!r}: expected a non-empty list of pitch tuples "
+                              f"such as {PRIMER_EXAMPLE}")
+        events = []
+        for step, event in enumerate(value):
+            if isinstance(event, int) and not isinstance(event, bool):
+                event = (event,)
+            if not isinstance(event, (list, tuple)) or not all(
+                    isinstance(p, int) and not isinstance(p, bool) for p in event):
+                raise SeqgenError(f"malformed drum primer: step {step} is {event!r}, expected a tuple of MIDI "
+                                  f"pitches such as (36, 42) or () for silence")
+            bad = [p for p in event if not 0 <= p <= 127]
+            if bad:
+                raise SeqgenError(f"drum primer step {step} has pitch {bad[0]}, outside the MIDI range 0-127")
+            events.append(frozenset(event))
+        return events
+
+    def format_events(self, events):
+        return "[" + ", ".join(repr(tuple(sorted(event))) for event in events) + "]"

@@ -1,0 +1,3 @@
+"""seqgen: train and sample sequence models of symbolic music."""
+
+__version__ = "0.1.0"

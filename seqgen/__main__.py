@@ -1,0 +1,5 @@
+import sys
+
+from seqgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,69 @@
+"""Encoding: between a plugin's events and the integer classes and input vectors a model sees.
+
+Every event maps to one class in ``range(num_classes)``. The model's input at step ``t`` is the one-hot
+vector of the class of event ``t`` followed by ``num_position_features`` features that depend only on
+``t`` (Magenta's binary step counters, for example). This shape lets records store class indices alone
+and lets the network treat the one-hot part as a table lookup.
+"""
+
+import abc
+
+import numpy as np
+
+
+class Encoding(abc.ABC):
+    """Maps events to classes and builds model inputs."""
+
+    num_position_features = 0
+
+    @property
+    @abc.abstractmethod
+    def num_classes(self) -> int:
+        """Number of event classes (the softmax size)."""
+
+    @property
+    @abc.abstractmethod
+    def no_event(self):
+        """The event that means 'nothing happens at this step'."""
+
+    @abc.abstractmethod
+    def event_to_class(self, event) -> int:
+        """The class index of one event."""
+
+    @abc.abstractmethod
+    def class_to_event(self, index: int):
+        """The event a class index stands for."""
+
+    @property
+    def input_size(self) -> int:
+        return self.num_classes + self.num_position_features
+
+    @property
+    def no_event_class(self) -> int:
+        return self.event_to_class(self.no_event)
+
+    def position_features(self, num_steps: int) -> np.ndarray:
+        """Float32 array [num_steps, num_position_features]; row t goes with the input of step t."""
+        return np.zeros((num_steps, 0), np.float32)
+
+    def events_to_classes(self, events) -> np.ndarray:
+        return np.fromiter((self.event_to_class(e) for e in events), np.int64, len(events))
+
+    def inputs_from_classes(self, classes) -> np.ndarray:
+        """Dense inputs [len(classes), input_size] for a sequence of classes."""
+        classes = np.asarray(classes, np.int64)
+        one_hot = np.zeros((len(classes), self.num_classes), np.float32)
+        one_hot[np.arange(len(classes)), classes] = 1.0
+        return np.concatenate([one_hot, self.position_features(len(classes))], axis=1)
+
+    def input_for_step(self, events, position: int) -> np.ndarray:
+        """The input vector for ``events[position]`` (used one step at a time during generation)."""
+        vector = np.zeros(self.input_size, np.float32)
+        vector[self.event_to_class(events[position])] = 1.0
+        vector[self.num_classes:] = self.position_features(position + 1)[position]
+        return vector
+
+    def encode(self, events):
+        """Magenta's training pair for a whole sequence: inputs for events[:-1], labels of events[1:]."""
+        classes = self.events_to_classes(events)
+        return self.inputs_from_classes(classes[:-1]), classes[1:]
