@@ -32,6 +32,8 @@ class Config:
     hparams: HParams
     steps_per_quarter: int
     extraction: Extraction = Extraction()
+    # Path of a bundle shipped with the plugin, used when a command is given no model; None if none.
+    default_bundle: str = None
     plugin: str = ""  # filled in by the plugin registry
 
     def with_hparams(self, overrides: str) -> "Config":
