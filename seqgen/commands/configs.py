@@ -7,6 +7,8 @@ from seqgen import plugins
 
 def add_arguments(parser) -> None:
     parser.add_argument("--plugin", help="only this plugin's configs")
+    parser.add_argument("--config", help="only this config")
+    parser.add_argument("--hparams", default="", help="show the config with these overrides applied")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -18,9 +20,13 @@ def describe(config) -> dict:
 
 
 def run(args) -> int:
-    if args.plugin:
-        plugins.check_plugin(args.plugin)
-    found = [describe(c) for c in plugins.configs().values() if not args.plugin or c.plugin == args.plugin]
+    if args.config:
+        selected = [plugins.get_config(args.config, args.plugin)]
+    else:
+        if args.plugin:
+            plugins.check_plugin(args.plugin)
+        selected = [c for c in plugins.configs().values() if not args.plugin or c.plugin == args.plugin]
+    found = [describe(c.with_hparams(args.hparams)) for c in selected]
     if args.json:
         print(json.dumps(found, indent=2))
         return 0

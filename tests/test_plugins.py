@@ -1,0 +1,124 @@
+"""Plugin discovery, the config registry, and the plugins / configs commands."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from seqgen import plugins
+from seqgen.cli import main
+from seqgen.config import Config
+from seqgen.errors import SeqgenError
+from seqgen.hookspecs import hookimpl
+from seqgen.hparams import HParams
+from seqgen_drums.encoding import DrumEncoding
+from seqgen_drums.tracks import DrumTracks
+
+TOMS = Config(id="toms", description="Three toms, nothing else.",
+              encoding=DrumEncoding(((45,), (48,), (50,))), tracks=DrumTracks(),
+              hparams=HParams(batch_size=8, rnn_layer_sizes=(16,)), steps_per_quarter=4)
+
+
+class TomsPlugin:
+    __version__ = "9.9"
+
+    @hookimpl
+    def register_configs(self, register):
+        register(TOMS)
+
+
+@pytest.fixture
+def registered():
+    """Register extra plugins in-process and unregister them afterwards."""
+    names = []
+
+    def add(plugin, name):
+        plugins.register(plugin, name)
+        names.append(name)
+
+    yield add
+    for name in names:
+        plugins.unregister(name)
+
+
+def run_seqgen(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "seqgen", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
+    code = ("import sys; from seqgen.cli import main; main(['plugins', '--json']); "
+            "assert 'tensorflow' not in sys.modules, 'seqgen plugins imported TensorFlow'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    drums = next(p for p in listed if p["name"] == "drums")
+    assert drums["configs"] == ["one_drum", "drum_kit"]
+    assert drums["version"] == "0.1.0"
+
+
+def test_help_does_not_import_tensorflow():
+    code = ("import sys\nfrom seqgen.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'tensorflow' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "plugins" in result.stdout and "configs" in result.stdout
+
+
+def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, capsys):
+    registered(TomsPlugin(), "toms")
+    assert main(["configs", "--plugin", "toms", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["id"] == "toms" and listed["plugin"] == "toms"
+    assert listed["num_classes"] == 8 and listed["hparams"]["rnn_layer_sizes"] == [16]
+    assert main(["plugins", "--json"]) == 0
+    assert {"name": "toms", "version": "9.9", "configs": ["toms"]} in json.loads(capsys.readouterr().out)
+    assert plugins.get_config("toms").plugin == "toms"
+
+
+def test_unregistered_plugin_is_gone():
+    plugins.register(TomsPlugin(), "toms")
+    assert "toms" in plugins.configs()
+    plugins.unregister("toms")
+    assert "toms" not in plugins.configs() and "toms" not in plugins.plugin_names()
+
+
+def test_duplicate_plugin_name_is_refused(registered):
+    registered(TomsPlugin(), "toms")
+    with pytest.raises(SeqgenError, match="a plugin named 'toms' is already registered"):
+        plugins.register(TomsPlugin(), "toms")
+
+
+def test_duplicate_config_id_is_refused(registered):
+    registered(TomsPlugin(), "toms")
+    registered(TomsPlugin(), "toms-again")
+    with pytest.raises(SeqgenError, match="config 'toms' is registered twice, by plugins 'toms' and 'toms-again'"):
+        plugins.configs()
+
+
+def test_unknown_names_list_the_valid_ones(capsys):
+    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, one_drum"):
+        plugins.get_config("drumkit")
+    with pytest.raises(SeqgenError, match="unknown plugin 'drum'; installed plugins: drums"):
+        plugins.get_config("drum_kit", plugin="drum")
+    assert main(["configs", "--config", "drumkit"]) == 1
+    assert "valid configs: drum_kit, one_drum" in capsys.readouterr().err
+
+
+def test_seqgen_load_plugins_limits_what_loads():
+    none = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": ""})
+    assert none.returncode == 0 and json.loads(none.stdout) == []
+    drums = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": "drums"})
+    assert [p["name"] for p in json.loads(drums.stdout)] == ["drums"]
+    unknown = run_seqgen("plugins", env={"SEQGEN_LOAD_PLUGINS": "drums,bass"})
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    assert "SEQGEN_LOAD_PLUGINS names unknown plugin 'bass'; installed plugins:" in unknown.stderr
+
+
+def test_configs_lists_defaults(capsys):
+    assert main(["configs"]) == 0
+    out = capsys.readouterr().out
+    assert "drum_kit (drums)" in out and "rnn_layer_sizes=[256,256,256]" in out
+    assert "one_drum (drums)" in out and "input_size=2 num_classes=2" in out
