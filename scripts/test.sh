@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install seqgen with its test extras (and the system packages rendering needs), then run the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v fluidsynth >/dev/null || [ ! -e /usr/share/sounds/sf2/TimGM6mb.sf2 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth timgm6mb-soundfont >/dev/null
+  else
+    echo "note: fluidsynth and timgm6mb-soundfont are not installed; render tests will be skipped" >&2
+  fi
+fi
+
+python3 -m pip install -q -e ".[test]"
+python3 -m pytest -q "$@"
