@@ -2,6 +2,21 @@
 
 import abc
 
+import attrs
+
+from seqgen.errors import SeqgenError
+
+
+@attrs.frozen
+class MidiPrimer:
+    """A primer read from a MIDI file: its events, the tempo to play on with, and its bar length."""
+
+    events: list
+    qpm: float
+    steps_per_bar: int
+    # What was done to make the file usable (tempo or meter changes); empty when nothing was needed.
+    notice: str = ""
+
 
 class Tracks(abc.ABC):
     """Extracts event tracks from music and turns events back into music."""
@@ -31,3 +46,11 @@ class Tracks(abc.ABC):
     def empty_output_hint(self, counts: dict) -> str:
         """Why nothing came out of extraction, judged from the counts; empty when no hint applies."""
         return ""
+
+    def primer_from_midi(self, path, config) -> MidiPrimer:
+        """The primer in a MIDI file, quantized at ``config.steps_per_quarter``; SeqgenError when unusable."""
+        raise SeqgenError(f"{config.id} cannot take a primer from a MIDI file; give the primer as text")
+
+    def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int = None) -> bool:
+        """Write a PNG picture of ``events`` to ``path``; False (nothing written) when the plugin has none."""
+        return False
