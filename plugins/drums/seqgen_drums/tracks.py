@@ -56,3 +56,14 @@ class DrumTracks(Tracks):
 
     def format_events(self, events):
         return "[" + ", ".join(repr(tuple(sorted(event))) for event in events) + "]"
+
+    def primer_from_midi(self, path, config):
+        from seqgen_drums import primer
+
+        return primer.primer_from_midi(path, config.steps_per_quarter)
+
+    def draw(self, events, steps_per_quarter, path, steps_per_bar=None):
+        from seqgen_drums import grid
+
+        grid.write_png(events, path, steps_per_bar or 4 * steps_per_quarter)
+        return True
