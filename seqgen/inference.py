@@ -1,0 +1,224 @@
+"""Magenta's events RNN in plain NumPy, run from the weights dict keyed by Magenta variable names.
+
+The network is TF1's ``MultiRNNCell`` of ``BasicLSTMCell`` layers (forget bias 1.0 added at run time),
+an ``AttentionCellWrapper`` on layer 0 when ``attn_length > 0``, optional residual connections (with
+Magenta's input projections) and a dense layer to the logits; see ``../shared/reference/magenta/README.md``.
+It runs B sequences at once, one step at a time, without TensorFlow.
+
+Each layer splits its work in two: ``linear_input(x)`` is the part of its first pre-activation that is
+linear in its input, and ``step(u, state)`` does the rest. Layer 0's input is ``one_hot(class)`` followed
+by position features, so its ``linear_input`` becomes a table lookup plus one row per position.
+"""
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+
+PREFIX = "rnn/multi_rnn_cell/cell_{}/"
+FC_WEIGHTS = "fully_connected/weights"
+FC_BIASES = "fully_connected/biases"
+FORGET_BIAS = 1.0
+
+
+def _sigmoid(x):
+    return 0.5 * np.tanh(0.5 * x) + 0.5  # = 1 / (1 + exp(-x)), without overflow warnings
+
+
+def _lstm(z, c):
+    """TF1 BasicLSTMCell from its pre-activations z = [x, h] @ kernel + bias, gates i, j, f, o."""
+    i, j, f, o = np.split(z, 4, axis=-1)
+    c = c * _sigmoid(f + FORGET_BIAS) + _sigmoid(i) * np.tanh(j)
+    return np.tanh(c) * _sigmoid(o), c
+
+
+class LSTMLayer:
+    """A BasicLSTMCell; state (c, h)."""
+
+    def __init__(self, kernel, bias):
+        self.size = bias.shape[0] // 4
+        self.input_size = kernel.shape[0] - self.size
+        self.kernel_x = kernel[:self.input_size]
+        self.kernel_h = kernel[self.input_size:]
+        self.bias = bias
+
+    def zero_state(self, batch):
+        return (np.zeros((batch, self.size), np.float32),) * 2
+
+    def linear_input(self, x):
+        return x @ self.kernel_x
+
+    def step(self, u, state):
+        c, h = state
+        h, c = _lstm(u + h @ self.kernel_h + self.bias, c)
+        return h, (c, h)
+
+
+class AttentionLayer:
+    """An AttentionCellWrapper around a BasicLSTMCell.
+
+    State: c, h, attns, the window of the last ``attn_length`` outputs [B, L, H] (oldest first) and the
+    same window multiplied by ``attn_w`` (kept so each output is projected once).
+    """
+
+    def __init__(self, weights, prefix, attn_length):
+        w = lambda name: weights[prefix + name]  # noqa: E731
+        lstm_kernel, lstm_bias = w("basic_lstm_cell/kernel"), w("basic_lstm_cell/bias")
+        self.size = lstm_bias.shape[0] // 4
+        self.attn_length = attn_length
+        wrapper = w("kernel").astype(np.float64)
+        self.input_size = wrapper.shape[0] - self.size
+        kernel_x = lstm_kernel[:wrapper.shape[1]].astype(np.float64)
+        # The wrapper's projection back to the input size feeds the LSTM linearly: fold the two.
+        self.fused_x = (wrapper[:self.input_size] @ kernel_x).astype(np.float32)
+        self.kernel_ah = np.concatenate([wrapper[self.input_size:] @ kernel_x,
+                                         lstm_kernel[wrapper.shape[1]:]]).astype(np.float32)
+        self.bias = (w("bias").astype(np.float64) @ kernel_x + lstm_bias).astype(np.float32)
+        self.attn_w = w("attention/attn_w")[0, 0]
+        self.attn_v = w("attention/attn_v")
+        self.query_kernel, self.query_bias = w("attention/kernel"), w("attention/bias")
+        self.out_kernel = w("attn_output_projection/kernel")
+        self.out_bias = w("attn_output_projection/bias")
+
+    def zero_state(self, batch):
+        vector = np.zeros((batch, self.size), np.float32)
+        window = np.zeros((batch, self.attn_length, self.size), np.float32)
+        return vector, vector, vector, window, window
+
+    def linear_input(self, x):
+        return x @ self.fused_x
+
+    def step(self, u, state):
+        c, h, attns, window, keys = state
+        h, c = _lstm(u + np.concatenate([attns, h], axis=1) @ self.kernel_ah + self.bias, c)
+        query = np.concatenate([c, h], axis=1) @ self.query_kernel + self.query_bias
+        scores = np.tanh(keys + query[:, None, :]) @ self.attn_v
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+        attns = np.einsum("bl,blh->bh", scores, window)
+        out = np.concatenate([h, attns], axis=1) @ self.out_kernel + self.out_bias
+        window = np.concatenate([window[:, 1:], out[:, None, :]], axis=1)
+        keys = np.concatenate([keys[:, 1:], (out @ self.attn_w)[:, None, :]], axis=1)
+        return out, (c, h, attns, window, keys)
+
+
+class ResidualLayer:
+    """Magenta's residual connection: output = cell(p) + p, with p = x @ kernel + bias when projected."""
+
+    def __init__(self, cell, kernel=None, bias=None):
+        self.cell, self.kernel, self.bias = cell, kernel, bias
+        self.size = cell.size
+        self.input_size = cell.input_size if kernel is None else kernel.shape[0]
+
+    def zero_state(self, batch):
+        return self.cell.zero_state(batch)
+
+    def linear_input(self, x):
+        return x if self.kernel is None else x @ self.kernel
+
+    def step(self, u, state):
+        p = u if self.bias is None else u + self.bias
+        out, state = self.cell.step(self.cell.linear_input(p), state)
+        return out + p, state
+
+
+def _layer(weights, k, attn_length, residual):
+    prefix = PREFIX.format(k)
+    keys = [name for name in weights if name.startswith(prefix)]
+    projection = prefix + "input_projection_wrapper/"
+    inner = projection if projection + "kernel" in weights else prefix
+    attention = inner + "attention_cell_wrapper/"
+    if any(name.startswith(attention) for name in keys):
+        if k or not attn_length:
+            raise SeqgenError(f"the weights have an attention layer {k} but the hparams say attn_length="
+                              f"{attn_length}; pass the hparams the model was trained with")
+        cell = AttentionLayer(weights, attention, attn_length)
+    elif inner + "basic_lstm_cell/kernel" in weights:
+        if k == 0 and attn_length:
+            raise SeqgenError(f"the hparams say attn_length={attn_length} but the weights have no attention "
+                              f"layer; pass the hparams the model was trained with")
+        cell = LSTMLayer(weights[inner + "basic_lstm_cell/kernel"], weights[inner + "basic_lstm_cell/bias"])
+    else:
+        raise SeqgenError(f"the weights have no LSTM kernel for layer {k} (expected {inner}basic_lstm_cell/kernel)")
+    if inner != prefix:
+        return ResidualLayer(cell, weights[projection + "kernel"], weights[projection + "bias"])
+    return ResidualLayer(cell) if residual else cell
+
+
+def layer_sizes(weights) -> list:
+    """The RNN layer sizes a weights dict holds."""
+    sizes = []
+    while any(name.startswith(PREFIX.format(len(sizes))) for name in weights):
+        bias = next(value for name, value in weights.items()
+                    if name.startswith(PREFIX.format(len(sizes))) and name.endswith("basic_lstm_cell/bias"))
+        sizes.append(bias.shape[0] // 4)
+    return sizes
+
+
+class EventsRNN:
+    """The network of one config, batched. ``state`` is a list with one tuple of arrays per layer."""
+
+    def __init__(self, weights: dict, encoding, hparams):
+        weights = {name: np.asarray(value, np.float32) for name, value in weights.items()}
+        missing = [name for name in (FC_WEIGHTS, FC_BIASES, PREFIX.format(0)) if
+                   not any(key.startswith(name) for key in weights)]
+        if missing:
+            raise SeqgenError(f"the weights are not an events RNN: nothing named {missing[0]}")
+        sizes = layer_sizes(weights)
+        if tuple(sizes) != tuple(hparams.rnn_layer_sizes):
+            raise SeqgenError(f"the weights have rnn_layer_sizes={sizes} but the hparams say "
+                              f"{list(hparams.rnn_layer_sizes)}; pass the hparams the model was trained with")
+        self.layers = [_layer(weights, k, hparams.attn_length, hparams.residual_connections)
+                       for k in range(len(sizes))]
+        self.encoding = encoding
+        self.num_classes = encoding.num_classes
+        if self.layers[0].input_size != encoding.input_size:
+            raise SeqgenError(f"the weights expect inputs of size {self.layers[0].input_size} but the encoding "
+                              f"gives {encoding.input_size}; is this a model of another config?")
+        self.fc_weights, self.fc_biases = weights[FC_WEIGHTS], weights[FC_BIASES]
+        if self.fc_biases.shape[0] != self.num_classes:
+            raise SeqgenError(f"the weights have {self.fc_biases.shape[0]} classes but the encoding has "
+                              f"{self.num_classes}; is this a model of another config?")
+        first = self.layers[0].linear_input(np.eye(encoding.input_size, dtype=np.float32))
+        self._class_table = first[:self.num_classes]
+        self._position_table = first[self.num_classes:]
+        self._positions = np.zeros((0, first.shape[1]), np.float32)
+
+    def zero_state(self, batch: int) -> list:
+        return [layer.zero_state(batch) for layer in self.layers]
+
+    def _position_term(self, position: int):
+        if position >= len(self._positions):
+            features = self.encoding.position_features(max(2 * position, 64))
+            self._positions = features @ self._position_table
+        return self._positions[position]
+
+    def step(self, classes, position: int, state: list):
+        """Feed class ``classes[b]`` at ``position`` to every sequence b: (logits [B, C], new state)."""
+        u = self._class_table[classes] + self._position_term(position)
+        new_state = []
+        for k, layer in enumerate(self.layers):
+            if k:
+                u = layer.linear_input(out)
+            out, layer_state = layer.step(u, state[k])
+            new_state.append(layer_state)
+        return out @ self.fc_weights + self.fc_biases, new_state
+
+    def logits(self, classes, state=None):
+        """Logits [B, T, C] for class sequences [B, T], from the zero state unless ``state`` is given."""
+        classes = np.asarray(classes, np.int64)
+        state = self.zero_state(len(classes)) if state is None else state
+        out = np.empty(classes.shape + (self.num_classes,), np.float32)
+        for t in range(classes.shape[1]):
+            out[:, t], state = self.step(classes[:, t], t, state)
+        return out
+
+
+def select(state: list, rows) -> list:
+    """The state of the sequences ``rows`` (an index array), e.g. to reorder or repeat beams."""
+    return [tuple(array[rows] for array in layer_state) for layer_state in state]
+
+
+def log_softmax(logits, temperature: float = 1.0):
+    scaled = np.asarray(logits, np.float64) / temperature
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
