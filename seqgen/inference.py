@@ -222,3 +222,29 @@ def log_softmax(logits, temperature: float = 1.0):
     scaled = np.asarray(logits, np.float64) / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
     return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
+
+
+def random_weights(config, seed=0, scale=0.1) -> dict:
+    """A weights dict of the shape ``config``'s hparams call for, uniform in [-scale, scale] (for tests
+    and benchmarks; training starts from Keras's own initializers)."""
+    rng = np.random.default_rng(seed)
+    hparams, weights = config.hparams, {}
+    previous = config.encoding.input_size
+    for k, size in enumerate(hparams.rnn_layer_sizes):
+        prefix = PREFIX.format(k)
+        if hparams.residual_connections and (k == 0 or size != previous):
+            prefix += "input_projection_wrapper/"
+            weights[prefix + "kernel"], weights[prefix + "bias"] = (previous, size), (size,)
+            previous = size
+        if k == 0 and hparams.attn_length:
+            prefix += "attention_cell_wrapper/"
+            weights.update({prefix + "kernel": (previous + size, previous), prefix + "bias": (previous,),
+                            prefix + "attention/attn_w": (1, 1, size, size), prefix + "attention/attn_v": (size,),
+                            prefix + "attention/kernel": (2 * size, size), prefix + "attention/bias": (size,),
+                            prefix + "attn_output_projection/kernel": (2 * size, size),
+                            prefix + "attn_output_projection/bias": (size,)})
+        weights[prefix + "basic_lstm_cell/kernel"] = (previous + size, 4 * size)
+        weights[prefix + "basic_lstm_cell/bias"] = (4 * size,)
+        previous = size
+    weights[FC_WEIGHTS], weights[FC_BIASES] = (previous, config.encoding.num_classes), (config.encoding.num_classes,)
+    return {name: rng.uniform(-scale, scale, shape).astype(np.float32) for name, shape in weights.items()}
