@@ -65,5 +65,5 @@ class DrumTracks(Tracks):
     def draw(self, events, steps_per_quarter, path, steps_per_bar=None):
         from seqgen_drums import grid
 
-        grid.write_png(events, path, steps_per_bar or 4 * steps_per_quarter)
+        grid.write_png(events, path, steps_per_bar or 4 * steps_per_quarter, steps_per_quarter)
         return True
