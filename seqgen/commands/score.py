@@ -1,0 +1,40 @@
+"""Score a track: its log-likelihood under a trained model.
+
+As Magenta's drum_track_log_likelihood: the first event is conditioned on, each later one is scored.
+With --json, an object with log_likelihood, the per-step probabilities (P(event t | the events before
+it) for t = 1, 2, ...) and the track's events.
+"""
+
+import json
+
+from seqgen.commands.generate import add_model_arguments
+from seqgen.errors import SeqgenError
+
+
+def add_arguments(parser) -> None:
+    add_model_arguments(parser)
+    track = parser.add_mutually_exclusive_group(required=True)
+    track.add_argument("--drums", help='the track as text, e.g. "[(36,), (42,), (), (38, 42)]"')
+    track.add_argument("--midi", help="the track from a MIDI file (drums on channel 10)")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+def run(args) -> int:
+    from seqgen.commands.generate import load_model
+    from seqgen.sampling import RNNGenerator
+
+    config, weights, _ = load_model(args)
+    if args.midi:
+        events = config.tracks.primer_from_midi(args.midi, config).events
+    else:
+        events = config.tracks.parse_primer(args.drums)
+    if not events:
+        raise SeqgenError("the track is empty; nothing to score")
+    log_likelihood, probabilities = RNNGenerator(config, weights).log_likelihood(events)
+    if args.json:
+        print(json.dumps({"log_likelihood": log_likelihood, "probabilities": probabilities.tolist(),
+                          "num_steps": len(events), "events": config.tracks.format_events(events)}))
+        return 0
+    print(f"log_likelihood {log_likelihood:.6f} over {len(events)} steps ({len(events) - 1} scored)")
+    print("probabilities " + " ".join(f"{p:.4f}" for p in probabilities))
+    return 0
