@@ -3,7 +3,7 @@
 Only notes marked as drums (MIDI channel 10) are kept, so a drum part can be taken from a whole song.
 Tempo changes are followed: every note is placed on the song's own beat grid and the primer plays at
 the first tempo. The bar length comes from the first time signature (3/4, 6/8, ... all work).
-The primer runs from the start of the bar holding the first drum hit to the end of the last one.
+The primer runs in whole bars, from the bar holding the first drum hit to the bar holding the last.
 """
 
 import os
@@ -92,6 +92,7 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     first = min(note.quantized_start_step for note in quantized.notes)
     start = first - first % steps_per_bar
     end = max(max(note.quantized_end_step, note.quantized_start_step + 1) for note in quantized.notes)
+    end = -(-end // steps_per_bar) * steps_per_bar
     steps = [set() for _ in range(end - start)]
     for note in quantized.notes:
         steps[note.quantized_start_step - start].add(note.pitch)

@@ -1,0 +1,155 @@
+"""Listening and looking: MIDI files to WAV (FluidSynth with a General MIDI soundfont) and PNG pictures.
+
+The WAV lasts as long as the MIDI file plus a short faded tail for the last hits to ring out. The
+picture comes from the config's ``Tracks.draw``; plugins without one get no PNG.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+from seqgen.tracks import Tracks
+
+INSTALL_HINT = "apt-get install fluidsynth timgm6mb-soundfont"
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+)
+TAIL_SECONDS = 0.5
+
+
+def find_fluidsynth() -> str:
+    path = shutil.which("fluidsynth")
+    if path is None:
+        raise SeqgenError(f"rendering needs FluidSynth, which is not installed; install it with: {INSTALL_HINT}")
+    return path
+
+
+def find_soundfont(path=None) -> str:
+    """``path`` when given (it must exist), else the first General MIDI soundfont installed."""
+    if path:
+        if not os.path.isfile(path):
+            raise SeqgenError(f"soundfont {path} does not exist")
+        return path
+    for candidate in SOUNDFONTS:
+        if os.path.isfile(candidate):
+            return candidate
+    raise SeqgenError(f"no General MIDI soundfont found; install one with: {INSTALL_HINT}, "
+                      f"or pass --soundfont FILE.sf2")
+
+
+def midi_seconds(path) -> float:
+    """The length of a MIDI file in seconds (to its last event); SeqgenError when it is not MIDI."""
+    import pretty_midi
+
+    try:
+        return pretty_midi.PrettyMIDI(str(path)).get_end_time()
+    except Exception as error:  # pretty_midi raises many kinds on bad files
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise SeqgenError(f"cannot render {path}: not a valid MIDI file ({reason})") from None
+
+
+def render_wav(midi_path, wav_path, soundfont: str, sample_rate: int = 44100) -> None:
+    """Synthesize ``midi_path`` into a 16-bit stereo WAV of the MIDI's length plus a faded tail."""
+    seconds = midi_seconds(midi_path)
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = os.path.join(scratch, "out.wav")
+        result = subprocess.run(
+            [find_fluidsynth(), "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", str(sample_rate),
+             soundfont, str(midi_path)], capture_output=True, text=True)
+        if result.returncode != 0 or not os.path.isfile(raw):
+            message = (result.stderr or result.stdout).strip().splitlines()
+            raise SeqgenError(f"FluidSynth could not render {midi_path}: {message[-1] if message else 'no output'}")
+        with wave.open(raw, "rb") as source:
+            channels, width, rate = source.getnchannels(), source.getsampwidth(), source.getframerate()
+            audio = np.frombuffer(source.readframes(source.getnframes()), np.int16).reshape(-1, channels)
+    tail = int(TAIL_SECONDS * rate)
+    frames = int(round(seconds * rate)) + tail
+    audio = np.concatenate([audio[:frames], np.zeros((max(0, frames - len(audio)), channels), np.int16)])
+    fade = np.linspace(1.0, 0.0, tail)[:, None]
+    audio[-tail:] = (audio[-tail:] * fade).astype(np.int16)
+    _atomic_write(wav_path, lambda path: _write_wav(path, audio, rate, width))
+
+
+def _write_wav(path, audio, rate, width) -> None:
+    with wave.open(path, "wb") as target:
+        target.setnchannels(audio.shape[1])
+        target.setsampwidth(width)
+        target.setframerate(rate)
+        target.writeframes(audio.tobytes())
+
+
+def _atomic_write(path, write) -> None:
+    """Write through a temporary file in the same folder, so ``path`` is never left half-written."""
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".render-")
+    os.close(handle)
+    try:
+        if write(temporary) is not False:
+            os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def can_draw(config) -> bool:
+    return type(config.tracks).draw is not Tracks.draw
+
+
+def draw_png(midi_path, png_path, config) -> None:
+    """A picture of the track in ``midi_path``, drawn by the config's tracks."""
+    primer = config.tracks.primer_from_midi(str(midi_path), config)
+    _atomic_write(png_path, lambda path: config.tracks.draw(
+        primer.events, config.steps_per_quarter, path, primer.steps_per_bar))
+
+
+def output_paths(midi_paths, output_dir=None) -> list:
+    """``[(midi, wav, png)]``: beside each MIDI file, or in ``output_dir``; clashing names are refused."""
+    found, seen = [], {}
+    for midi in map(str, midi_paths):
+        stem = os.path.splitext(os.path.basename(midi))[0]
+        base = os.path.join(output_dir if output_dir else os.path.dirname(midi), stem)
+        if base in seen:
+            raise SeqgenError(f"{seen[base]} and {midi} would both be rendered to {base}.wav; "
+                              f"rename one or render them into different output folders")
+        seen[base] = midi
+        found.append((midi, base + ".wav", base + ".png"))
+    return found
+
+
+def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_rate: int = 44100,
+                   overwrite: bool = False, log=print) -> list:
+    """Write a WAV and (when the plugin draws) a PNG for each MIDI file; returns the paths written.
+
+    Files go beside each MIDI file unless ``output_dir`` is given. Existing files are refused unless
+    ``overwrite``; every check happens before anything is written.
+    """
+    find_fluidsynth()
+    soundfont = find_soundfont(soundfont)
+    jobs = output_paths(midi_paths, output_dir)
+    for midi, wav, png in jobs:
+        if not os.path.isfile(midi):
+            raise SeqgenError(f"MIDI file {midi} does not exist")
+        existing = [path for path in (wav, png) if os.path.exists(path)]
+        if existing and not overwrite:
+            raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+    written = []
+    for midi, wav, png in jobs:
+        render_wav(midi, wav, soundfont, sample_rate)
+        written.append(wav)
+        if can_draw(config):
+            try:
+                draw_png(midi, png, config)
+                written.append(png)
+            except SeqgenError as error:
+                log(f"no picture of {midi}: {error}")
+    return written
