@@ -19,6 +19,8 @@ class Extraction:
     gap_bars: float = 1.0
     # Cut tracks longer than max_steps into max_steps windows instead of truncating them.
     split_long_tracks: bool = False
+    # Treat every note as belonging to the track's instrument (Magenta's ignore_is_drum).
+    ignore_is_drum: bool = False
 
 
 @attrs.frozen

@@ -114,12 +114,35 @@ def encode_records(records) -> bytes:
     return b"".join(parts)
 
 
+class RecordWriter:
+    """Writes a TFRecord file in batches; the file appears under its name only when complete."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._temporary = f"{self.path}.partial"
+        self._stream = open(self._temporary, "wb")
+        self.count = 0
+
+    def write_many(self, records) -> None:
+        records = list(records)
+        self._stream.write(encode_records(records))
+        self.count += len(records)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *rest):
+        self._stream.close()
+        if exc_type is None:
+            os.replace(self._temporary, self.path)
+        else:
+            os.remove(self._temporary)
+
+
 def write_records(path, records) -> None:
-    """Write ``records`` to a TFRecord file (uncompressed), replacing it atomically."""
-    temporary = f"{path}.partial"
-    with open(temporary, "wb") as stream:
-        stream.write(encode_records(records))
-    os.replace(temporary, path)
+    """Write ``records`` to a TFRecord file (uncompressed)."""
+    with RecordWriter(path) as writer:
+        writer.write_many(records)
 
 
 def decode_records(content: bytes, name="data", verify=True) -> list:

@@ -14,7 +14,15 @@ class DrumTracks(Tracks):
     noun = "drum track"
 
     def extract(self, quantized_sequence, extraction):
-        raise NotImplementedError("drum track extraction arrives with the dataset pipeline")
+        from seqgen_drums.extraction import extract_drum_tracks
+
+        return extract_drum_tracks(quantized_sequence, extraction)
+
+    def empty_output_hint(self, counts):
+        if counts.get("sequences_without_drum_notes"):
+            return (f"{counts['sequences_without_drum_notes']} sequences have notes but none marked as a drum: "
+                    f"drums must be on MIDI channel 10; --ignore_is_drum treats every note as a drum")
+        return ""
 
     def to_note_sequence(self, events, steps_per_quarter, qpm):
         from seqgen.noteseq import music_pb2

@@ -1,0 +1,65 @@
+"""Create training and eval records from a TFRecord file of NoteSequences (drums_rnn_create_dataset).
+
+Each NoteSequence is split at time-signature and tempo changes, quantized, and the config's plugin
+extracts tracks that become seqgen records. A sequence's split depends only on its id and --seed
+(or on --split_csv), so runs are reproducible and adding files never moves others between splits.
+"""
+
+from seqgen.commands import add_config_arguments
+
+
+def add_arguments(parser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument("--input", required=True, help="TFRecord file of NoteSequences (from `seqgen convert`)")
+    parser.add_argument("--output_dir", required=True, help="directory for the record files")
+    parser.add_argument("--eval_ratio", type=float, default=0.1,
+                        help="fraction of sequences for the eval split (default 0.1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the train/eval split (default 0)")
+    parser.add_argument("--split_csv",
+                        help="CSV with 'midi_filename' and 'split' columns (the Groove dataset's info.csv): "
+                             "one record file per split instead of --eval_ratio")
+    parser.add_argument("--ignore_is_drum", action="store_true",
+                        help="treat every note as a drum, not only notes on MIDI channel 10")
+    parser.add_argument("--split_long_tracks", action="store_true",
+                        help="cut tracks longer than max_steps into windows instead of truncating them")
+    parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
+                                         "(needs `pip install seqgen[beam]`)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
+
+
+def _options(args, config):
+    import attrs
+
+    from seqgen.errors import SeqgenError
+    from seqgen.pipeline import SplitOptions, load_split_csv
+
+    if not 0.0 <= args.eval_ratio < 1.0:
+        raise SeqgenError(f"--eval_ratio must be at least 0 and below 1, got {args.eval_ratio}")
+    extraction = attrs.evolve(config.extraction, ignore_is_drum=args.ignore_is_drum or config.extraction.ignore_is_drum,
+                              split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks)
+    options = SplitOptions(eval_ratio=args.eval_ratio, seed=args.seed,
+                           csv_splits=load_split_csv(args.split_csv) if args.split_csv else None)
+    return attrs.evolve(config, extraction=extraction), options
+
+
+def run(args) -> int:
+    from seqgen import pipeline
+    from seqgen.commands import config_from_args
+
+    config, options = _options(args, config_from_args(args))
+    if args.runner:
+        from seqgen import beam_pipeline
+
+        counts, paths = beam_pipeline.create_dataset(args.input, args.output_dir, config, options,
+                                                     runner=args.runner, overwrite=args.overwrite)
+    else:
+        counts, paths = pipeline.create_dataset(args.input, args.output_dir, config, options,
+                                                overwrite=args.overwrite)
+    for name in sorted(counts):
+        if not name.startswith("examples_"):
+            print(f"{name}: {counts[name]}")
+    for split, path in paths.items():
+        print(f"{split}: {counts[f'examples_{split}']} examples -> {path}")
+    if not sum(counts[f"examples_{split}"] for split in paths):
+        print(f"no examples were written: {pipeline.explain_empty(counts, config)}")
+    return 0

@@ -1,0 +1,42 @@
+"""Progress of long jobs: a tqdm bar on a terminal, a plain line every few seconds otherwise."""
+
+import sys
+import time
+
+
+class Progress:
+    """Counts finished items of ``total``; use as a context manager and call :meth:`update`."""
+
+    def __init__(self, total: int, description: str, unit: str = "item", stream=None, interval: float = 5.0):
+        self.total, self.description, self.unit = total, description, unit
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.done = 0
+        self._bar = None
+        self._next_line = time.monotonic() + interval
+        if self.stream.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=description, unit=unit, file=self.stream, leave=False,
+                             dynamic_ncols=True)
+
+    def update(self, count: int = 1) -> None:
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(count)
+        elif time.monotonic() >= self._next_line:
+            self._next_line = time.monotonic() + self.interval
+            percent = f" ({100 * self.done // self.total}%)" if self.total else ""
+            print(f"{self.description}: {self.done}/{self.total} {self.unit}s{percent}", file=self.stream,
+                  flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
