@@ -137,6 +137,7 @@ def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_r
     for midi, wav, png in jobs:
         if not os.path.isfile(midi):
             raise SeqgenError(f"MIDI file {midi} does not exist")
+        midi_seconds(midi)
         existing = [path for path in (wav, png) if os.path.exists(path)]
         if existing and not overwrite:
             raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it")

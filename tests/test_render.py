@@ -1,0 +1,135 @@
+"""seqgen render: WAV through FluidSynth, PNG drum grids, and the errors a user can meet."""
+
+import shutil
+import struct
+import wave
+import zlib
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from seqgen import cli, render
+from seqgen_drums import grid
+from conftest import GROOVE
+
+FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
+WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"
+needs_fluidsynth = pytest.mark.skipif(
+    shutil.which("fluidsynth") is None or not any(map(render.os.path.isfile, render.SOUNDFONTS)),
+    reason="fluidsynth and a soundfont are not installed (apt-get install fluidsynth timgm6mb-soundfont)")
+
+
+def read_png(path):
+    """(width, height, RGB pixels) of an 8-bit RGB PNG, checking every chunk's CRC."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        chunks[kind] = chunks.get(kind, b"") + body
+        position += 12 + length
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert (depth, color, interlace) == (8, 2, 0) and b"IEND" in chunks
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, 1 + width * 3)
+    assert not rows[:, 0].any()  # filter type 0 on every row
+    return width, height, rows[:, 1:].reshape(height, width, 3)
+
+
+def cell(pixels, drum_type, step):
+    """The colour at the middle of a drum row's cell."""
+    y = (grid.NUM_ROWS - 1 - drum_type) * grid.CELL_HEIGHT + grid.CELL_HEIGHT // 2
+    x = grid.LABEL_WIDTH + step * grid.CELL_WIDTH + grid.CELL_WIDTH // 2
+    return tuple(pixels[y, x])
+
+
+@needs_fluidsynth
+def test_render_writes_a_wav_as_long_as_the_midi_and_a_grid_of_its_steps(tmp_path, capsys):
+    assert cli.main(["render", str(FUNK), str(WALTZ), "--output_dir", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out.split()
+    out = tmp_path / "out"
+    assert printed == [str(out / f"{m.stem}.{kind}") for m in (FUNK, WALTZ) for kind in ("wav", "png")]
+
+    for midi in (FUNK, WALTZ):
+        with wave.open(str(out / f"{midi.stem}.wav")) as audio:
+            seconds = audio.getnframes() / audio.getframerate()
+            assert (audio.getframerate(), audio.getnchannels(), audio.getsampwidth()) == (44100, 2, 2)
+            samples = np.frombuffer(audio.readframes(audio.getnframes()), np.int16)
+        midi_seconds = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
+        assert seconds == pytest.approx(midi_seconds + render.TAIL_SECONDS, abs=1e-3)
+        assert np.abs(samples).max() > 1000  # drums are audible, not silence
+
+    width, height, pixels = read_png(out / f"{FUNK.stem}.png")
+    assert (width, height) == (grid.LABEL_WIDTH + 256 * grid.CELL_WIDTH + 1, 9 * grid.CELL_HEIGHT + 1)
+    # The funk groove opens with kick and ride (plus a crash); the snare first sounds at step 4.
+    kick, snare, ride = 0, 1, 8
+    assert cell(pixels, kick, 0) == grid.HIT_COLORS[kick] and cell(pixels, ride, 0) == grid.HIT_COLORS[ride]
+    assert cell(pixels, snare, 0) != grid.HIT_COLORS[snare] and cell(pixels, snare, 4) == grid.HIT_COLORS[snare]
+    # Bar lines every 16 steps, 12 in the 3/4 waltz.
+    bar_columns = [x for x in range(grid.LABEL_WIDTH, width) if tuple(pixels[1, x]) == grid.BAR_LINE]
+    assert bar_columns == [grid.LABEL_WIDTH + step * grid.CELL_WIDTH for step in range(0, 257, 16)]
+    width, _, pixels = read_png(out / f"{WALTZ.stem}.png")
+    steps = (width - grid.LABEL_WIDTH - 1) // grid.CELL_WIDTH
+    bar_columns = [x for x in range(grid.LABEL_WIDTH, width) if tuple(pixels[1, x]) == grid.BAR_LINE]
+    assert steps % 12 == 0 and len(bar_columns) == steps // 12 + 1
+
+
+@needs_fluidsynth
+def test_existing_files_are_kept_unless_overwrite_is_given(tmp_path, capsys):
+    wav = tmp_path / f"{FUNK.stem}.wav"
+    wav.write_bytes(b"the user's own file")
+    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)]) == 1
+    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert wav.read_bytes() == b"the user's own file" and not (tmp_path / f"{FUNK.stem}.png").exists()
+    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path), "--overwrite"]) == 0
+    assert wav.read_bytes()[:4] == b"RIFF"
+
+
+@needs_fluidsynth
+def test_a_song_without_drums_still_sounds_but_gets_no_grid(tmp_path, capsys):
+    song = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes.append(pretty_midi.Note(velocity=90, pitch=60, start=0.0, end=1.0))
+    song.instruments.append(piano)
+    song.write(str(tmp_path / "piano.mid"))
+    assert cli.main(["render", str(tmp_path / "piano.mid"), "--output_dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "no picture of" in out and "drums must be on MIDI channel 10" in out
+    assert (tmp_path / "piano.wav").exists() and not (tmp_path / "piano.png").exists()
+
+
+def test_missing_fluidsynth_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no fluidsynth on it
+    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "FluidSynth, which is not installed; install it with: apt-get install fluidsynth timgm6mb-soundfont" in error
+    assert not (tmp_path / "out").exists()
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("args,message", [
+    (["--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not exist"),
+    (["--sample_rate", "0"], None),
+])
+def test_bad_flags_are_refused(tmp_path, capsys, args, message):
+    if message is None:
+        with pytest.raises(SystemExit):
+            cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args)
+        return
+    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args) == 1
+    assert message in capsys.readouterr().err
+
+
+@needs_fluidsynth
+def test_bad_midi_files_are_named(tmp_path, capsys):
+    (tmp_path / "noise.mid").write_bytes(bytes(range(256)))
+    assert cli.main(["render", str(tmp_path / "noise.mid"), "--output_dir", str(tmp_path)]) == 1
+    assert "cannot render" in capsys.readouterr().err and not (tmp_path / "noise.wav").exists()
+    assert cli.main(["render", str(tmp_path / "gone.mid"), "--output_dir", str(tmp_path)]) == 1
+    assert "gone.mid does not exist" in capsys.readouterr().err
+    assert cli.main(["render", str(FUNK), str(FUNK), "--output_dir", str(tmp_path)]) == 1
+    assert "would both be rendered to" in capsys.readouterr().err
