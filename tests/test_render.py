@@ -133,3 +133,32 @@ def test_bad_midi_files_are_named(tmp_path, capsys):
     assert "gone.mid does not exist" in capsys.readouterr().err
     assert cli.main(["render", str(FUNK), str(FUNK), "--output_dir", str(tmp_path)]) == 1
     assert "would both be rendered to" in capsys.readouterr().err
+
+
+@needs_fluidsynth
+def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys):
+    from seqgen import bundle, inference, plugins
+
+    config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
+    bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))
+    out = tmp_path / "generated"
+    assert cli.main(["generate", "--bundle_file", str(tmp_path / "tiny.seqgen"), "--output_dir", str(out),
+                     "--num_outputs", "2", "--num_steps", "64", "--seed", "3", "--render"]) == 0
+    assert "wrote 4 WAV and PNG files beside them" in capsys.readouterr().out
+    midis = sorted(out.glob("*.mid"))
+    assert len(midis) == 2
+    for midi in midis:
+        with wave.open(str(midi.with_suffix(".wav"))) as audio:
+            seconds = audio.getnframes() / audio.getframerate()
+        assert seconds == pytest.approx(pretty_midi.PrettyMIDI(str(midi)).get_end_time() + render.TAIL_SECONDS,
+                                        abs=1e-3)
+        width, _, _ = read_png(midi.with_suffix(".png"))
+        assert width == grid.LABEL_WIDTH + 64 * grid.CELL_WIDTH + 1  # four bars of 16 steps
+
+
+def test_generate_render_without_fluidsynth_fails_before_generating(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cli.main(["generate", "--bundle_file", "unused.seqgen", "--output_dir", str(tmp_path / "out"),
+                     "--render"]) == 1
+    assert "apt-get install fluidsynth timgm6mb-soundfont" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

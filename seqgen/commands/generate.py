@@ -46,6 +46,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--save_generator_bundle", action="store_true",
                         help="write the model to --bundle_file instead of generating")
     parser.add_argument("--bundle_description", default="", help="description stored in the saved bundle")
+    parser.add_argument("--render", action="store_true",
+                        help="also write a WAV (FluidSynth) and a PNG drum grid beside each MIDI file")
+    parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
 def _default_bundle(args) -> str:
@@ -134,6 +137,11 @@ def run(args) -> int:
         raise SeqgenError("--output_dir is required: the folder the MIDI files go to")
     if args.qpm is not None and args.qpm <= 0:
         raise SeqgenError(f"--qpm must be positive, got {args.qpm}")
+    if args.render:
+        from seqgen import render
+
+        render.find_fluidsynth()
+        render.find_soundfont(args.soundfont)
     from seqgen.sampling import RNNGenerator
 
     config, weights, _ = load_model(args)
@@ -145,4 +153,7 @@ def run(args) -> int:
     noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
     print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
+    if args.render:
+        written = render.render_outputs(paths, config, soundfont=args.soundfont)
+        print(f"wrote {len(written)} WAV and PNG files beside them")
     return 0
