@@ -24,6 +24,8 @@ def add_arguments(parser) -> None:
                         help="cut tracks longer than max_steps into windows instead of truncating them")
     parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
                                          "(needs `pip install seqgen[beam]`)")
+    parser.add_argument("--beam_options", default="",
+                        help="more Beam pipeline options, e.g. \"--project=P --region=R --temp_location=gs://B/tmp\"")
     parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
 
 
@@ -51,7 +53,8 @@ def run(args) -> int:
         from seqgen import beam_pipeline
 
         counts, paths = beam_pipeline.create_dataset(args.input, args.output_dir, config, options,
-                                                     runner=args.runner, overwrite=args.overwrite)
+                                                     runner=args.runner, overwrite=args.overwrite,
+                                                     beam_options=args.beam_options)
     else:
         counts, paths = pipeline.create_dataset(args.input, args.output_dir, config, options,
                                                 overwrite=args.overwrite)
