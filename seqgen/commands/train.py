@@ -1,0 +1,91 @@
+"""Train a model on record files, or with --eval evaluate its checkpoints as they appear (drums_rnn_train).
+
+Checkpoints and TensorBoard summaries go to RUN_DIR/train (eval summaries to RUN_DIR/eval);
+RUN_DIR/run.json records the config and hparams. Running again with the same --run_dir resumes from
+the latest checkpoint. Several workers: set TF_CONFIG (MultiWorkerMirroredStrategy); several local
+GPUs are used automatically.
+"""
+
+import argparse
+
+from seqgen.commands import add_config_arguments, positive_int
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
+    return value
+
+
+def add_arguments(parser) -> None:
+    add_config_arguments(parser, config_required=False)
+    parser.add_argument("--run_dir", required=True, help="directory for run.json, checkpoints and summaries")
+    parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
+                        help="record files (seqgen's or Magenta's) or globs, e.g. 'dataset/training_*.tfrecord'")
+    parser.add_argument("--num_training_steps", type=_non_negative_int, default=0,
+                        help="global step to stop at (default 0: until interrupted)")
+    parser.add_argument("--summary_frequency", type=positive_int, default=10,
+                        help="log and write summaries every this many steps (default 10)")
+    parser.add_argument("--save_checkpoint_secs", type=_non_negative_float, default=60.0,
+                        help="save a checkpoint this often, in seconds (default 60; 0: by steps only)")
+    parser.add_argument("--save_checkpoint_steps", type=_non_negative_int, default=0,
+                        help="also save a checkpoint every this many steps (default 0: by time only)")
+    parser.add_argument("--num_checkpoints", type=_non_negative_int, default=10,
+                        help="most recent checkpoints to keep (default 10; 0 keeps all)")
+    parser.add_argument("--seed", type=int, help="seed for initialization, shuffling and dropout")
+    parser.add_argument("--eval", action="store_true",
+                        help="evaluate each new checkpoint of RUN_DIR/train instead of training")
+    parser.add_argument("--num_eval_examples", type=_non_negative_int, default=0,
+                        help="with --eval: use only this many examples (default 0: all)")
+    parser.add_argument("--eval_timeout_secs", type=_non_negative_float, default=300.0,
+                        help="with --eval: stop after this long without a new checkpoint (default 300)")
+
+
+def _config(args):
+    """The config from --config/--hparams, or from RUN_DIR/run.json when --config is not given."""
+    import os
+
+    from seqgen import run_dir
+    from seqgen.commands import config_from_args
+    from seqgen.errors import SeqgenError
+
+    if args.config:
+        return config_from_args(args)
+    if not os.path.exists(os.path.join(args.run_dir, run_dir.RUN_FILE)):
+        raise SeqgenError(f"--config is required for a new run ({args.run_dir} has no {run_dir.RUN_FILE} yet), "
+                          f"e.g. --config drum_kit")
+    config = run_dir.load_config(args.run_dir)
+    return config.with_hparams(args.hparams) if args.hparams else config
+
+
+def run(args) -> int:
+    from seqgen import records, training
+
+    config = _config(args)
+    files = records.expand_paths(args.sequence_example_file)
+    if args.eval:
+        from seqgen import run_dir
+
+        run_dir.save_run(args.run_dir, config)  # refuses a config that differs from the run's
+        training.evaluate(config, args.run_dir, files, args.num_eval_examples, args.eval_timeout_secs)
+        return 0
+    options = training.TrainOptions(
+        num_training_steps=args.num_training_steps, summary_frequency=args.summary_frequency,
+        save_checkpoint_secs=args.save_checkpoint_secs, save_checkpoint_steps=args.save_checkpoint_steps,
+        num_checkpoints=args.num_checkpoints, seed=args.seed)
+    training.train(config, args.run_dir, files, options)
+    return 0

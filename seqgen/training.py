@@ -1,0 +1,301 @@
+"""Training and evaluation of the events RNN: a custom loop under ``tf.distribute``.
+
+Keras 3's ``model.fit`` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so the
+loop is written out: Adam at ``learning_rate``, gradients clipped by global norm ``clip_norm``, the
+loss the mean cross-entropy over the non-padding labels of the global batch. Batches group tracks of
+similar length so little padding is computed. Checkpoints (model, optimizer, step) go to ``R/train``
+through ``tf.train.CheckpointManager``, which writes the files first and only then points the
+``checkpoint`` index at them, so an interrupted save leaves the previous checkpoint in force.
+"""
+
+import json
+import os
+import time
+
+import attrs
+
+from seqgen import metrics
+from seqgen.errors import SeqgenError
+
+#: Tracks are grouped by length into buckets this many steps wide before batching.
+BUCKET_WIDTH = 64
+
+
+@attrs.frozen
+class TrainOptions:
+    """How long to train and how often to summarize and checkpoint."""
+
+    num_training_steps: int = 0  # 0: until interrupted
+    summary_frequency: int = 10
+    save_checkpoint_secs: float = 60.0
+    save_checkpoint_steps: int = 0  # 0: by time only
+    num_checkpoints: int = 10  # 0: keep all
+    seed: int = None
+
+
+def choose_strategy():
+    """MultiWorkerMirroredStrategy when TF_CONFIG names several workers, MirroredStrategy on several
+    local GPUs, else the default strategy (one GPU if present, else the CPU)."""
+    import tensorflow as tf
+
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def is_chief() -> bool:
+    """Whether this process writes checkpoints and summaries (always, outside a TF_CONFIG cluster)."""
+    tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = tf_config.get("task", {})
+    kind, index = task.get("type", "worker"), task.get("index", 0)
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config.get("cluster", {}))
+
+
+def padded_batches(sequences, batch_size: int, training: bool, seed=None):
+    """(inputs, labels, mask) int32/int32/float32 [B, T] batches from a dataset of class sequences.
+
+    Training batches repeat the data forever, shuffled, from length buckets; eval batches cover the
+    data once (the last batch may be smaller, so a set smaller than one batch works).
+    """
+    import tensorflow as tf
+
+    sequences = sequences.filter(lambda s: tf.size(s) >= 2)
+
+    def split(batch):
+        lengths = tf.reduce_sum(tf.cast(batch >= 0, tf.int32), axis=1) - 1
+        inputs = tf.maximum(batch[:, :-1], 0)
+        labels = tf.maximum(batch[:, 1:], 0)
+        mask = tf.sequence_mask(lengths, tf.shape(inputs)[1], tf.float32)
+        return inputs, labels, mask
+
+    if not training:
+        return sequences.padded_batch(batch_size, padding_values=-1).map(split)
+    sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
+    boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
+    batches = sequences.bucket_by_sequence_length(
+        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1)
+    return batches.map(split).prefetch(2)
+
+
+def checkpoint_of(model, optimizer=None):
+    """A ``tf.train.Checkpoint`` keying the model's variables ``weights/v<index>`` in Magenta's order
+    (see :func:`seqgen.network.variable_shapes`), so :mod:`seqgen.run_dir` reads them without a model."""
+    import tensorflow as tf
+
+    weights = tf.train.Checkpoint(**{f"v{i}": v for i, v in enumerate(model.magenta_variables)})
+    if optimizer is None:
+        return tf.train.Checkpoint(weights=weights)
+    return tf.train.Checkpoint(weights=weights, optimizer=optimizer)
+
+
+class Trainer:
+    """The model, optimizer, checkpoint and step functions of one run under one strategy."""
+
+    def __init__(self, config, strategy=None, seed=None):
+        import keras
+        import tensorflow as tf
+
+        from seqgen import network
+
+        self.config = config
+        self.strategy = strategy or choose_strategy()
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        with self.strategy.scope():
+            self.model = network.build_model(config)
+            self.optimizer = keras.optimizers.Adam(learning_rate=config.hparams.learning_rate)
+            self.optimizer.build(self.model.trainable_variables)
+        self.checkpoint = checkpoint_of(self.model, self.optimizer)
+        self._train_step = None
+        self._eval_step = None
+
+    @property
+    def step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
+
+    def distribute(self, sequences, training: bool, seed=None):
+        """Per-replica batches: the global batch of ``batch_size`` is split over the replicas."""
+        import tensorflow as tf
+
+        replicas = self.strategy.num_replicas_in_sync
+        per_replica = max(1, self.config.hparams.batch_size // replicas)
+
+        def dataset_fn(context):
+            data = sequences
+            if context.num_input_pipelines > 1:
+                data = data.shard(context.num_input_pipelines, context.input_pipeline_id)
+            return padded_batches(data, per_replica, training, seed)
+
+        options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
+        return self.strategy.distribute_datasets_from_function(dataset_fn, options)
+
+    def _sum_replicas(self, per_replica: dict) -> dict:
+        import tensorflow as tf
+
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+
+    def train_step(self, batch):
+        """One optimizer step on a distributed batch; the batch's metric sums."""
+        import tensorflow as tf
+
+        if self._train_step is None:
+            model, optimizer, hparams = self.model, self.optimizer, self.config.hparams
+            no_event = self.config.encoding.no_event_class
+            variables = model.trainable_variables
+
+            def replica_step(inputs, labels, mask):
+                context = tf.distribute.get_replica_context()
+                with tf.GradientTape() as tape:
+                    logits = model(inputs, training=True)
+                    sums = metrics.batch_sums(logits, labels, mask, no_event)
+                    tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, sums["tokens"]), 1.0)
+                    loss = sums["loss_sum"] / tokens
+                grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(loss, variables))
+                grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm)
+                # Keras sums the gradients over replicas again: hand it each replica's share.
+                replicas = float(context.num_replicas_in_sync)
+                optimizer.apply_gradients(zip([g / replicas for g in grads], variables))
+                return sums
+
+            @tf.function(reduce_retracing=True)
+            def step(batch):
+                return self._sum_replicas(self.strategy.run(replica_step, args=batch))
+
+            self._train_step = step
+        return {k: float(v) for k, v in self._train_step(batch).items()}
+
+    def evaluate(self, batches) -> dict:
+        """Metric sums over one pass of distributed eval batches."""
+        import tensorflow as tf
+
+        if self._eval_step is None:
+            model, no_event = self.model, self.config.encoding.no_event_class
+
+            def replica_step(inputs, labels, mask):
+                return metrics.batch_sums(model(inputs, training=False), labels, mask, no_event)
+
+            @tf.function(reduce_retracing=True)
+            def step(batch):
+                return self._sum_replicas(self.strategy.run(replica_step, args=batch))
+
+            self._eval_step = step
+        totals = dict.fromkeys(metrics.SUM_KEYS, 0.0)
+        for batch in batches:
+            for key, value in self._eval_step(batch).items():
+                totals[key] += float(value)
+        return totals
+
+
+def _class_sequences(files, config):
+    from seqgen import records
+
+    return records.class_dataset(files, config.encoding.num_classes)
+
+
+def _write_summaries(writer, values: dict, step: int) -> None:
+    """TensorBoard scalars, written with TensorFlow's own op (TensorBoard need not be installed)."""
+    import tensorflow as tf
+
+    metadata = tf.compat.v1.SummaryMetadata(
+        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars"))
+    with writer.as_default(step=step):
+        for name, value in values.items():
+            tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)
+    writer.flush()
+
+
+def _format(values: dict) -> str:
+    return ", ".join(f"{name.split('/')[-1]} = {value:.4f}" for name, value in values.items())
+
+
+def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
+    """Train ``config`` on record ``files`` in ``run_dir``, resuming from its latest checkpoint.
+
+    Returns the global step reached.
+    """
+    import tensorflow as tf
+
+    from seqgen import run_dir as runs
+
+    runs.save_run(run_dir, config)
+    train_dir = os.path.join(run_dir, "train")
+    trainer = Trainer(config, seed=options.seed)
+    chief = is_chief()
+    # Every worker must save; only the chief's checkpoints are kept in R/train.
+    directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
+    manager = tf.train.CheckpointManager(trainer.checkpoint, directory,
+                                         max_to_keep=options.num_checkpoints or None)
+    latest = tf.train.latest_checkpoint(train_dir)
+    if latest:
+        trainer.checkpoint.restore(latest).assert_existing_objects_matched()
+        log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
+    else:
+        log(f"Starting a new run in {run_dir}.")
+    sequences = _class_sequences(files, config)
+    batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
+    writer = tf.summary.create_file_writer(train_dir) if chief else None
+    last_save, last_saved_step = time.monotonic(), trainer.step
+    totals, window_start, window_steps = None, time.monotonic(), 0
+    try:
+        while not options.num_training_steps or trainer.step < options.num_training_steps:
+            sums = trainer.train_step(next(batches))
+            totals = sums if totals is None else {k: totals[k] + sums[k] for k in sums}
+            window_steps += 1
+            step = trainer.step
+            if step % options.summary_frequency == 0:
+                elapsed = time.monotonic() - window_start
+                values = metrics.summarize(sums)
+                if writer is not None:
+                    _write_summaries(writer, values, step)
+                log(f"Step {step}: {_format(values)} ({window_steps / elapsed:.3f} steps/sec, "
+                    f"{totals['tokens'] / elapsed:.0f} tokens/sec)")
+                totals, window_start, window_steps = None, time.monotonic(), 0
+            due = (options.save_checkpoint_steps and step - last_saved_step >= options.save_checkpoint_steps) or (
+                options.save_checkpoint_secs and time.monotonic() - last_save >= options.save_checkpoint_secs)
+            if due:
+                manager.save(checkpoint_number=step)
+                last_save, last_saved_step = time.monotonic(), step
+    except KeyboardInterrupt:
+        log("Interrupted; saving a checkpoint.")
+        manager.save(checkpoint_number=trainer.step)
+        raise
+    if trainer.step != last_saved_step or not manager.latest_checkpoint:
+        manager.save(checkpoint_number=trainer.step)
+    if not chief:
+        tf.io.gfile.rmtree(directory)
+    log(f"Training done at step {trainer.step}; checkpoints in {train_dir}.")
+    return trainer.step
+
+
+def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, poll_secs=2.0,
+             log=print) -> int:
+    """Evaluate each new checkpoint in ``R/train`` as it appears; summaries go to ``R/eval``.
+
+    Stops after ``timeout_secs`` without a new checkpoint. Returns the number of checkpoints evaluated.
+    """
+    import tensorflow as tf
+
+    train_dir, eval_dir = os.path.join(run_dir, "train"), os.path.join(run_dir, "eval")
+    trainer = Trainer(config, strategy=tf.distribute.get_strategy())
+    sequences = _class_sequences(files, config)
+    if num_eval_examples:
+        sequences = sequences.take(num_eval_examples)
+    sequences = sequences.cache()
+    batches = trainer.distribute(sequences, training=False)
+    writer = tf.summary.create_file_writer(eval_dir)
+    evaluated = 0
+    for path in tf.train.checkpoints_iterator(train_dir, min_interval_secs=poll_secs, timeout=timeout_secs):
+        trainer.checkpoint.restore(path).expect_partial()
+        totals = trainer.evaluate(batches)
+        if not totals["tokens"]:
+            raise SeqgenError(f"the eval records {files} hold no track of two or more events")
+        values = metrics.summarize(totals)
+        _write_summaries(writer, values, trainer.step)
+        log(f"Eval of {os.path.basename(path)} at step {trainer.step} on {int(totals['tokens'])} labels: "
+            f"{_format(values)}")
+        evaluated += 1
+    log(f"No new checkpoint in {train_dir} for {timeout_secs:g} seconds; eval stops.")
+    return evaluated
