@@ -1,0 +1,66 @@
+"""The Keras events RNN: Magenta's math and variable names, checked against the NumPy engine and
+Magenta's own outputs for its trained bundles."""
+
+import json
+
+import numpy as np
+import pytest
+
+from seqgen import bundle, network, plugins
+from seqgen.errors import SeqgenError
+from seqgen.inference import EventsRNN, random_weights
+
+from conftest import MAGENTA
+
+SHAPES = [
+    ("drum_kit", "rnn_layer_sizes=[16,12],attn_length=5"),
+    ("one_drum", "rnn_layer_sizes=[8,12,12]"),
+    ("drum_kit", "rnn_layer_sizes=[16,16,8],attn_length=3,residual_connections=true"),
+    ("one_drum", "rnn_layer_sizes=[8,8],residual_connections=true"),
+]
+
+
+@pytest.mark.parametrize("config_id,overrides", SHAPES)
+def test_forward_pass_equals_the_numpy_engine(config_id, overrides):
+    config = plugins.get_config(config_id).with_hparams(overrides)
+    model = network.build_model(config)
+    weights = random_weights(config, seed=3, scale=0.5)
+    assert {k: tuple(v.shape) for k, v in weights.items()} == network.variable_shapes(config)
+    network.load_weights_dict(model, weights)
+    classes = np.random.default_rng(0).integers(0, config.encoding.num_classes, (3, 40))
+    expected = EventsRNN(weights, config.encoding, config.hparams).logits(classes)
+    got = model(classes, training=False).numpy()
+    np.testing.assert_allclose(got, expected, atol=2e-5, rtol=1e-4)
+
+
+REFERENCE = json.loads((MAGENTA / "reference_logits.json").read_text())
+SOFTMAX = {b["bundle_file"]: b for b in json.loads((MAGENTA / "reference_softmax_full.json").read_text())["bundles"]}
+
+
+@pytest.mark.parametrize("ref", REFERENCE["bundles"], ids=lambda b: b["generator_id"])
+def test_magenta_weights_give_magentas_logits(ref):
+    loaded = bundle.load(MAGENTA / ref["bundle_file"])
+    model = network.build_model(loaded.config)
+    network.load_weights_dict(model, loaded.weights)
+    logits = model(np.array([ref["event_class_indices"]]), training=False).numpy()[0]
+    np.testing.assert_allclose(logits, SOFTMAX[ref["bundle_file"]]["logits"], atol=1e-4)
+    assert network.weights_dict(model).keys() == loaded.weights.keys()
+
+
+def test_dropout_only_while_training():
+    config = plugins.get_config("one_drum").with_hparams("rnn_layer_sizes=[16],dropout_keep_prob=0.5")
+    model = network.build_model(config)
+    classes = np.ones((2, 20), np.int64)
+    first, second = model(classes).numpy(), model(classes).numpy()
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(model(classes, training=True).numpy(), first)
+
+
+def test_weights_that_do_not_fit_are_refused():
+    config = plugins.get_config("one_drum").with_hparams("rnn_layer_sizes=[8]")
+    model = network.build_model(config)
+    weights = network.weights_dict(model)
+    with pytest.raises(SeqgenError, match="shape"):
+        network.load_weights_dict(model, {**weights, "fully_connected/biases": np.zeros(3, np.float32)})
+    with pytest.raises(SeqgenError, match="missing"):
+        network.load_weights_dict(model, {k: v for k, v in weights.items() if k != "fully_connected/biases"})
