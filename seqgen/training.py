@@ -214,16 +214,17 @@ def _format(values: dict) -> str:
 def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     """Train ``config`` on record ``files`` in ``run_dir``, resuming from its latest checkpoint.
 
-    Returns the global step reached.
+    Returns the :class:`Trainer`, whose model holds the final weights.
     """
     import tensorflow as tf
 
     from seqgen import run_dir as runs
 
-    runs.save_run(run_dir, config)
+    chief = is_chief()
+    if chief:
+        runs.save_run(run_dir, config)
     train_dir = os.path.join(run_dir, "train")
     trainer = Trainer(config, seed=options.seed)
-    chief = is_chief()
     # Every worker must save; only the chief's checkpoints are kept in R/train.
     directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory,
@@ -267,7 +268,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     if not chief:
         tf.io.gfile.rmtree(directory)
     log(f"Training done at step {trainer.step}; checkpoints in {train_dir}.")
-    return trainer.step
+    return trainer
 
 
 def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, poll_secs=2.0,
