@@ -95,3 +95,26 @@ def test_clear_errors_without_midi(midi_dir, tmp_path, capsys):
     code, _, stderr = _convert(capsys, "--input_dir", tmp_path / "missing", "--output_file", tmp_path / "x")
     assert code == 1 and "not a directory" in stderr
     assert not (tmp_path / "x").exists()
+
+
+def _rich_midi() -> bytes:
+    """A two-track MIDI file with what Groove lacks: running status, sysex, pitch bends, programs, meta."""
+    conductor = (b"\x00\xff\x51\x03\x07\xa1\x20" b"\x00\xff\x58\x04\x03\x02\x18\x08" b"\x00\xff\x59\x02\xfe\x01"
+                 b"\x83\x60\xff\x51\x03\x09\x27\xc0" b"\x00\xff\x05\x03abc" b"\x00\xff\x2f\x00")
+    events = [b"\x00\xff\x03\x05piano", b"\x00\xc0\x05", b"\x00\xf0\x03\x7e\x01\xf7", b"\x00\x90\x3c\x64",
+              b"\x10\x40\x50", b"\x60\x3c\x00", b"\x00\x40\x00", b"\x00\xe0\x00\x50", b"\x08\xb0\x40\x7f",
+              b"\x00\x99\x24\x70", b"\x83\x00\x24\x00", b"\x00\xff\x2f\x00"]
+    instrument = b"".join(events)
+    chunk = lambda name, body: name + len(body).to_bytes(4, "big") + body  # noqa: E731
+    return chunk(b"MThd", b"\x00\x01\x00\x02\x01\xe0") + chunk(b"MTrk", conductor) + chunk(b"MTrk", instrument)
+
+
+def test_fast_reader_equals_note_seq_on_rich_midi(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rich.mid").write_bytes(_rich_midi())
+    assert _convert(capsys, "--input_dir", tmp_path / "in", "--output_file", tmp_path / "ns.tfrecord")[0] == 0
+    ours = music_pb2.NoteSequence.FromString(tfrecord.read_records(tmp_path / "ns.tfrecord")[0])
+    expected = midi_io.midi_to_note_sequence(_rich_midi())
+    expected.filename, expected.collection_name, expected.id = ours.filename, ours.collection_name, ours.id
+    assert ours == expected
+    assert len(ours.notes) == 3 and ours.pitch_bends and ours.key_signatures and len(ours.tempos) == 2
