@@ -118,3 +118,15 @@ def test_fast_reader_equals_note_seq_on_rich_midi(tmp_path, capsys):
     expected.filename, expected.collection_name, expected.id = ours.filename, ours.collection_name, ours.id
     assert ours == expected
     assert len(ours.notes) == 3 and ours.pitch_bends and ours.key_signatures and len(ours.tempos) == 2
+
+
+def test_progress_prints_plain_lines_off_a_terminal():
+    import io
+
+    from seqgen.progress import Progress
+
+    stream = io.StringIO()  # not a terminal: no bar, plain lines
+    with Progress(4, "convert", unit="file", stream=stream, interval=0) as progress:
+        for _ in range(4):
+            progress.update()
+    assert stream.getvalue().splitlines() == [f"convert: {i}/4 files ({25 * i}%)" for i in range(1, 5)]
