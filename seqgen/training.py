@@ -235,6 +235,8 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
+    if trainer.strategy.num_replicas_in_sync > 1:
+        log(f"{type(trainer.strategy).__name__}: {trainer.strategy.num_replicas_in_sync} replicas.")
     sequences = _class_sequences(files, config)
     batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
     writer = tf.summary.create_file_writer(train_dir) if chief else None
