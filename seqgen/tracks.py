@@ -23,6 +23,8 @@ class Tracks(abc.ABC):
 
     #: The name of one track in messages and record file names ("drum track").
     noun = "track"
+    #: Primer text used when a command is given none (``parse_primer`` reads it); None: a primer is required.
+    default_primer = None
 
     @abc.abstractmethod
     def extract(self, quantized_sequence, extraction) -> tuple:

@@ -13,8 +13,6 @@ import os
 from seqgen.commands import add_config_arguments, positive_int
 from seqgen.errors import SeqgenError
 
-DEFAULT_PRIMER = "[(36,)]"
-
 
 def add_model_arguments(parser) -> None:
     """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
@@ -31,8 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--num_steps", type=positive_int, default=128,
                         help="length of each track in steps, the primer included (default 128)")
     primer = parser.add_mutually_exclusive_group()
-    primer.add_argument("--primer_drums", help=f'primer as text, e.g. "[(36, 42), (), (42,)]" '
-                                               f'(default {DEFAULT_PRIMER}: one bass drum hit)')
+    primer.add_argument("--primer_drums", "--primer", dest="primer_drums",
+                        help='primer as text, e.g. "[(36, 42), (), (42,)]" (default: the plugin\'s own; '
+                             'one bass drum hit for drums)')
     primer.add_argument("--primer_midi", help="primer from a MIDI file (drums on channel 10)")
     parser.add_argument("--qpm", type=float, help="tempo of the output (default: the primer MIDI's, else 120)")
     parser.add_argument("--temperature", type=float, default=1.0,
@@ -97,7 +96,10 @@ def _primer(args, config):
         if found.notice:
             print(found.notice)
         return found.events, args.qpm or found.qpm
-    return config.tracks.parse_primer(args.primer_drums or DEFAULT_PRIMER), args.qpm or 120.0
+    text = args.primer_drums or config.tracks.default_primer
+    if text is None:
+        raise SeqgenError(f"{config.id} has no default primer; give one with --primer")
+    return config.tracks.parse_primer(text), args.qpm or 120.0
 
 
 def _write_midi(tracks, config, qpm, output_dir) -> list:

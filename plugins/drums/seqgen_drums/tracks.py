@@ -12,6 +12,7 @@ class DrumTracks(Tracks):
     """A drum track is a list of frozensets of MIDI pitches, one per step."""
 
     noun = "drum track"
+    default_primer = "[(36,)]"
 
     def extract(self, quantized_sequence, extraction):
         from seqgen_drums.extraction import extract_drum_tracks
