@@ -33,13 +33,17 @@ class TrainOptions:
     seed: int = None
 
 
+def _num_workers() -> int:
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
 def choose_strategy():
     """MultiWorkerMirroredStrategy when TF_CONFIG names several workers, MirroredStrategy on several
     local GPUs, else the default strategy (one GPU if present, else the CPU)."""
     import tensorflow as tf
 
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    if len(cluster.get("worker", [])) + len(cluster.get("chief", [])) > 1:
+    if _num_workers() > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
@@ -236,7 +240,8 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     else:
         log(f"Starting a new run in {run_dir}.")
     if trainer.strategy.num_replicas_in_sync > 1:
-        log(f"{type(trainer.strategy).__name__}: {trainer.strategy.num_replicas_in_sync} replicas.")
+        kind = "several workers" if _num_workers() > 1 else "several GPUs"
+        log(f"Training on {kind}: {trainer.strategy.num_replicas_in_sync} replicas in sync.")
     sequences = _class_sequences(files, config)
     batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
     writer = tf.summary.create_file_writer(train_dir) if chief else None
