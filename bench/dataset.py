@@ -8,6 +8,7 @@ Usage: python bench/dataset.py [--runs 3] [--config drum_kit] [--groove ../share
 import argparse
 import os
 import pathlib
+import resource
 import shutil
 import statistics
 import subprocess
@@ -18,10 +19,14 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-def wall_time(command) -> float:
+def wall_time(command) -> tuple:
+    """Wall seconds and CPU seconds (user + system, all processes) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def main() -> None:
@@ -31,6 +36,7 @@ def main() -> None:
     parser.add_argument("--groove", default=str(REPO.parent / "shared" / "datasets" / "groove"))
     args = parser.parse_args()
     seqgen = shutil.which("seqgen") or sys.exit("seqgen is not installed: pip install -e .")
+    load = os.getloadavg()[0]
     converts, creates, totals = [], [], []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as work:
@@ -39,12 +45,14 @@ def main() -> None:
                                        "--recursive"]))
             creates.append(wall_time([seqgen, "create_dataset", "--config", args.config, "--input", ns_file,
                                       "--output_dir", out_dir]))
-            totals.append(converts[-1] + creates[-1])
+            totals.append(tuple(a + b for a, b in zip(converts[-1], creates[-1])))
             ns_size = os.path.getsize(ns_file)
             record_size = sum(f.stat().st_size for f in pathlib.Path(out_dir).iterdir())
-    for name, times in (("convert", converts), (f"create_dataset {args.config}", creates), ("total", totals)):
-        print(f"{name}: median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, "
-              f"{args.runs} runs)")
+    print(f"load average before: {load:.2f} (2 cores shared: compare CPU seconds when busy)")
+    for name, pairs in (("convert", converts), (f"create_dataset {args.config}", creates), ("total", totals)):
+        wall = [w for w, _ in pairs]
+        print(f"{name}: wall median {statistics.median(wall):.2f} s (min {min(wall):.2f}, max {max(wall):.2f}, "
+              f"{args.runs} runs); CPU median {statistics.median(c for _, c in pairs):.2f} s")
     print(f"NoteSequence records: {ns_size / 1e6:.1f} MB; {args.config} records: {record_size / 1e6:.2f} MB")
 
 
