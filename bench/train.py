@@ -1,0 +1,56 @@
+"""Training speed: steady-state seconds per step, useful (non-padding) tokens/s and peak memory.
+
+Usage (records from `seqgen create_dataset` on the Groove data):
+    python bench/train.py --config drum_kit --records DATASET/training_drum_tracks.tfrecord
+    python bench/train.py --config drum_kit --hparams "batch_size=64,rnn_layer_sizes=[64,64]" --records ...
+    python bench/train.py --config one_drum --records ONE_DRUM_DATASET/training_drum_tracks.tfrecord
+
+Runs ``--warmup`` steps (tracing, first buckets), then times ``--steps`` steps one by one and prints
+the median. Peak memory is the process's ru_maxrss. Run each setting in its own process.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="drum_kit")
+    parser.add_argument("--hparams", default="")
+    parser.add_argument("--records", required=True, nargs="+")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from seqgen import plugins, records, training
+
+    config = plugins.get_config(args.config).with_hparams(args.hparams)
+    trainer = training.Trainer(config, seed=args.seed)
+    sequences = records.class_dataset(args.records, config.encoding.num_classes)
+    batches = iter(trainer.distribute(sequences, training=True, seed=args.seed))
+    for _ in range(args.warmup):
+        trainer.train_step(next(batches))
+    seconds, tokens = [], []
+    for _ in range(args.steps):
+        batch = next(batches)
+        start = time.perf_counter()
+        sums = trainer.train_step(batch)
+        seconds.append(time.perf_counter() - start)
+        tokens.append(sums["tokens"])
+    result = {
+        "config": args.config, "hparams": config.hparams.to_dict(),
+        "seconds_per_step": statistics.median(seconds),
+        "useful_tokens_per_second": sum(tokens) / sum(seconds),
+        "useful_tokens_per_step": statistics.median(tokens),
+        "peak_memory_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "step_seconds": [round(s, 3) for s in seconds],
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
