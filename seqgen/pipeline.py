@@ -118,7 +118,6 @@ def check_outputs(output_dir, config, options, overwrite) -> dict:
     if existing and not overwrite:
         raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it, or choose another "
                           f"--output_dir")
-    os.makedirs(str(output_dir), exist_ok=True)
     return paths
 
 
@@ -172,6 +171,7 @@ def create_dataset(input_path, output_dir, config, options: SplitOptions, overwr
         counts.update(item_counts)
         if split is not None:
             by_split[split] += out
+    os.makedirs(str(output_dir), exist_ok=True)
     for split, path in paths.items():
         tfrecord.write_records(path, by_split[split])
     return counts, paths
