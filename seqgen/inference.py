@@ -47,7 +47,7 @@ class LSTMLayer:
     def linear_input(self, x):
         return x @ self.kernel_x
 
-    def step(self, u, state):
+    def step(self, u, state, position):
         c, h = state
         h, c = _lstm(u + h @ self.kernel_h + self.bias, c)
         return h, (c, h)
@@ -56,8 +56,10 @@ class LSTMLayer:
 class AttentionLayer:
     """An AttentionCellWrapper around a BasicLSTMCell.
 
-    State: c, h, attns, the window of the last ``attn_length`` outputs [B, L, H] (oldest first) and the
-    same window multiplied by ``attn_w`` (kept so each output is projected once).
+    State: c, h, attns, the window of the last ``attn_length`` outputs [B, L, H] and the same window
+    multiplied by ``attn_w`` (so each output is projected once). Attention does not depend on the order
+    of the slots, so the window is a ring: step ``position`` overwrites slot ``position % L``, the
+    oldest, in place (no copy of the window per step).
     """
 
     def __init__(self, weights, prefix, attn_length):
@@ -78,26 +80,30 @@ class AttentionLayer:
         self.query_kernel, self.query_bias = w("attention/kernel"), w("attention/bias")
         self.out_kernel = w("attn_output_projection/kernel")
         self.out_bias = w("attn_output_projection/bias")
+        self._scratch = np.empty(0, np.float32)  # reused for the [B, L, H] attention scores
 
     def zero_state(self, batch):
         vector = np.zeros((batch, self.size), np.float32)
-        window = np.zeros((batch, self.attn_length, self.size), np.float32)
-        return vector, vector, vector, window, window
+        window = (batch, self.attn_length, self.size)
+        return vector, vector, vector, np.zeros(window, np.float32), np.zeros(window, np.float32)
 
     def linear_input(self, x):
         return x @ self.fused_x
 
-    def step(self, u, state):
+    def step(self, u, state, position):
         c, h, attns, window, keys = state
         h, c = _lstm(u + np.concatenate([attns, h], axis=1) @ self.kernel_ah + self.bias, c)
         query = np.concatenate([c, h], axis=1) @ self.query_kernel + self.query_bias
-        scores = np.tanh(keys + query[:, None, :]) @ self.attn_v
+        if self._scratch.shape != keys.shape:
+            self._scratch = np.empty_like(keys)
+        hidden = np.tanh(np.add(keys, query[:, None, :], out=self._scratch), out=self._scratch)
+        scores = (hidden.reshape(-1, self.size) @ self.attn_v).reshape(keys.shape[:2])
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores /= scores.sum(axis=1, keepdims=True)
-        attns = np.einsum("bl,blh->bh", scores, window)
+        attns = (scores[:, None, :] @ window)[:, 0]
         out = np.concatenate([h, attns], axis=1) @ self.out_kernel + self.out_bias
-        window = np.concatenate([window[:, 1:], out[:, None, :]], axis=1)
-        keys = np.concatenate([keys[:, 1:], (out @ self.attn_w)[:, None, :]], axis=1)
+        window[:, position % self.attn_length] = out
+        keys[:, position % self.attn_length] = out @ self.attn_w
         return out, (c, h, attns, window, keys)
 
 
@@ -115,9 +121,9 @@ class ResidualLayer:
     def linear_input(self, x):
         return x if self.kernel is None else x @ self.kernel
 
-    def step(self, u, state):
+    def step(self, u, state, position):
         p = u if self.bias is None else u + self.bias
-        out, state = self.cell.step(self.cell.linear_input(p), state)
+        out, state = self.cell.step(self.cell.linear_input(p), state, position)
         return out + p, state
 
 
@@ -193,13 +199,17 @@ class EventsRNN:
         return self._positions[position]
 
     def step(self, classes, position: int, state: list):
-        """Feed class ``classes[b]`` at ``position`` to every sequence b: (logits [B, C], new state)."""
+        """Feed class ``classes[b]`` at ``position`` to every sequence b: (logits [B, C], new state).
+
+        ``position`` counts the steps fed since the zero state. The attention window inside ``state`` is
+        updated in place: keep a copy with :func:`select` to step from the same state twice.
+        """
         u = self._class_table[classes] + self._position_term(position)
         new_state = []
         for k, layer in enumerate(self.layers):
             if k:
                 u = layer.linear_input(out)
-            out, layer_state = layer.step(u, state[k])
+            out, layer_state = layer.step(u, state[k], position)
             new_state.append(layer_state)
         return out @ self.fc_weights + self.fc_biases, new_state
 
