@@ -13,6 +13,7 @@ import wave
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.progress import Progress
 from seqgen.tracks import Tracks
 
 INSTALL_HINT = "apt-get install fluidsynth timgm6mb-soundfont"
@@ -39,11 +40,20 @@ def find_soundfont(path=None) -> str:
         if not os.path.isfile(path):
             raise SeqgenError(f"soundfont {path} does not exist")
         return path
-    for candidate in SOUNDFONTS:
+    for candidate in SOUNDFONTS + _pretty_midi_soundfont():
         if os.path.isfile(candidate):
             return candidate
     raise SeqgenError(f"no General MIDI soundfont found; install one with: {INSTALL_HINT}, "
                       f"or pass --soundfont FILE.sf2")
+
+
+def _pretty_midi_soundfont() -> tuple:
+    """The small General MIDI soundfont pretty_midi (a note-seq dependency) ships, if present."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pretty_midi")
+    locations = spec.submodule_search_locations if spec else None
+    return tuple(os.path.join(folder, "TimGM6mb.sf2") for folder in locations or ())
 
 
 def midi_seconds(path) -> float:
@@ -144,13 +154,15 @@ def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_r
     if output_dir:
         os.makedirs(output_dir, exist_ok=True)
     written = []
-    for midi, wav, png in jobs:
-        render_wav(midi, wav, soundfont, sample_rate)
-        written.append(wav)
-        if can_draw(config):
-            try:
-                draw_png(midi, png, config)
-                written.append(png)
-            except SeqgenError as error:
-                log(f"no picture of {midi}: {error}")
+    with Progress(len(jobs), "render", unit="file") as progress:
+        for midi, wav, png in jobs:
+            render_wav(midi, wav, soundfont, sample_rate)
+            written.append(wav)
+            if can_draw(config):
+                try:
+                    draw_png(midi, png, config)
+                    written.append(png)
+                except SeqgenError as error:
+                    log(f"no picture of {midi}: {error}")
+            progress.update()
     return written

@@ -15,9 +15,8 @@ from conftest import GROOVE
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"
-needs_fluidsynth = pytest.mark.skipif(
-    shutil.which("fluidsynth") is None or not any(map(render.os.path.isfile, render.SOUNDFONTS)),
-    reason="fluidsynth and a soundfont are not installed (apt-get install fluidsynth timgm6mb-soundfont)")
+needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None,
+                                      reason="fluidsynth is not installed (apt-get install fluidsynth)")
 
 
 def read_png(path):
@@ -162,3 +161,12 @@ def test_generate_render_without_fluidsynth_fails_before_generating(tmp_path, mo
                      "--render"]) == 1
     assert "apt-get install fluidsynth timgm6mb-soundfont" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@needs_fluidsynth
+def test_the_soundfont_shipped_with_pretty_midi_is_a_fallback(tmp_path):
+    (shipped,) = render._pretty_midi_soundfont()
+    assert render.os.path.isfile(shipped)
+    render.render_wav(FUNK, tmp_path / "funk.wav", shipped)
+    with wave.open(str(tmp_path / "funk.wav")) as audio:
+        assert audio.getnframes() > 44100 * 27
