@@ -156,3 +156,25 @@ def test_a_written_track_reads_back_as_the_same_primer(tmp_path, config_id):
     midi_io.note_sequence_to_midi_file(config.tracks.to_note_sequence(events, config.steps_per_quarter, 96), path)
     primer = config.tracks.primer_from_midi(path, config)
     assert primer.events == events and primer.qpm == pytest.approx(96)
+
+
+def test_generate_continues_a_song_primer_at_its_tempo(tmp_path, capsys):
+    from seqgen import bundle, cli, inference
+
+    config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
+    bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))
+    drums = [(9, KICK, q * TICKS, 60) for q in range(8)] + [(9, SNARE, q * TICKS, 60) for q in (1, 3, 5, 7)]
+    song = write_midi(tmp_path / "song.mid", drums + [(0, 60, 0, 8 * TICKS)], tempos=((0, 90), (4 * TICKS, 100)),
+                      signatures=((0, 4, 4),))
+    args = ["generate", "--bundle_file", str(tmp_path / "tiny.seqgen"), "--output_dir", str(tmp_path / "out"),
+            "--num_outputs", "1", "--num_steps", "64", "--seed", "1", "--primer_midi", song]
+    assert cli.main(args) == 0
+    assert "tempo changes from 90 to 100 qpm" in capsys.readouterr().out
+    (midi,) = (tmp_path / "out").glob("*.mid")
+    primer = config.tracks.primer_from_midi(str(midi), config)
+    assert primer.qpm == pytest.approx(90) and len(primer.events) == 64
+    assert primer.events[:32] == config.tracks.primer_from_midi(song, config).events
+
+    piano = write_midi(tmp_path / "piano.mid", [(0, 60, 0, TICKS)])
+    assert cli.main(args[:-1] + [piano]) == 1
+    assert "drums must be on MIDI channel 10" in capsys.readouterr().err
