@@ -1,8 +1,9 @@
 """Generation speed: 10 outputs x 128 steps from a drum_kit 3x256 attention-32 bundle (random weights).
 
 Measures the whole `seqgen generate` process (subprocess wall time, MIDI files written) and the
-generation part alone (RNNGenerator.generate in this process), plain sampling and beam_size 4 x
-branch_factor 2. Usage: python bench/generate.py [--runs 7]
+generation part alone (RNNGenerator.generate in this process, one BLAS thread like the command),
+plain sampling and beam_size 4 x branch_factor 2. Usage: python bench/generate.py [--runs 7]
+(OPENBLAS_NUM_THREADS=2 python bench/generate.py measures with two BLAS threads).
 """
 
 import argparse
@@ -14,9 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from seqgen import bundle, plugins
-from seqgen.inference import random_weights
-from seqgen.sampling import RNNGenerator
+from seqgen.commands.generate import single_blas_thread
+
+single_blas_thread()  # as `seqgen generate` does, before NumPy loads
+
+from seqgen import bundle, plugins  # noqa: E402
+from seqgen.inference import random_weights  # noqa: E402
+from seqgen.sampling import RNNGenerator  # noqa: E402
 
 BEAM = ["--beam_size", "4", "--branch_factor", "2"]
 

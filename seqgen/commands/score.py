@@ -7,7 +7,7 @@ it) for t = 1, 2, ...) and the track's events.
 
 import json
 
-from seqgen.commands.generate import add_model_arguments
+from seqgen.commands.generate import add_model_arguments, single_blas_thread
 from seqgen.errors import SeqgenError
 
 
@@ -20,6 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    single_blas_thread()
     from seqgen.commands.generate import load_model
     from seqgen.sampling import RNNGenerator
 
