@@ -1,5 +1,7 @@
 """Generation: exact lengths, seeds, beam search, primers and their errors, MIDI output that never overwrites."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,45 @@ def test_score_reads_midi_too(model_file, tmp_path, capsys):
     capsys.readouterr()
     assert main(["score", "--bundle_file", str(model_file), "--midi", str(next(tmp_path.glob("*.mid")))]) == 0
     assert "log_likelihood -" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A training run of a tiny drum_kit network on a few Groove tracks (3 steps, one checkpoint)."""
+    from seqgen import plugins, records, training
+
+    config = plugins.get_config("drum_kit").with_hparams(
+        "batch_size=2,rnn_layer_sizes=[16],attn_length=3,dropout_keep_prob=1.0")
+    base = tmp_path_factory.mktemp("run")
+    tracks = [config.encoding.events_to_classes(config.tracks.primer_from_midi(str(path), config).events)[:64]
+              for path in sorted(GROOVE.rglob("*.mid"))[:4]]
+    records.write_class_records(base / "train.tfrecord", tracks)
+    options = training.TrainOptions(num_training_steps=3, save_checkpoint_steps=3, save_checkpoint_secs=0, seed=1)
+    training.train(config, str(base / "run"), [str(base / "train.tfrecord")], options, log=lambda line: None)
+    return base / "run"
+
+
+def test_run_dir_alone_is_enough(run_dir, tmp_path):
+    assert main(["generate", "--run_dir", str(run_dir), "--output_dir", str(tmp_path), "--num_outputs", "2",
+                 "--num_steps", "16", "--seed", "1"]) == 0
+    assert len(list(tmp_path.glob("*.mid"))) == 2
+
+
+def score_json(capsys, *model_flags):
+    capsys.readouterr()
+    assert main(["score", *model_flags, "--drums", "[(36,), (42,), (), (38, 42), (46,), (36,)]", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_saved_generator_bundle_is_the_run_dirs_model(run_dir, tmp_path, capsys):
+    target = tmp_path / "model.seqgen"
+    flags = ["generate", "--run_dir", str(run_dir), "--save_generator_bundle", "--bundle_file", str(target),
+             "--bundle_description", "three steps of training"]
+    assert main(flags) == 0
+    assert bundle.load(target).description == "three steps of training"
+    from_run = score_json(capsys, "--run_dir", str(run_dir))
+    assert score_json(capsys, "--bundle_file", str(target)) == from_run
+    assert score_json(capsys, "--checkpoint_file", str(run_dir / "train" / "ckpt-3")) == from_run
+    saved = target.read_bytes()
+    assert main(flags) == 1
+    assert "already exists" in capsys.readouterr().err and target.read_bytes() == saved
