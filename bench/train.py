@@ -24,12 +24,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--micro_batch_size", type=int, default=0,
+                        help="sum gradients over slices of this many tracks (bounds memory); 0: whole batch")
     args = parser.parse_args()
 
     from seqgen import plugins, records, training
 
     config = plugins.get_config(args.config).with_hparams(args.hparams)
-    trainer = training.Trainer(config, seed=args.seed)
+    trainer = training.Trainer(config, seed=args.seed, micro_batch_size=args.micro_batch_size)
     sequences = records.class_dataset(args.records, config.encoding.num_classes)
     batches = iter(trainer.distribute(sequences, training=True, seed=args.seed))
     for _ in range(args.warmup):
@@ -42,7 +44,7 @@ def main() -> None:
         seconds.append(time.perf_counter() - start)
         tokens.append(sums["tokens"])
     result = {
-        "config": args.config, "hparams": config.hparams.to_dict(),
+        "config": args.config, "hparams": config.hparams.to_dict(), "micro_batch_size": args.micro_batch_size,
         "seconds_per_step": statistics.median(seconds),
         "useful_tokens_per_second": sum(tokens) / sum(seconds),
         "useful_tokens_per_step": statistics.median(tokens),

@@ -31,6 +31,7 @@ class TrainOptions:
     save_checkpoint_steps: int = 0  # 0: by time only
     num_checkpoints: int = 10  # 0: keep all
     seed: int = None
+    micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: the whole batch
 
 
 def _num_workers() -> int:
@@ -80,7 +81,8 @@ def padded_batches(sequences, batch_size: int, training: bool, seed=None):
     sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
     boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
     batches = sequences.bucket_by_sequence_length(
-        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1)
+        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
+        drop_remainder=True)
     return batches.map(split).prefetch(2)
 
 
@@ -98,13 +100,14 @@ def checkpoint_of(model, optimizer=None):
 class Trainer:
     """The model, optimizer, checkpoint and step functions of one run under one strategy."""
 
-    def __init__(self, config, strategy=None, seed=None):
+    def __init__(self, config, strategy=None, seed=None, micro_batch_size=0):
         import keras
         import tensorflow as tf
 
         from seqgen import network
 
         self.config = config
+        self.micro_batch_size = micro_batch_size
         self.strategy = strategy or choose_strategy()
         if seed is not None:
             keras.utils.set_random_seed(seed)
@@ -152,12 +155,29 @@ class Trainer:
 
             def replica_step(inputs, labels, mask):
                 context = tf.distribute.get_replica_context()
-                with tf.GradientTape() as tape:
-                    logits = model(inputs, training=True)
-                    sums = metrics.batch_sums(logits, labels, mask, no_event)
-                    tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, sums["tokens"]), 1.0)
-                    loss = sums["loss_sum"] / tokens
-                grads = context.all_reduce(tf.distribute.ReduceOp.SUM, tape.gradient(loss, variables))
+                tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(mask)), 1.0)
+                # Gradients are summed over slices of at most micro_batch_size tracks, one slice after
+                # another (bounding memory), each trimmed to its own longest track.
+                size = self.micro_batch_size or inputs.shape[0]
+
+                def slice_step(index, grads, total):
+                    start = index * size
+                    length = tf.cast(tf.reduce_max(tf.reduce_sum(mask[start:start + size], 1)), tf.int32)
+                    part = [x[start:start + size, :length] for x in (inputs, labels, mask)]
+                    with tf.GradientTape() as tape:
+                        logits = model(part[0], training=True)
+                        sums = metrics.batch_sums(logits, part[1], part[2], no_event)
+                        loss = sums["loss_sum"] / tokens
+                    part_grads = tape.gradient(loss, variables)
+                    return (index + 1, [a + b for a, b in zip(grads, part_grads)],
+                            {k: total[k] + sums[k] for k in total})
+
+                zero_grads = [tf.zeros_like(v) for v in variables]
+                zero_sums = {k: tf.constant(0.0) for k in metrics.SUM_KEYS}
+                _, grads, sums = tf.while_loop(
+                    lambda index, *_: index * size < tf.shape(inputs)[0], slice_step,
+                    (tf.constant(0), zero_grads, zero_sums), parallel_iterations=1)
+                grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
                 grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm)
                 # Keras sums the gradients over replicas again: hand it each replica's share.
                 replicas = float(context.num_replicas_in_sync)
@@ -228,7 +248,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     if chief:
         runs.save_run(run_dir, config)
     train_dir = os.path.join(run_dir, "train")
-    trainer = Trainer(config, seed=options.seed)
+    trainer = Trainer(config, seed=options.seed, micro_batch_size=options.micro_batch_size)
     # Every worker must save; only the chief's checkpoints are kept in R/train.
     directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory,

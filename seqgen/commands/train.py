@@ -47,6 +47,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--num_checkpoints", type=_non_negative_int, default=10,
                         help="most recent checkpoints to keep (default 10; 0 keeps all)")
     parser.add_argument("--seed", type=int, help="seed for initialization, shuffling and dropout")
+    parser.add_argument("--micro_batch_size", type=_non_negative_int, default=0,
+                        help="compute each batch's gradient in slices of this many tracks to bound memory "
+                             "(same result; default 0: the whole batch at once)")
     parser.add_argument("--eval", action="store_true",
                         help="evaluate each new checkpoint of RUN_DIR/train instead of training")
     parser.add_argument("--num_eval_examples", type=_non_negative_int, default=0,
@@ -86,6 +89,6 @@ def run(args) -> int:
     options = training.TrainOptions(
         num_training_steps=args.num_training_steps, summary_frequency=args.summary_frequency,
         save_checkpoint_secs=args.save_checkpoint_secs, save_checkpoint_steps=args.save_checkpoint_steps,
-        num_checkpoints=args.num_checkpoints, seed=args.seed)
+        num_checkpoints=args.num_checkpoints, seed=args.seed, micro_batch_size=args.micro_batch_size)
     training.train(config, args.run_dir, files, options)
     return 0
