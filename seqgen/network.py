@@ -149,6 +149,13 @@ class EventsRnn(keras.Model):
         positions.set_shape([None, encoding.num_position_features])
         return positions
 
+    @staticmethod
+    def _linear(positions, matrix):
+        """``positions @ matrix``; zero without position features (oneDNN refuses empty products)."""
+        if positions.shape[1] == 0:
+            return tf.zeros([1, matrix.shape[1]], matrix.dtype)
+        return tf.matmul(positions, matrix)
+
     def call(self, classes, training=False):
         v = self.variables_by_name()
         hparams = self.hparams
@@ -185,12 +192,12 @@ class EventsRnn(keras.Model):
 
             if k == 0:
                 one_hot_part = total[:self.num_classes]
-                pre = tf.gather(one_hot_part, classes) + (tf.matmul(positions, total[self.num_classes:]) + offset)
+                pre = tf.gather(one_hot_part, classes) + (self._linear(positions, total[self.num_classes:]) + offset)
                 residual = None
                 if projection is not None:
                     proj_k, proj_b = projection
                     residual = (tf.gather(proj_k[:self.num_classes], classes)
-                                + tf.matmul(positions, proj_k[self.num_classes:]) + proj_b)
+                                + self._linear(positions, proj_k[self.num_classes:]) + proj_b)
             else:
                 pre = tf.einsum("bti,ig->btg", layer_input, total) + offset
                 residual = None
