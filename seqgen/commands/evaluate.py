@@ -1,0 +1,76 @@
+"""Measure a model on record files: loss, perplexity and accuracies as Magenta defines them.
+
+The model comes from the same flags as `seqgen generate` (the shipped model when none is given). With
+--unigram_from TRAIN_FILES the model is replaced by the unigram baseline (each class's frequency in those
+files); with --untrained, by a freshly initialized network of --config and --hparams.
+"""
+
+import json
+
+from seqgen.commands.generate import add_model_arguments, single_blas_thread
+from seqgen.errors import SeqgenError
+
+
+def add_arguments(parser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
+                        help="record files (seqgen's or Magenta's) or globs to measure on")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--unigram_from", nargs="+", metavar="FILE",
+                          help="measure the unigram baseline estimated from these training record files")
+    baseline.add_argument("--untrained", action="store_true",
+                          help="measure a freshly initialized network of --config/--hparams")
+    parser.add_argument("--seed", type=int, default=0, help="initialization seed for --untrained")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+def _untrained(args):
+    from seqgen.commands import config_from_args
+
+    if not args.config:
+        raise SeqgenError("--untrained needs --config (and optionally --hparams)")
+    config = config_from_args(args)
+    import keras
+
+    from seqgen import network
+
+    keras.utils.set_random_seed(args.seed)
+    return config, network.weights_dict(network.build_model(config))
+
+
+def run(args) -> int:
+    single_blas_thread()
+    from seqgen import evaluation
+    from seqgen.commands.generate import load_model
+    from seqgen.metrics import summarize
+
+    if args.untrained:
+        config, weights = _untrained(args)
+        what = f"untrained {config.id}"
+    elif args.unigram_from:
+        from seqgen import plugins
+
+        if not args.config:
+            raise SeqgenError("--unigram_from needs --config, to know the classes")
+        config, weights = plugins.get_config(args.config, args.plugin), None
+        what = "unigram baseline"
+    else:
+        config, weights, _ = load_model(args)
+        what = f"{config.id} model"
+    num_classes = config.encoding.num_classes
+    sequences = evaluation.read_class_sequences(args.sequence_example_file, num_classes)
+    if not sequences:
+        raise SeqgenError(f"no records in {' '.join(args.sequence_example_file)}")
+    if weights is None:
+        train = evaluation.read_class_sequences(args.unigram_from, num_classes)
+        log_probs = evaluation.unigram_log_probs(train, num_classes)
+        sums = evaluation.unigram_sums(log_probs, sequences, config.encoding.no_event_class)
+    else:
+        sums = evaluation.model_sums(config, weights, sequences)
+    metrics = {name.split("/")[-1]: value for name, value in summarize(sums).items()}
+    if args.json:
+        print(json.dumps({"model": what, "tracks": len(sequences), "tokens": int(sums["tokens"]), **metrics}))
+        return 0
+    print(f"{what} on {len(sequences)} tracks ({int(sums['tokens'])} predicted steps): "
+          + ", ".join(f"{name} = {value:.4f}" for name, value in metrics.items()))
+    return 0
