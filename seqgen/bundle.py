@@ -9,7 +9,6 @@ with ``allow_pickle=False``): loading never runs code from the file. :func:`load
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 
@@ -17,6 +16,7 @@ import attrs
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.files import atomic_path
 from seqgen.hparams import HParams
 
 FORMAT_VERSION = 1
@@ -51,16 +51,9 @@ def save(path, config, weights: dict, description: str = "") -> None:
         raise SeqgenError(f"{path} already exists; choose another --bundle_file or remove it first")
     arrays = io.BytesIO()
     np.savez(arrays, **{name: np.asarray(value, np.float32) for name, value in weights.items()})
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest(config, description), indent=2))
-            archive.writestr(WEIGHTS, arrays.getvalue())
-        os.link(temp, path)  # fails instead of replacing a file that appeared meanwhile
-    finally:
-        os.remove(temp)
+    with atomic_path(path, replace=False) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest(config, description), indent=2))
+        archive.writestr(WEIGHTS, arrays.getvalue())
 
 
 def _read(path) -> tuple:

@@ -13,6 +13,7 @@ import wave
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.files import atomic_path
 from seqgen.progress import Progress
 from seqgen.tracks import Tracks
 
@@ -86,7 +87,8 @@ def render_wav(midi_path, wav_path, soundfont: str, sample_rate: int = 44100) ->
     audio = np.concatenate([audio[:frames], np.zeros((max(0, frames - len(audio)), channels), np.int16)])
     fade = np.linspace(1.0, 0.0, tail)[:, None]
     audio[-tail:] = (audio[-tail:] * fade).astype(np.int16)
-    _atomic_write(wav_path, lambda path: _write_wav(path, audio, rate, width))
+    with atomic_path(wav_path) as path:
+        _write_wav(path, audio, rate, width)
 
 
 def _write_wav(path, audio, rate, width) -> None:
@@ -97,18 +99,6 @@ def _write_wav(path, audio, rate, width) -> None:
         target.writeframes(audio.tobytes())
 
 
-def _atomic_write(path, write) -> None:
-    """Write through a temporary file in the same folder, so ``path`` is never left half-written."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".render-")
-    os.close(handle)
-    try:
-        if write(temporary) is not False:
-            os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def can_draw(config) -> bool:
     return type(config.tracks).draw is not Tracks.draw
 
@@ -116,8 +106,8 @@ def can_draw(config) -> bool:
 def draw_png(midi_path, png_path, config) -> None:
     """A picture of the track in ``midi_path``, drawn by the config's tracks."""
     primer = config.tracks.primer_from_midi(str(midi_path), config)
-    _atomic_write(png_path, lambda path: config.tracks.draw(
-        primer.events, config.steps_per_quarter, path, primer.steps_per_bar))
+    with atomic_path(png_path) as path:
+        config.tracks.draw(primer.events, config.steps_per_quarter, path, primer.steps_per_bar)
 
 
 def output_paths(midi_paths, output_dir=None) -> list:

@@ -10,6 +10,7 @@ import attrs
 
 from seqgen import __version__
 from seqgen.errors import SeqgenError
+from seqgen.files import atomic_path
 
 RUN_FILE = "run.json"
 
@@ -30,11 +31,8 @@ def save_run(run_dir, config) -> None:
                               f"{_hparams_text(old.get('hparams', {}))}); restart with those --hparams or use "
                               f"a new --run_dir")
         return
-    os.makedirs(run_dir, exist_ok=True)
-    temporary = path + ".tmp"
-    with open(temporary, "w") as stream:
+    with atomic_path(path) as temporary, open(temporary, "w") as stream:
         json.dump(record, stream, indent=2)
-    os.replace(temporary, path)
 
 
 def _hparams_text(hparams: dict) -> str:

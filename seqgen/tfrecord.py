@@ -6,12 +6,13 @@ lanes of ``_LANE`` bytes whose CRCs advance together, then the lane CRCs are shi
 combined (CRC is linear over GF(2), so ``crc(A + B) = shift(crc(A), len(B)) ^ crc(B)``).
 """
 
-import os
+import contextlib
 import struct
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.files import atomic_path
 
 _POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
 _LANE = 64
@@ -119,8 +120,8 @@ class RecordWriter:
 
     def __init__(self, path):
         self.path = str(path)
-        self._temporary = f"{self.path}.partial"
-        self._stream = open(self._temporary, "wb")
+        self._files = contextlib.ExitStack()
+        self._stream = self._files.enter_context(open(self._files.enter_context(atomic_path(self.path)), "wb"))
         self.count = 0
 
     def write_many(self, records) -> None:
@@ -131,12 +132,8 @@ class RecordWriter:
     def __enter__(self):
         return self
 
-    def __exit__(self, exc_type, *rest):
-        self._stream.close()
-        if exc_type is None:
-            os.replace(self._temporary, self.path)
-        else:
-            os.remove(self._temporary)
+    def __exit__(self, *exc_info):
+        return self._files.__exit__(*exc_info)
 
 
 def write_records(path, records) -> None:
