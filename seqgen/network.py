@@ -68,58 +68,170 @@ def _initializer(name, shape):
     return "glorot_uniform"
 
 
-def _lstm_gates(z, c):
-    """TF1 BasicLSTMCell's state update from the pre-activations ``z`` (gates i, j, f, o)."""
+def _lstm_step(z, c):
+    """TF1 BasicLSTMCell's update from pre-activations ``z`` (gates i, j, f, o): c, h and the gates
+    [sigmoid(i), tanh(j), sigmoid(f + 1), sigmoid(o)] concatenated."""
     i, j, f, o = tf.split(z, 4, axis=-1)
-    c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * tf.tanh(j)
-    return c, tf.tanh(c) * tf.sigmoid(o)
+    i, j, f, o = tf.sigmoid(i), tf.tanh(j), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+    c = c * f + i * j
+    return c, tf.tanh(c) * o, tf.concat([i, j, f, o], -1)
+
+
+def _lstm_step_backward(dh, dc, c_prev, c, gates):
+    """Gradients of one LSTM step: (d pre-activations, d c_prev) from d h and d c (beyond h's path)."""
+    i, j, f, o = tf.split(gates, 4, axis=-1)
+    tanh_c = tf.tanh(c)
+    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+    dz = tf.concat([dc * j * i * (1.0 - i), dc * i * (1.0 - j * j), dc * c_prev * f * (1.0 - f),
+                    dh * tanh_c * o * (1.0 - o)], -1)
+    return dz, dc * f
+
+
+def _shifted(stack):
+    """``stack`` [T, ...] one step later: zeros first, the last entry dropped."""
+    return tf.concat([tf.zeros_like(stack[:1]), stack[:-1]], 0)
+
+
+def _flat_matmul(x, y):
+    """``sum over time and batch of x^T y`` for time-major x [T, B, m], y [T, B, n]."""
+    return tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), tf.reshape(y, [-1, y.shape[-1]]), transpose_a=True)
+
+
+def _loop(count, body, state, outputs, reverse=False):
+    """Run ``body(t, *state) -> (state, outputs)`` for t in 0..count-1 (or back); returns state and stacks."""
+    arrays = [tf.TensorArray(dtype, size=count, element_shape=shape) for dtype, shape in outputs]
+
+    def step(k, state, arrays):
+        t = count - 1 - k if reverse else k
+        state, values = body(t, *state)
+        return k + 1, state, [a.write(t, v) for a, v in zip(arrays, values)]
+
+    _, state, arrays = tf.while_loop(lambda k, *_: k < count, step, (tf.constant(0), state, arrays))
+    return state, [a.stack() for a in arrays]
+
+
+def _lstm_forward(pre, w_h):
+    """A plain LSTM layer over time-major pre-activations ``pre`` [T, B, 4H]: h, c and gates per step."""
+    count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], w_h.shape[0]
+    zeros = tf.zeros([batch, size], pre.dtype)
+
+    def step(t, c, h):
+        c, h, gates = _lstm_step(pre[t] + tf.matmul(h, w_h), c)
+        return (c, h), (h, c, gates)
+
+    spec = [(pre.dtype, [None, size])] * 2 + [(pre.dtype, [None, 4 * size])]
+    return _loop(count, step, (zeros, zeros), spec)[1]
+
+
+@tf.custom_gradient
+def _lstm_layer(pre, w_h):
+    """:func:`_lstm_forward`'s h [T, B, H], with a written-out backward pass that keeps only h, c
+    and the gates of each step and takes the weight gradient in one matmul over all steps."""
+    hs, cs, gates = _lstm_forward(pre, w_h)
+
+    def grad(dhs):
+        batch, size = tf.shape(pre)[1], w_h.shape[0]
+        zeros = tf.zeros([batch, size], pre.dtype)
+        c_prev = _shifted(cs)
+
+        def back(t, dh_next, dc_next):
+            dz, dc = _lstm_step_backward(dhs[t] + dh_next, dc_next, c_prev[t], cs[t], gates[t])
+            return (tf.matmul(dz, w_h, transpose_b=True), dc), (dz,)
+
+        _, (dz,) = _loop(tf.shape(pre)[0], back, (zeros, zeros), [(pre.dtype, [None, 4 * size])], reverse=True)
+        return dz, _flat_matmul(_shifted(hs), dz)
+
+    return hs, grad
+
+
+def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
+    """Layer 0 with Magenta's attention wrapper over time-major pre-activations ``pre`` [T, B, 4H].
+
+    ``m`` = [W_rec | P] maps ``[h, attns]`` both to the next step's recurrent pre-activations (the
+    wrapper kernel folded into the LSTM kernel) and, plus ``m_bias``, to the layer's output ``out``
+    (attn_output_projection). The window of the last ``length`` outputs and their features
+    ``out @ attn_w`` are [L, B, H]; a slot's features are computed once, as it enters the window.
+    Returns the outputs [T, B, H] and what the backward pass needs: c, h, attns, features, y,
+    attention weights [T, L, B] and gates, per step.
+    """
+    count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], v.shape[0]
+    zeros = tf.zeros([batch, size], pre.dtype)
+    window = tf.zeros([length, batch, size], pre.dtype)
+
+    def step(t, c, r, hidden, features):
+        c, h, gates = _lstm_step(pre[t] + r, c)
+        y = tf.matmul(tf.concat([c, h], 1), k) + k_bias
+        scores = tf.reduce_sum(tf.tanh(features + y) * v, -1)
+        weights = tf.nn.softmax(scores, axis=0)
+        attns = tf.reduce_sum(weights[:, :, None] * hidden, 0)
+        r, out = tf.split(tf.matmul(tf.concat([h, attns], 1), m) + m_bias, [4 * size, size], 1)
+        feature = tf.matmul(out, attn_w)
+        hidden = tf.concat([hidden[1:], out[None]], 0)
+        features = tf.concat([features[1:], feature[None]], 0)
+        return (c, r, hidden, features), (out, c, h, attns, feature, y, weights, gates)
+
+    vector = (pre.dtype, [None, size])
+    spec = [vector] * 6 + [(pre.dtype, [length, None]), (pre.dtype, [None, 4 * size])]
+    initial = (zeros, tf.zeros([batch, 4 * size], pre.dtype), window, window)
+    return _loop(count, step, initial, spec)[1]
+
+
+def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
+    """:func:`_attention_forward`'s outputs [T, B, H], with a written-out backward pass.
+
+    Autodiff would keep the window and its tanh at every step; this keeps per-step vectors only and
+    takes each window back from the stacked outputs. Weight gradients are one matmul over all steps.
+    """
+
+    @tf.custom_gradient
+    def layer(pre, m, m_bias, attn_w, k, k_bias, v):
+        outs, cs, hs, attns, features, ys, weights, gates = _attention_forward(
+            pre, m, m_bias, attn_w, k, k_bias, v, length)
+
+        def grad(douts):
+            count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], v.shape[0]
+            window = tf.zeros([length, batch, size], pre.dtype)
+            hidden_all = tf.concat([window, outs], 0)  # the window of step t: [t, t + L)
+            features_all = tf.concat([window, features], 0)
+            c_prev = _shifted(cs)
+            zero_slot = tf.zeros([1, batch, size], pre.dtype)
+
+            def back(t, dr, dc_next, d_hidden, d_features, dv):
+                d_feature = d_features[-1]
+                d_out = douts[t] + d_hidden[-1] + tf.matmul(d_feature, attn_w, transpose_b=True)
+                dh, d_attns = tf.split(tf.matmul(tf.concat([dr, d_out], 1), m, transpose_b=True), 2, 1)
+                hidden, w = hidden_all[t:t + length], weights[t]
+                d_w = tf.reduce_sum(hidden * d_attns, -1)
+                d_scores = w * (d_w - tf.reduce_sum(w * d_w, 0))
+                tanh = tf.tanh(features_all[t:t + length] + ys[t])
+                d_pre_tanh = d_scores[:, :, None] * v * (1.0 - tanh * tanh)
+                dy = tf.reduce_sum(d_pre_tanh, 0)
+                dc_y, dh_y = tf.split(tf.matmul(dy, k, transpose_b=True), 2, 1)
+                dz, dc = _lstm_step_backward(dh + dh_y, dc_next + dc_y, c_prev[t], cs[t], gates[t])
+                d_hidden = tf.concat([zero_slot, d_hidden[:-1]], 0) + w[:, :, None] * d_attns
+                d_features = tf.concat([zero_slot, d_features[:-1]], 0) + d_pre_tanh
+                dv += tf.reduce_sum(d_scores[:, :, None] * tanh, [0, 1])
+                return (dz, dc, d_hidden, d_features, dv), (dz, d_out, d_feature, dy)
+
+            initial = (tf.zeros([batch, 4 * size], pre.dtype), tf.zeros([batch, size], pre.dtype), window, window,
+                       tf.zeros_like(v))
+            vector = (pre.dtype, [None, size])
+            state, (dz, d_out, d_feature, dy) = _loop(
+                count, back, initial, [(pre.dtype, [None, 4 * size]), vector, vector, vector], reverse=True)
+            # [h_t, attns_t] fed r_t (used by step t + 1) and out_t.
+            d_m_out = tf.concat([tf.concat([dz[1:], tf.zeros_like(dz[:1])], 0), d_out], -1)
+            return (dz, _flat_matmul(tf.concat([hs, attns], -1), d_m_out), tf.reduce_sum(d_m_out, [0, 1]),
+                    _flat_matmul(outs, d_feature), _flat_matmul(tf.concat([cs, hs], -1), dy),
+                    tf.reduce_sum(dy, [0, 1]), state[-1])
+
+        return outs, grad
+
+    # Tensors, not variables: the gradient goes to the variables through the ops that read them.
+    return layer(*[tf.convert_to_tensor(x) for x in (pre, m, m_bias, attn_w, k, k_bias, v)])
 
 
 def _time_major(x):
     return tf.transpose(x, [1, 0, 2])
-
-
-def _run_lstm(pre, w_h):
-    """A plain LSTM layer over time-major pre-activations ``pre`` [T, B, 4H]; returns h [T, B, H]."""
-    size = w_h.shape[0]
-    batch = tf.shape(pre)[1]
-    zeros = tf.zeros([batch, size], pre.dtype)
-
-    def step(state, z_x):
-        c, h = state
-        return _lstm_gates(z_x + tf.matmul(h, w_h), c)
-
-    _, outputs = tf.scan(step, pre, initializer=(zeros, zeros))
-    return outputs
-
-
-def _run_attention_lstm(pre, w_rec, att, length):
-    """Layer 0 with Magenta's attention wrapper over time-major pre-activations [T, B, 4H].
-
-    ``w_rec`` maps ``[h, attns]`` to LSTM pre-activations (the wrapper kernel folded into the LSTM
-    kernel). Each slot's ``hidden @ attn_w`` is computed once, when the slot enters the window.
-    Returns the layer's outputs [T, B, H].
-    """
-    size = att["attn_v"].shape[0]
-    batch = tf.shape(pre)[1]
-    zeros = tf.zeros([batch, size], pre.dtype)
-    window = tf.zeros([batch, length, size], pre.dtype)
-    attn_w = tf.reshape(att["attn_w"], [size, size])
-
-    def step(state, z_x):
-        c, h, attns, hidden, features, _ = state
-        c, h = _lstm_gates(z_x + tf.matmul(tf.concat([h, attns], 1), w_rec), c)
-        y = tf.matmul(tf.concat([c, h], 1), att["kernel"]) + att["bias"]
-        scores = tf.reduce_sum(att["attn_v"] * tf.tanh(features + y[:, None, :]), axis=2)
-        weights = tf.nn.softmax(scores)
-        attns = tf.einsum("bl,blh->bh", weights, hidden)
-        out = tf.matmul(tf.concat([h, attns], 1), att["out_kernel"]) + att["out_bias"]
-        hidden = tf.concat([hidden[:, 1:], out[:, None, :]], axis=1)
-        features = tf.concat([features[:, 1:], tf.matmul(out, attn_w)[:, None, :]], axis=1)
-        return c, h, attns, hidden, features, out
-
-    initial = (zeros, zeros, zeros, window, window, zeros)
-    return tf.scan(step, pre, initializer=initial)[-1]
 
 
 class EventsRnn(keras.Model):
@@ -211,14 +323,14 @@ class EventsRnn(keras.Model):
                 # attns enter through the wrapper kernel, then through the LSTM input kernel (after
                 # any input projection, which acts on x only).
                 w_attn = tf.matmul(wrapper_attn_rows, kernel[:in_size])
-                att = {"attn_w": v[f"{scope}/attention/attn_w"], "attn_v": v[f"{scope}/attention/attn_v"],
-                       "kernel": v[f"{scope}/attention/kernel"], "bias": v[f"{scope}/attention/bias"],
-                       "out_kernel": v[f"{scope}/attn_output_projection/kernel"],
-                       "out_bias": v[f"{scope}/attn_output_projection/bias"]}
-                outputs = _run_attention_lstm(_time_major(pre), tf.concat([w_h, w_attn], 0), att,
-                                              hparams.attn_length)
+                m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
+                m_bias = tf.concat([tf.zeros([4 * size]), v[f"{scope}/attn_output_projection/bias"]], 0)
+                outputs = _attention_layer(
+                    _time_major(pre), m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
+                    v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
+                    hparams.attn_length)
             else:
-                outputs = _run_lstm(_time_major(pre), w_h)
+                outputs = _lstm_layer(_time_major(pre), tf.convert_to_tensor(w_h))
             outputs = _time_major(outputs)
             if residual is not None:
                 outputs = outputs + residual

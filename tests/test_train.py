@@ -197,3 +197,18 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "no record file matches" in capsys.readouterr().err
     with pytest.raises(SeqgenError, match="not a training run directory"):
         run_dir.load_config(tmp_path)
+
+
+def test_one_drum_trains_without_position_features(data):
+    """one_drum's input is the bare 2-way one-hot (no position features); it once crashed oneDNN."""
+    config = plugins.get_config("one_drum").with_hparams(
+        "batch_size=4,rnn_layer_sizes=[16,16],learning_rate=0.05")
+    assert config.encoding.num_position_features == 0
+    _, paths = pipeline.create_dataset(data["base"] / "ns.tfrecord", data["base"] / "one_drum", config,
+                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    lines = []
+    trainer = training.train(config, str(data["base"] / "one_drum_run"), [str(paths["training"])],
+                             _options(num_training_steps=10), log=lines.append)
+    losses = _losses(lines)
+    assert trainer.step == 10 and len(losses) == 2
+    assert losses[-1] < np.log(2), losses  # below an untrained guess between hit and rest

@@ -170,5 +170,7 @@ def run(args) -> int:
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
     if args.render:
         written = render.render_outputs(paths, config, soundfont=args.soundfont)
-        print(f"wrote {len(written)} WAV and PNG files beside them")
+        kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
+        print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
+              + " files beside them")
     return 0
