@@ -53,6 +53,6 @@ class Tracks(abc.ABC):
         """The primer in a MIDI file, quantized at ``config.steps_per_quarter``; SeqgenError when unusable."""
         raise SeqgenError(f"{config.id} cannot take a primer from a MIDI file; give the primer as text")
 
-    def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int = None) -> bool:
-        """Write a PNG picture of ``events`` to ``path``; False (nothing written) when the plugin has none."""
-        return False
+    def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int = None) -> None:
+        """Write a PNG picture of ``events`` to ``path`` (optional: without it, rendering makes no picture)."""
+        raise SeqgenError("this plugin draws no pictures")

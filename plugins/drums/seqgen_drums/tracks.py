@@ -75,4 +75,3 @@ class DrumTracks(Tracks):
         from seqgen_drums import grid
 
         grid.write_png(events, path, steps_per_bar or 4 * steps_per_quarter, steps_per_quarter)
-        return True
