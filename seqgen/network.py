@@ -130,7 +130,7 @@ def _lstm_layer(pre, w_h):
     hs, cs, gates = _lstm_forward(pre, w_h)
 
     def grad(dhs):
-        batch, size = tf.shape(pre)[1], w_h.shape[0]
+        count, batch, size = tf.shape(hs)[0], tf.shape(hs)[1], w_h.shape[0]
         zeros = tf.zeros([batch, size], pre.dtype)
         c_prev = _shifted(cs)
 
@@ -138,7 +138,7 @@ def _lstm_layer(pre, w_h):
             dz, dc = _lstm_step_backward(dhs[t] + dh_next, dc_next, c_prev[t], cs[t], gates[t])
             return (tf.matmul(dz, w_h, transpose_b=True), dc), (dz,)
 
-        _, (dz,) = _loop(tf.shape(pre)[0], back, (zeros, zeros), [(pre.dtype, [None, 4 * size])], reverse=True)
+        _, (dz,) = _loop(count, back, (zeros, zeros), [(pre.dtype, [None, 4 * size])], reverse=True)
         return dz, _flat_matmul(_shifted(hs), dz)
 
     return hs, grad
@@ -189,7 +189,7 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
             pre, m, m_bias, attn_w, k, k_bias, v, length)
 
         def grad(douts):
-            count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], v.shape[0]
+            count, batch, size = tf.shape(outs)[0], tf.shape(outs)[1], v.shape[0]
             window = tf.zeros([length, batch, size], pre.dtype)
             hidden_all = tf.concat([window, outs], 0)  # the window of step t: [t, t + L)
             features_all = tf.concat([window, features], 0)
@@ -228,10 +228,6 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
 
     # Tensors, not variables: the gradient goes to the variables through the ops that read them.
     return layer(*[tf.convert_to_tensor(x) for x in (pre, m, m_bias, attn_w, k, k_bias, v)])
-
-
-def _time_major(x):
-    return tf.transpose(x, [1, 0, 2])
 
 
 class EventsRnn(keras.Model):
@@ -273,8 +269,9 @@ class EventsRnn(keras.Model):
         hparams = self.hparams
         classes = tf.convert_to_tensor(classes)
         positions = self._positions(classes)
+        classes = tf.transpose(classes)  # time-major from here on
         keep = hparams.dropout_keep_prob if training else 1.0
-        layer_input = None  # [B, T, size] for layers after the first
+        layer_input = None  # [T, B, size] for layers after the first
         for k, size in enumerate(hparams.rnn_layer_sizes):
             scope = f"{_CELLS}/cell_{k}"
             projection = None
@@ -304,18 +301,18 @@ class EventsRnn(keras.Model):
 
             if k == 0:
                 one_hot_part = total[:self.num_classes]
-                pre = tf.gather(one_hot_part, classes) + (self._linear(positions, total[self.num_classes:]) + offset)
+                pre = tf.gather(one_hot_part, classes) + (self._linear(positions, total[self.num_classes:]) + offset)[:, None]
                 residual = None
                 if projection is not None:
                     proj_k, proj_b = projection
                     residual = (tf.gather(proj_k[:self.num_classes], classes)
-                                + self._linear(positions, proj_k[self.num_classes:]) + proj_b)
+                                + (self._linear(positions, proj_k[self.num_classes:]) + proj_b)[:, None])
             else:
-                pre = tf.einsum("bti,ig->btg", layer_input, total) + offset
+                pre = tf.einsum("tbi,ig->tbg", layer_input, total) + offset
                 residual = None
                 if hparams.residual_connections:
                     residual = layer_input if projection is None else (
-                        tf.einsum("bti,ih->bth", layer_input, projection[0]) + projection[1])
+                        tf.einsum("tbi,ih->tbh", layer_input, projection[0]) + projection[1])
 
             w_h = kernel[in_size:]
             if attention:
@@ -326,18 +323,17 @@ class EventsRnn(keras.Model):
                 m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
                 m_bias = tf.concat([tf.zeros([4 * size]), v[f"{scope}/attn_output_projection/bias"]], 0)
                 outputs = _attention_layer(
-                    _time_major(pre), m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
+                    pre, m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
                     v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
                     hparams.attn_length)
             else:
-                outputs = _lstm_layer(_time_major(pre), tf.convert_to_tensor(w_h))
-            outputs = _time_major(outputs)
+                outputs = _lstm_layer(pre, tf.convert_to_tensor(w_h))
             if residual is not None:
                 outputs = outputs + residual
             if keep < 1.0:
                 outputs = tf.nn.dropout(outputs, rate=1.0 - keep)
             layer_input = outputs
-        return tf.einsum("bth,hc->btc", layer_input, v["fully_connected/weights"]) + v["fully_connected/biases"]
+        return tf.einsum("tbh,hc->btc", layer_input, v["fully_connected/weights"]) + v["fully_connected/biases"]
 
 
 class EventsRnnModel(Model):

@@ -31,7 +31,7 @@ class RNNGenerator(Generator):
         return self.config.encoding.events_to_classes(list(events))
 
     def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
-                 steps_per_iteration=1, seed=None) -> list:
+                 steps_per_iteration=1, seed=None, on_step=None) -> list:
         primer = list(primer)
         if not primer:
             raise SeqgenError("the primer is empty; give at least one event")
@@ -41,12 +41,13 @@ class RNNGenerator(Generator):
         _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
         generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
-                                 beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed))
+                                 beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed),
+                                 on_step or (lambda: None))
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
     def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
-                steps_per_iteration, rng) -> np.ndarray:
+                steps_per_iteration, rng, on_step) -> np.ndarray:
         """Classes [num_outputs, num_new] continuing the primer classes."""
         state = self.rnn.zero_state(1)
         for position, cls in enumerate(primer):
@@ -75,6 +76,7 @@ class RNNGenerator(Generator):
                 scores += log_probs[np.arange(len(chosen)), chosen]
                 out[:, done] = chosen
                 done += 1
+                on_step()
                 if done < num_new:
                     logits, state = self.rnn.step(chosen, len(primer) + done - 1, state)
         return out[_best(scores, num_outputs, 1)]

@@ -190,8 +190,16 @@ def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, mess
 
 
 def test_cli_without_a_model_says_what_to_pass(tmp_path, capsys):
-    assert main(["generate", "--output_dir", str(tmp_path)]) == 1
-    assert "--bundle_file, --run_dir or --checkpoint_file" in capsys.readouterr().err
+    assert main(["generate", "--config", "one_drum", "--output_dir", str(tmp_path)]) == 1
+    assert ("no model given, and config 'one_drum' ships none pretrained; pass --bundle_file, --run_dir or "
+            "--checkpoint_file") in capsys.readouterr().err
+
+
+def test_on_step_is_called_once_per_generated_step(generator):
+    calls = []
+    generator.generate(parse(generator, "[(36,), ()]"), 20, num_outputs=3, beam_size=2, branch_factor=2,
+                       steps_per_iteration=4, seed=0, on_step=lambda: calls.append(1))
+    assert len(calls) == 18
 
 
 def test_score_reads_midi_too(model_file, tmp_path, capsys):

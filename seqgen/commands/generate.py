@@ -75,8 +75,8 @@ def _default_bundle(args) -> str:
     if len(shipped) > 1:
         raise SeqgenError(f"several configs ship a pretrained model ({', '.join(sorted(c.id for c in shipped))}); "
                           f"choose one with --config")
-    which = f"config {args.config!r} ships" if args.config else "no installed config ships"
-    raise SeqgenError(f"no model given and {which} a pretrained one; pass --bundle_file, --run_dir or "
+    which = f"config {args.config!r} ships none" if args.config else "no installed config ships one"
+    raise SeqgenError(f"no model given, and {which} pretrained; pass --bundle_file, --run_dir or "
                       f"--checkpoint_file")
 
 
@@ -157,13 +157,15 @@ def run(args) -> int:
 
         render.find_fluidsynth()
         render.find_soundfont(args.soundfont)
+    from seqgen.progress import Progress
     from seqgen.sampling import RNNGenerator
 
     config, weights, _ = load_model(args)
     primer, qpm = _primer(args, config)
     generator = RNNGenerator(config, weights)
-    tracks = generator.generate(primer, args.num_steps, args.num_outputs, args.temperature, args.beam_size,
-                                args.branch_factor, args.steps_per_iteration, args.seed)
+    with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
+        tracks = generator.generate(primer, args.num_steps, args.num_outputs, args.temperature, args.beam_size,
+                                    args.branch_factor, args.steps_per_iteration, args.seed, progress.update)
     paths = _write_midi(tracks, config, qpm, args.output_dir)
     noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
     print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
