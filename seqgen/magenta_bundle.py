@@ -85,9 +85,14 @@ def load(path):
     weights = _checkpoint_weights(bundle.checkpoint_file[0], path)
     if not weights or not layer_sizes(weights):
         raise SeqgenError(f"{path} holds no events-RNN weights; it is not a Drums RNN style bundle")
+    if not any("attention_cell_wrapper/" in name for name in weights):
+        attn_length = 0
+    elif bundle.metagraph_file:
+        attn_length = _attn_length(bundle.metagraph_file, weights)
+    else:  # no metagraph to read it from: the config's own attn_length
+        attn_length = config.hparams.attn_length
     hparams = attrs.evolve(
-        config.hparams, rnn_layer_sizes=tuple(layer_sizes(weights)),
-        attn_length=_attn_length(bundle.metagraph_file, weights) if bundle.metagraph_file else 0,
+        config.hparams, rnn_layer_sizes=tuple(layer_sizes(weights)), attn_length=attn_length,
         residual_connections=any("input_projection_wrapper/" in name for name in weights))
     description = bundle.bundle_details.description or bundle.generator_details.description
     return attrs.evolve(config, hparams=hparams), weights, description
