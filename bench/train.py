@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--micro_batch_size", type=int, default=0,
-                        help="sum gradients over slices of this many tracks (bounds memory); 0: whole batch")
+                        help="sum gradients over slices of this many tracks (bounds memory); 0: automatic")
     args = parser.parse_args()
 
     from seqgen import plugins, records, training

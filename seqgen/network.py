@@ -87,14 +87,19 @@ def _lstm_step_backward(dh, dc, c_prev, c, gates):
     return dz, dc * f
 
 
-def _shifted(stack):
-    """``stack`` [T, ...] one step later: zeros first, the last entry dropped."""
-    return tf.concat([tf.zeros_like(stack[:1]), stack[:-1]], 0)
+def _previous(stack, t):
+    """``stack[t - 1]``, zeros for t = 0 (the initial state)."""
+    return stack[tf.maximum(t - 1, 0)] * tf.cast(t > 0, stack.dtype)
 
 
 def _flat_matmul(x, y):
     """``sum over time and batch of x^T y`` for time-major x [T, B, m], y [T, B, n]."""
     return tf.matmul(tf.reshape(x, [-1, x.shape[-1]]), tf.reshape(y, [-1, y.shape[-1]]), transpose_a=True)
+
+
+def _blocks(rows, columns):
+    """``concat(rows, -1)^T concat(columns, -1)`` summed over time and batch, without the big concats."""
+    return tf.concat([tf.concat([_flat_matmul(x, y) for y in columns], 1) for x in rows], 0)
 
 
 def _loop(count, body, state, outputs, reverse=False):
@@ -132,14 +137,13 @@ def _lstm_layer(pre, w_h):
     def grad(dhs):
         count, batch, size = tf.shape(hs)[0], tf.shape(hs)[1], w_h.shape[0]
         zeros = tf.zeros([batch, size], pre.dtype)
-        c_prev = _shifted(cs)
 
         def back(t, dh_next, dc_next):
-            dz, dc = _lstm_step_backward(dhs[t] + dh_next, dc_next, c_prev[t], cs[t], gates[t])
+            dz, dc = _lstm_step_backward(dhs[t] + dh_next, dc_next, _previous(cs, t), cs[t], gates[t])
             return (tf.matmul(dz, w_h, transpose_b=True), dc), (dz,)
 
         _, (dz,) = _loop(count, back, (zeros, zeros), [(pre.dtype, [None, 4 * size])], reverse=True)
-        return dz, _flat_matmul(_shifted(hs), dz)
+        return dz, _flat_matmul(hs[:-1], dz[1:])  # h_t fed step t + 1
 
     return hs, grad
 
@@ -151,8 +155,8 @@ def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
     wrapper kernel folded into the LSTM kernel) and, plus ``m_bias``, to the layer's output ``out``
     (attn_output_projection). The window of the last ``length`` outputs and their features
     ``out @ attn_w`` are [L, B, H]; a slot's features are computed once, as it enters the window.
-    Returns the outputs [T, B, H] and what the backward pass needs: c, h, attns, features, y,
-    attention weights [T, L, B] and gates, per step.
+    Returns the outputs [T, B, H] and what the backward pass needs: c, h, attns, attention weights
+    [T, L, B] and gates, per step.
     """
     count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], v.shape[0]
     zeros = tf.zeros([batch, size], pre.dtype)
@@ -168,10 +172,10 @@ def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
         feature = tf.matmul(out, attn_w)
         hidden = tf.concat([hidden[1:], out[None]], 0)
         features = tf.concat([features[1:], feature[None]], 0)
-        return (c, r, hidden, features), (out, c, h, attns, feature, y, weights, gates)
+        return (c, r, hidden, features), (out, c, h, attns, weights, gates)
 
     vector = (pre.dtype, [None, size])
-    spec = [vector] * 6 + [(pre.dtype, [length, None]), (pre.dtype, [None, 4 * size])]
+    spec = [vector] * 4 + [(pre.dtype, [length, None]), (pre.dtype, [None, 4 * size])]
     initial = (zeros, tf.zeros([batch, 4 * size], pre.dtype), window, window)
     return _loop(count, step, initial, spec)[1]
 
@@ -185,15 +189,14 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
 
     @tf.custom_gradient
     def layer(pre, m, m_bias, attn_w, k, k_bias, v):
-        outs, cs, hs, attns, features, ys, weights, gates = _attention_forward(
+        outs, cs, hs, attns, weights, gates = _attention_forward(
             pre, m, m_bias, attn_w, k, k_bias, v, length)
 
         def grad(douts):
             count, batch, size = tf.shape(outs)[0], tf.shape(outs)[1], v.shape[0]
             window = tf.zeros([length, batch, size], pre.dtype)
             hidden_all = tf.concat([window, outs], 0)  # the window of step t: [t, t + L)
-            features_all = tf.concat([window, features], 0)
-            c_prev = _shifted(cs)
+            features_all = tf.reshape(tf.matmul(tf.reshape(hidden_all, [-1, size]), attn_w), tf.shape(hidden_all))
             zero_slot = tf.zeros([1, batch, size], pre.dtype)
 
             def back(t, dr, dc_next, d_hidden, d_features, dv):
@@ -203,11 +206,12 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
                 hidden, w = hidden_all[t:t + length], weights[t]
                 d_w = tf.reduce_sum(hidden * d_attns, -1)
                 d_scores = w * (d_w - tf.reduce_sum(w * d_w, 0))
-                tanh = tf.tanh(features_all[t:t + length] + ys[t])
+                y = tf.matmul(tf.concat([cs[t], hs[t]], 1), k) + k_bias
+                tanh = tf.tanh(features_all[t:t + length] + y)
                 d_pre_tanh = d_scores[:, :, None] * v * (1.0 - tanh * tanh)
                 dy = tf.reduce_sum(d_pre_tanh, 0)
                 dc_y, dh_y = tf.split(tf.matmul(dy, k, transpose_b=True), 2, 1)
-                dz, dc = _lstm_step_backward(dh + dh_y, dc_next + dc_y, c_prev[t], cs[t], gates[t])
+                dz, dc = _lstm_step_backward(dh + dh_y, dc_next + dc_y, _previous(cs, t), cs[t], gates[t])
                 d_hidden = tf.concat([zero_slot, d_hidden[:-1]], 0) + w[:, :, None] * d_attns
                 d_features = tf.concat([zero_slot, d_features[:-1]], 0) + d_pre_tanh
                 dv += tf.reduce_sum(d_scores[:, :, None] * tanh, [0, 1])
@@ -219,9 +223,9 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
             state, (dz, d_out, d_feature, dy) = _loop(
                 count, back, initial, [(pre.dtype, [None, 4 * size]), vector, vector, vector], reverse=True)
             # [h_t, attns_t] fed r_t (used by step t + 1) and out_t.
-            d_m_out = tf.concat([tf.concat([dz[1:], tf.zeros_like(dz[:1])], 0), d_out], -1)
-            return (dz, _flat_matmul(tf.concat([hs, attns], -1), d_m_out), tf.reduce_sum(d_m_out, [0, 1]),
-                    _flat_matmul(outs, d_feature), _flat_matmul(tf.concat([cs, hs], -1), dy),
+            d_m = tf.concat([_blocks([hs[:-1], attns[:-1]], [dz[1:]]), _blocks([hs, attns], [d_out])], 1)
+            d_m_bias = tf.concat([tf.reduce_sum(dz[1:], [0, 1]), tf.reduce_sum(d_out, [0, 1])], 0)
+            return (dz, d_m, d_m_bias, _flat_matmul(outs, d_feature), _blocks([cs, hs], [dy]),
                     tf.reduce_sum(dy, [0, 1]), state[-1])
 
         return outs, grad

@@ -20,6 +20,11 @@ from seqgen.errors import SeqgenError
 #: Tracks are grouped by length into buckets this many steps wide before batching.
 BUCKET_WIDTH = 64
 
+#: Automatic micro batches keep tracks x steps x (sum of rnn_layer_sizes) at or below this many values:
+#: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about 2.1 GB
+#: peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
+MICRO_BATCH_VALUES = 20_000_000
+
 
 @attrs.frozen
 class TrainOptions:
@@ -31,7 +36,7 @@ class TrainOptions:
     save_checkpoint_steps: int = 0  # 0: by time only
     num_checkpoints: int = 10  # 0: keep all
     seed: int = None
-    micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: the whole batch
+    micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: automatic
 
 
 def _num_workers() -> int:
@@ -144,6 +149,15 @@ class Trainer:
 
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
 
+    def _auto_micro_batch(self, batch, steps):
+        """Equal slices of the batch, as few as keep tracks x steps x layer widths <= MICRO_BATCH_VALUES."""
+        import tensorflow as tf
+
+        width = sum(self.config.hparams.rnn_layer_sizes)
+        most = tf.maximum(1, MICRO_BATCH_VALUES // (steps * width))
+        slices = (batch + most - 1) // most
+        return (batch + slices - 1) // slices
+
     def train_step(self, batch):
         """One optimizer step on a distributed batch; the batch's metric sums."""
         import tensorflow as tf
@@ -158,7 +172,7 @@ class Trainer:
                 tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(mask)), 1.0)
                 # Gradients are summed over slices of at most micro_batch_size tracks, one slice after
                 # another (bounding memory), each trimmed to its own longest track.
-                size = self.micro_batch_size or inputs.shape[0]
+                size = self.micro_batch_size or self._auto_micro_batch(tf.shape(inputs)[0], tf.shape(inputs)[1])
 
                 def slice_step(index, grads, total):
                     start = index * size
