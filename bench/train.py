@@ -36,18 +36,21 @@ def main() -> None:
     batches = iter(trainer.distribute(sequences, training=True, seed=args.seed))
     for _ in range(args.warmup):
         trainer.train_step(next(batches))
-    seconds, tokens = [], []
+    seconds, cpu_seconds, tokens = [], [], []
     for _ in range(args.steps):
         batch = next(batches)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         sums = trainer.train_step(batch)
         seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - cpu_start)
         tokens.append(sums["tokens"])
     result = {
         "config": args.config, "hparams": config.hparams.to_dict(), "micro_batch_size": args.micro_batch_size,
         "seconds_per_step": statistics.median(seconds),
         "useful_tokens_per_second": sum(tokens) / sum(seconds),
         "useful_tokens_per_step": statistics.median(tokens),
+        # CPU time is less sensitive than wall time to other jobs on the machine.
+        "useful_tokens_per_cpu_second": sum(tokens) / sum(cpu_seconds),
         "peak_memory_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
         "step_seconds": [round(s, 3) for s in seconds],
     }

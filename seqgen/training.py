@@ -107,7 +107,6 @@ class Trainer:
 
     def __init__(self, config, strategy=None, seed=None, micro_batch_size=0):
         import keras
-        import tensorflow as tf
 
         from seqgen import network
 
