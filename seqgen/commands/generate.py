@@ -36,7 +36,8 @@ def add_model_arguments(parser) -> None:
 
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--output_dir", help="where the MIDI files go (created if missing)")
+    parser.add_argument("--output_dir", default="generated",
+                        help="where the MIDI files go (created if missing; default ./generated)")
     parser.add_argument("--num_outputs", type=positive_int, default=10, help="how many tracks (default 10)")
     parser.add_argument("--num_steps", type=positive_int, default=128,
                         help="length of each track in steps, the primer included (default 128)")
@@ -148,8 +149,6 @@ def run(args) -> int:
         bundle.save(args.bundle_file, config, weights, args.bundle_description)
         print(f"wrote bundle {args.bundle_file} ({config.plugin}/{config.id})")
         return 0
-    if not args.output_dir:
-        raise SeqgenError("--output_dir is required: the folder the MIDI files go to")
     if args.qpm is not None and args.qpm <= 0:
         raise SeqgenError(f"--qpm must be positive, got {args.qpm}")
     if args.render:

@@ -1,5 +1,7 @@
 """The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``."""
 
+import os
+
 from seqgen.config import Config, Extraction
 from seqgen.hookspecs import hookimpl
 from seqgen.hparams import HParams
@@ -8,6 +10,9 @@ from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncodi
 from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.1.0"
+
+#: The pretrained drum_kit model (docs/models.md): trained by seqgen on the Groove MIDI Dataset.
+PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
 
 ONE_DRUM = Config(
     id="one_drum",
@@ -29,6 +34,7 @@ DRUM_KIT = Config(
                     clip_norm=3, learning_rate=0.001),
     steps_per_quarter=4,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
+    default_bundle=PRETRAINED_DRUM_KIT,
 )
 
 
