@@ -18,6 +18,16 @@ class MidiPrimer:
     notice: str = ""
 
 
+def new_note_sequence(steps_per_quarter: int, qpm: float) -> tuple:
+    """An empty 4/4 NoteSequence at ``qpm`` and the length of one step in seconds (for ``to_note_sequence``)."""
+    from seqgen.noteseq import music_pb2
+
+    sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
+    sequence.tempos.add(qpm=qpm)
+    sequence.time_signatures.add(numerator=4, denominator=4)
+    return sequence, 60.0 / qpm / steps_per_quarter
+
+
 class Tracks(abc.ABC):
     """Extracts event tracks from music and turns events back into music."""
 

@@ -4,7 +4,7 @@ import ast
 import collections
 
 from seqgen.errors import SeqgenError
-from seqgen.tracks import Tracks
+from seqgen.tracks import Tracks, new_note_sequence
 
 from seqgen_bass.encoding import MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF
 
@@ -94,12 +94,7 @@ class BassTracks(Tracks):
         return ""
 
     def to_note_sequence(self, events, steps_per_quarter, qpm):
-        from seqgen.noteseq import music_pb2
-
-        seconds_per_step = 60.0 / qpm / steps_per_quarter
-        sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
-        sequence.tempos.add(qpm=qpm)
-        sequence.time_signatures.add(numerator=4, denominator=4)
+        sequence, seconds_per_step = new_note_sequence(steps_per_quarter, qpm)
         sounding = None  # (pitch, start step)
 
         def stop(step):

@@ -3,7 +3,7 @@
 import ast
 
 from seqgen.errors import SeqgenError
-from seqgen.tracks import Tracks
+from seqgen.tracks import Tracks, new_note_sequence
 
 PRIMER_EXAMPLE = '"[(36, 42), (), (42,)]"'
 
@@ -26,12 +26,7 @@ class DrumTracks(Tracks):
         return ""
 
     def to_note_sequence(self, events, steps_per_quarter, qpm):
-        from seqgen.noteseq import music_pb2
-
-        seconds_per_step = 60.0 / qpm / steps_per_quarter
-        sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
-        sequence.tempos.add(qpm=qpm)
-        sequence.time_signatures.add(numerator=4, denominator=4)
+        sequence, seconds_per_step = new_note_sequence(steps_per_quarter, qpm)
         for step, event in enumerate(events):
             for pitch in sorted(event):
                 sequence.notes.add(pitch=pitch, velocity=100, instrument=9, is_drum=True,
