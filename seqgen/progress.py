@@ -5,19 +5,22 @@ import time
 
 
 class Progress:
-    """Counts finished items of ``total``; use as a context manager and call :meth:`update`."""
+    """Counts finished items of ``total`` (0: unknown); use as a context manager and call :meth:`update`.
 
-    def __init__(self, total: int, description: str, unit: str = "item", stream=None, interval: float = 5.0):
+    ``interval=None`` prints no plain lines, for jobs that already log their progress.
+    """
+
+    def __init__(self, total: int, description: str, unit: str = "item", stream=None, interval=5.0):
         self.total, self.description, self.unit = total, description, unit
         self.stream = stream or sys.stderr
         self.interval = interval
         self.done = 0
         self._bar = None
-        self._next_line = time.monotonic() + interval
+        self._next_line = time.monotonic() + (interval if interval is not None else float("inf"))
         if self.stream.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=description, unit=unit, file=self.stream, leave=False,
+            self._bar = tqdm(total=total or None, desc=description, unit=unit, file=self.stream, leave=False,
                              dynamic_ncols=True)
 
     def update(self, count: int = 1) -> None:
@@ -26,9 +29,8 @@ class Progress:
             self._bar.update(count)
         elif time.monotonic() >= self._next_line:
             self._next_line = time.monotonic() + self.interval
-            percent = f" ({100 * self.done // self.total}%)" if self.total else ""
-            print(f"{self.description}: {self.done}/{self.total} {self.unit}s{percent}", file=self.stream,
-                  flush=True)
+            of = f"/{self.total} {self.unit}s ({100 * self.done // self.total}%)" if self.total else f" {self.unit}s"
+            print(f"{self.description}: {self.done}{of}", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:

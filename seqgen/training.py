@@ -16,6 +16,7 @@ import attrs
 
 from seqgen import metrics
 from seqgen.errors import SeqgenError
+from seqgen.progress import Progress
 
 #: Tracks are grouped by length into buckets this many steps wide before batching.
 BUCKET_WIDTH = 64
@@ -280,9 +281,12 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     writer = tf.summary.create_file_writer(train_dir) if chief else None
     last_save, last_saved_step = time.monotonic(), trainer.step
     totals, window_start, window_steps = None, time.monotonic(), 0
+    remaining = max(0, options.num_training_steps - trainer.step) if options.num_training_steps else 0
+    progress = Progress(remaining, "train", unit="step", interval=None)  # a bar on a terminal only
     try:
         while not options.num_training_steps or trainer.step < options.num_training_steps:
             sums = trainer.train_step(next(batches))
+            progress.update()
             totals = sums if totals is None else {k: totals[k] + sums[k] for k in sums}
             window_steps += 1
             step = trainer.step
@@ -303,6 +307,8 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
         log("Interrupted; saving a checkpoint.")
         manager.save(checkpoint_number=trainer.step)
         raise
+    finally:
+        progress.close()
     if trainer.step != last_saved_step or not manager.latest_checkpoint:
         manager.save(checkpoint_number=trainer.step)
     if not chief:
