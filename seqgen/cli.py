@@ -5,6 +5,7 @@ Command modules stay light at import time (no TensorFlow) so ``seqgen --help`` a
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -37,6 +38,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"seqgen {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -122,3 +122,12 @@ def test_configs_lists_defaults(capsys):
     out = capsys.readouterr().out
     assert "drum_kit (drums)" in out and "rnn_layer_sizes=[256,256,256]" in out
     assert "one_drum (drums)" in out and "input_size=2 num_classes=2" in out
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    reader_gone = subprocess.Popen([sys.executable, "-m", "seqgen", "configs", "--json"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()  # like `| head` exiting before seqgen writes
+    stderr = reader_gone.stderr.read()
+    assert reader_gone.wait() != 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
