@@ -33,8 +33,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--config", default="drum_kit")
-    parser.add_argument("--groove", default=str(REPO.parent / "shared" / "datasets" / "groove"))
+    parser.add_argument("--groove", default=str(REPO.parent / "shared" / "datasets" / "groove"),
+                        help="the whole Groove MIDI Dataset (the folder holding info.csv)")
     args = parser.parse_args()
+    if not os.path.isfile(os.path.join(args.groove, "info.csv")):
+        sys.exit(f"bench/dataset.py: no Groove MIDI Dataset at {args.groove} (no info.csv there): download it "
+                 "from https://magenta.tensorflow.org/datasets/groove and pass its folder as --groove DIR")
     seqgen = shutil.which("seqgen") or sys.exit("seqgen is not installed: pip install -e .")
     load = os.getloadavg()[0]
     converts, creates, totals = [], [], []

@@ -10,9 +10,12 @@ the median. Peak memory is the process's ru_maxrss. Run each setting in its own 
 """
 
 import argparse
+import glob
 import json
+import os
 import resource
 import statistics
+import sys
 import time
 
 
@@ -27,6 +30,10 @@ def main() -> None:
     parser.add_argument("--micro_batch_size", type=int, default=0,
                         help="sum gradients over slices of this many tracks (bounds memory); 0: automatic")
     args = parser.parse_args()
+    missing = [path for path in args.records if not os.path.isfile(path) and not glob.glob(path)]
+    if missing:
+        sys.exit(f"bench/train.py: no record file matches {missing[0]}: make one from the Groove MIDI Dataset with "
+                 "`seqgen convert` and `seqgen create_dataset` (docs/models.md) and pass it as --records FILE")
 
     from seqgen import plugins, records, training
 

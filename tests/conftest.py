@@ -1,13 +1,18 @@
-"""Shared test fixtures: paths to the real data in ../shared."""
+"""Shared test fixtures: paths to the data the tests carry in tests/data (nothing outside the repository)."""
 
 import pathlib
 
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-GROOVE = SHARED / "datasets" / "groove"
-MAGENTA = SHARED / "reference" / "magenta"
+DATA = REPO / "tests" / "data"
+GROOVE = DATA / "groove"  # a slice of the Groove MIDI Dataset: see its CREDIT.md
+MAGENTA = DATA / "magenta"  # Magenta's reference .mag bundles and outputs: see its README.md
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clean_clone: checks that the tests run on a fresh clone of the repository "
+                                       "with nothing beside it")
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,32 @@
-"""A small, fixed slice of the Groove MIDI Dataset for the dataset tests, copied with its relative paths."""
+"""The Groove MIDI Dataset files the tests use, and copies of them with their relative paths.
+
+The tests read a slice of the dataset kept in ``tests/data/groove`` (see its CREDIT.md).
+``scripts/make_test_data.py`` builds that slice from the full dataset with :func:`fixture_rows`; the
+selections below give the same rows on the slice as on the full dataset, since the slice's info.csv
+keeps the dataset's row order.
+"""
 
 import csv
 import shutil
 
 from conftest import GROOVE
 
+# Named by test_render.py and test_primer_midi.py.
+FUNK = "drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid"  # test split, 16 bars of 4/4
+WALTZ = "drummer1/session2/4_jazz_120_beat_3-4.mid"
+# test_default_model.py evaluates on the whole test split; its unigram baseline counts the classes of
+# every TRAIN_STRIDE-th training performance (plus the training files the other tests take).
+TRAIN_STRIDE = 8
 
-def slice_rows():
+
+def read_rows(root=GROOVE):
+    with open(root / "info.csv", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def slice_rows(rows=None):
     """info.csv rows: a few beats of each split (one long), some short fills, and every odd meter."""
-    rows = list(csv.DictReader(open(GROOVE / "info.csv", newline="")))
+    rows = read_rows() if rows is None else rows
     chosen = []
     for split, count in (("train", 6), ("validation", 3), ("test", 3)):
         beats = [r for r in rows if r["split"] == split and r["beat_type"] == "beat"
@@ -19,6 +37,21 @@ def slice_rows():
     for meter in ("3-4", "6-8", "5-8"):
         chosen += [r for r in rows if r["time_signature"] == meter][:1]
     return chosen
+
+
+def bass_song_rows(rows=None, count=12):
+    """Short 4/4 training beats, the songs test_example_plugin.py adds bass lines to."""
+    rows = read_rows() if rows is None else rows
+    return [r for r in rows if r["split"] == "train" and r["beat_type"] == "beat" and r["time_signature"] == "4-4"
+            and float(r["duration"]) < 40][:count]
+
+
+def fixture_rows(rows):
+    """The rows of the full dataset's info.csv that tests/data/groove keeps, in the dataset's order."""
+    wanted = {r["midi_filename"] for r in slice_rows(rows) + bass_song_rows(rows)} | {FUNK, WALTZ}
+    wanted |= {r["midi_filename"] for r in rows if r["split"] == "test"}
+    wanted |= {r["midi_filename"] for r in [r for r in rows if r["split"] == "train"][::TRAIN_STRIDE]}
+    return [r for r in rows if r["midi_filename"] in wanted]
 
 
 def copy_slice(directory, rows=None):

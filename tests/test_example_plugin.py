@@ -5,7 +5,6 @@ seqgen processes, so the shared environment, and the other tests running beside 
 Its data are bass lines that follow the kick drum of real Groove performances.
 """
 
-import csv
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import pretty_midi
 import pytest
 
 from conftest import GROOVE, REPO
+from groove_slice import bass_song_rows
 
 EXAMPLE = REPO / "examples" / "seqgen-bass"
 ROOTS = (40, 45, 43, 38)  # E, A, G, D: one bar each
@@ -22,12 +22,8 @@ ROOTS = (40, 45, 43, 38)  # E, A, G, D: one bar each
 
 def write_bass_songs(folder, count=12):
     """Groove training performances with a bass line added: a note on every kick, root or fifth of the bar."""
-    with open(GROOVE / "info.csv", newline="") as stream:
-        rows = [r for r in csv.DictReader(stream)
-                if r["split"] == "train" and r["beat_type"] == "beat" and r["time_signature"] == "4-4"
-                and float(r["duration"]) < 40]
     folder.mkdir()
-    for row in rows[:count]:
+    for row in bass_song_rows(count=count):
         song = pretty_midi.PrettyMIDI(str(GROOVE / row["midi_filename"]))
         beat = 60.0 / float(row["bpm"])
         kicks = sorted(n.start for n in song.instruments[0].notes if n.pitch in (35, 36))
@@ -71,7 +67,7 @@ def bass_notes(midi_path):
 
 def test_the_example_plugin_goes_from_midi_files_to_generated_bass_lines(tmp_path, installed):
     listed = seqgen(installed, "plugins").stdout
-    assert "bass 0.1.0: bass_line" in listed and "drums" in listed
+    assert "bass 0.1.0: configs bass_line" in listed and "drums" in listed
 
     songs = write_bass_songs(tmp_path / "songs")
     seqgen(installed, "convert", "--input_dir", songs, "--output_file", tmp_path / "songs.tfrecord")
