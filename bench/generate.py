@@ -20,8 +20,8 @@ from seqgen.commands.generate import single_blas_thread
 single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 
 from seqgen import bundle, plugins  # noqa: E402
-from seqgen.inference import random_weights  # noqa: E402
-from seqgen.sampling import RNNGenerator  # noqa: E402
+from seqgen.families.events_rnn.inference import random_weights  # noqa: E402
+from seqgen.model import Model  # noqa: E402
 
 BEAM = ["--beam_size", "4", "--branch_factor", "2"]
 
@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "drum_kit_3x256.seqgen"
         bundle.save(path, config, weights, "random weights for benchmarking")
-        generator = RNNGenerator(config, weights)
+        generator = Model(config, weights).generator
         primer = config.tracks.parse_primer("[(36,)]")
         for name, extra in (("sampling", []), ("beam 4x2", BEAM)):
             kwargs = {"beam_size": 4, "branch_factor": 2} if extra else {}

@@ -11,5 +11,5 @@ if ! command -v fluidsynth >/dev/null || [ ! -e /usr/share/sounds/sf2/TimGM6mb.s
   fi
 fi
 
-python3 -m pip install -q -e ".[test,beam]"
+python3 -m pip install -q -e ".[test,beam]" -e plugins/drums
 python3 -m pytest -q "$@"

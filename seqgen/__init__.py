@@ -1,3 +1,13 @@
-"""seqgen: train and sample sequence models of symbolic music."""
+"""seqgen: train and sample sequence models of symbolic music.
 
-__version__ = "0.1.0"
+``seqgen.load(name_or_path)`` returns a trained :class:`seqgen.model.Model` (see docs/api.md).
+"""
+
+__version__ = "0.2.0"
+
+
+def load(source):
+    """A trained model from a shipped model's name, a bundle, a ``.mag``, a run dir or a checkpoint."""
+    from seqgen.loading import load as _load
+
+    return _load(source)

@@ -1,9 +1,10 @@
 """Bundles: one self-describing ``.seqgen`` file holding a trained model.
 
-A bundle is a zip of ``manifest.json`` (format_version, plugin, plugin_version, config, description,
-hparams, steps_per_quarter, input_size, num_classes) and ``weights.npz`` (Magenta-named arrays, read
-with ``allow_pickle=False``): loading never runs code from the file. :func:`load` also reads Magenta
-``.mag`` bundles (through :mod:`seqgen.magenta_bundle`, which needs TensorFlow).
+A bundle is a zip of ``manifest.json`` (format_version, plugin, plugin_version, config, model,
+model_plugin, model_plugin_version, description, hparams, steps_per_quarter, input_size, num_classes)
+and ``weights.npz`` (arrays keyed by variable name, read with ``allow_pickle=False``): loading never
+runs code from the file. Format 1 (no model fields) holds an ``events_rnn``. :func:`load` also reads
+Magenta ``.mag`` bundles (through :mod:`seqgen.magenta_bundle`).
 """
 
 import io
@@ -17,9 +18,8 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
-from seqgen.hparams import HParams
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.npz"
 SUFFIX = ".seqgen"
@@ -37,9 +37,11 @@ class Bundle:
 def manifest(config, description: str = "") -> dict:
     from seqgen import plugins
 
-    version = next((p["version"] for p in plugins.plugins() if p["name"] == config.plugin), "")
-    return {"format_version": FORMAT_VERSION, "plugin": config.plugin, "plugin_version": version,
-            "config": config.id, "description": description, "hparams": config.hparams.to_dict(),
+    model_plugin = plugins.family_plugin(config.model)
+    return {"format_version": FORMAT_VERSION, "plugin": config.plugin, "plugin_version": plugins.version(config.plugin),
+            "config": config.id, "model": config.model, "model_plugin": model_plugin,
+            "model_plugin_version": plugins.version(model_plugin),
+            "description": description, "hparams": config.hparams.to_dict(),
             "steps_per_quarter": config.steps_per_quarter, "input_size": config.encoding.input_size,
             "num_classes": config.encoding.num_classes}
 
@@ -81,22 +83,32 @@ def _config(meta: dict, path):
     from seqgen import plugins
 
     try:
-        plugin, config_id = meta["plugin"], meta["config"]
-        hparams = HParams.from_dict(meta["hparams"])
+        plugin, config_id = str(meta["plugin"]), str(meta["config"])
+        model = str(meta.get("model", "events_rnn"))
+        model_plugin = str(meta.get("model_plugin", plugins.DEFAULT_PLUGIN))
+        hparams = dict(meta["hparams"])
         steps_per_quarter = int(meta["steps_per_quarter"])
         sizes = (int(meta["input_size"]), int(meta["num_classes"]))
     except (KeyError, TypeError, ValueError):
         raise SeqgenError(f"{path} has an incomplete manifest; it is not a valid seqgen bundle") from None
-    if plugin not in plugins.plugin_names():
-        raise SeqgenError(f"{path} needs the seqgen plugin {plugin!r} (version {meta.get('plugin_version')}), "
-                          f"which is not installed; install the package that provides it "
-                          f"(e.g. pip install seqgen-{plugin}) and try again")
+    for name, needs, version in ((plugin, f"the seqgen plugin {plugin!r}", meta.get("plugin_version")),
+                                 (model_plugin, f"model family {model!r} from the seqgen plugin {model_plugin!r}",
+                                  meta.get("model_plugin_version"))):
+        if name not in plugins.plugin_names():
+            raise SeqgenError(f"{path} needs {needs} (version {version}), which is not installed; install it "
+                              f"(pip install seqgen-{name}) and try again")
+    if model not in plugins.families():
+        raise SeqgenError(f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
+                          f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}")
     config = plugins.get_config(config_id, plugin)
+    if config.model != model:
+        config = attrs.evolve(config, model=model)
     encoding = config.encoding
     if sizes != (encoding.input_size, encoding.num_classes):
         raise SeqgenError(f"{path} was made with an encoding of {sizes[0]} inputs and {sizes[1]} classes, but "
                           f"the installed {plugin} plugin's {config_id} has {encoding.input_size} and "
                           f"{encoding.num_classes}; install the plugin version {meta.get('plugin_version')}")
+    hparams = config.family.hparams_class.from_dict(hparams)
     return attrs.evolve(config, hparams=hparams, steps_per_quarter=steps_per_quarter)
 
 

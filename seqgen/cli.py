@@ -1,35 +1,47 @@
-"""The ``seqgen`` command: one subcommand per module of :mod:`seqgen.commands`.
+"""The ``seqgen`` command: one subcommand per registered command (seqgen's own and plugins').
 
-Command modules stay light at import time (no TensorFlow) so ``seqgen --help`` answers fast.
+Commands stay light at import time (no TensorFlow) so ``seqgen --help`` answers fast.
 """
 
 import argparse
-import importlib
 import os
-import pkgutil
 import sys
 
-from seqgen import __version__, commands
+from seqgen import __version__, plugins
 from seqgen.errors import SeqgenError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags get one line (what is wrong, where to look), not the whole usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seqgen", description="Train and sample sequence models of symbolic music.")
     parser.add_argument("--version", action="version", version=f"seqgen {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"seqgen.commands.{info.name}")
-        summary = (module.__doc__ or "").strip().splitlines()[0]
-        sub = subparsers.add_parser(info.name, help=summary, description=module.__doc__,
+    for name, command in sorted(plugins.commands().items()):
+        sub = subparsers.add_parser(name, help=command.help, description=command.description,
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        command.add_arguments(sub)
+        plugins.extend_command(name, sub)
+        sub.set_defaults(run=command.run)
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except SeqgenError as error:
+        print(f"seqgen: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, --version or a bad flag (already explained on stderr)
+        return exit.code
     try:
         return args.run(args) or 0
     except SeqgenError as error:

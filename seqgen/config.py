@@ -31,12 +31,29 @@ class Config:
     description: str
     encoding: Encoding
     tracks: Tracks
+    #: An instance of the model family's hparams class, with this config's defaults.
     hparams: HParams
     steps_per_quarter: int
+    #: The name of the model family (see :mod:`seqgen.family`) that this config trains.
+    model: str = "events_rnn"
     extraction: Extraction = Extraction()
-    # Path of a bundle shipped with the plugin, used when a command is given no model; None if none.
-    default_bundle: str = None
+    #: Paths of bundles shipped with the plugin (``seqgen.load`` knows each by its file's stem); the first
+    #: is the config's default model.
+    pretrained: tuple = attrs.field(default=(), converter=tuple)
+    #: Whether this config's first pretrained model is what ``seqgen generate`` uses when given no model.
+    default: bool = False
     plugin: str = ""  # filled in by the plugin registry
+
+    @property
+    def family(self):
+        """The registered :class:`seqgen.family.ModelFamily` named by ``model``."""
+        from seqgen import plugins
+
+        return plugins.get_family(self.model)
+
+    @property
+    def default_bundle(self):
+        return self.pretrained[0] if self.pretrained else None
 
     def with_hparams(self, overrides: str) -> "Config":
         """A copy with ``--hparams`` overrides applied."""

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from seqgen.inference import EventsRNN, log_softmax
+from seqgen.generator import log_softmax
 
 SUM_KEYS = ("loss_sum", "tokens", "correct", "event_correct", "events", "no_event_correct", "no_events")
 
@@ -30,7 +30,7 @@ def _add_sums(sums: dict, log_probs, labels, no_event_class) -> None:
 
 def model_sums(config, weights: dict, sequences, batch_size: int = 32) -> dict:
     """Metric sums of a model over ``sequences`` (each event after the first is predicted)."""
-    rnn = EventsRNN(weights, config.encoding, config.hparams)
+    stepper = config.family.stepper(config, weights)
     sums = dict.fromkeys(SUM_KEYS, 0.0)
     ordered = sorted((s for s in sequences if len(s) > 1), key=len)
     for start in range(0, len(ordered), batch_size):
@@ -39,7 +39,7 @@ def model_sums(config, weights: dict, sequences, batch_size: int = 32) -> dict:
         inputs = np.zeros((len(batch), width), np.int64)
         for row, sequence in enumerate(batch):
             inputs[row, :len(sequence) - 1] = sequence[:-1]
-        log_probs = log_softmax(rnn.logits(inputs))
+        log_probs = log_softmax(stepper.logits(inputs))
         for row, sequence in enumerate(batch):
             _add_sums(sums, log_probs[row, :len(sequence) - 1], sequence[1:], config.encoding.no_event_class)
     return sums

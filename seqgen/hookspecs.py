@@ -1,7 +1,9 @@
 """The hooks a seqgen plugin may implement.
 
 A plugin is a module (or object) registered under the ``seqgen`` entry-point group whose functions
-carry ``@seqgen.hookimpl``. Each ``register_*`` hook receives a ``register`` callback.
+carry ``@seqgen.hookspecs.hookimpl``. Each ``register_*`` hook receives a ``register`` callback and calls
+it once per thing it adds. seqgen's own model families and commands come from
+:mod:`seqgen.default_plugin` through the same hooks.
 """
 
 import pluggy
@@ -11,5 +13,21 @@ hookimpl = pluggy.HookimplMarker("seqgen")
 
 
 @hookspec
+def register_models(register):
+    """Register model families: call ``register(family)`` once per :class:`seqgen.family.ModelFamily`."""
+
+
+@hookspec
 def register_configs(register):
     """Register model configurations: call ``register(config)`` once per :class:`seqgen.config.Config`."""
+
+
+@hookspec
+def register_commands(register):
+    """Register ``seqgen`` subcommands: call ``register(command)`` once per :class:`seqgen.commands.Command`."""
+
+
+@hookspec
+def extend_command(name, parser):
+    """Add this plugin's own flags to the argparse ``parser`` of the core command ``name`` (e.g. an
+    alias such as drums' ``--primer_drums``); its values reach the plugin through ``args``."""

@@ -1,14 +1,108 @@
-"""Model: builds the Keras network for a config's hparams."""
+"""A trained model, as :func:`seqgen.load` returns it: generate and score with any family.
 
-import abc
+Generation and scoring run on the family's NumPy stepper, so a model loaded from a bundle needs no
+TensorFlow.
+"""
+
+import functools
+import os
+
+import attrs
+
+from seqgen.errors import SeqgenError
 
 
-class Model(abc.ABC):
-    """Builds a trainable network from a :class:`seqgen.config.Config`."""
+@attrs.frozen
+class Track:
+    """One sequence of events of a config, playable at ``qpm``."""
 
-    def __init__(self, config):
-        self.config = config
+    events: list
+    config: object = attrs.field(repr=False)
+    qpm: float = 120.0
 
-    @abc.abstractmethod
-    def build(self):
-        """The Keras model: class indices [batch, time] in, logits [batch, time, num_classes] out."""
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __str__(self) -> str:
+        return self.config.tracks.format_events(self.events)
+
+    def to_note_sequence(self):
+        """A note_seq ``NoteSequence`` that plays the track."""
+        return self.config.tracks.to_note_sequence(self.events, self.config.steps_per_quarter, self.qpm)
+
+    def to_midi(self):
+        """A ``pretty_midi.PrettyMIDI`` that plays the track."""
+        return self.config.tracks.to_midi(self.events, self.config.steps_per_quarter, self.qpm)
+
+    def write_midi(self, path) -> None:
+        """Write the track as a MIDI file; an existing file is never replaced."""
+        from seqgen.files import atomic_path
+
+        if os.path.exists(path):
+            raise SeqgenError(f"{path} already exists; choose another file name")
+        with atomic_path(os.fspath(path), replace=False) as temporary:
+            self.to_midi().write(temporary)
+
+
+@attrs.frozen
+class Score:
+    """Magenta's log-likelihood of a track: the sum over events 1.. of log P(event t | events before t),
+    and those probabilities step by step."""
+
+    log_likelihood: float
+    probabilities: list
+
+
+@attrs.frozen(slots=False)  # slots=False: room for the cached generator
+class Model:
+    """A config, its trained weights (keyed by variable name) and where they came from."""
+
+    config: object
+    weights: dict = attrs.field(repr=False)
+    description: str = ""
+    source: str = ""
+
+    @property
+    def family(self):
+        return self.config.family
+
+    @functools.cached_property
+    def generator(self):
+        from seqgen.generator import Generator
+
+        return Generator(self.config, self.family.stepper(self.config, self.weights))
+
+    def primer(self, primer=None) -> list:
+        """Events from a primer: None (the config's default), primer text, a Track or a list of events."""
+        tracks = self.config.tracks
+        if primer is None:
+            if tracks.default_primer is None:
+                raise SeqgenError(f"{self.config.id} has no default primer; give one")
+            return tracks.parse_primer(tracks.default_primer)
+        if isinstance(primer, str):
+            return tracks.parse_primer(primer)
+        if isinstance(primer, Track):
+            return list(primer.events)
+        return list(primer)
+
+    def generate(self, num_outputs: int = 1, num_steps: int = 128, primer=None, temperature: float = 1.0,
+                 seed=None, beam_size: int = 1, branch_factor: int = 1, steps_per_iteration: int = 1,
+                 qpm: float = 120.0, on_step=None) -> list:
+        """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``."""
+        events = self.generator.generate(self.primer(primer), num_steps, num_outputs, temperature, beam_size,
+                                         branch_factor, steps_per_iteration, seed, on_step)
+        return [Track(track, self.config, qpm) for track in events]
+
+    def score(self, track) -> Score:
+        """The log-likelihood of ``track`` (a Track, primer text or a list of events)."""
+        events = self.primer(track)
+        if not events:
+            raise SeqgenError("the track is empty; nothing to score")
+        log_likelihood, probabilities = self.generator.log_likelihood(events)
+        return Score(log_likelihood, probabilities.tolist())
+
+    def save(self, path, description: str = None) -> None:
+        """Write the model as a ``.seqgen`` bundle; an existing file is never replaced."""
+        from seqgen import bundle
+
+        bundle.save(path, self.config, self.weights, self.description if description is None else description)

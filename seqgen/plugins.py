@@ -1,7 +1,11 @@
-"""Plugin discovery and the registry of configs.
+"""Plugin discovery and the registries of model families, configs and commands.
 
 Plugins are found through the ``seqgen`` entry-point group; ``SEQGEN_LOAD_PLUGINS=name,...`` limits
-which load (an empty value loads none). Tests and scripts may also ``manager().register(obj, name)``.
+which load (an empty value loads none). seqgen's own families and commands come from
+:mod:`seqgen.default_plugin`, always loaded under the name ``seqgen``. Tests and scripts may also
+``register(obj, name)`` in-process. Every hook is called through pluggy; a registry asks each plugin in
+turn so it knows who registered what, refuses a name registered twice, and lists the valid names when
+an unknown one is asked for.
 """
 
 import functools
@@ -11,10 +15,11 @@ import os
 import attrs
 import pluggy
 
-from seqgen import hookspecs
+from seqgen import __version__, default_plugin, hookspecs
 from seqgen.errors import SeqgenError
 
 ENTRY_POINT_GROUP = "seqgen"
+DEFAULT_PLUGIN = "seqgen"
 
 
 def _entry_points() -> dict:
@@ -30,9 +35,10 @@ def _entry_points() -> dict:
 
 @functools.cache
 def manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, with the installed plugins loaded."""
+    """The process-wide plugin manager, with the default plugin and the installed plugins loaded."""
     pm = pluggy.PluginManager("seqgen")
     pm.add_hookspecs(hookspecs)
+    pm.register(default_plugin, DEFAULT_PLUGIN)
     available = _entry_points()
     wanted = os.environ.get("SEQGEN_LOAD_PLUGINS")
     names = sorted(available) if wanted is None else [n.strip() for n in wanted.split(",") if n.strip()]
@@ -40,8 +46,17 @@ def manager() -> pluggy.PluginManager:
         if name not in available:
             raise SeqgenError(f"SEQGEN_LOAD_PLUGINS names unknown plugin {name!r}; "
                               f"installed plugins: {', '.join(sorted(available)) or 'none'}")
-        pm.register(available[name].load(), name)
+        try:
+            module = available[name].load()
+        except ImportError as error:
+            raise SeqgenError(f"the seqgen plugin {name!r} fails to import ({error}); reinstall it or "
+                              f"uninstall it") from None
+        pm.register(module, name)
     return pm
+
+
+def _changed() -> None:
+    _registered.cache_clear()
 
 
 def register(plugin, name: str) -> None:
@@ -49,48 +64,122 @@ def register(plugin, name: str) -> None:
     if manager().has_plugin(name):
         raise SeqgenError(f"a plugin named {name!r} is already registered")
     manager().register(plugin, name)
+    _changed()
 
 
 def unregister(name: str) -> None:
     manager().unregister(name=name)
-
-
-def _version(name: str, plugin) -> str:
-    entry_point = _entry_points().get(name)
-    if entry_point is not None and entry_point.dist is not None:
-        return entry_point.dist.version
-    return getattr(plugin, "__version__", "unknown")
-
-
-def _plugin_configs(plugin) -> list:
-    found = []
-    hook = getattr(plugin, "register_configs", None)
-    if hook is not None:
-        hook(register=found.append)
-    return found
-
-
-def configs() -> dict:
-    """Every registered config by id, each tagged with its plugin's name; duplicate ids are refused."""
-    result = {}
-    for name, plugin in sorted(manager().list_name_plugin()):
-        for config in _plugin_configs(plugin):
-            if config.id in result:
-                raise SeqgenError(f"config {config.id!r} is registered twice, by plugins "
-                                  f"{result[config.id].plugin!r} and {name!r}; remove one of them")
-            result[config.id] = attrs.evolve(config, plugin=name)
-    return result
+    _changed()
 
 
 def plugin_names() -> list:
     return sorted(name for name, _ in manager().list_name_plugin())
 
 
+def version(name: str) -> str:
+    """The installed version of plugin ``name`` (its distribution's, else its ``__version__``)."""
+    if name == DEFAULT_PLUGIN:
+        return __version__
+    entry_point = _entry_points().get(name)
+    if entry_point is not None and entry_point.dist is not None:
+        return entry_point.dist.version
+    return getattr(manager().get_plugin(name), "__version__", "unknown")
+
+
+def distribution(name: str) -> str:
+    """The pip package that provides plugin ``name`` (for "install ..." messages)."""
+    if name == DEFAULT_PLUGIN:
+        return "seqgen"
+    entry_point = _entry_points().get(name)
+    if entry_point is not None and entry_point.dist is not None:
+        return entry_point.dist.name
+    return f"seqgen-{name}"
+
+
+def _collect(hook_name: str) -> dict:
+    """``{plugin name: [registered objects]}`` for one ``register_*`` hook, asking each plugin in turn."""
+    pm = manager()
+    everyone = dict(pm.list_name_plugin())
+    found = {}
+    for name in sorted(everyone):
+        others = [plugin for other, plugin in everyone.items() if other != name]
+        items = []
+        pm.subset_hook_caller(hook_name, remove_plugins=others)(register=items.append)
+        found[name] = items
+    return found
+
+
+def _unique(kind: str, hook_name: str, key) -> dict:
+    """``{key(item): (plugin name, item)}``; a key registered twice is refused, naming both plugins."""
+    result = {}
+    for name, items in _collect(hook_name).items():
+        for item in items:
+            if key(item) in result:
+                raise SeqgenError(f"{kind} {key(item)!r} is registered twice, by plugins {result[key(item)][0]!r} "
+                                  f"and {name!r}; uninstall one of them")
+            result[key(item)] = (name, item)
+    return result
+
+
+@functools.cache
+def _registered() -> tuple:
+    """(families, configs, commands), each ``{name: (plugin, item)}``."""
+    families = _unique("model family", "register_models", lambda family: family.name)
+    configs = _unique("config", "register_configs", lambda config: config.id)
+    for config_id, (plugin, config) in configs.items():
+        if config.model not in families:
+            raise SeqgenError(f"config {config_id!r} of plugin {plugin!r} needs model family {config.model!r}, "
+                              f"which no installed plugin provides; installed families: "
+                              f"{', '.join(sorted(families)) or 'none'}")
+        hparams_class = families[config.model][1].hparams_class
+        if type(config.hparams) is not hparams_class:
+            raise SeqgenError(f"config {config_id!r} of plugin {plugin!r} gives hparams of type "
+                              f"{type(config.hparams).__name__}; family {config.model!r} needs {hparams_class.__name__}")
+        configs[config_id] = (plugin, attrs.evolve(config, plugin=plugin))
+    commands = _unique("command", "register_commands", lambda command: command.name)
+    return families, configs, commands
+
+
+def families() -> dict:
+    """Every registered model family by name."""
+    return {name: family for name, (_, family) in _registered()[0].items()}
+
+
+def family_plugin(name: str) -> str:
+    return _registered()[0][name][0]
+
+
+def get_family(name: str):
+    """The model family ``name``; an unknown name lists the valid ones."""
+    known = families()
+    if name not in known:
+        raise SeqgenError(f"unknown model family {name!r}; installed families: {', '.join(sorted(known)) or 'none'}")
+    return known[name]
+
+
+def configs() -> dict:
+    """Every registered config by id, each tagged with its plugin's name."""
+    return {config_id: config for config_id, (_, config) in _registered()[1].items()}
+
+
+def commands() -> dict:
+    """Every registered command by name."""
+    return {name: command for name, (_, command) in _registered()[2].items()}
+
+
+def extend_command(name: str, parser) -> None:
+    """Let every plugin add its flags to the parser of command ``name``."""
+    manager().hook.extend_command(name=name, parser=parser)
+
+
 def plugins() -> list:
-    """``[{name, version, configs}]`` for every loaded plugin."""
-    return [{"name": name, "version": _version(name, plugin),
-             "configs": [config.id for config in _plugin_configs(plugin)]}
-            for name, plugin in sorted(manager().list_name_plugin())]
+    """``[{name, version, models, configs, commands}]`` for every loaded plugin."""
+    families_, configs_, commands_ = _registered()
+    return [{"name": name, "version": version(name),
+             "models": sorted(k for k, (p, _) in families_.items() if p == name),
+             "configs": sorted(k for k, (p, _) in configs_.items() if p == name),
+             "commands": sorted(k for k, (p, _) in commands_.items() if p == name)}
+            for name in plugin_names()]
 
 
 def check_plugin(name: str) -> None:

@@ -15,22 +15,30 @@ from seqgen.files import atomic_path
 RUN_FILE = "run.json"
 
 
-def save_run(run_dir, config) -> None:
-    """Record ``config`` in ``run_dir/run.json``; a run dir made with other settings is refused."""
+def save_run(run_dir, config, log=print) -> None:
+    """Record ``config`` in ``run_dir/run.json``. A run dir of another config, family or architecture is
+    refused; other hparams (batch size, learning rate, dropout, ...) may change, with a notice."""
     path = os.path.join(run_dir, RUN_FILE)
-    record = {"plugin": config.plugin, "config": config.id, "hparams": config.hparams.to_dict(),
-              "seqgen_version": __version__}
+    record = {"plugin": config.plugin, "config": config.id, "model": config.model,
+              "hparams": config.hparams.to_dict(), "seqgen_version": __version__}
+    if os.path.isdir(path) or (os.path.exists(run_dir) and not os.path.isdir(run_dir)):
+        raise SeqgenError(f"--run_dir {run_dir} is not a directory; give a directory for the run")
     if os.path.exists(path):
-        old = _read(run_dir)
-        if (old.get("plugin"), old.get("config")) != (config.plugin, config.id):
-            raise SeqgenError(f"{run_dir} holds a run of config {old.get('config')!r}, not {config.id!r}; "
-                              f"use another --run_dir or the same --config")
-        if old.get("hparams") != record["hparams"]:
-            changed = sorted(k for k in record["hparams"] if old.get("hparams", {}).get(k) != record["hparams"][k])
-            raise SeqgenError(f"{run_dir} was trained with other hparams ({', '.join(changed)} differ: "
-                              f"{_hparams_text(old.get('hparams', {}))}); restart with those --hparams or use "
-                              f"a new --run_dir")
-        return
+        old = load_config(run_dir)
+        if (old.plugin, old.id, old.model) != (config.plugin, config.id, config.model):
+            raise SeqgenError(f"{run_dir} holds a run of config {old.id!r} ({old.model}), not {config.id!r} "
+                              f"({config.model}); use another --run_dir or the same --config")
+        differ = config.hparams.architecture_differences(old.hparams)
+        if differ:
+            raise SeqgenError(f"{run_dir} was trained with another architecture ({', '.join(differ)} differ: "
+                              f"{_hparams_text(old.hparams.to_dict())}); restart with those --hparams or use a "
+                              f"new --run_dir")
+        new, previous = record["hparams"], old.hparams.to_dict()
+        changed = [f"{k}={v}" for k, v in new.items() if previous.get(k) != v]
+        if not changed:
+            return
+        log(f"Note: {run_dir} continues with changed hparams {', '.join(changed)} (the network is unchanged).")
+    os.makedirs(run_dir, exist_ok=True)
     with atomic_path(path) as temporary, open(temporary, "w") as stream:
         json.dump(record, stream, indent=2)
 
@@ -46,23 +54,26 @@ def _read(run_dir) -> dict:
                           f"that `seqgen train` wrote")
     try:
         with open(path) as stream:
-            return json.load(stream)
+            record = json.load(stream)
     except (OSError, ValueError) as error:
         raise SeqgenError(f"{path} is unreadable ({error}); was it edited by hand?") from None
+    if not isinstance(record, dict) or not isinstance(record.get("hparams", {}), dict):
+        raise SeqgenError(f"{path} is not a seqgen run record; was it edited by hand?")
+    return record
 
 
 def load_config(run_dir):
-    """The Config of a run, with its hparams."""
+    """The Config of a run, with its family and hparams."""
     from seqgen import plugins
-    from seqgen.hparams import HParams
 
     record = _read(run_dir)
     plugin, config_id = record.get("plugin"), record.get("config")
     if plugin and plugin not in plugins.plugin_names():
         raise SeqgenError(f"{run_dir} was trained with the seqgen plugin {plugin!r}, which is not installed; "
-                          f"install it and try again")
+                          f"install it (pip install seqgen-{plugin}) and try again")
     config = plugins.get_config(config_id, plugin or None)
-    return attrs.evolve(config, hparams=HParams.from_dict(record.get("hparams", {})))
+    config = attrs.evolve(config, model=record.get("model", config.model))
+    return attrs.evolve(config, hparams=config.family.hparams_class.from_dict(record.get("hparams", {})))
 
 
 def latest_checkpoint(run_dir) -> str:
@@ -75,12 +86,15 @@ def latest_checkpoint(run_dir) -> str:
     return path
 
 
+def checkpoint_key(name: str) -> str:
+    """The key under which a weight named ``name`` lives in a checkpoint (TensorFlow escapes '/' and '.')."""
+    return "weights/" + name.replace(".", "..").replace("/", ".S") + "/.ATTRIBUTES/VARIABLE_VALUE"
+
+
 def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     """``(config, weights dict)`` from a run's latest checkpoint or from one ``checkpoint_file``
     (``R/train/ckpt-N``, with or without ``.index``) of a run."""
     import tensorflow as tf
-
-    from seqgen import network
 
     if checkpoint_file:
         checkpoint_file = str(checkpoint_file)
@@ -93,16 +107,23 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
         run_dir = run_dir or os.path.dirname(os.path.dirname(os.path.abspath(checkpoint_file)))
     config = load_config(run_dir)
     path = checkpoint_file or latest_checkpoint(run_dir)
-    reader = tf.train.load_checkpoint(path)
-    shapes = network.variable_shapes(config)
+    try:
+        reader = tf.train.load_checkpoint(path)
+    except Exception as error:  # TensorFlow raises many kinds for a damaged checkpoint
+        raise SeqgenError(f"the checkpoint {path} cannot be read ({type(error).__name__}); it is truncated "
+                          f"or corrupted: use an earlier one with --checkpoint_file") from None
+    network = config.family.build(config)
+    expected = {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
+    # Checkpoints before seqgen 0.2 keyed the weights by position (weights/v<index>).
+    by_position = reader.has_tensor("weights/v0/.ATTRIBUTES/VARIABLE_VALUE")
     weights = {}
-    for index, (name, shape) in enumerate(shapes.items()):
-        key = f"weights/v{index}/.ATTRIBUTES/VARIABLE_VALUE"
+    for index, (name, shape) in enumerate(expected.items()):
+        key = f"weights/v{index}/.ATTRIBUTES/VARIABLE_VALUE" if by_position else checkpoint_key(name)
         if not reader.has_tensor(key):
             raise SeqgenError(f"{path} is not a checkpoint of this run's network (no {name}); was it written "
                               f"by another seqgen version?")
         weights[name] = reader.get_tensor(key)
-        if tuple(weights[name].shape) != tuple(shape):
+        if tuple(weights[name].shape) != shape:
             raise SeqgenError(f"{path} has {name} of shape {list(weights[name].shape)}, but {run_dir}/{RUN_FILE} "
                               f"calls for {list(shape)}")
     return config, weights

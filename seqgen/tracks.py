@@ -47,6 +47,12 @@ class Tracks(abc.ABC):
     def to_note_sequence(self, events, steps_per_quarter: int, qpm: float):
         """A NoteSequence that plays ``events``, one per step."""
 
+    def to_midi(self, events, steps_per_quarter: int, qpm: float):
+        """A ``pretty_midi.PrettyMIDI`` that plays ``events`` (by default through the NoteSequence)."""
+        from seqgen.noteseq import midi_io
+
+        return midi_io.note_sequence_to_pretty_midi(self.to_note_sequence(events, steps_per_quarter, qpm))
+
     @abc.abstractmethod
     def parse_primer(self, text: str) -> list:
         """Events from a primer string given on the command line; SeqgenError when malformed."""

@@ -1,4 +1,4 @@
-"""Training and evaluation of the events RNN: a custom loop under ``tf.distribute``.
+"""Training and evaluation of any model family: a custom loop under ``tf.distribute``.
 
 Keras 3's ``model.fit`` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so the
 loop is written out: Adam at ``learning_rate``, gradients clipped by global norm ``clip_norm``, the
@@ -21,9 +21,9 @@ from seqgen.progress import Progress
 #: Tracks are grouped by length into buckets this many steps wide before batching.
 BUCKET_WIDTH = 64
 
-#: Automatic micro batches keep tracks x steps x (sum of rnn_layer_sizes) at or below this many values:
-#: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about 2.1 GB
-#: peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
+#: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
+#: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
+#: 2.1 GB peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
 MICRO_BATCH_VALUES = 20_000_000
 
 
@@ -93,11 +93,11 @@ def padded_batches(sequences, batch_size: int, training: bool, seed=None):
 
 
 def checkpoint_of(model, optimizer=None):
-    """A ``tf.train.Checkpoint`` keying the model's variables ``weights/v<index>`` in Magenta's order
-    (see :func:`seqgen.network.variable_shapes`), so :mod:`seqgen.run_dir` reads them without a model."""
+    """A ``tf.train.Checkpoint`` keying the model's variables by their names (``weights/<name>``), so
+    :mod:`seqgen.run_dir` reads them by name."""
     import tensorflow as tf
 
-    weights = tf.train.Checkpoint(**{f"v{i}": v for i, v in enumerate(model.magenta_variables)})
+    weights = tf.train.Checkpoint(**model.variables_by_name())
     if optimizer is None:
         return tf.train.Checkpoint(weights=weights)
     return tf.train.Checkpoint(weights=weights, optimizer=optimizer)
@@ -109,15 +109,13 @@ class Trainer:
     def __init__(self, config, strategy=None, seed=None, micro_batch_size=0):
         import keras
 
-        from seqgen import network
-
         self.config = config
         self.micro_batch_size = micro_batch_size
         self.strategy = strategy or choose_strategy()
         if seed is not None:
             keras.utils.set_random_seed(seed)
         with self.strategy.scope():
-            self.model = network.build_model(config)
+            self.model = config.family.build(config)
             self.optimizer = keras.optimizers.Adam(learning_rate=config.hparams.learning_rate)
             self.optimizer.build(self.model.trainable_variables)
         self.checkpoint = checkpoint_of(self.model, self.optimizer)
@@ -153,7 +151,7 @@ class Trainer:
         """Equal slices of the batch, as few as keep tracks x steps x layer widths <= MICRO_BATCH_VALUES."""
         import tensorflow as tf
 
-        width = sum(self.config.hparams.rnn_layer_sizes)
+        width = self.config.family.activation_values(self.config.hparams)
         most = tf.maximum(1, MICRO_BATCH_VALUES // (steps * width))
         slices = (batch + most - 1) // most
         return (batch + slices - 1) // slices
@@ -260,7 +258,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
 
     chief = is_chief()
     if chief:
-        runs.save_run(run_dir, config)
+        runs.save_run(run_dir, config, log)
     train_dir = os.path.join(run_dir, "train")
     trainer = Trainer(config, seed=options.seed, micro_batch_size=options.micro_batch_size)
     # Every worker must save; only the chief's checkpoints are kept in R/train.

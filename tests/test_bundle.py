@@ -11,8 +11,8 @@ import pytest
 
 from seqgen import bundle, plugins
 from seqgen.cli import main
-from seqgen.inference import random_weights
-from seqgen.sampling import RNNGenerator
+from seqgen.families.events_rnn.inference import random_weights
+from seqgen.model import Model
 
 from conftest import MAGENTA
 
@@ -50,8 +50,8 @@ def test_round_trip_keeps_probabilities_and_description(saved):
     assert loaded.config.id == "drum_kit" and loaded.config.plugin == "drums"
     assert loaded.config.hparams == config.hparams
     events = config.tracks.parse_primer(TRACK)
-    before = RNNGenerator(config, weights).log_likelihood(events)
-    after = RNNGenerator(loaded.config, loaded.weights).log_likelihood(events)
+    before = Model(config, weights).generator.log_likelihood(events)
+    after = Model(loaded.config, loaded.weights).generator.log_likelihood(events)
     assert before[0] == after[0]
     np.testing.assert_array_equal(before[1], after[1])
 

@@ -17,12 +17,13 @@ HPARAMS = "batch_size=4,rnn_layer_sizes=[16],attn_length=3,learning_rate=0.01"
 WORKER = """
 import json, sys
 import numpy as np
-from seqgen import network, plugins, training
+from seqgen import plugins, training
+
 config = plugins.get_config("drum_kit").with_hparams(sys.argv[1])
 options = training.TrainOptions(num_training_steps=4, summary_frequency=2, save_checkpoint_secs=0, seed=5)
 trainer = training.train(config, sys.argv[2], [sys.argv[3]], options)
 np.savez(sys.argv[4], step=trainer.step, **{k.replace("/", "|"): v for k, v in
-                                            network.weights_dict(trainer.model).items()})
+                                            config.family.weights(trainer.model).items()})
 """
 
 

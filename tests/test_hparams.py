@@ -8,7 +8,7 @@ import pytest
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError
-from seqgen.hparams import HParams
+from seqgen.families.events_rnn import EventsRNNHParams as HParams
 
 
 def test_overrides_make_a_new_config_and_leave_the_default_alone():
@@ -43,10 +43,13 @@ def test_value_types():
     ("rnn_layer_sizes=[64,64", "unclosed '['"),
     ("rnn_layer_sizes=64,64]", "unmatched ']'"),
     ("batch_size", "expected name=value"),
-    ("bach_size=64", "unknown hparam 'bach_size'; valid names: batch_size, rnn_layer_sizes"),
+    ("bach_size=64", "unknown hparam 'bach_size'; valid names: batch_size, clip_norm, learning_rate, rnn_layer_sizes"),
     ("batch_size=abc", "batch_size expects an integer, got 'abc'"),
     ("batch_size=6.5", "batch_size expects an integer"),
-    ("learning_rate=fast", "learning_rate expects a number"),
+    ("learning_rate=fast", "learning_rate expects a finite number"),
+    ("learning_rate=nan", "learning_rate expects a finite number"),
+    ("clip_norm=inf", "clip_norm expects a finite number"),
+    ("batch_size=99999999999999999999999", "batch_size expects an integer"),
     ("rnn_layer_sizes=[64,x]", "rnn_layer_sizes expects a list of integers"),
     ("residual_connections=maybe", "residual_connections expects true or false"),
     ("batch_size=0", "batch_size must be positive"),

@@ -5,7 +5,7 @@ import pytest
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError
-from seqgen.inference import EventsRNN, layer_sizes, random_weights, select
+from seqgen.families.events_rnn.inference import EventsRNN, layer_sizes, random_weights
 
 
 def model(config_id, overrides, seed=0):
@@ -24,7 +24,7 @@ def test_batch_rows_are_independent_and_steps_match_the_whole_sequence(config_id
     whole = rnn.logits(classes)
     assert whole.shape == (3, 40, config.encoding.num_classes)
     np.testing.assert_allclose(rnn.logits(classes[1:2])[0], whole[1], rtol=1e-5, atol=1e-5)
-    state = rnn.zero_state(3)
+    state = rnn.initial_state(3)
     for t in range(40):
         logits, state = rnn.step(classes[:, t], t, state)
         np.testing.assert_array_equal(logits, whole[:, t])
@@ -33,10 +33,10 @@ def test_batch_rows_are_independent_and_steps_match_the_whole_sequence(config_id
 def test_select_reorders_and_repeats_sequences():
     config, rnn = model("drum_kit", "rnn_layer_sizes=[8,8],attn_length=2")
     classes = np.array([[1, 2, 3], [4, 5, 6]])
-    state = rnn.zero_state(2)
+    state = rnn.initial_state(2)
     for t in range(3):
         _, state = rnn.step(classes[:, t], t, state)
-    picked = select(state, np.array([1, 1, 0]))
+    picked = rnn.reorder(state, np.array([1, 1, 0]))
     logits, _ = rnn.step(np.array([7, 7, 7]), 3, picked)
     expected = rnn.logits(np.array([[4, 5, 6, 7], [4, 5, 6, 7], [1, 2, 3, 7]]))[:, -1]
     np.testing.assert_allclose(logits, expected, atol=1e-6)
@@ -44,8 +44,8 @@ def test_select_reorders_and_repeats_sequences():
 
 def test_position_features_reach_the_network():
     _, rnn = model("drum_kit", "rnn_layer_sizes=[8],attn_length=0")
-    first, _ = rnn.step(np.array([5]), 0, rnn.zero_state(1))
-    later, _ = rnn.step(np.array([5]), 1, rnn.zero_state(1))
+    first, _ = rnn.step(np.array([5]), 0, rnn.initial_state(1))
+    later, _ = rnn.step(np.array([5]), 1, rnn.initial_state(1))
     assert not np.allclose(first, later)
 
 

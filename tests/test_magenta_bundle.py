@@ -9,7 +9,8 @@ import pytest
 
 from seqgen import bundle, plugins
 from seqgen.cli import main
-from seqgen.inference import EventsRNN, log_softmax, random_weights
+from seqgen.families.events_rnn.inference import EventsRNN, random_weights
+from seqgen.generator import log_softmax
 from seqgen.magenta_bundle import ATTENTION_STATE
 
 from conftest import MAGENTA

@@ -6,11 +6,15 @@ import json
 import numpy as np
 import pytest
 
-from seqgen import bundle, network, plugins
+from seqgen.families.events_rnn import EventsRNNFamily
+from seqgen import bundle, plugins
+from seqgen.families.events_rnn import network
 from seqgen.errors import SeqgenError
-from seqgen.inference import EventsRNN, random_weights
+from seqgen.families.events_rnn.inference import EventsRNN, random_weights
 
 from conftest import MAGENTA
+
+EVENTS_RNN = EventsRNNFamily()
 
 SHAPES = [
     ("drum_kit", "rnn_layer_sizes=[16,12],attn_length=5"),
@@ -26,7 +30,7 @@ def test_forward_pass_equals_the_numpy_engine(config_id, overrides):
     model = network.build_model(config)
     weights = random_weights(config, seed=3, scale=0.5)
     assert {k: tuple(v.shape) for k, v in weights.items()} == network.variable_shapes(config)
-    network.load_weights_dict(model, weights)
+    EVENTS_RNN.load_weights(model, weights)
     classes = np.random.default_rng(0).integers(0, config.encoding.num_classes, (3, 40))
     expected = EventsRNN(weights, config.encoding, config.hparams).logits(classes)
     got = model(classes, training=False).numpy()
@@ -41,10 +45,10 @@ SOFTMAX = {b["bundle_file"]: b for b in json.loads((MAGENTA / "reference_softmax
 def test_magenta_weights_give_magentas_logits(ref):
     loaded = bundle.load(MAGENTA / ref["bundle_file"])
     model = network.build_model(loaded.config)
-    network.load_weights_dict(model, loaded.weights)
+    EVENTS_RNN.load_weights(model, loaded.weights)
     logits = model(np.array([ref["event_class_indices"]]), training=False).numpy()[0]
     np.testing.assert_allclose(logits, SOFTMAX[ref["bundle_file"]]["logits"], atol=1e-4)
-    assert network.weights_dict(model).keys() == loaded.weights.keys()
+    assert EVENTS_RNN.weights(model).keys() == loaded.weights.keys()
 
 
 def test_dropout_only_while_training():
@@ -59,11 +63,11 @@ def test_dropout_only_while_training():
 def test_weights_that_do_not_fit_are_refused():
     config = plugins.get_config("one_drum").with_hparams("rnn_layer_sizes=[8]")
     model = network.build_model(config)
-    weights = network.weights_dict(model)
+    weights = EVENTS_RNN.weights(model)
     with pytest.raises(SeqgenError, match="shape"):
-        network.load_weights_dict(model, {**weights, "fully_connected/biases": np.zeros(3, np.float32)})
+        EVENTS_RNN.load_weights(model, {**weights, "fully_connected/biases": np.zeros(3, np.float32)})
     with pytest.raises(SeqgenError, match="missing"):
-        network.load_weights_dict(model, {k: v for k, v in weights.items() if k != "fully_connected/biases"})
+        EVENTS_RNN.load_weights(model, {k: v for k, v in weights.items() if k != "fully_connected/biases"})
 
 
 def test_gradients_reach_every_weight_without_position_features():

@@ -12,7 +12,7 @@ from seqgen.cli import main
 from seqgen.config import Config
 from seqgen.errors import SeqgenError
 from seqgen.hookspecs import hookimpl
-from seqgen.hparams import HParams
+from seqgen.families.events_rnn import EventsRNNHParams as HParams
 from seqgen_drums.encoding import DrumEncoding
 from seqgen_drums.tracks import DrumTracks
 
@@ -55,8 +55,10 @@ def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["one_drum", "drum_kit"]
-    assert drums["version"] == "0.1.0"
+    assert drums["configs"] == ["drum_kit", "one_drum"] and drums["models"] == []
+    assert drums["version"] == "0.2.0"
+    core = next(p for p in listed if p["name"] == "seqgen")
+    assert "events_rnn" in core["models"] and {"train", "generate", "score", "evaluate"} <= set(core["commands"])
 
 
 def test_help_does_not_import_tensorflow():
@@ -74,7 +76,8 @@ def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, c
     assert listed["id"] == "toms" and listed["plugin"] == "toms"
     assert listed["num_classes"] == 8 and listed["hparams"]["rnn_layer_sizes"] == [16]
     assert main(["plugins", "--json"]) == 0
-    assert {"name": "toms", "version": "9.9", "configs": ["toms"]} in json.loads(capsys.readouterr().out)
+    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": []} in json.loads(
+        capsys.readouterr().out)
     assert plugins.get_config("toms").plugin == "toms"
 
 
@@ -109,9 +112,9 @@ def test_unknown_names_list_the_valid_ones(capsys):
 
 def test_seqgen_load_plugins_limits_what_loads():
     none = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": ""})
-    assert none.returncode == 0 and json.loads(none.stdout) == []
+    assert none.returncode == 0 and [p["name"] for p in json.loads(none.stdout)] == ["seqgen"]
     drums = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": "drums"})
-    assert [p["name"] for p in json.loads(drums.stdout)] == ["drums"]
+    assert [p["name"] for p in json.loads(drums.stdout)] == ["drums", "seqgen"]
     unknown = run_seqgen("plugins", env={"SEQGEN_LOAD_PLUGINS": "drums,bass"})
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert "SEQGEN_LOAD_PLUGINS names unknown plugin 'bass'; installed plugins:" in unknown.stderr

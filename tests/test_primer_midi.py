@@ -159,7 +159,8 @@ def test_a_written_track_reads_back_as_the_same_primer(tmp_path, config_id):
 
 
 def test_generate_continues_a_song_primer_at_its_tempo(tmp_path, capsys):
-    from seqgen import bundle, cli, inference
+    from seqgen import bundle, cli
+    from seqgen.families.events_rnn import inference
 
     config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
     bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))

@@ -112,15 +112,12 @@ def test_missing_fluidsynth_says_what_to_install(tmp_path, monkeypatch, capsys):
 @needs_fluidsynth
 @pytest.mark.parametrize("args,message", [
     (["--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not exist"),
-    (["--sample_rate", "0"], None),
+    (["--sample_rate", "0"], "--sample_rate: expected a positive integer, got '0'"),
 ])
 def test_bad_flags_are_refused(tmp_path, capsys, args, message):
-    if message is None:
-        with pytest.raises(SystemExit):
-            cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args)
-        return
-    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args) == 1
-    assert message in capsys.readouterr().err
+    assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args) in (1, 2)
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
 
 
 @needs_fluidsynth
@@ -136,7 +133,8 @@ def test_bad_midi_files_are_named(tmp_path, capsys):
 
 @needs_fluidsynth
 def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys):
-    from seqgen import bundle, inference, plugins
+    from seqgen import bundle, plugins
+    from seqgen.families.events_rnn import inference
 
     config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
     bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))

@@ -3,6 +3,7 @@ kill -9, eval with a tiny eval set, Magenta-format records, run directories."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,10 +104,21 @@ def test_checkpoints_on_schedule_resume_and_load(trained, data):
     assert not np.array_equal(older["fully_connected/biases"], weights["fully_connected/biases"])
 
 
-def test_restart_with_other_hparams_is_refused(trained, data):
+def test_restart_with_another_architecture_is_refused(trained, data):
     run, _ = trained
-    with pytest.raises(SeqgenError, match="other hparams.*rnn_layer_sizes"):
+    with pytest.raises(SeqgenError, match="another architecture .rnn_layer_sizes differ"):
         training.train(CONFIG.with_hparams("rnn_layer_sizes=[64]"), run, [data["train"]], _options())
+
+
+def test_resume_with_a_smaller_batch_and_another_learning_rate_goes_on_with_a_notice(trained, data, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained[0], run)
+    lines = []
+    config = CONFIG.with_hparams("batch_size=2,learning_rate=0.005")
+    trainer = training.train(config, str(run), [data["train"]], _options(num_training_steps=33), log=lines.append)
+    assert lines[0] == f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 (the network is unchanged)."
+    assert lines[1].startswith("Resuming from checkpoint") and trainer.step == 33
+    assert run_dir.load_config(run).hparams.batch_size == 2
 
 
 def test_eval_with_an_eval_set_smaller_than_one_batch(trained, data):

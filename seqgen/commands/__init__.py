@@ -1,7 +1,39 @@
-"""Subcommands of ``seqgen``: each module has ``add_arguments(parser)`` and ``run(args)``.
+"""Subcommands of ``seqgen``: each module here has ``add_arguments(parser)`` and ``run(args)``.
 
-Shared argument helpers live here.
+They are registered by :mod:`seqgen.default_plugin` through the ``register_commands`` hook, like a
+plugin's commands. Shared argument helpers live here.
 """
+
+import argparse
+import importlib
+import math
+import pkgutil
+import typing
+
+import attrs
+
+
+@attrs.frozen
+class Command:
+    """One ``seqgen`` subcommand. ``run(args)`` returns an exit code (or None for 0)."""
+
+    name: str
+    help: str
+    add_arguments: typing.Callable
+    run: typing.Callable
+    description: str = ""
+
+
+def from_module(name: str, module) -> Command:
+    """A Command from a module with a docstring, ``add_arguments`` and ``run``."""
+    doc = (module.__doc__ or "").strip()
+    return Command(name, doc.splitlines()[0] if doc else "", module.add_arguments, module.run, doc)
+
+
+def builtin_commands() -> list:
+    """seqgen's own commands, one per module of this package."""
+    return [from_module(info.name, importlib.import_module(f"{__name__}.{info.name}"))
+            for info in pkgutil.iter_modules(__path__)]
 
 
 def add_config_arguments(parser, config_required=True) -> None:
@@ -19,14 +51,27 @@ def config_from_args(args):
     return plugins.get_config(args.config, args.plugin).with_hparams(args.hparams)
 
 
-def positive_int(text: str) -> int:
-    import argparse
-
+def _number(kind, text: str, ok, expected: str):
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = None
+    if value is None or (kind is float and not math.isfinite(value)) or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
 
+
+def positive_int(text: str) -> int:
+    return _number(int, text, lambda v: v > 0, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    return _number(int, text, lambda v: v >= 0, "a non-negative integer")
+
+
+def positive_float(text: str) -> float:
+    return _number(float, text, lambda v: v > 0, "a positive number")
+
+
+def non_negative_float(text: str) -> float:
+    return _number(float, text, lambda v: v >= 0, "a non-negative number")

@@ -7,6 +7,7 @@ files); with --untrained, by a freshly initialized network of --config and --hpa
 
 import json
 
+from seqgen.commands import non_negative_int
 from seqgen.commands.generate import add_model_arguments, single_blas_thread
 from seqgen.errors import SeqgenError
 
@@ -20,7 +21,7 @@ def add_arguments(parser) -> None:
                           help="measure the unigram baseline estimated from these training record files")
     baseline.add_argument("--untrained", action="store_true",
                           help="measure a freshly initialized network of --config/--hparams")
-    parser.add_argument("--seed", type=int, default=0, help="initialization seed for --untrained")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="initialization seed for --untrained")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
@@ -32,10 +33,8 @@ def _untrained(args):
     config = config_from_args(args)
     import keras
 
-    from seqgen import network
-
     keras.utils.set_random_seed(args.seed)
-    return config, network.weights_dict(network.build_model(config))
+    return config, config.family.weights(config.family.build(config))
 
 
 def run(args) -> int:
@@ -55,7 +54,8 @@ def run(args) -> int:
         config, weights = plugins.get_config(args.config, args.plugin), None
         what = "unigram baseline"
     else:
-        config, weights, _ = load_model(args)
+        model = load_model(args)
+        config, weights = model.config, model.weights
         what = f"{config.id} model"
     num_classes = config.encoding.num_classes
     sequences = evaluation.read_class_sequences(args.sequence_example_file, num_classes)

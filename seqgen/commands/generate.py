@@ -1,16 +1,16 @@
 """Generate tracks from a trained model and write them as MIDI files.
 
-The model comes from --bundle_file (a .seqgen bundle or a Magenta .mag), --run_dir (the plugin, config
-and hparams are read from its run.json) or --checkpoint_file; with none of them, from the pretrained
-bundle a config ships. Each output extends the primer (one bass drum hit by default) to exactly
---num_steps steps, the primer included. With --save_generator_bundle, the model is written to
+The model comes from --bundle_file (a .seqgen bundle, a Magenta .mag or a shipped model's name), --run_dir
+(the plugin, config and hparams are read from its run.json) or --checkpoint_file; with none of them, from
+the pretrained model a config ships. Each output extends the primer (the config's default primer unless
+--primer or --primer_midi gives one) to exactly --num_steps steps, the primer included. With --save_generator_bundle, the model is written to
 --bundle_file instead, as one self-describing file that `seqgen generate --bundle_file` needs alone.
 """
 
 import datetime
 import os
 
-from seqgen.commands import add_config_arguments, positive_int
+from seqgen.commands import add_config_arguments, non_negative_int, positive_float, positive_int
 from seqgen.errors import SeqgenError
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -29,7 +29,7 @@ def single_blas_thread() -> None:
 def add_model_arguments(parser) -> None:
     """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
     add_config_arguments(parser, config_required=False)
-    parser.add_argument("--bundle_file", help="a .seqgen bundle or a Magenta .mag bundle")
+    parser.add_argument("--bundle_file", help="a .seqgen bundle, a Magenta .mag bundle or a shipped model's name")
     parser.add_argument("--run_dir", help="a training run directory (its latest checkpoint is used)")
     parser.add_argument("--checkpoint_file", help="one checkpoint of a training run")
 
@@ -42,35 +42,35 @@ def add_arguments(parser) -> None:
     parser.add_argument("--num_steps", type=positive_int, default=128,
                         help="length of each track in steps, the primer included (default 128)")
     primer = parser.add_mutually_exclusive_group()
-    primer.add_argument("--primer_drums", "--primer", dest="primer_drums",
-                        help='primer as text, e.g. "[(36, 42), (), (42,)]" (default: the plugin\'s own; '
-                             'one bass drum hit for drums)')
-    primer.add_argument("--primer_midi", help="primer from a MIDI file (drums on channel 10)")
-    parser.add_argument("--qpm", type=float, help="tempo of the output (default: the primer MIDI's, else 120)")
-    parser.add_argument("--temperature", type=float, default=1.0,
+    primer.add_argument("--primer", help="primer as text in the plugin's notation (default: the config's own)")
+    primer.add_argument("--primer_midi", help="primer from a MIDI file")
+    parser.add_argument("--qpm", type=positive_float, help="tempo of the output (default: the primer MIDI's, else 120)")
+    parser.add_argument("--temperature", type=positive_float, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--beam_size", type=positive_int, default=1, help="beams kept per output (default 1)")
     parser.add_argument("--branch_factor", type=positive_int, default=1,
                         help="continuations sampled per beam each iteration (default 1)")
     parser.add_argument("--steps_per_iteration", type=positive_int, default=1,
                         help="steps each beam search iteration adds (default 1)")
-    parser.add_argument("--seed", type=int, help="random seed: the same seed gives the same output")
+    parser.add_argument("--seed", type=non_negative_int, help="random seed: the same seed gives the same output")
     parser.add_argument("--save_generator_bundle", action="store_true",
                         help="write the model to --bundle_file instead of generating")
     parser.add_argument("--bundle_description", default="", help="description stored in the saved bundle")
     parser.add_argument("--render", action="store_true",
-                        help="also write a WAV (FluidSynth) and a PNG drum grid beside each MIDI file")
+                        help="also write a WAV (FluidSynth) and a PNG picture beside each MIDI file")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
-def _default_bundle(args) -> str:
+def _default_source(args) -> str:
     from seqgen import plugins
 
     if args.config:
         configs = [plugins.get_config(args.config, args.plugin)]
     else:
-        configs = [c for c in plugins.configs().values() if c.default_bundle]
-    shipped = [c for c in configs if c.default_bundle]
+        configs = [c for c in plugins.configs().values() if c.pretrained]
+        if len(configs) > 1:
+            configs = [c for c in configs if c.default] or configs
+    shipped = [c for c in configs if c.pretrained]
     if len(shipped) == 1:
         return shipped[0].default_bundle
     if len(shipped) > 1:
@@ -82,44 +82,42 @@ def _default_bundle(args) -> str:
 
 
 def load_model(args):
-    """(config, weights, description) of the model the flags name."""
-    from seqgen import bundle
+    """The :class:`seqgen.model.Model` the flags name (the shipped default when they name none)."""
+    import seqgen
 
     given = [flag for flag in ("bundle_file", "run_dir", "checkpoint_file") if getattr(args, flag)]
     if len(given) > 1:
         raise SeqgenError(f"give only one of --{' and --'.join(given)}")
     if getattr(args, "hparams", ""):
         raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
-    if args.run_dir or args.checkpoint_file:
-        from seqgen import run_dir
-
-        config, weights = run_dir.load_weights(run_dir=args.run_dir, checkpoint_file=args.checkpoint_file)
-        return config, weights, ""
-    loaded = bundle.load(args.bundle_file or _default_bundle(args))
-    if args.config and args.config != loaded.config.id:
-        raise SeqgenError(f"the bundle holds a {loaded.config.id} model, not {args.config}; "
-                          f"drop --config or pass another bundle")
-    return loaded.config, loaded.weights, loaded.description
+    model = seqgen.load(args.bundle_file or args.run_dir or args.checkpoint_file or _default_source(args))
+    if args.config and args.config != model.config.id:
+        raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
+                          f"another model")
+    return model
 
 
 def _primer(args, config):
-    """(events, qpm) from --primer_drums / --primer_midi / the default primer."""
+    """(events, qpm) from --primer / --primer_midi / the config's default primer."""
     if args.primer_midi:
         found = config.tracks.primer_from_midi(args.primer_midi, config)
         if found.notice:
             print(found.notice)
         return found.events, args.qpm or found.qpm
-    text = args.primer_drums or config.tracks.default_primer
+    text = args.primer or config.tracks.default_primer
     if text is None:
         raise SeqgenError(f"{config.id} has no default primer; give one with --primer")
     return config.tracks.parse_primer(text), args.qpm or 120.0
 
 
-def _write_midi(tracks, config, qpm, output_dir) -> list:
+def _write_midi(tracks, output_dir) -> list:
     """Write one MIDI file per track under a name no earlier run used; the paths written."""
-    from seqgen.noteseq import midi_io
-
-    os.makedirs(output_dir, exist_ok=True)
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise SeqgenError(f"--output_dir {output_dir} is a file; give a directory")
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+    except OSError as error:
+        raise SeqgenError(f"cannot create --output_dir {output_dir}: {error.strerror}; choose a writable place") from None
     stem = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     taken = set(os.listdir(output_dir))
     run = 1
@@ -127,12 +125,9 @@ def _write_midi(tracks, config, qpm, output_dir) -> list:
         run += 1
     digits = len(str(len(tracks)))
     paths = []
-    for i, events in enumerate(tracks, 1):
+    for i, track in enumerate(tracks, 1):
         path = os.path.join(output_dir, f"{stem}_{run}_{i:0{digits}d}.mid")
-        midi = midi_io.note_sequence_to_pretty_midi(
-            config.tracks.to_note_sequence(events, config.steps_per_quarter, qpm))
-        with open(path, "xb") as f:  # never replaces a file
-            midi.write(f)
+        track.write_midi(path)
         paths.append(path)
     return paths
 
@@ -143,29 +138,26 @@ def run(args) -> int:
         if not args.bundle_file or not (args.run_dir or args.checkpoint_file):
             raise SeqgenError("--save_generator_bundle writes --bundle_file from --run_dir or --checkpoint_file; "
                               "give both")
-        from seqgen import bundle, run_dir
+        import seqgen
 
-        config, weights = run_dir.load_weights(run_dir=args.run_dir, checkpoint_file=args.checkpoint_file)
-        bundle.save(args.bundle_file, config, weights, args.bundle_description)
-        print(f"wrote bundle {args.bundle_file} ({config.plugin}/{config.id})")
+        model = seqgen.load(args.run_dir or args.checkpoint_file)
+        model.save(args.bundle_file, args.bundle_description)
+        print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
         return 0
-    if args.qpm is not None and args.qpm <= 0:
-        raise SeqgenError(f"--qpm must be positive, got {args.qpm}")
     if args.render:
         from seqgen import render
 
         render.find_fluidsynth()
         render.find_soundfont(args.soundfont)
     from seqgen.progress import Progress
-    from seqgen.sampling import RNNGenerator
 
-    config, weights, _ = load_model(args)
+    model = load_model(args)
+    config = model.config
     primer, qpm = _primer(args, config)
-    generator = RNNGenerator(config, weights)
     with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
-        tracks = generator.generate(primer, args.num_steps, args.num_outputs, args.temperature, args.beam_size,
-                                    args.branch_factor, args.steps_per_iteration, args.seed, progress.update)
-    paths = _write_midi(tracks, config, qpm, args.output_dir)
+        tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
+                                args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update)
+    paths = _write_midi(tracks, args.output_dir)
     noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
     print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))

@@ -1,4 +1,4 @@
-"""List installed plugins and their configs."""
+"""List installed plugins with their model families, configs and commands."""
 
 import json
 
@@ -6,7 +6,7 @@ from seqgen import plugins
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, version, configs}")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, version, models, configs, commands}")
 
 
 def run(args) -> int:
@@ -17,5 +17,6 @@ def run(args) -> int:
     if not found:
         print("no plugins installed")
     for plugin in found:
-        print(f"{plugin['name']} {plugin['version']}: {', '.join(plugin['configs']) or 'no configs'}")
+        parts = [f"{kind} {', '.join(plugin[kind])}" for kind in ("models", "configs", "commands") if plugin[kind]]
+        print(f"{plugin['name']} {plugin['version']}: {'; '.join(parts) or 'nothing registered'}")
     return 0

@@ -13,27 +13,28 @@ from seqgen.errors import SeqgenError
 
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
-    track = parser.add_mutually_exclusive_group(required=True)
-    track.add_argument("--drums", help='the track as text, e.g. "[(36,), (42,), (), (38, 42)]"')
-    track.add_argument("--midi", help="the track from a MIDI file (drums on channel 10)")
+    track = parser.add_mutually_exclusive_group()
+    track.add_argument("--events", help="the track as text in the plugin's notation")
+    track.add_argument("--midi", help="the track from a MIDI file")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
 def run(args) -> int:
     single_blas_thread()
     from seqgen.commands.generate import load_model
-    from seqgen.sampling import RNNGenerator
 
-    config, weights, _ = load_model(args)
+    if not (args.events or args.midi):
+        raise SeqgenError("give the track to score with --events or --midi")
+    model = load_model(args)
+    config = model.config
     if args.midi:
         events = config.tracks.primer_from_midi(args.midi, config).events
     else:
-        events = config.tracks.parse_primer(args.drums)
-    if not events:
-        raise SeqgenError("the track is empty; nothing to score")
-    log_likelihood, probabilities = RNNGenerator(config, weights).log_likelihood(events)
+        events = config.tracks.parse_primer(args.events)
+    score = model.score(events)
+    log_likelihood, probabilities = score.log_likelihood, score.probabilities
     if args.json:
-        print(json.dumps({"log_likelihood": log_likelihood, "probabilities": probabilities.tolist(),
+        print(json.dumps({"log_likelihood": log_likelihood, "probabilities": probabilities,
                           "num_steps": len(events), "events": config.tracks.format_events(events)}))
         return 0
     print(f"log_likelihood {log_likelihood:.6f} over {len(events)} steps ({len(events) - 1} scored)")

@@ -2,7 +2,7 @@
 
 from seqgen.config import Config, Extraction
 from seqgen.hookspecs import hookimpl
-from seqgen.hparams import HParams
+from seqgen.families.events_rnn import EventsRNNHParams
 
 from seqgen_bass.encoding import BassEncoding
 from seqgen_bass.tracks import BassTracks
@@ -14,7 +14,7 @@ BASS_LINE = Config(
     description="Monophonic bass lines (General MIDI bass programs), one note or rest per 16th note.",
     encoding=BassEncoding(),
     tracks=BassTracks(),
-    hparams=HParams(batch_size=16, rnn_layer_sizes=(32, 32), dropout_keep_prob=1.0, clip_norm=3,
+    hparams=EventsRNNHParams(batch_size=16, rnn_layer_sizes=(32, 32), dropout_keep_prob=1.0, clip_norm=3,
                     learning_rate=0.01),
     steps_per_quarter=4,
     extraction=Extraction(min_bars=2, max_steps=128, gap_bars=1.0),

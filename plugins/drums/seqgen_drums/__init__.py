@@ -3,13 +3,13 @@
 import os
 
 from seqgen.config import Config, Extraction
+from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.hookspecs import hookimpl
-from seqgen.hparams import HParams
 
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.tracks import DrumTracks
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The pretrained drum_kit model (docs/models.md): trained by seqgen on the Groove MIDI Dataset.
 PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
@@ -19,7 +19,7 @@ ONE_DRUM = Config(
     description="Drums RNN with 2-state encoding: every drum hit is one class.",
     encoding=DrumEncoding(ONE_DRUM_PITCHES),
     tracks=DrumTracks(),
-    hparams=HParams(batch_size=128, rnn_layer_sizes=(128, 128), dropout_keep_prob=0.5, clip_norm=5,
+    hparams=EventsRNNHParams(batch_size=128, rnn_layer_sizes=(128, 128), dropout_keep_prob=0.5, clip_norm=5,
                     learning_rate=0.001),
     steps_per_quarter=2,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
@@ -30,11 +30,12 @@ DRUM_KIT = Config(
     description="Drums RNN with multiple drums and binary counters.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES, binary_counter_bits=6),
     tracks=DrumTracks(),
-    hparams=HParams(batch_size=128, rnn_layer_sizes=(256, 256, 256), dropout_keep_prob=0.5, attn_length=32,
+    hparams=EventsRNNHParams(batch_size=128, rnn_layer_sizes=(256, 256, 256), dropout_keep_prob=0.5, attn_length=32,
                     clip_norm=3, learning_rate=0.001),
     steps_per_quarter=4,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
-    default_bundle=PRETRAINED_DRUM_KIT,
+    pretrained=(PRETRAINED_DRUM_KIT,),
+    default=True,
 )
 
 
@@ -42,3 +43,12 @@ DRUM_KIT = Config(
 def register_configs(register):
     register(ONE_DRUM)
     register(DRUM_KIT)
+
+
+@hookimpl
+def extend_command(name, parser):
+    """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events)."""
+    if name == "generate":
+        parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
+    elif name == "score":
+        parser.add_argument("--drums", dest="events", help='the drum track, e.g. "[(36,), (42,), (), (38, 42)]"')

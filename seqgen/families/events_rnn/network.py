@@ -1,6 +1,6 @@
 """Magenta's events RNN as a Keras 3 model (TensorFlow backend), with Magenta's variable names.
 
-The math follows Magenta exactly (see ``../shared/reference/magenta/README.md``): TF1 BasicLSTMCell
+The math follows Magenta exactly (see ``docs/architecture.md``): TF1 BasicLSTMCell
 layers (gates i, j, f, o; forget bias 1.0 added at run time), Magenta's attention wrapper on layer 0
 when ``attn_length > 0``, dropout on each layer's output while training, optional residual
 connections (an input projection where the size changes) and a dense layer to the logits.
@@ -21,7 +21,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgen.model import Model
 
 FORGET_BIAS = 1.0
 _CELLS = "rnn/multi_rnn_cell"
@@ -345,36 +344,8 @@ class EventsRnn(keras.Model):
         return tf.einsum("tbh,hc->btc", layer_input, v["fully_connected/weights"]) + v["fully_connected/biases"]
 
 
-class EventsRnnModel(Model):
-    """The seqgen Model for Magenta's events RNN."""
-
-    def build(self):
-        model = EventsRnn(self.config)
-        model(tf.zeros([1, 1], tf.int32))
-        return model
-
-
 def build_model(config) -> EventsRnn:
     """A built :class:`EventsRnn` for ``config`` (variables created)."""
-    return EventsRnnModel(config).build()
-
-
-def weights_dict(model) -> dict:
-    """The model's weights as float32 NumPy arrays keyed by Magenta's variable names."""
-    return {name: np.asarray(var.numpy(), np.float32) for name, var in model.variables_by_name().items()}
-
-
-def load_weights_dict(model, weights: dict) -> None:
-    """Set the model's variables from a Magenta-named weights dict; names and shapes must match exactly."""
-    from seqgen.errors import SeqgenError
-
-    expected = model.variables_by_name()
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        raise SeqgenError(f"weights do not fit this model's hparams: missing {missing[:3]}, unexpected {extra[:3]}")
-    for name, var in expected.items():
-        value = np.asarray(weights[name], np.float32)
-        if tuple(value.shape) != tuple(var.shape):
-            raise SeqgenError(f"weight {name} has shape {list(value.shape)}, the model expects {list(var.shape)}")
-        var.assign(value)
+    model = EventsRnn(config)
+    model(tf.zeros([1, 1], tf.int32))
+    return model

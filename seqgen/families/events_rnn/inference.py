@@ -2,7 +2,7 @@
 
 The network is TF1's ``MultiRNNCell`` of ``BasicLSTMCell`` layers (forget bias 1.0 added at run time),
 an ``AttentionCellWrapper`` on layer 0 when ``attn_length > 0``, optional residual connections (with
-Magenta's input projections) and a dense layer to the logits; see ``../shared/reference/magenta/README.md``.
+Magenta's input projections) and a dense layer to the logits; see ``docs/architecture.md``.
 It runs B sequences at once, one step at a time, without TensorFlow.
 
 Each layer splits its work in two: ``linear_input(x)`` is the part of its first pre-activation that is
@@ -13,6 +13,7 @@ by position features, so its ``linear_input`` becomes a table lookup plus one ro
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.family import Stepper
 
 PREFIX = "rnn/multi_rnn_cell/cell_{}/"
 FC_WEIGHTS = "fully_connected/weights"
@@ -160,7 +161,7 @@ def layer_sizes(weights) -> list:
     return sizes
 
 
-class EventsRNN:
+class EventsRNN(Stepper):
     """The network of one config, batched. ``state`` is a list with one tuple of arrays per layer."""
 
     def __init__(self, weights: dict, encoding, hparams):
@@ -189,8 +190,11 @@ class EventsRNN:
         self._position_table = first[self.num_classes:]
         self._positions = np.zeros((0, first.shape[1]), np.float32)
 
-    def zero_state(self, batch: int) -> list:
+    def initial_state(self, batch: int) -> list:
         return [layer.zero_state(batch) for layer in self.layers]
+
+    def reorder(self, state: list, rows) -> list:
+        return [tuple(array[rows] for array in layer_state) for layer_state in state]
 
     def _position_term(self, position: int):
         if position >= len(self._positions):
@@ -202,7 +206,7 @@ class EventsRNN:
         """Feed class ``classes[b]`` at ``position`` to every sequence b: (logits [B, C], new state).
 
         ``position`` counts the steps fed since the zero state. The attention window inside ``state`` is
-        updated in place: keep a copy with :func:`select` to step from the same state twice.
+        updated in place: keep a copy with :meth:`reorder` to step from the same state twice.
         """
         u = self._class_table[classes] + self._position_term(position)
         new_state = []
@@ -212,26 +216,6 @@ class EventsRNN:
             out, layer_state = layer.step(u, state[k], position)
             new_state.append(layer_state)
         return out @ self.fc_weights + self.fc_biases, new_state
-
-    def logits(self, classes, state=None):
-        """Logits [B, T, C] for class sequences [B, T], from the zero state unless ``state`` is given."""
-        classes = np.asarray(classes, np.int64)
-        state = self.zero_state(len(classes)) if state is None else state
-        out = np.empty(classes.shape + (self.num_classes,), np.float32)
-        for t in range(classes.shape[1]):
-            out[:, t], state = self.step(classes[:, t], t, state)
-        return out
-
-
-def select(state: list, rows) -> list:
-    """The state of the sequences ``rows`` (an index array), e.g. to reorder or repeat beams."""
-    return [tuple(array[rows] for array in layer_state) for layer_state in state]
-
-
-def log_softmax(logits, temperature: float = 1.0):
-    scaled = np.asarray(logits, np.float64) / temperature
-    scaled -= scaled.max(axis=-1, keepdims=True)
-    return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
 
 
 def random_weights(config, seed=0, scale=0.1) -> dict:

@@ -1,0 +1,1 @@
+"""seqgen's own model families, registered by :mod:`seqgen.default_plugin` like any plugin's."""

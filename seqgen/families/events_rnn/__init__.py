@@ -1,0 +1,44 @@
+"""``events_rnn``: Magenta's events RNN (LSTM layers, optional attention on layer 0), Magenta's variable names.
+
+The Keras network is in :mod:`.network` (imports TensorFlow), the NumPy stepper in :mod:`.inference`.
+"""
+
+import attrs
+
+from seqgen.family import ModelFamily
+from seqgen.hparams import HParams, architecture, non_negative, positive_sizes, probability
+
+
+@attrs.frozen
+class EventsRNNHParams(HParams):
+    """Magenta's events-RNN hyperparameters, with the same names."""
+
+    rnn_layer_sizes: tuple = architecture(default=(128, 128), converter=tuple, validator=positive_sizes)
+    dropout_keep_prob: float = attrs.field(default=1.0, converter=float, validator=probability)
+    attn_length: int = architecture(default=0, validator=non_negative)
+    residual_connections: bool = architecture(default=False)
+
+
+class EventsRNNFamily(ModelFamily):
+    name = "events_rnn"
+    hparams_class = EventsRNNHParams
+
+    def build(self, config):
+        from seqgen.families.events_rnn import network
+
+        return network.build_model(config)
+
+    def stepper(self, config, weights):
+        from seqgen.families.events_rnn.inference import EventsRNN
+
+        return EventsRNN(weights, config.encoding, config.hparams)
+
+    def activation_values(self, hparams) -> int:
+        return sum(hparams.rnn_layer_sizes)
+
+    def hparams_from_weights(self, weights: dict, hparams):
+        """The architecture hparams a Magenta weights dict implies (``.mag`` files store none)."""
+        from seqgen.families.events_rnn.inference import layer_sizes
+
+        return attrs.evolve(hparams, rnn_layer_sizes=tuple(layer_sizes(weights)),
+                            residual_connections=any("input_projection_wrapper/" in n for n in weights))

@@ -1,0 +1,110 @@
+"""``transformer``: a decoder-only Transformer with Music Transformer's relative attention.
+
+Class indices [B, T] in, logits [B, T, C] out. The input at step t is a learned embedding of the class
+plus a linear map of the encoding's position features of step t (drum_kit's binary step counters), then
+``num_layers`` pre-layer-norm blocks (causal self-attention with learned relative-position embeddings
+per layer and head, distances clipped at ``max_relative_distance``; a ReLU or GELU feed-forward layer),
+a final layer norm and a dense layer to the logits.
+
+The Keras network is in :mod:`.network` (imports TensorFlow), the NumPy stepper with its key/value cache
+in :mod:`.inference`. Importing this module imports neither TensorFlow nor the network.
+"""
+
+import math
+
+import attrs
+
+from seqgen.errors import SeqgenError
+from seqgen.family import ModelFamily
+from seqgen.hparams import HParams, architecture, non_negative, positive
+
+ACTIVATIONS = ("relu", "gelu")
+
+
+def _dropout_rate(instance, attribute, value):
+    if not 0.0 <= value < 1.0:
+        raise SeqgenError(f"hparam {attribute.name} must be in [0, 1), got {value}")
+
+
+def _activation(instance, attribute, value):
+    if value not in ACTIVATIONS:
+        raise SeqgenError(f"hparam {attribute.name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+
+
+@attrs.frozen
+class TransformerHParams(HParams):
+    """The transformer family's hyperparameters; the defaults are the drum_kit transformer's."""
+
+    # Training hparams shared by every family, with this family's defaults.
+    batch_size: int = attrs.field(default=64, validator=positive)
+    clip_norm: float = attrs.field(default=1.0, converter=float, validator=positive)
+    learning_rate: float = attrs.field(default=0.001, converter=float, validator=positive)
+
+    num_layers: int = architecture(default=4, validator=positive)
+    d_model: int = architecture(default=128, validator=positive)
+    num_heads: int = architecture(default=4, validator=positive)
+    d_ff: int = architecture(default=512, validator=positive)
+    # Relative distances beyond this share the last relative embedding (Shaw et al.'s clipping).
+    max_relative_distance: int = architecture(default=256, validator=non_negative)
+    activation: str = architecture(default="relu", validator=_activation)
+    # Dropout rate on the embeddings, the attention weights and each block's output.
+    dropout: float = attrs.field(default=0.1, converter=float, validator=_dropout_rate)
+    # Learning rate rises linearly to learning_rate over this many steps, then decays as 1 / sqrt(step).
+    warmup_steps: int = attrs.field(default=200, validator=non_negative)
+
+    def __attrs_post_init__(self):
+        if self.d_model % self.num_heads:
+            raise SeqgenError(f"hparam d_model ({self.d_model}) must be divisible by num_heads ({self.num_heads})")
+
+    @property
+    def head_size(self) -> int:
+        return self.d_model // self.num_heads
+
+
+def learning_rate_at(hparams: TransformerHParams, step) -> float:
+    """The learning rate of optimizer step ``step`` (counting from 0): linear warm-up over the first
+    ``warmup_steps`` steps to ``learning_rate``, then ``learning_rate * sqrt(warmup_steps / step)``."""
+    warmup = hparams.warmup_steps
+    step = float(step) + 1.0
+    if not warmup:
+        return hparams.learning_rate
+    return hparams.learning_rate * min(step / warmup, math.sqrt(warmup / step))
+
+
+class TransformerFamily(ModelFamily):
+    name = "transformer"
+    hparams_class = TransformerHParams
+
+    def build(self, config):
+        from seqgen.families.transformer import network
+
+        return network.build_model(config)
+
+    def stepper(self, config, weights):
+        from seqgen.families.transformer.inference import TransformerStepper
+
+        return TransformerStepper(weights, config.encoding, config.hparams)
+
+    def learning_rate(self, hparams):
+        """What the training loop gives ``keras.optimizers.Adam(learning_rate=...)``: a Keras schedule
+        computing :func:`learning_rate_at` from the optimizer's step (imports TensorFlow)."""
+        from seqgen.families.transformer import network
+
+        return network.WarmupSchedule(hparams.learning_rate, hparams.warmup_steps)
+
+    def activation_values(self, hparams) -> int:
+        """Values per (track, step) in the units of :data:`seqgen.training.MICRO_BATCH_VALUES` (which
+        were calibrated on the events RNN, about 100 bytes each), for tracks of about 512 steps.
+
+        What backward keeps per track and step is about 3 x num_heads x T floats of attention (softmax
+        output, dropout mask, dropped weights) plus about 12 x d_model + 3 x d_ff per layer; measured
+        peak memory at the defaults (64 x 512 steps) divided by the events RNN's bytes per value gives
+        the factor below.
+        """
+        steps = 512
+        floats = hparams.num_layers * (3 * hparams.num_heads * steps + 12 * hparams.d_model + 3 * hparams.d_ff)
+        return max(1, int(floats * _VALUES_PER_FLOAT))
+
+
+#: Measured bytes kept per float counted by ``activation_values`` over the RNN's bytes per value.
+_VALUES_PER_FLOAT = 0.1

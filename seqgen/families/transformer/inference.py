@@ -1,0 +1,271 @@
+"""The transformer family in plain NumPy: B sequences at once, one step at a time, with a key/value cache.
+
+No TensorFlow. Each step feeds one class per sequence; every layer appends its key and value of the
+new step to the cache and attends from the new step's query over all cached steps. The relative term of
+key j at step t is ``q_t . E[min(t - j, R)]``: the query's products with the R + 1 relative embeddings,
+read back to front (a view, no gather or skewing), the clipped far part broadcast.
+
+The cache is preallocated and doubles when full, so a step copies nothing of size T except in
+:meth:`TransformerStepper.reorder` with rows other than ``0..B-1`` (beam search keeping some beams and
+dropping others).
+"""
+
+import weakref
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+from seqgen.family import Stepper
+
+LAYER_NORM_EPSILON = 1e-5
+_INITIAL_CAPACITY = 64
+_GELU = np.float32(np.sqrt(2.0 / np.pi))
+
+
+def variable_shapes(encoding, hparams) -> dict:
+    """The network's variable names and shapes for an encoding and hparams, in creation order."""
+    d, ff, heads = hparams.d_model, hparams.d_ff, hparams.num_heads
+    shapes = {"input/class_embedding": (encoding.num_classes, d)}
+    if encoding.num_position_features:
+        shapes["input/position_kernel"] = (encoding.num_position_features, d)
+    shapes["input/bias"] = (d,)
+    for k in range(hparams.num_layers):
+        scope = f"layer_{k}"
+        shapes[f"{scope}/attention/norm/gamma"] = (d,)
+        shapes[f"{scope}/attention/norm/beta"] = (d,)
+        for part in ("query", "key", "value"):
+            shapes[f"{scope}/attention/{part}/kernel"] = (d, d)
+            shapes[f"{scope}/attention/{part}/bias"] = (d,)
+        shapes[f"{scope}/attention/relative_embedding"] = (heads, hparams.max_relative_distance + 1, d // heads)
+        shapes[f"{scope}/attention/output/kernel"] = (d, d)
+        shapes[f"{scope}/attention/output/bias"] = (d,)
+        shapes[f"{scope}/ffn/norm/gamma"] = (d,)
+        shapes[f"{scope}/ffn/norm/beta"] = (d,)
+        shapes[f"{scope}/ffn/hidden/kernel"] = (d, ff)
+        shapes[f"{scope}/ffn/hidden/bias"] = (ff,)
+        shapes[f"{scope}/ffn/output/kernel"] = (ff, d)
+        shapes[f"{scope}/ffn/output/bias"] = (d,)
+    shapes["final_norm/gamma"] = (d,)
+    shapes["final_norm/beta"] = (d,)
+    shapes["output/kernel"] = (d, encoding.num_classes)
+    shapes["output/bias"] = (encoding.num_classes,)
+    return shapes
+
+
+def random_weights(config, seed=0, scale=0.3) -> dict:
+    """A weights dict of the shapes ``config`` calls for, every weight (layer norms included) random around
+    its usual initial value (for tests and benchmarks; training starts from the Keras initializers)."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for name, shape in variable_shapes(config.encoding, config.hparams).items():
+        value = rng.normal(0.0, scale, shape)
+        if name.endswith("gamma"):
+            value += 1.0
+        weights[name] = value.astype(np.float32)
+    return weights
+
+
+def _layer_norm(x, gamma, beta):
+    mean = x.mean(axis=-1, keepdims=True)
+    centered = x - mean
+    variance = np.square(centered).mean(axis=-1, keepdims=True)
+    return centered / np.sqrt(variance + LAYER_NORM_EPSILON) * gamma + beta
+
+
+def _gelu(x):
+    """tanh-approximated GELU, as ``tf.nn.gelu(approximate=True)``."""
+    return 0.5 * x * (1.0 + np.tanh(_GELU * (x + 0.044715 * x * x * x)))
+
+
+def _check_weights(weights, encoding, hparams):
+    """A one-line SeqgenError naming the first way ``weights`` do not fit the encoding and hparams."""
+    if "input/class_embedding" not in weights or "output/kernel" not in weights:
+        raise SeqgenError("the weights are not a transformer: no input/class_embedding or output/kernel")
+    layers = 0
+    while f"layer_{layers}/attention/relative_embedding" in weights:
+        layers += 1
+    found = {"num_layers": layers, "d_model": weights["input/class_embedding"].shape[1]}
+    if layers:
+        heads, distances, size = weights["layer_0/attention/relative_embedding"].shape
+        found.update(num_heads=heads, max_relative_distance=distances - 1, d_ff=weights["layer_0/ffn/hidden/bias"].shape[0])
+    for name, value in found.items():
+        if value != getattr(hparams, name):
+            raise SeqgenError(f"the weights have {name}={value} but the hparams say {getattr(hparams, name)}; "
+                              f"pass the hparams the model was trained with")
+    classes = weights["input/class_embedding"].shape[0]
+    features = weights["input/position_kernel"].shape[0] if "input/position_kernel" in weights else 0
+    if (classes, features) != (encoding.num_classes, encoding.num_position_features):
+        raise SeqgenError(f"the weights expect {classes} classes and {features} position features but the "
+                          f"encoding has {encoding.num_classes} and {encoding.num_position_features}; "
+                          f"is this a model of another config?")
+    expected = variable_shapes(encoding, hparams)
+    for name, shape in expected.items():
+        if name not in weights:
+            raise SeqgenError(f"the transformer weights lack {name}")
+        if tuple(weights[name].shape) != tuple(shape):
+            raise SeqgenError(f"weight {name} has shape {list(weights[name].shape)}, the hparams call for {list(shape)}")
+    extra = sorted(set(weights) - set(expected))
+    if extra:
+        raise SeqgenError(f"unexpected weights for this transformer: {extra[:3]}")
+
+
+class _Cache:
+    """Keys and values of every layer, ``kv`` [B, layers, 2 (key, value), H, capacity, head_size].
+
+    ``written`` is how many steps hold keys: a state of length n may append in place only when
+    ``written == n``; otherwise another state sharing the cache has gone ahead and it copies first.
+    Each row's steps ``:n`` are 2 x layers x H contiguous blocks, so copying a row is a few memcpys.
+    """
+
+    __slots__ = ("kv", "written", "__weakref__")
+
+    def __init__(self, kv, written):
+        self.kv, self.written = kv, written
+
+    @property
+    def capacity(self) -> int:
+        return self.kv.shape[-2]
+
+    def copy_into(self, new, rows, length):
+        """Fill cache ``new`` with rows ``rows`` (all rows when None) of the first ``length`` steps."""
+        kv, new.written = self.kv, length
+        if rows is None:
+            new.kv[..., :length, :] = kv[..., :length, :]
+        elif length:
+            # Row by row: a fancy-indexed copy of the filled part is 2-3 times slower (strided, buffered).
+            for target, source in enumerate(rows):
+                new.kv[target, ..., :length, :] = kv[source, ..., :length, :]
+        return new
+
+
+class CacheState:
+    """The stepper's state: a key/value cache (possibly shared with other states) and how many steps of it
+    are this state's."""
+
+    __slots__ = ("cache", "length")
+
+    def __init__(self, cache, length):
+        self.cache, self.length = cache, length
+
+    @property
+    def batch(self) -> int:
+        return self.cache.kv.shape[0]
+
+
+class _Layer:
+    def __init__(self, w, scope, hparams, scale):
+        a, f = f"{scope}/attention/", f"{scope}/ffn/"
+        self.norm1 = w[a + "norm/gamma"], w[a + "norm/beta"]
+        # The query's 1 / sqrt(head_size) is folded into its kernel and bias.
+        self.qkv_kernel = np.concatenate([w[a + "query/kernel"] * scale, w[a + "key/kernel"], w[a + "value/kernel"]], 1)
+        self.qkv_bias = np.concatenate([w[a + "query/bias"] * scale, w[a + "key/bias"], w[a + "value/bias"]])
+        # [H, head_size, R + 1]: q [B, H, 1, size] @ this = q . E[r] for every distance r.
+        self.relative = np.ascontiguousarray(np.swapaxes(w[a + "relative_embedding"], 1, 2))
+        self.out_kernel, self.out_bias = w[a + "output/kernel"], w[a + "output/bias"]
+        self.norm2 = w[f + "norm/gamma"], w[f + "norm/beta"]
+        self.hidden_kernel, self.hidden_bias = w[f + "hidden/kernel"], w[f + "hidden/bias"]
+        self.ffn_kernel, self.ffn_bias = w[f + "output/kernel"], w[f + "output/bias"]
+
+
+class TransformerStepper(Stepper):
+    """The transformer of one config, batched, with a key/value cache per layer (see :class:`CacheState`)."""
+
+    def __init__(self, weights: dict, encoding, hparams):
+        weights = {name: np.asarray(value, np.float32) for name, value in weights.items()}
+        _check_weights(weights, encoding, hparams)
+        self.encoding = encoding
+        self.hparams = hparams
+        self.num_classes = encoding.num_classes
+        self.heads, self.head_size = hparams.num_heads, hparams.head_size
+        self.max_distance = hparams.max_relative_distance
+        self.gelu = hparams.activation == "gelu"
+        scale = np.float32(self.head_size ** -0.5)
+        self.layers = [_Layer(weights, f"layer_{k}", hparams, scale) for k in range(hparams.num_layers)]
+        self.class_table = weights["input/class_embedding"]
+        self.input_bias = weights["input/bias"]
+        self.position_kernel = weights.get("input/position_kernel")
+        self.final_norm = weights["final_norm/gamma"], weights["final_norm/beta"]
+        self.out_kernel, self.out_bias = weights["output/kernel"], weights["output/bias"]
+        self._positions = np.zeros((0, hparams.d_model), np.float32)
+        self._spares = []  # the memory of at most two caches no state uses any more
+
+    def initial_state(self, batch: int) -> CacheState:
+        size, heads, count = self.head_size, self.heads, len(self.layers)
+        return CacheState(self._new_cache(batch, _INITIAL_CAPACITY), 0)
+
+    def _new_cache(self, batch, capacity) -> _Cache:
+        """An empty cache, in the memory of a cache no state uses any more when one of that shape is spare.
+
+        Beam search replaces its whole cache every step: reusing the memory avoids page-faulting tens of
+        megabytes per step (three times slower than the copy itself).
+        """
+        shape = (batch, len(self.layers), 2, self.heads, capacity, self.head_size)
+        spares, self._spares = self._spares, []
+        fits = [kv for kv in spares if kv.shape == shape]
+        kv = fits[0] if fits else np.empty(shape, np.float32)
+        self._spares = [other for other in spares if other is not kv] + self._spares
+        cache = _Cache(kv, 0)
+        weakref.finalize(cache, self._recycle, kv).atexit = False
+        return cache
+
+    def _recycle(self, kv):
+        self._spares = self._spares[-1:] + [kv]  # called when the cache that held kv is garbage
+
+    def reorder(self, state: CacheState, rows) -> CacheState:
+        rows = np.asarray(rows, np.int64)
+        if len(rows) == state.batch and np.array_equal(rows, np.arange(state.batch)):
+            return CacheState(state.cache, state.length)  # shared; the first to step appends in place
+        new = self._new_cache(len(rows), state.cache.capacity)
+        return CacheState(state.cache.copy_into(new, rows, state.length), state.length)
+
+    def _position_term(self, position: int):
+        """Input bias plus the position features' contribution at ``position`` [d]."""
+        if position >= len(self._positions):
+            rows = self.input_bias[None, :].repeat(max(2 * position, 64), 0)
+            if self.position_kernel is not None:
+                rows = rows + self.encoding.position_features(len(rows)) @ self.position_kernel
+            self._positions = rows
+        return self._positions[position]
+
+    def _writable(self, state: CacheState) -> _Cache:
+        """The state's cache, copied when another state went ahead in it, grown when full."""
+        cache, length = state.cache, state.length
+        if cache.written != length or length >= cache.capacity:
+            capacity = cache.capacity * 2 if length >= cache.capacity else cache.capacity
+            cache = cache.copy_into(self._new_cache(state.batch, capacity), None, length)
+        return cache
+
+    def step(self, classes, position: int, state: CacheState):
+        """Feed ``classes[b]`` at ``position`` (= the steps already fed) to every sequence b:
+        (logits [B, C] float32, new state)."""
+        if position != state.length:
+            raise ValueError(f"step at position {position} from a state of {state.length} steps")
+        classes = np.asarray(classes, np.int64)
+        batch, heads, size, reach = len(classes), self.heads, self.head_size, self.max_distance + 1
+        cache = self._writable(state)
+        t = position + 1
+        near = min(t, reach)  # the last `near` keys have distances near - 1, ..., 0; earlier ones clip to R
+        x = self.class_table[classes] + self._position_term(position)
+        for k, layer in enumerate(self.layers):
+            h = _layer_norm(x, *layer.norm1)
+            qkv = h @ layer.qkv_kernel + layer.qkv_bias
+            q = qkv[:, :heads * size].reshape(batch, heads, 1, size)
+            kv = cache.kv[:, k]  # [B, 2, H, capacity, size]
+            kv[:, :, :, position] = qkv[:, heads * size:].reshape(batch, 2, heads, size)
+            scores = q @ kv[:, 0, :, :t].swapaxes(-1, -2)  # [B, H, 1, t]
+            by_distance = q @ layer.relative  # [B, H, 1, R + 1]
+            scores[..., t - near:] += by_distance[..., near - 1::-1]
+            if t > near:
+                scores[..., :t - near] += by_distance[..., reach - 1:]
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            attended = (scores @ kv[:, 1, :, :t]).reshape(batch, heads * size)
+            x = x + (attended @ layer.out_kernel + layer.out_bias)
+            h = _layer_norm(x, *layer.norm2)
+            hidden = h @ layer.hidden_kernel + layer.hidden_bias
+            hidden = _gelu(hidden) if self.gelu else np.maximum(hidden, 0.0, out=hidden)
+            x = x + (hidden @ layer.ffn_kernel + layer.ffn_bias)
+        cache.written = t
+        logits = _layer_norm(x, *self.final_norm) @ self.out_kernel + self.out_bias
+        return logits.astype(np.float32, copy=False), CacheState(cache, t)

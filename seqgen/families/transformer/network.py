@@ -1,0 +1,158 @@
+"""The transformer family's Keras 3 network (TensorFlow backend) and its learning-rate schedule.
+
+Relative attention is Music Transformer's memory-efficient "skewing" (Huang et al. 2018, section 3.4.1):
+the relative logits of query i and key j are ``q_i . E[i - j]``, with ``E`` a learned [R + 1, head_size]
+table per layer and head (distances clipped at R = max_relative_distance). For a length-T sequence the
+table is laid out from distance T - 1 down to 0 (clipped), preceded by a zero row standing for the
+paper's padding column, so ``Q @ table^T`` is [T, T + 1]; reshaped to [T + 1, T] and without its first
+row it is the [T, T] matrix of ``q_i . E[i - j]`` for j <= i (the rest is masked). Nothing of size
+T x T x head_size is ever formed.
+
+Attention tensors are laid out [heads, batch, time, ...] so that the relative term is one plain matmul
+of [H, B * T, head_size] by [H, head_size, T + 1].
+"""
+
+import keras
+import tensorflow as tf
+
+from seqgen.families.transformer.inference import variable_shapes
+
+LAYER_NORM_EPSILON = 1e-5
+_MASKED = -1e9
+
+
+def _initializer(name, shape):
+    if name.endswith(("bias", "beta")):
+        return "zeros"
+    if name.endswith("gamma"):
+        return "ones"
+    if name.endswith("class_embedding"):
+        # Unit-norm rows on average, like the d_model-wide output of a layer norm scaled by 1 / sqrt(d).
+        return keras.initializers.RandomNormal(stddev=shape[1] ** -0.5)
+    if name.endswith("position_kernel"):
+        # Position features are +-1: the sum over them then has about the class embedding's scale.
+        return keras.initializers.RandomNormal(stddev=(shape[0] * shape[1]) ** -0.5)
+    if name.endswith("relative_embedding"):
+        return keras.initializers.RandomNormal(stddev=shape[-1] ** -0.5)
+    return "glorot_uniform"
+
+
+def layer_norm(x, gamma, beta):
+    mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + LAYER_NORM_EPSILON) * gamma + beta
+
+
+def relative_table(embedding, length):
+    """[H, T + 1, head_size]: a zero row, then the embeddings of distances T - 1, ..., 1, 0 (clipped)."""
+    distances = tf.minimum(tf.range(length - 1, -1, -1), embedding.shape[1] - 1)
+    table = tf.gather(embedding, distances, axis=1)
+    return tf.pad(table, [[0, 0], [1, 0], [0, 0]])
+
+
+def relative_logits(q, embedding):
+    """``q_i . E[min(i - j, R)]`` [H, B, T, T] for queries ``q`` [H, B, T, head_size] (meaningful for
+    j <= i), by skewing."""
+    heads, batch, length, size = tf.unstack(tf.shape(q))
+    table = relative_table(embedding, length)
+    flat = tf.matmul(tf.reshape(q, [heads, batch * length, size]), table, transpose_b=True)  # [H, B*T, T+1]
+    skewed = tf.reshape(flat, [heads, batch, length + 1, length])
+    return skewed[:, :, 1:, :]
+
+
+class Transformer(keras.Model):
+    """Class indices [batch, time] in, logits [batch, time, num_classes] out."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.hparams = config.hparams
+        self.names = list(variable_shapes(config.encoding, config.hparams))
+        self.named_variables = []
+        for index, (name, shape) in enumerate(variable_shapes(config.encoding, config.hparams).items()):
+            self.named_variables.append(self.add_weight(
+                shape=shape, initializer=_initializer(name, shape), name=f"v{index}_" + name.split("/")[-1]))
+
+    def variables_by_name(self) -> dict:
+        return dict(zip(self.names, self.named_variables))
+
+    def _positions(self, classes):
+        """Position features [T, P]: a constant when T is known while tracing (as under XLA)."""
+        encoding = self.config.encoding
+        if classes.shape[1] is not None:
+            return tf.constant(encoding.position_features(classes.shape[1]))
+        positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
+                                      tf.float32, stateful=False)
+        positions.set_shape([None, encoding.num_position_features])
+        return positions
+
+    def _attention(self, x, v, scope, rate):
+        """The causal relative self-attention sublayer's output [B, T, d] for normalized inputs x."""
+        hparams = self.hparams
+        heads, size = hparams.num_heads, hparams.head_size
+        batch, length = tf.shape(x)[0], tf.shape(x)[1]
+        kernel = tf.concat([v[f"{scope}/{part}/kernel"] for part in ("query", "key", "value")], 1)
+        bias = tf.concat([v[f"{scope}/{part}/bias"] for part in ("query", "key", "value")], 0)
+        qkv = tf.reshape(tf.matmul(x, kernel) + bias, [batch, length, 3, heads, size])
+        qkv = tf.transpose(qkv, [2, 3, 0, 1, 4])  # [3, H, B, T, size]
+        q, k, values = qkv[0] * (size ** -0.5), qkv[1], qkv[2]
+        logits = tf.matmul(q, k, transpose_b=True) + relative_logits(q, v[f"{scope}/relative_embedding"])
+        causal = tf.linalg.band_part(tf.ones([length, length]), -1, 0)
+        weights = tf.nn.softmax(logits + (1.0 - causal) * _MASKED, axis=-1)
+        if rate:
+            weights = tf.nn.dropout(weights, rate=rate)
+        out = tf.transpose(tf.matmul(weights, values), [1, 2, 0, 3])  # [B, T, H, size]
+        out = tf.reshape(out, [batch, length, heads * size])
+        return tf.matmul(out, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
+
+    def _ffn(self, x, v, scope):
+        hidden = tf.matmul(x, v[f"{scope}/hidden/kernel"]) + v[f"{scope}/hidden/bias"]
+        hidden = tf.nn.relu(hidden) if self.hparams.activation == "relu" else tf.nn.gelu(hidden, approximate=True)
+        return tf.matmul(hidden, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
+
+    def call(self, classes, training=False):
+        v = self.variables_by_name()
+        hparams = self.hparams
+        rate = hparams.dropout if training else 0.0
+        classes = tf.convert_to_tensor(classes)
+        x = tf.gather(v["input/class_embedding"], classes) + v["input/bias"]
+        if "input/position_kernel" in v:
+            x += tf.matmul(self._positions(classes), v["input/position_kernel"])
+        if rate:
+            x = tf.nn.dropout(x, rate=rate)
+        for k in range(hparams.num_layers):
+            for sublayer in ("attention", "ffn"):
+                scope = f"layer_{k}/{sublayer}"
+                normed = layer_norm(x, v[f"{scope}/norm/gamma"], v[f"{scope}/norm/beta"])
+                out = self._attention(normed, v, scope, rate) if sublayer == "attention" else self._ffn(normed, v, scope)
+                if rate:
+                    out = tf.nn.dropout(out, rate=rate)
+                x += out
+        x = layer_norm(x, v["final_norm/gamma"], v["final_norm/beta"])
+        return tf.matmul(x, v["output/kernel"]) + v["output/bias"]
+
+
+class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over ``warmup_steps`` optimizer steps, then ``peak * sqrt(warmup / step)``
+    (:func:`seqgen.families.transformer.learning_rate_at` in TensorFlow)."""
+
+    def __init__(self, peak, warmup_steps):
+        self.peak = float(peak)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32) + 1.0
+        if not self.warmup_steps:
+            return tf.constant(self.peak, tf.float32) + 0.0 * step
+        warmup = float(self.warmup_steps)
+        return self.peak * tf.minimum(step / warmup, tf.sqrt(warmup / step))
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+
+
+def build_model(config) -> Transformer:
+    """A built :class:`Transformer` for ``config`` (variables created)."""
+    model = Transformer(config)
+    model(tf.zeros([1, 1], tf.int32))
+    return model
+

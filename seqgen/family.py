@@ -1,0 +1,116 @@
+"""Model families: the contract between a network architecture and the rest of seqgen.
+
+A *family* (``events_rnn``, ``transformer``, or one a plugin brings) owns four things:
+
+- its hparams class: a frozen attrs subclass of :class:`seqgen.hparams.HParams` (which carries the
+  training hparams every family has: batch_size, learning_rate, clip_norm);
+- :meth:`ModelFamily.build`: the Keras network for the shared training loop, class indices [B, T] in,
+  logits [B, T, C] out, with ``network.variables_by_name()`` -> {name: tf.Variable};
+- its weights as a dict of float32 NumPy arrays keyed by variable name (what checkpoints, bundles and
+  ``.mag`` import hold);
+- :meth:`ModelFamily.stepper`: NumPy inference one step at a time (no TensorFlow), used by the generic
+  generator for sampling, beam search and scoring. A family without a fast stepper inherits
+  :class:`PrefixStepper`, which runs the Keras network over the whole prefix each step.
+
+Families are registered with the ``register_models(register)`` hook.
+"""
+
+import abc
+
+import numpy as np
+
+
+class Stepper(abc.ABC):
+    """Runs a trained network B sequences at a time, one step after another."""
+
+    @abc.abstractmethod
+    def initial_state(self, batch: int):
+        """The state before the first step, for ``batch`` sequences."""
+
+    @abc.abstractmethod
+    def step(self, classes, position: int, state):
+        """Feed class ``classes[b]`` (int array [B]) at ``position`` (steps fed since the initial state) to
+        every sequence: ``(logits [B, num_classes] float32, new state)``. The old state may be reused."""
+
+    @abc.abstractmethod
+    def reorder(self, state, rows):
+        """The state of sequences ``rows`` (an int index array; rows may repeat), e.g. to branch beams."""
+
+    def logits(self, classes) -> np.ndarray:
+        """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""
+        classes = np.asarray(classes, np.int64)
+        state = self.initial_state(len(classes))
+        out = None
+        for t in range(classes.shape[1]):
+            step_logits, state = self.step(classes[:, t], t, state)
+            if out is None:
+                out = np.empty(classes.shape + step_logits.shape[-1:], np.float32)
+            out[:, t] = step_logits
+        if out is None:
+            return np.zeros(classes.shape + (0,), np.float32)
+        return out
+
+
+class PrefixStepper(Stepper):
+    """The slow, always-correct fallback: the state is the prefix of classes so far, and each step runs the
+    family's Keras network on the whole prefix (this imports TensorFlow)."""
+
+    def __init__(self, family, config, weights: dict):
+        self.network = family.build(config)
+        family.load_weights(self.network, weights)
+
+    def initial_state(self, batch):
+        return np.zeros((batch, 0), np.int64)
+
+    def step(self, classes, position, state):
+        state = np.concatenate([state, np.asarray(classes, np.int64)[:, None]], axis=1)
+        logits = np.asarray(self.network(state, training=False))[:, -1]
+        return logits.astype(np.float32), state
+
+    def reorder(self, state, rows):
+        return state[rows]
+
+
+class ModelFamily(abc.ABC):
+    """One kind of network. Subclasses set ``name`` and ``hparams_class`` and implement ``build``."""
+
+    #: The family's registered name, e.g. "events_rnn"; configs refer to it as ``Config.model``.
+    name: str = ""
+    #: The frozen attrs HParams subclass of this family (its defaults are the family's defaults).
+    hparams_class = None
+
+    @abc.abstractmethod
+    def build(self, config):
+        """A built Keras model for ``config`` (its encoding and ``config.hparams``, an instance of
+        ``hparams_class``): ``model(classes [B, T] int, training=bool) -> logits [B, T, C]``, with
+        ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow."""
+
+    def weights(self, network) -> dict:
+        """The network's weights as float32 NumPy arrays keyed by variable name."""
+        return {name: np.asarray(var.numpy(), np.float32) for name, var in network.variables_by_name().items()}
+
+    def load_weights(self, network, weights: dict) -> None:
+        """Set the network's variables from a weights dict; names and shapes must match exactly."""
+        from seqgen.errors import SeqgenError
+
+        expected = network.variables_by_name()
+        missing = sorted(set(expected) - set(weights))
+        extra = sorted(set(weights) - set(expected))
+        if missing or extra:
+            raise SeqgenError(f"the weights do not fit this {self.name} model's hparams: missing {missing[:3]}, "
+                              f"unexpected {extra[:3]}")
+        for name, var in expected.items():
+            value = np.asarray(weights[name], np.float32)
+            if tuple(value.shape) != tuple(var.shape):
+                raise SeqgenError(f"weight {name} has shape {list(value.shape)}, the {self.name} model "
+                                  f"expects {list(var.shape)}")
+            var.assign(value)
+
+    def stepper(self, config, weights: dict) -> Stepper:
+        """NumPy inference for ``config`` from ``weights``; override with a fast one (without TensorFlow)."""
+        return PrefixStepper(self, config, weights)
+
+    def activation_values(self, hparams) -> int:
+        """Roughly how many float values the training loop keeps per (track, step) for the backward pass;
+        the shared loop slices batches so tracks x steps x this stays bounded (see seqgen.training)."""
+        return 1024
