@@ -70,6 +70,9 @@ class PrefixStepper(Stepper):
     def reorder(self, state, rows):
         return state[rows]
 
+    def logits(self, classes) -> np.ndarray:
+        return np.asarray(self.network(np.asarray(classes, np.int64), training=False), np.float32)
+
 
 class ModelFamily(abc.ABC):
     """One kind of network. Subclasses set ``name`` and ``hparams_class`` and implement ``build``."""

@@ -5,10 +5,13 @@ seqgen processes, so the shared environment, and the other tests running beside 
 Its data are bass lines that follow the kick drum of real Groove performances.
 """
 
+import json
+import math
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pretty_midi
 import pytest
@@ -67,7 +70,7 @@ def bass_notes(midi_path):
 
 def test_the_example_plugin_goes_from_midi_files_to_generated_bass_lines(tmp_path, installed):
     listed = seqgen(installed, "plugins").stdout
-    assert "bass 0.1.0: configs bass_line" in listed and "drums" in listed
+    assert "bass 0.1.0: models bass_gru; configs bass_line" in listed and "drums" in listed
 
     songs = write_bass_songs(tmp_path / "songs")
     seqgen(installed, "convert", "--input_dir", songs, "--output_file", tmp_path / "songs.tfrecord")
@@ -96,6 +99,19 @@ def test_the_example_plugin_goes_from_midi_files_to_generated_bass_lines(tmp_pat
     seqgen(installed, "generate", "--bundle_file", bundle, "--output_dir", tmp_path / "from_bundle", *generate)
     from_bundle = sorted((tmp_path / "from_bundle").glob("*.mid"))
     assert [bass_notes(m) for m in from_bundle] == [bass_notes(m) for m in from_run]
+    with zipfile.ZipFile(bundle) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert (manifest["model"], manifest["model_plugin"], manifest["model_plugin_version"]) == ("bass_gru", "bass", "0.1.0")
+
+    # The family has no stepper of its own: scoring runs its Keras network once over the line, generation
+    # the same network over each prefix, and both agree.
+    scored = json.loads(seqgen(installed, "score", "--bundle_file", bundle, "--events", "[40, -2, 43, -1, 45]",
+                               "--json").stdout)
+    assert len(scored["probabilities"]) == 4 and all(0 < p < 1 for p in scored["probabilities"])
+    assert scored["log_likelihood"] == pytest.approx(sum(math.log(p) for p in scored["probabilities"]), rel=1e-5)
+    evaluated = json.loads(seqgen(installed, "evaluate", "--bundle_file", bundle, "--sequence_example_file",
+                                  tmp_path / "dataset" / "eval_bass_lines.tfrecord", "--json").stdout)
+    assert evaluated["model"] == "bass_line model" and evaluated["perplexity"] < 40  # 34 classes: uniform is 34
 
     # Without the plugin installed, the bundle says which plugin it needs.
     plain = dict(os.environ)

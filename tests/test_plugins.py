@@ -5,12 +5,16 @@ import os
 import subprocess
 import sys
 
+import attrs
+import numpy as np
 import pytest
 
+from seqgen import hparams as training_hparams
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.config import Config
 from seqgen.errors import SeqgenError
+from seqgen.family import ModelFamily
 from seqgen.hookspecs import hookimpl
 from seqgen.families.events_rnn import EventsRNNHParams as HParams
 from seqgen_drums.encoding import DrumEncoding
@@ -134,3 +138,104 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     stderr = reader_gone.stderr.read()
     assert reader_gone.wait() != 0
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+class CumulativeMeanFamily(ModelFamily):
+    """A family the core has never seen: the mean of the embeddings so far, then a dense layer."""
+
+    name = "cumulative_mean"
+
+    @attrs.frozen
+    class hparams_class(training_hparams.HParams):
+        embedding_size: int = training_hparams.architecture(default=8, validator=training_hparams.positive)
+
+    def build(self, config):
+        import keras
+        import tensorflow as tf
+
+        classes_count, size = config.encoding.num_classes, config.hparams.embedding_size
+
+        class Network(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.table = self.add_weight(shape=(classes_count, size), name="table")
+                self.out = self.add_weight(shape=(size, classes_count), name="out")
+
+            def call(self, classes, training=False):
+                steps = tf.cast(tf.range(1, tf.shape(classes)[1] + 1), tf.float32)[None, :, None]
+                return tf.cumsum(tf.gather(self.table, classes), axis=1) / steps @ self.out
+
+            def variables_by_name(self):
+                return {"table": self.table, "out": self.out}
+
+        network = Network()
+        network(tf.zeros([1, 1], tf.int32))
+        return network
+
+
+class MeanPlugin:
+    @hookimpl
+    def register_models(self, register):
+        register(CumulativeMeanFamily())
+
+    @hookimpl
+    def register_configs(self, register):
+        register(Config(id="toms_mean", description="Toms, averaged.", encoding=TOMS.encoding, tracks=TOMS.tracks,
+                        model="cumulative_mean", hparams=CumulativeMeanFamily.hparams_class(batch_size=2),
+                        steps_per_quarter=4))
+
+
+def test_registries_are_filled_through_pluggy_hook_calls(registered):
+    called = []
+    undo = plugins.manager().add_hookcall_monitoring(lambda name, impls, kwargs: called.append(name),
+                                                     lambda *args: None)
+    try:
+        registered(MeanPlugin(), "mean")
+        assert "toms_mean" in plugins.configs() and "cumulative_mean" in plugins.families()
+    finally:
+        undo()
+    assert {"register_models", "register_configs", "register_commands"} <= set(called)
+
+
+def test_a_family_registered_in_process_is_listed_trains_and_generates(registered, tmp_path, capsys):
+    import seqgen
+    from seqgen import records, training
+
+    registered(MeanPlugin(), "mean")
+    assert main(["plugins", "--json"]) == 0
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["mean"]["models"] == ["cumulative_mean"] and listed["mean"]["configs"] == ["toms_mean"]
+    config = plugins.get_config("toms_mean")
+    tracks = [np.array([1, 0, 2, 0] * 8) for _ in range(4)]
+    records.write_class_records(tmp_path / "toms.tfrecord", tracks)
+    trainer = training.train(config, str(tmp_path / "run"), [str(tmp_path / "toms.tfrecord")],
+                             training.TrainOptions(num_training_steps=3, save_checkpoint_secs=0, seed=1),
+                             log=lambda line: None)
+    assert trainer.step == 3
+    model = seqgen.load(tmp_path / "run")
+    assert model.config.model == "cumulative_mean" and set(model.weights) == {"table", "out"}
+    [track] = model.generate(num_outputs=1, num_steps=12, primer=[(45,)], seed=2)
+    assert len(track.events) == 12 and track.events[0] == (45,)
+    score = model.score(track)
+    assert len(score.probabilities) == 11 and score.log_likelihood < 0
+
+
+def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
+    registered(MeanPlugin(), "mean")
+    registered(type("Again", (), {"register_models": hookimpl(lambda self, register: register(
+        CumulativeMeanFamily()))})(), "mean-again")
+    with pytest.raises(SeqgenError, match="model family 'cumulative_mean' is registered twice, by plugins "
+                                          "'mean' and 'mean-again'"):
+        plugins.families()
+    plugins.unregister("mean-again")
+    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, "
+                                          "events_rnn"):
+        plugins.get_family("gru")
+
+
+def test_a_config_of_a_missing_family_is_refused(registered):
+    registered(type("Orphan", (), {"register_configs": hookimpl(lambda self, register: register(
+        attrs.evolve(TOMS, id="orphan", model="wavenet")))})(), "orphan")
+    with pytest.raises(SeqgenError, match="config 'orphan' of plugin 'orphan' needs model family 'wavenet', which "
+                                          "no installed plugin provides"):
+        plugins.configs()

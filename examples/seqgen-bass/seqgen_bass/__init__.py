@@ -2,9 +2,9 @@
 
 from seqgen.config import Config, Extraction
 from seqgen.hookspecs import hookimpl
-from seqgen.families.events_rnn import EventsRNNHParams
 
 from seqgen_bass.encoding import BassEncoding
+from seqgen_bass.family import BassGRUFamily, BassGRUHParams
 from seqgen_bass.tracks import BassTracks
 
 __version__ = "0.1.0"
@@ -14,11 +14,16 @@ BASS_LINE = Config(
     description="Monophonic bass lines (General MIDI bass programs), one note or rest per 16th note.",
     encoding=BassEncoding(),
     tracks=BassTracks(),
-    hparams=EventsRNNHParams(batch_size=16, rnn_layer_sizes=(32, 32), dropout_keep_prob=1.0, clip_norm=3,
-                    learning_rate=0.01),
+    model="bass_gru",
+    hparams=BassGRUHParams(batch_size=16, embedding_size=16, gru_size=32, clip_norm=3, learning_rate=0.01),
     steps_per_quarter=4,
     extraction=Extraction(min_bars=2, max_steps=128, gap_bars=1.0),
 )
+
+
+@hookimpl
+def register_models(register):
+    register(BassGRUFamily())
 
 
 @hookimpl
