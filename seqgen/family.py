@@ -12,12 +12,22 @@ A *family* (``events_rnn``, ``transformer``, or one a plugin brings) owns four t
   generator for sampling, beam search and scoring. A family without a fast stepper inherits
   :class:`PrefixStepper`, which runs the Keras network over the whole prefix each step.
 
+Two optional parts let a family learn and do something other than predicting the next event:
+
+- ``task``: a :class:`seqgen.task.Task`, what the shared training loop trains the network on (records,
+  batches, loss, metrics); the default is next-event prediction;
+- ``generative = False`` with :meth:`ModelFamily.operations`: a family whose models do not generate
+  (no stepper) offers its own operations instead, which a loaded :class:`seqgen.model.Model` exposes as
+  methods (the drums plugin's ``groove`` family: ``model.humanize(track)``).
+
 Families are registered with the ``register_models(register)`` hook.
 """
 
 import abc
 
 import numpy as np
+
+from seqgen.task import NEXT_EVENT
 
 
 class Stepper(abc.ABC):
@@ -81,6 +91,10 @@ class ModelFamily(abc.ABC):
     name: str = ""
     #: The frozen attrs HParams subclass of this family (its defaults are the family's defaults).
     hparams_class = None
+    #: What the shared training loop trains the network on (a :class:`seqgen.task.Task`).
+    task = NEXT_EVENT
+    #: Whether models of this family generate and score tracks through a stepper.
+    generative = True
 
     @abc.abstractmethod
     def build(self, config):
@@ -111,7 +125,17 @@ class ModelFamily(abc.ABC):
 
     def stepper(self, config, weights: dict) -> Stepper:
         """NumPy inference for ``config`` from ``weights``; override with a fast one (without TensorFlow)."""
+        if not self.generative:
+            from seqgen.errors import SeqgenError
+
+            offers = ", ".join(sorted(self.operations())) or "nothing else"
+            raise SeqgenError(f"a {self.name} model does not generate or score tracks; it offers: {offers}")
         return PrefixStepper(self, config, weights)
+
+    def operations(self) -> dict:
+        """``{name: function(model, *args, **kwargs)}``: what a loaded model of this family offers besides
+        ``generate`` and ``score``; each is available as ``model.<name>(...)``."""
+        return {}
 
     def activation_values(self, hparams) -> int:
         """Roughly how many float values the training loop keeps per (track, step) for the backward pass;

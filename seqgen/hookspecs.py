@@ -31,3 +31,10 @@ def register_commands(register):
 def extend_command(name, parser):
     """Add this plugin's own flags to the argparse ``parser`` of the core command ``name`` (e.g. an
     alias such as drums' ``--primer_drums``); its values reach the plugin through ``args``."""
+
+
+@hookspec
+def postprocess_tracks(args, model, tracks):
+    """Change the tracks ``seqgen generate`` made with ``model`` before they are written (e.g. drums'
+    ``--humanize``): return a new list of tracks (objects with ``write_midi(path)``), or None to leave
+    them. Plugins are asked in turn, each given the previous one's tracks."""

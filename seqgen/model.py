@@ -66,6 +66,15 @@ class Model:
     def family(self):
         return self.config.family
 
+    def __getattr__(self, name):
+        """The operations the model's family adds (``ModelFamily.operations``), e.g. ``humanize(track)``."""
+        if name.startswith("_") or name in ("config", "weights", "description", "source"):
+            raise AttributeError(name)
+        operation = self.family.operations().get(name)
+        if operation is None:
+            raise AttributeError(f"a {self.config.model} model has no attribute {name!r}")
+        return functools.partial(operation, self)
+
     @functools.cached_property
     def generator(self):
         from seqgen.generator import Generator

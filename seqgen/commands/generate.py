@@ -132,6 +132,17 @@ def _write_midi(tracks, output_dir) -> list:
     return paths
 
 
+def postprocess(args, model, tracks) -> list:
+    """The tracks after every plugin's ``postprocess_tracks`` hook, each given the previous one's."""
+    from seqgen import plugins
+
+    for implementation in plugins.manager().hook.postprocess_tracks.get_hookimpls():
+        changed = implementation.function(args=args, model=model, tracks=tracks)
+        if changed is not None:
+            tracks = list(changed)
+    return tracks
+
+
 def run(args) -> int:
     single_blas_thread()
     if args.save_generator_bundle:
@@ -157,12 +168,14 @@ def run(args) -> int:
     with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
         tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
                                 args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update)
+    tracks = postprocess(args, model, tracks)
     paths = _write_midi(tracks, args.output_dir)
     noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
     print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
     if args.render:
-        written = render.render_outputs(paths, config, soundfont=args.soundfont)
+        drawn_by = getattr(tracks[0], "config", config)  # a plugin's postprocessing may bring its own drawing
+        written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
         print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
               + " files beside them")
