@@ -10,6 +10,9 @@ import sys
 from seqgen import __version__, plugins
 from seqgen.errors import SeqgenError
 
+#: What the ``train`` extra brings; a command that needs one of them says how to install it.
+TRAINING_MODULES = {"tensorflow", "keras", "note_seq"}
+
 
 class _Parser(argparse.ArgumentParser):
     """Bad flags get one line (what is wrong, where to look), not the whole usage block."""
@@ -46,6 +49,12 @@ def main(argv=None) -> int:
         return args.run(args) or 0
     except SeqgenError as error:
         print(f"seqgen {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in TRAINING_MODULES:
+            raise
+        print(f"seqgen {args.command}: error: this needs {error.name.split('.')[0]}, which the light install "
+              f"leaves out; install the training extra: pip install 'seqgen[train]'", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"seqgen {args.command}: interrupted", file=sys.stderr)

@@ -19,7 +19,8 @@ def _bare_package():
         return sys.modules["note_seq"]
     spec = importlib.util.find_spec("note_seq")
     if spec is None:
-        raise SeqgenError("note-seq is not installed; run: pip install note-seq")
+        raise SeqgenError("this needs note-seq, which the light install leaves out; install the training "
+                          "extra: pip install 'seqgen[train]'")
     package = types.ModuleType("note_seq")
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec

@@ -1,4 +1,8 @@
-"""Tracks: a plugin's bridge between note_seq NoteSequences and its lists of events."""
+"""Tracks: a plugin's bridge between music (NoteSequences, MIDI) and its lists of events.
+
+A plugin says which notes its events play (:meth:`Tracks.notes`); MIDI files (pretty_midi, no note-seq
+needed) and note_seq NoteSequences are both made from those notes.
+"""
 
 import abc
 
@@ -18,14 +22,20 @@ class MidiPrimer:
     notice: str = ""
 
 
-def new_note_sequence(steps_per_quarter: int, qpm: float) -> tuple:
-    """An empty 4/4 NoteSequence at ``qpm`` and the length of one step in seconds (for ``to_note_sequence``)."""
-    from seqgen.noteseq import music_pb2
+@attrs.frozen
+class Note:
+    """One played note, times in seconds."""
 
-    sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
-    sequence.tempos.add(qpm=qpm)
-    sequence.time_signatures.add(numerator=4, denominator=4)
-    return sequence, 60.0 / qpm / steps_per_quarter
+    pitch: int
+    start: float
+    end: float
+    velocity: int = 100
+    program: int = 0
+    is_drum: bool = False
+
+
+def seconds_per_step(steps_per_quarter: int, qpm: float) -> float:
+    return 60.0 / qpm / steps_per_quarter
 
 
 class Tracks(abc.ABC):
@@ -44,14 +54,38 @@ class Tracks(abc.ABC):
         """
 
     @abc.abstractmethod
-    def to_note_sequence(self, events, steps_per_quarter: int, qpm: float):
-        """A NoteSequence that plays ``events``, one per step."""
+    def notes(self, events, steps_per_quarter: int, qpm: float) -> list:
+        """The :class:`Note` s that ``events`` (one per step) play at ``qpm``."""
 
     def to_midi(self, events, steps_per_quarter: int, qpm: float):
-        """A ``pretty_midi.PrettyMIDI`` that plays ``events`` (by default through the NoteSequence)."""
-        from seqgen.noteseq import midi_io
+        """A 4/4 ``pretty_midi.PrettyMIDI`` at ``qpm`` that plays ``events``."""
+        import pretty_midi
 
-        return midi_io.note_sequence_to_pretty_midi(self.to_note_sequence(events, steps_per_quarter, qpm))
+        midi = pretty_midi.PrettyMIDI(resolution=220, initial_tempo=qpm)
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+        instruments = {}
+        for note in self.notes(events, steps_per_quarter, qpm):
+            key = (note.program, note.is_drum)
+            if key not in instruments:
+                instruments[key] = pretty_midi.Instrument(program=note.program, is_drum=note.is_drum)
+                midi.instruments.append(instruments[key])
+            instruments[key].notes.append(pretty_midi.Note(velocity=note.velocity, pitch=note.pitch,
+                                                           start=note.start, end=note.end))
+        return midi
+
+    def to_note_sequence(self, events, steps_per_quarter: int, qpm: float):
+        """A 4/4 note_seq NoteSequence at ``qpm`` that plays ``events`` (needs note-seq)."""
+        from seqgen.noteseq import music_pb2
+
+        sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
+        sequence.tempos.add(qpm=qpm)
+        sequence.time_signatures.add(numerator=4, denominator=4)
+        for note in self.notes(events, steps_per_quarter, qpm):
+            sequence.notes.add(pitch=note.pitch, velocity=note.velocity, program=note.program,
+                               instrument=9 if note.is_drum else 0, is_drum=note.is_drum,
+                               start_time=note.start, end_time=note.end)
+        sequence.total_time = len(events) * seconds_per_step(steps_per_quarter, qpm)
+        return sequence
 
     @abc.abstractmethod
     def parse_primer(self, text: str) -> list:

@@ -4,7 +4,7 @@ import ast
 import collections
 
 from seqgen.errors import SeqgenError
-from seqgen.tracks import Tracks, new_note_sequence
+from seqgen.tracks import Note, Tracks, seconds_per_step
 
 from seqgen_bass.encoding import MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF
 
@@ -93,22 +93,21 @@ class BassTracks(Tracks):
                     f"played by a General MIDI bass program (33-40)")
         return ""
 
-    def to_note_sequence(self, events, steps_per_quarter, qpm):
-        sequence, seconds_per_step = new_note_sequence(steps_per_quarter, qpm)
-        sounding = None  # (pitch, start step)
+    def notes(self, events, steps_per_quarter, qpm):
+        step_seconds = seconds_per_step(steps_per_quarter, qpm)
+        played, sounding = [], None  # sounding: (pitch, start step)
 
         def stop(step):
             if sounding is not None:
-                sequence.notes.add(pitch=sounding[0], velocity=100, program=PLAYBACK_PROGRAM,
-                                   start_time=sounding[1] * seconds_per_step, end_time=step * seconds_per_step)
+                played.append(Note(sounding[0], sounding[1] * step_seconds, step * step_seconds,
+                                   program=PLAYBACK_PROGRAM))
 
         for step, event in enumerate(events):
             if event != NO_EVENT:
                 stop(step)
                 sounding = (event, step) if event != NOTE_OFF else None
         stop(len(events))
-        sequence.total_time = len(events) * seconds_per_step
-        return sequence
+        return played
 
     def parse_primer(self, text):
         try:

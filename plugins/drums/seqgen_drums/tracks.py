@@ -1,9 +1,9 @@
-"""Drum tracks: extraction from NoteSequences, primers, and events back to NoteSequences."""
+"""Drum tracks: extraction from NoteSequences, primers, and the notes events play."""
 
 import ast
 
 from seqgen.errors import SeqgenError
-from seqgen.tracks import Tracks, new_note_sequence
+from seqgen.tracks import Note, Tracks, seconds_per_step
 
 PRIMER_EXAMPLE = '"[(36, 42), (), (42,)]"'
 
@@ -25,15 +25,10 @@ class DrumTracks(Tracks):
                     f"drums must be on MIDI channel 10; --ignore_is_drum treats every note as a drum")
         return ""
 
-    def to_note_sequence(self, events, steps_per_quarter, qpm):
-        sequence, seconds_per_step = new_note_sequence(steps_per_quarter, qpm)
-        for step, event in enumerate(events):
-            for pitch in sorted(event):
-                sequence.notes.add(pitch=pitch, velocity=100, instrument=9, is_drum=True,
-                                   start_time=step * seconds_per_step,
-                                   end_time=(step + 1) * seconds_per_step)
-        sequence.total_time = len(events) * seconds_per_step
-        return sequence
+    def notes(self, events, steps_per_quarter, qpm):
+        step_seconds = seconds_per_step(steps_per_quarter, qpm)
+        return [Note(pitch, step * step_seconds, (step + 1) * step_seconds, is_drum=True)
+                for step, event in enumerate(events) for pitch in sorted(event)]
 
     def parse_primer(self, text):
         try:
