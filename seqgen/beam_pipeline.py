@@ -37,10 +37,10 @@ def _output_paths(output_dir, config, options, overwrite) -> dict:
     return paths
 
 
-def _process_and_count(serialized, config, options):
+def _process_and_count(serialized, config, options, task):
     from apache_beam.metrics import Metrics
 
-    split, out, counts = pipeline.process(serialized, config, options)
+    split, out, counts = pipeline.process(serialized, config, options, task)
     for name, value in counts.items():
         Metrics.counter(_NAMESPACE, name).inc(value)
     return split, out
@@ -57,7 +57,7 @@ def create_dataset(input_path, output_dir, config, options, runner="DirectRunner
     beam_pipeline = beam.Pipeline(runner=runner, options=PipelineOptions(shlex.split(beam_options)))
     results = (beam_pipeline
                | "ReadNoteSequences" >> beam.io.ReadFromTFRecord(str(input_path), coder=beam.coders.BytesCoder())
-               | "Process" >> beam.Map(_process_and_count, config, options))
+               | "Process" >> beam.Map(_process_and_count, config, options, config.family.task))
     for split, path in paths.items():
         (results
          | f"Select_{split}" >> beam.FlatMap(lambda result, wanted: result[1] if result[0] == wanted else [], split)

@@ -2,8 +2,9 @@
 
 Per NoteSequence, as Magenta's ``*_rnn_create_dataset``: assign a split, cut at time-signature and tempo
 changes, quantize at the config's steps_per_quarter, let the plugin extract tracks
-(``config.tracks.extract``), encode each track's events to classes (seqgen records, see
-:mod:`seqgen.records`). The split of a sequence depends only on its id and the seed, so adding files
+(``config.tracks.extract``), and let the config's model family's task encode each track as a record
+(classes, see :mod:`seqgen.records`, unless the family's :class:`seqgen.task.Task` records more).
+The split of a sequence depends only on its id and the seed, so adding files
 never moves others between splits. :func:`process` is shared by the local run and the Beam run.
 """
 
@@ -14,7 +15,7 @@ import os
 
 import attrs
 
-from seqgen import records, tfrecord
+from seqgen import tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
@@ -76,10 +77,12 @@ def assign_split(sequence, options: SplitOptions):
     return EVAL if hash_fraction(sequence.id, options.seed) < options.eval_ratio else TRAINING
 
 
-def process(serialized: bytes, config, options: SplitOptions):
-    """``(split name or None, list of records, Counter)`` for one serialized NoteSequence."""
+def process(serialized: bytes, config, options: SplitOptions, task=None):
+    """``(split name or None, list of records, Counter)`` for one serialized NoteSequence; ``task``
+    (default: the config's family's) encodes the tracks."""
     from seqgen.noteseq import music_pb2, sequences_lib
 
+    task = task or config.family.task
     counts = collections.Counter(sequences_in=1)
     try:
         sequence = music_pb2.NoteSequence.FromString(serialized)
@@ -101,7 +104,7 @@ def process(serialized: bytes, config, options: SplitOptions):
         tracks, track_counts = config.tracks.extract(quantized, config.extraction)
         counts.update(track_counts)
         counts["tracks_extracted"] += len(tracks)
-        out += [records.encode_classes(config.encoding.events_to_classes(track)) for track in tracks]
+        out += [task.encode(config, track) for track in tracks]
     counts[f"examples_{split}"] += len(out)
     return split, out, counts
 
@@ -144,8 +147,8 @@ def explain_empty(counts, config) -> str:
 _worker_state = {}
 
 
-def _init_worker(config, options):
-    _worker_state["args"] = (config, options)
+def _init_worker(config, options, task):
+    _worker_state["args"] = (config, options, task)
 
 
 def _process_task(serialized):
@@ -157,16 +160,17 @@ def create_dataset(input_path, output_dir, config, options: SplitOptions, overwr
     from seqgen.convert import pool_context
 
     paths = check_outputs(output_dir, config, options, overwrite)
+    task = config.family.task
     serialized = tfrecord.read_records(input_path)
     workers = workers or min(os.cpu_count() or 1, max(1, len(serialized) // 16))
     counts = collections.Counter(sequences_in=0)
     by_split = {split: [] for split in paths}
     with Progress(len(serialized), "create_dataset", unit="sequence") as progress:
         if workers > 1:
-            with pool_context().Pool(workers, _init_worker, (config, options)) as pool:
+            with pool_context().Pool(workers, _init_worker, (config, options, task)) as pool:
                 results = list(_tracked(pool.imap(_process_task, serialized, chunksize=8), progress))
         else:
-            results = list(_tracked((process(s, config, options) for s in serialized), progress))
+            results = list(_tracked((process(s, config, options, task) for s in serialized), progress))
     for split, out, item_counts in results:
         counts.update(item_counts)
         if split is not None:

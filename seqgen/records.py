@@ -1,7 +1,10 @@
 """Training records: seqgen's compact class records, and Magenta's SequenceExample records.
 
 seqgen's record is a ``tf.train.Example`` with one int64 feature ``classes``, the class of every
-event of a track. Magenta's drum records are ``tf.train.SequenceExample``s with feature lists
+event of a track. A record may also carry ``values``: float features per step, a [T, F] array stored
+row after row with its width F in ``value_width`` (the drums plugin's groove records: velocity and
+timing of each drum), and named float ``context`` scalars (e.g. the tempo). Readers of classes alone
+read such records as class records. Magenta's drum records are ``tf.train.SequenceExample``s with feature lists
 ``inputs`` (one float vector per step: a one-hot class followed by position features) and ``labels``
 (the class of the next event); they are read into the same class sequences. Writing needs no
 TensorFlow; :func:`class_dataset` builds a ``tf.data`` pipeline.
@@ -31,16 +34,60 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
+def _int64_feature(values) -> bytes:
+    packed = b"".join(_varint(v) for v in values)
+    return _field(3, _field(1, packed) if packed else b"")
+
+
+def _float_feature(values) -> bytes:
+    import numpy as np
+
+    packed = np.asarray(values, "<f4").tobytes()
+    return _field(2, _field(1, packed) if packed else b"")
+
+
+def _entry(name: str, feature: bytes) -> bytes:
+    return _field(1, _field(1, name.encode("utf-8")) + _field(2, feature))
+
+
 def encode_classes(classes) -> bytes:
     """The serialized ``tf.train.Example`` of one class sequence (non-negative ints)."""
     classes = [int(c) for c in classes]
     if any(c < 0 for c in classes):
         raise ValueError("classes must be non-negative")
-    packed = b"".join(_varint(c) for c in classes)
-    int64_list = _field(1, packed) if packed else b""
-    feature = _field(3, int64_list)
-    entry = _field(1, b"classes") + _field(2, feature)
-    return _field(1, _field(1, entry))
+    return _field(1, _entry("classes", _int64_feature(classes)))
+
+
+VALUES, VALUE_WIDTH = "values", "value_width"
+
+
+def encode_example(classes, values=None, context=None) -> bytes:
+    """A seqgen record of ``classes`` [T] with optional float ``values`` [T, F] and named float scalars
+    ``context``; without the others it is exactly :func:`encode_classes`'s record."""
+    import numpy as np
+
+    classes = [int(c) for c in classes]
+    if any(c < 0 for c in classes):
+        raise ValueError("classes must be non-negative")
+    entries = _entry("classes", _int64_feature(classes))
+    if values is not None:
+        values = np.asarray(values, np.float32)
+        if values.ndim != 2 or len(values) != len(classes) or not values.shape[1]:
+            raise ValueError(f"values must be [{len(classes)}, F], got shape {list(values.shape)}")
+        if not np.isfinite(values).all():
+            raise ValueError("values must be finite")
+        entries += _entry(VALUES, _float_feature(values.reshape(-1)))
+        entries += _entry(VALUE_WIDTH, _int64_feature([values.shape[1]]))
+    for name, value in sorted((context or {}).items()):
+        if name in ("classes", VALUES, VALUE_WIDTH):
+            raise ValueError(f"context name {name!r} is taken")
+        entries += _entry(name, _float_feature([float(value)]))
+    return _field(1, entries)
+
+
+def write_examples(path, examples) -> None:
+    """Write already-encoded records (:func:`encode_example`) to ``path``."""
+    tfrecord.write_records(path, list(examples))
 
 
 def write_class_records(path, sequences) -> None:
@@ -141,3 +188,56 @@ def _parsed(records, kind, num_classes):
         return tf.concat([steps, tf.cast(parsed["labels"][-1:], tf.int32)], axis=0)
 
     return records.map(to_classes, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _value_width(path):
+    """``value_width`` of the first record of a seqgen record file (None: no values; 0: no records)."""
+    import tensorflow as tf
+
+    record = _first_record(path)
+    if record is None:
+        return 0
+    try:
+        features = tf.train.Example.FromString(record).features.feature
+    except Exception:  # protobuf's DecodeError and friends
+        raise SeqgenError(f"{path} is not a TFRecord file of training examples") from None
+    if VALUE_WIDTH not in features:
+        return None
+    return int(features[VALUE_WIDTH].int64_list.value[0])
+
+
+def values_dataset(paths_or_globs, num_classes: int, value_width: int, context=()):
+    """A ``tf.data.Dataset`` of ``(classes int32 [T], values float32 [T, value_width], context float32
+    [len(context)])`` from seqgen records with values (:func:`encode_example`); SeqgenError naming the
+    file when one holds no values or values of another width."""
+    import tensorflow as tf
+
+    files = []
+    for path in expand_paths(paths_or_globs):
+        width = _value_width(path)
+        if width == 0:
+            continue
+        if width is None:
+            raise SeqgenError(f"{path} holds class records without per-step values; make the records with "
+                              f"`seqgen create_dataset` and this model's config")
+        if width != value_width:
+            raise SeqgenError(f"{path} holds {width} values per step, the config expects {value_width}: were "
+                              f"these records made for another config?")
+        detect_format(path, num_classes)
+        files.append(path)
+    spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, value_width], tf.float32),
+            tf.TensorSpec([len(context)], tf.float32))
+    if not files:
+        return tf.data.Dataset.from_generator(lambda: iter(()), output_signature=spec)
+    features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
+                VALUES: tf.io.FixedLenSequenceFeature([], tf.float32, allow_missing=True)}
+    features.update({name: tf.io.FixedLenFeature([1], tf.float32) for name in context})
+
+    def parse(record):
+        parsed = tf.io.parse_single_example(record, features)
+        classes = tf.cast(parsed["classes"], tf.int32)
+        values = tf.reshape(parsed[VALUES], [-1, value_width])
+        extra = tf.concat([parsed[name] for name in context], 0) if context else tf.zeros([0], tf.float32)
+        return classes, values, extra
+
+    return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -1,9 +1,10 @@
 """Training and evaluation of any model family: a custom loop under ``tf.distribute``.
 
 Keras 3's ``model.fit`` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so the
-loop is written out: Adam at ``learning_rate``, gradients clipped by global norm ``clip_norm``, the
-loss the mean cross-entropy over the non-padding labels of the global batch. Batches group tracks of
-similar length so little padding is computed. Checkpoints (model, optimizer, step) go to ``R/train``
+loop is written out: Adam at ``learning_rate``, gradients clipped by global norm ``clip_norm``. What is
+learned comes from the family's task (:mod:`seqgen.task`): the records read, the batches and the loss,
+by default the mean cross-entropy over the non-padding labels of the global batch. Batches group
+tracks of similar length so little padding is computed. Checkpoints (model, optimizer, step) go to ``R/train``
 through ``tf.train.CheckpointManager``, which writes the files first and only then points the
 ``checkpoint`` index at them, so an interrupted save leaves the previous checkpoint in force.
 """
@@ -14,7 +15,6 @@ import time
 
 import attrs
 
-from seqgen import metrics
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
@@ -132,12 +132,13 @@ class Trainer:
 
         replicas = self.strategy.num_replicas_in_sync
         per_replica = max(1, self.config.hparams.batch_size // replicas)
+        task = self.config.family.task
 
         def dataset_fn(context):
             data = sequences
             if context.num_input_pipelines > 1:
                 data = data.shard(context.num_input_pipelines, context.input_pipeline_id)
-            return padded_batches(data, per_replica, training, seed)
+            return task.batches(self.config, data, per_replica, training, seed)
 
         options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
         return self.strategy.distribute_datasets_from_function(dataset_fn, options)
@@ -161,33 +162,33 @@ class Trainer:
         import tensorflow as tf
 
         if self._train_step is None:
-            model, optimizer, hparams = self.model, self.optimizer, self.config.hparams
-            no_event = self.config.encoding.no_event_class
+            model, optimizer, config = self.model, self.optimizer, self.config
+            hparams, task = config.hparams, config.family.task
             variables = model.trainable_variables
 
-            def replica_step(inputs, labels, mask):
+            def replica_step(*batch):
                 context = tf.distribute.get_replica_context()
-                tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(mask)), 1.0)
+                tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, task.loss_count(batch)), 1.0)
                 # Gradients are summed over slices of at most micro_batch_size tracks, one slice after
                 # another (bounding memory), each trimmed to its own longest track.
-                size = self.micro_batch_size or self._auto_micro_batch(tf.shape(inputs)[0], tf.shape(inputs)[1])
+                mask = batch[-1]
+                size = self.micro_batch_size or self._auto_micro_batch(tf.shape(mask)[0], tf.shape(mask)[1])
 
                 def slice_step(index, grads, total):
                     start = index * size
                     length = tf.cast(tf.reduce_max(tf.reduce_sum(mask[start:start + size], 1)), tf.int32)
-                    part = [x[start:start + size, :length] for x in (inputs, labels, mask)]
+                    part = tuple(x[start:start + size, :length] for x in batch)
                     with tf.GradientTape() as tape:
-                        logits = model(part[0], training=True)
-                        sums = metrics.batch_sums(logits, part[1], part[2], no_event)
+                        sums = task.batch_sums(config, model, part, training=True)
                         loss = sums["loss_sum"] / tokens
                     part_grads = tape.gradient(loss, variables)
                     return (index + 1, [a + b for a, b in zip(grads, part_grads)],
                             {k: total[k] + sums[k] for k in total})
 
                 zero_grads = [tf.zeros_like(v) for v in variables]
-                zero_sums = {k: tf.constant(0.0) for k in metrics.SUM_KEYS}
+                zero_sums = {k: tf.constant(0.0) for k in task.sum_keys}
                 _, grads, sums = tf.while_loop(
-                    lambda index, *_: index * size < tf.shape(inputs)[0], slice_step,
+                    lambda index, *_: index * size < tf.shape(mask)[0], slice_step,
                     (tf.constant(0), zero_grads, zero_sums), parallel_iterations=1)
                 grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
                 grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm)
@@ -207,18 +208,19 @@ class Trainer:
         """Metric sums over one pass of distributed eval batches."""
         import tensorflow as tf
 
+        task = self.config.family.task
         if self._eval_step is None:
-            model, no_event = self.model, self.config.encoding.no_event_class
+            model, config = self.model, self.config
 
-            def replica_step(inputs, labels, mask):
-                return metrics.batch_sums(model(inputs, training=False), labels, mask, no_event)
+            def replica_step(*batch):
+                return task.batch_sums(config, model, batch, training=False)
 
             @tf.function(reduce_retracing=True)
             def step(batch):
                 return self._sum_replicas(self.strategy.run(replica_step, args=batch))
 
             self._eval_step = step
-        totals = dict.fromkeys(metrics.SUM_KEYS, 0.0)
+        totals = dict.fromkeys(task.sum_keys, 0.0)
         for batch in batches:
             for key, value in self._eval_step(batch).items():
                 totals[key] += float(value)
@@ -226,9 +228,8 @@ class Trainer:
 
 
 def _class_sequences(files, config):
-    from seqgen import records
-
-    return records.class_dataset(files, config.encoding.num_classes)
+    """The task's dataset of the record ``files`` (class sequences for the events families)."""
+    return config.family.task.dataset(config, files)
 
 
 def _write_summaries(writer, values: dict, step: int) -> None:
@@ -290,7 +291,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
             step = trainer.step
             if step % options.summary_frequency == 0:
                 elapsed = time.monotonic() - window_start
-                values = metrics.summarize(sums)
+                values = config.family.task.summarize(sums)
                 if writer is not None:
                     _write_summaries(writer, values, step)
                 log(f"Step {step}: {_format(values)} ({window_steps / elapsed:.3f} steps/sec, "
@@ -336,8 +337,8 @@ def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, po
         trainer.checkpoint.restore(path).expect_partial()
         totals = trainer.evaluate(batches)
         if not totals["tokens"]:
-            raise SeqgenError(f"the eval records {files} hold no track of two or more events")
-        values = metrics.summarize(totals)
+            raise SeqgenError(f"the eval records {files} hold no track of two or more steps")
+        values = config.family.task.summarize(totals)
         _write_summaries(writer, values, trainer.step)
         log(f"Eval of {os.path.basename(path)} at step {trainer.step} on {int(totals['tokens'])} labels: "
             f"{_format(values)}")

@@ -1,4 +1,6 @@
-"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``."""
+"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, and ``groove``
+(velocity and timing for drum scores: the ``groove`` model family, ``seqgen humanize`` and
+``seqgen generate --humanize``)."""
 
 import os
 
@@ -7,12 +9,16 @@ from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.hookspecs import hookimpl
 
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
+from seqgen_drums.groove import GrooveTracks
+from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
 from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.2.0"
 
 #: The pretrained drum_kit model (docs/models.md): trained by seqgen on the Groove MIDI Dataset.
 PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
+#: The pretrained groove (humanize) model (docs/models.md), trained on the Groove MIDI Dataset.
+PRETRAINED_GROOVE = os.path.join(os.path.dirname(__file__), "models", "groove_gmd.seqgen")
 
 ONE_DRUM = Config(
     id="one_drum",
@@ -38,17 +44,54 @@ DRUM_KIT = Config(
     default=True,
 )
 
+GROOVE = Config(
+    id="groove",
+    description="Humanize drum scores: velocity and timing of every hit (GrooVAE's Humanize task), bidirectional GRU.",
+    encoding=DrumEncoding(DRUM_KIT_PITCHES),
+    tracks=GrooveTracks(),
+    hparams=GrooveHParams(),
+    steps_per_quarter=4,
+    model="groove",
+    extraction=Extraction(min_bars=1, max_steps=512, gap_bars=1.0, split_long_tracks=True),
+    pretrained=(PRETRAINED_GROOVE,) if os.path.exists(PRETRAINED_GROOVE) else (),
+)
+
+
+@hookimpl
+def register_models(register):
+    register(GrooveFamily())
+
 
 @hookimpl
 def register_configs(register):
     register(ONE_DRUM)
     register(DRUM_KIT)
+    register(GROOVE)
+
+
+@hookimpl
+def register_commands(register):
+    from seqgen.commands import from_module
+
+    from seqgen_drums import humanize
+
+    register(from_module("humanize", humanize))
+
+
+@hookimpl
+def postprocess_tracks(args, model, tracks):
+    from seqgen_drums import humanize
+
+    return humanize.postprocess(args, model, tracks)
 
 
 @hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events)."""
     if name == "generate":
+        from seqgen_drums import humanize
+
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
+        humanize.add_generate_flag(parser)
     elif name == "score":
         parser.add_argument("--drums", dest="events", help='the drum track, e.g. "[(36,), (42,), (), (38, 42)]"')
