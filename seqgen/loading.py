@@ -22,6 +22,28 @@ def shipped_models() -> dict:
     return found
 
 
+def default_config(config_id: str = None, plugin: str = None):
+    """The config whose shipped model a command uses when given no model: ``config_id``'s, else the one
+    config that ships a model (or is marked ``default`` among several)."""
+    from seqgen import plugins
+
+    if config_id:
+        configs = [plugins.get_config(config_id, plugin)]
+    else:
+        configs = [c for c in plugins.configs().values() if c.pretrained]
+        if len(configs) > 1:
+            configs = [c for c in configs if c.default] or configs
+    shipped = [c for c in configs if c.pretrained]
+    if len(shipped) == 1:
+        return shipped[0]
+    if len(shipped) > 1:
+        raise SeqgenError(f"several configs ship a pretrained model ({', '.join(sorted(c.id for c in shipped))}); "
+                          f"choose one with --config")
+    which = f"config {config_id!r} ships none" if config_id else "no installed config ships one"
+    raise SeqgenError(f"no model given, and {which} pretrained; pass --bundle_file, --run_dir or "
+                      f"--checkpoint_file")
+
+
 def _is_checkpoint(path: str) -> bool:
     return os.path.isfile(path + ".index") or path.endswith(".index")
 

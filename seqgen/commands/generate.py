@@ -61,26 +61,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
-def _default_source(args) -> str:
-    from seqgen import plugins
-
-    if args.config:
-        configs = [plugins.get_config(args.config, args.plugin)]
-    else:
-        configs = [c for c in plugins.configs().values() if c.pretrained]
-        if len(configs) > 1:
-            configs = [c for c in configs if c.default] or configs
-    shipped = [c for c in configs if c.pretrained]
-    if len(shipped) == 1:
-        return shipped[0].default_bundle
-    if len(shipped) > 1:
-        raise SeqgenError(f"several configs ship a pretrained model ({', '.join(sorted(c.id for c in shipped))}); "
-                          f"choose one with --config")
-    which = f"config {args.config!r} ships none" if args.config else "no installed config ships one"
-    raise SeqgenError(f"no model given, and {which} pretrained; pass --bundle_file, --run_dir or "
-                      f"--checkpoint_file")
-
-
 def load_model(args):
     """The :class:`seqgen.model.Model` the flags name (the shipped default when they name none)."""
     import seqgen
@@ -90,7 +70,10 @@ def load_model(args):
         raise SeqgenError(f"give only one of --{' and --'.join(given)}")
     if getattr(args, "hparams", ""):
         raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
-    model = seqgen.load(args.bundle_file or args.run_dir or args.checkpoint_file or _default_source(args))
+    from seqgen.loading import default_config
+
+    source = args.bundle_file or args.run_dir or args.checkpoint_file
+    model = seqgen.load(source or default_config(args.config, args.plugin).default_bundle)
     if args.config and args.config != model.config.id:
         raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
                           f"another model")
