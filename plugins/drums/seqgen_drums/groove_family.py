@@ -32,12 +32,12 @@ class GrooveHParams(HParams):
     """Hyperparameters of the groove family."""
 
     batch_size: int = attrs.field(default=64, validator=positive)
-    learning_rate: float = attrs.field(default=0.003, converter=float, validator=positive)
+    learning_rate: float = attrs.field(default=0.002, converter=float, validator=positive)
     #: Units of each bidirectional GRU layer, per direction.
-    rnn_layer_sizes: tuple = architecture(default=(64, 64), converter=tuple, validator=positive_sizes)
-    dropout_keep_prob: float = attrs.field(default=0.9, converter=float, validator=probability)
+    rnn_layer_sizes: tuple = architecture(default=(128, 128), converter=tuple, validator=positive_sizes)
+    dropout_keep_prob: float = attrs.field(default=0.8, converter=float, validator=probability)
     #: Training windows, in steps (tracks are cut into windows of this many steps, every half window).
-    train_window: int = attrs.field(default=64, validator=positive)
+    train_window: int = attrs.field(default=128, validator=positive)
 
 
 def variable_shapes(hparams) -> dict:
