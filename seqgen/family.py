@@ -137,6 +137,11 @@ class ModelFamily(abc.ABC):
         ``generate`` and ``score``; each is available as ``model.<name>(...)``."""
         return {}
 
+    def learning_rate(self, hparams):
+        """What the shared loop gives ``keras.optimizers.Adam(learning_rate=...)``: a number or a Keras
+        schedule of the step (e.g. a warm-up); by default the constant ``hparams.learning_rate``."""
+        return hparams.learning_rate
+
     def activation_values(self, hparams) -> int:
         """Roughly how many float values the training loop keeps per (track, step) for the backward pass;
         the shared loop slices batches so tracks x steps x this stays bounded (see seqgen.training)."""

@@ -116,7 +116,7 @@ class Trainer:
             keras.utils.set_random_seed(seed)
         with self.strategy.scope():
             self.model = config.family.build(config)
-            self.optimizer = keras.optimizers.Adam(learning_rate=config.hparams.learning_rate)
+            self.optimizer = keras.optimizers.Adam(learning_rate=config.family.learning_rate(config.hparams))
             self.optimizer.build(self.model.trainable_variables)
         self.checkpoint = checkpoint_of(self.model, self.optimizer)
         self._train_step = None
