@@ -73,9 +73,10 @@ def register_configs(register):
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums import humanize
+    from seqgen_drums import evaluate_groove, humanize
 
     register(from_module("humanize", humanize))
+    register(from_module("evaluate_groove", evaluate_groove))
 
 
 @hookimpl

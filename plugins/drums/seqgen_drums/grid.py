@@ -1,7 +1,10 @@
 """A PNG picture of a drum track: one row per drum type of the drum kit, one column per step.
 
-Kick is the bottom row, ride the top; bright lines mark bars, dim ones quarter notes. Written with
-numpy and zlib only, so no imaging library is needed.
+Kick is the bottom row, ride the top; bright lines mark bars, dim ones quarter notes. A played hit (a
+:class:`seqgen_drums.groove.PlayedEvent`, with velocity and timing) is shaded by its velocity (dim when
+soft, full color at 127) and carries a white tick at its onset: the middle of the cell is the grid, left
+of it early, right of it late (half a step is half a cell). Written with numpy and zlib only, so no
+imaging library is needed.
 """
 
 import struct
@@ -23,6 +26,7 @@ ON_BEAT = (52, 52, 60)
 BEAT_LINE = (80, 80, 90)
 BAR_LINE = (230, 230, 230)
 LABEL_COLOR = (200, 200, 200)
+TICK_COLOR = (255, 255, 255)
 HIT_COLORS = ((230, 80, 60), (240, 170, 50), (90, 200, 230), (60, 140, 240), (120, 200, 90),
               (90, 170, 70), (60, 140, 60), (230, 110, 200), (180, 120, 240))
 
@@ -57,10 +61,18 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
     grid[::CELL_HEIGHT] = BACKGROUND
     kit = DrumEncoding(DRUM_KIT_PITCHES)
     for step, event in enumerate(events):
+        played = _played_by_drum(event, kit)
         for drum_type in {kit.drum_type(pitch) for pitch in event} - {None}:
             y = (NUM_ROWS - 1 - drum_type) * CELL_HEIGHT
             x = step * CELL_WIDTH
-            grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = HIT_COLORS[drum_type]
+            if drum_type not in played:
+                grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = HIT_COLORS[drum_type]
+                continue
+            velocity, offset = played[drum_type]
+            shade = 0.25 + 0.75 * velocity / 127.0
+            grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = [round(c * shade) for c in HIT_COLORS[drum_type]]
+            tick = x + CELL_WIDTH // 2 + int(round(offset * CELL_WIDTH))
+            grid[y + 1:y + CELL_HEIGHT, min(max(tick, x + 1), x + CELL_WIDTH - 1)] = TICK_COLOR
     for step in range(num_steps + 1):
         if step % steps_per_bar == 0 or step == num_steps:
             grid[:, step * CELL_WIDTH] = BAR_LINE
@@ -72,6 +84,17 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
             x = 2 + i * 6
             pixels[y:y + 7, x:x + 5][_glyph(char)] = LABEL_COLOR
     return pixels
+
+
+def _played_by_drum(event, kit) -> dict:
+    """``{drum type: (velocity, offset)}`` of a played event's loudest note per drum; {} for a plain event."""
+    notes = getattr(event, "notes", None) or {}
+    found = {}
+    for pitch, (velocity, offset) in notes.items():
+        drum_type = kit.drum_type(pitch)
+        if drum_type is not None and (drum_type not in found or velocity > found[drum_type][0]):
+            found[drum_type] = (velocity, offset)
+    return found
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

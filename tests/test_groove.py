@@ -1,0 +1,300 @@
+"""Groove: played drums (velocity and timing) from the Groove MIDI Dataset, the groove (humanize) model family,
+`seqgen humanize`, `seqgen generate --humanize` and the evaluation against baselines."""
+
+import json
+import zipfile
+
+import numpy as np
+import pretty_midi
+import pytest
+
+import seqgen
+from conftest import GROOVE
+from groove_slice import FUNK
+from seqgen import bundle, pipeline, plugins, records, training
+from seqgen.cli import main
+from seqgen.errors import SeqgenError
+from seqgen.model import Track
+from seqgen_drums import groove, groove_eval, groove_family, grid
+from seqgen_drums.encoding import DRUM_KIT_PITCHES
+
+CONFIG = plugins.get_config("groove")
+TINY = "batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,dropout_keep_prob=1.0"
+KIT = CONFIG.encoding
+
+
+def _noteseq(path):
+    from seqgen import convert
+
+    serialized, reason = convert.convert_file(str(path.parent), path.name)
+    assert serialized, reason
+    return serialized
+
+
+def _expected_from_pretty_midi(path):
+    """``{(step, pitch): (velocity, offset)}`` straight from pretty_midi: each drum note's 16th-note step at the
+    file's tempo, the loudest note of a pitch in a step kept."""
+    midi = pretty_midi.PrettyMIDI(str(path))
+    _, tempi = midi.get_tempo_changes()
+    steps_per_second = tempi[0] / 60 * 4
+    expected = {}
+    for note in (n for instrument in midi.instruments if instrument.is_drum for n in instrument.notes):
+        position = note.start * steps_per_second
+        step = int(position + 0.5)
+        key = (step, note.pitch)
+        if key not in expected or note.velocity > expected[key][0]:
+            expected[key] = (note.velocity, position - step)
+    return expected
+
+
+def test_extraction_keeps_every_velocity_and_offset_of_a_groove_file():
+    from seqgen.noteseq import music_pb2, sequences_lib
+
+    path = GROOVE / FUNK
+    sequence = music_pb2.NoteSequence.FromString(_noteseq(path))
+    quantized = sequences_lib.quantize_note_sequence(sequence, 4)
+    tracks, counts = CONFIG.tracks.extract(quantized, CONFIG.extraction)
+    assert len(tracks) == 1, counts  # 16 bars played without a gap
+    track = tracks[0]
+    expected = _expected_from_pretty_midi(path)
+    first = min(step for step, _ in expected)
+    start = first - first % 16
+    found = {(start + step, pitch): (event.velocity(pitch), event.offset(pitch))
+             for step, event in enumerate(track) for pitch in event}
+    assert found.keys() == expected.keys()
+    for key, (velocity, offset) in expected.items():
+        assert found[key][0] == velocity, key
+        assert found[key][1] == pytest.approx(offset, abs=1e-4), key
+    assert len(expected) > 300  # a real check: the file has hundreds of hits
+    assert track.qpm == pytest.approx(138, abs=0.01)
+    velocities = [v for v, _ in expected.values()]
+    assert len(set(velocities)) > 40 and max(abs(o) for _, o in expected.values()) > 0.2
+
+
+def test_groove_records_keep_the_loudest_note_of_each_drum_per_step():
+    split, out, _ = pipeline.process(_noteseq(GROOVE / FUNK), CONFIG, pipeline.SplitOptions(eval_ratio=0.0))
+    assert len(out) == 1
+    expected = _expected_from_pretty_midi(GROOVE / FUNK)
+    first = min(step for step, _ in expected)
+    start = first - first % 16
+    loudest = {}
+    for (step, pitch), (velocity, offset) in expected.items():
+        key = (step - start, KIT.drum_type(pitch))
+        if key[1] is not None and (key not in loudest or velocity > loudest[key][0]):
+            loudest[key] = (velocity, offset)
+    import tensorflow as tf
+
+    features = tf.train.Example.FromString(out[0]).features.feature
+    values = np.array(features["values"].float_list.value).reshape(-1, 18)
+    classes = np.array(features["classes"].int64_list.value)
+    assert features["qpm"].float_list.value[0] == pytest.approx(138, abs=0.01)
+    hits = groove.hits_of_classes(classes)
+    assert {(int(t), int(k)) for t, k in zip(*np.nonzero(hits))} == set(loudest)
+    for (step, drum), (velocity, offset) in loudest.items():
+        assert values[step, drum] == pytest.approx(velocity / 127, abs=1e-6)
+        assert values[step, 9 + drum] == pytest.approx(offset, abs=1e-4)
+
+
+def test_records_with_values_and_context_round_trip(tmp_path):
+    values = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
+    assert records.encode_example([1, 2, 3]) == records.encode_classes([1, 2, 3])
+    records.write_examples(tmp_path / "v.tfrecord", [records.encode_example([1, 2, 3], values, {"qpm": 97.5})])
+    (classes, found, context), = records.values_dataset(str(tmp_path / "v.tfrecord"), 512, 4, ("qpm",)).as_numpy_iterator()
+    assert classes.tolist() == [1, 2, 3] and np.allclose(found, values) and context.tolist() == [97.5]
+    assert [c.tolist() for c in records.class_dataset(str(tmp_path / "v.tfrecord"), 512).as_numpy_iterator()] == [[1, 2, 3]]
+    records.write_class_records(tmp_path / "c.tfrecord", [[1, 2]])
+    with pytest.raises(SeqgenError, match="without per-step values"):
+        records.values_dataset(str(tmp_path / "c.tfrecord"), 512, 4)
+    with pytest.raises(SeqgenError, match="holds 4 values per step, the config expects 18"):
+        records.values_dataset(str(tmp_path / "v.tfrecord"), 512, 18)
+
+
+@pytest.fixture(scope="module")
+def groove_splits(tmp_path_factory):
+    """Groove records of the slice in tests/data (the whole test split, every 8th training performance)."""
+    root = tmp_path_factory.mktemp("groove")
+    assert main(["convert", "--input_dir", str(GROOVE), "--recursive",
+                 "--output_file", str(root / "notesequences.tfrecord")]) == 0
+    assert main(["create_dataset", "--config", "groove", "--input", str(root / "notesequences.tfrecord"),
+                 "--output_dir", str(root / "groove"), "--split_csv", str(GROOVE / "info.csv")]) == 0
+    return root / "groove"
+
+
+def test_the_shipped_model_beats_the_baselines_on_the_groove_test_split(groove_splits):
+    test = groove_eval.read_performances([str(groove_splits / "test_drum_tracks.tfrecord")], CONFIG)
+    train = groove_eval.read_performances([str(groove_splits / "train_drum_tracks.tfrecord")], CONFIG)
+    assert len(test) == 128  # every 4/4 track of the test split, as in docs/models.md
+    model = groove_eval.ModelPredictor(seqgen.load("groove_gmd"), "shipped")
+    shipped, constant, per_drum, per_position = groove_eval.evaluate(test, train, [model])
+    assert shipped.hits == per_drum.hits > 30_000
+    assert shipped.velocity < per_drum.velocity and shipped.velocity < per_position.velocity
+    assert shipped.offset_ms < per_drum.offset_ms and shipped.offset_ms < constant.offset_ms
+
+
+def test_evaluate_groove_prints_the_table(groove_splits, capsys):
+    assert main(["evaluate_groove", "--sequence_example_file", str(groove_splits / "test_drum_tracks.tfrecord"),
+                 "--baselines_from", str(groove_splits / "train_drum_tracks.tfrecord")]) == 0
+    out = capsys.readouterr().out
+    assert "| groove_gmd |" in out and "| per-drum means (train split) |" in out and "Magenta's output" in out
+
+
+def _random_model(seed=0, hparams="rnn_layer_sizes=[8,8]"):
+    from seqgen.model import Model
+    from seqgen_drums import groove_network
+
+    config = CONFIG.with_hparams(hparams)
+    return Model(config, groove_network.random_weights(config, seed))
+
+
+def test_numpy_inference_equals_the_keras_network():
+    from seqgen_drums import groove_network
+
+    config = CONFIG.with_hparams("rnn_layer_sizes=[8,6]")
+    network = groove_network.build_model(config)
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 512, (3, 37))
+    classes[1, 20:] = -1  # shorter tracks, padded
+    classes[2, 5:] = -1
+    reference = np.asarray(network(classes.astype(np.int32), training=False))
+    velocities, offsets = groove_family.predict(config.family.weights(network), config.hparams, classes)
+    real = classes >= 0
+    np.testing.assert_allclose(velocities[real], reference[..., :9][real], atol=1e-5)
+    np.testing.assert_allclose(offsets[real], reference[..., 9:][real], atol=1e-5)
+    # A padded row is the same as that track alone.
+    alone = groove_family.predict(config.family.weights(network), config.hparams, classes[2:3, :5])
+    np.testing.assert_allclose(alone[0][0], velocities[2, :5], atol=1e-6)
+
+
+def test_humanize_keeps_every_hit_and_changes_only_velocity_and_timing(tmp_path):
+    model = seqgen.load("groove_gmd")
+    score = plugins.get_config("drum_kit").tracks.parse_primer(
+        "[(36, 42), (), (42,), (), (38, 42), (), (42, 46), (), (36, 42), (36,), (42, 51), (), (38, 42, 49), (), (42,), (99,)]")
+    played = model.humanize(score)
+    assert isinstance(played, Track) and played.config.model == "groove"
+    assert [set(event) for event in played.events] == [set(event) for event in score]
+    for event in played.events:
+        for pitch in event:
+            velocity, offset = groove.played(event, pitch)
+            assert 1 <= velocity <= 127 and -0.5 <= offset <= 0.5
+    assert played.events[-1].notes[99] == (100, 0.0)  # outside the kit: left as it was
+    played.write_midi(tmp_path / "played.mid")
+    step = 60 / 120 / 4
+    notes = sorted((n.start, n.pitch, n.velocity) for i in pretty_midi.PrettyMIDI(str(tmp_path / "played.mid")).instruments
+                   for n in i.notes)
+    assert sorted((round(start / step), pitch) for start, pitch, _ in notes) == sorted(
+        (s, p) for s, event in enumerate(score) for p in event)
+    assert len({velocity for _, _, velocity in notes}) > 3
+    # Many tracks at once give what each gives alone.
+    both, alone = model.humanize_tracks([score, score[:8]])[1], model.humanize(score[:8])
+    for batched, single in zip(both.events, alone.events):
+        assert set(batched) == set(single)
+        for pitch in batched:
+            assert batched.velocity(pitch) == single.velocity(pitch)
+            assert batched.offset(pitch) == pytest.approx(single.offset(pitch), abs=1e-5)
+
+
+def test_a_groove_model_does_not_generate():
+    model = seqgen.load("groove_gmd")
+    with pytest.raises(SeqgenError, match="does not generate or score tracks; it offers: humanize"):
+        model.generate(1, 8)
+    with pytest.raises(AttributeError):
+        seqgen.load("drum_kit_gmd").humanize
+
+
+def test_humanize_command_writes_played_midi(tmp_path, capsys):
+    assert main(["humanize", str(GROOVE / FUNK), "--output_dir", str(tmp_path / "out")]) == 0
+    assert "humanized 1 drum file" in capsys.readouterr().out
+    written = pretty_midi.PrettyMIDI(str(tmp_path / "out" / FUNK.split("/")[-1]))
+    original = pretty_midi.PrettyMIDI(str(GROOVE / FUNK))
+    assert written.get_tempo_changes()[1][0] == pytest.approx(original.get_tempo_changes()[1][0], abs=0.01)
+    notes = [n for i in written.instruments for n in i.notes]
+    assert len({n.velocity for n in notes}) > 10
+    # The file is read back as played events and drawn with velocity and timing.
+    primer = CONFIG.tracks.primer_from_midi(str(tmp_path / "out" / FUNK.split("/")[-1]), CONFIG)
+    assert any(isinstance(e, groove.PlayedEvent) and any(abs(o) > 0.02 for _, o in e.notes.values())
+               for e in primer.events)
+
+
+def test_generate_humanize_writes_varied_velocities_and_off_grid_onsets(tmp_path, capsys):
+    assert main(["generate", "--num_outputs", "2", "--num_steps", "64", "--seed", "5", "--humanize",
+                 "--output_dir", str(tmp_path)]) == 0
+    files = sorted(tmp_path.glob("*.mid"))
+    assert len(files) == 2
+    step = 60 / 120 / 4
+    for path in files:
+        notes = [n for i in pretty_midi.PrettyMIDI(str(path)).instruments for n in i.notes]
+        assert len({n.velocity for n in notes}) >= 5
+        off_grid = [n for n in notes if abs(n.start / step - round(n.start / step)) > 0.02]
+        assert len(off_grid) > len(notes) // 4
+
+
+def test_grid_shows_velocity_and_timing():
+    plain = [frozenset({36})]
+    loud = [groove.PlayedEvent({36: (127, 0.0)})]
+    soft_late = [groove.PlayedEvent({36: (30, 0.4)})]
+    images = [grid.image(events, 16, 4) for events in (plain, loud, soft_late)]
+    row = (grid.NUM_ROWS - 1) * grid.CELL_HEIGHT + 5  # the kick's row, inside the cell
+    cells = [image[row, grid.LABEL_WIDTH + 2:grid.LABEL_WIDTH + grid.CELL_WIDTH] for image in images]
+    assert tuple(cells[0][0]) == grid.HIT_COLORS[0]
+    assert tuple(cells[1][0]) == grid.HIT_COLORS[0]  # full velocity: full color, with a tick in the middle
+    assert tuple(cells[1][grid.CELL_WIDTH // 2 - 2]) == grid.TICK_COLOR
+    assert cells[2][0].sum() < cells[1][0].sum()  # soft: darker
+    ticks = [i for i, pixel in enumerate(cells[2]) if tuple(pixel) == grid.TICK_COLOR]
+    assert ticks and ticks[0] > grid.CELL_WIDTH // 2 - 2  # late: right of the middle
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["humanize", "missing.mid", "--output_dir", "{out}"], r"^seqgen humanize: error: MIDI file missing.mid does not exist$"),
+    (["humanize", "{text}", "--output_dir", "{out}"], r"^seqgen humanize: error: cannot read MIDI file .*not a valid MIDI file"),
+    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drum_kit_gmd"],
+     r"^seqgen humanize: error: drum_kit_gmd is a drum_kit model \(events_rnn\); humanizing needs a groove model"),
+    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "{text}"],
+     r"^seqgen humanize: error: .*not a valid seqgen bundle"),
+    (["generate", "--num_outputs", "1", "--num_steps", "8", "--humanize", "drum_kit_gmd", "--output_dir", "{out}"],
+     r"^seqgen generate: error: drum_kit_gmd is a drum_kit model"),
+    (["generate", "--bundle_file", "groove_gmd", "--output_dir", "{out}"],
+     r"^seqgen generate: error: a groove model does not generate or score tracks; it offers: humanize"),
+    (["evaluate_groove", "--sequence_example_file", "{classes}", "--model"],
+     r"^seqgen evaluate_groove: error: .* holds class records without per-step values"),
+])
+def test_bad_input_gets_one_line(argv, expected, tmp_path, capsys):
+    import re
+
+    (tmp_path / "notes.txt").write_text("not midi\n")
+    records.write_class_records(tmp_path / "classes.tfrecord", [[1, 2, 3]])
+    places = {"out": tmp_path / "out", "text": tmp_path / "notes.txt", "classes": tmp_path / "classes.tfrecord"}
+    code = main([arg.format(**places) for arg in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code not in (0, None) and len(err) == 1, err
+    assert re.search(expected, err[0]), err[0]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_humanize_an_empty_track_is_refused():
+    with pytest.raises(SeqgenError, match="empty"):
+        seqgen.load("groove_gmd").humanize([])
+
+
+def test_a_tiny_groove_model_trains_through_the_shared_loop_and_bundles(groove_splits, tmp_path):
+    config = CONFIG.with_hparams(TINY)
+    run = str(tmp_path / "run")
+    lines = []
+    trainer = training.train(config, run, [str(groove_splits / "train_drum_tracks.tfrecord")],
+                             training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0,
+                                                   seed=1), log=lines.append)
+    assert trainer.step == 30
+    losses = [float(line.split("loss = ")[1].split(",")[0]) for line in lines if "loss = " in line]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert any("velocity_mae" in line and "offset_mae" in line for line in lines)
+    assert training.evaluate(config, run, [str(groove_splits / "validation_drum_tracks.tfrecord")],
+                             timeout_secs=0.5, poll_secs=0.1, log=lines.append) == 1
+    model = seqgen.load(run)
+    assert model.config.model == "groove" and model.config.hparams.rnn_layer_sizes == (8,)
+    model.save(tmp_path / "tiny.seqgen", "tiny groove")
+    with zipfile.ZipFile(tmp_path / "tiny.seqgen") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert (manifest["model"], manifest["model_plugin"], manifest["config"]) == ("groove", "drums", "groove")
+    loaded = seqgen.load(str(tmp_path / "tiny.seqgen"))
+    score = [frozenset({36, 42}), frozenset(), frozenset({38})]
+    assert [e.notes for e in loaded.humanize(score).events if e] == [e.notes for e in model.humanize(score).events if e]
+    assert bundle.load(str(tmp_path / "tiny.seqgen")).config.family.name == "groove"
