@@ -101,22 +101,24 @@ def predict(weights: dict, hparams, classes) -> tuple:
     return _sigmoid(out[..., :NUM_DRUMS]), 0.5 * np.tanh(out[..., NUM_DRUMS:])
 
 
-def _events(track) -> tuple:
-    """(events, qpm) of a Track, a MidiPrimer-like object or a list of events."""
+def _events(track, config) -> tuple:
+    """(events, qpm) of a Track, a MidiPrimer-like object, a list of events or drum primer text."""
+    if isinstance(track, str):
+        track = config.tracks.parse_primer(track)
     events = list(getattr(track, "events", track))
     check_track(events)
     return events, float(getattr(track, "qpm", 120.0))
 
 
 def humanize_tracks(model, tracks, batch_size: int = 64) -> list:
-    """Played versions of ``tracks`` (Tracks or lists of drum events): every hit kept, each given the
+    """Played versions of ``tracks`` (Tracks, lists of drum events or primer text): every hit kept, each given the
     velocity and offset the model predicts; returned as Tracks of the groove config at each track's qpm."""
     from seqgen.model import Track
 
     from seqgen_drums.groove import apply_groove
 
     config = model.config
-    inputs = [_events(track) for track in tracks]
+    inputs = [_events(track, config) for track in tracks]
     out = [None] * len(inputs)
     order = sorted(range(len(inputs)), key=lambda i: len(inputs[i][0]))
     for start in range(0, len(order), batch_size):
