@@ -92,19 +92,19 @@ class TransformerFamily(ModelFamily):
 
         return network.WarmupSchedule(hparams.learning_rate, hparams.warmup_steps)
 
-    def activation_values(self, hparams) -> int:
-        """Values per (track, step) in the units of :data:`seqgen.training.MICRO_BATCH_VALUES` (which
-        were calibrated on the events RNN, about 100 bytes each), for tracks of about 512 steps.
+    def activation_values(self, hparams, steps: int = 512) -> int:
+        """Values per (track, step) in the units of ``seqgen.training.MICRO_BATCH_VALUES``, for tracks of
+        ``steps`` steps (drum tracks are cut at 512).
 
-        What backward keeps per track and step is about 3 x num_heads x T floats of attention (softmax
-        output, dropout mask, dropped weights) plus about 12 x d_model + 3 x d_ff per layer; measured
-        peak memory at the defaults (64 x 512 steps) divided by the events RNN's bytes per value gives
-        the factor below.
+        Backward keeps about 4.5 bytes per attention weight and head (softmax output, dropout mask and
+        dropped weights: 3 x num_heads x steps floats counted) plus about 12 x d_model + 3 x d_ff floats per
+        layer. The shared unit is about 80 bytes (the events RNN: 3 slices of 43 tracks x 511 steps x 768
+        peaked at 2.1 GB); measured here the same way, 16 tracks of 512 steps at the defaults (1,843
+        values, so 4 slices of 16) peak at 2.1 GB, 22 at 2.55 GB, 32 at 3.25 GB.
         """
-        steps = 512
         floats = hparams.num_layers * (3 * hparams.num_heads * steps + 12 * hparams.d_model + 3 * hparams.d_ff)
-        return max(1, int(floats * _VALUES_PER_FLOAT))
+        return max(1, floats * 4 // _BYTES_PER_VALUE)
 
 
-#: Measured bytes kept per float counted by ``activation_values`` over the RNN's bytes per value.
-_VALUES_PER_FLOAT = 0.1
+#: Bytes of activations per value of ``seqgen.training.MICRO_BATCH_VALUES`` (calibrated on the events RNN).
+_BYTES_PER_VALUE = 80

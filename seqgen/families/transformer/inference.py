@@ -7,7 +7,8 @@ read back to front (a view, no gather or skewing), the clipped far part broadcas
 
 The cache is preallocated and doubles when full, so a step copies nothing of size T except in
 :meth:`TransformerStepper.reorder` with rows other than ``0..B-1`` (beam search keeping some beams and
-dropping others).
+dropping others), which copies each kept row's filled part into the memory of a cache no state uses any
+more (a fresh allocation of that size costs three times the copy in page faults).
 """
 
 import weakref
@@ -87,7 +88,8 @@ def _check_weights(weights, encoding, hparams):
     found = {"num_layers": layers, "d_model": weights["input/class_embedding"].shape[1]}
     if layers:
         heads, distances, size = weights["layer_0/attention/relative_embedding"].shape
-        found.update(num_heads=heads, max_relative_distance=distances - 1, d_ff=weights["layer_0/ffn/hidden/bias"].shape[0])
+        found.update(num_heads=heads, max_relative_distance=distances - 1,
+                     d_ff=weights["layer_0/ffn/hidden/bias"].shape[0])
     for name, value in found.items():
         if value != getattr(hparams, name):
             raise SeqgenError(f"the weights have {name}={value} but the hparams say {getattr(hparams, name)}; "
@@ -103,7 +105,8 @@ def _check_weights(weights, encoding, hparams):
         if name not in weights:
             raise SeqgenError(f"the transformer weights lack {name}")
         if tuple(weights[name].shape) != tuple(shape):
-            raise SeqgenError(f"weight {name} has shape {list(weights[name].shape)}, the hparams call for {list(shape)}")
+            raise SeqgenError(f"weight {name} has shape {list(weights[name].shape)}, the hparams call for "
+                              f"{list(shape)}")
     extra = sorted(set(weights) - set(expected))
     if extra:
         raise SeqgenError(f"unexpected weights for this transformer: {extra[:3]}")
@@ -159,7 +162,7 @@ class _Layer:
         # The query's 1 / sqrt(head_size) is folded into its kernel and bias.
         self.qkv_kernel = np.concatenate([w[a + "query/kernel"] * scale, w[a + "key/kernel"], w[a + "value/kernel"]], 1)
         self.qkv_bias = np.concatenate([w[a + "query/bias"] * scale, w[a + "key/bias"], w[a + "value/bias"]])
-        # [H, head_size, R + 1]: q [B, H, 1, size] @ this = q . E[r] for every distance r.
+        # [H, head_size, R + 1]: q [H, B, size] @ this = q . E[r] for every distance r.
         self.relative = np.ascontiguousarray(np.swapaxes(w[a + "relative_embedding"], 1, 2))
         self.out_kernel, self.out_bias = w[a + "output/kernel"], w[a + "output/bias"]
         self.norm2 = w[f + "norm/gamma"], w[f + "norm/beta"]
@@ -190,7 +193,6 @@ class TransformerStepper(Stepper):
         self._spares = []  # the memory of at most two caches no state uses any more
 
     def initial_state(self, batch: int) -> CacheState:
-        size, heads, count = self.head_size, self.heads, len(self.layers)
         return CacheState(self._new_cache(batch, _INITIAL_CAPACITY), 0)
 
     def _new_cache(self, batch, capacity) -> _Cache:
@@ -249,18 +251,19 @@ class TransformerStepper(Stepper):
         for k, layer in enumerate(self.layers):
             h = _layer_norm(x, *layer.norm1)
             qkv = h @ layer.qkv_kernel + layer.qkv_bias
-            q = qkv[:, :heads * size].reshape(batch, heads, 1, size)
+            q = qkv[:, :heads * size].reshape(batch, heads, size)
             kv = cache.kv[:, k]  # [B, 2, H, capacity, size]
             kv[:, :, :, position] = qkv[:, heads * size:].reshape(batch, 2, heads, size)
-            scores = q @ kv[:, 0, :, :t].swapaxes(-1, -2)  # [B, H, 1, t]
-            by_distance = q @ layer.relative  # [B, H, 1, R + 1]
+            scores = (q[:, :, None, :] @ kv[:, 0, :, :t].swapaxes(-1, -2))[:, :, 0]  # [B, H, t]
+            # q . E[r] for every distance r: one [B, size] x [size, R + 1] product per head.
+            by_distance = (q.swapaxes(0, 1) @ layer.relative).swapaxes(0, 1)  # [B, H, R + 1]
             scores[..., t - near:] += by_distance[..., near - 1::-1]
             if t > near:
                 scores[..., :t - near] += by_distance[..., reach - 1:]
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
-            attended = (scores @ kv[:, 1, :, :t]).reshape(batch, heads * size)
+            attended = (scores[:, :, None, :] @ kv[:, 1, :, :t]).reshape(batch, heads * size)
             x = x + (attended @ layer.out_kernel + layer.out_bias)
             h = _layer_norm(x, *layer.norm2)
             hidden = h @ layer.hidden_kernel + layer.hidden_bias
