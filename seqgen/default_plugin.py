@@ -7,8 +7,10 @@ from seqgen.hookspecs import hookimpl
 @hookimpl
 def register_models(register):
     from seqgen.families.events_rnn import EventsRNNFamily
+    from seqgen.families.transformer import TransformerFamily
 
     register(EventsRNNFamily())
+    register(TransformerFamily())
 
 
 @hookimpl

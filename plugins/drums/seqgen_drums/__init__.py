@@ -6,6 +6,7 @@ import os
 
 from seqgen.config import Config, Extraction
 from seqgen.families.events_rnn import EventsRNNHParams
+from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
@@ -44,6 +45,17 @@ DRUM_KIT = Config(
     default=True,
 )
 
+DRUM_KIT_TRANSFORMER = Config(
+    id="drum_kit_transformer",
+    description="drum_kit's encoding (multiple drums, binary counters) with a Music-Transformer-style decoder.",
+    encoding=DRUM_KIT.encoding,
+    tracks=DrumTracks(),
+    model="transformer",
+    hparams=TransformerHParams(),
+    steps_per_quarter=4,
+    extraction=DRUM_KIT.extraction,
+)
+
 GROOVE = Config(
     id="groove",
     description="Humanize drum scores: velocity and timing of every hit (GrooVAE's Humanize task), bidirectional GRU.",
@@ -66,6 +78,7 @@ def register_models(register):
 def register_configs(register):
     register(ONE_DRUM)
     register(DRUM_KIT)
+    register(DRUM_KIT_TRANSFORMER)
     register(GROOVE)
 
 
