@@ -13,7 +13,7 @@ import sys
 
 import attrs
 
-from seqgen import tfrecord
+from seqgen import paths, tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
@@ -85,8 +85,11 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
     """Convert every MIDI file of ``input_dir`` into ``output_file``; corrupt files are reported to ``warn``."""
     warn = warn or (lambda message: print(message, file=sys.stderr))
     input_dir, output_file = str(input_dir), str(output_file)
+    if not os.path.exists(input_dir):
+        raise SeqgenError(f"--input_dir {input_dir} does not exist; give the directory of MIDI files")
     if not os.path.isdir(input_dir):
-        raise SeqgenError(f"--input_dir {input_dir} is not a directory")
+        raise SeqgenError(f"--input_dir {input_dir} is a file, not a directory; give the directory of MIDI files")
+    paths.check_output_file(output_file, "--output_file")
     if os.path.exists(output_file) and not overwrite:
         raise SeqgenError(f"{output_file} already exists; pass --overwrite to replace it, or choose another "
                           f"--output_file")
@@ -94,10 +97,10 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
     if not midi:
         hint = f"; {unsearched} subdirectories were not searched: pass --recursive" if unsearched else ""
         raise SeqgenError(f"no MIDI files (.mid, .midi) in {input_dir}{hint}")
-    os.makedirs(os.path.dirname(os.path.abspath(output_file)), exist_ok=True)
     workers = workers or min(os.cpu_count() or 1, len(midi))
     tasks = [(input_dir, relative) for relative in midi]
     failed, batch = [], []
+    paths.make_dir(os.path.dirname(os.path.abspath(output_file)), "the folder of --output_file")
     with tfrecord.RecordWriter(output_file) as writer, \
             Progress(len(midi), "convert", unit="file") as progress:
         if workers > 1:
@@ -109,8 +112,6 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
             for relative, (record, reason) in zip(midi, results):
                 if record is None:
                     failed.append((relative, reason))
-                    warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file "
-                         f"({reason})")
                 else:
                     batch.append(record)
                     if len(batch) >= _BATCH:
@@ -118,7 +119,13 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
                         batch = []
                 progress.update()
             writer.write_many(batch)
+            if not writer.count:  # leave no empty record file behind (and keep the one --overwrite names)
+                first, reason = failed[0]
+                raise SeqgenError(f"none of the {len(midi)} MIDI files in {input_dir} could be read (the first, "
+                                  f"{first}: {reason}); check that they are Standard MIDI Files")
         finally:
             if pool is not None:
                 pool.terminate()
+    for relative, reason in failed:
+        warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file ({reason})")
     return ConvertResult(converted=writer.count, skipped=len(other), failed=tuple(failed))

@@ -7,6 +7,7 @@ combined (CRC is linear over GF(2), so ``crc(A + B) = shift(crc(A), len(B)) ^ cr
 """
 
 import contextlib
+import os
 import struct
 
 import numpy as np
@@ -142,18 +143,28 @@ def write_records(path, records) -> None:
         writer.write_many(records)
 
 
+_HINT = "give a TFRecord file written by seqgen or Magenta"
+
+
+def _not_a_record_file(name, number, why, hint=_HINT) -> SeqgenError:
+    return SeqgenError(f"{name} is not a TFRecord file or is truncated (record {number} {why}); {hint}")
+
+
 def decode_records(content: bytes, name="data", verify=True) -> list:
-    """The records of TFRecord file ``content``; SeqgenError naming ``name`` when it is not one."""
+    """The records of TFRecord file ``content``; SeqgenError naming ``name`` when it is not one.
+
+    Every length field is checked against the bytes that remain before anything is taken.
+    """
     records, headers, stored = [], [], []
     view = memoryview(content)
     offset = 0
     while offset < len(content):
         if offset + 12 > len(content):
-            raise SeqgenError(f"{name} is not a TFRecord file or is truncated (record {len(records) + 1})")
+            raise _not_a_record_file(name, len(records) + 1, "has a header cut short")
         length, header_crc = struct.unpack_from("<QI", content, offset)
         end = offset + 12 + length
         if end + 4 > len(content):
-            raise SeqgenError(f"{name} is not a TFRecord file or is truncated (record {len(records) + 1})")
+            raise _not_a_record_file(name, len(records) + 1, "ends past the end of the file")
         headers.append(content[offset:offset + 8])
         records.append(bytes(view[offset + 12:end]))
         stored += [header_crc, struct.unpack_from("<I", content, end)[0]]
@@ -164,15 +175,76 @@ def decode_records(content: bytes, name="data", verify=True) -> list:
         bad = np.flatnonzero(computed != np.asarray(stored, np.uint32))
         if len(bad):
             raise SeqgenError(f"{name} is not a TFRecord file or is corrupt (checksum of record "
-                              f"{bad[0] // 2 + 1} does not match)")
+                              f"{bad[0] // 2 + 1} does not match); {_HINT}")
     return records
+
+
+def _open(path):
+    from seqgen import paths
+
+    paths.check_input_file(path, None, "TFRecord file")
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise SeqgenError(f"cannot read {path}: {error.strerror}") from None
 
 
 def read_records(path, verify=True) -> list:
     """The records of a TFRecord file (uncompressed), checksums verified."""
-    try:
-        with open(path, "rb") as stream:
+    with _open(path) as stream:
+        try:
             content = stream.read()
-    except OSError as error:
-        raise SeqgenError(f"cannot read {path}: {error.strerror}") from None
+        except OSError as error:
+            raise SeqgenError(f"cannot read {path}: {error.strerror}") from None
     return decode_records(content, str(path), verify)
+
+
+def _check_header_crcs(path, headers, stored, first_number, hint) -> None:
+    bad = np.flatnonzero(masked_crc32c_batch(headers) != np.asarray(stored, np.uint32))
+    if len(bad):
+        raise _not_a_record_file(path, first_number + int(bad[0]), "has a bad length checksum", hint)
+
+
+def scan(path, limit=None, hint=_HINT) -> list:
+    """``(offset, length)`` of each record of a TFRecord file (of the first ``limit``), reading only the
+    12-byte headers: every record must end inside the file and every length's checksum must match, so a
+    file of another kind, a truncated file or a forged length is refused before any record is read."""
+    found, headers, stored = [], [], []
+    with _open(path) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        offset = 0
+        while offset < size and (limit is None or len(found) < limit):
+            stream.seek(offset)
+            header = stream.read(12)
+            if len(header) < 12:
+                raise _not_a_record_file(path, len(found) + 1, "has a header cut short", hint)
+            length, header_crc = struct.unpack("<QI", header)
+            if offset + 16 + length > size:
+                _check_header_crcs(path, headers + [header[:8]], stored + [header_crc], len(found) - len(headers) + 1,
+                                   hint)
+                raise _not_a_record_file(path, len(found) + 1, "ends past the end of the file", hint)
+            found.append((offset + 12, length))
+            headers.append(header[:8])
+            stored.append(header_crc)
+            if len(headers) == 65536:
+                _check_header_crcs(path, headers, stored, len(found) - len(headers) + 1, hint)
+                headers, stored = [], []
+            offset += 16 + length
+    if headers:
+        _check_header_crcs(path, headers, stored, len(found) - len(headers) + 1, hint)
+    return found
+
+
+def first_record(path, hint=_HINT):
+    """The first record of a TFRecord file (data checksum verified), or None for a file without records."""
+    found = scan(path, limit=1, hint=hint)
+    if not found:
+        return None
+    offset, length = found[0]
+    with _open(path) as stream:
+        stream.seek(offset)
+        data = stream.read(length + 4)
+    if int(masked_crc32c_batch([data[:length]])[0]) != struct.unpack("<I", data[length:])[0]:
+        raise SeqgenError(f"{path} is not a TFRecord file or is corrupt (checksum of record 1 does not match); "
+                          f"{hint}")
+    return data[:length]

@@ -93,7 +93,7 @@ def test_clear_errors_without_midi(midi_dir, tmp_path, capsys):
     code, _, stderr = _convert(capsys, "--input_dir", midi_dir / "drummer1", "--output_file", tmp_path / "x")
     assert code == 1 and "--recursive" in stderr
     code, _, stderr = _convert(capsys, "--input_dir", tmp_path / "missing", "--output_file", tmp_path / "x")
-    assert code == 1 and "not a directory" in stderr
+    assert code == 1 and "does not exist; give the directory of MIDI files" in stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -54,7 +54,7 @@ def config_from_args(args):
 def _number(kind, text: str, ok, expected: str):
     try:
         value = kind(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         value = None
     if value is None or (kind is float and not math.isfinite(value)) or not ok(value):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
@@ -75,3 +75,29 @@ def positive_float(text: str) -> float:
 
 def non_negative_float(text: str) -> float:
     return _number(float, text, lambda v: v >= 0, "a non-negative number")
+
+
+def ratio(text: str) -> float:
+    """A fraction in [0, 1), e.g. --eval_ratio."""
+    return _number(float, text, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def bounded_int(low: int, high: int, expected: str = None):
+    """An argparse type: an integer in [low, high]; ``expected`` says what, e.g. 'a sample rate in Hz'."""
+    expected = expected or f"an integer from {low} to {high}"
+
+    def parse(text: str) -> int:
+        return _number(int, text, lambda v: low <= v <= high, expected)
+
+    return parse
+
+
+def at_most(high: int):
+    """An argparse type: a positive integer up to ``high`` (a bound that keeps memory in reach)."""
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"expected at most {high}, got {text!r}")
+        return value
+
+    return parse

@@ -5,16 +5,16 @@ extracts tracks that become seqgen records. A sequence's split depends only on i
 (or on --split_csv), so runs are reproducible and adding files never moves others between splits.
 """
 
-from seqgen.commands import add_config_arguments
+from seqgen.commands import add_config_arguments, non_negative_int, ratio
 
 
 def add_arguments(parser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--input", required=True, help="TFRecord file of NoteSequences (from `seqgen convert`)")
     parser.add_argument("--output_dir", required=True, help="directory for the record files")
-    parser.add_argument("--eval_ratio", type=float, default=0.1,
-                        help="fraction of sequences for the eval split (default 0.1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the train/eval split (default 0)")
+    parser.add_argument("--eval_ratio", type=ratio, default=0.1,
+                        help="fraction of sequences for the eval split, at least 0 and below 1 (default 0.1)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the train/eval split (default 0)")
     parser.add_argument("--split_csv",
                         help="CSV with 'midi_filename' and 'split' columns (the Groove dataset's info.csv): "
                              "one record file per split instead of --eval_ratio")
@@ -29,26 +29,66 @@ def add_arguments(parser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
 
 
+_CONVERT_HINT = "give the file of NoteSequences that `seqgen convert` writes"
+
+
+def _check_input(path) -> None:
+    """--input is a TFRecord file of NoteSequences (not empty, not training records)."""
+    from seqgen import paths, tfrecord
+    from seqgen.errors import SeqgenError
+    from seqgen.noteseq import music_pb2
+
+    paths.check_input_file(path, "--input", "TFRecord file of NoteSequences (from `seqgen convert`)")
+    first = tfrecord.first_record(path, hint=_CONVERT_HINT)
+    if first is None:
+        raise SeqgenError(f"--input {path} holds no NoteSequences (it is an empty record file); {_CONVERT_HINT}")
+    try:
+        sequence = music_pb2.NoteSequence.FromString(first)
+    except Exception:  # protobuf's DecodeError and friends
+        sequence = None
+    training = b"\n\x07classes" in first or (b"\n\x06inputs" in first and b"\n\x06labels" in first)
+    if training and (sequence is None or not sequence.notes):
+        raise SeqgenError(f"--input {path} holds training records, not NoteSequences: they go to seqgen train "
+                          f"or evaluate; {_CONVERT_HINT}")
+
+
+def _split_csv(path) -> dict:
+    import csv
+
+    from seqgen import paths
+    from seqgen.errors import SeqgenError
+    from seqgen.pipeline import load_split_csv
+
+    paths.check_input_file(path, "--split_csv", "CSV file with 'midi_filename' and 'split' columns")
+    try:
+        return load_split_csv(path)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise SeqgenError(f"--split_csv {path} is not a UTF-8 CSV file ({type(error).__name__}); give a CSV with "
+                          f"'midi_filename' and 'split' columns, such as the Groove dataset's info.csv") from None
+
+
 def _options(args, config):
     import attrs
 
-    from seqgen.errors import SeqgenError
-    from seqgen.pipeline import SplitOptions, load_split_csv
+    from seqgen.pipeline import SplitOptions
 
-    if not 0.0 <= args.eval_ratio < 1.0:
-        raise SeqgenError(f"--eval_ratio must be at least 0 and below 1, got {args.eval_ratio}")
     extraction = attrs.evolve(config.extraction, ignore_is_drum=args.ignore_is_drum or config.extraction.ignore_is_drum,
                               split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks)
     options = SplitOptions(eval_ratio=args.eval_ratio, seed=args.seed,
-                           csv_splits=load_split_csv(args.split_csv) if args.split_csv else None)
+                           csv_splits=_split_csv(args.split_csv) if args.split_csv else None)
     return attrs.evolve(config, extraction=extraction), options
 
 
 def run(args) -> int:
-    from seqgen import pipeline
+    from seqgen import paths, pipeline
     from seqgen.commands import config_from_args
 
     config, options = _options(args, config_from_args(args))
+    if "://" not in args.input:  # Beam may read and write cloud storage (gs://...): not checked here
+        _check_input(args.input)
+    if "://" not in args.output_dir:
+        paths.check_output_dir(args.output_dir)
+        pipeline.check_outputs(args.output_dir, config, options, args.overwrite)
     if args.runner:
         from seqgen import beam_pipeline
 

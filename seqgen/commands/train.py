@@ -6,29 +6,7 @@ the latest checkpoint. Several workers: set TF_CONFIG (MultiWorkerMirroredStrate
 GPUs are used automatically.
 """
 
-import argparse
-
-from seqgen.commands import add_config_arguments, positive_int
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
-    return value
+from seqgen.commands import add_config_arguments, non_negative_float, non_negative_int, positive_int
 
 
 def add_arguments(parser) -> None:
@@ -36,26 +14,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--run_dir", required=True, help="directory for run.json, checkpoints and summaries")
     parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
                         help="record files (seqgen's or Magenta's) or globs, e.g. 'dataset/training_*.tfrecord'")
-    parser.add_argument("--num_training_steps", type=_non_negative_int, default=0,
+    parser.add_argument("--num_training_steps", type=non_negative_int, default=0,
                         help="global step to stop at (default 0: until interrupted)")
     parser.add_argument("--summary_frequency", type=positive_int, default=10,
                         help="log and write summaries every this many steps (default 10)")
-    parser.add_argument("--save_checkpoint_secs", type=_non_negative_float, default=60.0,
+    parser.add_argument("--save_checkpoint_secs", type=non_negative_float, default=60.0,
                         help="save a checkpoint this often, in seconds (default 60; 0: by steps only)")
-    parser.add_argument("--save_checkpoint_steps", type=_non_negative_int, default=0,
+    parser.add_argument("--save_checkpoint_steps", type=non_negative_int, default=0,
                         help="also save a checkpoint every this many steps (default 0: by time only)")
-    parser.add_argument("--num_checkpoints", type=_non_negative_int, default=10,
+    parser.add_argument("--num_checkpoints", type=non_negative_int, default=10,
                         help="most recent checkpoints to keep (default 10; 0 keeps all)")
-    parser.add_argument("--seed", type=int, help="seed for initialization, shuffling and dropout")
-    parser.add_argument("--micro_batch_size", type=_non_negative_int, default=0,
+    parser.add_argument("--seed", type=non_negative_int, help="seed for initialization, shuffling and dropout")
+    parser.add_argument("--micro_batch_size", type=non_negative_int, default=0,
                         help="compute each batch's gradient in slices of this many tracks to bound memory "
                              "(same result; default 0: automatic, slices small enough for about 3 GB with "
                              "drum_kit's defaults)")
     parser.add_argument("--eval", action="store_true",
                         help="evaluate each new checkpoint of RUN_DIR/train instead of training")
-    parser.add_argument("--num_eval_examples", type=_non_negative_int, default=0,
+    parser.add_argument("--num_eval_examples", type=non_negative_int, default=0,
                         help="with --eval: use only this many examples (default 0: all)")
-    parser.add_argument("--eval_timeout_secs", type=_non_negative_float, default=300.0,
+    parser.add_argument("--eval_timeout_secs", type=non_negative_float, default=300.0,
                         help="with --eval: stop after this long without a new checkpoint (default 300)")
 
 

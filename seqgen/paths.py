@@ -1,0 +1,85 @@
+"""Paths the user gives on the command line, checked before any work is done.
+
+Each check raises :class:`SeqgenError` with one line naming the flag, what is wrong and what to do: a
+file where a folder is meant and the reverse, a place under a regular file, a place that cannot be
+written (tried with an unnamed temporary file, so the check leaves nothing behind and is right for root
+and read-only file systems too), a file that does not exist.
+"""
+
+import os
+import tempfile
+
+from seqgen.errors import SeqgenError
+
+
+def _named(flag, path) -> str:
+    return f"{flag} {path}" if flag else str(path)
+
+
+def _existing_ancestor(path: str) -> str:
+    """``path`` itself when it exists, else its nearest existing ancestor."""
+    path = os.path.abspath(path)
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def _writable_folder(folder: str):
+    """None when a file can be created in ``folder``, else the reason it cannot."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as error:
+        return error.strerror or type(error).__name__
+
+
+def check_output_dir(path, flag="--output_dir") -> None:
+    """``path`` is a folder, or can be created as one, and files can be written in it."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise SeqgenError(f"{_named(flag, path)} is a file; give a directory")
+    found = _existing_ancestor(path)
+    verb = "write to" if found == os.path.abspath(path) else "create"
+    if not os.path.isdir(found):
+        raise SeqgenError(f"cannot {verb} {_named(flag, path)}: {found} is a file, not a directory; "
+                          f"choose another place")
+    reason = _writable_folder(found)
+    if reason:
+        raise SeqgenError(f"cannot {verb} {_named(flag, path)}: {reason}; choose a writable place")
+
+
+def make_dir(path, flag="--output_dir") -> None:
+    """Create the folder ``path`` (and its parents), with :func:`check_output_dir`'s messages."""
+    check_output_dir(path, flag)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise SeqgenError(f"cannot create {_named(flag, path)}: {error.strerror}; choose a writable place") from None
+
+
+def check_output_file(path, flag="--output_file") -> None:
+    """``path`` is not a folder and can be written (its folder exists or can be created)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise SeqgenError(f"{_named(flag, path)} is a directory; give a file name")
+    found = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
+    if not os.path.isdir(found):
+        raise SeqgenError(f"cannot write {_named(flag, path)}: {found} is a file, not a directory; "
+                          f"choose another place")
+    reason = _writable_folder(found)
+    if reason:
+        raise SeqgenError(f"cannot write {_named(flag, path)}: {reason}; choose a writable place")
+
+
+def check_input_file(path, flag, kind: str) -> None:
+    """``path`` is an existing file (not a folder); ``kind`` names what it should be, e.g. 'MIDI file'."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise SeqgenError(f"{_named(flag, path)} is a directory; give a {kind}")
+    if not os.path.exists(path):
+        raise SeqgenError(f"{_named(flag, path)} does not exist; give a {kind}")
+    if not os.path.isfile(path):
+        raise SeqgenError(f"{_named(flag, path)} is not a regular file; give a {kind}")
