@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from seqgen.commands.generate import single_blas_thread
+from seqgen.cli import single_blas_thread
 
 single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 

@@ -11,5 +11,13 @@ if ! command -v fluidsynth >/dev/null || [ ! -e /usr/share/sounds/sf2/TimGM6mb.s
   fi
 fi
 
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "note: chromium and chromium-driver are not installed; the studio's browser test will be skipped" >&2
+  fi
+fi
+
 python3 -m pip install -q -e ".[test,beam]" -e plugins/drums
 python3 -m pytest -q "$@"

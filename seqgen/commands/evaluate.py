@@ -7,8 +7,8 @@ files); with --untrained, by a freshly initialized network of --config and --hpa
 
 import json
 
-from seqgen.commands import non_negative_int
-from seqgen.commands.generate import add_model_arguments, single_blas_thread
+from seqgen.commands import bounded_int, record_files
+from seqgen.commands.generate import add_model_arguments
 from seqgen.errors import SeqgenError
 
 
@@ -21,7 +21,8 @@ def add_arguments(parser) -> None:
                           help="measure the unigram baseline estimated from these training record files")
     baseline.add_argument("--untrained", action="store_true",
                           help="measure a freshly initialized network of --config/--hparams")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="initialization seed for --untrained")
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1, "a non-negative integer below 2**32"), default=0,
+                        help="initialization seed for --untrained")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
@@ -38,7 +39,6 @@ def _untrained(args):
 
 
 def run(args) -> int:
-    single_blas_thread()
     from seqgen import evaluation
     from seqgen.commands.generate import load_model
     from seqgen.metrics import summarize
@@ -58,11 +58,13 @@ def run(args) -> int:
         config, weights = model.config, model.weights
         what = f"{config.id} model"
     num_classes = config.encoding.num_classes
-    sequences = evaluation.read_class_sequences(args.sequence_example_file, num_classes)
+    files = record_files(args.sequence_example_file, num_classes)
+    train_files = record_files(args.unigram_from, num_classes) if weights is None else None
+    sequences = evaluation.read_class_sequences(files, num_classes)
     if not sequences:
         raise SeqgenError(f"no records in {' '.join(args.sequence_example_file)}")
     if weights is None:
-        train = evaluation.read_class_sequences(args.unigram_from, num_classes)
+        train = evaluation.read_class_sequences(train_files, num_classes)
         log_probs = evaluation.unigram_log_probs(train, num_classes)
         sums = evaluation.unigram_sums(log_probs, sequences, config.encoding.no_event_class)
     else:

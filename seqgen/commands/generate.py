@@ -10,22 +10,12 @@ the pretrained model a config ships. Each output extends the primer (the config'
 import datetime
 import os
 
-from seqgen.commands import add_config_arguments, non_negative_int, positive_float, positive_int
+from seqgen.commands import _number, add_config_arguments, at_most, bounded_int, positive_int
 from seqgen.errors import SeqgenError
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def single_blas_thread() -> None:
-    """Use one BLAS thread unless the user chose a number (call before NumPy is imported).
-
-    Generation multiplies batch-sized matrices one step at a time: a second thread gains little when
-    the machine is idle and stalls every step when another process holds a core (10x slower, measured).
-    """
-    if not any(name in os.environ for name in BLAS_THREAD_VARIABLES):
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-
-
+#: Most sequences (outputs x beams x branches) and events (sequences x steps) one run holds in memory.
+MAX_SEQUENCES = 100_000
+MAX_EVENTS = 20_000_000
 def add_model_arguments(parser) -> None:
     """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
     add_config_arguments(parser, config_required=False)
@@ -38,27 +28,70 @@ def add_arguments(parser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--output_dir", default="generated",
                         help="where the MIDI files go (created if missing; default ./generated)")
-    parser.add_argument("--num_outputs", type=positive_int, default=10, help="how many tracks (default 10)")
-    parser.add_argument("--num_steps", type=positive_int, default=128,
+    parser.add_argument("--num_outputs", type=at_most(MAX_SEQUENCES), default=10, help="how many tracks (default 10)")
+    parser.add_argument("--num_steps", type=at_most(MAX_SEQUENCES), default=128,
                         help="length of each track in steps, the primer included (default 128)")
     primer = parser.add_mutually_exclusive_group()
     primer.add_argument("--primer", help="primer as text in the plugin's notation (default: the config's own)")
     primer.add_argument("--primer_midi", help="primer from a MIDI file")
-    parser.add_argument("--qpm", type=positive_float, help="tempo of the output (default: the primer MIDI's, else 120)")
-    parser.add_argument("--temperature", type=positive_float, default=1.0,
+    parser.add_argument("--primer_bars", type=positive_int,
+                        help="with --primer_midi: take only its first N bars (e.g. of a whole song)")
+    parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: the primer MIDI's, else 120)")
+    parser.add_argument("--temperature", type=_temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
-    parser.add_argument("--beam_size", type=positive_int, default=1, help="beams kept per output (default 1)")
-    parser.add_argument("--branch_factor", type=positive_int, default=1,
+    parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")
+    parser.add_argument("--branch_factor", type=at_most(1000), default=1,
                         help="continuations sampled per beam each iteration (default 1)")
     parser.add_argument("--steps_per_iteration", type=positive_int, default=1,
                         help="steps each beam search iteration adds (default 1)")
-    parser.add_argument("--seed", type=non_negative_int, help="random seed: the same seed gives the same output")
+    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+                        help="random seed: the same seed gives the same output")
     parser.add_argument("--save_generator_bundle", action="store_true",
                         help="write the model to --bundle_file instead of generating")
     parser.add_argument("--bundle_description", default="", help="description stored in the saved bundle")
     parser.add_argument("--render", action="store_true",
                         help="also write a WAV (FluidSynth) and a PNG picture beside each MIDI file")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
+
+
+def _qpm(text: str) -> float:
+    # A MIDI tempo is 1 to 16,777,215 microseconds per quarter note: 4 qpm is about the slowest it holds.
+    return _number(float, text, lambda v: 4 <= v <= 1000,
+                   "a positive number from 4 to 1000 (quarter notes per minute)")
+
+
+def _temperature(text: str) -> float:
+    # Far below this, the logits divided by the temperature overflow to infinity.
+    return _number(float, text, lambda v: v >= 1e-6, "a positive number (at least 1e-06)")
+
+
+def _check_size(args) -> None:
+    sequences = args.num_outputs * args.beam_size * args.branch_factor
+    if sequences > MAX_SEQUENCES or sequences * args.num_steps > MAX_EVENTS:
+        raise SeqgenError(f"--num_outputs {args.num_outputs} x --beam_size {args.beam_size} x --branch_factor "
+                          f"{args.branch_factor} sequences of --num_steps {args.num_steps} are more than one run "
+                          f"holds in memory ({MAX_SEQUENCES} sequences, {MAX_EVENTS} steps in all); lower them, "
+                          f"or run several times")
+
+
+def _check_model_flags(args) -> None:
+    """--bundle_file, --run_dir and --checkpoint_file each name the kind of thing they say."""
+    if args.bundle_file and os.path.isdir(args.bundle_file):
+        raise SeqgenError(f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
+                          f"or a shipped model's name (a training run goes with --run_dir)")
+    if args.run_dir and not os.path.isdir(args.run_dir):
+        what = "is a file, not a run directory" if os.path.exists(args.run_dir) else "does not exist"
+        raise SeqgenError(f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
+                          f"goes with --bundle_file)")
+    if args.checkpoint_file:
+        path = str(args.checkpoint_file)
+        if os.path.isdir(path):
+            raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
+                              f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
+        stem = path[:-len(".index")] if path.endswith(".index") else path
+        if not os.path.isfile(stem + ".index"):
+            raise SeqgenError(f"no checkpoint {stem} (expected {stem}.index); give a checkpoint such as "
+                              f"RUN_DIR/train/ckpt-100")
 
 
 def load_model(args):
@@ -70,6 +103,7 @@ def load_model(args):
         raise SeqgenError(f"give only one of --{' and --'.join(given)}")
     if getattr(args, "hparams", ""):
         raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
+    _check_model_flags(args)
     from seqgen.loading import default_config
 
     source = args.bundle_file or args.run_dir or args.checkpoint_file
@@ -81,13 +115,28 @@ def load_model(args):
 
 
 def _primer(args, config):
-    """(events, qpm) from --primer / --primer_midi / the config's default primer."""
+    """(events, qpm) from --primer / --primer_midi (its first --primer_bars bars) / the config's default primer."""
+    if args.primer_bars and not args.primer_midi:
+        raise SeqgenError("--primer_bars needs --primer_midi (it takes the first bars of that file)")
     if args.primer_midi:
+        from seqgen.paths import check_input_file
+
+        check_input_file(args.primer_midi, "--primer_midi", "MIDI file")
         found = config.tracks.primer_from_midi(args.primer_midi, config)
         if found.notice:
             print(found.notice)
-        return found.events, args.qpm or found.qpm
-    text = args.primer or config.tracks.default_primer
+        events, bar = found.events, found.steps_per_bar
+        if args.primer_bars:
+            events = events[:args.primer_bars * bar]
+        if len(events) > args.num_steps:
+            bars, fit = -(-len(events) // bar), args.num_steps // bar
+            hint = (f"take its first bars with --primer_bars {fit}" if fit else
+                    f"one bar is {bar} steps: ask for --num_steps {bar} or more and take --primer_bars 1")
+            raise SeqgenError(f"the primer in {args.primer_midi} is {len(events)} steps ({bars} bars of {bar} steps), "
+                              f"longer than --num_steps {args.num_steps}; {hint}, or raise --num_steps above "
+                              f"{len(events)}")
+        return events, args.qpm or found.qpm
+    text = args.primer if args.primer is not None else config.tracks.default_primer
     if text is None:
         raise SeqgenError(f"{config.id} has no default primer; give one with --primer")
     return config.tracks.parse_primer(text), args.qpm or 120.0
@@ -95,12 +144,9 @@ def _primer(args, config):
 
 def _write_midi(tracks, output_dir) -> list:
     """Write one MIDI file per track under a name no earlier run used; the paths written."""
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-        raise SeqgenError(f"--output_dir {output_dir} is a file; give a directory")
-    try:
-        os.makedirs(output_dir, exist_ok=True)
-    except OSError as error:
-        raise SeqgenError(f"cannot create --output_dir {output_dir}: {error.strerror}; choose a writable place") from None
+    from seqgen.paths import make_dir
+
+    make_dir(output_dir, "--output_dir")
     stem = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     taken = set(os.listdir(output_dir))
     run = 1
@@ -127,17 +173,25 @@ def postprocess(args, model, tracks) -> list:
 
 
 def run(args) -> int:
-    single_blas_thread()
     if args.save_generator_bundle:
         if not args.bundle_file or not (args.run_dir or args.checkpoint_file):
             raise SeqgenError("--save_generator_bundle writes --bundle_file from --run_dir or --checkpoint_file; "
                               "give both")
         import seqgen
+        from seqgen.paths import check_output_file
 
+        check_output_file(args.bundle_file, "--bundle_file")
+        if os.path.exists(args.bundle_file):  # refused before the model is read
+            raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
+        _check_model_flags(args)
         model = seqgen.load(args.run_dir or args.checkpoint_file)
         model.save(args.bundle_file, args.bundle_description)
         print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
         return 0
+    from seqgen.paths import check_output_dir
+
+    _check_size(args)
+    check_output_dir(args.output_dir, "--output_dir")
     if args.render:
         from seqgen import render
 

@@ -7,7 +7,7 @@ it) for t = 1, 2, ...) and the track's events.
 
 import json
 
-from seqgen.commands.generate import add_model_arguments, single_blas_thread
+from seqgen.commands.generate import add_model_arguments
 from seqgen.errors import SeqgenError
 
 
@@ -20,7 +20,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    single_blas_thread()
     from seqgen.commands.generate import load_model
 
     if not (args.events or args.midi):
@@ -28,6 +27,9 @@ def run(args) -> int:
     model = load_model(args)
     config = model.config
     if args.midi:
+        from seqgen.paths import check_input_file
+
+        check_input_file(args.midi, "--midi", "MIDI file")
         events = config.tracks.primer_from_midi(args.midi, config).events
     else:
         events = config.tracks.parse_primer(args.events)

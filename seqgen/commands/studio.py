@@ -47,18 +47,6 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def single_blas_thread() -> None:
-    """One BLAS thread unless the user chose a number, as ``seqgen generate`` wants (see its
-    ``single_blas_thread``); NumPy is loaded by now, so through threadpoolctl. Measured here: a generate
-    request of 10 x 128 steps took a median 1.3 s with two BLAS threads on a busy machine, 0.29 s with one."""
-    from threadpoolctl import threadpool_limits
-
-    from seqgen.commands.generate import BLAS_THREAD_VARIABLES
-
-    if not any(name in os.environ for name in BLAS_THREAD_VARIABLES):
-        threadpool_limits(1, user_api="blas")
-
-
 def run(args) -> int:
     if args.models and not os.path.isdir(args.models):
         raise SeqgenError(f"--models {args.models} is not a folder; give the folder holding .seqgen or .mag bundles")
@@ -66,8 +54,6 @@ def run(args) -> int:
         import uvicorn
 
         from seqgen.studio.app import create_app
-
-        single_blas_thread()
     except ImportError as error:
         raise SeqgenError(f"seqgen studio needs {error.name}, which is not installed; install it with: "
                           f"{INSTALL_HINT}") from None
