@@ -16,6 +16,7 @@ import zlib
 import attrs
 import numpy as np
 
+from seqgen import paths
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 
@@ -49,6 +50,7 @@ def manifest(config, description: str = "") -> dict:
 def save(path, config, weights: dict, description: str = "") -> None:
     """Write a bundle to ``path``; refuses to replace an existing file."""
     path = os.fspath(path)
+    paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):
         raise SeqgenError(f"{path} already exists; choose another --bundle_file or remove it first")
     arrays = io.BytesIO()
@@ -58,10 +60,31 @@ def save(path, config, weights: dict, description: str = "") -> None:
         archive.writestr(WEIGHTS, arrays.getvalue())
 
 
+def _check_kind(path) -> None:
+    """SeqgenError naming what ``path`` is when it is not a zip archive at all (before zipfile reads it)."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(4)
+    except OSError as error:
+        raise SeqgenError(f"cannot read {path}: {error.strerror}") from None
+    if zipfile.is_zipfile(path):
+        return
+    give = ("give a .seqgen file written by seqgen (generate --save_generator_bundle or import_bundle), a Magenta "
+            ".mag or a shipped model's name")
+    if not head:
+        raise SeqgenError(f"{path} is empty, not a valid seqgen bundle; {give}")
+    if head == b"MThd":
+        raise SeqgenError(f"{path} is a MIDI file, not a valid seqgen bundle (a MIDI primer goes with --primer_midi); "
+                          f"{give}")
+    raise SeqgenError(f"{path} is not a valid seqgen bundle (not a zip archive: truncated, or another kind of file); "
+                      f"{give}")
+
+
 def _read(path) -> tuple:
     """(manifest dict, weights dict) of a ``.seqgen`` file, or SeqgenError saying what is wrong."""
     broken = (f"{path} is not a valid seqgen bundle (truncated or corrupted); "
               f"write it again with seqgen generate --save_generator_bundle")
+    _check_kind(path)
     try:
         with zipfile.ZipFile(path) as archive:
             if archive.testzip() is not None:

@@ -6,6 +6,7 @@ the same errors on corrupt data) but gives channel messages as light objects wit
 pretty_midi reads; meta messages still come from mido itself.
 """
 
+import re
 import struct
 
 import mido
@@ -102,6 +103,22 @@ def _read_track(data, pos):
                 raise OSError("data byte must be in range 0..127")
             events.append(Event(kind, delta, status, values))
     return events, pos
+
+
+_WRAPPED = re.compile(r"^Midi decoding error <class '(?:\w+\.)*(\w+)'>: ?(.*)$", re.S)
+_KINDS = {"EOFError": "the file ends too soon: truncated?", "KeySignatureError": "a bad key signature",
+          "IndexError": "a damaged event", "KeyError": "a damaged event"}
+
+
+def describe_error(error) -> str:
+    """A short reason for an error reading a MIDI file (mido's, pretty_midi's, or note_seq's wrapping of them)."""
+    text = str(error).strip()
+    kind = type(error).__name__
+    match = _WRAPPED.match(text)
+    if match:
+        kind, text = match.group(1), match.group(2).strip()
+    text = text.splitlines()[0][:200] if text else ""
+    return text or _KINDS.get(kind, kind)
 
 
 def read_midi(data: bytes) -> mido.MidiFile:

@@ -12,6 +12,7 @@ import wave
 
 import numpy as np
 
+from seqgen import paths
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 from seqgen.progress import Progress
@@ -36,10 +37,19 @@ def find_fluidsynth() -> str:
 
 
 def find_soundfont(path=None) -> str:
-    """``path`` when given (it must exist), else the first General MIDI soundfont installed."""
+    """``path`` when given (it must be a SoundFont file), else the first General MIDI soundfont installed."""
     if path:
-        if not os.path.isfile(path):
-            raise SeqgenError(f"soundfont {path} does not exist")
+        from seqgen.paths import check_input_file
+
+        check_input_file(path, "--soundfont", "General MIDI .sf2 soundfont")
+        try:
+            with open(path, "rb") as stream:
+                head = stream.read(12)
+        except OSError as error:
+            raise SeqgenError(f"cannot read --soundfont {path}: {error.strerror}") from None
+        if head[:4] != b"RIFF" or head[8:12] not in (b"sfbk", b"DLS "):
+            raise SeqgenError(f"--soundfont {path} is not a SoundFont file (.sf2); give a General MIDI soundfont, "
+                              f"e.g. one from: {INSTALL_HINT}")
         return path
     for candidate in SOUNDFONTS + _pretty_midi_soundfont():
         if os.path.isfile(candidate):
@@ -64,8 +74,10 @@ def midi_seconds(path) -> float:
     try:
         return pretty_midi.PrettyMIDI(str(path)).get_end_time()
     except Exception as error:  # pretty_midi raises many kinds on bad files
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise SeqgenError(f"cannot render {path}: not a valid MIDI file ({reason})") from None
+        from seqgen.midi_reader import describe_error
+
+        raise SeqgenError(f"cannot render {path}: not a valid MIDI file ({describe_error(error)}); give Standard "
+                          f"MIDI Files (.mid)") from None
 
 
 def render_wav(midi_path, wav_path, soundfont: str, sample_rate: int = 44100) -> None:
@@ -135,14 +147,18 @@ def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_r
     soundfont = find_soundfont(soundfont)
     jobs = output_paths(midi_paths, output_dir)
     for midi, wav, png in jobs:
+        if os.path.isdir(midi):
+            raise SeqgenError(f"{midi} is a directory; give MIDI files to render (e.g. {midi}/*.mid)")
         if not os.path.isfile(midi):
             raise SeqgenError(f"MIDI file {midi} does not exist")
         midi_seconds(midi)
         existing = [path for path in (wav, png) if os.path.exists(path)]
         if existing and not overwrite:
             raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    for folder in sorted({os.path.dirname(wav) or "." for _, wav, _ in jobs}):
+        paths.check_output_dir(folder, "--output_dir" if output_dir else "the folder of")
     if output_dir:
-        os.makedirs(output_dir, exist_ok=True)
+        paths.make_dir(output_dir, "--output_dir")
     written = []
     with Progress(len(jobs), "render", unit="file") as progress:
         for midi, wav, png in jobs:

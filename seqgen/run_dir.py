@@ -3,8 +3,10 @@
 ``--run_dir R`` alone is enough to find a run's config and its latest weights later.
 """
 
+import contextlib
 import json
 import os
+import socket
 
 import attrs
 
@@ -13,6 +15,28 @@ from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 
 RUN_FILE = "run.json"
+LOCK_FILE = "train.lock"
+
+
+def check_run(run_dir, config) -> list:
+    """Whether ``config`` may train in ``run_dir``, writing nothing: SeqgenError for a run dir that is a file
+    or holds a run of another config, family or architecture; else the hparams that change (``name=value``)."""
+    path = os.path.join(run_dir, RUN_FILE)
+    if os.path.isdir(path) or (os.path.exists(run_dir) and not os.path.isdir(run_dir)):
+        raise SeqgenError(f"--run_dir {run_dir} is not a directory; give a directory for the run")
+    if not os.path.exists(path):
+        return []
+    old = load_config(run_dir)
+    if (old.plugin, old.id, old.model) != (config.plugin, config.id, config.model):
+        raise SeqgenError(f"{run_dir} holds a run of config {old.id!r} ({old.model}), not {config.id!r} "
+                          f"({config.model}); use another --run_dir or the same --config")
+    differ = config.hparams.architecture_differences(old.hparams)
+    if differ:
+        raise SeqgenError(f"{run_dir} was trained with another architecture ({', '.join(differ)} differ: "
+                          f"{_hparams_text(old.hparams.to_dict())}); restart with those --hparams or use a "
+                          f"new --run_dir")
+    previous = old.hparams.to_dict()
+    return [f"{k}={v}" for k, v in config.hparams.to_dict().items() if previous.get(k) != v]
 
 
 def save_run(run_dir, config, log=print) -> None:
@@ -21,26 +45,49 @@ def save_run(run_dir, config, log=print) -> None:
     path = os.path.join(run_dir, RUN_FILE)
     record = {"plugin": config.plugin, "config": config.id, "model": config.model,
               "hparams": config.hparams.to_dict(), "seqgen_version": __version__}
-    if os.path.isdir(path) or (os.path.exists(run_dir) and not os.path.isdir(run_dir)):
-        raise SeqgenError(f"--run_dir {run_dir} is not a directory; give a directory for the run")
-    if os.path.exists(path):
-        old = load_config(run_dir)
-        if (old.plugin, old.id, old.model) != (config.plugin, config.id, config.model):
-            raise SeqgenError(f"{run_dir} holds a run of config {old.id!r} ({old.model}), not {config.id!r} "
-                              f"({config.model}); use another --run_dir or the same --config")
-        differ = config.hparams.architecture_differences(old.hparams)
-        if differ:
-            raise SeqgenError(f"{run_dir} was trained with another architecture ({', '.join(differ)} differ: "
-                              f"{_hparams_text(old.hparams.to_dict())}); restart with those --hparams or use a "
-                              f"new --run_dir")
-        new, previous = record["hparams"], old.hparams.to_dict()
-        changed = [f"{k}={v}" for k, v in new.items() if previous.get(k) != v]
+    existed = os.path.exists(path)
+    changed = check_run(run_dir, config)
+    if existed:
         if not changed:
             return
         log(f"Note: {run_dir} continues with changed hparams {', '.join(changed)} (the network is unchanged).")
     os.makedirs(run_dir, exist_ok=True)
     with atomic_path(path) as temporary, open(temporary, "w") as stream:
         json.dump(record, stream, indent=2)
+
+
+@contextlib.contextmanager
+def training_lock(run_dir):
+    """Hold ``run_dir/train.lock`` while training: a second trainer of the same run dir is refused at once.
+
+    The lock (``flock``) belongs to the open file, so the system releases it however the process ends
+    (kill -9 included) and a later run resumes. The file stays; it names the last holder.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no lock
+        yield
+        return
+    os.makedirs(run_dir, exist_ok=True)
+    stream = open(os.path.join(run_dir, LOCK_FILE), "a+")
+    try:
+        try:
+            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # held by another process
+            stream.seek(0)
+            holder = stream.read().strip()
+            raise SeqgenError(f"another seqgen train{f' ({holder})' if holder else ''} is training in {run_dir}; "
+                              f"wait for it to end or stop it, or use another --run_dir (seqgen train --eval "
+                              f"may run beside it)") from None
+        except OSError:  # a file system without locks: train unguarded, as before
+            yield
+            return
+        stream.truncate(0)
+        stream.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        stream.flush()
+        yield
+    finally:
+        stream.close()
 
 
 def _hparams_text(hparams: dict) -> str:

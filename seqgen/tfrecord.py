@@ -248,3 +248,28 @@ def first_record(path, hint=_HINT):
         raise SeqgenError(f"{path} is not a TFRecord file or is corrupt (checksum of record 1 does not match); "
                           f"{hint}")
     return data[:length]
+
+
+def check_file(path, hint=_HINT, batch_bytes=16 << 20) -> int:
+    """The number of records of a TFRecord file, after checking its framing (:func:`scan`) and every
+    record's checksum, reading at most about ``batch_bytes`` of records at a time."""
+    found = scan(path, hint=hint)
+    with _open(path) as stream:
+        start = 0
+        while start < len(found):
+            end, size = start, 0
+            while end < len(found) and (end == start or size + found[end][1] <= batch_bytes):
+                size += found[end][1]
+                end += 1
+            chunks, stored = [], []
+            for offset, length in found[start:end]:
+                stream.seek(offset)
+                data = stream.read(length + 4)
+                chunks.append(data[:length])
+                stored.append(struct.unpack("<I", data[length:])[0])
+            bad = np.flatnonzero(masked_crc32c_batch(chunks) != np.asarray(stored, np.uint32))
+            if len(bad):
+                raise SeqgenError(f"{path} is corrupt (checksum of record {start + int(bad[0]) + 1} does not "
+                                  f"match); {hint}")
+            start = end
+    return len(found)

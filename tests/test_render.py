@@ -112,7 +112,7 @@ def test_missing_fluidsynth_says_what_to_install(tmp_path, monkeypatch, capsys):
 @needs_fluidsynth
 @pytest.mark.parametrize("args,message", [
     (["--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not exist"),
-    (["--sample_rate", "0"], "--sample_rate: expected a positive integer, got '0'"),
+    (["--sample_rate", "0"], "--sample_rate: expected a sample rate in Hz from 8000 to 96000, got '0'"),
 ])
 def test_bad_flags_are_refused(tmp_path, capsys, args, message):
     assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path)] + args) in (1, 2)

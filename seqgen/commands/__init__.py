@@ -51,6 +51,34 @@ def config_from_args(args):
     return plugins.get_config(args.config, args.plugin).with_hparams(args.hparams)
 
 
+RECORDS_HINT = "give training records from `seqgen create_dataset` (or Magenta's)"
+
+
+def record_files(patterns, num_classes: int = None) -> list:
+    """The record files that paths or globs name, each checked before TensorFlow reads it: a TFRecord file
+    (framing and checksums: a MIDI, text or truncated file is refused), of training examples (not
+    NoteSequences), and not all empty. With ``num_classes``, the classes must fit the config."""
+    from seqgen import records, tfrecord
+    from seqgen.errors import SeqgenError
+
+    files = records.expand_paths(patterns)
+    total = 0
+    for path in files:
+        count = tfrecord.check_file(path, hint=RECORDS_HINT)
+        if count:
+            first = tfrecord.first_record(path, hint=RECORDS_HINT)
+            if b"\n\x07classes" not in first and b"\n\x06labels" not in first:
+                raise SeqgenError(f"{path} holds no training examples (it looks like NoteSequences or other "
+                                  f"records): NoteSequences from `seqgen convert` become training records "
+                                  f"with `seqgen create_dataset`")
+            if num_classes is not None:
+                records.detect_format(path, num_classes)
+        total += count
+    if not total:
+        raise SeqgenError(f"no records in {' '.join(files)} (empty record files); {RECORDS_HINT}")
+    return files
+
+
 def _number(kind, text: str, ok, expected: str):
     try:
         value = kind(text)

@@ -39,6 +39,7 @@ def _check_input(path) -> None:
     from seqgen.noteseq import music_pb2
 
     paths.check_input_file(path, "--input", "TFRecord file of NoteSequences (from `seqgen convert`)")
+    tfrecord.scan(path, hint=_CONVERT_HINT)  # a truncated file or another kind is named before any work
     first = tfrecord.first_record(path, hint=_CONVERT_HINT)
     if first is None:
         raise SeqgenError(f"--input {path} holds no NoteSequences (it is an empty record file); {_CONVERT_HINT}")

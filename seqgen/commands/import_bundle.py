@@ -16,12 +16,12 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import os
 
-    from seqgen import bundle, magenta_bundle
+    from seqgen import bundle, magenta_bundle, paths
 
+    paths.check_output_file(args.bundle_file, "--bundle_file")
     if os.path.exists(args.bundle_file):
         raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
-    if not os.path.isfile(args.mag_file):
-        raise SeqgenError(f"Magenta bundle {args.mag_file} does not exist")
+    paths.check_input_file(args.mag_file, "--mag_file", "Magenta .mag bundle")
     config, weights, description = magenta_bundle.load(args.mag_file)
     if args.bundle_description is not None:
         description = args.bundle_description

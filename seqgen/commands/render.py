@@ -6,7 +6,7 @@ Each FILE.mid becomes FILE.wav and FILE.png in --output_dir. The WAV uses a Gene
 plugin: one row per drum, one column per step); configs that draw nothing get the WAV alone.
 """
 
-from seqgen.commands import positive_int
+from seqgen.commands import bounded_int
 
 
 def add_arguments(parser) -> None:
@@ -15,7 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plugin", help="plugin whose config draws the picture (optional)")
     parser.add_argument("--config", help="config that reads and draws the tracks (default: the shipped model's)")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont (default: an installed one)")
-    parser.add_argument("--sample_rate", type=positive_int, default=44100, help="WAV sample rate in Hz")
+    parser.add_argument("--sample_rate", type=bounded_int(8000, 96000, "a sample rate in Hz from 8000 to 96000"),
+                        default=44100, help="WAV sample rate in Hz (FluidSynth's range: 8000 to 96000)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing WAV and PNG files")
 
 

@@ -6,7 +6,10 @@ the latest checkpoint. Several workers: set TF_CONFIG (MultiWorkerMirroredStrate
 GPUs are used automatically.
 """
 
-from seqgen.commands import add_config_arguments, non_negative_float, non_negative_int, positive_int
+import contextlib
+
+from seqgen.commands import (add_config_arguments, bounded_int, non_negative_float, non_negative_int,
+                             positive_int)
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +27,8 @@ def add_arguments(parser) -> None:
                         help="also save a checkpoint every this many steps (default 0: by time only)")
     parser.add_argument("--num_checkpoints", type=non_negative_int, default=10,
                         help="most recent checkpoints to keep (default 10; 0 keeps all)")
-    parser.add_argument("--seed", type=non_negative_int, help="seed for initialization, shuffling and dropout")
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1, "a non-negative integer below 2**32"),
+                        help="seed for initialization, shuffling and dropout")
     parser.add_argument("--micro_batch_size", type=non_negative_int, default=0,
                         help="compute each batch's gradient in slices of this many tracks to bound memory "
                              "(same result; default 0: automatic, slices small enough for about 3 GB with "
@@ -55,13 +59,14 @@ def _config(args):
 
 
 def run(args) -> int:
-    from seqgen import records, training
+    from seqgen import paths, run_dir, training
+    from seqgen.commands import record_files
 
     config = _config(args)
-    files = records.expand_paths(args.sequence_example_file)
-    if args.eval:
-        from seqgen import run_dir
-
+    paths.check_output_dir(args.run_dir, "--run_dir")
+    run_dir.check_run(args.run_dir, config)
+    files = record_files(args.sequence_example_file, config.encoding.num_classes)
+    if args.eval:  # beside a trainer of the same run dir: no lock
         run_dir.save_run(args.run_dir, config)  # refuses a config that differs from the run's
         training.evaluate(config, args.run_dir, files, args.num_eval_examples, args.eval_timeout_secs)
         return 0
@@ -69,5 +74,7 @@ def run(args) -> int:
         num_training_steps=args.num_training_steps, summary_frequency=args.summary_frequency,
         save_checkpoint_secs=args.save_checkpoint_secs, save_checkpoint_steps=args.save_checkpoint_steps,
         num_checkpoints=args.num_checkpoints, seed=args.seed, micro_batch_size=args.micro_batch_size)
-    training.train(config, args.run_dir, files, options)
+    # Only the chief trains in R/train: the other workers of a TF_CONFIG cluster share the run dir.
+    with run_dir.training_lock(args.run_dir) if training.is_chief() else contextlib.nullcontext():
+        training.train(config, args.run_dir, files, options)
     return 0

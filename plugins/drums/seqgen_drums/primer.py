@@ -36,13 +36,17 @@ def _quarters(time: float, tempos: list) -> float:
 def _read(path):
     from seqgen.noteseq import midi_io
 
+    if os.path.isdir(path):
+        raise SeqgenError(f"primer MIDI file {path} is a directory; give a MIDI file")
     if not os.path.isfile(path):
         raise SeqgenError(f"primer MIDI file {path} does not exist")
     try:
         return midi_io.midi_file_to_note_sequence(path)
-    except midi_io.MIDIConversionError as error:
-        reason = str(error).splitlines()[0][:200]
-        raise SeqgenError(f"cannot read primer MIDI file {path}: not a valid MIDI file ({reason})") from None
+    except Exception as error:  # note_seq's MIDIConversionError, and what pretty_midi lets through
+        from seqgen.midi_reader import describe_error
+
+        raise SeqgenError(f"cannot read primer MIDI file {path}: not a valid MIDI file ({describe_error(error)}); "
+                          f"give a Standard MIDI File (.mid)") from None
 
 
 def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:

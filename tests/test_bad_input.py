@@ -1,0 +1,398 @@
+"""Every command, every flag: a bad value gets one line on stderr, a non-zero exit code, and nothing the
+user had is changed.
+
+Each case runs ``seqgen.cli.main`` in-process (a few run ``python -m seqgen`` in a subprocess) in a folder
+holding sentinel files; the case's placeholders name kinds of bad input:
+
+- files of every kind, good and bad: ``{song}`` (a Groove MIDI file), ``{truncated_mid}``, ``{empty}``,
+  ``{text}``, ``{records}`` (seqgen training records), ``{truncated_records}``, ``{notesequences}``,
+  ``{bundle}`` (a .seqgen bundle), ``{truncated_bundle}``, ``{mag}``, ``{truncated_mag}``, ``{text_mag}``;
+  folders ``{midi_dir}``, ``{bad_midi_dir}`` (only unreadable MIDI files), ``{empty_dir}``, ``{run}``
+  (a run dir without checkpoints), ``{missing}`` (nothing there);
+- places to write: ``{out}`` (an existing folder with sentinels in it: keep.txt, song.wav,
+  training_drum_tracks.tfrecord), ``{file}`` (an existing file: a file where a folder is meant),
+  ``{under_file}`` (a path below a regular file) and ``{readonly}`` (a path below a folder no one may write).
+"""
+
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import GROOVE, MAGENTA, REPO
+from groove_slice import FUNK
+from seqgen import cli
+
+SHIPPED = REPO / "plugins" / "drums" / "seqgen_drums" / "models" / "drum_kit_gmd.seqgen"
+TINY = "batch_size=2,rnn_layer_sizes=[8],attn_length=2"
+MODEL = "--bundle_file {bundle}"
+GEN = f"generate {MODEL} --output_dir {{out}} --num_outputs 2 --num_steps 16"
+SCORE = f"score {MODEL}"
+TRAIN = (f"train --config drum_kit --hparams {TINY} --run_dir {{new}} --sequence_example_file {{records}} "
+         "--num_training_steps 1")
+EVAL = f"evaluate {MODEL} --sequence_example_file {{records}}"
+DATASET = "create_dataset --config drum_kit --input {notesequences} --output_dir {new}"
+CONVERT = "convert --input_dir {midi_dir} --output_file {new}/ns.tfrecord"
+IMPORT = "import_bundle --mag_file {mag} --bundle_file {new}/m.seqgen"
+RENDER = "render {song} --output_dir {new}"
+HPARAMS = "configs --config drum_kit --hparams"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """The files and folders the cases read (compared before and after each case, like the outputs)."""
+    from seqgen import convert, records, run_dir, plugins
+
+    root = tmp_path_factory.mktemp("inputs")
+    song = (GROOVE / FUNK).read_bytes()
+    mag = (MAGENTA / "one_drum_gmd_128x2_300steps.mag").read_bytes()
+    bundle = SHIPPED.read_bytes()
+    files = {"song.mid": song, "truncated.mid": song[:len(song) // 2], "empty": b"",
+             "notes.txt": b"these are not drums\n", "model.seqgen": bundle,
+             "truncated.seqgen": bundle[:len(bundle) // 2], "one_drum.mag": mag,
+             "truncated.mag": mag[:len(mag) // 2], "text.mag": b"not a bundle\n",
+             "midi_dir/song.mid": song, "bad_midi_dir/truncated.mid": song[:100], "bad_midi_dir/empty.mid": b"",
+             "bad_midi_dir/notes.mid": b"not midi\n"}
+    for name, content in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(content)
+    (root / "empty_dir").mkdir()
+    records.write_class_records(root / "train.tfrecord", [[0, 1, 2, 5, 9, 17, 0, 1] * 4] * 4)
+    content = (root / "train.tfrecord").read_bytes()
+    (root / "truncated.tfrecord").write_bytes(content[:len(content) - 7])
+    convert.convert_directory(root / "midi_dir", root / "ns.tfrecord", workers=1)
+    run_dir.save_run(root / "run", plugins.get_config("drum_kit").with_hparams(TINY))
+    return root
+
+
+def _places(inputs, work):
+    readonly = work / "readonly"
+    readonly.mkdir()
+    (readonly / "keep.txt").write_text("keep me\n")
+    if os.geteuid() == 0:  # root writes anywhere it may chmod: use a folder of a read-only file system
+        readonly = pathlib.Path("/sys")
+    else:
+        readonly.chmod(0o555)
+    out = work / "out"
+    out.mkdir()
+    for name in ("keep.txt", "song.wav", "training_drum_tracks.tfrecord"):
+        (out / name).write_text(f"{name}: the user's own file\n")
+    (work / "keep.txt").write_text("keep me\n")
+    return {"song": inputs / "song.mid", "truncated_mid": inputs / "truncated.mid", "empty": inputs / "empty",
+            "text": inputs / "notes.txt", "records": inputs / "train.tfrecord",
+            "truncated_records": inputs / "truncated.tfrecord", "notesequences": inputs / "ns.tfrecord",
+            "bundle": inputs / "model.seqgen", "truncated_bundle": inputs / "truncated.seqgen",
+            "mag": inputs / "one_drum.mag", "truncated_mag": inputs / "truncated.mag",
+            "text_mag": inputs / "text.mag", "midi_dir": inputs / "midi_dir", "bad_midi_dir": inputs / "bad_midi_dir",
+            "empty_dir": inputs / "empty_dir", "run": inputs / "run", "missing": work / "missing.mid",
+            "out": out, "new": work / "new", "file": work / "keep.txt", "under_file": work / "keep.txt" / "sub",
+            "readonly": readonly / "seqgen_test"}
+
+
+def _snapshot(*folders) -> dict:
+    found = {}
+    for folder in folders:
+        for root, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as stream:
+                    found[path] = stream.read()
+    return found
+
+
+# (id, command line, what the one line must say). The id names the flag and the kind of bad value.
+CASES = [
+    # argparse: no command, unknown command or flag, a flag's value of the wrong kind
+    ("no-command", "", r"required: COMMAND"),
+    ("unknown-command", "fly", r"invalid choice: 'fly'"),
+    ("unknown-flag", "plugins --bogus", r"unrecognized arguments: --bogus"),
+    ("plugins-json-value", "plugins --json=yes", r"--json: ignored explicit argument"),
+    # configs and --hparams strings
+    ("configs-unknown-config", "configs --config nope", r"unknown config 'nope'.*drum_kit"),
+    ("configs-unknown-plugin", "configs --plugin nope", r"plugin 'nope'"),
+    ("hparams-wrong-type", f"{HPARAMS} batch_size=x", r"batch_size expects an integer"),
+    ("hparams-float-for-int", f"{HPARAMS} batch_size=1.5", r"batch_size expects an integer"),
+    ("hparams-zero", f"{HPARAMS} batch_size=0", r"batch_size must be positive"),
+    ("hparams-negative", f"{HPARAMS} batch_size=-1", r"batch_size must be positive"),
+    ("hparams-huge", f"{HPARAMS} batch_size=99999999999999999999", r"batch_size expects an integer"),
+    ("hparams-nan", f"{HPARAMS} learning_rate=nan", r"learning_rate expects a finite number"),
+    ("hparams-inf", f"{HPARAMS} learning_rate=inf", r"learning_rate expects a finite number"),
+    ("hparams-negative-float", f"{HPARAMS} clip_norm=-3", r"clip_norm must be positive"),
+    ("hparams-empty-list", f"{HPARAMS} rnn_layer_sizes=[]", r"rnn_layer_sizes must be a non-empty list"),
+    ("hparams-zero-size", f"{HPARAMS} rnn_layer_sizes=[64,0]", r"rnn_layer_sizes must be a non-empty list"),
+    ("hparams-list-of-floats", f"{HPARAMS} rnn_layer_sizes=[6.5]", r"rnn_layer_sizes expects a list of integers"),
+    ("hparams-probability", f"{HPARAMS} dropout_keep_prob=1.5", r"dropout_keep_prob must be in \(0, 1\]"),
+    ("hparams-probability-nan", f"{HPARAMS} dropout_keep_prob=nan", r"dropout_keep_prob expects a finite"),
+    ("hparams-negative-length", f"{HPARAMS} attn_length=-1", r"attn_length must not be negative"),
+    ("hparams-unknown", f"{HPARAMS} nope=1", r"unknown hparam 'nope'; valid names: batch_size"),
+    ("hparams-no-value", f"{HPARAMS} batch_size", r"malformed --hparams part 'batch_size': expected name=value"),
+    ("hparams-unclosed", f"{HPARAMS} rnn_layer_sizes=[64", r"unclosed '\['"),
+    ("hparams-all-configs", "configs --hparams batch_size=x", r"batch_size expects an integer"),
+    # convert
+    ("convert-input-missing", "convert --input_dir {missing} --output_file {new}/ns.tfrecord",
+     r"--input_dir .*missing.mid does not exist"),
+    ("convert-input-is-file", "convert --input_dir {song} --output_file {new}/ns.tfrecord",
+     r"--input_dir .*song.mid is a file, not a directory"),
+    ("convert-input-empty-dir", "convert --input_dir {empty_dir} --output_file {new}/ns.tfrecord",
+     r"no MIDI files \(.mid, .midi\) in"),
+    ("convert-only-unreadable", "convert --input_dir {bad_midi_dir} --output_file {new}/ns.tfrecord",
+     r"none of the 3 MIDI files in .*bad_midi_dir could be read"),
+    ("convert-output-exists", "convert --input_dir {midi_dir} --output_file {file}",
+     r"keep.txt already exists; pass --overwrite"),
+    ("convert-output-is-dir", "convert --input_dir {midi_dir} --output_file {out} --overwrite",
+     r"--output_file .*out is a directory; give a file name"),
+    ("convert-output-under-file", "convert --input_dir {midi_dir} --output_file {under_file}/ns.tfrecord",
+     r"cannot write --output_file .*keep.txt/sub/ns.tfrecord: .*keep.txt is a file, not a directory"),
+    ("convert-output-read-only", "convert --input_dir {midi_dir} --output_file {readonly}/ns.tfrecord",
+     r"cannot write --output_file .*seqgen_test/ns.tfrecord: .*; choose a writable place"),
+    # create_dataset
+    ("dataset-input-missing", "create_dataset --config drum_kit --input {missing} --output_dir {new}",
+     r"--input .*missing.mid does not exist"),
+    ("dataset-input-is-dir", "create_dataset --config drum_kit --input {midi_dir} --output_dir {new}",
+     r"--input .*midi_dir is a directory; give a TFRecord file of NoteSequences"),
+    ("dataset-input-is-midi", "create_dataset --config drum_kit --input {song} --output_dir {new}",
+     r"song.mid is not a TFRecord file.*seqgen convert"),
+    ("dataset-input-empty", "create_dataset --config drum_kit --input {empty} --output_dir {new}",
+     r"empty holds no NoteSequences"),
+    ("dataset-input-truncated", "create_dataset --config drum_kit --input {truncated_records} --output_dir {new}",
+     r"truncated.tfrecord is not a TFRecord file or is truncated"),
+    ("dataset-input-class-records", "create_dataset --config drum_kit --input {records} --output_dir {new}",
+     r"train.tfrecord holds training records, not NoteSequences"),
+    ("dataset-output-exists", "create_dataset --config drum_kit --input {notesequences} --output_dir {out}",
+     r"training_drum_tracks.tfrecord already exists; pass --overwrite"),
+    ("dataset-output-is-file", "create_dataset --config drum_kit --input {notesequences} --output_dir {file}",
+     r"--output_dir .*keep.txt is a file; give a directory"),
+    ("dataset-output-under-file", f"{DATASET}".replace("{new}", "{under_file}"),
+     r"--output_dir .*keep.txt/sub.*keep.txt is a file, not a directory"),
+    ("dataset-output-read-only", "create_dataset --config drum_kit --input {notesequences} --output_dir {readonly}",
+     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    ("dataset-eval-ratio-nan", f"{DATASET} --eval_ratio nan", r"--eval_ratio: expected a number in \[0, 1\)"),
+    ("dataset-eval-ratio-inf", f"{DATASET} --eval_ratio inf", r"--eval_ratio: expected a number in \[0, 1\)"),
+    ("dataset-eval-ratio-negative", f"{DATASET} --eval_ratio -0.1", r"--eval_ratio: expected a number in"),
+    ("dataset-eval-ratio-one", f"{DATASET} --eval_ratio 1", r"--eval_ratio: expected a number in \[0, 1\)"),
+    ("dataset-eval-ratio-text", f"{DATASET} --eval_ratio x", r"--eval_ratio: expected a number in \[0, 1\)"),
+    ("dataset-seed-text", f"{DATASET} --seed x", r"--seed: expected a non-negative integer, got 'x'"),
+    ("dataset-seed-negative", f"{DATASET} --seed -1", r"--seed: expected a non-negative integer, got '-1'"),
+    ("dataset-split-csv-missing", f"{DATASET} --split_csv {{missing}}", r"--split_csv .*missing.mid"),
+    ("dataset-split-csv-is-midi", f"{DATASET} --split_csv {{song}}", r"--split_csv .*song.mid.*'midi_filename'"),
+    ("dataset-split-csv-empty", f"{DATASET} --split_csv {{empty}}", r"--split_csv .*empty lacks the column"),
+    ("dataset-split-csv-is-dir", f"{DATASET} --split_csv {{midi_dir}}", r"--split_csv .*midi_dir.*directory"),
+    ("dataset-unknown-config", "create_dataset --config nope --input {notesequences} --output_dir {new}",
+     r"unknown config 'nope'"),
+    ("dataset-bad-hparams", f"{DATASET} --hparams batch_size=0", r"batch_size must be positive"),
+    # train
+    ("train-run-dir-is-file", f"{TRAIN}".replace("{new}", "{file}"), r"--run_dir .*keep.txt is a file; give a directory"),
+    ("train-run-dir-under-file", f"{TRAIN}".replace("{new}", "{under_file}"),
+     r"--run_dir .*keep.txt/sub.*keep.txt is a file, not a directory"),
+    ("train-run-dir-read-only", f"{TRAIN}".replace("{new}", "{readonly}"),
+     r"cannot create --run_dir .*seqgen_test: .*choose a writable place"),
+    ("train-records-are-midi", f"{TRAIN}".replace("{records}", "{song}"), r"song.mid is not a TFRecord file"),
+    ("train-records-are-text", f"{TRAIN}".replace("{records}", "{text}"), r"notes.txt is not a TFRecord file"),
+    ("train-records-are-a-bundle", f"{TRAIN}".replace("{records}", "{bundle}"), r"model.seqgen is not a TFRecord"),
+    ("train-records-empty", f"{TRAIN}".replace("{records}", "{empty}"), r"no records in .*empty \(empty record files\); give training records"),
+    ("train-records-truncated", f"{TRAIN}".replace("{records}", "{truncated_records}"),
+     r"truncated.tfrecord is not a TFRecord file or is truncated"),
+    ("train-records-of-notesequences", f"{TRAIN}".replace("{records}", "{notesequences}"),
+     r"ns.tfrecord holds no training examples.*with `seqgen create_dataset`"),
+    ("train-records-are-a-dir", f"{TRAIN}".replace("{records}", "{midi_dir}"), r"no record file matches"),
+    ("train-records-of-another-config",
+     f"{TRAIN}".replace("drum_kit", "one_drum").replace(TINY, "batch_size=2,rnn_layer_sizes=[8]"),
+     r"holds class 17, but the config has only 2 classes"),
+    ("train-steps-negative", f"{TRAIN} --num_training_steps -1", r"--num_training_steps: expected a non-negative"),
+    ("train-steps-text", f"{TRAIN} --num_training_steps x", r"--num_training_steps: expected a non-negative"),
+    ("train-steps-float", f"{TRAIN} --num_training_steps 1.5", r"--num_training_steps: expected a non-negative"),
+    ("train-summary-zero", f"{TRAIN} --summary_frequency 0", r"--summary_frequency: expected a positive integer"),
+    ("train-secs-nan", f"{TRAIN} --save_checkpoint_secs nan", r"--save_checkpoint_secs: expected a non-negative"),
+    ("train-secs-inf", f"{TRAIN} --save_checkpoint_secs inf", r"--save_checkpoint_secs: expected a non-negative"),
+    ("train-secs-negative", f"{TRAIN} --save_checkpoint_secs -1", r"--save_checkpoint_secs: expected a non-"),
+    ("train-ckpt-steps-negative", f"{TRAIN} --save_checkpoint_steps -1", r"--save_checkpoint_steps: expected"),
+    ("train-num-checkpoints-negative", f"{TRAIN} --num_checkpoints -1", r"--num_checkpoints: expected a non-"),
+    ("train-seed-text", f"{TRAIN} --seed x", r"--seed: expected a non-negative integer"),
+    ("train-seed-negative", f"{TRAIN} --seed -1", r"--seed: expected a non-negative integer"),
+    ("train-micro-batch-negative", f"{TRAIN} --micro_batch_size -1", r"--micro_batch_size: expected a non-neg"),
+    ("train-eval-examples-negative", f"{TRAIN} --eval --num_eval_examples -1", r"--num_eval_examples: expected"),
+    ("train-eval-timeout-nan", f"{TRAIN} --eval --eval_timeout_secs nan", r"--eval_timeout_secs: expected"),
+    ("train-eval-timeout-inf", f"{TRAIN} --eval --eval_timeout_secs inf", r"--eval_timeout_secs: expected"),
+    ("train-bad-hparams", f"{TRAIN} --hparams batch_size=0", r"batch_size must be positive"),
+    ("train-no-config", "train --run_dir {new} --sequence_example_file {records}", r"--config is required"),
+    ("train-another-architecture", "train --config drum_kit --run_dir {run} --sequence_example_file {records}",
+     r"was trained with another architecture"),
+    # evaluate
+    ("evaluate-records-are-midi", f"{EVAL}".replace("{records}", "{song}"), r"song.mid is not a TFRecord file"),
+    ("evaluate-records-empty", f"{EVAL}".replace("{records}", "{empty}"), r"no records in .*empty \(empty record files\); give training records"),
+    ("evaluate-records-truncated", f"{EVAL}".replace("{records}", "{truncated_records}"),
+     r"truncated.tfrecord is not a TFRecord file or is truncated"),
+    ("evaluate-unigram-from-midi", "evaluate --config drum_kit --sequence_example_file {records} "
+                                   "--unigram_from {song}", r"song.mid is not a TFRecord file"),
+    ("evaluate-untrained-no-config", "evaluate --untrained --sequence_example_file {records}",
+     r"--untrained needs --config"),
+    ("evaluate-seed-negative", f"{EVAL} --seed -1", r"--seed: expected a non-negative integer"),
+    ("evaluate-hparams-on-a-bundle", f"{EVAL} --hparams batch_size=2", r"--hparams cannot change a trained model"),
+    ("evaluate-config-mismatch", f"{EVAL} --config one_drum", r"is a drum_kit model, not one_drum"),
+    # models given to generate, score and evaluate
+    ("bundle-is-text", f"{GEN}".replace("{bundle}", "{text}"), r"notes.txt is not a valid seqgen bundle \(not a zip archive.*give a .seqgen file"),
+    ("bundle-is-midi", f"{GEN}".replace("{bundle}", "{song}"), r"song.mid is a MIDI file, not a valid seqgen bundle \(a MIDI primer goes with --primer_midi\)"),
+    ("bundle-is-records", f"{SCORE} --events [(36,)]".replace("{bundle}", "{records}"),
+     r"train.tfrecord is not a valid seqgen bundle"),
+    ("bundle-empty", f"{GEN}".replace("{bundle}", "{empty}"), r"empty is empty, not a valid seqgen bundle"),
+    ("bundle-truncated", f"{GEN}".replace("{bundle}", "{truncated_bundle}"),
+     r"truncated.seqgen is not a valid seqgen bundle \(not a zip archive: truncated"),
+    ("bundle-is-dir", f"{GEN}".replace("{bundle}", "{midi_dir}"),
+     r"--bundle_file .*midi_dir is a directory; give a bundle file"),
+    ("bundle-missing", f"{GEN}".replace("{bundle}", "{missing}"), r"missing.mid does not exist"),
+    ("mag-is-text", f"{GEN}".replace("{bundle}", "{text_mag}"), r"text.mag"),
+    ("mag-truncated", f"{GEN}".replace("{bundle}", "{truncated_mag}"), r"truncated.mag"),
+    ("run-dir-is-file", f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {file}"),
+     r"--run_dir .*keep.txt is a file, not a run directory"),
+    ("run-dir-without-run", f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {empty_dir}"),
+     r"empty_dir is not a training run directory"),
+    ("run-dir-without-checkpoint", f"{EVAL}".replace("--bundle_file {bundle}", "--run_dir {run}"),
+     r"holds no checkpoint yet; train first"),
+    ("checkpoint-is-text", f"{SCORE} --events [(36,)]".replace("--bundle_file {bundle}", "--checkpoint_file {text}"),
+     r"no checkpoint .*notes.txt \(expected .*notes.txt.index\)"),
+    ("checkpoint-is-dir", f"{GEN}".replace("--bundle_file {bundle}", "--checkpoint_file {run}"),
+     r"--checkpoint_file .*run is a directory"),
+    ("two-models", f"{GEN} --run_dir {{run}}", r"give only one of --bundle_file and --run_dir"),
+    # generate
+    ("generate-output-is-file", f"{GEN}".replace("{out}", "{file}"), r"--output_dir .*keep.txt is a file"),
+    ("generate-output-under-file", f"{GEN}".replace("{out}", "{under_file}"),
+     r"cannot create --output_dir .*keep.txt/sub: .*keep.txt is a file, not a directory"),
+    ("generate-output-read-only", f"{GEN}".replace("{out}", "{readonly}"),
+     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    ("generate-outputs-zero", f"{GEN} --num_outputs 0", r"--num_outputs: expected a positive integer, got '0'"),
+    ("generate-outputs-nan", f"{GEN} --num_outputs nan", r"--num_outputs: expected a positive integer"),
+    ("generate-outputs-huge", f"{GEN} --num_outputs 1000000000", r"--num_outputs: expected at most"),
+    ("generate-steps-negative", f"{GEN} --num_steps -3", r"--num_steps: expected a positive integer"),
+    ("generate-steps-huge", f"{GEN} --num_steps 1000000000", r"--num_steps: expected at most"),
+    ("generate-temperature-nan", f"{GEN} --temperature nan", r"--temperature: expected a positive number"),
+    ("generate-temperature-inf", f"{GEN} --temperature inf", r"--temperature: expected a positive number"),
+    ("generate-temperature-zero", f"{GEN} --temperature 0", r"--temperature: expected a positive number"),
+    ("generate-qpm-nan", f"{GEN} --qpm nan", r"--qpm: expected a positive number"),
+    ("generate-qpm-negative", f"{GEN} --qpm -120", r"--qpm: expected a positive number"),
+    ("generate-beam-zero", f"{GEN} --beam_size 0", r"--beam_size: expected a positive integer"),
+    ("generate-branch-zero", f"{GEN} --branch_factor 0", r"--branch_factor: expected a positive integer"),
+    ("generate-iteration-zero", f"{GEN} --steps_per_iteration 0", r"--steps_per_iteration: expected a positive"),
+    ("generate-seed-negative", f"{GEN} --seed -5", r"--seed: expected a non-negative integer below 2\*\*63, got '-5'"),
+    ("generate-seed-float", f"{GEN} --seed 1.5", r"--seed: expected a non-negative integer"),
+    ("generate-primer-empty", f"{GEN} --primer ''", r"malformed drum primer ''"),
+    ("generate-primer-unclosed", f"{GEN} --primer '[(36,'", r"malformed drum primer"),
+    ("generate-primer-pitch", f"{GEN} --primer '[(999,)]'", r"pitch 999, outside the MIDI range 0-127"),
+    ("generate-primer-empty-list", f"{GEN} --primer '[]'", r"expected a non-empty list"),
+    ("generate-primer-deep", f"{GEN} --primer '{'[' * 5000}{']' * 5000}'", r"malformed drum primer"),
+    ("generate-primer-longer-than-steps", f"{GEN} --primer '[{'(36,),' * 20}]'",
+     r"--num_steps 16 is shorter than the primer \(20 steps\)"),
+    ("generate-primer-midi-is-text", f"{GEN} --primer_midi {{text}}", r"notes.txt: not a valid MIDI file"),
+    ("generate-primer-midi-empty", f"{GEN} --primer_midi {{empty}}", r"empty: not a valid MIDI file"),
+    ("generate-primer-midi-truncated", f"{GEN} --primer_midi {{truncated_mid}}",
+     r"truncated.mid: not a valid MIDI file"),
+    ("generate-primer-midi-is-bundle", f"{GEN} --primer_midi {{bundle}}", r"model.seqgen: not a valid MIDI file"),
+    ("generate-primer-midi-is-records", f"{GEN} --primer_midi {{records}}", r"train.tfrecord: not a valid MIDI"),
+    ("generate-primer-midi-missing", f"{GEN} --primer_midi {{missing}}", r"missing.mid does not exist"),
+    ("generate-primer-midi-is-dir", f"{GEN} --primer_midi {{midi_dir}}", r"midi_dir is a directory"),
+    ("generate-primer-midi-too-long", f"{GEN} --primer_midi {{song}}",
+     r"longer than --num_steps 16.*--primer_bars 1"),
+    ("generate-primer-bars-zero", f"{GEN} --primer_midi {{song}} --primer_bars 0", r"--primer_bars: expected a pos"),
+    ("generate-primer-bars-text", f"{GEN} --primer_midi {{song}} --primer_bars x", r"--primer_bars: expected a pos"),
+    ("generate-primer-bars-alone", f"{GEN} --primer_bars 2", r"--primer_bars needs --primer_midi"),
+    ("generate-save-bundle-exists", "generate --save_generator_bundle --run_dir {run} --bundle_file {file}",
+     r"keep.txt already exists; choose another --bundle_file"),
+    ("generate-save-bundle-alone", "generate --save_generator_bundle --bundle_file {new}/m.seqgen",
+     r"--save_generator_bundle writes --bundle_file from --run_dir or --checkpoint_file"),
+    ("generate-soundfont-missing", f"{GEN} --render --soundfont {{missing}}", r"soundfont .*missing.mid does not"),
+    ("generate-soundfont-is-text", f"{GEN} --render --soundfont {{text}}", r"notes.txt is not a SoundFont"),
+    # score
+    ("score-nothing", f"{SCORE}", r"give the track to score with --events or --midi"),
+    ("score-events-malformed", f"{SCORE} --events '[(36,'", r"malformed drum primer"),
+    ("score-events-empty", f"{SCORE} --events '[]'", r"expected a non-empty list"),
+    ("score-events-and-midi", f"{SCORE} --events [(36,)] --midi {{song}}", r"not allowed with argument"),
+    ("score-midi-is-text", f"{SCORE} --midi {{text}}", r"notes.txt: not a valid MIDI file"),
+    ("score-midi-truncated", f"{SCORE} --midi {{truncated_mid}}", r"truncated.mid: not a valid MIDI file"),
+    ("score-midi-is-dir", f"{SCORE} --midi {{midi_dir}}", r"midi_dir is a directory"),
+    # import_bundle
+    ("import-mag-is-text", f"{IMPORT}".replace("{mag}", "{text}"), r"notes.txt"),
+    ("import-mag-is-midi", f"{IMPORT}".replace("{mag}", "{song}"), r"song.mid"),
+    ("import-mag-is-seqgen", f"{IMPORT}".replace("{mag}", "{bundle}"), r"model.seqgen"),
+    ("import-mag-empty", f"{IMPORT}".replace("{mag}", "{empty}"), r"empty"),
+    ("import-mag-truncated", f"{IMPORT}".replace("{mag}", "{truncated_mag}"), r"truncated.mag"),
+    ("import-mag-missing", f"{IMPORT}".replace("{mag}", "{missing}"), r"missing.mid does not exist"),
+    ("import-mag-is-dir", f"{IMPORT}".replace("{mag}", "{midi_dir}"), r"midi_dir is a directory"),
+    ("import-bundle-exists", "import_bundle --mag_file {mag} --bundle_file {file}", r"keep.txt already exists"),
+    ("import-bundle-is-dir", "import_bundle --mag_file {mag} --bundle_file {out}", r"out is a directory"),
+    ("import-bundle-under-file", "import_bundle --mag_file {mag} --bundle_file {under_file}/m.seqgen",
+     r"cannot write --bundle_file .*keep.txt is a file, not a directory"),
+    ("import-bundle-read-only", "import_bundle --mag_file {mag} --bundle_file {readonly}/m.seqgen",
+     r"cannot write --bundle_file .*seqgen_test/m.seqgen: .*choose a writable place"),
+    # render
+    ("render-midi-is-text", "render {text} --output_dir {new}", r"notes.txt: not a valid MIDI file"),
+    ("render-midi-empty", "render {empty} --output_dir {new}", r"empty: not a valid MIDI file"),
+    ("render-midi-truncated", "render {truncated_mid} --output_dir {new}", r"truncated.mid: not a valid MIDI"),
+    ("render-midi-is-bundle", "render {bundle} --output_dir {new}", r"model.seqgen: not a valid MIDI file"),
+    ("render-midi-missing", "render {missing} --output_dir {new}", r"MIDI file .*missing.mid does not exist"),
+    ("render-midi-is-dir", "render {midi_dir} --output_dir {new}", r"midi_dir is a directory"),
+    ("render-output-exists", "render {song} --output_dir {out}", r"song.wav already exists; pass --overwrite"),
+    ("render-output-is-file", f"{RENDER}".replace("{new}", "{file}"), r"--output_dir .*keep.txt is a file"),
+    ("render-output-under-file", f"{RENDER}".replace("{new}", "{under_file}"),
+     r"cannot create --output_dir .*keep.txt is a file, not a directory"),
+    ("render-output-read-only", f"{RENDER}".replace("{new}", "{readonly}"),
+     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    ("render-rate-zero", f"{RENDER} --sample_rate 0", r"--sample_rate: expected a sample rate"),
+    ("render-rate-huge", f"{RENDER} --sample_rate 100000000", r"--sample_rate: expected a sample rate"),
+    ("render-rate-nan", f"{RENDER} --sample_rate nan", r"--sample_rate: expected a sample rate"),
+    ("render-soundfont-is-text", f"{RENDER} --soundfont {{text}}", r"notes.txt is not a SoundFont"),
+    ("render-soundfont-is-dir", f"{RENDER} --soundfont {{midi_dir}}", r"soundfont .*midi_dir"),
+    ("render-unknown-config", f"{RENDER} --config nope", r"unknown config 'nope'"),
+]
+
+
+def _argv(command: str, places: dict) -> list:
+    return shlex.split(command.format(**{name: str(path) for name, path in places.items()}))
+
+
+def _check(code, err, expected, before, after):
+    lines = err.strip().splitlines()
+    assert code not in (0, None), err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert re.search(expected, lines[0]), lines[0]
+    assert after == before, "files changed: " + ", ".join(
+        sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)))
+
+
+@pytest.mark.parametrize("command,expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_input_is_one_line_and_changes_nothing(command, expected, inputs, tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    places = _places(inputs, work)
+    monkeypatch.chdir(work)
+    before = _snapshot(inputs, work)
+    code = cli.main(_argv(command, places))
+    _, err = capsys.readouterr()
+    _check(code, err, expected, before, _snapshot(inputs, work))
+
+
+SUBPROCESS_CASES = ["generate-seed-negative", "train-records-are-midi", "import-mag-is-text",
+                    "render-rate-huge", "dataset-input-is-midi"]
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_CASES)
+def test_bad_input_through_the_installed_command(case, inputs, tmp_path):
+    command, expected = next(c[1:] for c in CASES if c[0] == case)
+    work = tmp_path / "work"
+    work.mkdir()
+    places = _places(inputs, work)
+    before = _snapshot(inputs, work)
+    result = subprocess.run([sys.executable, "-m", "seqgen", *_argv(command, places)], cwd=work,
+                            capture_output=True, text=True, timeout=300)
+    _check(result.returncode, result.stderr, expected, before, _snapshot(inputs, work))
+
+
+def test_every_command_has_cases():
+    from seqgen.commands import builtin_commands
+
+    covered = {case[1].split()[0] for case in CASES if case[1]}
+    assert {command.name for command in builtin_commands()} - {"studio"} <= covered
