@@ -57,6 +57,24 @@ def choose_strategy():
     return tf.distribute.get_strategy()
 
 
+def describe_devices(strategy) -> str:
+    """One line saying where training runs: the CPU, which GPUs, or how many workers in sync."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if _num_workers() > 1:
+        where = f"{_num_workers()} workers ({'GPUs' if gpus else 'CPUs'}), {strategy.num_replicas_in_sync} replicas in sync"
+    elif gpus:
+        names = [tf.config.experimental.get_device_details(device).get("device_name", device.name)
+                 for device in tf.config.list_physical_devices("GPU")]
+        where = f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})"
+        if strategy.num_replicas_in_sync > 1:
+            where += f", {strategy.num_replicas_in_sync} replicas in sync"
+    else:
+        where = f"the CPU ({os.cpu_count()} cores; no GPU found)"
+    return f"Training on {where}."
+
+
 def is_chief() -> bool:
     """Whether this process writes checkpoints and summaries (always, outside a TF_CONFIG cluster)."""
     tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
@@ -272,9 +290,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
-    if trainer.strategy.num_replicas_in_sync > 1:
-        kind = "several workers" if _num_workers() > 1 else "several GPUs"
-        log(f"Training on {kind}: {trainer.strategy.num_replicas_in_sync} replicas in sync.")
+    log(describe_devices(trainer.strategy))
     sequences = _class_sequences(files, config)
     batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
     writer = tf.summary.create_file_writer(train_dir) if chief else None

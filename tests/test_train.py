@@ -95,6 +95,7 @@ def test_checkpoints_on_schedule_resume_and_load(trained, data):
     lines = []
     trainer = training.train(CONFIG, run, [data["train"]], _options(num_training_steps=32), log=lines.append)
     assert lines[0].startswith("Resuming from checkpoint") and "ckpt-30 at step 30" in lines[0]
+    assert lines[1] == f"Training on the CPU ({os.cpu_count()} cores; no GPU found)."
     assert trainer.step == 32
     config, weights = run_dir.load_weights(run_dir=run)
     assert config.hparams == CONFIG.hparams and config.id == "drum_kit"
