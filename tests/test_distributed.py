@@ -73,5 +73,5 @@ def test_two_workers_end_with_identical_weights(records_file, tmp_path):
     # Only the chief's checkpoints and run.json are kept.
     assert sorted(os.listdir(run)) == ["run.json", "train"]
     assert not [n for n in os.listdir(os.path.join(run, "train")) if n.startswith(".worker")]
-    assert all("several workers: 2 replicas in sync." in output for output in outputs)
+    assert all("Training on 2 workers (CPUs), 2 replicas in sync." in output for output in outputs)
     assert "Step 4:" in outputs[0]
