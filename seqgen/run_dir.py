@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 
 import attrs
 
@@ -56,6 +57,31 @@ def save_run(run_dir, config, log=print) -> None:
         json.dump(record, stream, indent=2)
 
 
+def _refuse(run_dir, stream):
+    stream.seek(0)
+    holder = stream.read().strip()
+    return SeqgenError(f"another seqgen train{f' ({holder})' if holder else ''} is training in {run_dir}; wait for it "
+                       f"to end or stop it, or use another --run_dir (seqgen train --eval may run beside it)")
+
+
+def check_unlocked(run_dir) -> None:
+    """SeqgenError at once when a trainer holds ``run_dir``'s lock (creates nothing; :func:`training_lock`
+    is what takes it)."""
+    try:
+        import fcntl
+
+        stream = open(os.path.join(run_dir, LOCK_FILE))
+    except (ImportError, OSError):  # no flock, or no lock file: no trainer ever held it
+        return
+    with stream:
+        try:
+            fcntl.flock(stream, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _refuse(run_dir, stream) from None
+        except OSError:
+            return
+
+
 @contextlib.contextmanager
 def training_lock(run_dir):
     """Hold ``run_dir/train.lock`` while training: a second trainer of the same run dir is refused at once.
@@ -71,17 +97,17 @@ def training_lock(run_dir):
     os.makedirs(run_dir, exist_ok=True)
     stream = open(os.path.join(run_dir, LOCK_FILE), "a+")
     try:
-        try:
-            fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # held by another process
-            stream.seek(0)
-            holder = stream.read().strip()
-            raise SeqgenError(f"another seqgen train{f' ({holder})' if holder else ''} is training in {run_dir}; "
-                              f"wait for it to end or stop it, or use another --run_dir (seqgen train --eval "
-                              f"may run beside it)") from None
-        except OSError:  # a file system without locks: train unguarded, as before
-            yield
-            return
+        for attempt in range(20):  # another process's check_unlocked holds it for an instant
+            try:
+                fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:  # held by another process
+                if attempt == 19:
+                    raise _refuse(run_dir, stream) from None
+                time.sleep(0.1)
+            except OSError:  # a file system without locks: train unguarded, as before
+                yield
+                return
         stream.truncate(0)
         stream.write(f"process {os.getpid()} on {socket.gethostname()}\n")
         stream.flush()

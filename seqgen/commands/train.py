@@ -65,6 +65,8 @@ def run(args) -> int:
     config = _config(args)
     paths.check_output_dir(args.run_dir, "--run_dir")
     run_dir.check_run(args.run_dir, config)
+    if not args.eval:
+        run_dir.check_unlocked(args.run_dir)  # refused at once, before the records are read
     files = record_files(args.sequence_example_file, config.encoding.num_classes)
     if args.eval:  # beside a trainer of the same run dir: no lock
         run_dir.save_run(args.run_dir, config)  # refuses a config that differs from the run's
