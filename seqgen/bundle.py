@@ -24,6 +24,9 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.npz"
 SUFFIX = ".seqgen"
+#: The most a bundle's manifest and each of its arrays may claim, checked before they are inflated.
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_MEMBER_BYTES = 1 << 30
 
 
 @attrs.frozen
@@ -80,6 +83,41 @@ def _check_kind(path) -> None:
                       f"{give}")
 
 
+def _member(archive, name, path, limit=None) -> bytes:
+    """One member of a zip archive, its size (as the archive states it) checked before it is inflated."""
+    info = archive.getinfo(name)
+    limit = limit or MAX_MEMBER_BYTES
+    if info.file_size > limit:
+        raise SeqgenError(f"{path} is not a valid seqgen bundle: its {name} claims {info.file_size} bytes, more "
+                          f"than a bundle holds ({limit}); it is corrupted or was not written by seqgen")
+    return archive.read(info)
+
+
+def _arrays(content: bytes, path) -> dict:
+    """The arrays of ``weights.npz``: each ``.npy`` header's shape must match the bytes behind it before
+    an array is made (a forged shape would otherwise allocate what it claims); no pickled objects."""
+    weights = {}
+    with zipfile.ZipFile(io.BytesIO(content)) as npz:
+        for name in npz.namelist():
+            if not name.endswith(".npy"):
+                raise ValueError(f"{name} is not an array")
+            data = _member(npz, name, path)
+            stream = io.BytesIO(data)
+            version = np.lib.format.read_magic(stream)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unknown .npy version {version}")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(stream)
+            if dtype.hasobject:
+                raise SeqgenError(f"{path} is not a valid seqgen bundle: {name} holds Python objects, which seqgen "
+                                  f"never loads (they could run code)")
+            if int(np.prod(shape, dtype=object)) * dtype.itemsize != len(data) - stream.tell():
+                raise ValueError(f"{name}'s shape {shape} does not match its data")
+            stream.seek(0)
+            weights[name[:-len(".npy")]] = np.lib.format.read_array(stream, allow_pickle=False)
+    return weights
+
+
 def _read(path) -> tuple:
     """(manifest dict, weights dict) of a ``.seqgen`` file, or SeqgenError saying what is wrong."""
     broken = (f"{path} is not a valid seqgen bundle (truncated or corrupted); "
@@ -87,12 +125,12 @@ def _read(path) -> tuple:
     _check_kind(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            if archive.testzip() is not None:
-                raise SeqgenError(broken)
-            meta = json.loads(archive.read(MANIFEST))
-            with np.load(io.BytesIO(archive.read(WEIGHTS)), allow_pickle=False) as arrays:
-                weights = {name: arrays[name] for name in arrays.files}
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error, OSError, UnicodeDecodeError):
+            manifest = _member(archive, MANIFEST, path, MAX_MANIFEST_BYTES)
+            content = _member(archive, WEIGHTS, path)
+            meta = json.loads(manifest)
+            weights = _arrays(content, path)
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error, OSError, UnicodeDecodeError,
+            RecursionError, NotImplementedError):  # NotImplementedError: a compression zipfile lacks
         raise SeqgenError(broken) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise SeqgenError(broken)

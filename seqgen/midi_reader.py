@@ -10,7 +10,7 @@ import re
 import struct
 
 import mido
-from mido.midifiles.meta import build_meta_message
+from mido.midifiles.meta import KeySignatureError, build_meta_message
 
 _MAX_LENGTH = 1_000_000  # mido's limit on one message's data
 _CHANNEL = {0x8: ("note_off", 2), 0x9: ("note_on", 2), 0xA: ("polytouch", 2), 0xB: ("control_change", 2),
@@ -119,6 +119,17 @@ def describe_error(error) -> str:
         kind, text = match.group(1), match.group(2).strip()
     text = text.splitlines()[0][:200] if text else ""
     return text or _KINDS.get(kind, kind)
+
+
+def read_midi_file(data: bytes, name="the MIDI file") -> mido.MidiFile:
+    """:func:`read_midi`, with every error on bad bytes as one SeqgenError naming ``name``."""
+    from seqgen.errors import SeqgenError
+
+    try:
+        return read_midi(data)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error, KeySignatureError) as error:
+        raise SeqgenError(f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI "
+                          f"File (.mid)") from None
 
 
 def read_midi(data: bytes) -> mido.MidiFile:

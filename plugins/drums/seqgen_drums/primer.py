@@ -12,6 +12,9 @@ from seqgen.errors import SeqgenError
 from seqgen.tracks import MidiPrimer
 
 DEFAULT_QPM = 120.0
+#: The longest primer read from a file, in steps (over three hours at 120 qpm and 4 steps per quarter note):
+#: a note far away in a damaged or odd file would otherwise make a list of millions of empty steps.
+MAX_STEPS = 100_000
 
 
 def _tempo_map(sequence) -> list:
@@ -97,6 +100,10 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     start = first - first % steps_per_bar
     end = max(max(note.quantized_end_step, note.quantized_start_step + 1) for note in quantized.notes)
     end = -(-end // steps_per_bar) * steps_per_bar
+    if end - start > MAX_STEPS:
+        raise SeqgenError(f"primer MIDI file {path} spans {end - start} steps from its first drum hit to its last, more "
+                          f"than a primer may ({MAX_STEPS}); is a note misplaced? Cut the part you want in a MIDI "
+                          f"editor")
     steps = [set() for _ in range(end - start)]
     for note in quantized.notes:
         steps[note.quantized_start_step - start].add(note.pitch)
