@@ -182,6 +182,9 @@ CASES = [
     ("dataset-split-csv-is-midi", f"{DATASET} --split_csv {{song}}", r"--split_csv .*song.mid.*'midi_filename'"),
     ("dataset-split-csv-empty", f"{DATASET} --split_csv {{empty}}", r"--split_csv .*empty lacks the column"),
     ("dataset-split-csv-is-dir", f"{DATASET} --split_csv {{midi_dir}}", r"--split_csv .*midi_dir.*directory"),
+    ("dataset-unknown-runner", f"{DATASET} --runner Bogus", r"--runner Bogus is not a Beam runner .*DirectRunner"),
+    ("dataset-beam-options-unbalanced", f"{DATASET} --runner DirectRunner --beam_options='--project=\"P'",
+     r"--beam_options .* cannot be split into options \(No closing quotation\); quote it"),
     ("dataset-unknown-config", "create_dataset --config nope --input {notesequences} --output_dir {new}",
      r"unknown config 'nope'"),
     ("dataset-bad-hparams", f"{DATASET} --hparams batch_size=0", r"batch_size must be positive"),
@@ -376,7 +379,7 @@ def test_bad_input_is_one_line_and_changes_nothing(command, expected, inputs, tm
 
 
 SUBPROCESS_CASES = ["generate-seed-negative", "train-records-are-midi", "import-mag-is-text",
-                    "render-rate-huge", "dataset-input-is-midi"]
+                    "render-rate-huge", "dataset-input-is-midi", "dataset-unknown-runner"]
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES)

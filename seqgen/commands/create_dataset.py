@@ -68,6 +68,36 @@ def _split_csv(path) -> dict:
                           f"'midi_filename' and 'split' columns, such as the Groove dataset's info.csv") from None
 
 
+def _check_beam(runner: str, beam_options: str) -> None:
+    """--runner names a Beam runner and --beam_options splits like a command line (before anything runs)."""
+    import shlex
+
+    from seqgen.errors import SeqgenError
+
+    try:
+        shlex.split(beam_options)
+    except ValueError as error:
+        raise SeqgenError(f"--beam_options {beam_options!r} cannot be split into options ({error}); quote it as a "
+                          f"shell would, e.g. --beam_options=\"--project=P --region=R\"") from None
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # Beam warns on import about BigQuery libraries a local run never uses
+    try:
+        from apache_beam.runners import runner as beam_runner
+    except ImportError:
+        raise SeqgenError("--runner needs Apache Beam: pip install 'seqgen[beam]'") from None
+    finally:
+        root.setLevel(level)
+    try:
+        beam_runner.create_runner(runner)
+    except (ValueError, ImportError) as error:
+        reason = str(error).split(". ")[0]
+        raise SeqgenError(f"--runner {runner} is not a Beam runner ({reason}); use e.g. DirectRunner, DataflowRunner, "
+                          f"FlinkRunner or SparkRunner") from None
+
+
 def _options(args, config):
     import attrs
 
@@ -93,6 +123,7 @@ def run(args) -> int:
     if args.runner:
         from seqgen import beam_pipeline
 
+        _check_beam(args.runner, args.beam_options)
         counts, paths = beam_pipeline.create_dataset(args.input, args.output_dir, config, options,
                                                      runner=args.runner, overwrite=args.overwrite,
                                                      beam_options=args.beam_options)
