@@ -14,6 +14,8 @@ GRU as Keras' and cuDNN's (``reset_after``): with ``x W + b_x = [x_z, x_r, x_n]`
 ``h' = z h + (1 - z) n``. The backward direction reads each track from its own last step.
 """
 
+import contextlib
+
 import attrs
 import numpy as np
 
@@ -85,8 +87,23 @@ def _gru(inputs, lengths, kernel, recurrent_kernel, input_bias, recurrent_bias, 
     return out
 
 
+def _one_blas_thread():
+    """One BLAS thread while the GRU runs (when threadpoolctl is there): its products are small, one per
+    step, and a second thread stalls every step when another process holds a core (15x slower, measured)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
 def predict(weights: dict, hparams, classes) -> tuple:
     """``(velocities 0-1, offsets in steps)``, each float32 [B, T, 9], of drum_kit classes [B, T] (-1: padding)."""
+    with _one_blas_thread():
+        return _predict(weights, hparams, classes)
+
+
+def _predict(weights, hparams, classes):
     classes = np.asarray(classes, np.int64)
     lengths = (classes >= 0).sum(axis=1)
     inputs = np.concatenate([hits_of_classes(classes),
