@@ -290,8 +290,8 @@ class GrooveTask(Task):
 
         def windows(classes, values):
             length = tf.shape(classes)[0]
-            starts = tf.range(0, tf.maximum(length - window, 0) + 1, hop)
-            # A track shorter than a window is one (padded) window.
+            # The last window reaches the track's end (padded when shorter); a short track is one window.
+            starts = tf.range(0, tf.maximum(length - window, 0) + hop, hop)
             return tf.data.Dataset.from_tensor_slices(starts).map(
                 lambda s: (classes[s:s + window], values[s:s + window]))
 
