@@ -90,7 +90,9 @@ def run(args) -> int:
     print(f"humanized {len(targets)} drum file{'s' * (len(targets) > 1)} ({hits} hits) into {args.output_dir}")
     if args.render:
         written = render.render_outputs(targets, model.config, soundfont=args.soundfont, overwrite=args.overwrite)
-        print(f"wrote {len(written)} WAV and PNG files beside them")
+        kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
+        print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
+              + " files beside them")
     return 0
 
 
