@@ -106,8 +106,8 @@ def _arrays(content: bytes, path) -> dict:
             version = np.lib.format.read_magic(stream)
             if version not in ((1, 0), (2, 0)):
                 raise ValueError(f"unknown .npy version {version}")
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read_header(stream)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = header(stream)
             if dtype.hasobject:
                 raise SeqgenError(f"{path} is not a valid seqgen bundle: {name} holds Python objects, which seqgen "
                                   f"never loads (they could run code)")

@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import GROOVE, REPO
@@ -34,7 +34,8 @@ from seqgen.hparams import HParams
 from seqgen.midi_reader import read_midi_file
 from seqgen.model import Model
 
-FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 #: "Quickly": no single example may take longer (a loaded test machine included); checked by ``quick``.
 SECONDS = 20
 
@@ -196,7 +197,8 @@ def test_record_framing(data):
 
 
 @FAST
-@given(st.one_of(damaged(RECORDS), st.lists(st.binary(max_size=64), min_size=1, max_size=4).map(tfrecord.encode_records)))
+@given(st.one_of(damaged(RECORDS),
+                 st.lists(st.binary(max_size=64), min_size=1, max_size=4).map(tfrecord.encode_records)))
 @quick
 def test_record_files_as_train_and_evaluate_check_them(data):
     """Framing and kind checked first (no length read unchecked), then seqgen.records reads the first record."""
@@ -281,8 +283,8 @@ def test_bundle_manifests(data):
     """A well-formed zip whose manifest fields hold anything JSON can."""
     manifest, weights = _bundle_parts()
     manifest = dict(manifest)
-    for key in data.draw(st.lists(st.sampled_from(sorted(manifest) + ["hparams.batch_size", "hparams.rnn_layer_sizes",
-                                                                       "hparams.attn_length"]), min_size=1, max_size=3)):
+    keys = sorted(manifest) + ["hparams.batch_size", "hparams.rnn_layer_sizes", "hparams.attn_length"]
+    for key in data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3)):
         value = data.draw(JSON)
         if key.startswith("hparams."):
             hparams = manifest.get("hparams")

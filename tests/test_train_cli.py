@@ -127,10 +127,9 @@ def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_fil
 
 def test_kill_9_releases_the_lock(tmp_path):
     run = tmp_path / "run"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom seqgen import run_dir\nwith run_dir.training_lock(sys.argv[1]):\n"
-                               "    print('locked', flush=True)\n    time.sleep(120)", str(run)],
-        stdout=subprocess.PIPE, text=True)
+    script = ("import sys, time\nfrom seqgen import run_dir\nwith run_dir.training_lock(sys.argv[1]):\n"
+              "    print('locked', flush=True)\n    time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", script, str(run)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(SeqgenError, match=rf"another seqgen train \(process {holder.pid} on "):

@@ -101,9 +101,9 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     end = max(max(note.quantized_end_step, note.quantized_start_step + 1) for note in quantized.notes)
     end = -(-end // steps_per_bar) * steps_per_bar
     if end - start > MAX_STEPS:
-        raise SeqgenError(f"primer MIDI file {path} spans {end - start} steps from its first drum hit to its last, more "
-                          f"than a primer may ({MAX_STEPS}); is a note misplaced? Cut the part you want in a MIDI "
-                          f"editor")
+        raise SeqgenError(f"primer MIDI file {path} spans {end - start} steps from its first drum hit to its last, "
+                          f"more than a primer may ({MAX_STEPS}); is a note misplaced? Cut the part you want in a "
+                          f"MIDI editor")
     steps = [set() for _ in range(end - start)]
     for note in quantized.notes:
         steps[note.quantized_start_step - start].add(note.pitch)
