@@ -98,7 +98,7 @@ def test_changing_an_event_changes_no_earlier_output(family):
 def test_training_mode_uses_dropout_and_has_gradients(family):
     import tensorflow as tf
 
-    config = small_config(dropout=0.5)
+    config = small_config(dropout=0.0, attention_dropout=0.5)  # attention dropout alone changes the outputs
     network = family.build(config)
     classes = tf.constant(np.random.default_rng(7).integers(0, 12, (2, 9)), tf.int32)
     with tf.GradientTape() as tape:
@@ -164,6 +164,7 @@ def test_generator_samples_beams_and_scores(family):
     ({"num_heads": 0}, "num_heads must be positive"),
     ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
     ({"dropout": -0.1}, "dropout must be in [0, 1)"),
+    ({"attention_dropout": 1.5}, "attention_dropout must be in [0, 1), got 1.5"),
     ({"max_relative_distance": -1}, "max_relative_distance must not be negative"),
     ({"warmup_steps": -5}, "warmup_steps must not be negative"),
     ({"activation": "tanh"}, "activation must be one of relu, gelu, got 'tanh'"),

@@ -86,7 +86,7 @@ class Transformer(keras.Model):
         positions.set_shape([None, encoding.num_position_features])
         return positions
 
-    def _attention(self, x, v, scope, rate, mask):
+    def _attention(self, x, v, scope, mask, training):
         """The causal relative self-attention sublayer's output [B, T, d] for normalized inputs x; ``mask``
         [T, T] is 0 where key j <= query i and -1e9 elsewhere."""
         hparams = self.hparams
@@ -100,8 +100,8 @@ class Transformer(keras.Model):
         q *= size ** -0.5
         logits = tf.matmul(q, k, transpose_b=True) + relative_logits(q, v[f"{scope}/relative_embedding"])
         weights = tf.nn.softmax(logits + mask, axis=-1)
-        if rate:
-            weights = tf.nn.dropout(weights, rate=rate)
+        if training and hparams.attention_dropout:
+            weights = tf.nn.dropout(weights, rate=hparams.attention_dropout)
         out = tf.transpose(tf.matmul(weights, values), [1, 2, 0, 3])  # [B, T, H, size]
         out = tf.reshape(out, [batch, length, heads * size])
         return tf.matmul(out, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
@@ -128,7 +128,7 @@ class Transformer(keras.Model):
                 scope = f"layer_{k}/{sublayer}"
                 normed = layer_norm(x, v[f"{scope}/norm/gamma"], v[f"{scope}/norm/beta"])
                 if sublayer == "attention":
-                    out = self._attention(normed, v, scope, rate, mask)
+                    out = self._attention(normed, v, scope, mask, training)
                 else:
                     out = self._ffn(normed, v, scope)
                 if rate:
