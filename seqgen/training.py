@@ -63,7 +63,8 @@ def describe_devices(strategy) -> str:
 
     gpus = tf.config.list_logical_devices("GPU")
     if _num_workers() > 1:
-        where = f"{_num_workers()} workers ({'GPUs' if gpus else 'CPUs'}), {strategy.num_replicas_in_sync} replicas in sync"
+        where = (f"{_num_workers()} workers ({'GPUs' if gpus else 'CPUs'}), "
+                 f"{strategy.num_replicas_in_sync} replicas in sync")
     elif gpus:
         names = [tf.config.experimental.get_device_details(device).get("device_name", device.name)
                  for device in tf.config.list_physical_devices("GPU")]

@@ -16,7 +16,6 @@ from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Track
 from seqgen_drums import groove, groove_eval, groove_family, grid
-from seqgen_drums.encoding import DRUM_KIT_PITCHES
 
 CONFIG = plugins.get_config("groove")
 TINY = "batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,dropout_keep_prob=1.0"
@@ -99,9 +98,10 @@ def test_records_with_values_and_context_round_trip(tmp_path):
     values = np.arange(12, dtype=np.float32).reshape(3, 4) / 10
     assert records.encode_example([1, 2, 3]) == records.encode_classes([1, 2, 3])
     records.write_examples(tmp_path / "v.tfrecord", [records.encode_example([1, 2, 3], values, {"qpm": 97.5})])
-    (classes, found, context), = records.values_dataset(str(tmp_path / "v.tfrecord"), 512, 4, ("qpm",)).as_numpy_iterator()
+    path = str(tmp_path / "v.tfrecord")
+    (classes, found, context), = records.values_dataset(path, 512, 4, ("qpm",)).as_numpy_iterator()
     assert classes.tolist() == [1, 2, 3] and np.allclose(found, values) and context.tolist() == [97.5]
-    assert [c.tolist() for c in records.class_dataset(str(tmp_path / "v.tfrecord"), 512).as_numpy_iterator()] == [[1, 2, 3]]
+    assert [c.tolist() for c in records.class_dataset(path, 512).as_numpy_iterator()] == [[1, 2, 3]]
     records.write_class_records(tmp_path / "c.tfrecord", [[1, 2]])
     with pytest.raises(SeqgenError, match="without per-step values"):
         records.values_dataset(str(tmp_path / "c.tfrecord"), 512, 4)
@@ -168,7 +168,8 @@ def test_numpy_inference_equals_the_keras_network():
 def test_humanize_keeps_every_hit_and_changes_only_velocity_and_timing(tmp_path):
     model = seqgen.load("groove_gmd")
     score = plugins.get_config("drum_kit").tracks.parse_primer(
-        "[(36, 42), (), (42,), (), (38, 42), (), (42, 46), (), (36, 42), (36,), (42, 51), (), (38, 42, 49), (), (42,), (99,)]")
+        "[(36, 42), (), (42,), (), (38, 42), (), (42, 46), (), (36, 42), (36,), (42, 51), (), (38, 42, 49), (),"
+        " (42,), (99,)]")
     played = model.humanize(score)
     assert isinstance(played, Track) and played.config.model == "groove"
     assert [set(event) for event in played.events] == [set(event) for event in score]
@@ -179,8 +180,8 @@ def test_humanize_keeps_every_hit_and_changes_only_velocity_and_timing(tmp_path)
     assert played.events[-1].notes[99] == (100, 0.0)  # outside the kit: left as it was
     played.write_midi(tmp_path / "played.mid")
     step = 60 / 120 / 4
-    notes = sorted((n.start, n.pitch, n.velocity) for i in pretty_midi.PrettyMIDI(str(tmp_path / "played.mid")).instruments
-                   for n in i.notes)
+    midi = pretty_midi.PrettyMIDI(str(tmp_path / "played.mid"))
+    notes = sorted((n.start, n.pitch, n.velocity) for i in midi.instruments for n in i.notes)
     assert sorted((round(start / step), pitch) for start, pitch, _ in notes) == sorted(
         (s, p) for s, event in enumerate(score) for p in event)
     assert len({velocity for _, _, velocity in notes}) > 3
@@ -244,8 +245,10 @@ def test_grid_shows_velocity_and_timing():
 
 
 @pytest.mark.parametrize("argv,expected", [
-    (["humanize", "missing.mid", "--output_dir", "{out}"], r"^seqgen humanize: error: MIDI file missing.mid does not exist$"),
-    (["humanize", "{text}", "--output_dir", "{out}"], r"^seqgen humanize: error: cannot read MIDI file .*not a valid MIDI file"),
+    (["humanize", "missing.mid", "--output_dir", "{out}"],
+     r"^seqgen humanize: error: MIDI file missing.mid does not exist$"),
+    (["humanize", "{text}", "--output_dir", "{out}"],
+     r"^seqgen humanize: error: cannot read MIDI file .*not a valid MIDI file"),
     (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drum_kit_gmd"],
      r"^seqgen humanize: error: drum_kit_gmd is a drum_kit model \(events_rnn\); humanizing needs a groove model"),
     (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "{text}"],

@@ -70,7 +70,8 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
                 continue
             velocity, offset = played[drum_type]
             shade = 0.25 + 0.75 * velocity / 127.0
-            grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = [round(c * shade) for c in HIT_COLORS[drum_type]]
+            color = [round(c * shade) for c in HIT_COLORS[drum_type]]
+            grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = color
             tick = x + CELL_WIDTH // 2 + int(round(offset * CELL_WIDTH))
             grid[y + 1:y + CELL_HEIGHT, min(max(tick, x + 1), x + CELL_WIDTH - 1)] = TICK_COLOR
     for step in range(num_steps + 1):

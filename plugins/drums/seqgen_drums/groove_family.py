@@ -19,7 +19,6 @@ import contextlib
 import attrs
 import numpy as np
 
-from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, positive, positive_sizes, probability
 
