@@ -110,20 +110,11 @@ def expand_paths(paths_or_globs) -> list:
     return files
 
 
-def _first_record(path):
-    with open(path, "rb") as stream:
-        head = stream.read(12)
-        if len(head) < 12:
-            return None
-        length = int.from_bytes(head[:8], "little")
-        return stream.read(length)
-
-
 def detect_format(path, num_classes: int):
     """``(format, input_size)`` of a record file, or None for a file without records."""
     import tensorflow as tf
 
-    record = _first_record(path)
+    record = tfrecord.first_record(path)
     if record is None:
         return None
     try:
@@ -194,7 +185,7 @@ def _value_width(path):
     """``value_width`` of the first record of a seqgen record file (None: no values; 0: no records)."""
     import tensorflow as tf
 
-    record = _first_record(path)
+    record = tfrecord.first_record(path)
     if record is None:
         return 0
     try:
