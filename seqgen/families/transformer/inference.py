@@ -11,6 +11,7 @@ dropping others), which copies each kept row's filled part into the memory of a 
 more (a fresh allocation of that size costs three times the copy in page faults).
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -191,6 +192,7 @@ class TransformerStepper(Stepper):
         self.out_kernel, self.out_bias = weights["output/kernel"], weights["output/bias"]
         self._positions = np.zeros((0, hparams.d_model), np.float32)
         self._spares = []  # the memory of at most two caches no state uses any more
+        self._lock = threading.RLock()
 
     def initial_state(self, batch: int) -> CacheState:
         return CacheState(self._new_cache(batch, _INITIAL_CAPACITY), 0)
@@ -202,16 +204,19 @@ class TransformerStepper(Stepper):
         megabytes per step (three times slower than the copy itself).
         """
         shape = (batch, len(self.layers), 2, self.heads, capacity, self.head_size)
-        spares, self._spares = self._spares, []
-        fits = [kv for kv in spares if kv.shape == shape]
-        kv = fits[0] if fits else np.empty(shape, np.float32)
-        self._spares = [other for other in spares if other is not kv] + self._spares
+        with self._lock:  # a cache may be collected in another thread, or while this runs
+            spares, self._spares = self._spares, []
+            fits = [kv for kv in spares if kv.shape == shape]
+            kv = fits[0] if fits else np.empty(shape, np.float32)
+            self._spares = [other for other in spares if other is not kv] + self._spares
         cache = _Cache(kv, 0)
         weakref.finalize(cache, self._recycle, kv).atexit = False
         return cache
 
     def _recycle(self, kv):
-        self._spares = self._spares[-1:] + [kv]  # called when the cache that held kv is garbage
+        """Called when the cache that held ``kv`` is garbage: keep its memory (and one other) for reuse."""
+        with self._lock:
+            self._spares = self._spares[-1:] + [kv]
 
     def reorder(self, state: CacheState, rows) -> CacheState:
         rows = np.asarray(rows, np.int64)
