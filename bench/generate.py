@@ -1,8 +1,9 @@
-"""Generation speed: 10 outputs x 128 steps from a drum_kit 3x256 attention-32 bundle (random weights).
+"""Generation speed: 10 outputs x 128 steps from bundles of random weights at the drums plugin's default
+sizes: drum_kit (events RNN 3x256, attention 32) and drum_kit_transformer (4 layers, d_model 128).
 
 Measures the whole `seqgen generate` process (subprocess wall time, MIDI files written) and the
-generation part alone (RNNGenerator.generate in this process, one BLAS thread like the command),
-plain sampling and beam_size 4 x branch_factor 2. Usage: python bench/generate.py [--runs 7]
+generation part alone (Model.generate in this process, one BLAS thread like the command), plain
+sampling and beam_size 4 x branch_factor 2. Usage: python bench/generate.py [--runs 7] [--configs drum_kit]
 (OPENBLAS_NUM_THREADS=2 python bench/generate.py measures with two BLAS threads).
 """
 
@@ -20,8 +21,11 @@ from seqgen.cli import single_blas_thread
 single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 
 from seqgen import bundle, plugins  # noqa: E402
-from seqgen.families.events_rnn.inference import random_weights  # noqa: E402
+from seqgen.families.events_rnn import inference as events_rnn  # noqa: E402
+from seqgen.families.transformer import inference as transformer  # noqa: E402
 from seqgen.model import Model  # noqa: E402
+
+RANDOM_WEIGHTS = {"events_rnn": events_rnn.random_weights, "transformer": transformer.random_weights}
 
 BEAM = ["--beam_size", "4", "--branch_factor", "2"]
 
@@ -33,12 +37,17 @@ def median(times) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
-    runs = parser.parse_args().runs
+    parser.add_argument("--configs", nargs="+", default=["drum_kit", "drum_kit_transformer"])
+    args = parser.parse_args()
+    for config_id in args.configs:
+        measure(plugins.get_config(config_id), args.runs)
+
+
+def measure(config, runs) -> None:
     seqgen = shutil.which("seqgen") or sys.exit("seqgen is not installed: pip install -e .")
-    config = plugins.get_config("drum_kit")  # defaults: rnn_layer_sizes=[256,256,256], attn_length=32
-    weights = random_weights(config)
+    weights = RANDOM_WEIGHTS[config.model](config)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "drum_kit_3x256.seqgen"
+        path = Path(tmp) / f"{config.id}.seqgen"
         bundle.save(path, config, weights, "random weights for benchmarking")
         generator = Model(config, weights).generator
         primer = config.tracks.parse_primer("[(36,)]")
@@ -57,8 +66,8 @@ def main() -> None:
                 start = time.perf_counter()
                 subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
                 process.append(time.perf_counter() - start)
-            print(f"{name}: generating {median(generating)}")
-            print(f"{name}: whole process {median(process)}")
+            print(f"{config.id} {name}: generating {median(generating)}")
+            print(f"{config.id} {name}: whole process {median(process)}")
 
 
 if __name__ == "__main__":

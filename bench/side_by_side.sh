@@ -5,6 +5,8 @@
 # and generation benchmarks], e.g.
 #   bash bench/side_by_side.sh 2b6919e 3
 #   bash bench/side_by_side.sh 2b6919e 2 bench/train.py --records gmd/drum_kit_windows/train_drum_tracks.tfrecord
+# A script given by an absolute path runs from this tree for both (for scripts the old tree lacks):
+#   bash bench/side_by_side.sh 2b6919e 3 "$PWD/bench/command_time.py" -- generate --bundle_file X.mag --output_dir OUT
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old_rev=${1:?usage: bash bench/side_by_side.sh OLD_REV [ROUNDS] [bench script args...]}
