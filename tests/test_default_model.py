@@ -1,4 +1,5 @@
-"""The pretrained drum_kit model shipped in the drums plugin: the default of `seqgen generate`."""
+"""The pretrained drum models shipped in the drums plugin: drum_kit_transformer, the default of
+`seqgen generate`, and the drum_kit events RNN (docs/models.md)."""
 
 import json
 import os
@@ -10,15 +11,24 @@ from seqgen.cli import main
 from seqgen.noteseq import midi_io
 from conftest import GROOVE
 
-CONFIG = plugins.get_config("drum_kit")
+CONFIG = plugins.get_config("drum_kit_transformer")
+SHIPPED = ("drum_kit_transformer", "drum_kit")
 
 
-def test_shipped_bundle_is_a_drum_kit_bundle_of_at_most_12_mb():
+@pytest.mark.parametrize("config_id", SHIPPED)
+def test_shipped_bundles_hold_their_config_in_at_most_12_mb(config_id):
     from seqgen import bundle
 
-    assert CONFIG.default_bundle and os.path.getsize(CONFIG.default_bundle) <= 12 * 2 ** 20
-    loaded = bundle.load(CONFIG.default_bundle)
-    assert (loaded.config.plugin, loaded.config.id) == ("drums", "drum_kit")
+    config = plugins.get_config(config_id)
+    assert config.default_bundle and os.path.getsize(config.default_bundle) <= 12 * 2 ** 20
+    loaded = bundle.load(config.default_bundle)
+    assert (loaded.config.plugin, loaded.config.id, loaded.config.model) == ("drums", config_id, config.model)
+
+
+def test_the_transformer_is_the_default_model():
+    from seqgen.loading import default_config
+
+    assert default_config() == CONFIG and CONFIG.model == "transformer"
 
 
 def test_generate_without_a_model_flag_writes_ten_drum_tracks_of_128_steps(tmp_path, capsys):
@@ -55,10 +65,11 @@ def _metrics(capsys, *args):
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def test_shipped_model_beats_the_unigram_baseline_on_the_groove_test_split(groove_splits, capsys):
+@pytest.mark.parametrize("config_id", SHIPPED)
+def test_shipped_models_beat_the_unigram_baseline_on_the_groove_test_split(groove_splits, capsys, config_id):
     capsys.readouterr()
     test = str(groove_splits / "test_drum_tracks.tfrecord")
-    model = _metrics(capsys, "--sequence_example_file", test)
+    model = _metrics(capsys, "--config", config_id, "--sequence_example_file", test)
     unigram = _metrics(capsys, "--config", "drum_kit", "--unigram_from",
                        str(groove_splits / "train_drum_tracks.tfrecord"), "--sequence_example_file", test)
     # The whole test split, as in docs/models.md: 98 windows, 33,439 steps.

@@ -16,8 +16,10 @@ from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.2.0"
 
-#: The pretrained drum_kit model (docs/models.md): trained by seqgen on the Groove MIDI Dataset.
+#: The pretrained drum models (docs/models.md), trained by seqgen on the Groove MIDI Dataset: the events RNN,
+#: and the transformer, which is better and so the default of `seqgen generate`.
 PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
+PRETRAINED_DRUM_KIT_TRANSFORMER = os.path.join(os.path.dirname(__file__), "models", "drum_kit_transformer_gmd.seqgen")
 #: The pretrained groove (humanize) model (docs/models.md), trained on the Groove MIDI Dataset.
 PRETRAINED_GROOVE = os.path.join(os.path.dirname(__file__), "models", "groove_gmd.seqgen")
 
@@ -42,7 +44,6 @@ DRUM_KIT = Config(
     steps_per_quarter=4,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
     pretrained=(PRETRAINED_DRUM_KIT,),
-    default=True,
 )
 
 DRUM_KIT_TRANSFORMER = Config(
@@ -54,6 +55,8 @@ DRUM_KIT_TRANSFORMER = Config(
     hparams=TransformerHParams(),
     steps_per_quarter=4,
     extraction=DRUM_KIT.extraction,
+    pretrained=(PRETRAINED_DRUM_KIT_TRANSFORMER,),
+    default=True,
 )
 
 GROOVE = Config(
