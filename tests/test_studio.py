@@ -103,8 +103,9 @@ def test_requests_for_another_host_name_are_refused():
 def test_models_lists_the_shipped_models_that_generate_then_the_bundles_of_the_models_folder(client):
     assert "groove_gmd" in loading.shipped_models()  # shipped, but it humanizes: not in the list
     found = client.get("/api/models").json()
-    assert [m["id"] for m in found["models"]] == ["drum_kit_gmd", "broken.seqgen", "groove.seqgen", "small kit.mag"]
-    assert found["models"][0]["shipped"] and not found["models"][2]["shipped"]
+    assert [m["id"] for m in found["models"]] == [
+        "drum_kit_transformer_gmd", "drum_kit_gmd", "broken.seqgen", "groove.seqgen", "small kit.mag"]
+    assert found["models"][1]["shipped"] and not found["models"][2]["shipped"]
     assert found["limits"]["num_steps"] == studio_app.MAX_STEPS
     assert found["wav"] == (shutil.which("fluidsynth") is not None)
 
@@ -126,7 +127,7 @@ def test_a_broken_bundle_and_an_unknown_model_get_one_line_errors(client):
     broken = client.get("/api/models/broken.seqgen")
     assert broken.status_code == 400 and "not a valid seqgen bundle" in broken.json()["error"]
     unknown = client.get("/api/models/nope")
-    assert unknown.status_code == 404 and "choose one of drum_kit_gmd" in unknown.json()["error"]
+    assert unknown.status_code == 404 and "choose one of drum_kit_transformer_gmd, drum_kit_gmd" in unknown.json()["error"]
     groove = client.get("/api/models/groove.seqgen")
     assert groove.status_code == 400
     assert groove.json()["error"] == ("groove.seqgen is a groove model, which does not generate tracks; "

@@ -96,14 +96,16 @@ class Studio:
     # Models
 
     def catalog(self) -> dict:
-        """``{model id: what to load}``: shipped models that generate, by name, then ``--models`` bundles by
-        file name."""
+        """``{model id: what to load}``: shipped models that generate, by name (the default of `seqgen generate`
+        first), then ``--models`` bundles by file name."""
         from seqgen import plugins
         from seqgen.loading import shipped_models
 
-        generative = {path for config in plugins.configs().values() if config.family.generative
-                      for path in config.pretrained}
-        found = {name: name for name, path in shipped_models().items() if path in generative}
+        configs = plugins.configs().values()
+        generative = {path for config in configs if config.family.generative for path in config.pretrained}
+        defaults = {config.default_bundle for config in configs if config.default}
+        shipped = sorted(shipped_models().items(), key=lambda item: item[1] not in defaults)
+        found = {name: name for name, path in shipped if path in generative}
         if self.models_dir:
             for name in sorted(os.listdir(self.models_dir)):
                 path = os.path.join(self.models_dir, name)
