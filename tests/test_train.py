@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import seqgen
+
 from groove_slice import copy_slice
 from seqgen import cli, convert, pipeline, plugins, records, run_dir, training
 from seqgen.errors import SeqgenError
@@ -174,9 +176,13 @@ def test_micro_batches_give_the_same_step(data):
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-6)
 
 
-def test_kill_9_loses_at_most_one_interval(data, tmp_path):
+TRANSFORMER_HPARAMS = "batch_size=4,num_layers=1,d_model=16,num_heads=2,d_ff=32,dropout=0,learning_rate=0.01"
+
+
+@pytest.mark.parametrize("config_id, hparams", [("drum_kit", HPARAMS), ("drum_kit_transformer", TRANSFORMER_HPARAMS)])
+def test_kill_9_loses_at_most_one_interval(data, tmp_path, config_id, hparams):
     run = str(tmp_path / "run")
-    command = [sys.executable, "-m", "seqgen", "train", "--config", "drum_kit", "--hparams", HPARAMS,
+    command = [sys.executable, "-m", "seqgen", "train", "--config", config_id, "--hparams", hparams,
                "--run_dir", run, "--sequence_example_file", data["train"], "--summary_frequency", "1",
                "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "4", "--seed", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -198,8 +204,16 @@ def test_kill_9_loses_at_most_one_interval(data, tmp_path):
     assert last_step - 4 <= saved <= last_step + 1  # at most one interval lost
     run_dir.load_weights(run_dir=run)  # the checkpoint the index points at is complete
     lines = []
-    trainer = training.train(CONFIG, run, [data["train"]], _options(num_training_steps=saved + 1), log=lines.append)
+    config = plugins.get_config(config_id).with_hparams(hparams)
+    trainer = training.train(config, run, [data["train"]], _options(num_training_steps=saved + 1), log=lines.append)
     assert f"at step {saved}" in lines[0] and trainer.step == saved + 1
+    # The resumed run's model, as a bundle, scores exactly as the run dir's.
+    model = seqgen.load(run)
+    model.save(tmp_path / "model.seqgen")
+    track = data["tracks"][0][:64]
+    events = [config.encoding.class_to_event(int(c)) for c in track]
+    assert seqgen.load(tmp_path / "model.seqgen").score(events) == model.score(events)
+    assert model.config.model == config.model
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
