@@ -119,6 +119,7 @@ def test_choose_a_model_draw_generate_play_and_download(server, browser, downloa
     driver.get(server)
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#model option[value=drum_kit_gmd]"))
     Select(driver.find_element(By.ID, "model")).select_by_value("drum_kit_gmd")
+    wait(driver, lambda: driver.find_element(By.ID, "model-info").text.startswith("drums / drum_kit:"))
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#primer-grid .cell"))
     assert "trained by seqgen on the Groove MIDI Dataset" in driver.find_element(By.ID, "model-info").text
     assert driver.find_element(By.ID, "humanize").is_enabled()  # the drums plugin's generate --humanize

@@ -167,14 +167,18 @@ async function loadModels() {
   await selectModel();
 }
 
+let modelRequests = 0;  // only the answer to the latest choice counts (an earlier one may arrive after it)
+
 async function selectModel() {
   say("Loading the model…");
+  const request = ++modelRequests;
   try {
     const previous = state.model;
     const model = await api(`/api/models/${encodeURIComponent($("model").value)}`).catch((error) => {
-      if (previous) $("model").value = previous.id;
+      if (previous && request === modelRequests) $("model").value = previous.id;
       throw error;
     });
+    if (request !== modelRequests) return;
     state.model = model;
     $("model-info").textContent = `${model.plugin} / ${model.config}: ${model.description}`;
     $("humanize").disabled = !model.humanize;
