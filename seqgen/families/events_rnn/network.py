@@ -21,6 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqgen.families.keras_network import NamedWeightsNetwork
+
 
 FORGET_BIAS = 1.0
 _CELLS = "rnn/multi_rnn_cell"
@@ -238,32 +240,12 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
     return layer(*[tf.convert_to_tensor(x) for x in (pre, m, m_bias, attn_w, k, k_bias, v)])
 
 
-class EventsRnn(keras.Model):
+class EventsRnn(NamedWeightsNetwork):
     """Class indices [batch, time] in, logits [batch, time, num_classes] out."""
 
     def __init__(self, config, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
-        self.hparams = config.hparams
+        super().__init__(config, variable_shapes(config), _initializer, **kwargs)
         self.num_classes = config.encoding.num_classes
-        self.names = list(variable_shapes(config))
-        self.magenta_variables = []
-        for index, (name, shape) in enumerate(variable_shapes(config).items()):
-            self.magenta_variables.append(self.add_weight(
-                shape=shape, initializer=_initializer(name, shape), name=f"v{index}_" + name.split("/")[-1]))
-
-    def variables_by_name(self) -> dict:
-        return dict(zip(self.names, self.magenta_variables))
-
-    def _positions(self, classes):
-        """Position features [T, P]: a constant when T is known while tracing (as under XLA)."""
-        encoding = self.config.encoding
-        if classes.shape[1] is not None:
-            return tf.constant(encoding.position_features(classes.shape[1]))
-        positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
-                                      tf.float32, stateful=False)
-        positions.set_shape([None, encoding.num_position_features])
-        return positions
 
     @staticmethod
     def _linear(positions, matrix):

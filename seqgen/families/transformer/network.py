@@ -15,6 +15,7 @@ of [H, B * T, head_size] by [H, head_size, T + 1].
 import keras
 import tensorflow as tf
 
+from seqgen.families.keras_network import NamedWeightsNetwork
 from seqgen.families.transformer.inference import variable_shapes
 
 LAYER_NORM_EPSILON = 1e-5
@@ -60,31 +61,11 @@ def relative_logits(q, embedding):
     return tf.slice(skewed, [0, 0, 1, 0], [-1, -1, -1, -1])
 
 
-class Transformer(keras.Model):
+class Transformer(NamedWeightsNetwork):
     """Class indices [batch, time] in, logits [batch, time, num_classes] out."""
 
     def __init__(self, config, **kwargs):
-        super().__init__(**kwargs)
-        self.config = config
-        self.hparams = config.hparams
-        self.names = list(variable_shapes(config.encoding, config.hparams))
-        self.named_variables = []
-        for index, (name, shape) in enumerate(variable_shapes(config.encoding, config.hparams).items()):
-            self.named_variables.append(self.add_weight(
-                shape=shape, initializer=_initializer(name, shape), name=f"v{index}_" + name.split("/")[-1]))
-
-    def variables_by_name(self) -> dict:
-        return dict(zip(self.names, self.named_variables))
-
-    def _positions(self, classes):
-        """Position features [T, P]: a constant when T is known while tracing (as under XLA)."""
-        encoding = self.config.encoding
-        if classes.shape[1] is not None:
-            return tf.constant(encoding.position_features(classes.shape[1]))
-        positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
-                                      tf.float32, stateful=False)
-        positions.set_shape([None, encoding.num_position_features])
-        return positions
+        super().__init__(config, variable_shapes(config.encoding, config.hparams), _initializer, **kwargs)
 
     def _attention(self, x, v, scope, mask, training):
         """The causal relative self-attention sublayer's output [B, T, d] for normalized inputs x; ``mask``

@@ -1,0 +1,35 @@
+"""What seqgen's Keras networks share: weights created and looked up by name, and position features.
+
+A :class:`NamedWeightsNetwork` creates one variable per entry of ``shapes`` (name -> shape), in that order,
+with ``initializer(name, shape)``; ``variables_by_name()`` is what checkpoints, bundles and the NumPy
+steppers key weights by. Imports TensorFlow.
+"""
+
+import keras
+import tensorflow as tf
+
+
+class NamedWeightsNetwork(keras.Model):
+    """Class indices [batch, time] in, logits [batch, time, num_classes] out; weights by name."""
+
+    def __init__(self, config, shapes: dict, initializer, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.hparams = config.hparams
+        self.names = list(shapes)
+        self.named_variables = [
+            self.add_weight(shape=shape, initializer=initializer(name, shape), name=f"v{index}_" + name.split("/")[-1])
+            for index, (name, shape) in enumerate(shapes.items())]
+
+    def variables_by_name(self) -> dict:
+        return dict(zip(self.names, self.named_variables))
+
+    def _positions(self, classes):
+        """Position features [T, P]: a constant when T is known while tracing (as under XLA)."""
+        encoding = self.config.encoding
+        if classes.shape[1] is not None:
+            return tf.constant(encoding.position_features(classes.shape[1]))
+        positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
+                                      tf.float32, stateful=False)
+        positions.set_shape([None, encoding.num_position_features])
+        return positions
