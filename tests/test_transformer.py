@@ -108,6 +108,15 @@ def test_training_mode_uses_dropout_and_has_gradients(family):
     assert not np.allclose(network(classes, training=True), network(classes, training=False))
 
 
+@pytest.mark.parametrize("rate, keep", [(0.1, 230 / 256), (0.5, 0.5), (0.001, 255 / 256)])
+def test_attention_dropout_keeps_each_weight_with_the_rounded_probability(rate, keep):
+    from seqgen.families.transformer.network import _keep_mask
+
+    mask, scale = _keep_mask([3, 50, 999], rate)
+    assert mask.shape == (3, 50, 999) and scale == pytest.approx(1 / keep)
+    assert abs(np.mean(mask) - keep) < 0.01
+
+
 def test_weights_round_trip_and_names(family):
     config = small_config()
     first, second = family.build(config), family.build(config)

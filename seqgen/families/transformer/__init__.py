@@ -49,7 +49,7 @@ class TransformerHParams(HParams):
     activation: str = architecture(default="relu", validator=_activation)
     # Dropout rate on the embeddings and on each sublayer's output (before the residual sum).
     dropout: float = attrs.field(default=0.1, converter=float, validator=_dropout_rate)
-    # Dropout rate on the attention weights (T x T per head: 0 trains about 15% faster).
+    # Dropout rate on the attention weights (T x T per head, so not free: 0 trains about 30% faster).
     attention_dropout: float = attrs.field(default=0.1, converter=float, validator=_dropout_rate)
     # Learning rate rises linearly to learning_rate over this many steps, then decays as 1 / sqrt(step).
     warmup_steps: int = attrs.field(default=200, validator=non_negative)
@@ -98,9 +98,8 @@ class TransformerFamily(ModelFamily):
         """Values per (track, step) in the units of ``seqgen.training.MICRO_BATCH_VALUES``, for tracks of
         ``steps`` steps (drum tracks are cut at 512).
 
-        Backward keeps about 4.5 bytes per attention weight and head (softmax output, dropout mask and
-        dropped weights: 3 x num_heads x steps floats counted) plus about 12 x d_model + 3 x d_ff floats per
-        layer. The shared unit is about 80 bytes (the events RNN: 3 slices of 43 tracks x 511 steps x 768
+        Backward keeps, per layer, the softmax output, the dropout mask and the dropped attention weights
+        (num_heads x steps each; counted as 3 floats) plus about 12 x d_model + 3 x d_ff floats. The shared unit is about 80 bytes (the events RNN: 3 slices of 43 tracks x 511 steps x 768
         peaked at 2.1 GB); measured here the same way, 16 tracks of 512 steps at the defaults (1,843
         values, so 4 slices of 16) peak at 2.1 GB, 22 at 2.55 GB, 32 at 3.25 GB.
         """
