@@ -50,19 +50,25 @@ def extract_drum_tracks(quantized_sequence, extraction):
     steps, events = _hits_by_step(quantized_sequence, extraction.ignore_is_drum)
     if not steps and any(note.velocity for note in quantized_sequence.notes):
         counts["sequences_without_drum_notes"] += 1
+    return cut_tracks(steps, events, steps_per_bar, extraction, counts), counts
+
+
+def cut_tracks(steps, events, steps_per_bar: int, extraction, counts) -> list:
+    """The tracks of the steps that sound (``steps``, with their ``events``), as Magenta cuts them: a track
+    ends at a silence of ``gap_bars``; those under ``min_bars`` are dropped (counted), those over
+    ``max_steps`` truncated or, with ``split_long_tracks``, cut into windows of whole bars."""
     min_steps = extraction.min_bars * steps_per_bar
     tracks, search_start = [], 0
     while True:
         found = _track_from(steps, events, search_start, steps_per_bar, extraction.gap_bars * steps_per_bar)
         if found is None:
-            break
+            return tracks
         start, track = found
         end = start + len(track)
         search_start = end + (search_start - end) % steps_per_bar
         if len(track) < min_steps:
             counts["drum_tracks_discarded_too_short"] += 1
-            continue
-        if len(track) <= extraction.max_steps:
+        elif len(track) <= extraction.max_steps:
             tracks.append(track)
         elif not extraction.split_long_tracks:
             counts["drum_tracks_truncated"] += 1
@@ -75,4 +81,3 @@ def extract_drum_tracks(quantized_sequence, extraction):
                 counts["windows_discarded_too_short"] += 1
                 pieces.pop()
             tracks += pieces
-    return tracks, counts

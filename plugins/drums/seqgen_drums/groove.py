@@ -143,7 +143,7 @@ def extract_played_tracks(quantized_sequence, extraction) -> tuple:
     cuts them (same starts, gaps, min_bars, max_steps and windows), each event a PlayedEvent. Only 4/4
     (16 steps per bar at 4 steps per quarter note) is kept, as GrooVAE."""
     from seqgen.noteseq import sequences_lib
-    from seqgen_drums.extraction import _track_from
+    from seqgen_drums.extraction import cut_tracks
 
     counts = collections.Counter()
     steps_per_bar = sequences_lib.steps_per_bar_in_quantized_sequence(quantized_sequence)
@@ -153,32 +153,8 @@ def extract_played_tracks(quantized_sequence, extraction) -> tuple:
     steps, events, qpm = _played_by_step(quantized_sequence, extraction.ignore_is_drum)
     if not steps and any(note.velocity for note in quantized_sequence.notes):
         counts["sequences_without_drum_notes"] += 1
-    min_steps = extraction.min_bars * STEPS_PER_BAR
-    tracks, search_start = [], 0
-    while True:
-        found = _track_from(steps, events, search_start, STEPS_PER_BAR, extraction.gap_bars * STEPS_PER_BAR)
-        if found is None:
-            break
-        start, track = found
-        end = start + len(track)
-        search_start = end + (search_start - end) % STEPS_PER_BAR
-        if len(track) < min_steps:
-            counts["drum_tracks_discarded_too_short"] += 1
-            continue
-        if len(track) <= extraction.max_steps:
-            pieces = [track]
-        elif not extraction.split_long_tracks:
-            counts["drum_tracks_truncated"] += 1
-            pieces = [track[:extraction.max_steps]]
-        else:
-            counts["drum_tracks_split_into_windows"] += 1
-            window = extraction.max_steps - extraction.max_steps % STEPS_PER_BAR or extraction.max_steps
-            pieces = [track[i:i + window] for i in range(0, len(track), window)]
-            if len(pieces[-1]) < min_steps:
-                counts["windows_discarded_too_short"] += 1
-                pieces.pop()
-        tracks += [PlayedTrack(piece, qpm) for piece in pieces]
-    return tracks, counts
+    tracks = cut_tracks(steps, events, STEPS_PER_BAR, extraction, counts)
+    return [PlayedTrack(track, qpm) for track in tracks], counts
 
 
 # -- MIDI files ----------------------------------------------------------------------------------------
