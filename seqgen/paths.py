@@ -42,13 +42,16 @@ def check_output_dir(path, flag="--output_dir") -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise SeqgenError(f"{_named(flag, path)} is a file; give a directory")
     found = _existing_ancestor(path)
-    verb = "write to" if found == os.path.abspath(path) else "create"
+    _check_writable(found, "write to" if found == os.path.abspath(path) else "create", _named(flag, path))
+
+
+def _check_writable(found, verb: str, named: str) -> None:
+    """``found``, the nearest existing folder of a place to write, is a folder that can be written."""
     if not os.path.isdir(found):
-        raise SeqgenError(f"cannot {verb} {_named(flag, path)}: {found} is a file, not a directory; "
-                          f"choose another place")
+        raise SeqgenError(f"cannot {verb} {named}: {found} is a file, not a directory; choose another place")
     reason = _writable_folder(found)
     if reason:
-        raise SeqgenError(f"cannot {verb} {_named(flag, path)}: {reason}; choose a writable place")
+        raise SeqgenError(f"cannot {verb} {named}: {reason}; choose a writable place")
 
 
 def make_dir(path, flag="--output_dir") -> None:
@@ -65,13 +68,7 @@ def check_output_file(path, flag="--output_file") -> None:
     path = os.fspath(path)
     if os.path.isdir(path):
         raise SeqgenError(f"{_named(flag, path)} is a directory; give a file name")
-    found = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
-    if not os.path.isdir(found):
-        raise SeqgenError(f"cannot write {_named(flag, path)}: {found} is a file, not a directory; "
-                          f"choose another place")
-    reason = _writable_folder(found)
-    if reason:
-        raise SeqgenError(f"cannot write {_named(flag, path)}: {reason}; choose a writable place")
+    _check_writable(_existing_ancestor(os.path.dirname(os.path.abspath(path))), "write", _named(flag, path))
 
 
 def check_input_file(path, flag, kind: str) -> None:
