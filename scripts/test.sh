@@ -19,5 +19,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   fi
 fi
 
+# The CPU training stack is installed (the test extra holds the train extra); the GPU one is only resolved.
 python3 -m pip install -q -e ".[test,beam]" -e plugins/drums
+python3 scripts/check_gpu_extra.py
 python3 -m pytest -q "$@"
