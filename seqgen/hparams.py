@@ -1,10 +1,10 @@
 """Hyperparameters: frozen attrs classes, one per model family, and the ``--hparams`` override parser.
 
-:class:`HParams` holds what the shared training loop reads (batch_size, learning_rate, clip_norm); a
-family subclasses it with its own fields. Fields made with :func:`architecture` change the network's
-shape: a run resumed or a checkpoint loaded must keep them, while the others (batch size, learning
-rate, dropout, ...) may change between runs. Values are parsed by each field's type: int, float, bool,
-str, or tuple (a list of integers such as ``[64,64]``).
+:class:`HParams` holds what the shared training loop reads (batch_size, learning_rate, clip_norm,
+precision); a family subclasses it with its own fields. Fields made with :func:`architecture` change the
+network's shape: a run resumed or a checkpoint loaded must keep them, while the others (batch size,
+learning rate, dropout, precision, ...) may change between runs. Values are parsed by each field's type:
+int, float, bool, str, or tuple (a list of integers such as ``[64,64]``).
 """
 
 import math
@@ -37,6 +37,15 @@ def probability(instance, attribute, value):
         raise SeqgenError(f"hparam {attribute.name} must be in (0, 1], got {value}")
 
 
+#: Training precisions: float32, or Keras's mixed policies (float32 weights, bfloat16 or float16 math).
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def precision(instance, attribute, value):
+    if value not in PRECISIONS:
+        raise SeqgenError(f"hparam {attribute.name} must be one of {', '.join(PRECISIONS)}, got {value!r}")
+
+
 def positive_sizes(instance, attribute, value):
     if not value or any(size <= 0 for size in value):
         raise SeqgenError(f"hparam {attribute.name} must be a non-empty list of positive sizes, got {list(value)}")
@@ -49,6 +58,9 @@ class HParams:
     batch_size: int = attrs.field(default=64, validator=positive)
     clip_norm: float = attrs.field(default=3.0, converter=float, validator=positive)
     learning_rate: float = attrs.field(default=0.001, converter=float, validator=positive)
+    # The math of training and evaluation: the weights stay float32 (checkpoints are the same either way).
+    # mixed_bfloat16 suits CPUs with AVX512_BF16 or AMX and recent GPUs; mixed_float16 GPUs (loss scaled).
+    precision: str = attrs.field(default="float32", validator=precision)
 
     def to_dict(self) -> dict:
         return {name: list(value) if isinstance(value, tuple) else value

@@ -14,8 +14,9 @@ SUM_KEYS = ("loss_sum", "tokens", "correct", "event_correct", "events", "no_even
 
 
 def batch_sums(logits, labels, mask, no_event_class) -> dict:
-    """Float32 sums over the unmasked positions of one batch."""
+    """Float32 sums over the unmasked positions of one batch (the softmax in float32 whatever the logits')."""
     mask = tf.cast(mask, tf.float32)
+    logits = tf.cast(logits, tf.float32)
     cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     correct = tf.cast(tf.equal(tf.argmax(logits, axis=-1, output_type=labels.dtype), labels), tf.float32) * mask
     no_event = tf.cast(tf.equal(labels, no_event_class), tf.float32) * mask

@@ -9,6 +9,7 @@ through ``tf.train.CheckpointManager``, which writes the files first and only th
 ``checkpoint`` index at them, so an interrupted save leaves the previous checkpoint in force.
 """
 
+import contextlib
 import json
 import os
 import time
@@ -57,8 +58,9 @@ def choose_strategy():
     return tf.distribute.get_strategy()
 
 
-def describe_devices(strategy) -> str:
-    """One line saying where training runs: the CPU, which GPUs, or how many workers in sync."""
+def describe_devices(strategy, precision: str = "float32") -> str:
+    """One line saying where training runs (the CPU, which GPUs, or how many workers in sync), and in
+    which precision when it is not float32."""
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
@@ -73,7 +75,23 @@ def describe_devices(strategy) -> str:
             where += f", {strategy.num_replicas_in_sync} replicas in sync"
     else:
         where = f"the CPU ({os.cpu_count()} cores; no GPU found)"
+    if precision != "float32":
+        where += f", {precision} precision"
     return f"Training on {where}."
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Keras's dtype policy ``precision`` (float32, mixed_bfloat16 or mixed_float16) for the networks
+    built inside: their variables are float32, their math in the policy's compute dtype."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def is_chief() -> bool:
@@ -133,10 +151,16 @@ class Trainer:
         self.strategy = strategy or choose_strategy()
         if seed is not None:
             keras.utils.set_random_seed(seed)
-        with self.strategy.scope():
+        with self.strategy.scope(), dtype_policy(config.hparams.precision):
             self.model = config.family.build(config)
             self.optimizer = keras.optimizers.Adam(learning_rate=config.family.learning_rate(config.hparams))
-            self.optimizer.build(self.model.trainable_variables)
+            # float16 gradients under- and overflow: the loss is scaled up and the gradients back down,
+            # and a step whose gradients are not finite is skipped (Keras's dynamic loss scaling).
+            self.loss_scaler = None
+            if config.hparams.precision == "mixed_float16":
+                self.loss_scaler = keras.optimizers.LossScaleOptimizer(self.optimizer)
+            (self.loss_scaler or self.optimizer).build(self.model.trainable_variables)
+        # The loss scale is not checkpointed, so a run may resume in another precision.
         self.checkpoint = checkpoint_of(self.model, self.optimizer)
         self._train_step = None
         self._eval_step = None
@@ -187,6 +211,7 @@ class Trainer:
 
             def replica_step(*batch):
                 context = tf.distribute.get_replica_context()
+                scale = self.loss_scaler.scale_loss(1.0) if self.loss_scaler else 1.0
                 tokens = tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, task.loss_count(batch)), 1.0)
                 # Gradients are summed over slices of at most micro_batch_size tracks, one slice after
                 # another (bounding memory), each trimmed to its own longest track.
@@ -199,7 +224,7 @@ class Trainer:
                     part = tuple(x[start:start + size, :length] for x in batch)
                     with tf.GradientTape() as tape:
                         sums = task.batch_sums(config, model, part, training=True)
-                        loss = sums["loss_sum"] / tokens
+                        loss = sums["loss_sum"] / tokens * scale
                     part_grads = tape.gradient(loss, variables)
                     return (index + 1, [a + b for a, b in zip(grads, part_grads)],
                             {k: total[k] + sums[k] for k in total})
@@ -210,10 +235,11 @@ class Trainer:
                     lambda index, *_: index * size < tf.shape(mask)[0], slice_step,
                     (tf.constant(0), zero_grads, zero_sums), parallel_iterations=1)
                 grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-                grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm)
+                # Clipping scaled gradients at the scaled norm is clipping the gradients (scale > 0).
+                grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm * scale)
                 # Keras sums the gradients over replicas again: hand it each replica's share.
                 replicas = float(context.num_replicas_in_sync)
-                optimizer.apply_gradients(zip([g / replicas for g in grads], variables))
+                (self.loss_scaler or optimizer).apply_gradients(zip([g / replicas for g in grads], variables))
                 return sums
 
             @tf.function(reduce_retracing=True)
@@ -291,7 +317,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
-    log(describe_devices(trainer.strategy))
+    log(describe_devices(trainer.strategy, config.hparams.precision))
     sequences = _class_sequences(files, config)
     batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
     writer = tf.summary.create_file_writer(train_dir) if chief else None

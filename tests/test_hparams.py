@@ -25,7 +25,7 @@ def test_magenta_defaults():
     kit, one = plugins.get_config("drum_kit"), plugins.get_config("one_drum")
     assert kit.hparams.to_dict() == {
         "batch_size": 128, "rnn_layer_sizes": [256, 256, 256], "dropout_keep_prob": 0.5, "attn_length": 32,
-        "clip_norm": 3.0, "learning_rate": 0.001, "residual_connections": False}
+        "clip_norm": 3.0, "learning_rate": 0.001, "residual_connections": False, "precision": "float32"}
     assert one.hparams.rnn_layer_sizes == (128, 128) and one.hparams.clip_norm == 5.0
     assert one.hparams.attn_length == 0 and one.hparams.batch_size == 128
     assert (kit.steps_per_quarter, one.steps_per_quarter) == (4, 2)
@@ -43,7 +43,8 @@ def test_value_types():
     ("rnn_layer_sizes=[64,64", "unclosed '['"),
     ("rnn_layer_sizes=64,64]", "unmatched ']'"),
     ("batch_size", "expected name=value"),
-    ("bach_size=64", "unknown hparam 'bach_size'; valid names: batch_size, clip_norm, learning_rate, rnn_layer_sizes"),
+    ("bach_size=64",
+     "unknown hparam 'bach_size'; valid names: batch_size, clip_norm, learning_rate, precision, rnn_layer_sizes"),
     ("batch_size=abc", "batch_size expects an integer, got 'abc'"),
     ("batch_size=6.5", "batch_size expects an integer"),
     ("learning_rate=fast", "learning_rate expects a finite number"),

@@ -18,18 +18,25 @@ class NamedWeightsNetwork(keras.Model):
         self.hparams = config.hparams
         self.names = list(shapes)
         self.named_variables = [
-            self.add_weight(shape=shape, initializer=initializer(name, shape), name=f"v{index}_" + name.split("/")[-1])
+            # Not autocast by Keras: the networks cast (compute_weights), and keep some math float32.
+            self.add_weight(shape=shape, initializer=initializer(name, shape), name=f"v{index}_" + name.split("/")[-1],
+                            autocast=False)
             for index, (name, shape) in enumerate(shapes.items())]
 
     def variables_by_name(self) -> dict:
         return dict(zip(self.names, self.named_variables))
 
+    def compute_weights(self) -> dict:
+        """The weights by name in the network's compute dtype: float32, or bfloat16 / float16 under a
+        mixed-precision dtype policy (the variables stay float32; gradients flow back through the cast)."""
+        return {name: tf.cast(variable, self.compute_dtype) for name, variable in self.variables_by_name().items()}
+
     def _positions(self, classes):
-        """Position features [T, P]: a constant when T is known while tracing (as under XLA)."""
+        """Position features [T, P] in the compute dtype: a constant when T is known while tracing (as under XLA)."""
         encoding = self.config.encoding
         if classes.shape[1] is not None:
-            return tf.constant(encoding.position_features(classes.shape[1]))
+            return tf.constant(encoding.position_features(classes.shape[1]), self.compute_dtype)
         positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
                                       tf.float32, stateful=False)
         positions.set_shape([None, encoding.num_position_features])
-        return positions
+        return tf.cast(positions, self.compute_dtype)

@@ -56,12 +56,14 @@ class GrooveNetwork(keras.Model):
     def call(self, classes, training=False):
         v = self.variables_by_name()
         classes = tf.convert_to_tensor(classes)
-        mask = tf.cast(classes >= 0, tf.float32)
+        # Under a mixed-precision policy Keras reads the variables in the compute dtype: so are the inputs.
+        mask = tf.cast(classes >= 0, self.compute_dtype)
         lengths = tf.cast(tf.reduce_sum(mask, 1), tf.int64)
         bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
         hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
         positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
         x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
+        x = tf.cast(x, self.compute_dtype)
         keep = self.hparams.dropout_keep_prob if training else 1.0
         for k in range(len(self.hparams.rnn_layer_sizes)):
             x = tf.concat([self._gru(x, lengths, mask, *(v[f"bigru_{k}/{d}/{part}"] for part in (
@@ -70,6 +72,7 @@ class GrooveNetwork(keras.Model):
             if keep < 1.0:
                 x = tf.nn.dropout(x, rate=1.0 - keep)
         out = tf.einsum("bth,ho->bto", x, v["output/kernel"]) + v["output/bias"]
+        out = tf.cast(out, tf.float32)
         return tf.concat([tf.sigmoid(out[..., :NUM_DRUMS]), 0.5 * tf.tanh(out[..., NUM_DRUMS:])], -1)
 
 

@@ -15,6 +15,9 @@ Both recurrent layers have written-out backward passes (checked against autodiff
 autodiff through the time loop would keep every step's intermediates, the attention window and its
 tanh included; these keep a few [batch, size] vectors per step, take each window back from the
 stacked outputs, and compute weight gradients as one matmul over all steps.
+
+Under a mixed-precision policy (hparam ``precision``) the layers compute in bfloat16 or float16 from
+float32 variables; the logits are computed in float32.
 """
 
 import keras
@@ -255,7 +258,7 @@ class EventsRnn(NamedWeightsNetwork):
         return tf.matmul(positions, matrix)
 
     def call(self, classes, training=False):
-        v = self.variables_by_name()
+        v = self.compute_weights()
         hparams = self.hparams
         classes = tf.convert_to_tensor(classes)
         positions = self._positions(classes)
@@ -311,7 +314,7 @@ class EventsRnn(NamedWeightsNetwork):
                 # any input projection, which acts on x only).
                 w_attn = tf.matmul(wrapper_attn_rows, kernel[:in_size])
                 m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
-                m_bias = tf.concat([tf.zeros([4 * size]), v[f"{scope}/attn_output_projection/bias"]], 0)
+                m_bias = tf.concat([tf.zeros([4 * size], pre.dtype), v[f"{scope}/attn_output_projection/bias"]], 0)
                 outputs = _attention_layer(
                     pre, m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
                     v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
@@ -323,7 +326,10 @@ class EventsRnn(NamedWeightsNetwork):
             if keep < 1.0:
                 outputs = tf.nn.dropout(outputs, rate=1.0 - keep)
             layer_input = outputs
-        return tf.einsum("tbh,hc->btc", layer_input, v["fully_connected/weights"]) + v["fully_connected/biases"]
+        # The logits in float32 whatever the compute dtype (mixed precision's usual last layer).
+        weights = self.variables_by_name()
+        return (tf.einsum("tbh,hc->btc", tf.cast(layer_input, tf.float32), weights["fully_connected/weights"])
+                + weights["fully_connected/biases"])
 
 
 def build_model(config) -> EventsRnn:

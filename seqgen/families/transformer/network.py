@@ -96,7 +96,7 @@ class Transformer(NamedWeightsNetwork):
         scale = 1.0
         if training and hparams.attention_dropout:
             keep, scale = _keep_mask(tf.shape(weights), hparams.attention_dropout)
-            weights = tf.where(keep, weights, 0.0)
+            weights = tf.where(keep, weights, tf.zeros([], weights.dtype))
         out = tf.matmul(weights, values)
         if scale != 1.0:
             out *= scale  # dropout's 1 / keep probability, on [H, B, T, size] rather than on the weights
@@ -110,30 +110,32 @@ class Transformer(NamedWeightsNetwork):
         return tf.matmul(hidden, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
 
     def call(self, classes, training=False):
-        v = self.variables_by_name()
+        # Under mixed precision the sublayers compute in bfloat16 or float16 (``v``); the residual stream,
+        # the layer norms and the logits stay float32 (``f``).
+        f, v = self.variables_by_name(), self.compute_weights()
         hparams = self.hparams
         rate = hparams.dropout if training else 0.0
         classes = tf.convert_to_tensor(classes)
-        x = tf.gather(v["input/class_embedding"], classes) + v["input/bias"]
-        if "input/position_kernel" in v:
-            x += tf.matmul(self._positions(classes), v["input/position_kernel"])
+        x = tf.gather(f["input/class_embedding"], classes) + f["input/bias"]
+        if "input/position_kernel" in f:
+            x += tf.matmul(tf.cast(self._positions(classes), tf.float32), f["input/position_kernel"])
         if rate:
             x = tf.nn.dropout(x, rate=rate)
         length = tf.shape(classes)[1]
-        mask = (1.0 - tf.linalg.band_part(tf.ones([length, length]), -1, 0)) * _MASKED
+        mask = tf.cast((1.0 - tf.linalg.band_part(tf.ones([length, length]), -1, 0)) * _MASKED, self.compute_dtype)
         for k in range(hparams.num_layers):
             for sublayer in ("attention", "ffn"):
                 scope = f"layer_{k}/{sublayer}"
-                normed = layer_norm(x, v[f"{scope}/norm/gamma"], v[f"{scope}/norm/beta"])
+                normed = tf.cast(layer_norm(x, f[f"{scope}/norm/gamma"], f[f"{scope}/norm/beta"]), self.compute_dtype)
                 if sublayer == "attention":
                     out = self._attention(normed, v, scope, mask, training)
                 else:
                     out = self._ffn(normed, v, scope)
                 if rate:
                     out = tf.nn.dropout(out, rate=rate)
-                x += out
-        x = layer_norm(x, v["final_norm/gamma"], v["final_norm/beta"])
-        return tf.matmul(x, v["output/kernel"]) + v["output/bias"]
+                x += tf.cast(out, tf.float32)
+        x = layer_norm(x, f["final_norm/gamma"], f["final_norm/beta"])
+        return tf.matmul(x, f["output/kernel"]) + f["output/bias"]
 
 
 class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):
