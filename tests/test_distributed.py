@@ -47,7 +47,8 @@ def records_file(tmp_path_factory):
     return str(paths["training"])
 
 
-def test_two_workers_end_with_identical_weights(records_file, tmp_path):
+@pytest.mark.parametrize("precision", ["float32", "mixed_float16"])  # the second with Keras's loss scaling
+def test_two_workers_end_with_identical_weights(records_file, tmp_path, precision):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     run = str(tmp_path / "run")
     processes = []
@@ -55,7 +56,8 @@ def test_two_workers_end_with_identical_weights(records_file, tmp_path):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CONFIG": json.dumps(tf_config)}
         processes.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, HPARAMS, run, records_file, str(tmp_path / f"w{index}.npz")],
+            [sys.executable, "-c", WORKER, f"{HPARAMS},precision={precision}", run, records_file,
+             str(tmp_path / f"w{index}.npz")],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     outputs = []
     try:
@@ -73,5 +75,7 @@ def test_two_workers_end_with_identical_weights(records_file, tmp_path):
     # Only the chief's checkpoints and run.json are kept.
     assert sorted(os.listdir(run)) == ["run.json", "train"]
     assert not [n for n in os.listdir(os.path.join(run, "train")) if n.startswith(".worker")]
-    assert all("Training on 2 workers (CPUs), 2 replicas in sync." in output for output in outputs)
+    line = "Training on 2 workers (CPUs), 2 replicas in sync" + (
+        "." if precision == "float32" else f", {precision} precision.")
+    assert all(line in output for output in outputs)
     assert "Step 4:" in outputs[0]
