@@ -80,6 +80,28 @@ def describe_devices(strategy, precision: str = "float32") -> str:
     return f"Training on {where}."
 
 
+def cpu_flags() -> set:
+    """The CPU's feature flags from /proc/cpuinfo (Linux); empty where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next((set(line.split(":", 1)[1].split()) for line in cpuinfo if line.startswith("flags")), set())
+    except OSError:
+        return set()
+
+
+def precision_notice(precision: str, on_gpu: bool, flags: set) -> str:
+    """A note when ``precision`` does not suit the device (CPU ``flags``), else ""."""
+    if on_gpu or precision == "float32":
+        return ""
+    if precision == "mixed_float16":
+        return ("Note: mixed_float16 is meant for GPUs; on a CPU it is slower than float32 "
+                "(mixed_bfloat16 suits CPUs with AVX512_BF16 or AMX).")
+    if flags and not flags & {"avx512_bf16", "amx_bf16"}:
+        return ("Note: this CPU has no bfloat16 instructions (AVX512_BF16, AMX): mixed_bfloat16 is emulated "
+                "and may be slower than float32.")
+    return ""
+
+
 @contextlib.contextmanager
 def dtype_policy(precision: str):
     """Keras's dtype policy ``precision`` (float32, mixed_bfloat16 or mixed_float16) for the networks
@@ -318,6 +340,9 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     else:
         log(f"Starting a new run in {run_dir}.")
     log(describe_devices(trainer.strategy, config.hparams.precision))
+    notice = precision_notice(config.hparams.precision, bool(tf.config.list_logical_devices("GPU")), cpu_flags())
+    if notice:
+        log(notice)
     sequences = _class_sequences(files, config)
     batches = iter(trainer.distribute(sequences, training=True, seed=options.seed))
     writer = tf.summary.create_file_writer(train_dir) if chief else None

@@ -47,6 +47,9 @@ def test_mixed_precision_learns_and_its_checkpoint_loads_for_float32_inference(r
     run, lines = str(tmp_path / "run"), []
     trainer = training.train(config, run, [records], _options(30), log=lines.append)
     assert lines[1] == f"Training on the CPU ({os.cpu_count()} cores; no GPU found), {precision} precision."
+    # A note for float16 on a CPU (and for bfloat16 on a CPU without bfloat16 instructions).
+    notice = training.precision_notice(precision, False, training.cpu_flags())
+    assert (lines[2] == notice) if notice else not lines[2].startswith("Note:")
     compute = {"mixed_bfloat16": tf.bfloat16, "mixed_float16": tf.float16}[precision]
     assert trainer.model.compute_dtype == compute.name
     losses = _losses(lines)
@@ -101,3 +104,13 @@ def test_mixed_precision_events_rnn_trains_in_bigger_slices():
         trainer = training.Trainer(plugins.get_config("drum_kit").with_hparams(f"precision={precision}"))
         sizes[precision] = int(trainer._auto_micro_batch(tf.constant(128), tf.constant(511)))
     assert sizes == {"float32": 43, "mixed_bfloat16": 64}
+
+
+def test_a_precision_that_does_not_suit_the_device_gets_a_note():
+    assert "fpu" in training.cpu_flags()  # read from /proc/cpuinfo
+    assert training.precision_notice("mixed_bfloat16", False, {"avx2", "avx512_bf16"}) == ""
+    assert training.precision_notice("mixed_bfloat16", False, {"avx2", "amx_bf16"}) == ""
+    assert "no bfloat16 instructions" in training.precision_notice("mixed_bfloat16", False, {"avx2", "fma"})
+    assert "meant for GPUs" in training.precision_notice("mixed_float16", False, {"avx512_bf16"})
+    assert training.precision_notice("mixed_float16", True, set()) == ""
+    assert training.precision_notice("float32", False, {"avx2"}) == ""
