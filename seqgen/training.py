@@ -11,6 +11,7 @@ through ``tf.train.CheckpointManager``, which writes the files first and only th
 
 import contextlib
 import json
+import math
 import os
 import time
 
@@ -187,6 +188,16 @@ class Trainer:
         self._train_step = None
         self._eval_step = None
 
+    def restore(self, path) -> None:
+        """Restore the model and optimizer from checkpoint ``path``, keeping this config's learning rate
+        (the checkpoint holds the optimizer's, which a resumed run may change)."""
+        import keras
+
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        learning_rate = self.config.family.learning_rate(self.config.hparams)
+        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            self.optimizer.learning_rate = learning_rate
+
     @property
     def step(self) -> int:
         return int(self.optimizer.iterations.numpy())
@@ -335,7 +346,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
                                          max_to_keep=options.num_checkpoints or None)
     latest = tf.train.latest_checkpoint(train_dir)
     if latest:
-        trainer.checkpoint.restore(latest).assert_existing_objects_matched()
+        trainer.restore(latest)
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
@@ -353,6 +364,12 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     try:
         while not options.num_training_steps or trainer.step < options.num_training_steps:
             sums = trainer.train_step(next(batches))
+            if not math.isfinite(sums["loss_sum"]):
+                where = f"resume from {manager.latest_checkpoint}" if manager.latest_checkpoint else "start again"
+                raise SeqgenError(
+                    f"training diverged at step {trainer.step}: the loss is {sums['loss_sum']}, and this step was "
+                    f"not saved; {where} with a lower learning_rate than {config.hparams.learning_rate:g} "
+                    f"(--hparams learning_rate=...)")
             progress.update()
             totals = sums if totals is None else {k: totals[k] + sums[k] for k in sums}
             window_steps += 1

@@ -122,6 +122,8 @@ def test_resume_with_a_smaller_batch_and_another_learning_rate_goes_on_with_a_no
     assert lines[0] == f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 (the network is unchanged)."
     assert lines[1].startswith("Resuming from checkpoint") and trainer.step == 33
     assert run_dir.load_config(run).hparams.batch_size == 2
+    # The new learning rate is used, not the one saved with the optimizer in the checkpoint.
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(0.005)
 
 
 def test_eval_with_an_eval_set_smaller_than_one_batch(trained, data):
@@ -239,3 +241,20 @@ def test_one_drum_trains_without_position_features(data):
     losses = _losses(lines)
     assert trainer.step == 10 and len(losses) == 2
     assert losses[-1] < np.log(2), losses  # below an untrained guess between hit and rest
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(trained, data, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained[0], run)
+    before = tf.train.latest_checkpoint(str(run / "train"))
+    code = cli.main(["train", "--run_dir", str(run), "--sequence_example_file", data["train"], "--hparams",
+                     f"{HPARAMS},learning_rate=1e38", "--num_training_steps", "40", "--save_checkpoint_steps", "1"])
+    error = capsys.readouterr().err.strip()
+    assert code == 1 and len(error.splitlines()) == 1
+    assert re.search(r"training diverged at step 3\d: the loss is (nan|inf).* resume from .*ckpt-3\d with a lower "
+                     r"learning_rate than 1e\+38", error), error
+    # Only steps with a finite loss were saved; the checkpoint it names is the newest and its weights are finite.
+    latest = tf.train.latest_checkpoint(str(run / "train"))
+    assert latest != before and latest in error
+    _, weights = run_dir.load_weights(checkpoint_file=latest + ".index")
+    assert all(np.all(np.isfinite(w)) for w in weights.values())
