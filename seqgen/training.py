@@ -152,6 +152,23 @@ def padded_batches(sequences, batch_size: int, training: bool, seed=None):
     return batches.map(split).prefetch(2)
 
 
+def clip_by_global_norm(grads, clip_norm):
+    """``tf.clip_by_global_norm(grads, clip_norm)[0]``, finite also where the global norm overflows float32.
+
+    An RNN's gradients can explode past 1e19, where the sum of squares is inf and TensorFlow's clipping
+    (and Magenta's) turns every gradient into nan, ending the run. Here the norm is taken of the gradients
+    divided by their largest magnitude, so such a step is clipped to ``clip_norm`` like any other.
+    Gradients that are already inf or nan stay non-finite (the loss scaler skips such a step).
+    """
+    import tensorflow as tf
+
+    largest = tf.reduce_max(tf.stack([tf.reduce_max(tf.abs(g)) for g in grads]))
+    largest = tf.where(largest > 0.0, largest, 1.0)
+    unit = [g / largest for g in grads]  # the largest magnitude is 1: no overflow in the norm
+    factor = tf.minimum(largest, clip_norm / tf.maximum(tf.linalg.global_norm(unit), 1e-30))
+    return [g * factor for g in unit]
+
+
 def checkpoint_of(model, optimizer=None):
     """A ``tf.train.Checkpoint`` keying the model's variables by their names (``weights/<name>``), so
     :mod:`seqgen.run_dir` reads them by name."""
@@ -269,7 +286,7 @@ class Trainer:
                     (tf.constant(0), zero_grads, zero_sums), parallel_iterations=1)
                 grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
                 # Clipping scaled gradients at the scaled norm is clipping the gradients (scale > 0).
-                grads, _ = tf.clip_by_global_norm(grads, hparams.clip_norm * scale)
+                grads = clip_by_global_norm(grads, hparams.clip_norm * scale)
                 # Keras sums the gradients over replicas again: hand it each replica's share.
                 replicas = float(context.num_replicas_in_sync)
                 (self.loss_scaler or optimizer).apply_gradients(zip([g / replicas for g in grads], variables))

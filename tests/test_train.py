@@ -258,3 +258,18 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(
     assert latest != before and latest in error
     _, weights = run_dir.load_weights(checkpoint_file=latest + ".index")
     assert all(np.all(np.isfinite(w)) for w in weights.values())
+
+
+def test_clipping_stays_finite_where_the_global_norm_overflows():
+    """Exploding RNN gradients (seen at 1e26 in a drum_kit run) are clipped, not turned into nan."""
+    normal = [tf.constant([3.0, -4.0]), tf.constant([[12.0]])]  # global norm 13
+    for clip_norm in (1.0, 13.0, 100.0):
+        expected, _ = tf.clip_by_global_norm(normal, clip_norm)
+        for got, want in zip(training.clip_by_global_norm(normal, clip_norm), expected):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    huge = [tf.constant([3e25, -4e25]), tf.constant([[1.2e26]])]
+    assert not np.isfinite(tf.clip_by_global_norm(huge, 3.0)[0][0].numpy()).any()  # TensorFlow's own: nan
+    clipped = np.concatenate([g.numpy().ravel() for g in training.clip_by_global_norm(huge, 3.0)])
+    np.testing.assert_allclose(clipped, np.array([3.0, -4.0, 12.0]) * 3.0 / 13.0, rtol=1e-6)
+    zeros = [tf.zeros([2]), tf.zeros([1, 1])]
+    assert all(not g.numpy().any() for g in training.clip_by_global_norm(zeros, 3.0))
