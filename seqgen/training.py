@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import time
 
 import attrs
@@ -169,6 +170,23 @@ def clip_by_global_norm(grads, clip_norm):
     return [g * factor for g in unit]
 
 
+def _build(config):
+    """The family's network, or a one-line error when it cannot be built in a mixed precision."""
+    import tensorflow as tf
+
+    precision = config.hparams.precision
+    try:
+        return config.family.build(config)
+    except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
+        if precision == "float32":
+            raise
+        lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(error)).splitlines()
+                 if line.strip() and not line.startswith("Exception encountered")]
+        reason = lines[0][:200] if lines else type(error).__name__
+        raise SeqgenError(f"the {config.family.name} model family cannot build its network in {precision} "
+                          f"({reason}); train it in float32 (--hparams precision=float32)") from None
+
+
 def checkpoint_of(model, optimizer=None):
     """A ``tf.train.Checkpoint`` keying the model's variables by their names (``weights/<name>``), so
     :mod:`seqgen.run_dir` reads them by name."""
@@ -192,7 +210,7 @@ class Trainer:
         if seed is not None:
             keras.utils.set_random_seed(seed)
         with self.strategy.scope(), dtype_policy(config.hparams.precision):
-            self.model = config.family.build(config)
+            self.model = _build(config)
             self.optimizer = keras.optimizers.Adam(learning_rate=config.family.learning_rate(config.hparams))
             # float16 gradients under- and overflow: the loss is scaled up and the gradients back down,
             # and a step whose gradients are not finite is skipped (Keras's dynamic loss scaling).

@@ -220,6 +220,13 @@ def test_a_family_registered_in_process_is_listed_trains_and_generates(registere
     score = model.score(track)
     assert len(score.probabilities) == 11 and score.log_likelihood < 0
 
+    # Its network mixes its own float32 tensors with Keras's 16-bit ones: mixed precision is refused in one line.
+    assert main(["train", "--config", "toms_mean", "--run_dir", str(tmp_path / "mixed"), "--hparams",
+                 "precision=mixed_bfloat16", "--sequence_example_file", str(tmp_path / "toms.tfrecord")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and error.endswith("train it in float32 (--hparams precision=float32)")
+    assert "the cumulative_mean model family cannot build its network in mixed_bfloat16 (" in error
+
 
 def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
     registered(MeanPlugin(), "mean")

@@ -38,7 +38,9 @@ class BassGRUFamily(ModelFamily):
             def call(self, classes, training=False):
                 positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
                                               tf.float32, stateful=False)
-                positions = tf.ensure_shape(positions, [None, encoding.num_position_features])
+                # In the compute dtype, like the embedding's output (bfloat16 under mixed precision).
+                positions = tf.cast(tf.ensure_shape(positions, [None, encoding.num_position_features]),
+                                    self.compute_dtype)
                 shape = tf.concat([tf.shape(classes), [encoding.num_position_features]], 0)
                 steps = tf.concat([self.embedding(classes), tf.broadcast_to(positions[None], shape)], -1)
                 return self.logits(self.gru(steps, training=training))
