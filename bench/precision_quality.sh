@@ -24,7 +24,7 @@ run() {  # name config steps hparams seed precision
 
 for seed in 1 2; do
   for precision in float32 mixed_bfloat16; do
-    run events_rnn drum_kit 500 "batch_size=64,rnn_layer_sizes=[64,64]" "$seed" "$precision"
+    run events_rnn drum_kit 1000 "batch_size=64,rnn_layer_sizes=[64,64]" "$seed" "$precision"
     run transformer drum_kit_transformer 300 "batch_size=64" "$seed" "$precision"
   done
 done
