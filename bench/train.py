@@ -6,7 +6,8 @@ Usage (records from `seqgen create_dataset` on the Groove data):
     python bench/train.py --config one_drum --records ONE_DRUM_DATASET/training_drum_tracks.tfrecord
 
 Runs ``--warmup`` steps (tracing, first buckets), then times ``--steps`` steps one by one and prints
-the median. Peak memory is the process's ru_maxrss. Run each setting in its own process.
+the median. Peak memory is the process's ru_maxrss, and on a GPU also the GPU's peak allocation. Run
+each setting in its own process.
 """
 
 import argparse
@@ -35,6 +36,8 @@ def main() -> None:
         sys.exit(f"bench/train.py: no record file matches {missing[0]}: make one from the Groove MIDI Dataset with "
                  "`seqgen convert` and `seqgen create_dataset` (docs/models.md) and pass it as --records FILE")
 
+    import tensorflow as tf
+
     from seqgen import plugins, records, training
 
     config = plugins.get_config(args.config).with_hparams(args.hparams)
@@ -59,8 +62,11 @@ def main() -> None:
         # CPU time is less sensitive than wall time to other jobs on the machine.
         "useful_tokens_per_cpu_second": sum(tokens) / sum(cpu_seconds),
         "peak_memory_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+        "device": training.describe_devices(trainer.strategy, config.hparams.precision),
         "step_seconds": [round(s, 3) for s in seconds],
     }
+    if tf.config.list_logical_devices("GPU"):
+        result["gpu_peak_memory_gb"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 1e9
     print(json.dumps(result, indent=2))
 
 

@@ -273,3 +273,11 @@ def test_clipping_stays_finite_where_the_global_norm_overflows():
     np.testing.assert_allclose(clipped, np.array([3.0, -4.0, 12.0]) * 3.0 / 13.0, rtol=1e-6)
     zeros = [tf.zeros([2]), tf.zeros([1, 1])]
     assert all(not g.numpy().any() for g in training.clip_by_global_norm(zeros, 3.0))
+
+
+def test_on_a_gpu_drum_kit_trains_in_one_slice():
+    """Automatic slices are sized for 3 GB on a CPU; a GPU takes drum_kit's whole batch (docs/benchmarks.md)."""
+    trainer = training.Trainer(plugins.get_config("drum_kit"))
+    assert trainer.micro_batch_values == training.MICRO_BATCH_VALUES  # this machine has no GPU
+    trainer.micro_batch_values = training.GPU_MICRO_BATCH_VALUES
+    assert int(trainer._auto_micro_batch(tf.constant(128), tf.constant(511))) == 128

@@ -32,7 +32,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--micro_batch_size", type=non_negative_int, default=0,
                         help="compute each batch's gradient in slices of this many tracks to bound memory "
                              "(same result; default 0: automatic, slices small enough for about 3 GB with "
-                             "drum_kit's defaults)")
+                             "drum_kit's defaults, or on a GPU the whole batch)")
     parser.add_argument("--eval", action="store_true",
                         help="evaluate each new checkpoint of RUN_DIR/train instead of training")
     parser.add_argument("--num_eval_examples", type=non_negative_int, default=0,
