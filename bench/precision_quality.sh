@@ -2,12 +2,15 @@
 # Validation perplexity after the same number of steps in float32 and in mixed_bfloat16, two seeds each, for
 # both model families (docs/models.md, "Mixed precision").
 #
-# Usage: bash bench/precision_quality.sh DATASET_DIR OUT_DIR
+# Usage: bash bench/precision_quality.sh DATASET_DIR OUT_DIR [FAMILY [SEED...]]
+#   FAMILY: events_rnn, transformer or both (the default); seeds 1 and 2 unless given.
 #   DATASET_DIR holds train_drum_tracks.tfrecord and validation_drum_tracks.tfrecord from
 #   `seqgen create_dataset --config drum_kit --split_csv GROOVE/info.csv --split_long_tracks`.
 # Prints one line per run: family, precision, seed, steps, training seconds, validation perplexity.
 set -euo pipefail
-data=$1 out=$2
+data=$1 out=$2 family=${3:-both}
+seeds=("${@:4}")
+[ ${#seeds[@]} -gt 0 ] || seeds=(1 2)
 mkdir -p "$out"
 
 run() {  # name config steps hparams seed precision
@@ -22,9 +25,9 @@ run() {  # name config steps hparams seed precision
     "$dir.eval.json" "$1" "$6" "seed=$5" "steps=$3" "train_s=$((end - start))"
 }
 
-for seed in 1 2; do
+for seed in "${seeds[@]}"; do
   for precision in float32 mixed_bfloat16; do
-    run events_rnn drum_kit 1000 "batch_size=64,rnn_layer_sizes=[64,64]" "$seed" "$precision"
-    run transformer drum_kit_transformer 300 "batch_size=64" "$seed" "$precision"
+    [ "$family" = transformer ] || run events_rnn drum_kit 1000 "batch_size=64,rnn_layer_sizes=[64,64]" "$seed" "$precision"
+    [ "$family" = events_rnn ] || run transformer drum_kit_transformer 300 "batch_size=64" "$seed" "$precision"
   done
 done
