@@ -7,7 +7,7 @@
 #                                         here: DIR/c?/ hold TensorFlow's wheel (its headers left out, its
 #                                         libraries stripped, xz) in 50 MB pieces; DIR/cg/pkgs the small
 #                                         wheels and CUDA 12's runtime; DIR/cg the training RECORDS.
-#   source bench/gpu_carry.sh unpack DIR  there: DIR holds all pieces and pkgs/ (copy each call's piece out of
+#   source bench/gpu_carry.sh unpack DIR  there, in the checkout's root: DIR holds all pieces and pkgs/ (copy each call's piece out of
 #                                         the checkout: the next call's carry removes it); installs into
 #                                         /tmp/seqgen-gpu, sets PYTHONPATH (this checkout first) and
 #                                         LD_LIBRARY_PATH.
@@ -22,6 +22,8 @@ platform=(--only-binary=:all: --python-version 3.12 --implementation cp --platfo
 
 if [ "$mode" = pack ]; then
   set -e
+  records=$(realpath "${3:?usage: bash bench/gpu_carry.sh pack DIR RECORDS}") dir=$(realpath -m "$dir")
+  cd "$(dirname "$0")/.."
   mkdir -p "$dir/whl" "$dir/site" "$dir/cg/pkgs"
   pip download -q --no-deps "${platform[@]}" -d "$dir/whl" tensorflow==2.21.0 nvidia-cuda-runtime-cu12==12.9.79 \
     keras==3.15.1 namex==0.1.0 optree==0.20.0 ml_dtypes==0.6.0 gast==0.7.0 astunparse==1.6.3 google-pasta==0.2.0 \
@@ -30,12 +32,13 @@ if [ "$mode" = pack ]; then
   rm -rf "$dir/site/tensorflow/include"
   find "$dir/site" -name "*.so*" -type f -print0 | xargs -0 strip --strip-unneeded
   tar -C "$dir/site" -cf - . | xz -6 -T2 | split -b 50000000 -a 1 - "$dir/tf.tar.xz."
+  rm -rf "$dir/site"
   for piece in "$dir"/tf.tar.xz.?; do mkdir -p "$dir/c${piece##*.}" && mv "$piece" "$dir/c${piece##*.}/"; done
   mv "$dir"/whl/*.whl "$dir/cg/pkgs/" && rm "$dir"/cg/pkgs/tensorflow-*.whl
   unzip -q -o -j "$dir"/cg/pkgs/nvidia_cuda_runtime_cu12-*.whl 'nvidia/cuda_runtime/lib/libcudart.so.12' -d "$dir/cg/pkgs"
   rm "$dir"/cg/pkgs/nvidia_cuda_runtime_cu12-*.whl
   pip wheel -q --no-deps -w "$dir/cg/pkgs" . ./plugins/drums  # entry points; the code runs from this checkout
-  cp "${3:?usage: bash bench/gpu_carry.sh pack DIR RECORDS}" "$dir/cg/"
+  cp "$records" "$dir/cg/"
   exit
 fi
 
