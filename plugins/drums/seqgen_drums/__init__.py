@@ -9,6 +9,7 @@ from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 
+from seqgen_drums.controls import DRUM_CONTROLS
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.groove import GrooveTracks
 from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
@@ -52,11 +53,12 @@ DRUM_KIT_TRANSFORMER = Config(
     encoding=DRUM_KIT.encoding,
     tracks=DrumTracks(),
     model="transformer",
-    hparams=TransformerHParams(),
+    hparams=TransformerHParams(controls=True, infill=True),
     steps_per_quarter=4,
     extraction=DRUM_KIT.extraction,
     pretrained=(PRETRAINED_DRUM_KIT_TRANSFORMER,),
     default=True,
+    controls=DRUM_CONTROLS,
 )
 
 GROOVE = Config(
