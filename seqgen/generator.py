@@ -198,7 +198,8 @@ class Generator:
         out = np.zeros((rows, end - start), np.int64)
         for t in range(start, end):
             if t == 0:  # nothing before the track's first step: keep what may be kept, choose the rest
-                log_probs = np.log(allowed[0] / allowed[0].sum())[None].repeat(rows, 0)
+                uniform = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)
+                log_probs = uniform[None].repeat(rows, 0)
             else:
                 log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)
