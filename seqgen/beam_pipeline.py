@@ -8,7 +8,7 @@ Beam knows (``gs://...`` with the matching Beam extra).
 import collections
 import shlex
 
-from seqgen import pipeline
+from seqgen import DISTRIBUTION, pipeline
 from seqgen.errors import SeqgenError
 
 _NAMESPACE = "seqgen"
@@ -18,7 +18,7 @@ def _beam():
     try:
         import apache_beam
     except ImportError:
-        raise SeqgenError("--runner needs Apache Beam: pip install 'seqgen[beam]'") from None
+        raise SeqgenError(f"--runner needs Apache Beam: pip install '{DISTRIBUTION}[beam]'") from None
     return apache_beam
 
 

@@ -16,7 +16,7 @@ import zlib
 import attrs
 import numpy as np
 
-from seqgen import paths
+from seqgen import DISTRIBUTION, paths
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 
@@ -136,7 +136,7 @@ def _read(path) -> tuple:
         raise SeqgenError(broken)
     if meta["format_version"] > FORMAT_VERSION:
         raise SeqgenError(f"{path} has bundle format {meta['format_version']}, newer than this seqgen reads "
-                          f"({FORMAT_VERSION}); upgrade seqgen: pip install --upgrade seqgen")
+                          f"({FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}")
     return meta, weights
 
 
@@ -157,7 +157,7 @@ def _config(meta: dict, path):
                                   meta.get("model_plugin_version"))):
         if name not in plugins.plugin_names():
             raise SeqgenError(f"{path} needs {needs} (version {version}), which is not installed; install it "
-                              f"(pip install seqgen-{name}) and try again")
+                              f"(pip install {plugins.distribution(name)}) and try again")
     if model not in plugins.families():
         raise SeqgenError(f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
                           f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}")

@@ -11,6 +11,7 @@ import importlib.util
 import sys
 import types
 
+from seqgen import DISTRIBUTION
 from seqgen.errors import SeqgenError
 
 
@@ -20,7 +21,7 @@ def _bare_package():
     spec = importlib.util.find_spec("note_seq")
     if spec is None:
         raise SeqgenError("this needs note-seq, which the light install leaves out; install the training "
-                          "extra: pip install 'seqgen[train]'")
+                          f"extra: pip install '{DISTRIBUTION}[train]'")
     package = types.ModuleType("note_seq")
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec

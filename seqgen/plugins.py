@@ -15,7 +15,7 @@ import os
 import attrs
 import pluggy
 
-from seqgen import __version__, default_plugin, hookspecs
+from seqgen import DISTRIBUTION, __version__, default_plugin, hookspecs
 from seqgen.errors import SeqgenError
 
 ENTRY_POINT_GROUP = "seqgen"
@@ -89,11 +89,11 @@ def version(name: str) -> str:
 def distribution(name: str) -> str:
     """The pip package that provides plugin ``name`` (for "install ..." messages)."""
     if name == DEFAULT_PLUGIN:
-        return "seqgen"
+        return DISTRIBUTION
     entry_point = _entry_points().get(name)
     if entry_point is not None and entry_point.dist is not None:
         return entry_point.dist.name
-    return f"seqgen-{name}"
+    return f"{DISTRIBUTION}-{name}"
 
 
 def _collect(hook_name: str) -> dict:

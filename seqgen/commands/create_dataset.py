@@ -5,6 +5,7 @@ extracts tracks that become seqgen records. A sequence's split depends only on i
 (or on --split_csv), so runs are reproducible and adding files never moves others between splits.
 """
 
+from seqgen import DISTRIBUTION
 from seqgen.commands import add_config_arguments, non_negative_int, ratio
 
 
@@ -23,7 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split_long_tracks", action="store_true",
                         help="cut tracks longer than max_steps into windows instead of truncating them")
     parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
-                                         "(needs `pip install seqgen[beam]`)")
+                                         "(needs `pip install 'seqgen-music[beam]'`)")
     parser.add_argument("--beam_options", default="",
                         help="more Beam pipeline options, e.g. \"--project=P --region=R --temp_location=gs://B/tmp\"")
     parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
@@ -87,7 +88,7 @@ def _check_beam(runner: str, beam_options: str) -> None:
     try:
         from apache_beam.runners import runner as beam_runner
     except ImportError:
-        raise SeqgenError("--runner needs Apache Beam: pip install 'seqgen[beam]'") from None
+        raise SeqgenError(f"--runner needs Apache Beam: pip install '{DISTRIBUTION}[beam]'") from None
     finally:
         root.setLevel(level)
     try:

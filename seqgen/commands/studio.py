@@ -3,16 +3,17 @@
 Serves http://127.0.0.1:8765 unless --host/--port say otherwise; open the printed address in a browser.
 The page offers the shipped models and the .seqgen and .mag bundles found in --models DIR. Ctrl+C stops
 it; the generated files live in a temporary folder removed on exit (download what you keep).
-Needs the studio extra: pip install "seqgen[studio]".
+Needs the studio extra: pip install "seqgen-music[studio]".
 """
 
 import argparse
 import os
 import socket
 
+from seqgen import DISTRIBUTION
 from seqgen.errors import SeqgenError
 
-INSTALL_HINT = 'pip install "seqgen[studio]"'
+INSTALL_HINT = f'pip install "{DISTRIBUTION}[studio]"'
 
 
 def port_number(text: str) -> int:
