@@ -41,10 +41,17 @@ def seconds_per_step(steps_per_quarter: int, qpm: float) -> float:
 class Tracks(abc.ABC):
     """Extracts event tracks from music and turns events back into music."""
 
-    #: The name of one track in messages and record file names ("drum track").
+    #: The name of one track in messages ("drum track").
     noun = "track"
+    #: The name of several, in messages and record file names ("drum tracks": ``training_drum_tracks.tfrecord``).
+    #: A plugin that sets :attr:`noun` sets this too (the registry refuses one without the other).
+    plural = "tracks"
     #: Primer text used when a command is given none (``parse_primer`` reads it); None: a primer is required.
     default_primer = None
+
+    def count(self, number: int) -> str:
+        """``number`` tracks in words: "1 drum track", "3 drum tracks"."""
+        return f"{number} {self.noun if number == 1 else self.plural}"
 
     @abc.abstractmethod
     def extract(self, quantized_sequence, extraction) -> tuple:

@@ -207,8 +207,7 @@ def run(args) -> int:
                                 args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update)
     tracks = postprocess(args, model, tracks)
     paths = _write_midi(tracks, args.output_dir)
-    noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
-    print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
+    print(f"wrote {config.tracks.count(len(paths))} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
     if args.render:
         drawn_by = getattr(tracks[0], "config", config)  # a plugin's postprocessing may bring its own drawing
