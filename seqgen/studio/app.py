@@ -285,6 +285,7 @@ def _description(studio: Studio, model_id: str) -> dict:
     not_humanized = studio.why_not_humanized(model)
     return {"id": model_id, "config": config.id, "plugin": config.plugin,
             "description": model.description or config.description, "noun": config.tracks.noun,
+            "plural": config.tracks.plural,
             "steps_per_quarter": config.steps_per_quarter,
             "rows": [{"label": label, "pitches": list(pitches), "drum": _plays_drum(config, pitches[0])}
                      for label, pitches in rows],
