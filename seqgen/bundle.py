@@ -156,8 +156,7 @@ def _config(meta: dict, path):
                                  (model_plugin, f"model family {model!r} from the seqgen plugin {model_plugin!r}",
                                   meta.get("model_plugin_version"))):
         if name not in plugins.plugin_names():
-            raise SeqgenError(f"{path} needs {needs} (version {version}), which is not installed; install it "
-                              f"(pip install {plugins.distribution(name)}) and try again")
+            raise plugins.not_installed(name, f"{path} needs {needs} (version {version})")
     if model not in plugins.families():
         raise SeqgenError(f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
                           f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}")

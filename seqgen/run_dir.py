@@ -142,8 +142,7 @@ def load_config(run_dir):
     record = _read(run_dir)
     plugin, config_id = record.get("plugin"), record.get("config")
     if plugin and plugin not in plugins.plugin_names():
-        raise SeqgenError(f"{run_dir} was trained with the seqgen plugin {plugin!r}, which is not installed; "
-                          f"install it (pip install {plugins.distribution(plugin)}) and try again")
+        raise plugins.not_installed(plugin, f"{run_dir} was trained with the seqgen plugin {plugin!r}")
     config = plugins.get_config(config_id, plugin or None)
     config = attrs.evolve(config, model=record.get("model", config.model))
     return attrs.evolve(config, hparams=config.family.hparams_class.from_dict(record.get("hparams", {})))
