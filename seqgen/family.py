@@ -102,6 +102,13 @@ class ModelFamily(abc.ABC):
         ``hparams_class``): ``model(classes [B, T] int, training=bool) -> logits [B, T, C]``, with
         ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow."""
 
+    def variable_shapes(self, config) -> dict:
+        """``{name: shape}`` of the weights of ``config``'s network, in the order :meth:`build` creates them:
+        what checkpoints and bundles are checked and read against. Override it without TensorFlow; this
+        default builds the network to learn them (slow, imports TensorFlow)."""
+        network = self.build(config)
+        return {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
+
     def weights(self, network) -> dict:
         """The network's weights as float32 NumPy arrays keyed by variable name."""
         return {name: np.asarray(var.numpy(), np.float32) for name, var in network.variables_by_name().items()}

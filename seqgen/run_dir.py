@@ -184,8 +184,7 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     except Exception as error:  # TensorFlow raises many kinds for a damaged checkpoint
         raise SeqgenError(f"the checkpoint {path} cannot be read ({type(error).__name__}); it is truncated "
                           f"or corrupted: use an earlier one with --checkpoint_file") from None
-    network = config.family.build(config)
-    expected = {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
+    expected = {name: tuple(shape) for name, shape in config.family.variable_shapes(config).items()}
     # Checkpoints before seqgen 0.2 keyed the weights by position (weights/v<index>).
     by_position = reader.has_tensor("weights/v0/.ATTRIBUTES/VARIABLE_VALUE")
     weights = {}

@@ -28,6 +28,11 @@ class EventsRNNFamily(ModelFamily):
 
         return network.build_model(config)
 
+    def variable_shapes(self, config):
+        from seqgen.families.events_rnn.inference import variable_shapes
+
+        return variable_shapes(config)
+
     def stepper(self, config, weights):
         from seqgen.families.events_rnn.inference import EventsRNN
 

@@ -21,6 +21,42 @@ FC_BIASES = "fully_connected/biases"
 FORGET_BIAS = 1.0
 
 
+CELLS = "rnn/multi_rnn_cell"
+
+
+def variable_shapes(config) -> dict:
+    """Magenta's variable names and shapes for ``config``'s encoding and hparams, in creation order."""
+    hparams = config.hparams
+    input_size = config.encoding.input_size
+    shapes = {}
+    previous = input_size
+    for k, size in enumerate(hparams.rnn_layer_sizes):
+        scope = f"{CELLS}/cell_{k}"
+        layer_input = previous
+        if hparams.residual_connections and (k == 0 or size != previous):
+            shapes[f"{scope}/input_projection_wrapper/kernel"] = (previous, size)
+            shapes[f"{scope}/input_projection_wrapper/bias"] = (size,)
+            scope += "/input_projection_wrapper"
+            layer_input = size
+        if k == 0 and hparams.attn_length:
+            scope += "/attention_cell_wrapper"
+            shapes[f"{scope}/kernel"] = (layer_input + size, layer_input)
+            shapes[f"{scope}/bias"] = (layer_input,)
+        shapes[f"{scope}/basic_lstm_cell/kernel"] = (layer_input + size, 4 * size)
+        shapes[f"{scope}/basic_lstm_cell/bias"] = (4 * size,)
+        if k == 0 and hparams.attn_length:
+            shapes[f"{scope}/attention/attn_w"] = (1, 1, size, size)
+            shapes[f"{scope}/attention/attn_v"] = (size,)
+            shapes[f"{scope}/attention/kernel"] = (2 * size, size)
+            shapes[f"{scope}/attention/bias"] = (size,)
+            shapes[f"{scope}/attn_output_projection/kernel"] = (2 * size, size)
+            shapes[f"{scope}/attn_output_projection/bias"] = (size,)
+        previous = size
+    shapes["fully_connected/weights"] = (previous, config.encoding.num_classes)
+    shapes["fully_connected/biases"] = (config.encoding.num_classes,)
+    return shapes
+
+
 def _sigmoid(x):
     return 0.5 * np.tanh(0.5 * x) + 0.5  # = 1 / (1 + exp(-x)), without overflow warnings
 
