@@ -12,6 +12,11 @@ A *family* (``events_rnn``, ``transformer``, or one a plugin brings) owns four t
   generator for sampling, beam search and scoring. A family without a fast stepper inherits
   :class:`PrefixStepper`, which runs the Keras network over the whole prefix each step.
 
+A family whose weights are counted or solved rather than trained by gradient (an n-gram model, a
+closed-form fit) sets ``trained_by_gradient = False`` and implements :meth:`ModelFamily.initial_weights`
+and :meth:`ModelFamily.fit` instead of ``build``: ``seqgen train`` then fits it with the same run dir,
+checkpoints, summaries and resuming (see :mod:`seqgen.fitting`).
+
 Two optional parts let a family learn and do something other than predicting the next event:
 
 - ``task``: a :class:`seqgen.task.Task`, what the shared training loop trains the network on (records,
@@ -95,12 +100,36 @@ class ModelFamily(abc.ABC):
     task = NEXT_EVENT
     #: Whether models of this family generate and score tracks through a stepper.
     generative = True
+    #: Whether ``seqgen train`` trains this family's Keras network (:meth:`build`) by gradient descent in the
+    #: shared loop; False: it calls :meth:`fit` on batches of tracks instead (counted or solved weights).
+    trained_by_gradient = True
 
-    @abc.abstractmethod
     def build(self, config):
         """A built Keras model for ``config`` (its encoding and ``config.hparams``, an instance of
         ``hparams_class``): ``model(classes [B, T] int, training=bool) -> logits [B, T, C]``, with
-        ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow."""
+        ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow.
+
+        Every family trained by gradient implements it; a fitted family (``trained_by_gradient = False``)
+        need not."""
+        from seqgen.errors import SeqgenError
+
+        raise SeqgenError(f"the {self.name} model family has no Keras network (its weights are fitted, not "
+                          f"trained by gradient)")
+
+    def initial_weights(self, config) -> dict:
+        """A fitted family's weights before it has seen any track (e.g. zero counts), as float32 arrays
+        with :meth:`variable_shapes`. Only called when ``trained_by_gradient`` is False."""
+        raise NotImplementedError(f"the {self.name} family sets trained_by_gradient = False but has no initial_weights")
+
+    def fit(self, config, weights: dict, tracks: list) -> dict:
+        """A fitted family's weights after also learning from ``tracks``: a list of int64 class arrays,
+        one per track, as ``seqgen create_dataset`` wrote them (``config.encoding.events_to_classes`` of
+        the extracted events). ``seqgen train`` calls it once per step with the next
+        ``hparams.batch_size`` tracks in record order, starting from :meth:`initial_weights` or from the
+        latest checkpoint's weights, so weights that are sums of counts resume exactly. The returned arrays
+        keep :meth:`variable_shapes`; ``weights`` may be changed in place and returned. Only called when
+        ``trained_by_gradient`` is False."""
+        raise NotImplementedError(f"the {self.name} family sets trained_by_gradient = False but has no fit")
 
     def variable_shapes(self, config) -> dict:
         """``{name: shape}`` of the weights of ``config``'s network, in the order :meth:`build` creates them:
