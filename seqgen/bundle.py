@@ -51,7 +51,13 @@ def manifest(config, description: str = "") -> dict:
 
 
 def save(path, config, weights: dict, description: str = "") -> None:
-    """Write a bundle to ``path``; refuses to replace an existing file."""
+    """Write a bundle to ``path``; refuses to replace an existing file.
+
+    ``weights`` is ``{variable name: array}`` with the names and shapes of
+    ``config.family.variable_shapes(config)``, so weights computed outside ``seqgen train`` (counted,
+    solved, converted from another tool) become a model that ``seqgen.load`` and ``seqgen generate
+    --bundle_file`` use like any other: ``bundle.save("m.seqgen", plugins.get_config("my_config"),
+    {"bigram/counts": counts})``. ``config`` must be a registered config (its plugin is recorded)."""
     path = os.fspath(path)
     paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):

@@ -36,7 +36,15 @@ from seqgen.task import NEXT_EVENT
 
 
 class Stepper(abc.ABC):
-    """Runs a trained network B sequences at a time, one step after another."""
+    """Runs a trained network B sequences at a time, one step after another (NumPy, no TensorFlow).
+
+    The generic :class:`seqgen.generator.Generator` drives it for sampling, beam search and scoring:
+    it calls :meth:`initial_state` once, then :meth:`step` with the class of event 0, 1, 2, ... of every
+    sequence; the logits a step returns predict the *next* event. Beam search keeps, drops and copies
+    sequences between steps with :meth:`reorder`. The state is whatever the stepper needs (arrays, a
+    tuple of arrays, a key/value cache, or None for a model without memory); the generator never looks
+    inside it.
+    """
 
     @abc.abstractmethod
     def initial_state(self, batch: int):
@@ -44,12 +52,25 @@ class Stepper(abc.ABC):
 
     @abc.abstractmethod
     def step(self, classes, position: int, state):
-        """Feed class ``classes[b]`` (int array [B]) at ``position`` (steps fed since the initial state) to
-        every sequence: ``(logits [B, num_classes] float32, new state)``. The old state may be reused."""
+        """Feed one class to every sequence and predict the next.
+
+        Args:
+            classes: int array [B], the class of the event at ``position`` in each sequence.
+            position: how many steps were fed since :meth:`initial_state` (0 for the first event), for
+                position features or positional encodings.
+            state: what the previous call (or :meth:`initial_state`) returned.
+
+        Returns:
+            ``(logits, new_state)``: float32 logits [B, num_classes] of the event at ``position + 1``
+            (unnormalized log-probabilities; the generator applies the temperature and the softmax), and
+            the state after this step. The old state is not used again, so it may be updated in place.
+        """
 
     @abc.abstractmethod
     def reorder(self, state, rows):
-        """The state of sequences ``rows`` (an int index array; rows may repeat), e.g. to branch beams."""
+        """The state of the sequences ``rows`` (an int index array into the batch; rows may repeat and the
+        result may be larger or smaller than the batch), e.g. to keep the best beams or branch one into
+        several. Return a new state whose sequence ``i`` is the old sequence ``rows[i]``."""
 
     def logits(self, classes) -> np.ndarray:
         """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""

@@ -144,7 +144,10 @@ def detect_format(path, num_classes: int):
 def class_dataset(paths_or_globs, num_classes: int):
     """A ``tf.data.Dataset`` of int32 1-D class sequences from seqgen or Magenta record files.
 
-    The format of each file is detected from its first record; files of both kinds may be mixed.
+    The format of each file is detected from its first record; files of both kinds may be mixed. To read
+    training records into NumPy (one int64 array of classes per track, in record order), use
+    :func:`seqgen.evaluation.read_class_sequences`; ``config.encoding.class_to_event`` turns classes
+    back into events. Needs TensorFlow.
     """
     import tensorflow as tf
 

@@ -57,7 +57,16 @@ class Tracks(abc.ABC):
     def extract(self, quantized_sequence, extraction) -> tuple:
         """Tracks of a quantized NoteSequence: ``(list of event lists, dict of named counts)``.
 
-        ``extraction`` is a :class:`seqgen.config.Extraction`.
+        ``quantized_sequence`` is a note_seq ``NoteSequence`` protobuf of one piece of one MIDI file, already
+        split at tempo and time-signature changes and quantized at the config's ``steps_per_quarter``:
+        each of its ``notes`` has ``pitch``, ``velocity``, ``program``, ``instrument``, ``is_drum`` and
+        ``quantized_start_step`` / ``quantized_end_step`` (steps from the start of the piece); its
+        ``time_signatures`` and ``quantization_info.steps_per_quarter`` say how long a bar is
+        (``seqgen.noteseq.sequences_lib.steps_per_bar_in_quantized_sequence``). ``extraction`` is the
+        config's :class:`seqgen.config.Extraction` (min_bars, max_steps, gap_bars, ...), to apply as the
+        plugin sees fit. Each track is a list of events, one per step, each one the config's encoding can
+        encode. The counts (e.g. ``{"melodies_discarded_too_short": 2}``) are summed over the input and
+        printed by ``create_dataset``; :meth:`empty_output_hint` reads them when nothing came out.
         """
 
     @abc.abstractmethod

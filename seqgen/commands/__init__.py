@@ -15,7 +15,17 @@ import attrs
 
 @attrs.frozen
 class Command:
-    """One ``seqgen`` subcommand. ``run(args)`` returns an exit code (or None for 0)."""
+    """One ``seqgen`` subcommand, registered with the ``register_commands`` hook.
+
+    ``seqgen NAME ...`` builds an ``argparse`` subparser with ``help`` (its line in ``seqgen --help``)
+    and ``description`` (the top of ``seqgen NAME --help``), calls ``add_arguments(parser)`` to add the
+    command's flags (other plugins may then add theirs through ``extend_command``), parses the command
+    line and calls ``run(args)`` with the ``argparse.Namespace``. ``run`` returns the exit code (None
+    means 0). A :class:`seqgen.errors.SeqgenError` it raises is printed as one line,
+    ``seqgen NAME: error: ...``, with exit code 1; so is a missing TensorFlow or note-seq, with how to
+    install the training extra. Import heavy modules inside ``run``, so ``seqgen --help`` stays fast.
+    :func:`from_module` makes a Command from a module with a docstring, ``add_arguments`` and ``run``.
+    """
 
     name: str
     help: str
