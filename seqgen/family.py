@@ -51,19 +51,20 @@ class Stepper(abc.ABC):
         """The state before the first step, for ``batch`` sequences."""
 
     @abc.abstractmethod
-    def step(self, classes, position: int, state):
+    def step(self, classes, position: int, state) -> tuple:
         """Feed one class to every sequence and predict the next.
 
         Args:
-            classes: int array [B], the class of the event at ``position`` in each sequence.
+            classes (numpy.ndarray): int array [B], the class of the event at ``position`` in each sequence.
             position: how many steps were fed since :meth:`initial_state` (0 for the first event), for
                 position features or positional encodings.
-            state: what the previous call (or :meth:`initial_state`) returned.
+            state (object): what the previous call (or :meth:`initial_state`) returned.
 
         Returns:
             ``(logits, new_state)``: float32 logits [B, num_classes] of the event at ``position + 1``
-            (unnormalized log-probabilities; the generator applies the temperature and the softmax), and
-            the state after this step. The old state is not used again, so it may be updated in place.
+                (unnormalized log-probabilities; the generator applies the temperature and the softmax),
+                and the state after this step. The old state is not used again, so it may be updated in
+                place.
         """
 
     @abc.abstractmethod

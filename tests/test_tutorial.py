@@ -101,3 +101,26 @@ def test_the_fitted_melodies_generate_score_and_bundle(records, tmp_path, capsys
     assert main(["evaluate", "--bundle_file", str(tmp_path / "melody.seqgen"), "--sequence_example_file",
                  str(records)]) == 0
     assert "melody_bigram model on 7 tracks" in capsys.readouterr().out
+
+
+def test_the_tutorials_python_example_runs_as_written(records, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "training_melodies.tfrecord").write_bytes(records.read_bytes())
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", (REPO / "docs" / "tutorial.md").read_text(), re.S)
+                if "--8<--" not in b]
+    exec(compile(block, "docs/tutorial.md", "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    melody = seqgen_melody.MelodyTracks().parse_primer(printed)
+    assert len(melody) == 16 and melody[0] == 60
+    assert seqgen.load(tmp_path / "counted.seqgen").description == "bigrams counted in Python"
+
+
+def test_the_tutorial_includes_every_part_of_the_plugin():
+    page = (REPO / "docs" / "tutorial.md").read_text()
+    source = (REPO / "docs" / "tutorial" / "seqgen_melody.py").read_text()
+    sections = re.findall(r"# --8<-- \[start:(\w+)\]", source)
+    assert sections == ["imports", "encoding", "tracks", "family", "config"]
+    assert re.findall(r'--8<-- "seqgen_melody.py:(\w+)"', page) == sections
+    outside = re.sub(r"# --8<-- \[start:\w+\].*?# --8<-- \[end:\w+\]", "", source, flags=re.S)
+    assert not re.search(r"^\s*(def|class|@) ?", outside, re.M)  # no code the page leaves out

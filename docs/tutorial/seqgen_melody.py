@@ -6,6 +6,7 @@ with it: create_dataset, train (which fits it, resumably), generate, score, eval
 ``seqgen.load``.
 """
 
+# --8<-- [start:imports]
 import ast
 import collections
 
@@ -21,8 +22,10 @@ from seqgen.hparams import HParams, positive
 from seqgen.tracks import Note, Tracks, seconds_per_step
 
 __version__ = "0.1.0"
+# --8<-- [end:imports]
 
 # 1. Events and classes ---------------------------------------------------------------------------------
+# --8<-- [start:encoding]
 LOWEST, HIGHEST = 48, 84  # C3 up to (not including) C6
 HOLD = -1  # "whatever sounds goes on": the no-event
 
@@ -42,9 +45,11 @@ class MelodyEncoding(Encoding):
 
     def class_to_event(self, index: int):
         return HOLD if index == 0 else LOWEST + index - 1
+# --8<-- [end:encoding]
 
 
 # 2. Tracks: music in, music out ------------------------------------------------------------------------
+# --8<-- [start:tracks]
 class MelodyTracks(Tracks):
     """A melody is a list of ints: a pitch (a new note) or HOLD per step."""
 
@@ -89,9 +94,11 @@ class MelodyTracks(Tracks):
         for event in value:
             MelodyEncoding().event_to_class(event)  # a clear error for a pitch out of range
         return value
+# --8<-- [end:tracks]
 
 
 # 3. A model family that counts -------------------------------------------------------------------------
+# --8<-- [start:family]
 @attrs.frozen
 class BigramHParams(HParams):
     """batch_size: tracks counted per training step; smoothing: added to every count."""
@@ -140,9 +147,11 @@ class BigramFamily(ModelFamily):
 
     def stepper(self, config, weights):
         return BigramStepper(weights[COUNTS], config.hparams.smoothing)
+# --8<-- [end:family]
 
 
 # 4. The config, and the hooks that register everything ----------------------------------------------------
+# --8<-- [start:config]
 MELODY = Config(
     id="melody_bigram",
     description="Monophonic melodies (the top line), one event per 16th note, counted as bigrams.",
@@ -163,3 +172,4 @@ def register_models(register):
 @hookimpl
 def register_configs(register):
     register(MELODY)
+# --8<-- [end:config]
