@@ -57,16 +57,6 @@ def parse_bundle(data: bytes, path) -> "GeneratorBundle":
     return bundle
 
 
-def read_proto(path) -> "GeneratorBundle":
-    """The GeneratorBundle message of a ``.mag`` file; SeqgenError when it is not one."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        raise SeqgenError(f"cannot read Magenta bundle {path}: {error.strerror}") from None
-    return parse_bundle(data, path)
-
-
 def _checkpoint_weights(data: bytes, path) -> dict:
     try:
         return v1_checkpoint.read_checkpoint(data)
