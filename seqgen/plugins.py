@@ -246,6 +246,15 @@ def extend_command(name: str, parser) -> None:
     manager().hook.extend_command(name=name, parser=parser)
 
 
+def postprocess_tracks(args, model, tracks) -> list:
+    """The tracks after every plugin's ``postprocess_tracks`` hook, each given the previous one's."""
+    for implementation in manager().hook.postprocess_tracks.get_hookimpls():
+        changed = implementation.function(args=args, model=model, tracks=tracks)
+        if changed is not None:
+            tracks = list(changed)
+    return tracks
+
+
 def plugins() -> list:
     """``[{name, version, models, configs, commands, error}]`` for every installed plugin, by name: ``error`` is
     None for a loaded plugin, and why it fails to import for a broken one (which registers nothing)."""

@@ -54,6 +54,14 @@ def add_config_arguments(parser, config_required=True) -> None:
                         help='hyperparameter overrides, e.g. "batch_size=64,rnn_layer_sizes=[64,64]"')
 
 
+def add_model_arguments(parser) -> None:
+    """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
+    add_config_arguments(parser, config_required=False)
+    parser.add_argument("--bundle_file", help="a .seqgen bundle, a Magenta .mag bundle or a shipped model's name")
+    parser.add_argument("--run_dir", help="a training run directory (its latest checkpoint is used)")
+    parser.add_argument("--checkpoint_file", help="one checkpoint of a training run")
+
+
 def config_from_args(args):
     """The Config named by ``--plugin/--config`` with ``--hparams`` applied."""
     from seqgen import plugins

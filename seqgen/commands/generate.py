@@ -10,18 +10,14 @@ the pretrained model a config ships. Each output extends the primer (the config'
 import datetime
 import os
 
-from seqgen.commands import _number, add_config_arguments, at_most, bounded_int, positive_int
+from seqgen import plugins
+from seqgen.commands import _number, add_model_arguments, at_most, bounded_int, positive_int
 from seqgen.errors import SeqgenError
+from seqgen.loading import check_model_flags, load_model
 
 #: Most sequences (outputs x beams x branches) and events (sequences x steps) one run holds in memory.
 MAX_SEQUENCES = 100_000
 MAX_EVENTS = 20_000_000
-def add_model_arguments(parser) -> None:
-    """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
-    add_config_arguments(parser, config_required=False)
-    parser.add_argument("--bundle_file", help="a .seqgen bundle, a Magenta .mag bundle or a shipped model's name")
-    parser.add_argument("--run_dir", help="a training run directory (its latest checkpoint is used)")
-    parser.add_argument("--checkpoint_file", help="one checkpoint of a training run")
 
 
 def add_arguments(parser) -> None:
@@ -74,46 +70,6 @@ def _check_size(args) -> None:
                           f"or run several times")
 
 
-def _check_model_flags(args) -> None:
-    """--bundle_file, --run_dir and --checkpoint_file each name the kind of thing they say."""
-    if args.bundle_file and os.path.isdir(args.bundle_file):
-        raise SeqgenError(f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
-                          f"or a shipped model's name (a training run goes with --run_dir)")
-    if args.run_dir and not os.path.isdir(args.run_dir):
-        what = "is a file, not a run directory" if os.path.exists(args.run_dir) else "does not exist"
-        raise SeqgenError(f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
-                          f"goes with --bundle_file)")
-    if args.checkpoint_file:
-        path = str(args.checkpoint_file)
-        if os.path.isdir(path):
-            raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
-        stem = path[:-len(".index")] if path.endswith(".index") else path
-        if not os.path.isfile(stem + ".index"):
-            raise SeqgenError(f"no checkpoint {stem} (expected {stem}.index); give a checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100")
-
-
-def load_model(args):
-    """The :class:`seqgen.model.Model` the flags name (the shipped default when they name none)."""
-    import seqgen
-
-    given = [flag for flag in ("bundle_file", "run_dir", "checkpoint_file") if getattr(args, flag)]
-    if len(given) > 1:
-        raise SeqgenError(f"give only one of --{' and --'.join(given)}")
-    if getattr(args, "hparams", ""):
-        raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
-    _check_model_flags(args)
-    from seqgen.loading import default_config
-
-    source = args.bundle_file or args.run_dir or args.checkpoint_file
-    model = seqgen.load(source or default_config(args.config, args.plugin).default_bundle)
-    if args.config and args.config != model.config.id:
-        raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
-                          f"another model")
-    return model
-
-
 def _primer(args, config):
     """(events, qpm) from --primer / --primer_midi (its first --primer_bars bars) / the config's default primer."""
     if args.primer_bars and not args.primer_midi:
@@ -161,17 +117,6 @@ def _write_midi(tracks, output_dir) -> list:
     return paths
 
 
-def postprocess(args, model, tracks) -> list:
-    """The tracks after every plugin's ``postprocess_tracks`` hook, each given the previous one's."""
-    from seqgen import plugins
-
-    for implementation in plugins.manager().hook.postprocess_tracks.get_hookimpls():
-        changed = implementation.function(args=args, model=model, tracks=tracks)
-        if changed is not None:
-            tracks = list(changed)
-    return tracks
-
-
 def run(args) -> int:
     if args.save_generator_bundle:
         if not args.bundle_file or not (args.run_dir or args.checkpoint_file):
@@ -183,7 +128,7 @@ def run(args) -> int:
         check_output_file(args.bundle_file, "--bundle_file")
         if os.path.exists(args.bundle_file):  # refused before the model is read
             raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
-        _check_model_flags(args)
+        check_model_flags(args)
         model = seqgen.load(args.run_dir or args.checkpoint_file)
         model.save(args.bundle_file, args.bundle_description)
         print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
@@ -205,7 +150,7 @@ def run(args) -> int:
     with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
         tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
                                 args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update)
-    tracks = postprocess(args, model, tracks)
+    tracks = plugins.postprocess_tracks(args, model, tracks)
     paths = _write_midi(tracks, args.output_dir)
     print(f"wrote {config.tracks.count(len(paths))} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))

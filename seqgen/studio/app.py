@@ -154,13 +154,13 @@ class Studio:
 
     def why_not_humanized(self, model) -> str:
         """Why the model's tracks cannot be humanized; empty when they can."""
-        from seqgen.commands import generate
+        from seqgen import plugins
 
         args = self.generate_args(humanize=True)
         if args is None:
             return "no installed plugin offers humanize"
         try:
-            generate.postprocess(args, model, [])
+            plugins.postprocess_tracks(args, model, [])
         except SeqgenError as error:
             return str(error)
         return ""
@@ -309,7 +309,7 @@ def _notes(track) -> list:
 
 def _generate(studio: Studio, job: Job, folder: str) -> list:
     """Generate the tracks of ``job``, write them as MIDI files into ``folder``; ``[(stem, result json)]``."""
-    from seqgen.commands import generate
+    from seqgen import plugins
 
     model = studio.worker_model(job.model)
     rows = grid.rows(model.config)
@@ -328,7 +328,7 @@ def _generate(studio: Studio, job: Job, folder: str) -> list:
     tracks = model.generate(job.num_outputs, job.num_steps, primer, job.temperature, job.seed, job.beam_size,
                             job.branch_factor, job.steps_per_iteration, job.qpm)
     results = []
-    for track in generate.postprocess(args, model, tracks):
+    for track in plugins.postprocess_tracks(args, model, tracks):
         stem = secrets.token_hex(8)
         track.write_midi(os.path.join(folder, stem + ".mid"))
         results.append((stem, {"id": stem, "steps": len(track), "primer_steps": len(primer),
