@@ -21,9 +21,6 @@ import attrs
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
-#: Tracks are grouped by length into buckets this many steps wide before batching.
-BUCKET_WIDTH = 64
-
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
 #: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
 #: 2.1 GB peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
@@ -128,33 +125,6 @@ def is_chief() -> bool:
     task = tf_config.get("task", {})
     kind, index = task.get("type", "worker"), task.get("index", 0)
     return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config.get("cluster", {}))
-
-
-def padded_batches(sequences, batch_size: int, training: bool, seed=None):
-    """(inputs, labels, mask) int32/int32/float32 [B, T] batches from a dataset of class sequences.
-
-    Training batches repeat the data forever, shuffled, from length buckets; eval batches cover the
-    data once (the last batch may be smaller, so a set smaller than one batch works).
-    """
-    import tensorflow as tf
-
-    sequences = sequences.filter(lambda s: tf.size(s) >= 2)
-
-    def split(batch):
-        lengths = tf.reduce_sum(tf.cast(batch >= 0, tf.int32), axis=1) - 1
-        inputs = tf.maximum(batch[:, :-1], 0)
-        labels = tf.maximum(batch[:, 1:], 0)
-        mask = tf.sequence_mask(lengths, tf.shape(inputs)[1], tf.float32)
-        return inputs, labels, mask
-
-    if not training:
-        return sequences.padded_batch(batch_size, padding_values=-1).map(split)
-    sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
-    boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
-    batches = sequences.bucket_by_sequence_length(
-        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
-        drop_remainder=True)
-    return batches.map(split).prefetch(2)
 
 
 def clip_by_global_norm(grads, clip_norm):
