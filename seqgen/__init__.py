@@ -3,10 +3,9 @@
 ``seqgen.load(name_or_path)`` returns a trained :class:`seqgen.model.Model` (see docs/api.md).
 """
 
-__version__ = "0.2.0"
-#: The name of seqgen's distribution on the Python Package Index (``pip install seqgen-music``); the
-#: package it installs is still imported as ``seqgen`` and runs as the ``seqgen`` command.
-DISTRIBUTION = "seqgen-music"
+from seqgen.version import DISTRIBUTION, __version__
+
+__all__ = ["DISTRIBUTION", "__version__", "load"]
 
 
 def load(source):

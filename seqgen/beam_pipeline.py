@@ -8,7 +8,8 @@ Beam knows (``gs://...`` with the matching Beam extra).
 import collections
 import shlex
 
-from seqgen import DISTRIBUTION, pipeline
+from seqgen import pipeline
+from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
 
 _NAMESPACE = "seqgen"

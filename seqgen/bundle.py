@@ -16,7 +16,8 @@ import zlib
 import attrs
 import numpy as np
 
-from seqgen import DISTRIBUTION, paths
+from seqgen import paths
+from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 

@@ -12,7 +12,8 @@ import re
 import sys
 import tempfile
 
-from seqgen import DISTRIBUTION, __version__, plugins
+from seqgen import plugins
+from seqgen.version import DISTRIBUTION, __version__
 from seqgen.errors import SeqgenError
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.

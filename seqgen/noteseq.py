@@ -11,7 +11,7 @@ import importlib.util
 import sys
 import types
 
-from seqgen import DISTRIBUTION
+from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
 
 

@@ -15,6 +15,7 @@ lists it as broken with its error, and commands that do not need it work as befo
 """
 
 import functools
+import importlib
 import importlib.metadata
 import os
 import re
@@ -22,11 +23,15 @@ import re
 import attrs
 import pluggy
 
-from seqgen import DISTRIBUTION, __version__, default_plugin, hookspecs
+from seqgen import hookspecs
+from seqgen.version import DISTRIBUTION, __version__
 from seqgen.errors import SeqgenError
 
 ENTRY_POINT_GROUP = "seqgen"
 DEFAULT_PLUGIN = "seqgen"
+#: seqgen's own plugin, loaded by name as an installed plugin's module is (simonw/llm's default plugins): it
+#: sits above the registry, which imports none of the families and commands it registers.
+DEFAULT_PLUGIN_MODULE = "seqgen.default_plugin"
 #: What a family name, config id or command name may look like: it is typed on the command line and
 #: becomes part of file names.
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -69,7 +74,7 @@ def manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, with the default plugin and the installed plugins loaded."""
     pm = pluggy.PluginManager("seqgen")
     pm.add_hookspecs(hookspecs)
-    pm.register(default_plugin, DEFAULT_PLUGIN)
+    pm.register(importlib.import_module(DEFAULT_PLUGIN_MODULE), DEFAULT_PLUGIN)
     available = _entry_points()
     wanted = os.environ.get("SEQGEN_LOAD_PLUGINS")
     names = sorted(available) if wanted is None else [n.strip() for n in wanted.split(",") if n.strip()]
@@ -156,11 +161,21 @@ def _collect(hook_name: str) -> dict:
     return found
 
 
-def _check_item(kind: str, plugin: str, item, expected: type, key) -> None:
-    """One line refusing what a plugin registered: not a ``expected``, or with an empty or malformed name."""
-    if not isinstance(item, expected):
+#: What each kind of registered thing must have (checked by attribute: the registry imports no contract), and
+#: the class to register.
+_KINDS = {
+    "model family": (("name", "hparams_class", "build", "stepper", "variable_shapes"), "seqgen.family.ModelFamily"),
+    "config": (("id", "encoding", "tracks", "hparams", "model", "steps_per_quarter"), "seqgen.config.Config"),
+    "command": (("name", "help", "add_arguments", "run"), "seqgen.commands.Command"),
+}
+
+
+def _check_item(kind: str, plugin: str, item, key) -> None:
+    """One line refusing what a plugin registered: not a ``kind``, or with an empty or malformed name."""
+    needs, expected = _KINDS[kind]
+    if isinstance(item, type) or not all(hasattr(item, attribute) for attribute in needs):
         raise SeqgenError(f"the seqgen plugin {plugin!r} registered a {type(item).__name__} as a {kind}; register "
-                          f"a {expected.__module__}.{expected.__name__}")
+                          f"a {expected}")
     name = key(item)
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise SeqgenError(f"the seqgen plugin {plugin!r} registered a {kind} named {name!r}; a {kind} name is a "
@@ -185,12 +200,12 @@ def _check_config(plugin: str, config, families: dict) -> None:
                           f"plural = \"{tracks.noun}s\" or the right word")
 
 
-def _unique(kind: str, hook_name: str, key, expected: type) -> dict:
+def _unique(kind: str, hook_name: str, key) -> dict:
     """``{key(item): (plugin name, item)}``; a key registered twice is refused, naming both plugins."""
     result = {}
     for name, items in _collect(hook_name).items():
         for item in items:
-            _check_item(kind, name, item, expected, key)
+            _check_item(kind, name, item, key)
             if key(item) in result:
                 raise SeqgenError(f"{kind} {key(item)!r} is registered twice, by plugins {result[key(item)][0]!r} "
                                   f"and {name!r}; uninstall one of them")
@@ -201,16 +216,12 @@ def _unique(kind: str, hook_name: str, key, expected: type) -> dict:
 @functools.cache
 def _registered() -> tuple:
     """(families, configs, commands), each ``{name: (plugin, item)}``."""
-    from seqgen.commands import Command
-    from seqgen.config import Config
-    from seqgen.family import ModelFamily
-
-    families = _unique("model family", "register_models", lambda family: family.name, ModelFamily)
-    configs = _unique("config", "register_configs", lambda config: config.id, Config)
+    families = _unique("model family", "register_models", lambda family: family.name)
+    configs = _unique("config", "register_configs", lambda config: config.id)
     for config_id, (plugin, config) in configs.items():
         _check_config(plugin, config, families)
         configs[config_id] = (plugin, attrs.evolve(config, plugin=plugin))
-    commands = _unique("command", "register_commands", lambda command: command.name, Command)
+    commands = _unique("command", "register_commands", lambda command: command.name)
     return families, configs, commands
 
 

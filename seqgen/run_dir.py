@@ -11,7 +11,7 @@ import time
 
 import attrs
 
-from seqgen import __version__
+from seqgen.version import __version__
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import socket
 
-from seqgen import DISTRIBUTION
+from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
 
 INSTALL_HINT = f'pip install "{DISTRIBUTION}[studio]"'

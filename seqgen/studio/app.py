@@ -144,10 +144,9 @@ class Studio:
         """What ``seqgen generate`` (with plugins' flags) parses from no flags, or from ``--humanize``; None
         when no plugin adds --humanize."""
         from seqgen import plugins
-        from seqgen.commands import generate
 
         parser = argparse.ArgumentParser()
-        generate.add_arguments(parser)
+        plugins.commands()["generate"].add_arguments(parser)
         plugins.extend_command("generate", parser)
         args, unknown = parser.parse_known_args(["--humanize"] if humanize else [])
         return None if unknown else args
