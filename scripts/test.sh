@@ -38,9 +38,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PYTHON="$VENV/bin/python"
 
-# The CPU training stack is installed (the test extra holds the train and docs extras); the GPU one is only
+# The CPU training stack is installed (the test extra holds the train, docs and lint extras); the GPU one is only
 # resolved.
 "$PYTHON" -m pip install -q -e ".[test,beam]" -e plugins/drums
 "$PYTHON" scripts/check_gpu_extra.py
+"$VENV/bin/lint-imports"                                                # the core's import layers, no circles
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$VENV/site"       # the docs site, warnings as errors
 "$PYTHON" -m pytest -q "$@"
