@@ -190,6 +190,15 @@ class ModelFamily(abc.ABC):
             raise SeqgenError(f"a {self.name} model does not generate or score tracks; it offers: {offers}")
         return PrefixStepper(self, config, weights)
 
+    def hparams_from_weights(self, weights: dict, hparams, metagraph=None, source="the weights"):
+        """``hparams`` with the architecture that ``weights`` imply, for files that store no hparams (Magenta's
+        ``.mag`` bundles: ``metagraph`` is their TF1 MetaGraphDef bytes, or None). ``source`` names the file
+        in errors. A family that reads no such files keeps this default, which refuses."""
+        from seqgen.errors import SeqgenError
+
+        raise SeqgenError(f"{source} holds weights without hparams, which the {self.name} model family cannot "
+                          f"read; give a seqgen bundle")
+
     def operations(self) -> dict:
         """``{name: function(model, *args, **kwargs)}``: what a loaded model of this family offers besides
         ``generate`` and ``score``; each is available as ``model.<name>(...)``."""

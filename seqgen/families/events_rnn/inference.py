@@ -188,12 +188,16 @@ def _layer(weights, k, attn_length, residual):
 
 
 def layer_sizes(weights) -> list:
-    """The RNN layer sizes a weights dict holds."""
+    """The RNN layer sizes: one per ``rnn/multi_rnn_cell/cell_k/`` prefix, its LSTM bias length // 4."""
     sizes = []
     while any(name.startswith(PREFIX.format(len(sizes))) for name in weights):
-        bias = next(value for name, value in weights.items()
-                    if name.startswith(PREFIX.format(len(sizes))) and name.endswith("basic_lstm_cell/bias"))
-        sizes.append(bias.shape[0] // 4)
+        prefix = PREFIX.format(len(sizes))
+        biases = [value for name, value in weights.items()
+                  if name.startswith(prefix) and name.endswith("basic_lstm_cell/bias")]
+        if len(biases) != 1 or biases[0].ndim != 1 or not biases[0].shape[0] or biases[0].shape[0] % 4:
+            raise SeqgenError(f"layer {len(sizes)} of the checkpoint has no LSTM bias of 4 x its size; it is "
+                              f"not a Drums RNN style bundle")
+        sizes.append(biases[0].shape[0] // 4)
     return sizes
 
 
