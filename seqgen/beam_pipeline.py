@@ -9,8 +9,8 @@ import collections
 import shlex
 
 from seqgen import pipeline
-from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
 _NAMESPACE = "seqgen"
 

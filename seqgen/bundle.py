@@ -17,9 +17,9 @@ import attrs
 import numpy as np
 
 from seqgen import paths
-from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
+from seqgen.version import DISTRIBUTION
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"

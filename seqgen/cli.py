@@ -13,8 +13,8 @@ import sys
 import tempfile
 
 from seqgen import plugins
-from seqgen.version import DISTRIBUTION, __version__
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION, __version__
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.
 TRAINING_MODULES = {"tensorflow", "keras", "note_seq"}

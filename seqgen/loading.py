@@ -45,7 +45,9 @@ def default_config(config_id: str = None, plugin: str = None):
 
 
 def _is_checkpoint(path: str) -> bool:
-    return os.path.isfile(path + ".index") or path.endswith(".index")
+    from seqgen.run_dir import checkpoint_prefix
+
+    return checkpoint_prefix(path) != path or os.path.isfile(path + ".index")
 
 
 def load(source) -> Model:
@@ -84,10 +86,9 @@ def check_model_flags(args) -> None:
         if os.path.isdir(path):
             raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
                               f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
-        stem = path[:-len(".index")] if path.endswith(".index") else path
-        if not os.path.isfile(stem + ".index"):
-            raise SeqgenError(f"no checkpoint {stem} (expected {stem}.index); give a checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100")
+        from seqgen.run_dir import check_checkpoint
+
+        check_checkpoint(path)
 
 
 def load_model(args):

@@ -11,8 +11,8 @@ import importlib.util
 import sys
 import types
 
-from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
 
 def _bare_package():

@@ -24,8 +24,8 @@ import attrs
 import pluggy
 
 from seqgen import hookspecs
-from seqgen.version import DISTRIBUTION, __version__
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION, __version__
 
 ENTRY_POINT_GROUP = "seqgen"
 DEFAULT_PLUGIN = "seqgen"

@@ -6,14 +6,15 @@
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 
 import attrs
 
-from seqgen.version import __version__
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
+from seqgen.version import __version__
 
 RUN_FILE = "run.json"
 LOCK_FILE = "train.lock"
@@ -158,6 +159,21 @@ def latest_checkpoint(run_dir) -> str:
     return path
 
 
+def checkpoint_prefix(path) -> str:
+    """The checkpoint a path names (``R/train/ckpt-N``), given with or without its ``.index`` or ``.data-*``
+    suffix: the one parser of checkpoint paths."""
+    return re.sub(r"\.(index|data-\d+-of-\d+)$", "", os.fspath(path))
+
+
+def check_checkpoint(path) -> str:
+    """:func:`checkpoint_prefix` of ``path``; SeqgenError when no checkpoint is there."""
+    prefix = checkpoint_prefix(path)
+    if not os.path.isfile(prefix + ".index"):
+        raise SeqgenError(f"no checkpoint {prefix} (expected {prefix}.index); give a checkpoint such as "
+                          f"RUN_DIR/train/ckpt-100")
+    return prefix
+
+
 def checkpoint_key(name: str) -> str:
     """The key under which a weight named ``name`` lives in a checkpoint (TensorFlow escapes '/' and '.')."""
     return "weights/" + name.replace(".", "..").replace("/", ".S") + "/.ATTRIBUTES/VARIABLE_VALUE"
@@ -169,13 +185,7 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     import tensorflow as tf
 
     if checkpoint_file:
-        checkpoint_file = str(checkpoint_file)
-        for suffix in (".index", ".data-00000-of-00001"):
-            if checkpoint_file.endswith(suffix):
-                checkpoint_file = checkpoint_file[:-len(suffix)]
-        if not os.path.isfile(checkpoint_file + ".index"):
-            raise SeqgenError(f"no checkpoint {checkpoint_file} (expected {checkpoint_file}.index); give a "
-                              f"checkpoint such as RUN_DIR/train/ckpt-100")
+        checkpoint_file = check_checkpoint(checkpoint_file)
         run_dir = run_dir or os.path.dirname(os.path.dirname(os.path.abspath(checkpoint_file)))
     config = load_config(run_dir)
     path = checkpoint_file or latest_checkpoint(run_dir)

@@ -5,8 +5,8 @@ extracts tracks that become seqgen records. A sequence's split depends only on i
 (or on --split_csv), so runs are reproducible and adding files never moves others between splits.
 """
 
-from seqgen.version import DISTRIBUTION
 from seqgen.commands import add_config_arguments, non_negative_int, ratio
+from seqgen.version import DISTRIBUTION
 
 
 def add_arguments(parser) -> None:

@@ -10,8 +10,8 @@ import argparse
 import os
 import socket
 
-from seqgen.version import DISTRIBUTION
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
 INSTALL_HINT = f'pip install "{DISTRIBUTION}[studio]"'
 
