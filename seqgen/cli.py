@@ -12,8 +12,9 @@ import re
 import sys
 import tempfile
 
-from seqgen import __version__, plugins
+from seqgen import plugins
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION, __version__
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.
 TRAINING_MODULES = {"tensorflow", "keras", "note_seq"}
@@ -180,7 +181,7 @@ def main(argv=None) -> int:
         if (error.name or "").split(".")[0] not in TRAINING_MODULES:
             raise
         print(f"seqgen {args.command}: error: this needs {error.name.split('.')[0]}, which the light install "
-              f"leaves out; install the training extra: pip install 'seqgen[train]'", file=sys.stderr)
+              f"leaves out; install the training extra: pip install '{DISTRIBUTION}[train]'", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"seqgen {args.command}: interrupted", file=sys.stderr)

@@ -116,8 +116,8 @@ def process(serialized: bytes, config, options: SplitOptions, task=None):
 
 
 def output_path(output_dir, split: str, config) -> str:
-    """``OUT/<split>_<noun>s.tfrecord``, e.g. ``training_drum_tracks.tfrecord``."""
-    return os.path.join(str(output_dir), f"{split}_{config.tracks.noun.replace(' ', '_')}s.tfrecord")
+    """``OUT/<split>_<plural>.tfrecord``, e.g. ``training_drum_tracks.tfrecord``."""
+    return os.path.join(str(output_dir), f"{split}_{config.tracks.plural.replace(' ', '_')}.tfrecord")
 
 
 def check_outputs(output_dir, config, options, overwrite) -> dict:

@@ -6,14 +6,15 @@
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 
 import attrs
 
-from seqgen import __version__
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
+from seqgen.version import __version__
 
 RUN_FILE = "run.json"
 LOCK_FILE = "train.lock"
@@ -142,8 +143,7 @@ def load_config(run_dir):
     record = _read(run_dir)
     plugin, config_id = record.get("plugin"), record.get("config")
     if plugin and plugin not in plugins.plugin_names():
-        raise SeqgenError(f"{run_dir} was trained with the seqgen plugin {plugin!r}, which is not installed; "
-                          f"install it (pip install seqgen-{plugin}) and try again")
+        raise plugins.not_installed(plugin, f"{run_dir} was trained with the seqgen plugin {plugin!r}")
     config = plugins.get_config(config_id, plugin or None)
     config = attrs.evolve(config, model=record.get("model", config.model))
     return attrs.evolve(config, hparams=config.family.hparams_class.from_dict(record.get("hparams", {})))
@@ -159,6 +159,21 @@ def latest_checkpoint(run_dir) -> str:
     return path
 
 
+def checkpoint_prefix(path) -> str:
+    """The checkpoint a path names (``R/train/ckpt-N``), given with or without its ``.index`` or ``.data-*``
+    suffix: the one parser of checkpoint paths."""
+    return re.sub(r"\.(index|data-\d+-of-\d+)$", "", os.fspath(path))
+
+
+def check_checkpoint(path) -> str:
+    """:func:`checkpoint_prefix` of ``path``; SeqgenError when no checkpoint is there."""
+    prefix = checkpoint_prefix(path)
+    if not os.path.isfile(prefix + ".index"):
+        raise SeqgenError(f"no checkpoint {prefix} (expected {prefix}.index); give a checkpoint such as "
+                          f"RUN_DIR/train/ckpt-100")
+    return prefix
+
+
 def checkpoint_key(name: str) -> str:
     """The key under which a weight named ``name`` lives in a checkpoint (TensorFlow escapes '/' and '.')."""
     return "weights/" + name.replace(".", "..").replace("/", ".S") + "/.ATTRIBUTES/VARIABLE_VALUE"
@@ -170,13 +185,7 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     import tensorflow as tf
 
     if checkpoint_file:
-        checkpoint_file = str(checkpoint_file)
-        for suffix in (".index", ".data-00000-of-00001"):
-            if checkpoint_file.endswith(suffix):
-                checkpoint_file = checkpoint_file[:-len(suffix)]
-        if not os.path.isfile(checkpoint_file + ".index"):
-            raise SeqgenError(f"no checkpoint {checkpoint_file} (expected {checkpoint_file}.index); give a "
-                              f"checkpoint such as RUN_DIR/train/ckpt-100")
+        checkpoint_file = check_checkpoint(checkpoint_file)
         run_dir = run_dir or os.path.dirname(os.path.dirname(os.path.abspath(checkpoint_file)))
     config = load_config(run_dir)
     path = checkpoint_file or latest_checkpoint(run_dir)
@@ -185,8 +194,7 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     except Exception as error:  # TensorFlow raises many kinds for a damaged checkpoint
         raise SeqgenError(f"the checkpoint {path} cannot be read ({type(error).__name__}); it is truncated "
                           f"or corrupted: use an earlier one with --checkpoint_file") from None
-    network = config.family.build(config)
-    expected = {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
+    expected = {name: tuple(shape) for name, shape in config.family.variable_shapes(config).items()}
     # Checkpoints before seqgen 0.2 keyed the weights by position (weights/v<index>).
     by_position = reader.has_tensor("weights/v0/.ATTRIBUTES/VARIABLE_VALUE")
     weights = {}

@@ -21,9 +21,6 @@ import attrs
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
-#: Tracks are grouped by length into buckets this many steps wide before batching.
-BUCKET_WIDTH = 64
-
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
 #: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
 #: 2.1 GB peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
@@ -45,24 +42,18 @@ class TrainOptions:
     num_checkpoints: int = 10  # 0: keep all
     seed: int = None
     micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: automatic
-    warm_start: str = None  # a model whose weights a new run starts from (warm_start below)
+    warm_start: tuple = None  # (source, weights) of a model a new run starts from (warm_start below)
 
 
-def warm_start(network, config, source) -> str:
-    """Set ``network``'s variables from the model at ``source`` (anything :func:`seqgen.load` takes) where
-    they fit: the same name and shape, or the same name and trailing shape with fewer rows (an embedding
-    that grew keeps its old rows). One line saying what was copied; SeqgenError for another family."""
+def warm_start(network, weights: dict, source: str) -> str:
+    """Set ``network``'s variables from ``weights`` (of the model at ``source``) where they fit: the same
+    name and shape, or the same name and trailing shape with fewer rows (an embedding that grew keeps its
+    old rows). One line saying what was copied."""
     import numpy as np
 
-    from seqgen.loading import load
-
-    model = load(source)
-    if model.config.model != config.model:
-        raise SeqgenError(f"--warm_start {source} is a {model.config.model} model; this run trains a "
-                          f"{config.model} model")
     copied, grown, fresh = 0, 0, 0
     for name, variable in network.variables_by_name().items():
-        value = model.weights.get(name)
+        value = weights.get(name)
         shape = tuple(variable.shape)
         if value is not None and value.shape == shape:
             variable.assign(value)
@@ -74,8 +65,7 @@ def warm_start(network, config, source) -> str:
             grown += 1
         else:
             fresh += 1
-    return (f"Warm start from {source}: {copied} weights copied, {grown} grown (old rows kept), "
-            f"{fresh} new.")
+    return f"Warm start from {source}: {copied} weights copied, {grown} grown (old rows kept), {fresh} new."
 
 
 def _num_workers() -> int:
@@ -159,33 +149,6 @@ def is_chief() -> bool:
     task = tf_config.get("task", {})
     kind, index = task.get("type", "worker"), task.get("index", 0)
     return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config.get("cluster", {}))
-
-
-def padded_batches(sequences, batch_size: int, training: bool, seed=None):
-    """(inputs, labels, mask) int32/int32/float32 [B, T] batches from a dataset of class sequences.
-
-    Training batches repeat the data forever, shuffled, from length buckets; eval batches cover the
-    data once (the last batch may be smaller, so a set smaller than one batch works).
-    """
-    import tensorflow as tf
-
-    sequences = sequences.filter(lambda s: tf.size(s) >= 2)
-
-    def split(batch):
-        lengths = tf.reduce_sum(tf.cast(batch >= 0, tf.int32), axis=1) - 1
-        inputs = tf.maximum(batch[:, :-1], 0)
-        labels = tf.maximum(batch[:, 1:], 0)
-        mask = tf.sequence_mask(lengths, tf.shape(inputs)[1], tf.float32)
-        return inputs, labels, mask
-
-    if not training:
-        return sequences.padded_batch(batch_size, padding_values=-1).map(split)
-    sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
-    boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
-    batches = sequences.bucket_by_sequence_length(
-        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
-        drop_remainder=True)
-    return batches.map(split).prefetch(2)
 
 
 def clip_by_global_norm(grads, clip_norm):
@@ -423,7 +386,7 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     else:
         log(f"Starting a new run in {run_dir}.")
         if options.warm_start:
-            log(warm_start(trainer.model, config, options.warm_start))
+            log(warm_start(trainer.model, options.warm_start[1], options.warm_start[0]))
     log(describe_devices(trainer.strategy, config.hparams.precision))
     notice = precision_notice(config.hparams.precision, bool(tf.config.list_logical_devices("GPU")), cpu_flags())
     if notice:

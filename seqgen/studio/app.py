@@ -144,23 +144,22 @@ class Studio:
         """What ``seqgen generate`` (with plugins' flags) parses from no flags, or from ``--humanize``; None
         when no plugin adds --humanize."""
         from seqgen import plugins
-        from seqgen.commands import generate
 
         parser = argparse.ArgumentParser()
-        generate.add_arguments(parser)
+        plugins.commands()["generate"].add_arguments(parser)
         plugins.extend_command("generate", parser)
         args, unknown = parser.parse_known_args(["--humanize"] if humanize else [])
         return None if unknown else args
 
     def why_not_humanized(self, model) -> str:
         """Why the model's tracks cannot be humanized; empty when they can."""
-        from seqgen.commands import generate
+        from seqgen import plugins
 
         args = self.generate_args(humanize=True)
         if args is None:
             return "no installed plugin offers humanize"
         try:
-            generate.postprocess(args, model, [])
+            plugins.postprocess_tracks(args, model, [])
         except SeqgenError as error:
             return str(error)
         return ""
@@ -285,6 +284,7 @@ def _description(studio: Studio, model_id: str) -> dict:
     not_humanized = studio.why_not_humanized(model)
     return {"id": model_id, "config": config.id, "plugin": config.plugin,
             "description": model.description or config.description, "noun": config.tracks.noun,
+            "plural": config.tracks.plural,
             "steps_per_quarter": config.steps_per_quarter,
             "rows": [{"label": label, "pitches": list(pitches), "drum": _plays_drum(config, pitches[0])}
                      for label, pitches in rows],
@@ -308,7 +308,7 @@ def _notes(track) -> list:
 
 def _generate(studio: Studio, job: Job, folder: str) -> list:
     """Generate the tracks of ``job``, write them as MIDI files into ``folder``; ``[(stem, result json)]``."""
-    from seqgen.commands import generate
+    from seqgen import plugins
 
     model = studio.worker_model(job.model)
     rows = grid.rows(model.config)
@@ -327,7 +327,7 @@ def _generate(studio: Studio, job: Job, folder: str) -> list:
     tracks = model.generate(job.num_outputs, job.num_steps, primer, job.temperature, job.seed, job.beam_size,
                             job.branch_factor, job.steps_per_iteration, job.qpm)
     results = []
-    for track in generate.postprocess(args, model, tracks):
+    for track in plugins.postprocess_tracks(args, model, tracks):
         stem = secrets.token_hex(8)
         track.write_midi(os.path.join(folder, stem + ".mid"))
         results.append((stem, {"id": stem, "steps": len(track), "primer_steps": len(primer),

@@ -166,6 +166,9 @@ class GrooveFamily(ModelFamily):
 
         return groove_network.build_model(config)
 
+    def variable_shapes(self, config):
+        return variable_shapes(config.hparams)
+
     def operations(self):
         return {"humanize": humanize, "humanize_tracks": humanize_tracks}
 

@@ -219,7 +219,7 @@ async function generate() {
       method: "POST", body: JSON.stringify(job), headers: { "Content-Type": "application/json" } });
     state.job = job;
     showResults(found.results, job);
-    const noun = state.model.noun + (found.results.length > 1 ? "s" : "");
+    const noun = found.results.length > 1 ? state.model.plural : state.model.noun;
     say(`${found.results.length} ${noun} of ${job.num_steps} steps in ` +
         `${((performance.now() - started) / 1000).toFixed(2)} s`);
   } catch (error) {
