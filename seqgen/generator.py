@@ -190,15 +190,16 @@ class Generator:
     def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
         default the plain stream of the events before the gap; each step only among its ``allowed``."""
-        if context is None:
+        plain = context is None
+        if plain:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
         logits, state = self._feed(*context)
         state = self.stepper.reorder(state, np.zeros(rows, np.int64))
         logits = None if logits is None else logits[np.zeros(rows, np.int64)]
         out = np.zeros((rows, end - start), np.int64)
         for t in range(start, end):
-            if t == 0:  # nothing before the track's first step: keep what may be kept, choose the rest
-                log_probs = np.log(allowed[0] / allowed[0].sum())[None].repeat(rows, 0)
+            if t == 0 and plain:  # a plain stream never predicts the first step: any allowed class, alike
+                log_probs = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)[None].repeat(rows, 0)
             else:
                 log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)

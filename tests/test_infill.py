@@ -430,3 +430,19 @@ def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network
     tokens, steps, _ = prompt.fill_in_middle(classes, 32, 64, controls)
     right, wrong = (log_softmax(np.asarray(network(tokens[None], steps=s[None]))[0]) for s in (steps, steps + 1))
     assert not np.allclose(right, wrong, atol=1e-3)
+
+
+def test_a_cold_fill_in_the_middle_is_the_keras_networks_most_likely_gap_even_at_the_first_step(
+        small_infilling_transformer, song):
+    model = small_infilling_transformer
+    network = model.family.build(model.config)
+    model.family.load_weights(network, model.weights)
+    controls = model.generator.control_tokens({})
+    for bars, (start, end) in (("1", (0, 16)), ("3", (32, 48))):
+        outputs = model.infill(song.events[:64], bars=bars, num_outputs=2, temperature=1e-4, seed=1, method="middle")
+        assert outputs[0].events == outputs[1].events
+        tokens, steps, labels = model.generator.prompt.fill_in_middle(classes_of(outputs[0].events), start, end,
+                                                                      controls)
+        predicted = np.asarray(network(tokens[None], steps=steps[None]))[0].argmax(-1)
+        gap = slice(len(tokens) - (end - start), len(tokens))
+        assert list(predicted[gap]) == list(labels[gap]), bars
