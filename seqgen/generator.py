@@ -220,7 +220,8 @@ class Generator:
 
     def gap_log_likelihood(self, events, start: int, end: int, both_sides: bool = True, controls=None) -> float:
         """log P(the events of ``[start, end)`` | the rest): read with the steps after the gap
-        (fill-in-the-middle) when ``both_sides``, else given the steps before it only."""
+        (fill-in-the-middle) when ``both_sides``, else given the steps before it only (then a gap from the
+        first step leaves that step out: a plain stream never predicts it)."""
         classes = self._classes(events)
         controls = self.control_tokens(controls)
         if both_sides:
@@ -235,7 +236,7 @@ class Generator:
         total = 0.0
         for index, (token, step) in enumerate(zip(tokens, steps)):
             logits, state = self.stepper.step(np.array([token]), int(step), state)
-            if scored.start <= index < scored.stop:
+            if scored.start <= index < scored.stop and labels[index] >= 0:
                 total += float(log_softmax(logits)[0, labels[index]])
         return total
 

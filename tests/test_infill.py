@@ -376,6 +376,8 @@ def test_the_api_refuses_the_same_bad_input_in_one_line(small_infilling_transfor
     cases = [
         (dict(bars="9-10", steps_per_bar=16, track=song.events[:128]), "outside the track, which has 8 bars"),
         (dict(steps=(0, 3)), "must count from 1"),
+        (dict(bars=0), "--bars 0 must count from 1"),
+        (dict(steps=-3), "--steps -3 must count from 1"),
         (dict(bars=3, steps="1-4"), "give --bars or --steps, not both"),
         (dict(instruments=list(model.config.encoding.parts)), "that selects everything"),
         (dict(bars=2, instruments=["hi-hat"]), "unknown instrument 'hi-hat'"),
@@ -446,3 +448,11 @@ def test_a_cold_fill_in_the_middle_is_the_keras_networks_most_likely_gap_even_at
         predicted = np.asarray(network(tokens[None], steps=steps[None]))[0].argmax(-1)
         gap = slice(len(tokens) - (end - start), len(tokens))
         assert list(predicted[gap]) == list(labels[gap]), bars
+
+
+def test_the_gap_log_likelihood_given_the_left_side_is_the_score_of_the_gap(small_infilling_transformer, song):
+    model, controls = small_infilling_transformer, {"style": "funk", "density": 20}
+    log_probs = np.log(model.score(song.events[:64], controls=controls).probabilities)  # of steps 1..63
+    for start, end in ((16, 48), (0, 16)):  # from the first step: that step is never predicted, so not scored
+        got = model.generator.gap_log_likelihood(song.events[:64], start, end, both_sides=False, controls=controls)
+        assert got == pytest.approx(log_probs[max(start - 1, 0):end - 1].sum(), rel=1e-5)
