@@ -222,23 +222,29 @@ class Generator:
         """log P(the events of ``[start, end)`` | the rest): read with the steps after the gap
         (fill-in-the-middle) when ``both_sides``, else given the steps before it only (then a gap from the
         first step leaves that step out: a plain stream never predicts it)."""
-        classes = self._classes(events)
+        return float(self.gap_log_likelihoods([events], start, end, both_sides, controls)[0])
+
+    def gap_log_likelihoods(self, tracks, start: int, end: int, both_sides: bool = True, controls=None):
+        """:meth:`gap_log_likelihood` of each of ``tracks`` (event lists of one length), read as one batch."""
+        classes = [self._classes(events) for events in tracks]
         controls = self.control_tokens(controls)
         if both_sides:
             if not self.prompt.infill:
                 raise SeqgenError(f"this {self.config.model} model cannot fill in the middle")
-            tokens, steps, labels = self.prompt.fill_in_middle(classes, start, end, controls)
-            scored = slice(len(tokens) - (end - start), len(tokens))
+            streams = [self.prompt.fill_in_middle(row, start, end, controls) for row in classes]
         else:
-            tokens, steps, labels = self.prompt.plain(classes[:end], controls)
-            scored = slice(len(tokens) - (end - start), len(tokens))
-        state = self.stepper.initial_state(1)
-        total = 0.0
-        for index, (token, step) in enumerate(zip(tokens, steps)):
-            logits, state = self.stepper.step(np.array([token]), int(step), state)
-            if scored.start <= index < scored.stop and labels[index] >= 0:
-                total += float(log_softmax(logits)[0, labels[index]])
-        return total
+            streams = [self.prompt.plain(row[:end], controls) for row in classes]
+        tokens, labels = (np.stack([stream[k] for stream in streams]) for k in (0, 2))
+        steps, rows = streams[0][1], np.arange(len(tracks))
+        first_scored = len(steps) - (end - start)  # the gap's events are the last labels of either stream
+        state = self.stepper.initial_state(len(tracks))
+        totals = np.zeros(len(tracks))
+        for index, step in enumerate(steps):
+            logits, state = self.stepper.step(tokens[:, index], int(step), state)
+            if index >= first_scored:
+                label = labels[:, index]
+                totals += np.where(label >= 0, log_softmax(logits)[rows, np.maximum(label, 0)], 0.0)
+        return totals
 
 
 def _sample(log_probs, rng) -> np.ndarray:

@@ -456,3 +456,9 @@ def test_the_gap_log_likelihood_given_the_left_side_is_the_score_of_the_gap(smal
     for start, end in ((16, 48), (0, 16)):  # from the first step: that step is never predicted, so not scored
         got = model.generator.gap_log_likelihood(song.events[:64], start, end, both_sides=False, controls=controls)
         assert got == pytest.approx(log_probs[max(start - 1, 0):end - 1].sum(), rel=1e-5)
+    # Read as one batch, two tracks get what each gets alone, on either side.
+    other = song.events[64:128]
+    for both_sides in (True, False):
+        alone = [model.generator.gap_log_likelihood(t, 16, 48, both_sides, controls) for t in (song.events[:64], other)]
+        together = model.generator.gap_log_likelihoods([song.events[:64], other], 16, 48, both_sides, controls)
+        np.testing.assert_allclose(together, alone, rtol=1e-5)
