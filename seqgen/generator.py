@@ -59,12 +59,12 @@ class Generator:
         return self.prompt.control_tokens(check_controls(self.controls, controls))
 
     def _feed(self, tokens, steps, state=None):
-        """Feed one sequence's tokens at their steps: (logits [1, C] after the last, state)."""
+        """Feed one sequence's tokens at their steps: (logits [1, C] after the last, or None, state)."""
         state = self.stepper.initial_state(1) if state is None else state
-        logits = None
-        for token, step in zip(tokens, steps):
-            logits, state = self.stepper.step(np.array([token]), int(step), state)
-        return logits, state
+        if not len(tokens):
+            return None, state
+        logits, state = self.stepper.feed(np.asarray(tokens, np.int64)[None], steps, state)
+        return logits[:, -1], state
 
     def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
                  steps_per_iteration=1, seed=None, on_step=None, controls=None) -> list:
@@ -130,13 +130,11 @@ class Generator:
             return self.stepper.logits(classes)
         if not prompts.shape[1]:
             prompts = np.tile(self.prompt.control_tokens({}), (len(classes), 1))
-        state = self.stepper.initial_state(len(classes))
-        for k in range(prompts.shape[1]):
-            _, state = self.stepper.step(prompts[:, k], 0, state)
-        out = np.empty(classes.shape + (self.config.encoding.num_classes,), np.float32)
-        for t in range(classes.shape[1]):
-            out[:, t], state = self.stepper.step(classes[:, t], t, state)
-        return out
+        count = prompts.shape[1]
+        logits, _ = self.stepper.feed(np.concatenate([prompts, classes], 1),
+                                      [0] * count + list(range(classes.shape[1])),
+                                      self.stepper.initial_state(len(classes)))
+        return logits[:, count:]
 
     def log_likelihood(self, events, controls=None):
         """Magenta's ``drum_track_log_likelihood``: (sum of log P(event t | events before t) for t >= 1,
@@ -176,11 +174,11 @@ class Generator:
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
         if end == len(classes) or method == "left":
-            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
+            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
         elif method == "middle":
             tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
-            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                    (tokens, steps))
+            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
+                                       (tokens, steps))
         else:
             gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
                                        candidates)
@@ -189,7 +187,8 @@ class Generator:
 
     def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
-        default the plain stream of the events before the gap; each step only among its ``allowed``."""
+        default the plain stream of the events before the gap, each step only among its ``allowed``; and the
+        state after the context and the gap but its last class."""
         plain = context is None
         if plain:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
@@ -205,16 +204,17 @@ class Generator:
             out[:, t - start] = _sample(log_probs, rng)
             if t + 1 < end:
                 logits, state = self.stepper.step(out[:, t - start], t, state)
-        return out
+        return out, state
 
     def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates):
         """Per output, the best of ``candidates`` left-to-right gaps by the log-likelihood of the kept steps
         after the gap (the events RNN's way of seeing the right side)."""
-        gaps = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
-        tokens = np.concatenate([np.tile(classes[:start], (len(gaps), 1)), gaps, np.tile(classes[end:], (len(gaps), 1))], 1)
-        log_probs = log_softmax(self.logits(tokens[:, :-1], np.tile(controls, (len(gaps), 1)) if controls else None))
-        after = np.arange(end, len(classes))
-        scores = log_probs[:, after - 1, :][np.arange(len(gaps))[:, None], np.arange(len(after)), classes[end:]].sum(1)
+        gaps, state = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
+        # Read on from the sampling state: the gap's last class, then the kept steps but the last.
+        tokens = np.concatenate([gaps[:, -1:], np.tile(classes[end:-1], (len(gaps), 1))], 1)
+        logits, _ = self.stepper.feed(tokens, range(end - 1, len(classes) - 1), state)
+        log_probs = np.take_along_axis(log_softmax(logits), np.tile(classes[end:], (len(gaps), 1))[..., None], -1)
+        scores = log_probs[..., 0].sum(axis=1)
         best = scores.reshape(rows, candidates).argmax(axis=1) + np.arange(rows) * candidates
         return gaps[best]
 
@@ -235,16 +235,11 @@ class Generator:
         else:
             streams = [self.prompt.plain(row[:end], controls) for row in classes]
         tokens, labels = (np.stack([stream[k] for stream in streams]) for k in (0, 2))
-        steps, rows = streams[0][1], np.arange(len(tracks))
-        first_scored = len(steps) - (end - start)  # the gap's events are the last labels of either stream
-        state = self.stepper.initial_state(len(tracks))
-        totals = np.zeros(len(tracks))
-        for index, step in enumerate(steps):
-            logits, state = self.stepper.step(tokens[:, index], int(step), state)
-            if index >= first_scored:
-                label = labels[:, index]
-                totals += np.where(label >= 0, log_softmax(logits)[rows, np.maximum(label, 0)], 0.0)
-        return totals
+        logits, _ = self.stepper.feed(tokens, streams[0][1], self.stepper.initial_state(len(tracks)))
+        gap = slice(max(tokens.shape[1] - (end - start), 0), None)  # the gap's events: the last labels
+        labels = labels[:, gap]
+        scored = np.take_along_axis(log_softmax(logits[:, gap]), np.maximum(labels, 0)[..., None], -1)[..., 0]
+        return np.where(labels >= 0, scored, 0.0).sum(axis=1)
 
 
 def _sample(log_probs, rng) -> np.ndarray:
