@@ -73,19 +73,24 @@ class Stepper(abc.ABC):
         result may be larger or smaller than the batch), e.g. to keep the best beams or branch one into
         several. Return a new state whose sequence ``i`` is the old sequence ``rows[i]``."""
 
-    def logits(self, classes) -> np.ndarray:
-        """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""
+    def feed(self, classes, positions, state):
+        """Feed ``classes[:, t]`` (int array [B, T]) at ``positions[t]`` for t = 0.. in turn, as T calls of
+        :meth:`step`: ``(logits [B, T, num_classes] float32, new state)``. A family may do it in one pass."""
         classes = np.asarray(classes, np.int64)
-        state = self.initial_state(len(classes))
         out = None
-        for t in range(classes.shape[1]):
-            step_logits, state = self.step(classes[:, t], t, state)
+        for t, position in enumerate(positions):
+            step_logits, state = self.step(classes[:, t], int(position), state)
             if out is None:
                 out = np.empty(classes.shape + step_logits.shape[-1:], np.float32)
             out[:, t] = step_logits
         if out is None:
-            return np.zeros(classes.shape + (0,), np.float32)
-        return out
+            return np.zeros(classes.shape + (0,), np.float32), state
+        return out, state
+
+    def logits(self, classes) -> np.ndarray:
+        """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""
+        classes = np.asarray(classes, np.int64)
+        return self.feed(classes, range(classes.shape[1]), self.initial_state(len(classes)))[0]
 
 
 class PrefixStepper(Stepper):

@@ -23,3 +23,19 @@ def groove_dir():
 @pytest.fixture(scope="session")
 def magenta_dir():
     return MAGENTA
+
+
+@pytest.fixture
+def registered():
+    """Register extra plugins in-process (``registered(plugin, name)``) and unregister them afterwards."""
+    from seqgen import plugins
+
+    names = []
+
+    def add(plugin, name):
+        plugins.register(plugin, name)
+        names.append(name)
+
+    yield add
+    for name in names:
+        plugins.unregister(name)

@@ -33,20 +33,6 @@ class TomsPlugin:
         register(TOMS)
 
 
-@pytest.fixture
-def registered():
-    """Register extra plugins in-process and unregister them afterwards."""
-    names = []
-
-    def add(plugin, name):
-        plugins.register(plugin, name)
-        names.append(name)
-
-    yield add
-    for name in names:
-        plugins.unregister(name)
-
-
 def run_seqgen(*args, env=None):
     return subprocess.run([sys.executable, "-m", "seqgen", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
