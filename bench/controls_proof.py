@@ -73,27 +73,31 @@ def style_table(model, classifier, real_tracks, args) -> None:
         generated_count[style] = len(cut)
         generated_right[style] = sum(guess == style for guess in guesses)
         predicted_as[style] = collections.Counter(guesses).most_common(1)[0]
+    unset = model.generate(num_outputs=args.unset, num_steps=args.num_steps, seed=args.seed + len(STYLES))
+    unset_cut = [window for track in unset for window in windows(track.events, args.window)]
+    unset_judged = collections.Counter(STYLES[k] for k in classifier.style_probabilities(unset_cut).argmax(1))
     seconds = time.monotonic() - started
     majority, majority_count = real_count.most_common(1)[0]
     print(f"### Style: the classifier's accuracy on windows of {args.window} steps\n")
     print(f"Real windows: {len(real)} of the held-out records; generated: {args.per_style} tracks of "
           f"{args.num_steps} steps per style (seeds {args.seed}..{args.seed + len(STYLES) - 1}, one per style), "
-          f"{sum(generated_count.values())} windows, generated in {seconds:.0f} s.\n")
+          f"{sum(generated_count.values())} windows; and {args.unset} tracks with no control set (seed "
+          f"{args.seed + len(STYLES)}), {len(unset_cut)} windows; generated in {seconds:.0f} s.\n")
     print("| style | real windows | accuracy on real | generated windows | accuracy on generated "
-          "| generated, most often judged |")
-    print("|---|---:|---:|---:|---:|---|")
+          "| generated, most often judged | judged this style, no control set |")
+    print("|---|---:|---:|---:|---:|---|---:|")
     for style in STYLES:
         guess, times = predicted_as[style]
         print(f"| {style} | {real_count[style]} | {percent(real_right[style], real_count[style])} | "
               f"{generated_count[style]} | {percent(generated_right[style], generated_count[style])} | "
-              f"{guess} ({times}) |")
+              f"{guess} ({times}) | {percent(unset_judged[style], len(unset_cut))} |")
     styles_in_real = [s for s in STYLES if real_count[s]]
     balanced_real = np.mean([real_right[s] / real_count[s] for s in styles_in_real])
     balanced_generated_same = np.mean([generated_right[s] / generated_count[s] for s in styles_in_real])
     print(f"| **all** | {len(real)} | {percent(sum(real_right.values()), len(real))} "
           f"(per-style mean {100 * balanced_real:.1f}%) | {sum(generated_count.values())} | "
           f"{percent(sum(generated_right.values()), sum(generated_count.values()))} "
-          f"(the {len(styles_in_real)} styles of the real windows: {100 * balanced_generated_same:.1f}%) | |")
+          f"(the {len(styles_in_real)} styles of the real windows: {100 * balanced_generated_same:.1f}%) | | |")
     print(f"\nChance: the largest style of the real windows ({majority}) is {percent(majority_count, len(real))} "
           f"of them; 1 / {len(STYLES)} styles = {100 / len(STYLES):.1f}% (the generated windows are the same "
           f"number per style, so always one style scores 1 / {len(STYLES)} on them).\n")
@@ -159,10 +163,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--num_steps", type=int, default=128, help="steps of each generated track")
     parser.add_argument("--window", type=int, default=64, help="steps of each window the classifier judges")
-    parser.add_argument("--per_style", type=int, default=10)
+    parser.add_argument("--per_style", type=int, default=20, help="tracks generated per style")
+    parser.add_argument("--unset", type=int, default=80, help="tracks generated with no control set")
     parser.add_argument("--densities", type=float, nargs="+", default=[8, 12, 16, 20, 24, 28])
-    parser.add_argument("--per_density", type=int, default=10)
-    parser.add_argument("--per_fill", type=int, default=20)
+    parser.add_argument("--per_density", type=int, default=20, help="tracks generated per density")
+    parser.add_argument("--per_fill", type=int, default=40, help="tracks generated per fill value")
     parser.add_argument("--fill_steps", type=int, default=32, help="steps of each generated fill (Groove's "
                                                                    "fills are mostly one or two bars)")
     parser.add_argument("--parts", nargs="+", default=["style", "density", "fill"])

@@ -5,9 +5,10 @@ windows, it tells how often a track generated with ``style=funk`` sounds like fu
 
 Input per step: the nine drum hits (drum_kit's classes) and the step's position in the bar (one-hot of 16),
 as the groove family reads them. A stack of causal dilated convolutions (ReLU; layer k has dilation
-``kernel_size ** k``, so two layers of width 4 see one bar) reads them; their outputs are averaged over the
-track's steps and a dense layer gives the logits of the styles. Causal convolutions make a step's output
-independent of the padding after a track, so a track is classified the same alone or in a batch.
+``kernel_size ** k``, so three layers of width 4 see 64 steps, four bars) reads them; their outputs are
+averaged over the track's steps and a dense layer gives the logits of the styles. Causal convolutions make
+a step's output independent of the padding after a track, so a track is classified the same alone or in a
+batch.
 
 The task (:class:`StyleTask`) reads records that carry the style as the control value ``control/style``
 (``seqgen create_dataset`` with a config declaring the style control, such as this family's ``drum_style``
@@ -45,7 +46,7 @@ class StyleClassifierHParams(HParams):
     batch_size: int = attrs.field(default=64, validator=positive)
     learning_rate: float = attrs.field(default=0.003, converter=float, validator=positive)
     #: Filters of each convolution layer.
-    filters: tuple = architecture(default=(64, 64), converter=tuple, validator=positive_sizes)
+    filters: tuple = architecture(default=(64, 64, 64), converter=tuple, validator=positive_sizes)
     #: Steps each convolution reads (layer k reads every ``kernel_size ** k``-th step).
     kernel_size: int = architecture(default=4, validator=positive)
     dropout_keep_prob: float = attrs.field(default=0.8, converter=float, validator=probability)

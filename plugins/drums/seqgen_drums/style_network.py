@@ -7,7 +7,7 @@
 import keras
 import tensorflow as tf
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.groove_network import step_features
 from seqgen_drums.style_classifier import variable_shapes
 
 
@@ -38,11 +38,7 @@ class StyleNetwork(keras.Model):
         v = self.variables_by_name()
         classes = tf.convert_to_tensor(classes)
         mask = tf.cast(classes >= 0, self.compute_dtype)[..., None]
-        bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
-        hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
-        positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
-        x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
-        x = tf.cast(x, self.compute_dtype)
+        x = step_features(classes, self.compute_dtype)
         for k in range(len(self.hparams.filters)):
             x = tf.nn.relu(self._causal_conv(x, v[f"conv_{k}/kernel"], v[f"conv_{k}/bias"],
                                              self.hparams.kernel_size ** k))
