@@ -57,12 +57,27 @@ def percent(part, whole) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "-"
 
 
+def judge_real(classifier, real_tracks, window) -> tuple:
+    """(windows right, windows) per style of the labelled ``real_tracks``, cut into windows."""
+    real = [(cut, values["style"]) for events, values in real_tracks if "style" in values
+            for cut in windows(events, window)]
+    guesses = [STYLES[k] for k in classifier.style_probabilities([cut for cut, _ in real]).argmax(1)]
+    right = collections.Counter(label for (_, label), guess in zip(real, guesses) if guess == label)
+    return right, collections.Counter(label for _, label in real)
+
+
+def real_line(classifier, real_tracks, args) -> None:
+    right, count = judge_real(classifier, real_tracks, args.window)
+    per_style = {style: right[style] / count[style] for style in STYLES if count[style]}
+    print(f"Classifier on the real windows of {args.window} steps of {args.style_records}: "
+          f"{percent(sum(right.values()), sum(count.values()))} of {sum(count.values())} right; per-style mean "
+          f"{100 * np.mean(list(per_style.values())):.1f}% over {len(per_style)} styles "
+          f"({', '.join(f'{style} {100 * value:.0f}%' for style, value in per_style.items())}).\n")
+
+
 def style_table(model, classifier, real_tracks, args) -> None:
-    real = [(window, values["style"]) for events, values in real_tracks if "style" in values
-            for window in windows(events, args.window)]
-    real_predicted = [STYLES[k] for k in classifier.style_probabilities([w for w, _ in real]).argmax(1)]
-    real_right = collections.Counter(label for (_, label), guess in zip(real, real_predicted) if guess == label)
-    real_count = collections.Counter(label for _, label in real)
+    real_right, real_count = judge_real(classifier, real_tracks, args.window)
+    total = sum(real_count.values())
     generated_right, generated_count, predicted_as = collections.Counter(), collections.Counter(), {}
     started = time.monotonic()
     for index, style in enumerate(STYLES):
@@ -79,7 +94,7 @@ def style_table(model, classifier, real_tracks, args) -> None:
     seconds = time.monotonic() - started
     majority, majority_count = real_count.most_common(1)[0]
     print(f"### Style: the classifier's accuracy on windows of {args.window} steps\n")
-    print(f"Real windows: {len(real)} of the held-out records; generated: {args.per_style} tracks of "
+    print(f"Real windows: {total} of the held-out records; generated: {args.per_style} tracks of "
           f"{args.num_steps} steps per style (seeds {args.seed}..{args.seed + len(STYLES) - 1}, one per style), "
           f"{sum(generated_count.values())} windows; and {args.unset} tracks with no control set (seed "
           f"{args.seed + len(STYLES)}), {len(unset_cut)} windows; generated in {seconds:.0f} s.\n")
@@ -94,11 +109,11 @@ def style_table(model, classifier, real_tracks, args) -> None:
     styles_in_real = [s for s in STYLES if real_count[s]]
     balanced_real = np.mean([real_right[s] / real_count[s] for s in styles_in_real])
     balanced_generated_same = np.mean([generated_right[s] / generated_count[s] for s in styles_in_real])
-    print(f"| **all** | {len(real)} | {percent(sum(real_right.values()), len(real))} "
+    print(f"| **all** | {total} | {percent(sum(real_right.values()), total)} "
           f"(per-style mean {100 * balanced_real:.1f}%) | {sum(generated_count.values())} | "
           f"{percent(sum(generated_right.values()), sum(generated_count.values()))} "
           f"(the {len(styles_in_real)} styles of the real windows: {100 * balanced_generated_same:.1f}%) | | |")
-    print(f"\nChance: the largest style of the real windows ({majority}) is {percent(majority_count, len(real))} "
+    print(f"\nChance: the largest style of the real windows ({majority}) is {percent(majority_count, total)} "
           f"of them; 1 / {len(STYLES)} styles = {100 / len(STYLES):.1f}% (the generated windows are the same "
           f"number per style, so always one style scores 1 / {len(STYLES)} on them).\n")
 
@@ -170,11 +185,15 @@ def main() -> None:
     parser.add_argument("--per_fill", type=int, default=40, help="tracks generated per fill value")
     parser.add_argument("--fill_steps", type=int, default=32, help="steps of each generated fill (Groove's "
                                                                    "fills are mostly one or two bars)")
-    parser.add_argument("--parts", nargs="+", default=["style", "density", "fill"])
+    parser.add_argument("--parts", nargs="+", default=["style", "density", "fill"],
+                        choices=["real", "style", "density", "fill"],
+                        help="what to print (real: only the classifier's accuracy on --style_records)")
     args = parser.parse_args()
     model, classifier = seqgen.load(args.model), seqgen.load(args.classifier)
     print(f"Model: {args.model} ({model.description or model.source}); classifier: {args.classifier}.\n")
     real_tracks = read_tracks(args.style_records, model.config.encoding)
+    if "real" in args.parts:
+        real_line(classifier, real_tracks, args)
     if "style" in args.parts:
         style_table(model, classifier, real_tracks, args)
     if "density" in args.parts:
