@@ -90,3 +90,15 @@ def test_groove_files_become_labelled_records_and_train_with_seqgen_train(tmp_pa
     model = seqgen.load(str(tmp_path / "run"))
     assert model.config.id == "drum_style" and model.classify_style(KICKS) in STYLES
     assert isinstance(model, Model) and model.controls == ()
+
+
+def test_class_balance_weighs_rare_styles_up():
+    import tensorflow as tf
+
+    styles = [0, 0, 0, 5]  # three tracks of afrobeat, one of funk: one 32-step window each
+    dataset = tf.data.Dataset.from_tensor_slices((np.ones((4, 32), np.int32), np.array(styles, np.int32)))
+    task = style_classifier.STYLE_TASK
+    equal = task._weights(dataset, 32, 16, 1.0)
+    assert equal[0] * 3 == pytest.approx(equal[5]) and not equal[1:5].any()
+    assert task._weights(dataset, 32, 16, 0.0)[[0, 5]].tolist() == [1.0, 1.0]
+    assert task._weights(dataset, 32, 16, 0.5)[5] / task._weights(dataset, 32, 16, 0.5)[0] == pytest.approx(3 ** 0.5)
