@@ -77,7 +77,8 @@ GROOVE = Config(
 
 DRUM_STYLE = Config(
     id="drum_style",
-    description="Classify the Groove style of drum tracks (the style control's judge), dilated convolutions.",
+    description="Classify the Groove style of drum tracks, dilated convolutions; its control style is the label "
+                "it learns (records from create_dataset carry it), not an input.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES),
     tracks=DrumTracks(),
     hparams=StyleClassifierHParams(),
