@@ -45,7 +45,8 @@ def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "groove", "one_drum"] and drums["models"] == ["groove"]
+    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drum_style", "groove", "one_drum"]
+    assert drums["models"] == ["groove", "style_classifier"]
     assert drums["commands"] == ["evaluate_groove", "humanize"]
     assert drums["version"] == "0.2.0"
     core = next(p for p in listed if p["name"] == "seqgen")
@@ -93,12 +94,13 @@ def test_duplicate_config_id_is_refused(registered):
 
 
 def test_unknown_names_list_the_valid_ones(capsys):
-    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, groove, one_drum"):
+    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, "
+                                          "drum_style, groove, one_drum"):
         plugins.get_config("drumkit")
     with pytest.raises(SeqgenError, match="unknown plugin 'drum'; installed plugins: drums"):
         plugins.get_config("drum_kit", plugin="drum")
     assert main(["configs", "--config", "drumkit"]) == 1
-    assert "valid configs: drum_kit, drum_kit_transformer, groove, one_drum" in capsys.readouterr().err
+    assert "valid configs: drum_kit, drum_kit_transformer, drum_style, groove, one_drum" in capsys.readouterr().err
 
 
 def test_seqgen_load_plugins_limits_what_loads():
@@ -223,7 +225,7 @@ def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
         plugins.families()
     plugins.unregister("mean-again")
     with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, "
-                                          "events_rnn, groove, transformer"):
+                                          "events_rnn, groove, style_classifier, transformer"):
         plugins.get_family("gru")
 
 

@@ -1,6 +1,7 @@
-"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, and ``groove``
+"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, ``groove``
 (velocity and timing for drum scores: the ``groove`` model family, ``seqgen humanize`` and
-``seqgen generate --humanize``)."""
+``seqgen generate --humanize``), and ``drum_style`` (which Groove style a track is played in: the
+``style_classifier`` model family, the judge of the style control)."""
 
 import os
 
@@ -13,6 +14,7 @@ from seqgen_drums.controls import DRUM_CONTROLS
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.groove import GrooveTracks
 from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
+from seqgen_drums.style_classifier import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
 from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.2.0"
@@ -75,10 +77,24 @@ GROOVE = Config(
     pretrained=(PRETRAINED_GROOVE,) if os.path.exists(PRETRAINED_GROOVE) else (),
 )
 
+DRUM_STYLE = Config(
+    id="drum_style",
+    description="Classify the Groove style of drum tracks, dilated convolutions; its control style is the label "
+                "it learns (records from create_dataset carry it), not an input.",
+    encoding=DrumEncoding(DRUM_KIT_PITCHES),
+    tracks=DrumTracks(),
+    hparams=StyleClassifierHParams(),
+    steps_per_quarter=4,
+    model="style_classifier",
+    extraction=Extraction(min_bars=4, max_steps=512, gap_bars=1.0, split_long_tracks=True),
+    controls=(STYLE_CONTROL,),
+)
+
 
 @hookimpl
 def register_models(register):
     register(GrooveFamily())
+    register(StyleClassifierFamily())
 
 
 @hookimpl
@@ -87,6 +103,7 @@ def register_configs(register):
     register(DRUM_KIT)
     register(DRUM_KIT_TRANSFORMER)
     register(GROOVE)
+    register(DRUM_STYLE)
 
 
 @hookimpl

@@ -20,6 +20,16 @@ def _initializer(name, shape):
     return "glorot_uniform"
 
 
+def step_features(classes, dtype):
+    """[B, T, 9 + 16] of drum_kit classes [B, T]: each step's nine drum hits (none where padded, -1) and
+    its position in the bar (one-hot)."""
+    bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
+    hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
+    positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
+    x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
+    return tf.cast(x, dtype)
+
+
 class GrooveNetwork(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
@@ -59,11 +69,7 @@ class GrooveNetwork(keras.Model):
         # Under a mixed-precision policy Keras reads the variables in the compute dtype: so are the inputs.
         mask = tf.cast(classes >= 0, self.compute_dtype)
         lengths = tf.cast(tf.reduce_sum(mask, 1), tf.int64)
-        bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
-        hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
-        positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
-        x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
-        x = tf.cast(x, self.compute_dtype)
+        x = step_features(classes, self.compute_dtype)
         keep = self.hparams.dropout_keep_prob if training else 1.0
         for k in range(len(self.hparams.rnn_layer_sizes)):
             x = tf.concat([self._gru(x, lengths, mask, *(v[f"bigru_{k}/{d}/{part}"] for part in (
