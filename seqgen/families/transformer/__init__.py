@@ -108,7 +108,7 @@ class TransformerFamily(ModelFamily):
     def variable_shapes(self, config):
         from seqgen.families.transformer.inference import variable_shapes
 
-        return variable_shapes(config.encoding, config.hparams)
+        return variable_shapes(config.encoding, config.hparams, num_tokens(config))
 
     def stepper(self, config, weights):
         from seqgen.families.transformer.inference import TransformerStepper
