@@ -217,6 +217,10 @@ def _unique(kind: str, hook_name: str, key) -> dict:
 def _registered() -> tuple:
     """(families, configs, commands), each ``{name: (plugin, item)}``."""
     families = _unique("model family", "register_models", lambda family: family.name)
+    for name, (plugin, family) in families.items():
+        if not isinstance(family.hparams_class, type):
+            raise SeqgenError(f"the seqgen plugin {plugin!r} registered model family {name!r} without an "
+                              f"hparams_class; set it to the family's frozen attrs HParams subclass")
     configs = _unique("config", "register_configs", lambda config: config.id)
     for config_id, (plugin, config) in configs.items():
         _check_config(plugin, config, families)

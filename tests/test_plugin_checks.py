@@ -94,6 +94,8 @@ class NamedFamily(EventsRNNFamily):
     ("register_configs", attrs.evolve(TOMS, id=""), "registered a config named ''"),
     ("register_configs", attrs.evolve(TOMS, id="toms/2"), "registered a config named 'toms/2'"),
     ("register_configs", {"id": "toms"}, "registered a dict as a config; register a seqgen.config.Config"),
+    ("register_models", type("Bare", (NamedFamily,), {"hparams_class": None})("bare"),
+     "registered model family 'bare' without an hparams_class"),
 ])
 def test_empty_or_invalid_names_and_wrong_kinds_are_refused(registered, capsys, hook, item, message):
     registered(plugin_registering(hook, item), "odd")
