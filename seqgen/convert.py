@@ -9,15 +9,18 @@ note_seq's own reading, twice as fast); records keep the sorted order of the fil
 import hashlib
 import multiprocessing
 import os
+import signal
+import stat
 import sys
 
 import attrs
 
-from seqgen import paths, tfrecord
+from seqgen import files, paths, tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
 MIDI_SUFFIXES = (".mid", ".midi")
+MAX_MIDI_BYTES = 64_000_000  # the largest MIDI files of the Lakh dataset are below 2 MB
 _BATCH = 256  # records written at once
 
 
@@ -29,8 +32,13 @@ class ConvertResult:
 
 
 def find_files(input_dir: str, recursive: bool):
-    """``(MIDI paths, other paths, directories not searched)``, relative to ``input_dir``, sorted."""
-    midi, other, unsearched = [], [], 0
+    """``(MIDI paths, other paths, directories not searched, unreadable)``, relative to ``input_dir``, sorted.
+
+    Only regular files (or symlinks to them) are taken; ``unreadable`` holds ``(relative path, why)`` of the
+    MIDI names that are not (FIFOs, devices, sockets, symlink loops) and of names that are not UTF-8, which
+    a NoteSequence cannot hold. None of them is opened.
+    """
+    midi, other, unsearched, unreadable = [], [], 0, []
     for root, dirs, files in os.walk(input_dir):
         dirs.sort()
         if not recursive:
@@ -38,8 +46,35 @@ def find_files(input_dir: str, recursive: bool):
             dirs.clear()
         for name in sorted(files):
             relative = os.path.relpath(os.path.join(root, name), input_dir)
-            (midi if name.lower().endswith(MIDI_SUFFIXES) else other).append(relative)
-    return midi, other, unsearched
+            if not name.lower().endswith(MIDI_SUFFIXES):
+                other.append(relative)
+                continue
+            why = _why_unreadable(os.path.join(root, name), relative)
+            if why:
+                unreadable.append((relative, why))
+            else:
+                midi.append(relative)
+    return midi, other, unsearched, unreadable
+
+
+def _why_unreadable(path: str, relative: str):
+    """Why the MIDI file at ``path`` is skipped without being opened, or None."""
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8; rename it"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return f"it {paths.why_missing(path)}"
+    if not stat.S_ISREG(mode):
+        return f"it is {paths.special_kind(mode)}, not a regular file"
+    return None
+
+
+def shown(path: str) -> str:
+    """``path`` as text that can be printed, undecodable bytes as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def sequence_id(filename: str, collection_name: str) -> str:
@@ -55,8 +90,7 @@ def convert_file(input_dir: str, relative: str):
     from seqgen.noteseq import midi_io
 
     try:
-        with open(os.path.join(input_dir, relative), "rb") as stream:
-            data = stream.read()
+        data = _read_regular_file(os.path.join(input_dir, relative))
         if not data:
             return None, "empty file"
         sequence = midi_io.midi_to_note_sequence(pretty_midi.PrettyMIDI(mido_object=read_midi(data)))
@@ -70,6 +104,20 @@ def convert_file(input_dir: str, relative: str):
     return sequence.SerializeToString(), None
 
 
+def _read_regular_file(path) -> bytes:
+    """The bytes of ``path``, at most ``MAX_MIDI_BYTES``: opened without waiting (a FIFO put there since it was
+    listed does not block) and read only when it is a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    with open(fd, "rb") as stream:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SeqgenError(f"it is {paths.special_kind(mode)}, not a regular file")
+        data = stream.read(MAX_MIDI_BYTES + 1)
+    if len(data) > MAX_MIDI_BYTES:
+        raise SeqgenError(f"larger than {MAX_MIDI_BYTES // 1_000_000} MB, far more than a MIDI file holds")
+    return data
+
+
 def _convert_task(task):
     return convert_file(*task)
 
@@ -80,31 +128,64 @@ def pool_context():
     return multiprocessing.get_context(method)
 
 
+def quiet_worker(initializer=None, *args) -> None:
+    """Start a pool worker that leaves Ctrl-C to its parent (which stops the pool and says so in one line)
+    and ends quietly on the SIGTERM the pool stops it with; then run ``initializer(*args)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    if initializer is not None:
+        initializer(*args)
+
+
+def worker_pool(workers: int, initializer=None, initargs=()):
+    """A pool of :func:`quiet_worker` processes (signals held back while they start, so none is caught
+    before it is ready)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        return pool_context().Pool(workers, quiet_worker, (initializer, *initargs))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def convert_directory(input_dir, output_file, recursive=False, overwrite=False, workers=None,
                       warn=None) -> ConvertResult:
     """Convert every MIDI file of ``input_dir`` into ``output_file``; corrupt files are reported to ``warn``."""
     warn = warn or (lambda message: print(message, file=sys.stderr))
     input_dir, output_file = str(input_dir), str(output_file)
     if not os.path.exists(input_dir):
-        raise SeqgenError(f"--input_dir {input_dir} does not exist; give the directory of MIDI files")
+        raise SeqgenError(f"--input_dir {input_dir} {paths.why_missing(input_dir)}; give the directory of MIDI files")
     if not os.path.isdir(input_dir):
         raise SeqgenError(f"--input_dir {input_dir} is a file, not a directory; give the directory of MIDI files")
     paths.check_output_file(output_file, "--output_file")
-    if os.path.exists(output_file) and not overwrite:
-        raise SeqgenError(f"{output_file} already exists; pass --overwrite to replace it, or choose another "
-                          f"--output_file")
-    midi, other, unsearched = find_files(input_dir, recursive)
-    if not midi:
-        hint = f"; {unsearched} subdirectories were not searched: pass --recursive" if unsearched else ""
-        raise SeqgenError(f"no MIDI files (.mid, .midi) in {input_dir}{hint}")
+    paths.make_dir(os.path.dirname(os.path.abspath(output_file)), "the folder of --output_file")
+    with files.OutputSet([output_file], overwrite, hint="choose another --output_file") as output:
+        midi, other, unsearched, unreadable = find_files(input_dir, recursive)
+        for relative, why in unreadable:
+            warn(f"warning: skipped {shown(os.path.join(input_dir, relative))}: {why}")
+        if not midi:
+            hint = f"; {unsearched} subdirectories were not searched: pass --recursive" if unsearched else ""
+            raise SeqgenError(f"no {'readable ' * bool(unreadable)}MIDI files (.mid, .midi) in {input_dir}{hint}")
+        with open(output.temporary(output_file), "wb") as stream:
+            converted, failed = _convert_all(input_dir, midi, stream, workers)
+    for relative, reason in failed:
+        warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file ({reason})")
+    return ConvertResult(converted=converted, skipped=len(other), failed=tuple(failed + unreadable))
+
+
+def _write(stream, records) -> int:
+    stream.write(tfrecord.encode_records(records))
+    return len(records)
+
+
+def _convert_all(input_dir, midi, stream, workers):
+    """Convert the files ``midi`` into the open record file ``stream``; ``(converted, failed)``."""
     workers = workers or min(os.cpu_count() or 1, len(midi))
     tasks = [(input_dir, relative) for relative in midi]
-    failed, batch = [], []
-    paths.make_dir(os.path.dirname(os.path.abspath(output_file)), "the folder of --output_file")
-    with tfrecord.RecordWriter(output_file) as writer, \
-            Progress(len(midi), "convert", unit="file") as progress:
+    failed, batch, converted = [], [], 0
+    with Progress(len(midi), "convert", unit="file") as progress:
         if workers > 1:
-            pool = pool_context().Pool(workers)
+            pool = worker_pool(workers)
             results = pool.imap(_convert_task, tasks, chunksize=8)
         else:
             pool, results = None, map(_convert_task, tasks)
@@ -114,18 +195,16 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
                     failed.append((relative, reason))
                 else:
                     batch.append(record)
-                    if len(batch) >= _BATCH:
-                        writer.write_many(batch)
-                        batch = []
+                if len(batch) >= _BATCH:
+                    converted += _write(stream, batch)
+                    batch = []
                 progress.update()
-            writer.write_many(batch)
-            if not writer.count:  # leave no empty record file behind (and keep the one --overwrite names)
+            converted += _write(stream, batch)
+            if not converted:  # leave no empty record file behind (and keep the one --overwrite names)
                 first, reason = failed[0]
                 raise SeqgenError(f"none of the {len(midi)} MIDI files in {input_dir} could be read (the first, "
                                   f"{first}: {reason}); check that they are Standard MIDI Files")
         finally:
             if pool is not None:
                 pool.terminate()
-    for relative, reason in failed:
-        warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file ({reason})")
-    return ConvertResult(converted=writer.count, skipped=len(other), failed=tuple(failed))
+    return converted, failed
