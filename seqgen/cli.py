@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 from seqgen import __version__, plugins
-from seqgen.errors import SeqgenError
+from seqgen.errors import SeqgenError, Terminated
 from seqgen.files import is_disk_full
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.
@@ -159,11 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
         plugins.extend_command(name, sub)
         sub.set_defaults(run=command.run)
     return parser
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (sent by job schedulers, containers, ``timeout``): stops a command as Ctrl-C does, so what it
-    must finish (train's checkpoint, removing unfinished files) is finished."""
 
 
 def _terminate(signum, frame):
