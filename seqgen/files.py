@@ -277,8 +277,13 @@ def _take_lock(path, hint):
         except FileNotFoundError:  # its last holder removed it as we opened it: take the new one
             same = False
         if same:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+            except BaseException:  # e.g. a full disk: leave no lock file behind
+                os.unlink(lock)
+                os.close(fd)
+                raise
             return fd, _PLACING in note
         os.close(fd)
 
