@@ -189,6 +189,23 @@ def damaged_checkpoint(path, error) -> SeqgenError:
     return SeqgenError(f"the checkpoint {path} is damaged ({reason}): its files are cut short or corrupted; {todo}")
 
 
+def _check_complete(reader, path) -> None:
+    """SeqgenError (:func:`damaged_checkpoint`) when the data files of checkpoint ``path`` are shorter than its
+    index calls for (cut short: a disk that filled, a copy that stopped), even where the weights survived."""
+    import numpy as np
+    import tensorflow as tf
+
+    from seqgen.files import size_text
+
+    dtypes = reader.get_variable_to_dtype_map()
+    needed = sum(int(np.prod(shape)) * dtypes[key].size for key, shape in reader.get_variable_to_shape_map().items()
+                 if dtypes[key] != tf.string)
+    held = sum(os.path.getsize(name) for name in tf.io.gfile.glob(f"{path}.data-*"))
+    if held < needed:
+        raise damaged_checkpoint(path, f"its data holds {size_text(held)} of the {size_text(needed)} its index "
+                                       f"calls for")
+
+
 def checkpoint_key(name: str) -> str:
     """The key under which a weight named ``name`` lives in a checkpoint (TensorFlow escapes '/' and '.')."""
     return "weights/" + name.replace(".", "..").replace("/", ".S") + "/.ATTRIBUTES/VARIABLE_VALUE"
@@ -214,6 +231,7 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
         reader = tf.train.load_checkpoint(path)
     except Exception as error:  # TensorFlow raises many kinds for a damaged checkpoint
         raise damaged_checkpoint(path, error) from None
+    _check_complete(reader, path)
     network = config.family.build(config)
     expected = {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
     # Checkpoints before seqgen 0.2 keyed the weights by position (weights/v<index>).
