@@ -8,6 +8,7 @@ puts several files in place together, one writer at a time. A full disk ends wit
 one line saying what was written, removed and kept.
 """
 
+import contextlib
 import errno
 import os
 import re
@@ -29,6 +30,15 @@ _PLACING = b"placing\n"  # a lock file's note while its holder puts the set in p
 
 class DiskFull(SeqgenError):
     """No space (or quota) left while writing an output."""
+
+
+@contextlib.contextmanager
+def kept_before(what: str):
+    """Add to a :class:`DiskFull` line raised in the block what earlier steps of the command kept."""
+    try:
+        yield
+    except DiskFull as error:
+        raise DiskFull(f"{error} ({what} kept)") from None
 
 
 def is_disk_full(error) -> bool:

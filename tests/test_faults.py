@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import GROOVE
+from conftest import GROOVE, MAGENTA
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
 
@@ -65,12 +65,29 @@ def many_midi(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sequences(tmp_path_factory, many_midi):
-    """NoteSequences of the many files (a create_dataset of them takes a while) and of the plain slice."""
-    base = tmp_path_factory.mktemp("sequences")
-    convert.convert_directory(many_midi, base / "many.tfrecord", recursive=True)
+def many_sequences(tmp_path_factory, many_midi):
+    """NoteSequences of the many files: a create_dataset of them takes a while."""
+    path = tmp_path_factory.mktemp("many_sequences") / "many.tfrecord"
+    convert.convert_directory(many_midi, path, recursive=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def slice_sequences(tmp_path_factory):
+    """NoteSequences of the Groove slice."""
+    base = tmp_path_factory.mktemp("slice_sequences")
     convert.convert_directory(copy_slice(base / "slice"), base / "slice.tfrecord", recursive=True)
-    return base
+    return base / "slice.tfrecord"
+
+
+@pytest.fixture(scope="module")
+def training_records(tmp_path_factory, slice_sequences):
+    """drum_kit training records of the Groove slice."""
+    from seqgen import pipeline, plugins
+
+    _, paths = pipeline.create_dataset(slice_sequences, tmp_path_factory.mktemp("records"),
+                                       plugins.get_config("drum_kit"), pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    return paths["training"]
 
 
 # -- one writer, or none -------------------------------------------------------------------------------
@@ -91,12 +108,12 @@ def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(
     assert hidden(tmp_path) == []
 
 
-def test_a_second_create_dataset_into_the_same_folder_fails_at_once(sequences, tmp_path):
+def test_a_second_create_dataset_into_the_same_folder_fails_at_once(many_sequences, slice_sequences, tmp_path):
     out = tmp_path / "dataset"
     args = ["create_dataset", "--config", "drum_kit", "--output_dir", out]
-    first = seqgen(*args, "--input", sequences / "many.tfrecord")
+    first = seqgen(*args, "--input", many_sequences)
     wait_for(lambda: os.path.exists(out / ".training_drum_tracks.tfrecord.seqgen-lock"), first)
-    code, _, err = run(*args, "--input", sequences / "slice.tfrecord")
+    code, _, err = run(*args, "--input", slice_sequences)
     assert first.poll() is None
     assert code == 1 and "is being written by another seqgen command" in one_line(err)
     code, out_text, err = finish(first)
@@ -139,13 +156,14 @@ def test_numbered_files_skip_a_run_number_another_process_took(tmp_path):
 
 # -- kill -9: leftovers and unfinished outputs ---------------------------------------------------------
 
-def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwrite(sequences, tmp_path):
+def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwrite(many_sequences, slice_sequences,
+                                                                                     tmp_path):
     out = tmp_path / "dataset"
     out.mkdir()
     (out / ".notes.partial").write_text("the user's")  # looks alike, but is not seqgen's kind: kept
     (out / "draft.partial").write_text("the user's")
     args = ["create_dataset", "--config", "drum_kit", "--output_dir", out]
-    first = seqgen(*args, "--input", sequences / "many.tfrecord")
+    first = seqgen(*args, "--input", many_sequences)
     wait_for(lambda: any(name.endswith(".partial") and name.startswith(".training")
                          for name in os.listdir(out)), first)
     os.kill(first.pid, signal.SIGKILL)
@@ -153,19 +171,19 @@ def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwr
     left = [name for name in hidden(out) if name.endswith(".partial") and name != ".notes.partial"]
     assert left and not (out / "training_drum_tracks.tfrecord").exists()
     time.sleep(files._GRACE_SECONDS)
-    code, _, err = run(*args, "--input", sequences / "slice.tfrecord")
+    code, _, err = run(*args, "--input", slice_sequences)
     assert code == 0, err
     assert not set(left) & set(os.listdir(out))
     assert sorted(os.listdir(out)) == [".notes.partial", "draft.partial", "eval_drum_tracks.tfrecord",
                                        "training_drum_tracks.tfrecord"]
 
 
-def test_a_set_left_half_in_place_by_a_killed_run_is_redone_without_overwrite(sequences, tmp_path):
+def test_a_set_left_half_in_place_by_a_killed_run_is_redone_without_overwrite(slice_sequences, tmp_path):
     """A run killed between putting its training file and its eval file in place leaves its lock note
     'placing': the next run knows the training file is unfinished and redoes the set."""
     out = tmp_path / "dataset"
     out.mkdir()
-    args = ["create_dataset", "--config", "drum_kit", "--output_dir", out, "--input", sequences / "slice.tfrecord"]
+    args = ["create_dataset", "--config", "drum_kit", "--output_dir", out, "--input", slice_sequences]
     assert run(*args)[0] == 0
     (out / "eval_drum_tracks.tfrecord").unlink()
     for name in ("training", "eval"):  # what a run killed while placing its files leaves
@@ -206,12 +224,9 @@ def test_ctrl_c_in_convert_is_one_line_and_exit_130(many_midi, tmp_path, delay):
     assert os.listdir(tmp_path) == []
 
 
-def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(sequences, tmp_path):
-    dataset = tmp_path / "dataset"
-    assert run("create_dataset", "--config", "drum_kit", "--input", sequences / "slice.tfrecord", "--output_dir",
-               dataset, "--eval_ratio", "0")[0] == 0
+def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(training_records, tmp_path):
     train = ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", tmp_path / "run",
-             "--sequence_example_file", dataset / "training_drum_tracks.tfrecord", "--summary_frequency", "1",
+             "--sequence_example_file", training_records, "--summary_frequency", "1",
              "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "1000", "--seed", "3"]
     process = seqgen(*train)
     last = 0
@@ -301,13 +316,10 @@ def test_a_name_that_is_not_utf8_is_skipped_with_a_line(tmp_path):
     assert one_line(err) == f"warning: skipped {songs}/caf\\xe9.mid: its name is not valid UTF-8; rename it"
 
 
-def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(sequences, tmp_path):
-    dataset = tmp_path / "dataset"
-    assert run("create_dataset", "--config", "drum_kit", "--input", sequences / "slice.tfrecord", "--output_dir",
-               dataset, "--eval_ratio", "0")[0] == 0
+def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(training_records, tmp_path):
     run_dir = tmp_path / "run"
     train = ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
-             dataset / "training_drum_tracks.tfrecord", "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "2"]
+             training_records, "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "2"]
     assert run(*train, "--num_training_steps", "4")[0] == 0
     data = run_dir / "train" / "ckpt-4.data-00000-of-00001"
     os.truncate(data, data.stat().st_size // 3)
@@ -362,8 +374,8 @@ def test_a_full_disk_in_convert(small_disk, tmp_path):
     assert os.listdir(small_disk) == []
 
 
-def test_a_full_disk_in_create_dataset_keeps_no_half_set(small_disk, sequences, tmp_path):
-    args = ["create_dataset", "--config", "drum_kit", "--input", sequences / "slice.tfrecord", "--output_dir"]
+def test_a_full_disk_in_create_dataset_keeps_no_half_set(small_disk, slice_sequences, tmp_path):
+    args = ["create_dataset", "--config", "drum_kit", "--input", slice_sequences, "--output_dir"]
     assert run(*args, tmp_path / "elsewhere")[0] == 0
     sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_drum_tracks.tfrecord") for split in ("training", "eval")]
     fill(small_disk, sizes[0] // 2 + sizes[1])  # room for the eval file, not for the training file as well
@@ -398,14 +410,11 @@ def test_a_full_disk_in_humanize_keeps_no_part_of_the_run(small_disk):
     assert os.listdir(out) == []
 
 
-def test_a_full_disk_in_train_keeps_the_previous_checkpoint(small_disk, sequences, tmp_path):
-    dataset = tmp_path / "dataset"
-    assert run("create_dataset", "--config", "drum_kit", "--input", sequences / "slice.tfrecord", "--output_dir",
-               dataset, "--eval_ratio", "0")[0] == 0
+def test_a_full_disk_in_train_keeps_the_previous_checkpoint(small_disk, training_records, tmp_path):
     subprocess.run(["mount", "-o", "remount,size=7m", str(small_disk)], check=True)  # one checkpoint (4.5 MB) fits
     run_dir = small_disk / "run"
     code, out, err = run("train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir,
-                         "--sequence_example_file", dataset / "training_drum_tracks.tfrecord", "--save_checkpoint_secs",
+                         "--sequence_example_file", training_records, "--save_checkpoint_secs",
                          "0", "--save_checkpoint_steps", "2", "--num_training_steps", "6")
     assert code == 1
     assert re.fullmatch(rf"seqgen train: error: no space left on the device while saving the checkpoint of step 4 in "
@@ -413,3 +422,23 @@ def test_a_full_disk_in_train_keeps_the_previous_checkpoint(small_disk, sequence
                         rf"was removed and the previous checkpoint {run_dir}/train/ckpt-2 is kept: run again to "
                         rf"resume from it; free some space \(or keep fewer with --num_checkpoints\)", one_line(err))
     assert sorted(os.listdir(run_dir / "train"))[:3] == ["checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
+
+
+def test_a_full_disk_in_import_bundle(small_disk):
+    fill(small_disk, 20_000)
+    bundle = small_disk / "drum_kit.seqgen"
+    code, _, err = run("import_bundle", "--mag_file", MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag",
+                       "--bundle_file", bundle)
+    assert code == 1
+    assert re.fullmatch(r"seqgen import_bundle: error: " + FULL.format(what=re.escape(str(bundle)),
+                                                                       kept="nothing was kept"), one_line(err))
+    assert os.listdir(small_disk) == ["filler"]
+
+
+def test_a_full_disk_in_render_names_what_was_kept(small_disk):
+    shutil.copyfile(GROOVE / FUNK, small_disk / "funk.mid")  # 16 bars: a WAV of about 5 MB
+    code, _, err = run("render", small_disk / "funk.mid", "--output_dir", small_disk)
+    assert code == 1
+    assert re.fullmatch(r"seqgen render: error: " + FULL.format(what=re.escape(str(small_disk / "funk.wav")),
+                                                                kept="nothing was kept"), one_line(err))
+    assert os.listdir(small_disk) == ["funk.mid"]

@@ -67,7 +67,7 @@ def _targets(midi_files, output_dir, overwrite) -> list:
 
 
 def run(args) -> int:
-    from seqgen.files import OutputSet
+    from seqgen.files import OutputSet, kept_before
 
     if os.path.exists(args.output_dir) and not os.path.isdir(args.output_dir):
         raise SeqgenError(f"--output_dir {args.output_dir} is a file; give a directory")
@@ -91,7 +91,8 @@ def run(args) -> int:
     hits = sum(len(event) for track in played for event in track.events)
     print(f"humanized {len(targets)} drum file{'s' * (len(targets) > 1)} ({hits} hits) into {args.output_dir}")
     if args.render:
-        written = render.render_outputs(targets, model.config, soundfont=args.soundfont, overwrite=args.overwrite)
+        with kept_before(f"the {len(targets)} humanized MIDI files, and the WAV and PNG files rendered before"):
+            written = render.render_outputs(targets, model.config, soundfont=args.soundfont, overwrite=args.overwrite)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
         print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
               + " files beside them")
