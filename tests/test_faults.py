@@ -65,19 +65,19 @@ def many_midi(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def many_sequences(tmp_path_factory, many_midi):
-    """NoteSequences of the many files: a create_dataset of them takes a while."""
-    path = tmp_path_factory.mktemp("many_sequences") / "many.tfrecord"
-    convert.convert_directory(many_midi, path, recursive=True)
-    return path
-
-
-@pytest.fixture(scope="module")
 def slice_sequences(tmp_path_factory):
     """NoteSequences of the Groove slice."""
     base = tmp_path_factory.mktemp("slice_sequences")
     convert.convert_directory(copy_slice(base / "slice"), base / "slice.tfrecord", recursive=True)
     return base / "slice.tfrecord"
+
+
+@pytest.fixture(scope="module")
+def many_sequences(tmp_path_factory, slice_sequences):
+    """The slice's NoteSequences sixteen times over: a create_dataset of them takes a while."""
+    path = tmp_path_factory.mktemp("many_sequences") / "many.tfrecord"
+    tfrecord.write_records(path, tfrecord.read_records(slice_sequences) * 16)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_a_second_create_dataset_into_the_same_folder_fails_at_once(many_sequenc
     assert code == 0, err
     counts = {split: int(n) for split, n in re.findall(r"^(\w+): (\d+) examples", out_text, re.M)}
     # Both files are the first run's: none of the second run's (smaller) set got in between.
-    assert tfrecord.check_file(out / "training_drum_tracks.tfrecord") == counts["training"] > 800
+    assert tfrecord.check_file(out / "training_drum_tracks.tfrecord") == counts["training"] > 100  # the slice: 14
     assert tfrecord.check_file(out / "eval_drum_tracks.tfrecord") == counts["eval"]
     assert hidden(out) == []
 
@@ -224,11 +224,18 @@ def test_ctrl_c_in_convert_is_one_line_and_exit_130(many_midi, tmp_path, delay):
     assert os.listdir(tmp_path) == []
 
 
-def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(training_records, tmp_path):
-    train = ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", tmp_path / "run",
-             "--sequence_example_file", training_records, "--summary_frequency", "1",
-             "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "1000", "--seed", "3"]
-    process = seqgen(*train)
+def _train_args(run_dir, training_records):
+    return ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
+            training_records, "--summary_frequency", "1", "--save_checkpoint_secs", "0"]
+
+
+@pytest.fixture(scope="module")
+def sigterm_run(training_records, tmp_path_factory):
+    """A training run stopped by SIGTERM after step 3, then resumed for two more steps: its run dir (with a
+    checkpoint of each), the stopped run's exit status and output, and the resumed run's."""
+    run_dir = tmp_path_factory.mktemp("sigterm") / "run"
+    train = _train_args(run_dir, training_records)
+    process = seqgen(*train, "--save_checkpoint_steps", "1000", "--seed", "3")
     last = 0
     for line in process.stdout:
         match = re.match(r"Step (\d+):", line)
@@ -236,15 +243,21 @@ def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(training_records
         if last >= 3:
             break
     process.send_signal(signal.SIGTERM)  # what a job scheduler, a container or `timeout` sends
-    code, out, err = finish(process)
+    stopped = finish(process)
+    saved = int(re.search(r"ckpt-(\d+)", (run_dir / "train" / "checkpoint").read_text()).group(1))
+    resumed = run(*train, "--num_training_steps", saved + 2)
+    return run_dir, saved, stopped, resumed
+
+
+def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(sigterm_run):
+    run_dir, saved, (code, out, err), resumed = sigterm_run
     assert code == 143
     assert one_line(err) == "seqgen train: stopped by SIGTERM"
     assert "Stopped by SIGTERM; saving a checkpoint." in out
-    saved = int(re.search(r"ckpt-(\d+)", (tmp_path / "run" / "train" / "checkpoint").read_text()).group(1))
     assert saved >= 3
-    code, out, err = run(*train[:-6], "--num_training_steps", saved + 2)
+    code, out, err = resumed
     assert code == 0, err
-    assert f"Resuming from checkpoint {tmp_path / 'run' / 'train' / f'ckpt-{saved}'} at step {saved}." in out
+    assert f"Resuming from checkpoint {run_dir / 'train' / f'ckpt-{saved}'} at step {saved}." in out
     assert f"Training done at step {saved + 2}" in out
 
 
@@ -316,25 +329,25 @@ def test_a_name_that_is_not_utf8_is_skipped_with_a_line(tmp_path):
     assert one_line(err) == f"warning: skipped {songs}/caf\\xe9.mid: its name is not valid UTF-8; rename it"
 
 
-def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(training_records, tmp_path):
+def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(sigterm_run, training_records, tmp_path):
     run_dir = tmp_path / "run"
-    train = ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
-             training_records, "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "2"]
-    assert run(*train, "--num_training_steps", "4")[0] == 0
-    data = run_dir / "train" / "ckpt-4.data-00000-of-00001"
-    os.truncate(data, data.stat().st_size // 3)
-    expected = (rf"the checkpoint \S*ckpt-4 is damaged \(.+\): its files are cut short or corrupted; use the "
-                rf"previous checkpoint \S*ckpt-2 \(generate --checkpoint_file \S*ckpt-2; to resume training from "
-                rf"it, remove the damaged \S*ckpt-4\.\* files and run again\)")
+    shutil.copytree(sigterm_run[0], run_dir)
+    before, latest = sigterm_run[1], sigterm_run[1] + 2
+    data = run_dir / "train" / f"ckpt-{latest}.data-00000-of-00001"
+    os.truncate(data, data.stat().st_size // 3)  # the weights survive such a cut; the optimizer's state does not
+    expected = (rf"the checkpoint \S*ckpt-{latest} is damaged \(.+\): its files are cut short or corrupted; use the "
+                rf"previous checkpoint \S*ckpt-{before} \(generate --checkpoint_file \S*ckpt-{before}; to resume "
+                rf"training from it, remove the damaged \S*ckpt-{latest}\.\* files and run again\)")
     code, _, err = run("generate", "--run_dir", run_dir, "--output_dir", tmp_path / "out", "--num_steps", "16")
     assert code == 1 and re.fullmatch("seqgen generate: error: " + expected, one_line(err))
-    code, _, err = run(*train, "--num_training_steps", "6")
+    train = _train_args(run_dir, training_records)
+    code, _, err = run(*train, "--num_training_steps", latest + 1)
     assert code == 1 and re.fullmatch("seqgen train: error: " + expected, one_line(err))
-    for path in (run_dir / "train").glob("ckpt-4.*"):
+    for path in (run_dir / "train").glob(f"ckpt-{latest}.*"):
         path.unlink()
-    code, out, err = run(*train, "--num_training_steps", "6")
+    code, out, err = run(*train, "--num_training_steps", before + 1)
     assert code == 0, err
-    assert "Resuming from checkpoint" in out and "ckpt-2 at step 2." in out
+    assert f"ckpt-{before} at step {before}." in out and f"Training done at step {before + 1}" in out
 
 
 # -- a full disk -----------------------------------------------------------------------------------------
