@@ -2,17 +2,16 @@
 
 Every output is first written beside its final name, to a hidden ``.NAME.XXXXXXXX.partial`` file that its
 writer holds an exclusive ``flock`` on, and put in place in one step: renamed over the old file, or
-linked without replacing one. A ``.partial`` file (or folder) that no process holds is the leftover of a
-killed run: the next writer in that folder removes it (:func:`remove_leftovers`). :class:`OutputSet`
-puts several files in place together, one writer at a time. A full disk ends with :class:`DiskFull`,
-one line saying what was written, removed and kept.
+linked without replacing one. A ``.partial`` file that no process holds is the leftover of a killed run:
+the next writer in that folder removes it (:func:`remove_leftovers`). :class:`OutputSet` puts several
+files in place together, one writer at a time; :class:`NumberedFiles` gives a set of files new names.
+A full disk ends with :class:`DiskFull`, one line saying what was written, removed and kept.
 """
 
 import contextlib
 import errno
 import os
 import re
-import shutil
 import socket
 import stat
 import tempfile
@@ -90,22 +89,18 @@ def _try_lock(fd):
         return None
 
 
-def _new_partial(folder, name: str, directory=False):
-    """``(path, fd)`` of a new partial file (or folder) for ``name`` in ``folder``, held by this process."""
+def _new_partial(folder, name: str):
+    """``(path, fd)`` of a new partial file for ``name`` in ``folder``, held by this process."""
     prefix = _hidden_name(folder, name, "." + "x" * _RANDOM + PARTIAL_SUFFIX)[:-(_RANDOM + len(PARTIAL_SUFFIX))]
-    if directory:
-        path = tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=PARTIAL_SUFFIX)
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    else:
-        fd, path = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=PARTIAL_SUFFIX)
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
+    fd, path = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=PARTIAL_SUFFIX)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     _try_lock(fd)
     return path, fd
 
 
 def remove_leftovers(folder) -> list:
-    """Remove the ``.partial`` files and folders of killed runs in ``folder``: seqgen's by their name, held by
-    no process and not brand new. The paths removed."""
+    """Remove the ``.partial`` files of killed runs in ``folder``: seqgen's by their name, held by no process
+    and not brand new. The paths removed."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -116,18 +111,14 @@ def remove_leftovers(folder) -> list:
             continue
         try:
             info = os.lstat(entry.path)
-            kind = stat.S_IFMT(info.st_mode)
-            if kind not in (stat.S_IFREG, stat.S_IFDIR) or time.time() - info.st_mtime < _GRACE_SECONDS:
+            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < _GRACE_SECONDS:
                 continue
-            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECTORY if kind == stat.S_IFDIR else 0))
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue
         try:
             if _try_lock(fd) is True:  # no live writer holds it
-                if kind == stat.S_IFDIR:
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
+                os.unlink(entry.path)
                 removed.append(entry.path)
         except OSError:
             pass
@@ -234,25 +225,19 @@ def _lock_path(path) -> str:
                         _hidden_name(os.path.dirname(os.path.abspath(path)), os.path.basename(path), LOCK_SUFFIX))
 
 
-def _read_lock(path):
-    """``(held, unfinished)`` of ``path``'s lock file: whether a process holds it now, and whether its last
-    holder died while putting its outputs in place."""
+def unfinished(path) -> bool:
+    """Whether ``path`` was left by a seqgen run killed while putting its outputs in place (its lock file, held
+    by no process, still says so): redoing it needs no --overwrite."""
+    if not os.path.lexists(path):
+        return False
     try:
         fd = os.open(_lock_path(path), os.O_RDWR)
     except OSError:
-        return False, False
+        return False
     try:
-        free = _try_lock(fd)
-        note = os.pread(fd, 4096, 0)
+        return _try_lock(fd) is True and _PLACING in os.pread(fd, 4096, 0)
     finally:
         os.close(fd)
-    return free is False, bool(free) and _PLACING in note
-
-
-def unfinished(path) -> bool:
-    """Whether ``path`` was left by a seqgen run killed while putting its outputs in place (redoing it needs
-    no --overwrite)."""
-    return os.path.lexists(path) and _read_lock(path)[1]
 
 
 def existing_outputs(paths) -> list:
@@ -355,11 +340,13 @@ class OutputSet:
 
     def _put_in_place(self) -> None:
         for fd, _ in self._locks.values():
-            os.pwrite(fd, _PLACING, os.fstat(fd).st_size)
+            with contextlib.suppress(OSError):  # without the note, a run killed now leaves files that need --overwrite
+                os.pwrite(fd, _PLACING, os.fstat(fd).st_size)
         placed = []
         try:
             for path in self.paths:
-                _place(self.temporary(path), path, self._replace[path], f"pass --overwrite to replace it, or {self.hint}")
+                _place(self.temporary(path), path, self._replace[path],
+                       f"pass --overwrite to replace it, or {self.hint}")
                 placed.append(path)
         except BaseException:
             for path in placed:  # the set stays whole: take back what was linked (a replaced file is gone)

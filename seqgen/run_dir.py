@@ -178,8 +178,8 @@ def damaged_checkpoint(path, error) -> SeqgenError:
 
     folder = os.path.dirname(os.path.abspath(path))
     state = tf.train.get_checkpoint_state(folder)
-    earlier = [p for p in (state.all_model_checkpoint_paths if state else []) if os.path.abspath(p) != os.path.abspath(path)
-               and os.path.isfile(p + ".index")]
+    earlier = [p for p in (state.all_model_checkpoint_paths if state else [])
+               if os.path.abspath(p) != os.path.abspath(path) and os.path.isfile(p + ".index")]
     reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
     if earlier:
         todo = (f"use the previous checkpoint {earlier[-1]} (generate --checkpoint_file {earlier[-1]}; to resume "

@@ -396,8 +396,8 @@ def _save(manager, step: int, train_dir) -> None:
         kept = (f"the previous checkpoint {manager.latest_checkpoint} is kept: run again to resume from it"
                 if manager.latest_checkpoint else "no checkpoint was kept")
         raise SeqgenError(f"no space left on the device while saving the checkpoint of step {step} in {train_dir} "
-                          f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed and {kept}; "
-                          f"free some space (or keep fewer with --num_checkpoints)") from None
+                          f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed "
+                          f"and {kept}; free some space (or keep fewer with --num_checkpoints)") from None
 
 
 def train(config, run_dir, files, options: TrainOptions, log=print) -> int:

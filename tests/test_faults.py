@@ -60,7 +60,8 @@ def many_midi(tmp_path_factory):
     """The Groove slice eight times over (about 2,100 files), so a conversion takes a while."""
     base = tmp_path_factory.mktemp("many")
     for copy in range(8):
-        shutil.copytree(GROOVE, base / f"copy{copy}", ignore=shutil.ignore_patterns("*.csv", "*.md", "README", "LICENSE"))
+        shutil.copytree(GROOVE, base / f"copy{copy}",
+                        ignore=shutil.ignore_patterns("*.csv", "*.md", "README", "LICENSE"))
     return base
 
 
@@ -221,6 +222,16 @@ def test_ctrl_c_in_convert_is_one_line_and_exit_130(many_midi, tmp_path, delay):
                             tmp_path / "notes.tfrecord"], delay, tmp_path)
     assert code == 130
     assert re.fullmatch(r"seqgen( convert)?: interrupted", one_line(err))  # the worker processes say nothing
+    assert os.listdir(tmp_path) == []
+
+
+def test_sigterm_in_convert_is_one_line_and_exit_143(many_midi, tmp_path):
+    process = seqgen("convert", "--input_dir", many_midi, "--recursive", "--output_file", tmp_path / "notes.tfrecord")
+    wait_for(lambda: os.path.exists(tmp_path / ".notes.tfrecord.seqgen-lock"), process)
+    process.send_signal(signal.SIGTERM)  # to the main process only, as `timeout` does: it stops its workers
+    code, _, err = finish(process)
+    assert code == 143
+    assert one_line(err) == "seqgen convert: stopped by SIGTERM"
     assert os.listdir(tmp_path) == []
 
 
@@ -390,7 +401,8 @@ def test_a_full_disk_in_convert(small_disk, tmp_path):
 def test_a_full_disk_in_create_dataset_keeps_no_half_set(small_disk, slice_sequences, tmp_path):
     args = ["create_dataset", "--config", "drum_kit", "--input", slice_sequences, "--output_dir"]
     assert run(*args, tmp_path / "elsewhere")[0] == 0
-    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_drum_tracks.tfrecord") for split in ("training", "eval")]
+    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_drum_tracks.tfrecord")
+             for split in ("training", "eval")]
     fill(small_disk, sizes[0] // 2 + sizes[1])  # room for the eval file, not for the training file as well
     args.append(small_disk / "dataset")
     code, _, err = run(*args)
@@ -418,8 +430,8 @@ def test_a_full_disk_in_humanize_keeps_no_part_of_the_run(small_disk):
     out = small_disk / "played"
     code, _, err = run("humanize", GROOVE / FUNK, GROOVE / WALTZ, "--output_dir", out)
     assert code == 1
-    assert re.fullmatch("seqgen humanize: error: " + FULL.format(what=".*funk.*mid, .*jazz.*mid", kept="nothing was kept"),
-                        one_line(err))
+    assert re.fullmatch("seqgen humanize: error: " + FULL.format(what=".*funk.*mid, .*jazz.*mid",
+                                                                 kept="nothing was kept"), one_line(err))
     assert os.listdir(out) == []
 
 
