@@ -57,10 +57,11 @@ def hidden(folder):
 
 @pytest.fixture(scope="module")
 def many_midi(tmp_path_factory):
-    """The Groove slice eight times over (about 2,100 files), so a conversion takes a while."""
+    """The Groove slice eight times over (about 2,100 files; half of them in ``half``), so a conversion takes a
+    while."""
     base = tmp_path_factory.mktemp("many")
     for copy in range(8):
-        shutil.copytree(GROOVE, base / f"copy{copy}",
+        shutil.copytree(GROOVE, base / ("half" if copy < 4 else "rest") / f"copy{copy}",
                         ignore=shutil.ignore_patterns("*.csv", "*.md", "README", "LICENSE"))
     return base
 
@@ -95,7 +96,7 @@ def training_records(tmp_path_factory, slice_sequences):
 
 def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(many_midi, tmp_path):
     output = tmp_path / "notes.tfrecord"
-    first = seqgen("convert", "--input_dir", many_midi, "--recursive", "--output_file", output)
+    first = seqgen("convert", "--input_dir", many_midi / "half", "--recursive", "--output_file", output)
     wait_for(lambda: os.path.exists(tmp_path / ".notes.tfrecord.seqgen-lock"), first)
     code, _, err = run("convert", "--input_dir", GROOVE, "--recursive", "--output_file", output)
     assert first.poll() is None  # refused while the first was still working
@@ -105,7 +106,7 @@ def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(
     code, out, err = finish(first)
     assert code == 0, err
     converted = int(re.match(r"converted (\d+) MIDI files", out).group(1))
-    assert converted > 2000 and tfrecord.check_file(output) == converted  # the first run's records, all of them
+    assert converted > 1000 and tfrecord.check_file(output) == converted  # the first run's records, all of them
     assert hidden(tmp_path) == []
 
 
