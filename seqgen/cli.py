@@ -15,7 +15,7 @@ import tempfile
 
 from seqgen import __version__, plugins
 from seqgen.errors import SeqgenError, Terminated
-from seqgen.files import is_disk_full
+from seqgen.files import disk_full_path, is_disk_full
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.
 TRAINING_MODULES = {"tensorflow", "keras", "note_seq"}
@@ -227,10 +227,10 @@ def _run(args) -> int:
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except OSError as error:
+    except Exception as error:  # OSError, or TensorFlow's ResourceExhaustedError where nothing else caught it
         if not is_disk_full(error):
             raise
-        where = f" writing {error.filename}" if error.filename else ""
+        where = f" while writing {disk_full_path(error)}" if disk_full_path(error) else ""
         print(f"seqgen {args.command}: error: no space left on the device{where}; free some space or write "
               f"elsewhere", file=sys.stderr)
         return 1

@@ -40,8 +40,23 @@ def kept_before(what: str):
         raise DiskFull(f"{error} ({what} kept)") from None
 
 
+_NO_SPACE = re.compile(r"(?:(\S+); )?(?:No space left on device|Disk quota exceeded)")
+
+
 def is_disk_full(error) -> bool:
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+    """Whether ``error`` says the disk (or the quota) is full: an OSError, or TensorFlow's errors, which say so
+    in their text."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return bool(_NO_SPACE.search(str(error)))
+
+
+def disk_full_path(error):
+    """The path a disk-full ``error`` names, or None."""
+    if isinstance(error, OSError):
+        return error.filename
+    found = _NO_SPACE.search(str(error))
+    return found.group(1) if found else None
 
 
 def size_text(size: int) -> str:

@@ -374,9 +374,6 @@ def _format(values: dict) -> str:
     return ", ".join(f"{name.split('/')[-1]} = {value:.4f}" for name, value in values.items())
 
 
-_DISK_FULL = ("No space left on device", "Disk quota exceeded")
-
-
 def _save(manager, step: int, train_dir) -> None:
     """Save the checkpoint of ``step``. On a full disk, remove what was written of it and stop with one line
     naming the checkpoint that is kept."""
@@ -388,7 +385,7 @@ def _save(manager, step: int, train_dir) -> None:
     try:
         manager.save(checkpoint_number=step)
     except (tf.errors.ResourceExhaustedError, tf.errors.UnknownError, OSError) as error:
-        if not (is_disk_full(error) or any(text in str(error) for text in _DISK_FULL)):
+        if not is_disk_full(error):
             raise
         for path in tf.io.gfile.glob(os.path.join(manager.directory, f"ckpt-{step}[._]*")):
             if path != manager.latest_checkpoint and not path.startswith(f"{manager.latest_checkpoint}."):
