@@ -133,7 +133,8 @@ def quiet_worker(initializer=None, *args) -> None:
     and ends quietly on the SIGTERM the pool stops it with; then run ``initializer(*args)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     if initializer is not None:
         initializer(*args)
 
@@ -141,6 +142,8 @@ def quiet_worker(initializer=None, *args) -> None:
 def worker_pool(workers: int, initializer=None, initargs=()):
     """A pool of :func:`quiet_worker` processes (signals held back while they start, so none is caught
     before it is ready)."""
+    if not hasattr(signal, "pthread_sigmask"):  # not on Windows
+        return pool_context().Pool(workers, quiet_worker, (initializer, *initargs))
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         return pool_context().Pool(workers, quiet_worker, (initializer, *initargs))
