@@ -105,15 +105,15 @@ def convert_file(input_dir: str, relative: str):
 
 
 def _read_regular_file(path) -> bytes:
-    """The bytes of ``path``, at most ``MAX_MIDI_BYTES``: opened without waiting (a FIFO put there since it was
-    listed does not block) and read only when it is a regular file."""
+    """The bytes of ``path``: opened without waiting (a FIFO put there since it was listed does not block),
+    read only when it is a regular file of at most ``MAX_MIDI_BYTES`` (and never more, should it grow)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     with open(fd, "rb") as stream:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise SeqgenError(f"it is {paths.special_kind(mode)}, not a regular file")
-        data = stream.read(MAX_MIDI_BYTES + 1)
-    if len(data) > MAX_MIDI_BYTES:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SeqgenError(f"it is {paths.special_kind(info.st_mode)}, not a regular file")
+        data = stream.read(MAX_MIDI_BYTES + 1) if info.st_size <= MAX_MIDI_BYTES else None
+    if data is None or len(data) > MAX_MIDI_BYTES:
         raise SeqgenError(f"larger than {MAX_MIDI_BYTES // 1_000_000} MB, far more than a MIDI file holds")
     return data
 

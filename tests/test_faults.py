@@ -291,6 +291,8 @@ def test_fifos_devices_sockets_and_symlink_loops_among_midi_files_are_named_and_
     os.symlink("/dev/zero", songs / "zero.mid")  # reading it would never end
     os.symlink("/dev/urandom", songs / "noise.midi")
     os.symlink("loop.mid", songs / "loop.mid")
+    (songs / "huge.mid").touch()
+    os.truncate(songs / "huge.mid", 100_000_000)  # sparse: a regular file far larger than any MIDI file
     server = socket.socket(socket.AF_UNIX)
     monkeypatch.chdir(songs)  # a socket's path may be short only
     server.bind("socket.mid")
@@ -300,9 +302,11 @@ def test_fifos_devices_sockets_and_symlink_loops_among_midi_files_are_named_and_
     finally:
         server.close()
     assert code == 0, err
-    assert "converted 2 MIDI files" in out and "failed 5 unreadable MIDI files" in out
+    assert "converted 2 MIDI files" in out and "failed 6 unreadable MIDI files" in out
     assert sorted(err.strip().splitlines()) == [
         f"warning: skipped {songs / 'fifo.mid'}: it is a FIFO (named pipe), not a regular file",
+        f"warning: skipped {songs / 'huge.mid'}: not a readable MIDI file (larger than 64 MB, far more than a MIDI "
+        f"file holds)",
         f"warning: skipped {songs / 'loop.mid'}: it is a symlink loop (or a chain of more than 40 symlinks)",
         f"warning: skipped {songs / 'noise.midi'}: it is a character device, not a regular file",
         f"warning: skipped {songs / 'socket.mid'}: it is a socket, not a regular file",
