@@ -2,9 +2,9 @@
 
 Every output is first written beside its final name, to a hidden ``.NAME.XXXXXXXX.partial`` file that its
 writer holds an exclusive ``flock`` on, and put in place in one step: renamed over the old file, or
-linked without replacing one. A ``.partial`` file that no process holds is the leftover of a killed run:
-the next writer in that folder removes it (:func:`remove_leftovers`). :class:`OutputSet` puts several
-files in place together, one writer at a time; :class:`NumberedFiles` gives a set of files new names.
+linked without replacing one. A ``.partial`` file (or a lock file) that no process holds is the leftover of
+a killed run: the next writer in that folder removes it (:func:`remove_leftovers`). :class:`OutputSet` puts
+several files in place together, one writer at a time; :class:`NumberedFiles` gives a set of files new names.
 A full disk ends with :class:`DiskFull`, one line saying what was written, removed and kept.
 """
 
@@ -90,6 +90,28 @@ def _hidden_name(folder, name: str, suffix: str) -> str:
     return "." + _cut(name, _name_max(folder) - 1 - len(suffix.encode())) + suffix
 
 
+#: The descriptors of the partial and lock files this process holds locks through.
+_held = set()
+
+
+def _close_held(fd) -> None:
+    _held.discard(fd)
+    os.close(fd)
+
+
+def _forget_held() -> None:
+    """In a forked child (a worker process): close the inherited descriptors of the parent's partial and lock
+    files, so that its locks end with the parent (a killed parent's leftovers are then seen as such)."""
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_held)
+
+
 def _try_lock(fd):
     """Take ``fd``'s exclusive flock without waiting: True, False when another process holds it, None where
     the file system has no locks."""
@@ -108,21 +130,24 @@ def _new_partial(folder, name: str):
     """``(path, fd)`` of a new partial file for ``name`` in ``folder``, held by this process."""
     prefix = _hidden_name(folder, name, "." + "x" * _RANDOM + PARTIAL_SUFFIX)[:-(_RANDOM + len(PARTIAL_SUFFIX))]
     fd, path = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=PARTIAL_SUFFIX)
+    _held.add(fd)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
     _try_lock(fd)
     return path, fd
 
 
 def remove_leftovers(folder) -> list:
-    """Remove the ``.partial`` files of killed runs in ``folder``: seqgen's by their name, held by no process
-    and not brand new. The paths removed."""
+    """Remove the ``.partial`` files and lock files of killed runs in ``folder``: seqgen's by their name, held
+    by no process and not brand new (a lock file that still notes an unfinished output is kept: it tells the
+    next run that the output may be redone). The paths removed."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return []
     removed = []
     for entry in entries:
-        if not _PARTIAL.fullmatch(entry.name):
+        lock = entry.name.endswith(LOCK_SUFFIX) and entry.name.startswith(".")
+        if not (lock or _PARTIAL.fullmatch(entry.name)):
             continue
         try:
             info = os.lstat(entry.path)
@@ -132,7 +157,7 @@ def remove_leftovers(folder) -> list:
         except OSError:
             continue
         try:
-            if _try_lock(fd) is True:  # no live writer holds it
+            if _try_lock(fd) is True and not (lock and _PLACING in os.pread(fd, 4096, 0)):  # no live writer
                 os.unlink(entry.path)
                 removed.append(entry.path)
         except OSError:
@@ -227,7 +252,7 @@ class atomic_path:
             error = failure
         finally:
             written = _written([self.temporary])
-            os.close(self._fd)
+            _close_held(self._fd)
             if os.path.lexists(self.temporary):
                 os.unlink(self.temporary)
         if is_disk_full(error):
@@ -273,10 +298,11 @@ def _take_lock(path, hint):
     attempts = 10  # another process's unfinished() holds it for an instant
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        _held.add(fd)
         held = _try_lock(fd)
         note = os.pread(fd, 4096, 0)
         if held is False:
-            os.close(fd)
+            _close_held(fd)
             attempts -= 1
             if not attempts:
                 raise _busy(path, note, hint)
@@ -292,10 +318,10 @@ def _take_lock(path, hint):
                 os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
             except BaseException:  # e.g. a full disk: leave no lock file behind
                 os.unlink(lock)
-                os.close(fd)
+                _close_held(fd)
                 raise
             return fd, _PLACING in note
-        os.close(fd)
+        _close_held(fd)
 
 
 class OutputSet:
@@ -374,7 +400,7 @@ class OutputSet:
 
     def _release(self) -> None:
         for temporary, fd in self._temporaries.values():
-            os.close(fd)
+            _close_held(fd)
             if os.path.lexists(temporary):
                 os.unlink(temporary)
         self._temporaries = {}
@@ -387,7 +413,7 @@ class OutputSet:
                     os.unlink(_lock_path(path))
             except OSError:
                 pass
-            os.close(fd)
+            _close_held(fd)
         self._locks = {}
 
 
@@ -444,7 +470,7 @@ class NumberedFiles:
 
     def _release(self) -> None:
         for temporary, fd in zip(self.temporaries, self._fds):
-            os.close(fd)
+            _close_held(fd)
             if os.path.lexists(temporary):
                 os.unlink(temporary)
         self.temporaries, self._fds = [], []

@@ -180,6 +180,18 @@ def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwr
                                        "training_drum_tracks.tfrecord"]
 
 
+def test_the_leftovers_of_a_killed_convert_are_removed_by_the_next_writer_in_that_folder(many_midi, tmp_path):
+    first = seqgen("convert", "--input_dir", many_midi / "half", "--recursive", "--output_file", tmp_path / "a.tfrecord")
+    wait_for(lambda: len(hidden(tmp_path)) == 2, first)  # its lock file and its partial file
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert [name.split(".")[-1] for name in hidden(tmp_path)] == ["partial", "seqgen-lock"]
+    time.sleep(files._GRACE_SECONDS)
+    code, _, err = run("convert", "--input_dir", GROOVE, "--recursive", "--output_file", tmp_path / "b.tfrecord")
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_path)) == ["b.tfrecord"]
+
+
 def test_a_set_left_half_in_place_by_a_killed_run_is_redone_without_overwrite(slice_sequences, tmp_path):
     """A run killed between putting its training file and its eval file in place leaves its lock note
     'placing': the next run knows the training file is unfinished and redoes the set."""
