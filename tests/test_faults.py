@@ -16,6 +16,7 @@ import pytest
 from conftest import GROOVE, MAGENTA
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
+from seqgen.errors import SeqgenError
 
 HPARAMS = "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -154,6 +155,20 @@ def test_numbered_files_skip_a_run_number_another_process_took(tmp_path):
     assert [os.path.basename(path) for path in placed] == ["s_2_1.mid", "s_2_2.mid", "s_2_3.mid"]
     assert (tmp_path / "s_1_2.mid").read_bytes() == b"theirs"
     assert sorted(os.listdir(tmp_path)) == ["s_1_2.mid", "s_2_1.mid", "s_2_2.mid", "s_2_3.mid"]
+
+
+def test_a_file_that_appears_while_a_set_is_written_is_kept_and_the_set_not_placed(tmp_path):
+    """The check that refuses an existing file is made again when the set is put in place (by os.link, which
+    never replaces): a file another program wrote meanwhile is kept, and no part of the set appears."""
+    first, second = tmp_path / "training.tfrecord", tmp_path / "eval.tfrecord"
+    with pytest.raises(SeqgenError, match=f"{second} already exists; pass --overwrite to replace it, or "
+                                                f"choose another --output_dir"):
+        with files.OutputSet([first, second], hint="choose another --output_dir") as outputs:
+            for path in (first, second):
+                with open(outputs.temporary(path), "w") as stream:
+                    stream.write("ours")
+            second.write_text("theirs")
+    assert os.listdir(tmp_path) == ["eval.tfrecord"] and second.read_text() == "theirs"
 
 
 # -- kill -9: leftovers and unfinished outputs ---------------------------------------------------------
