@@ -415,6 +415,9 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory,
                                          max_to_keep=options.num_checkpoints or None)
+    if chief:  # what a save cut short by kill -9 left (one trainer per run dir: train holds its lock)
+        for leftover in tf.io.gfile.glob(os.path.join(train_dir, "ckpt-*_temp")):
+            tf.io.gfile.rmtree(leftover)
     latest = runs.newest_checkpoint(train_dir)
     if latest:
         trainer.restore(latest)

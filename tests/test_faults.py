@@ -291,6 +291,8 @@ def sigterm_run(training_records, tmp_path_factory):
     process.send_signal(signal.SIGTERM)  # what a job scheduler, a container or `timeout` sends
     stopped = finish(process)
     saved = int(re.search(r"ckpt-(\d+)", (run_dir / "train" / "checkpoint").read_text()).group(1))
+    (run_dir / "train" / "ckpt-9_temp").mkdir()  # what a save cut short by kill -9 leaves
+    (run_dir / "train" / "ckpt-9_temp" / "part-00000-of-00001.data-00000-of-00001.tempstate123").write_bytes(b"0")
     resumed = run(*train, "--num_training_steps", saved + 2)
     return run_dir, saved, stopped, resumed
 
@@ -305,6 +307,7 @@ def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(sigterm_run):
     assert code == 0, err
     assert f"Resuming from checkpoint {run_dir / 'train' / f'ckpt-{saved}'} at step {saved}." in out
     assert f"Training done at step {saved + 2}" in out
+    assert not (run_dir / "train" / "ckpt-9_temp").exists()
 
 
 # -- special files and names ------------------------------------------------------------------------------
