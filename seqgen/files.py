@@ -47,7 +47,7 @@ def is_disk_full(error) -> bool:
     """Whether ``error`` says the disk (or the quota) is full: an OSError, or TensorFlow's errors, which say so
     in their text."""
     if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+        return error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no EDQUOT on Windows
     return bool(_NO_SPACE.search(str(error)))
 
 
