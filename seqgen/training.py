@@ -14,11 +14,12 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 
 import attrs
 
-from seqgen.errors import SeqgenError
+from seqgen.errors import SeqgenError, Terminated
 from seqgen.progress import Progress
 
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
@@ -227,8 +228,14 @@ class Trainer:
         """Restore the model and optimizer from checkpoint ``path``, keeping this config's learning rate
         (the checkpoint holds the optimizer's, which a resumed run may change)."""
         import keras
+        import tensorflow as tf
 
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        from seqgen.run_dir import damaged_checkpoint
+
+        try:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        except (IndexError, tf.errors.OpError) as error:  # a data file cut short or corrupted
+            raise damaged_checkpoint(path, error) from None
         learning_rate = self.config.family.learning_rate(self.config.hparams)
         if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
             self.optimizer.learning_rate = learning_rate
@@ -361,6 +368,29 @@ def _format(values: dict) -> str:
     return ", ".join(f"{name.split('/')[-1]} = {value:.4f}" for name, value in values.items())
 
 
+def _save(manager, step: int, train_dir) -> None:
+    """Save the checkpoint of ``step``. On a full disk, remove what was written of it and stop with one line
+    naming the checkpoint that is kept."""
+    import tensorflow as tf
+
+    from seqgen.files import is_disk_full, size_text
+
+    free = shutil.disk_usage(manager.directory).free if os.path.isdir(manager.directory) else 0
+    try:
+        manager.save(checkpoint_number=step)
+    except (tf.errors.ResourceExhaustedError, tf.errors.UnknownError, OSError) as error:
+        if not is_disk_full(error):
+            raise
+        for path in tf.io.gfile.glob(os.path.join(manager.directory, f"ckpt-{step}[._]*")):
+            if path != manager.latest_checkpoint and not path.startswith(f"{manager.latest_checkpoint}."):
+                tf.io.gfile.rmtree(path) if os.path.isdir(path) else tf.io.gfile.remove(path)
+        kept = (f"the previous checkpoint {manager.latest_checkpoint} is kept: run again to resume from it"
+                if manager.latest_checkpoint else "no checkpoint was kept")
+        raise SeqgenError(f"no space left on the device while saving the checkpoint of step {step} in {train_dir} "
+                          f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed "
+                          f"and {kept}; free some space (or keep fewer with --num_checkpoints)") from None
+
+
 def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     """Train ``config`` on record ``files`` in ``run_dir``, resuming from its latest checkpoint.
 
@@ -379,7 +409,10 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory,
                                          max_to_keep=options.num_checkpoints or None)
-    latest = tf.train.latest_checkpoint(train_dir)
+    if chief:  # what a save cut short by kill -9 left (one trainer per run dir: train holds its lock)
+        for leftover in tf.io.gfile.glob(os.path.join(train_dir, "ckpt-*_temp")):
+            tf.io.gfile.rmtree(leftover)
+    latest = runs.newest_checkpoint(train_dir)
     if latest:
         trainer.restore(latest)
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
@@ -422,16 +455,16 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
             due = (options.save_checkpoint_steps and step - last_saved_step >= options.save_checkpoint_steps) or (
                 options.save_checkpoint_secs and time.monotonic() - last_save >= options.save_checkpoint_secs)
             if due:
-                manager.save(checkpoint_number=step)
+                _save(manager, step, train_dir)
                 last_save, last_saved_step = time.monotonic(), step
-    except KeyboardInterrupt:
-        log("Interrupted; saving a checkpoint.")
-        manager.save(checkpoint_number=trainer.step)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (seqgen.errors.Terminated)
+        log(f"{'Stopped by SIGTERM' if isinstance(stop, Terminated) else 'Interrupted'}; saving a checkpoint.")
+        _save(manager, trainer.step, train_dir)
         raise
     finally:
         progress.close()
     if trainer.step != last_saved_step or not manager.latest_checkpoint:
-        manager.save(checkpoint_number=trainer.step)
+        _save(manager, trainer.step, train_dir)
     if not chief:
         tf.io.gfile.rmtree(directory)
     log(f"Training done at step {trainer.step}; checkpoints in {train_dir}.")

@@ -174,7 +174,10 @@ def temperature(text: str) -> float:
 
 
 def write_midi_files(tracks, output_dir) -> list:
-    """Write one MIDI file per track (``track.write_midi(path)``) under a name no earlier run used; the paths written."""
+    """Write one MIDI file per track (``track.to_midi()``) under a name no other run uses (claimed
+    atomically, so runs in the same second, even concurrent ones, never clash); all of them or, on failure,
+    none. The paths written."""
+    from seqgen.files import NumberedFiles
     from seqgen.paths import make_dir
 
     make_dir(output_dir, "--output_dir")
@@ -184,9 +187,7 @@ def write_midi_files(tracks, output_dir) -> list:
     while any(name.startswith(f"{stem}_{run}_") for name in taken):
         run += 1
     digits = len(str(len(tracks)))
-    paths = []
-    for i, track in enumerate(tracks, 1):
-        path = os.path.join(output_dir, f"{stem}_{run}_{i:0{digits}d}.mid")
-        track.write_midi(path)
-        paths.append(path)
-    return paths
+    with NumberedFiles(output_dir, len(tracks), "MIDI files") as staged:
+        for track, temporary in zip(tracks, staged.temporaries):
+            track.to_midi().write(temporary)
+        return staged.place(lambda number, i: f"{stem}_{number}_{i:0{digits}d}.mid", first_run=run)

@@ -138,7 +138,10 @@ def run(args) -> int:
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
     if args.render:
         drawn_by = getattr(tracks[0], "config", config)  # a plugin's postprocessing may bring its own drawing
-        written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)
+        from seqgen.files import kept_before
+
+        with kept_before(f"the {len(paths)} MIDI files written before, and the WAV and PNG files rendered before"):
+            written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
         print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
               + " files beside them")

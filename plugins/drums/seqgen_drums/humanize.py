@@ -10,6 +10,7 @@ dir or checkpoint). `seqgen generate --humanize` does the same to freshly genera
 import os
 
 from seqgen.errors import SeqgenError
+from seqgen.files import existing_outputs
 
 #: The shipped groove model (``seqgen.load`` knows it by this name).
 DEFAULT_MODEL = "groove_gmd"
@@ -58,7 +59,7 @@ def _targets(midi_files, output_dir, overwrite) -> list:
             raise SeqgenError(f"{seen[target]} and {path} would both be written to {target}; rename one")
         if os.path.abspath(target) == os.path.abspath(path):
             raise SeqgenError(f"{path} would be replaced by its humanized version; choose another --output_dir")
-        if os.path.exists(target) and not overwrite:
+        if not overwrite and existing_outputs([target]):
             raise SeqgenError(f"{target} already exists; pass --overwrite to replace it")
         seen[target] = path
         targets.append(target)
@@ -66,7 +67,7 @@ def _targets(midi_files, output_dir, overwrite) -> list:
 
 
 def run(args) -> int:
-    from seqgen.files import atomic_path
+    from seqgen.files import OutputSet, kept_before
 
     if os.path.exists(args.output_dir) and not os.path.isdir(args.output_dir):
         raise SeqgenError(f"--output_dir {args.output_dir} is a file; give a directory")
@@ -78,18 +79,20 @@ def run(args) -> int:
     model = load_groove_model(args.bundle_file)
     scores = [read_score(path, model.config.steps_per_quarter) for path in args.midi_files]
     targets = _targets(args.midi_files, args.output_dir, args.overwrite)
-    played = model.humanize_tracks(scores)
     try:
         os.makedirs(args.output_dir, exist_ok=True)
     except OSError as error:
         raise SeqgenError(f"cannot create --output_dir {args.output_dir}: {error.strerror}") from None
-    for track, target in zip(played, targets):
-        with atomic_path(target) as temporary:
-            track.to_midi().write(temporary)
+    # All files appear together or none, and a second humanize into the same files is refused at once.
+    with OutputSet(targets, args.overwrite, hint="choose another --output_dir") as outputs:
+        played = model.humanize_tracks(scores)
+        for track, target in zip(played, targets):
+            track.to_midi().write(outputs.temporary(target))
     hits = sum(len(event) for track in played for event in track.events)
     print(f"humanized {len(targets)} drum file{'s' * (len(targets) > 1)} ({hits} hits) into {args.output_dir}")
     if args.render:
-        written = render.render_outputs(targets, model.config, soundfont=args.soundfont, overwrite=args.overwrite)
+        with kept_before(f"the {len(targets)} humanized MIDI files, and the WAV and PNG files rendered before"):
+            written = render.render_outputs(targets, model.config, soundfont=args.soundfont, overwrite=args.overwrite)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
         print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
               + " files beside them")
