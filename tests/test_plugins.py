@@ -68,7 +68,7 @@ def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, c
     assert listed["id"] == "toms" and listed["plugin"] == "toms"
     assert listed["num_classes"] == 8 and listed["hparams"]["rnn_layer_sizes"] == [16]
     assert main(["plugins", "--json"]) == 0
-    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": [], "error": None} in json.loads(
+    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": [], "error": None, "controls": {}} in json.loads(
         capsys.readouterr().out)
     assert plugins.get_config("toms").plugin == "toms"
 
