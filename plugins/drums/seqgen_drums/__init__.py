@@ -1,6 +1,7 @@
-"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, and ``groove``
+"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``; ``groove``
 (velocity and timing for drum scores: the ``groove`` model family, ``seqgen humanize`` and
-``seqgen generate --humanize``)."""
+``seqgen generate --humanize`` with ``--amount`` and ``--swing``); and ``drumify`` (a kit groove that
+follows a one-voice rhythm: the ``drumify`` model family and ``seqgen drumify``)."""
 
 import os
 
@@ -11,7 +12,7 @@ from seqgen.hookspecs import hookimpl
 
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.groove import GrooveTracks
-from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
+from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
 from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.2.0"
@@ -20,8 +21,17 @@ __version__ = "0.2.0"
 #: and the transformer, which is better and so the default of `seqgen generate`.
 PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
 PRETRAINED_DRUM_KIT_TRANSFORMER = os.path.join(os.path.dirname(__file__), "models", "drum_kit_transformer_gmd.seqgen")
-#: The pretrained groove (humanize) model (docs/models.md), trained on the Groove MIDI Dataset.
+#: The pretrained groove (humanize) models (docs/models.md), trained on the Groove MIDI Dataset: the first,
+#: which predicts means, and the one that samples (the default of humanize).
 PRETRAINED_GROOVE = os.path.join(os.path.dirname(__file__), "models", "groove_gmd.seqgen")
+PRETRAINED_GROOVE_SAMPLING = os.path.join(os.path.dirname(__file__), "models", "groove_sampling_gmd.seqgen")
+#: The pretrained drumify model (docs/models.md), trained on the Groove MIDI Dataset.
+PRETRAINED_DRUMIFY = os.path.join(os.path.dirname(__file__), "models", "drumify_gmd.seqgen")
+
+
+def _shipped(*paths) -> tuple:
+    return tuple(path for path in paths if os.path.exists(path))
+
 
 ONE_DRUM = Config(
     id="one_drum",
@@ -64,17 +74,30 @@ GROOVE = Config(
     description="Humanize drum scores: velocity and timing of every hit (GrooVAE's Humanize task), bidirectional GRU.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES),
     tracks=GrooveTracks(),
-    hparams=GrooveHParams(),
+    hparams=GrooveHParams(velocity_bins=32, offset_bins=32),
     steps_per_quarter=4,
     model="groove",
     extraction=Extraction(min_bars=1, max_steps=512, gap_bars=1.0, split_long_tracks=True),
-    pretrained=(PRETRAINED_GROOVE,) if os.path.exists(PRETRAINED_GROOVE) else (),
+    pretrained=_shipped(PRETRAINED_GROOVE_SAMPLING, PRETRAINED_GROOVE),
+)
+
+DRUMIFY = Config(
+    id="drumify",
+    description="Drumify (GrooVAE's Tap2Drum): a full kit groove that follows a one-voice rhythm, bidirectional GRU.",
+    encoding=GROOVE.encoding,
+    tracks=GrooveTracks(),
+    hparams=GrooveHParams(velocity_bins=32, offset_bins=32),
+    steps_per_quarter=4,
+    model="drumify",
+    extraction=GROOVE.extraction,
+    pretrained=_shipped(PRETRAINED_DRUMIFY),
 )
 
 
 @hookimpl
 def register_models(register):
     register(GrooveFamily())
+    register(DrumifyFamily())
 
 
 @hookimpl
@@ -83,6 +106,7 @@ def register_configs(register):
     register(DRUM_KIT)
     register(DRUM_KIT_TRANSFORMER)
     register(GROOVE)
+    register(DRUMIFY)
 
 
 @hookimpl

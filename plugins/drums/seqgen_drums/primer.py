@@ -17,7 +17,7 @@ DEFAULT_QPM = 120.0
 MAX_STEPS = 100_000
 
 
-def _tempo_map(sequence) -> list:
+def tempo_map(sequence) -> list:
     """``[(time, qpm)]`` sorted, starting at time 0 (MIDI's implicit 120 qpm before any tempo event)."""
     tempos = sorted((t.time, t.qpm) for t in sequence.tempos if t.qpm > 0)
     if not tempos or tempos[0][0] > 0:
@@ -25,7 +25,7 @@ def _tempo_map(sequence) -> list:
     return tempos
 
 
-def _quarters(time: float, tempos: list) -> float:
+def quarters(time: float, tempos: list) -> float:
     """Quarter notes elapsed from the start of the song to ``time`` seconds, through every tempo change."""
     quarters = 0.0
     for i, (start, qpm) in enumerate(tempos):
@@ -36,7 +36,7 @@ def _quarters(time: float, tempos: list) -> float:
     return quarters
 
 
-def _read(path):
+def read_sequence(path):
     from seqgen.noteseq import midi_io
 
     if os.path.isdir(path):
@@ -56,7 +56,7 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     """The drum part of a MIDI file as a primer of frozensets of pitches, one per step."""
     from seqgen.noteseq import music_pb2, sequences_lib
 
-    sequence = _read(path)
+    sequence = read_sequence(path)
     drums = [note for note in sequence.notes if note.is_drum and note.velocity > 0]
     if not drums:
         others = sum(1 for note in sequence.notes if not note.is_drum)
@@ -64,7 +64,7 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
         raise SeqgenError(f"primer MIDI file {path} has no drums: drums must be on MIDI channel 10 ({found})")
 
     notices = []
-    tempos = _tempo_map(sequence)
+    tempos = tempo_map(sequence)
     qpm = tempos[0][1]
     if len({round(q, 3) for _, q in tempos}) > 1:
         notices.append(f"tempo changes from {qpm:g} to {tempos[-1][1]:g} qpm; the drums keep their place "
@@ -82,8 +82,8 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     seconds_per_quarter = 60.0 / qpm
     for note in drums:
         flat.notes.add(pitch=note.pitch, velocity=note.velocity, is_drum=True, instrument=note.instrument,
-                       start_time=_quarters(note.start_time, tempos) * seconds_per_quarter,
-                       end_time=_quarters(note.end_time, tempos) * seconds_per_quarter)
+                       start_time=quarters(note.start_time, tempos) * seconds_per_quarter,
+                       end_time=quarters(note.end_time, tempos) * seconds_per_quarter)
     flat.total_time = max(note.end_time for note in flat.notes)
     try:
         quantized = sequences_lib.quantize_note_sequence(flat, steps_per_quarter)
