@@ -59,9 +59,10 @@ def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "groove", "one_drum"] and drums["models"] == ["groove"]
-    assert drums["commands"] == ["evaluate_groove", "humanize"]
-    assert drums["version"] == "0.2.0"
+    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drumify", "groove", "one_drum"]
+    assert drums["models"] == ["drumify", "groove"]
+    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "humanize"]
+    assert drums["version"] == "0.3.0"
     core = next(p for p in listed if p["name"] == "seqgen")
     assert core["models"] == ["events_rnn", "transformer"] and {"train", "generate", "score", "evaluate"} <= set(core["commands"])
 
