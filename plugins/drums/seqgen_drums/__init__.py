@@ -15,7 +15,7 @@ from seqgen_drums.groove import GrooveTracks
 from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
 from seqgen_drums.tracks import DrumTracks
 
-__version__ = "0.3.0"
+__version__ = "0.2.0"
 
 #: The pretrained drum models (docs/models.md), trained by seqgen on the Groove MIDI Dataset: the events RNN,
 #: and the transformer, which is better and so the default of `seqgen generate`.
