@@ -9,8 +9,8 @@ import pytest
 
 import seqgen
 from conftest import GROOVE
-from groove_slice import FUNK
-from seqgen import plugins, training
+from groove_slice import FUNK, train_tiny
+from seqgen import plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen_drums import drumify_eval, groove, groove_eval, rhythm
@@ -168,13 +168,7 @@ def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_
     config = CONFIG.with_hparams("batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,"
                                  "dropout_keep_prob=1.0,velocity_bins=8,offset_bins=8")
     run = str(tmp_path / "run")
-    lines = []
-    trainer = training.train(config, run, [str(groove_splits / "train_drum_tracks.tfrecord")],
-                             training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0,
-                                                   seed=1), log=lines.append)
-    assert trainer.step == 30
-    losses = [float(line.split("loss = ")[1].split(",")[0]) for line in lines if "loss = " in line]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    lines = train_tiny(config, groove_splits, run)
     assert any("hit_f1" in line for line in lines)
     model = seqgen.load(run)
     assert model.config.model == "drumify"

@@ -11,7 +11,7 @@ import pytest
 
 import seqgen
 from conftest import GROOVE
-from groove_slice import FUNK
+from groove_slice import FUNK, train_tiny
 from seqgen import bundle, pipeline, plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
@@ -379,13 +379,7 @@ def test_humanize_an_empty_track_or_a_bad_amount_or_swing_is_refused():
 def test_a_tiny_groove_model_trains_through_the_shared_loop_and_bundles(groove_splits, tmp_path):
     config = CONFIG.with_hparams(TINY)
     run = str(tmp_path / "run")
-    lines = []
-    trainer = training.train(config, run, [str(groove_splits / "train_drum_tracks.tfrecord")],
-                             training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0,
-                                                   seed=1), log=lines.append)
-    assert trainer.step == 30
-    losses = [float(line.split("loss = ")[1].split(",")[0]) for line in lines if "loss = " in line]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    lines = train_tiny(config, groove_splits, run)
     assert any("velocity_mae" in line and "offset_mae" in line for line in lines)
     assert training.evaluate(config, run, [str(groove_splits / "validation_drum_tracks.tfrecord")],
                              timeout_secs=0.5, poll_secs=0.1, log=lines.append) == 1

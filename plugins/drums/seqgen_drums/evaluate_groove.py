@@ -15,26 +15,27 @@ drum's training hits.
 from seqgen.errors import SeqgenError
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser, kind: str = "groove", baselines: str = "the per-drum baselines",
+                  temperature_zero: str = "their means") -> None:
+    """The flags of ``evaluate_groove``, and of ``evaluate_drumify`` (``kind`` drumify)."""
     from seqgen.commands import non_negative_float, non_negative_int
 
     parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
                         help="groove records to evaluate on, e.g. groove/test_drum_tracks.tfrecord")
     parser.add_argument("--model", nargs="*", default=None, metavar="MODEL",
-                        help="groove models: bundles, run dirs, checkpoints or shipped names (default: the shipped "
-                             "groove models; none with --model given alone)")
-    parser.add_argument("--baselines_from", nargs="+", metavar="FILE",
-                        help="training groove records for the per-drum baselines")
+                        help=f"{kind} models: bundles, run dirs, checkpoints or shipped names (default: the shipped "
+                             f"{kind} model{'s' * (kind == 'groove')}; none with --model given alone)")
+    parser.add_argument("--baselines_from", nargs="+", metavar="FILE", help=f"training groove records for {baselines}")
     parser.add_argument("--temperature", type=non_negative_float, default=1.0,
-                        help="sampling temperature of the models (0: their means; default 1)")
+                        help=f"sampling temperature of the models (0: {temperature_zero}; default 1)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of the sampling (default 0)")
 
 
-def run(args) -> int:
+def read_records(args) -> tuple:
+    """``(performances, training performances or None)`` of --sequence_example_file and --baselines_from."""
     from seqgen import plugins
 
     from seqgen_drums import groove_eval
-    from seqgen_drums.humanize import DEFAULT_MODEL, load_groove_model
 
     config = plugins.get_config("groove", "drums")
     performances = groove_eval.read_performances(args.sequence_example_file, config)
@@ -43,6 +44,14 @@ def run(args) -> int:
     train = groove_eval.read_performances(args.baselines_from, config) if args.baselines_from else None
     if train is not None and not train:
         raise SeqgenError(f"--baselines_from {' '.join(args.baselines_from)} hold no groove records")
+    return performances, train
+
+
+def run(args) -> int:
+    from seqgen_drums import groove_eval
+    from seqgen_drums.humanize import DEFAULT_MODEL, load_groove_model
+
+    performances, train = read_records(args)
     sources = [DEFAULT_MODEL, "groove_gmd"] if args.model is None else args.model
     models = [groove_eval.ModelPredictor(load_groove_model(source), source, args.temperature, args.seed)
               for source in sources]
