@@ -178,8 +178,10 @@ def add_generate_flag(parser) -> None:
 def postprocess(args, model, tracks):
     """``generate --humanize``: the played versions of drum ``tracks``."""
     source = getattr(args, "humanize", None)
+    feel = tuple(getattr(args, name, default) for name, default in (("amount", 1.0), ("swing", 0.0),
+                                                                   ("humanize_temperature", 1.0)))
     if source is None:
-        if (args.amount, args.swing, args.humanize_temperature) != (1.0, 0.0, 1.0):
+        if feel != (1.0, 0.0, 1.0):
             raise SeqgenError("--amount, --swing and --humanize_temperature set how --humanize plays the drums; "
                               "add --humanize")
         return None
@@ -187,5 +189,5 @@ def postprocess(args, model, tracks):
 
     if not isinstance(model.config.tracks, DrumTracks):
         raise SeqgenError(f"--humanize needs a drum model; this is a {model.config.id} model")
-    return load_groove_model(source).humanize_tracks(tracks, args.humanize_temperature, getattr(args, "seed", None),
-                                                     args.amount, args.swing)
+    amount, swing, temperature = feel
+    return load_groove_model(source).humanize_tracks(tracks, temperature, getattr(args, "seed", None), amount, swing)
