@@ -45,9 +45,9 @@ def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drum_style", "groove", "one_drum"]
-    assert drums["models"] == ["groove", "style_classifier"]
-    assert drums["commands"] == ["evaluate_groove", "humanize"]
+    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drum_style", "drumify", "groove", "one_drum"]
+    assert drums["models"] == ["drumify", "groove", "style_classifier"]
+    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "humanize"]
     assert drums["version"] == "0.2.0"
     core = next(p for p in listed if p["name"] == "seqgen")
     assert core["models"] == ["events_rnn", "transformer"] and {"train", "generate", "score", "evaluate"} <= set(core["commands"])
@@ -95,12 +95,12 @@ def test_duplicate_config_id_is_refused(registered):
 
 def test_unknown_names_list_the_valid_ones(capsys):
     with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, "
-                                          "drum_style, groove, one_drum"):
+                                          "drum_style, drumify, groove, one_drum"):
         plugins.get_config("drumkit")
     with pytest.raises(SeqgenError, match="unknown plugin 'drum'; installed plugins: drums"):
         plugins.get_config("drum_kit", plugin="drum")
     assert main(["configs", "--config", "drumkit"]) == 1
-    assert "valid configs: drum_kit, drum_kit_transformer, drum_style, groove, one_drum" in capsys.readouterr().err
+    assert "valid configs: drum_kit, drum_kit_transformer, drum_style, drumify, groove, one_drum" in capsys.readouterr().err
 
 
 def test_seqgen_load_plugins_limits_what_loads():
@@ -224,7 +224,7 @@ def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
                                           "'mean' and 'mean-again'"):
         plugins.families()
     plugins.unregister("mean-again")
-    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, "
+    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, drumify, "
                                           "events_rnn, groove, style_classifier, transformer"):
         plugins.get_family("gru")
 

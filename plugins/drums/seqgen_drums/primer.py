@@ -19,7 +19,7 @@ DEFAULT_QPM = 120.0
 MAX_STEPS = 100_000
 
 
-def _tempo_map(midi) -> list:
+def tempo_map(midi) -> list:
     """``[(time, qpm)]`` sorted, starting at time 0 (MIDI's implicit 120 qpm before any tempo event)."""
     times, qpms = midi.get_tempo_changes()
     tempos = sorted((float(time), float(qpm)) for time, qpm in zip(times, qpms) if qpm > 0)
@@ -28,7 +28,7 @@ def _tempo_map(midi) -> list:
     return tempos
 
 
-def _quarters(time: float, tempos: list) -> float:
+def quarters(time: float, tempos: list) -> float:
     """Quarter notes elapsed from the start of the song to ``time`` seconds, through every tempo change."""
     quarters = 0.0
     for i, (start, qpm) in enumerate(tempos):
@@ -39,7 +39,7 @@ def _quarters(time: float, tempos: list) -> float:
     return quarters
 
 
-def _read(path):
+def read_midi(path):
     """The file as a ``pretty_midi.PrettyMIDI`` (no note-seq needed: the light install reads primers too)."""
     import pretty_midi
 
@@ -66,7 +66,7 @@ def _step(seconds: float, steps_per_second: float) -> int:
 
 def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     """The drum part of a MIDI file as a primer of frozensets of pitches, one per step."""
-    midi = _read(path)
+    midi = read_midi(path)
     drums = [note for instrument in midi.instruments if instrument.is_drum for note in instrument.notes
              if note.velocity > 0]
     if not drums:
@@ -75,7 +75,7 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
         raise SeqgenError(f"primer MIDI file {path} has no drums: drums must be on MIDI channel 10 ({found})")
 
     notices = []
-    tempos = _tempo_map(midi)
+    tempos = tempo_map(midi)
     qpm = tempos[0][1]
     if len({round(q, 3) for _, q in tempos}) > 1:
         notices.append(f"tempo changes from {qpm:g} to {tempos[-1][1]:g} qpm; the drums keep their place "

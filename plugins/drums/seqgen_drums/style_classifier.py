@@ -32,7 +32,7 @@ from seqgen.task import Task
 
 from seqgen_drums.controls import DRUM_CONTROLS, STYLES
 from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
-from seqgen_drums.groove_family import position_features
+from seqgen_drums.groove_family.inference import position_features
 
 NUM_INPUTS = NUM_DRUMS + STEPS_PER_BAR
 #: The style control (the label the classifier learns) of the drum configs.

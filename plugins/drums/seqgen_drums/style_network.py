@@ -7,8 +7,18 @@
 import keras
 import tensorflow as tf
 
-from seqgen_drums.groove_network import step_features
+from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
 from seqgen_drums.style_classifier import variable_shapes
+
+
+def step_features(classes, dtype):
+    """[B, T, 9 + 16] of drum_kit classes [B, T]: each step's nine drum hits (none where padded, -1) and
+    its position in the bar (one-hot)."""
+    bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
+    hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
+    positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
+    x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
+    return tf.cast(x, dtype)
 
 
 class StyleNetwork(keras.Model):
