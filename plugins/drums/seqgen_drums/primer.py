@@ -99,8 +99,8 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     steps_per_second = steps_per_quarter * qpm / 60.0
     hits = []
     for note in drums:
-        start = _step(_quarters(note.start, tempos) * seconds_per_quarter, steps_per_second)
-        end = _step(_quarters(note.end, tempos) * seconds_per_quarter, steps_per_second)
+        start = _step(quarters(note.start, tempos) * seconds_per_quarter, steps_per_second)
+        end = _step(quarters(note.end, tempos) * seconds_per_quarter, steps_per_second)
         hits.append((note.pitch, start, max(end, start + 1)))
 
     first = min(start for _, start, _ in hits)
