@@ -162,6 +162,8 @@ def test_an_empty_rhythm_is_refused():
         model.drumify([frozenset()] * 8)
     with pytest.raises(SeqgenError, match="tap times must not be negative"):
         rhythm_from_times([-1.0], 120)
+    with pytest.raises(SeqgenError, match=r"^the rhythm spans 100016 steps .*is a note misplaced"):
+        rhythm_from_times([0.0, 100_000 * STEP], 120)
 
 
 def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_splits, tmp_path):
