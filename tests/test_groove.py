@@ -302,6 +302,19 @@ def test_generate_humanize_writes_varied_velocities_and_off_grid_onsets(tmp_path
         assert len(off_grid) > len(notes) // 4
 
 
+def test_generate_humanize_takes_amount_and_swing(tmp_path):
+    assert main(["generate", "--num_outputs", "1", "--num_steps", "64", "--seed", "5", "--humanize", "--amount", "0",
+                 "--swing", "0.25", "--output_dir", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("*.mid")
+    step = 60 / 120 / 4
+    notes = [n for i in pretty_midi.PrettyMIDI(str(path)).instruments for n in i.notes]
+    positions = [n.start / step for n in notes]
+    assert {n.velocity for n in notes} == {100}  # amount 0: the score's velocity
+    steps = [int(np.floor(p + 0.1)) for p in positions]
+    assert all(p == pytest.approx(s + (0.25 if s % 2 else 0.0), abs=0.01) for p, s in zip(positions, steps))
+    assert any(s % 2 for s in steps)  # off-beat 16ths were generated, and swung
+
+
 def test_grid_shows_velocity_and_timing():
     plain = [frozenset({36})]
     loud = [groove.PlayedEvent({36: (127, 0.0)})]
