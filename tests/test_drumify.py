@@ -179,3 +179,16 @@ def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_
     taps = rhythm_from_times([0, 0.5, 1.0], 120)
     assert [e.notes for e in loaded.drumify(taps, seed=0).events if e] == [
         e.notes for e in model.drumify(taps, seed=0).events if e]
+
+
+def test_drumify_and_humanize_commands_run_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from seqgen.cli import main; "
+            f"assert main(['drumify', {str(GROOVE / FUNK)!r}, '--output_dir', {str(tmp_path / 'd')!r}, '--seed', '1']) == 0; "
+            f"assert main(['humanize', {str(GROOVE / FUNK)!r}, '--output_dir', {str(tmp_path / 'h')!r}, '--swing', '0.2']) == 0; "
+            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / FUNK.split("/")[-1]).is_file() and (tmp_path / "h" / FUNK.split("/")[-1]).is_file()
