@@ -128,10 +128,12 @@ def test_drumify_command_writes_a_groove_on_the_taps_of_a_part(tmp_path, capsys)
 @pytest.mark.parametrize("argv,expected", [
     (["drumify", "{empty}", "--output_dir", "{out}"], r"^seqgen drumify: error: MIDI file .*empty.mid has no notes"),
     (["drumify", "{song}", "--part", "3", "--output_dir", "{out}"],
-     r"^seqgen drumify: error: MIDI file .*song.mid has 2 parts with notes; there is no part 3 \(give --part 1 to 2\)$"),
+     r"^seqgen drumify: error: MIDI file .*song.mid has 2 parts with notes; there is no part 3 "
+     r"\(give --part 1 to 2\)$"),
     (["drumify", "{song}", "--part", "0", "--output_dir", "{out}"],
      r"^seqgen drumify: error: argument --part: expected a positive integer, got '0'"),
-    (["drumify", "missing.mid", "--output_dir", "{out}"], r"^seqgen drumify: error: MIDI file missing.mid does not exist$"),
+    (["drumify", "missing.mid", "--output_dir", "{out}"],
+     r"^seqgen drumify: error: MIDI file missing.mid does not exist$"),
     (["drumify", "{song}", "--output_dir", "{out}", "--bundle_file", "groove_gmd"],
      r"^seqgen drumify: error: groove_gmd is a groove model \(groove\); drumifying needs a drumify model"),
     (["drumify", "{song}", "--output_dir", "{out}", "--temperature", "-1"],
@@ -162,6 +164,8 @@ def test_an_empty_rhythm_is_refused():
         model.drumify([frozenset()] * 8)
     with pytest.raises(SeqgenError, match="tap times must not be negative"):
         rhythm_from_times([-1.0], 120)
+    with pytest.raises(SeqgenError, match=r"^the rhythm spans 100016 steps .*is a note misplaced"):
+        rhythm_from_times([0.0, 100_000 * STEP], 120)
 
 
 def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_splits, tmp_path):
@@ -177,3 +181,17 @@ def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_
     taps = rhythm_from_times([0, 0.5, 1.0], 120)
     assert [e.notes for e in loaded.drumify(taps, seed=0).events if e] == [
         e.notes for e in model.drumify(taps, seed=0).events if e]
+
+
+def test_drumify_and_humanize_commands_run_without_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    funk = str(GROOVE / FUNK)
+    code = ("import sys; from seqgen.cli import main; "
+            f"assert main(['drumify', {funk!r}, '--output_dir', {str(tmp_path / 'd')!r}, '--seed', '1']) == 0; "
+            f"assert main(['humanize', {funk!r}, '--output_dir', {str(tmp_path / 'h')!r}, '--swing', '0.2']) == 0; "
+            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / FUNK.split("/")[-1]).is_file() and (tmp_path / "h" / FUNK.split("/")[-1]).is_file()

@@ -226,7 +226,8 @@ def test_sampling_is_seeded_and_keeps_every_hit():
     bars = [{(s % 16, p): v for (s, p), v in _played(first).items() if s // 16 == bar and p != 99} for bar in range(4)]
     assert len({tuple(sorted(bar.items())) for bar in bars}) == 4
     # Temperature 0 plays the distributions' means: no randomness left.
-    assert _played(model.humanize(SCORE, temperature=0, seed=1)) == _played(model.humanize(SCORE, temperature=0, seed=2))
+    means = [_played(model.humanize(SCORE, temperature=0, seed=seed)) for seed in (1, 2)]
+    assert means[0] == means[1]
     # Lower temperatures play steadier: offsets closer to their mean.
     spread = {t: np.std([o for (_, p), (_, o) in _played(model.humanize(SCORE * 16, temperature=t, seed=0)).items()
                          if p == 42]) for t in (0.3, 1.0)}
@@ -300,6 +301,19 @@ def test_generate_humanize_writes_varied_velocities_and_off_grid_onsets(tmp_path
         assert len({n.velocity for n in notes}) >= 5
         off_grid = [n for n in notes if abs(n.start / step - round(n.start / step)) > 0.02]
         assert len(off_grid) > len(notes) // 4
+
+
+def test_generate_humanize_takes_amount_and_swing(tmp_path):
+    assert main(["generate", "--num_outputs", "1", "--num_steps", "64", "--seed", "5", "--humanize", "--amount", "0",
+                 "--swing", "0.25", "--output_dir", str(tmp_path)]) == 0
+    (path,) = tmp_path.glob("*.mid")
+    step = 60 / 120 / 4
+    notes = [n for i in pretty_midi.PrettyMIDI(str(path)).instruments for n in i.notes]
+    positions = [n.start / step for n in notes]
+    assert {n.velocity for n in notes} == {100}  # amount 0: the score's velocity
+    steps = [int(np.floor(p + 0.1)) for p in positions]
+    assert all(p == pytest.approx(s + (0.25 if s % 2 else 0.0), abs=0.01) for p, s in zip(positions, steps))
+    assert any(s % 2 for s in steps)  # off-beat 16ths were generated, and swung
 
 
 def test_grid_shows_velocity_and_timing():

@@ -152,7 +152,8 @@ def postprocess_tracks(args, model, tracks):
 
 @hookimpl
 def extend_command(name, parser):
-    """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events)."""
+    """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
+    ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
         from seqgen_drums import humanize
 

@@ -198,7 +198,8 @@ def spreads(name, performances, predictions) -> list:
         def gather(arrays):
             return np.concatenate([array[:, drum][mask] for array, mask in zip(arrays, masks)])
 
-        true_velocity, true_offset = gather([p.velocities for p in performances]), gather([p.offsets for p in performances])
+        true_velocity = gather([p.velocities for p in performances])
+        true_offset = gather([p.offsets for p in performances])
         if not len(true_velocity):
             continue
         velocity, offset = gather([v for v, _ in predictions]), gather([o for _, o in predictions])
@@ -232,7 +233,8 @@ def spread_table(rows) -> str:
     """A Markdown table of :class:`Spread` rows."""
     from seqgen_drums.encoding import DRUM_KIT_NAMES
 
-    lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) | offset W1 (steps) |",
+    lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) "
+             "| offset W1 (steps) |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {DRUM_KIT_NAMES[r.drum]} | {r.hits:,} | {r.velocity_ratio:.2f} | {r.offset_ratio:.2f} "
               f"| {r.velocity_distance:.2f} | {r.offset_distance:.4f} |" for r in rows]

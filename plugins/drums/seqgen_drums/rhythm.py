@@ -17,6 +17,8 @@ from seqgen.errors import SeqgenError
 from seqgen_drums.groove import STEPS_PER_BAR, played
 
 STEPS_PER_QUARTER = 4
+#: The longest rhythm, in steps (over three hours at 120 qpm), as the longest drum primer.
+MAX_STEPS = 100_000
 
 
 @attrs.frozen
@@ -70,6 +72,9 @@ def rhythm_from_onsets(onsets, qpm: float = 120.0) -> Rhythm:
         raise SeqgenError("the rhythm is empty: it has no onsets; tap or play at least one note")
     start = min(notes) - min(notes) % STEPS_PER_BAR
     length = -(-(max(notes) + 1 - start) // STEPS_PER_BAR) * STEPS_PER_BAR
+    if length > MAX_STEPS:
+        raise SeqgenError(f"the rhythm spans {length} steps from its first onset to its last, more than Drumify "
+                          f"takes ({MAX_STEPS}); is a note misplaced? Cut the part you want")
     velocities, offsets = np.zeros(length, np.float32), np.zeros(length, np.float32)
     for step, (velocity, offset) in notes.items():
         velocities[step - start], offsets[step - start] = min(velocity, 127) / 127.0, offset
