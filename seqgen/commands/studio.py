@@ -13,6 +13,7 @@ import socket
 from seqgen.errors import SeqgenError
 
 INSTALL_HINT = 'pip install "seqgen[studio]"'
+MAX_CONNECTIONS = 64  # open connections and requests at once; more are answered 503
 
 
 def port_number(text: str) -> int:
@@ -62,5 +63,6 @@ def run(args) -> int:
     shown = socket.gethostname() if address in ("0.0.0.0", "::") else f"[{address}]" if ":" in address else address
     print(f"seqgen studio: open http://{shown}:{port} in a browser (Ctrl+C stops it)", flush=True)
     app = create_app(args.models, args.host)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    config = uvicorn.Config(app, log_level="warning", access_log=False, limit_concurrency=MAX_CONNECTIONS)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
