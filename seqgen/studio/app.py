@@ -218,8 +218,8 @@ class Studio:
         from seqgen import plugins
 
         if model_id not in self._options:
-            declared = plugins.manager().hook.generate_options(model=self.model(model_id))
-            self._options[model_id] = {option.flag: option for found in declared for option in found or ()}
+            declared = plugins.manager().hook.generate_options(model=self.model(model_id))  # the last plugin first
+            self._options[model_id] = {option.flag: option for found in declared[::-1] for option in found or ()}
         return self._options[model_id]
 
     # Sessions
@@ -349,7 +349,7 @@ CLIP_FIELDS = {"model", "qpm", "swing", "steps", "hits"}
 @attrs.frozen
 class Clip:
     """A checked clip request: a take as the page plays it. ``hits`` are ``(step, row, velocity, offset)``,
-    offset in steps (a humanized hit's timing)."""
+    offset in steps (the timing a plugin gave the hit)."""
 
     model: str
     qpm: float
@@ -543,7 +543,7 @@ def _primer_from_midi(model, path) -> dict:
                        if bars else f"kept the first {MAX_PRIMER_FROM_MIDI} steps of {len(found.events)}")
     qpm = min(max(found.qpm, QPM[0]), QPM[1])
     if qpm != found.qpm:
-        notices.append(f"its tempo {found.qpm:g} BPM is outside {QPM[0]:g}-{QPM[1]:g}: playing at {qpm:g}")
+        notices.append(f"its tempo {found.qpm:.0f} BPM is outside {QPM[0]:g}-{QPM[1]:g}: playing at {qpm:g}")
     return {"steps": len(events), "qpm": qpm, "steps_per_bar": found.steps_per_bar,
             "notice": "; ".join(notices), "text": config.tracks.format_events(events),
             "cells": grid.events_to_cells(events, rows) if rows else None}
@@ -704,7 +704,8 @@ class Guard:
             try:
                 message = await asyncio.wait_for(receive(), READ_TIMEOUT)
             except asyncio.TimeoutError:
-                raise HTTPException(408, f"the request body did not arrive within {READ_TIMEOUT:g} s") from None
+                raise HTTPException(408, f"the request body did not arrive within {READ_TIMEOUT:g} s",
+                                    headers={"connection": "close"}) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
