@@ -667,7 +667,7 @@ const transport = {
     return this.playing ? this.stop() : this.start();
   },
   start() {
-    if (!selectedItem()) return;
+    if (!selectedItem() || !selectedItem().steps) return;
     this.bus = synth.output();
     Object.assign(this, { playing: true, step: 0, next: synth.ctx.currentTime + 0.06, queue: [], shown: -1, loops: 0 });
     this.timer = setInterval(() => this.tick(), 20);
@@ -686,7 +686,7 @@ const transport = {
   },
   tick() {
     const item = selectedItem();
-    if (!item) return this.stop();
+    if (!item || !item.steps) return this.stop();
     const now = synth.ctx.currentTime;
     const seconds = stepSeconds(item);
     while (this.next < now + 0.12) {
