@@ -692,3 +692,14 @@ def test_a_body_that_never_arrives_is_refused_in_time(live, monkeypatch):
         answer = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
     assert answer.startswith("HTTP/1.1 408 ") and "did not arrive within 0.5 s" in answer
     assert time.monotonic() - started < 5
+
+
+def test_bodies_made_to_be_slow_to_check_are_answered_at_once(client):
+    """Escaped quotes, wide and deep-but-allowed bodies near the size limit are checked in linear time."""
+    bodies = ['{"model": "drum_kit_gmd", "primer": "' + '\\"' * 120_000 + '"}',
+              '{"model": "drum_kit_gmd", "cells": [' + ", ".join(["[[[[1]]]]"] * 20_000) + "]}",
+              '{"model": "drum_kit_gmd", "x": "' + "[" * 200_000 + '"}']
+    for body in bodies:
+        started = time.monotonic()
+        answer = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 400 and time.monotonic() - started < 5, answer.text

@@ -395,22 +395,30 @@ async def _body(request, limit: int, media_type: str) -> bytes:
     return b"".join(chunks)
 
 
-JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-JSON_BRACKET = re.compile(rb"[\[\]{}]")
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON ``value`` (a scalar: 0)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, depth)
+            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 async def _json_body(request) -> object:
     """The JSON value of the request (application/json, at most MAX_JSON bytes and MAX_DEPTH deep)."""
     data = await _body(request, MAX_JSON, "application/json")
-    depth = 0
-    for bracket in JSON_BRACKET.findall(JSON_STRING.sub(b"", data)):
-        depth += 1 if bracket in b"[{" else -1
-        if depth > MAX_DEPTH:
-            raise SeqgenError(f"the request nests deeper than {MAX_DEPTH} levels; the studio sends no such thing")
+    too_deep = SeqgenError(f"the request nests deeper than {MAX_DEPTH} levels; the studio sends no such thing")
     try:
-        return json.loads(data)
+        value = json.loads(data)
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError):
         raise SeqgenError("the request must be a JSON object") from None
+    if _depth(value) > MAX_DEPTH:
+        raise too_deep
+    return value
 
 
 def _plain_summary(config, rows) -> str:
