@@ -26,6 +26,7 @@ from seqgen import cli, loading, plugins  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 from seqgen.hookspecs import hookimpl  # noqa: E402
 from seqgen.studio import app as studio_app, grid  # noqa: E402
+from seqgen.studio import server as studio_server  # noqa: E402
 from seqgen.tracks import GenerateOption  # noqa: E402
 
 SHORT_MIDI = GROOVE / "drummer1" / "session1" / "103_funk_95_fill_4-4.mid"  # a one-bar fill
@@ -638,7 +639,7 @@ def live():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(studio_server.config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -703,3 +704,17 @@ def test_bodies_made_to_be_slow_to_check_are_answered_at_once(client):
         started = time.monotonic()
         answer = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 400 and time.monotonic() - started < 5, answer.text
+
+
+def test_a_request_head_that_never_ends_is_cut_off(live, monkeypatch):
+    monkeypatch.setattr(studio_server, "HEAD_TIMEOUT", 0.5)
+    address, app = live
+    host, port = address.removeprefix("http://").split(":")
+    for head in (b"", b"GET /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "):  # nothing, half a head
+        started = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(head)
+            assert sock.recv(65536) == b""  # closed by the server
+        assert time.monotonic() - started < 5
+    with raw_request(address, "GET /api/models HTTP/1.1\nHost: 127.0.0.1\n") as sock:  # a whole head is answered
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")

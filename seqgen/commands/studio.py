@@ -13,7 +13,6 @@ import socket
 from seqgen.errors import SeqgenError
 
 INSTALL_HINT = 'pip install "seqgen[studio]"'
-MAX_CONNECTIONS = 64  # open connections and requests at once; more are answered 503
 
 
 def port_number(text: str) -> int:
@@ -54,6 +53,7 @@ def run(args) -> int:
     try:
         import uvicorn
 
+        from seqgen.studio import server
         from seqgen.studio.app import create_app
     except ImportError as error:
         raise SeqgenError(f"seqgen studio needs {error.name}, which is not installed; install it with: "
@@ -63,6 +63,5 @@ def run(args) -> int:
     shown = socket.gethostname() if address in ("0.0.0.0", "::") else f"[{address}]" if ":" in address else address
     print(f"seqgen studio: open http://{shown}:{port} in a browser (Ctrl+C stops it)", flush=True)
     app = create_app(args.models, args.host)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, limit_concurrency=MAX_CONNECTIONS)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(server.config(app)).run(sockets=[sock])
     return 0
