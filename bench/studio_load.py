@@ -6,7 +6,7 @@ Starts `python -m seqgen studio` from the code on PYTHONPATH, then:
    does), each asking the shipped drum_kit_gmd for 4 takes of 64 new steps after its default primer.
    Reports the median and 95th percentile latency, the throughput, and the server's resident memory
    (VmRSS) before (after start-up and one request) and after the load.
-2. abandoned: ABANDON clients ask for the heaviest request the studio allows (32 takes of 1008 new steps from
+2. abandoned: ABANDON clients ask for the heaviest request the studio allows (16 takes of 1008 new steps from
    the transformer) and hang up after 0.5 s; then one normal request is timed. A server that goes on
    computing abandoned work makes it wait.
 
@@ -103,7 +103,7 @@ def main() -> None:
                                            body(new_api, "drum_kit_gmd", 4, 64, 1, n)), range(args.requests)))
         wall = time.perf_counter() - started
         after = resident_mib(process.pid)
-        heavy = body(new_api, "drum_kit_transformer_gmd", 32, 1008, 1, 1)
+        heavy = body(new_api, "drum_kit_transformer_gmd", 16, 1008, 1, 1)
         with concurrent.futures.ThreadPoolExecutor(args.abandon) as pool:
             list(pool.map(lambda _: abandon(port, heavy), range(args.abandon)))
         behind = generate_seconds(openers[0], port, body(new_api, "drum_kit_gmd", 4, 64, 1, 7))

@@ -555,9 +555,9 @@ def test_a_request_over_the_compute_budget_is_a_400_naming_the_limit(client):
     answer = generate(client, num_outputs=2, beam_size=16, branch_factor=16, new_steps=496)
     assert answer.status_code == 400
     assert answer.json()["error"] == ("Takes x Beam width x Branches x Steps to generate is 2 x 16 x 16 x 496 = "
-                                      "253952, over the studio's limit of 32768 per Generate; lower one of them")
-    largest = generate(client, num_outputs=32, new_steps=studio_app.MAX_WORK // 32 - 16, seed=1)
-    assert largest.status_code == 200 and len(largest.json()["results"]) == 32
+                                      "253952, over the studio's limit of 16384 per Generate; lower one of them")
+    largest = generate(client, num_outputs=16, new_steps=studio_app.MAX_WORK // 16 - 16, seed=1)
+    assert largest.status_code == 200 and len(largest.json()["results"]) == 16
 
 
 def test_a_cookieless_flood_leaves_a_users_results_downloadable(monkeypatch):
@@ -668,7 +668,7 @@ def wait_for(condition, seconds: float):
 def test_an_abandoned_request_stops_computing_and_the_next_one_is_served(live):
     address, app = live
     studio = app.state.studio
-    body = json.dumps({"model": "drum_kit_transformer_gmd", "num_outputs": 32, "new_steps": 1008}).encode()
+    body = json.dumps({"model": "drum_kit_transformer_gmd", "num_outputs": 16, "new_steps": 1008}).encode()
     sock = raw_request(address, f"POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
                                 f"Content-Length: {len(body)}\n", body)
     before = studio.counts["steps"]
