@@ -504,7 +504,7 @@ def _generate(studio: Studio, job: Job, folder: str, on_step) -> list:
         raise SeqgenError(f"the primer ({len(primer)} steps) and {LABELS['new_steps']} ({job.new_steps}) make "
                           f"{len(primer) + job.new_steps} steps; the studio makes takes of at most {MAX_STEPS}")
     tracks = model.generate(job.num_outputs, len(primer) + job.new_steps, primer, job.temperature, job.seed,
-                            job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step)
+                            job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step=on_step)
     step_seconds = 60.0 / job.qpm / model.config.steps_per_quarter
     results = []
     for track in generate.postprocess(_generate_args(job.options), model, tracks):
