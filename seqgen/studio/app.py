@@ -527,10 +527,9 @@ def _write_clip(model, clip: Clip, path: str) -> None:
     delay = clip.swing / 50.0 - 1.0  # steps the second step of each pair is late
     midi = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=clip.qpm)
     midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
-    instruments = {}
+    instruments, sounds = {}, [_sound(config, pitches[0]) for _, pitches in rows]
     for step, row, velocity, offset in clip.hits:
-        pitch = rows[row][1][0]
-        sound = _sound(config, pitch)
+        pitch, sound = rows[row][1][0], sounds[row]
         key = (sound.program, sound.is_drum)
         if key not in instruments:
             instruments[key] = pretty_midi.Instrument(sound.program, sound.is_drum, name=config.tracks.noun)
