@@ -47,7 +47,16 @@ def manifest(config, description: str = "") -> dict:
             "model_plugin_version": plugins.version(model_plugin),
             "description": description, "hparams": config.hparams.to_dict(),
             "steps_per_quarter": config.steps_per_quarter, "input_size": config.encoding.input_size,
-            "num_classes": config.encoding.num_classes}
+            "num_classes": config.encoding.num_classes, **_abilities(config)}
+
+
+def _abilities(config) -> dict:
+    """What a bundle lists of its model's controls (with their values) and whether it infills."""
+    family = config.family
+    if not family.generative:
+        return {}
+    controls = config.controls if family.takes_controls(config) else ()
+    return {"controls": [control.describe() for control in controls], "infill": family.infills(config)}
 
 
 def save(path, config, weights: dict, description: str = "") -> None:

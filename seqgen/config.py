@@ -42,6 +42,9 @@ class Config:
     pretrained: tuple = attrs.field(default=(), converter=tuple)
     #: Whether this config's first pretrained model is what ``seqgen generate`` uses when given no model.
     default: bool = False
+    #: The :class:`seqgen.controls.Control` s a model of this config may be steered by (when its family
+    #: takes controls); their values are measured on every track by ``create_dataset``.
+    controls: tuple = attrs.field(default=(), converter=tuple)
     plugin: str = ""  # filled in by the plugin registry
 
     @property

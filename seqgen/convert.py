@@ -26,6 +26,7 @@ class ConvertResult:
     converted: int
     skipped: int  # files that are not MIDI files
     failed: tuple  # (relative path, reason) of MIDI files that could not be read
+    labelled: int = 0  # files that a row of --metadata_csv labelled
 
 
 def find_files(input_dir: str, recursive: bool):
@@ -47,8 +48,9 @@ def sequence_id(filename: str, collection_name: str) -> str:
     return f"/id/midi/{collection_name}/{hashlib.sha1(filename.encode('utf-8')).hexdigest()}"
 
 
-def convert_file(input_dir: str, relative: str):
-    """``(serialized NoteSequence, None)`` or ``(None, reason)`` for one MIDI file."""
+def convert_file(input_dir: str, relative: str, metadata=None):
+    """``(serialized NoteSequence, None)`` or ``(None, reason)`` for one MIDI file; ``metadata``, a row of
+    a metadata CSV, goes into the NoteSequence (:func:`seqgen.controls.annotate`)."""
     import pretty_midi
 
     from seqgen.midi_reader import read_midi
@@ -67,6 +69,10 @@ def convert_file(input_dir: str, relative: str):
     sequence.collection_name = collection
     sequence.filename = relative
     sequence.id = sequence_id(relative, collection)
+    if metadata:
+        from seqgen.controls import annotate
+
+        annotate(sequence, metadata)
     return sequence.SerializeToString(), None
 
 
@@ -81,8 +87,10 @@ def pool_context():
 
 
 def convert_directory(input_dir, output_file, recursive=False, overwrite=False, workers=None,
-                      warn=None) -> ConvertResult:
-    """Convert every MIDI file of ``input_dir`` into ``output_file``; corrupt files are reported to ``warn``."""
+                      warn=None, metadata_csv=None) -> ConvertResult:
+    """Convert every MIDI file of ``input_dir`` into ``output_file``; corrupt files are reported to ``warn``.
+    With ``metadata_csv``, each file's row (by its path relative to ``input_dir``) goes into its
+    NoteSequence; a CSV that names none of the files is refused before anything is written."""
     warn = warn or (lambda message: print(message, file=sys.stderr))
     input_dir, output_file = str(input_dir), str(output_file)
     if not os.path.exists(input_dir):
@@ -97,8 +105,17 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
     if not midi:
         hint = f"; {unsearched} subdirectories were not searched: pass --recursive" if unsearched else ""
         raise SeqgenError(f"no MIDI files (.mid, .midi) in {input_dir}{hint}")
+    rows = {}
+    if metadata_csv:
+        from seqgen.controls import load_metadata_csv
+
+        rows = load_metadata_csv(metadata_csv)
+        if not any(os.path.normpath(relative) in rows for relative in midi):
+            raise SeqgenError(f"--metadata_csv {metadata_csv} names none of the {len(midi)} MIDI files in "
+                              f"{input_dir} (e.g. {midi[0]}); its midi_filename paths must be relative to "
+                              f"--input_dir")
     workers = workers or min(os.cpu_count() or 1, len(midi))
-    tasks = [(input_dir, relative) for relative in midi]
+    tasks = [(input_dir, relative, rows.get(os.path.normpath(relative))) for relative in midi]
     failed, batch = [], []
     paths.make_dir(os.path.dirname(os.path.abspath(output_file)), "the folder of --output_file")
     with tfrecord.RecordWriter(output_file) as writer, \
@@ -128,4 +145,6 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
                 pool.terminate()
     for relative, reason in failed:
         warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file ({reason})")
-    return ConvertResult(converted=writer.count, skipped=len(other), failed=tuple(failed))
+    labelled = sum(1 for _, relative, row in tasks if row is not None) - sum(
+        1 for relative, _ in failed if os.path.normpath(relative) in rows)
+    return ConvertResult(converted=writer.count, skipped=len(other), failed=tuple(failed), labelled=labelled)

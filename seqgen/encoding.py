@@ -15,6 +15,9 @@ class Encoding(abc.ABC):
     """Maps events to classes and builds model inputs."""
 
     num_position_features = 0
+    #: Names of the independent parts of an event (e.g. the instruments of a drum step) that infilling
+    #: may regenerate while keeping the others; empty when events have no such parts.
+    parts = ()
 
     @property
     @abc.abstractmethod
@@ -33,6 +36,11 @@ class Encoding(abc.ABC):
     @abc.abstractmethod
     def class_to_event(self, index: int):
         """The event a class index stands for."""
+
+    def agreeing_classes(self, index: int, regenerate) -> np.ndarray:
+        """Bool [num_classes]: the classes equal to class ``index`` on every part not named in
+        ``regenerate`` (what a step may become when only those parts are regenerated)."""
+        raise NotImplementedError(f"{type(self).__name__} has no parts")
 
     @property
     def input_size(self) -> int:

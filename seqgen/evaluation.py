@@ -28,18 +28,36 @@ def _add_sums(sums: dict, log_probs, labels, no_event_class) -> None:
     sums["no_events"] += int(no_event.sum())
 
 
-def model_sums(config, weights: dict, sequences, batch_size: int = 32) -> dict:
-    """Metric sums of a model over ``sequences`` (each event after the first is predicted)."""
-    stepper = config.family.stepper(config, weights)
+def read_controls(paths, config) -> list:
+    """The control values ({name: value}, unset ones left out) of every record, in the order of
+    :func:`read_class_sequences`."""
+    from seqgen.records import control_dataset
+
+    names = [c.name for c in config.controls]
+    out = []
+    for _, numbers in control_dataset(paths, config.encoding.num_classes, names).as_numpy_iterator():
+        values = {c.name: c.from_record(float(n)) for c, n in zip(config.controls, numbers)}
+        out.append({name: value for name, value in values.items() if value is not None})
+    return out
+
+
+def model_sums(config, weights: dict, sequences, batch_size: int = 32, controls=None) -> dict:
+    """Metric sums of a model over ``sequences`` (each event after the first is predicted), given each
+    sequence's ``controls`` (a list of {name: value}; unset by default)."""
+    from seqgen.generator import Generator
+
+    generator = Generator(config, config.family.stepper(config, weights))
     sums = dict.fromkeys(SUM_KEYS, 0.0)
-    ordered = sorted((s for s in sequences if len(s) > 1), key=len)
+    controls = controls or [{}] * len(sequences)
+    ordered = sorted((pair for pair in zip(sequences, controls) if len(pair[0]) > 1), key=lambda p: len(p[0]))
     for start in range(0, len(ordered), batch_size):
-        batch = ordered[start:start + batch_size]
+        batch = [sequence for sequence, _ in ordered[start:start + batch_size]]
+        prompts = [generator.control_tokens(c) for _, c in ordered[start:start + batch_size]]
         width = max(len(s) for s in batch) - 1
         inputs = np.zeros((len(batch), width), np.int64)
         for row, sequence in enumerate(batch):
             inputs[row, :len(sequence) - 1] = sequence[:-1]
-        log_probs = log_softmax(stepper.logits(inputs))
+        log_probs = log_softmax(generator.logits(inputs, prompts if prompts[0] else None))
         for row, sequence in enumerate(batch):
             _add_sums(sums, log_probs[row, :len(sequence) - 1], sequence[1:], config.encoding.no_event_class)
     return sums

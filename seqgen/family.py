@@ -137,6 +137,18 @@ class ModelFamily(abc.ABC):
         ``generate`` and ``score``; each is available as ``model.<name>(...)``."""
         return {}
 
+    def takes_controls(self, config) -> bool:
+        """Whether models of ``config`` are steered by its controls (read as prompt tokens, see
+        :mod:`seqgen.prompt`; the network then embeds token ids past the classes, and its ``call`` takes
+        ``steps``). A family without controls refuses them."""
+        return False
+
+    def infills(self, config) -> bool:
+        """Whether models of ``config`` fill in the middle (read fill-in-the-middle streams, see
+        :mod:`seqgen.prompt`). Other generative families infill by sampling left to right and keeping the
+        candidates under which the kept steps after the gap are most likely."""
+        return False
+
     def learning_rate(self, hparams):
         """What the shared loop gives ``keras.optimizers.Adam(learning_rate=...)``: a number or a Keras
         schedule of the step (e.g. a warm-up); by default the constant ``hparams.learning_rate``."""

@@ -25,17 +25,49 @@ def log_softmax(logits, temperature: float = 1.0):
 
 
 class Generator:
-    """Extends primers into new event sequences, and scores sequences, with a family's stepper."""
+    """Extends primers into new event sequences, fills gaps, and scores sequences, with a family's stepper.
+
+    A model that takes controls reads them as prompt tokens before the events (:mod:`seqgen.prompt`);
+    ``controls`` ({name: value}) are checked against the config's, unset ones left out.
+    """
 
     def __init__(self, config, stepper):
+        from seqgen.prompt import Prompt
+
         self.config = config
         self.stepper = stepper
+        self.prompt = Prompt.of(config)
+
+    @property
+    def controls(self) -> tuple:
+        """The :class:`seqgen.controls.Control` s this model is steered by (empty: none)."""
+        return self.prompt.controls
 
     def _classes(self, events) -> np.ndarray:
         return self.config.encoding.events_to_classes(list(events))
 
+    def control_tokens(self, controls) -> list:
+        """The prompt tokens of ``controls``; a one-line SeqgenError for controls this model cannot take."""
+        from seqgen.controls import check_controls
+
+        if controls and not self.controls:
+            declared = ", ".join(c.name for c in self.config.controls)
+            also = f" (its config declares {declared}, but this {self.config.model} model was not trained with " \
+                   f"them)" if declared else ""
+            raise SeqgenError(f"this model takes no controls{also}; generate without --control, or use a model "
+                              f"with controls (seqgen configs lists them)")
+        return self.prompt.control_tokens(check_controls(self.controls, controls))
+
+    def _feed(self, tokens, steps, state=None):
+        """Feed one sequence's tokens at their steps: (logits [1, C] after the last, state)."""
+        state = self.stepper.initial_state(1) if state is None else state
+        logits = None
+        for token, step in zip(tokens, steps):
+            logits, state = self.stepper.step(np.array([token]), int(step), state)
+        return logits, state
+
     def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
-                 steps_per_iteration=1, seed=None, on_step=None) -> list:
+                 steps_per_iteration=1, seed=None, on_step=None, controls=None) -> list:
         """``num_outputs`` event lists of exactly ``num_steps`` events, each starting with ``primer``.
 
         ``on_step()``, when given, is called after each generated step (for progress bars).
@@ -50,18 +82,18 @@ class Generator:
             raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
         _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
+        tokens = self.control_tokens(controls)
         generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
                                  beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed),
-                                 on_step or (lambda: None))
+                                 on_step or (lambda: None), tokens)
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
     def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
-                steps_per_iteration, rng, on_step) -> np.ndarray:
-        """Classes [num_outputs, num_new] continuing the primer classes."""
-        state = self.stepper.initial_state(1)
-        for position, cls in enumerate(primer):
-            logits, state = self.stepper.step(np.array([cls]), position, state)
+                steps_per_iteration, rng, on_step, prompt=()) -> np.ndarray:
+        """Classes [num_outputs, num_new] continuing the primer classes after the ``prompt`` tokens."""
+        tokens = list(prompt) + list(primer)
+        logits, state = self._feed(tokens, [0] * len(prompt) + list(range(len(primer))))
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
         rows = np.zeros(num_outputs * beam_size, np.int64)
@@ -80,9 +112,7 @@ class Generator:
             state, logits, scores, out = self.stepper.reorder(state, rows), logits[rows], scores[rows], out[rows]
             for _ in range(length):
                 log_probs = log_softmax(logits, temperature)
-                cdf = np.cumsum(np.exp(log_probs), axis=1)
-                draws = rng.random(len(cdf))[:, None] * cdf[:, -1:]
-                chosen = np.minimum((cdf < draws).sum(axis=1), cdf.shape[1] - 1)
+                chosen = _sample(log_probs, rng)
                 scores += log_probs[np.arange(len(chosen)), chosen]
                 out[:, done] = chosen
                 done += 1
@@ -91,15 +121,130 @@ class Generator:
                     logits, state = self.stepper.step(chosen, len(primer) + done - 1, state)
         return out[_best(scores, num_outputs, 1)]
 
-    def log_likelihood(self, events):
+    def logits(self, classes, prompts=None) -> np.ndarray:
+        """Logits [B, T, C] of class sequences [B, T] read after the rows of ``prompts`` [B, K] (prompt
+        tokens, e.g. of controls; none by default): what :meth:`log_likelihood` and evaluation read."""
+        classes = np.asarray(classes, np.int64)
+        prompts = np.zeros((len(classes), 0), np.int64) if prompts is None else np.asarray(prompts, np.int64)
+        if not prompts.shape[1] and not self.controls:
+            return self.stepper.logits(classes)
+        if not prompts.shape[1]:
+            prompts = np.tile(self.prompt.control_tokens({}), (len(classes), 1))
+        state = self.stepper.initial_state(len(classes))
+        for k in range(prompts.shape[1]):
+            _, state = self.stepper.step(prompts[:, k], 0, state)
+        out = np.empty(classes.shape + (self.config.encoding.num_classes,), np.float32)
+        for t in range(classes.shape[1]):
+            out[:, t], state = self.stepper.step(classes[:, t], t, state)
+        return out
+
+    def log_likelihood(self, events, controls=None):
         """Magenta's ``drum_track_log_likelihood``: (sum of log P(event t | events before t) for t >= 1,
-        the per-step probabilities P(event t | events before t) for t >= 1)."""
+        the per-step probabilities P(event t | events before t) for t >= 1), given ``controls``."""
         classes = self._classes(events)
+        tokens = self.control_tokens(controls)
         if len(classes) < 2:
             return 0.0, np.zeros(0)
-        log_probs = log_softmax(self.stepper.logits(classes[None, :-1])[0])
+        log_probs = log_softmax(self.logits(classes[None, :-1], [tokens] if tokens else None)[0])
         scored = log_probs[np.arange(len(classes) - 1), classes[1:]]
         return float(scored.sum()), np.exp(scored)
+
+    def infill(self, events, start: int, end: int, parts=None, num_outputs=1, temperature=1.0, seed=None,
+               controls=None, method=None, candidates=8) -> list:
+        """``num_outputs`` copies of ``events`` with steps ``[start, end)`` generated anew; with ``parts``
+        (names of the encoding's parts, e.g. instruments), only those parts of those steps, every other
+        part kept exactly.
+
+        ``method``: "middle" (the family reads both sides: fill-in-the-middle, the default where
+        :meth:`~seqgen.family.ModelFamily.infills`), "rescore" (sample ``candidates`` gaps left to right per
+        output and keep the one under which the kept steps after the gap are most likely: any family's
+        default) or "left" (left to right, ignoring what follows).
+        """
+        from seqgen.infill import check_gap
+
+        encoding = self.config.encoding
+        classes = self._classes(events)
+        start, end, allowed = check_gap(encoding, classes, start, end, parts)
+        method = method or ("middle" if self.prompt.infill else "rescore")
+        if method not in ("middle", "rescore", "left"):
+            raise SeqgenError(f"unknown infill method {method!r}; use middle, rescore or left")
+        if method == "middle" and not self.prompt.infill:
+            raise SeqgenError(f"this {self.config.model} model cannot fill in the middle; use method rescore or left")
+        _check_positive(num_outputs=num_outputs, temperature=temperature, candidates=candidates)
+        if seed is not None and not 0 <= seed < 2**63:
+            raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
+        rng = np.random.default_rng(seed)
+        controls = self.control_tokens(controls)
+        if end == len(classes) or method == "left":
+            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
+        elif method == "middle":
+            tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
+            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
+                                    (tokens, steps))
+        else:
+            gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
+                                       candidates)
+        decode = encoding.class_to_event
+        return [list(events[:start]) + [decode(int(c)) for c in gap] + list(events[end:]) for gap in gaps]
+
+    def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None):
+        """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
+        default the plain stream of the events before the gap; each step only among its ``allowed``."""
+        if context is None:
+            context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
+        logits, state = self._feed(*context)
+        state = self.stepper.reorder(state, np.zeros(rows, np.int64))
+        logits = None if logits is None else logits[np.zeros(rows, np.int64)]
+        out = np.zeros((rows, end - start), np.int64)
+        for t in range(start, end):
+            if t == 0:  # nothing before the track's first step: keep what may be kept, choose the rest
+                uniform = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)
+                log_probs = uniform[None].repeat(rows, 0)
+            else:
+                log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
+            out[:, t - start] = _sample(log_probs, rng)
+            if t + 1 < end:
+                logits, state = self.stepper.step(out[:, t - start], t, state)
+        return out
+
+    def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates):
+        """Per output, the best of ``candidates`` left-to-right gaps by the log-likelihood of the kept steps
+        after the gap (the events RNN's way of seeing the right side)."""
+        gaps = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
+        tokens = np.concatenate([np.tile(classes[:start], (len(gaps), 1)), gaps, np.tile(classes[end:], (len(gaps), 1))], 1)
+        log_probs = log_softmax(self.logits(tokens[:, :-1], np.tile(controls, (len(gaps), 1)) if controls else None))
+        after = np.arange(end, len(classes))
+        scores = log_probs[:, after - 1, :][np.arange(len(gaps))[:, None], np.arange(len(after)), classes[end:]].sum(1)
+        best = scores.reshape(rows, candidates).argmax(axis=1) + np.arange(rows) * candidates
+        return gaps[best]
+
+    def gap_log_likelihood(self, events, start: int, end: int, both_sides: bool = True, controls=None) -> float:
+        """log P(the events of ``[start, end)`` | the rest): read with the steps after the gap
+        (fill-in-the-middle) when ``both_sides``, else given the steps before it only."""
+        classes = self._classes(events)
+        controls = self.control_tokens(controls)
+        if both_sides:
+            if not self.prompt.infill:
+                raise SeqgenError(f"this {self.config.model} model cannot fill in the middle")
+            tokens, steps, labels = self.prompt.fill_in_middle(classes, start, end, controls)
+            scored = slice(len(tokens) - (end - start), len(tokens))
+        else:
+            tokens, steps, labels = self.prompt.plain(classes[:end], controls)
+            scored = slice(len(tokens) - (end - start), len(tokens))
+        state = self.stepper.initial_state(1)
+        total = 0.0
+        for index, (token, step) in enumerate(zip(tokens, steps)):
+            logits, state = self.stepper.step(np.array([token]), int(step), state)
+            if scored.start <= index < scored.stop:
+                total += float(log_softmax(logits)[0, labels[index]])
+        return total
+
+
+def _sample(log_probs, rng) -> np.ndarray:
+    """One class per row drawn from ``log_probs`` [B, C] (rows may hold -inf)."""
+    cdf = np.cumsum(np.exp(log_probs), axis=1)
+    draws = rng.random(len(cdf))[:, None] * cdf[:, -1:]
+    return np.minimum((cdf < draws).sum(axis=1), cdf.shape[1] - 1)
 
 
 def _branch(rows, num_outputs, branch_factor):

@@ -94,20 +94,50 @@ class Model:
             return list(primer.events)
         return list(primer)
 
+    @property
+    def controls(self) -> tuple:
+        """The :class:`seqgen.controls.Control` s this model is steered by (empty when it takes none)."""
+        if not self.family.generative:
+            return ()
+        return self.generator.controls
+
     def generate(self, num_outputs: int = 1, num_steps: int = 128, primer=None, temperature: float = 1.0,
                  seed=None, beam_size: int = 1, branch_factor: int = 1, steps_per_iteration: int = 1,
-                 qpm: float = 120.0, on_step=None) -> list:
-        """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``."""
+                 qpm: float = 120.0, on_step=None, controls=None) -> list:
+        """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``, steered by
+        ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`)."""
         events = self.generator.generate(self.primer(primer), num_steps, num_outputs, temperature, beam_size,
-                                         branch_factor, steps_per_iteration, seed, on_step)
+                                         branch_factor, steps_per_iteration, seed, on_step, controls)
         return [Track(track, self.config, qpm) for track in events]
 
-    def score(self, track) -> Score:
-        """The log-likelihood of ``track`` (a Track, primer text or a list of events)."""
+    def infill(self, track, bars=None, steps=None, instruments=None, num_outputs: int = 1,
+               temperature: float = 1.0, seed=None, controls=None, steps_per_bar: int = None,
+               method: str = None) -> list:
+        """``num_outputs`` copies of ``track`` with the selected ``bars`` or ``steps`` (counted from 1, both
+        ends included: ``"3-4"``, ``(3, 4)`` or ``5``) regenerated, and of them only ``instruments`` (names
+        of the encoding's parts, e.g. ``["hihat_closed"]``) when given; everything else is kept exactly.
+        ``steps_per_bar`` defaults to 4 quarters. See :meth:`seqgen.generator.Generator.infill` for
+        ``method``."""
+        from seqgen.infill import selection
+
+        events = self.primer(track)
+        if not events:
+            raise SeqgenError("the track is empty; nothing to infill")
+        if isinstance(instruments, str):
+            instruments = [name.strip() for name in instruments.split(",") if name.strip()]
+        bar = steps_per_bar or self.config.steps_per_quarter * 4
+        start, end = selection(len(events), bar, bars, steps)
+        filled = self.generator.infill(events, start, end, instruments, num_outputs, temperature, seed, controls,
+                                       method)
+        qpm = track.qpm if isinstance(track, Track) else 120.0
+        return [Track(events, self.config, qpm) for events in filled]
+
+    def score(self, track, controls=None) -> Score:
+        """The log-likelihood of ``track`` (a Track, primer text or a list of events), given ``controls``."""
         events = self.primer(track)
         if not events:
             raise SeqgenError("the track is empty; nothing to score")
-        log_likelihood, probabilities = self.generator.log_likelihood(events)
+        log_likelihood, probabilities = self.generator.log_likelihood(events, controls)
         return Score(log_likelihood, probabilities.tolist())
 
     def save(self, path, description: str = None) -> None:

@@ -15,7 +15,7 @@ import os
 
 import attrs
 
-from seqgen import tfrecord
+from seqgen import controls, records, tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
@@ -89,6 +89,7 @@ def process(serialized: bytes, config, options: SplitOptions, task=None):
     except Exception:  # protobuf's DecodeError
         raise SeqgenError("the input is not a file of NoteSequences; make one with `seqgen convert`") from None
     split = assign_split(sequence, options)
+    metadata = controls.sequence_metadata(sequence) if config.controls else {}
     if split is None:
         counts["sequences_not_in_split_csv"] += 1
         return None, [], counts
@@ -104,7 +105,12 @@ def process(serialized: bytes, config, options: SplitOptions, task=None):
         tracks, track_counts = config.tracks.extract(quantized, config.extraction)
         counts.update(track_counts)
         counts["tracks_extracted"] += len(tracks)
-        out += [task.encode(config, track) for track in tracks]
+        for track in tracks:
+            record = task.encode(config, track)
+            if config.controls:
+                piece_metadata = dict(metadata, qpm=quantized.tempos[0].qpm) if quantized.tempos else metadata
+                record = records.add_context(record, controls.measure(config.controls, track, piece_metadata))
+            out.append(record)
     counts[f"examples_{split}"] += len(out)
     return split, out, counts
 

@@ -85,6 +85,14 @@ def encode_example(classes, values=None, context=None) -> bytes:
     return _field(1, entries)
 
 
+def add_context(record: bytes, context: dict) -> bytes:
+    """``record`` (a seqgen record) with more named float scalars (appended fields merge into its features)."""
+    if not context:
+        return record
+    return record + _field(1, b"".join(_entry(name, _float_feature([float(value)]))
+                                       for name, value in sorted(context.items())))
+
+
 def write_examples(path, examples) -> None:
     """Write already-encoded records (:func:`encode_example`) to ``path``."""
     tfrecord.write_records(path, list(examples))
@@ -156,6 +164,48 @@ def class_dataset(paths_or_globs, num_classes: int):
     datasets = [_parsed(tf.data.TFRecordDataset(files), kind, num_classes) for kind, files in groups.items()]
     if not datasets:
         return tf.data.Dataset.from_generator(lambda: iter(()), output_signature=tf.TensorSpec([None], tf.int32))
+    dataset = datasets[0]
+    for other in datasets[1:]:
+        dataset = dataset.concatenate(other)
+    return dataset
+
+
+def control_dataset(paths_or_globs, num_classes: int, names):
+    """A ``tf.data.Dataset`` of (int32 class sequence, float32 [len(names)] control values) from seqgen or
+    Magenta record files: each value is the record's ``control/<name>`` context, NaN where it has none
+    (Magenta's records have none)."""
+    import tensorflow as tf
+
+    from seqgen.controls import RECORD_PREFIX
+
+    nan = float("nan")
+    features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)}
+    features.update({RECORD_PREFIX + name: tf.io.FixedLenFeature([1], tf.float32, default_value=[nan])
+                     for name in names})
+
+    def parse(record):
+        parsed = tf.io.parse_single_example(record, features)
+        values = [parsed[RECORD_PREFIX + name] for name in names]
+        values = tf.concat(values, 0) if values else tf.zeros([0], tf.float32)
+        return tf.cast(parsed["classes"], tf.int32), values
+
+    groups = {}
+    for path in expand_paths(paths_or_globs):
+        kind = detect_format(path, num_classes)
+        if kind is not None:
+            groups.setdefault(kind[0], []).append((path, kind))
+    datasets = []
+    for kind, files in groups.items():
+        records = tf.data.TFRecordDataset([path for path, _ in files])
+        if kind == SEQGEN_FORMAT:
+            datasets.append(records.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+        else:
+            for path, found in files:
+                unlabelled = _parsed(tf.data.TFRecordDataset(path), found, num_classes)
+                datasets.append(unlabelled.map(lambda c: (c, tf.fill([len(names)], nan))))
+    if not datasets:
+        return tf.data.Dataset.from_generator(lambda: iter(()), output_signature=(
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([len(names)], tf.float32)))
     dataset = datasets[0]
     for other in datasets[1:]:
         dataset = dataset.concatenate(other)

@@ -83,3 +83,88 @@ class NextEvent(Task):
 
 
 NEXT_EVENT = NextEvent()
+
+
+class PromptedNextEvent(NextEvent):
+    """Next-event prediction on prompt streams (:mod:`seqgen.prompt`), for a family that takes controls
+    and/or infills: each training track is read with its controls (each unset at random, so unset controls
+    generate well), and as a fill-in-the-middle stream of a random gap of 1-4 bars at the family's
+    ``infill_rate``. Eval batches are plain streams with every control unset, so their metrics compare
+    with a plain model's. The network is called as ``network(tokens, steps=steps, training=...)``.
+
+    Batches: (tokens, steps, labels, weights, mask) [B, T]; ``weights`` marks the scored labels and ``mask``
+    the real (not padding) tokens."""
+
+    def dataset(self, config, files):
+        from seqgen import records
+
+        return records.control_dataset(files, config.encoding.num_classes, [c.name for c in config.controls])
+
+    def streams(self, config, training: bool, seed=None):
+        """A NumPy function (classes, control floats) -> (tokens, steps, labels) building the streams."""
+        import numpy as np
+
+        from seqgen.prompt import Prompt, random_gap
+
+        prompt, hparams = Prompt.of(config), config.hparams
+        rng = np.random.default_rng(seed)
+        steps_per_bar = config.steps_per_quarter * 4
+
+        def build(classes, numbers):
+            numbers = np.array(numbers, np.float64)
+            if not training:
+                numbers[:] = np.nan
+            elif prompt.controls:
+                if rng.random() < hparams.control_dropout:
+                    numbers[:] = np.nan
+                else:
+                    numbers[rng.random(len(numbers)) < hparams.control_dropout] = np.nan
+            controls = prompt.record_tokens(numbers[:len(prompt.controls)])
+            gap = random_gap(len(classes), steps_per_bar, rng) if training and prompt.infill else None
+            if gap is not None and rng.random() < hparams.infill_rate:
+                return prompt.fill_in_middle(classes, *gap, controls)
+            return prompt.plain(classes, controls)
+
+        return build
+
+    def batches(self, config, dataset, batch_size, training, seed=None):
+        import tensorflow as tf
+
+        from seqgen.training import BUCKET_WIDTH
+
+        build = self.streams(config, training, seed)
+        dataset = dataset.filter(lambda classes, numbers: tf.size(classes) >= 2)
+
+        def to_stream(classes, numbers):
+            tokens, steps, labels = tf.numpy_function(build, [classes, numbers], [tf.int64] * 3, stateful=True)
+            return tuple(tf.reshape(tf.cast(x, tf.int32), [-1]) for x in (tokens, steps, labels))
+
+        def to_batch(tokens, steps, labels):
+            mask = tf.cast(tokens >= 0, tf.float32)
+            weights = tf.cast(labels >= 0, tf.float32)
+            return tf.maximum(tokens, 0), tf.maximum(steps, 0), tf.maximum(labels, 0), weights, mask
+
+        padding = (-1, -1, -1)
+        if not training:
+            return dataset.map(to_stream).padded_batch(batch_size, padding_values=padding).map(to_batch)
+        dataset = dataset.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat().map(to_stream)
+        boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
+        batches = dataset.bucket_by_sequence_length(
+            lambda tokens, steps, labels: tf.size(tokens), boundaries, [batch_size] * (len(boundaries) + 1),
+            padding_values=padding, drop_remainder=True)
+        return batches.map(to_batch).prefetch(2)
+
+    def loss_count(self, batch):
+        import tensorflow as tf
+
+        return tf.reduce_sum(batch[3])
+
+    def batch_sums(self, config, network, batch, training):
+        from seqgen import metrics
+
+        tokens, steps, labels, weights, _ = batch
+        return metrics.batch_sums(network(tokens, steps=steps, training=training), labels, weights,
+                                  config.encoding.no_event_class)
+
+
+PROMPTED_NEXT_EVENT = PromptedNextEvent()

@@ -45,6 +45,37 @@ class TrainOptions:
     num_checkpoints: int = 10  # 0: keep all
     seed: int = None
     micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: automatic
+    warm_start: str = None  # a model whose weights a new run starts from (warm_start below)
+
+
+def warm_start(network, config, source) -> str:
+    """Set ``network``'s variables from the model at ``source`` (anything :func:`seqgen.load` takes) where
+    they fit: the same name and shape, or the same name and trailing shape with fewer rows (an embedding
+    that grew keeps its old rows). One line saying what was copied; SeqgenError for another family."""
+    import numpy as np
+
+    from seqgen.loading import load
+
+    model = load(source)
+    if model.config.model != config.model:
+        raise SeqgenError(f"--warm_start {source} is a {model.config.model} model; this run trains a "
+                          f"{config.model} model")
+    copied, grown, fresh = 0, 0, 0
+    for name, variable in network.variables_by_name().items():
+        value = model.weights.get(name)
+        shape = tuple(variable.shape)
+        if value is not None and value.shape == shape:
+            variable.assign(value)
+            copied += 1
+        elif value is not None and value.shape[1:] == shape[1:] and value.shape[0] < shape[0]:
+            rows = np.array(variable.numpy())
+            rows[:value.shape[0]] = value
+            variable.assign(rows)
+            grown += 1
+        else:
+            fresh += 1
+    return (f"Warm start from {source}: {copied} weights copied, {grown} grown (old rows kept), "
+            f"{fresh} new.")
 
 
 def _num_workers() -> int:
@@ -391,6 +422,8 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
+        if options.warm_start:
+            log(warm_start(trainer.model, config, options.warm_start))
     log(describe_devices(trainer.strategy, config.hparams.precision))
     notice = precision_notice(config.hparams.precision, bool(tf.config.list_logical_devices("GPU")), cpu_flags())
     if notice:

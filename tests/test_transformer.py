@@ -193,7 +193,7 @@ def test_hparams_parse_and_architecture_names():
     assert (hparams.num_layers, hparams.d_model, hparams.activation, hparams.dropout) == (2, 64, "gelu", 0.0)
     assert TransformerHParams.from_dict(hparams.to_dict()) == hparams
     assert set(TransformerHParams.architecture_names()) == {
-        "num_layers", "d_model", "num_heads", "d_ff", "max_relative_distance", "activation"}
+        "num_layers", "d_model", "num_heads", "d_ff", "max_relative_distance", "activation", "controls", "infill"}
     with pytest.raises(SeqgenError, match="unknown hparam 'rnn_layer_sizes'"):
         TransformerHParams().override("rnn_layer_sizes=[64]")
 

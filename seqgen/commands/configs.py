@@ -16,7 +16,8 @@ def describe(config) -> dict:
     encoding = config.encoding
     return {"id": config.id, "plugin": config.plugin, "description": config.description,
             "steps_per_quarter": config.steps_per_quarter, "input_size": encoding.input_size,
-            "num_classes": encoding.num_classes, "hparams": config.hparams.to_dict()}
+            "num_classes": encoding.num_classes, "hparams": config.hparams.to_dict(),
+            "controls": [control.describe() for control in config.controls]}
 
 
 def run(args) -> int:
@@ -35,4 +36,8 @@ def run(args) -> int:
         print(f"  steps_per_quarter={item['steps_per_quarter']} input_size={item['input_size']} "
               f"num_classes={item['num_classes']}")
         print("  hparams: " + ",".join(f"{k}={v}".replace(" ", "") for k, v in item["hparams"].items()))
+        for control in item["controls"]:
+            values = ", ".join(control["values"]) if "values" in control else \
+                f"{control['low']:g} to {control['high']:g}"
+            print(f"  control {control['name']} ({control['kind']}: {values}): {control['description']}")
     return 0

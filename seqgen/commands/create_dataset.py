@@ -5,7 +5,7 @@ extracts tracks that become seqgen records. A sequence's split depends only on i
 (or on --split_csv), so runs are reproducible and adding files never moves others between splits.
 """
 
-from seqgen.commands import add_config_arguments, non_negative_int, ratio
+from seqgen.commands import add_config_arguments, non_negative_int, positive_int, ratio
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +22,8 @@ def add_arguments(parser) -> None:
                         help="treat every note as a drum, not only notes on MIDI channel 10")
     parser.add_argument("--split_long_tracks", action="store_true",
                         help="cut tracks longer than max_steps into windows instead of truncating them")
+    parser.add_argument("--min_bars", type=positive_int,
+                        help="keep tracks of at least this many bars (default: the config's, e.g. 7 for drum_kit)")
     parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
                                          "(needs `pip install seqgen[beam]`)")
     parser.add_argument("--beam_options", default="",
@@ -104,7 +106,8 @@ def _options(args, config):
     from seqgen.pipeline import SplitOptions
 
     extraction = attrs.evolve(config.extraction, ignore_is_drum=args.ignore_is_drum or config.extraction.ignore_is_drum,
-                              split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks)
+                              split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks,
+                              min_bars=args.min_bars or config.extraction.min_bars)
     options = SplitOptions(eval_ratio=args.eval_ratio, seed=args.seed,
                            csv_splits=_split_csv(args.split_csv) if args.split_csv else None)
     return attrs.evolve(config, extraction=extraction), options

@@ -23,6 +23,8 @@ def add_arguments(parser) -> None:
                           help="measure a freshly initialized network of --config/--hparams")
     parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1, "a non-negative integer below 2**32"), default=0,
                         help="initialization seed for --untrained")
+    parser.add_argument("--given_controls", action="store_true",
+                        help="give a model with controls each record's true controls (default: all unset)")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
@@ -68,7 +70,13 @@ def run(args) -> int:
         log_probs = evaluation.unigram_log_probs(train, num_classes)
         sums = evaluation.unigram_sums(log_probs, sequences, config.encoding.no_event_class)
     else:
-        sums = evaluation.model_sums(config, weights, sequences)
+        controls = None
+        if args.given_controls:
+            if not config.family.takes_controls(config):
+                raise SeqgenError("--given_controls needs a model with controls; this one takes none")
+            controls = evaluation.read_controls(files, config)
+            what += " given the records' controls"
+        sums = evaluation.model_sums(config, weights, sequences, controls=controls)
     metrics = {name.split("/")[-1]: value for name, value in summarize(sums).items()}
     if args.json:
         print(json.dumps({"model": what, "tracks": len(sequences), "tokens": int(sums["tokens"]), **metrics}))

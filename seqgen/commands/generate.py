@@ -37,6 +37,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--primer_bars", type=positive_int,
                         help="with --primer_midi: take only its first N bars (e.g. of a whole song)")
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: the primer MIDI's, else 120)")
+    add_control_argument(parser)
     parser.add_argument("--temperature", type=_temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")
@@ -52,6 +53,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--render", action="store_true",
                         help="also write a WAV (FluidSynth) and a PNG picture beside each MIDI file")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
+
+
+def add_control_argument(parser) -> None:
+    parser.add_argument("--control", type=_controls, default=None, metavar="NAME=VALUE,...",
+                        help="steer a model that has controls, e.g. --control style=funk,fill=no,density=12 "
+                             "(`seqgen configs` lists each config's controls)")
+
+
+def _controls(text: str) -> dict:
+    import argparse
+
+    from seqgen import controls
+
+    try:
+        return controls.parse(text)
+    except SeqgenError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("--control ", "", 1)) from None
 
 
 def _qpm(text: str) -> float:
@@ -202,9 +220,14 @@ def run(args) -> int:
     model = load_model(args)
     config = model.config
     primer, qpm = _primer(args, config)
+    if args.control:
+        model.generator.control_tokens(args.control)  # bad controls are refused before any work
+        if "tempo" in args.control and not args.qpm and not args.primer_midi:
+            qpm = float(args.control["tempo"])  # a tempo control plays at that tempo
     with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
         tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
-                                args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update)
+                                args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update,
+                                args.control)
     tracks = postprocess(args, model, tracks)
     paths = _write_midi(tracks, args.output_dir)
     noun = config.tracks.noun + ("s" if len(paths) > 1 else "")

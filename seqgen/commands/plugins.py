@@ -11,6 +11,10 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     found = plugins.plugins()
+    every = plugins.configs()
+    for plugin in found:
+        plugin["controls"] = {config_id: [c.describe() for c in every[config_id].controls]
+                              for config_id in plugin["configs"] if every[config_id].controls}
     if args.json:
         print(json.dumps(found, indent=2))
         return 0

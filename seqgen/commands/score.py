@@ -7,7 +7,7 @@ it) for t = 1, 2, ...) and the track's events.
 
 import json
 
-from seqgen.commands.generate import add_model_arguments
+from seqgen.commands.generate import add_control_argument, add_model_arguments
 from seqgen.errors import SeqgenError
 
 
@@ -16,6 +16,7 @@ def add_arguments(parser) -> None:
     track = parser.add_mutually_exclusive_group()
     track.add_argument("--events", help="the track as text in the plugin's notation")
     track.add_argument("--midi", help="the track from a MIDI file")
+    add_control_argument(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
@@ -33,7 +34,7 @@ def run(args) -> int:
         events = config.tracks.primer_from_midi(args.midi, config).events
     else:
         events = config.tracks.parse_primer(args.events)
-    score = model.score(events)
+    score = model.score(events, args.control)
     log_likelihood, probabilities = score.log_likelihood, score.probabilities
     if args.json:
         print(json.dumps({"log_likelihood": log_likelihood, "probabilities": probabilities,

@@ -33,6 +33,10 @@ def add_arguments(parser) -> None:
                         help="compute each batch's gradient in slices of this many tracks to bound memory "
                              "(same result; default 0: automatic, slices small enough for about 3 GB with "
                              "drum_kit's defaults, or on a GPU the whole batch)")
+    parser.add_argument("--warm_start",
+                        help="a new run starts from this model's weights (a bundle, shipped model, run dir or "
+                             "checkpoint of the same family): weights of the same name and shape are copied, an "
+                             "embedding that grew (e.g. new prompt tokens) keeps the old rows; the rest starts fresh")
     parser.add_argument("--eval", action="store_true",
                         help="evaluate each new checkpoint of RUN_DIR/train instead of training")
     parser.add_argument("--num_eval_examples", type=non_negative_int, default=0,
@@ -75,7 +79,8 @@ def run(args) -> int:
     options = training.TrainOptions(
         num_training_steps=args.num_training_steps, summary_frequency=args.summary_frequency,
         save_checkpoint_secs=args.save_checkpoint_secs, save_checkpoint_steps=args.save_checkpoint_steps,
-        num_checkpoints=args.num_checkpoints, seed=args.seed, micro_batch_size=args.micro_batch_size)
+        num_checkpoints=args.num_checkpoints, seed=args.seed, micro_batch_size=args.micro_batch_size,
+        warm_start=args.warm_start)
     # Only the chief trains in R/train: the other workers of a TF_CONFIG cluster share the run dir.
     with run_dir.training_lock(args.run_dir) if training.is_chief() else contextlib.nullcontext():
         training.train(config, args.run_dir, files, options)

@@ -9,6 +9,7 @@ from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 
+from seqgen_drums.controls import DRUM_CONTROLS
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.groove import GrooveTracks
 from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
@@ -20,6 +21,8 @@ __version__ = "0.2.0"
 #: and the transformer, which is better and so the default of `seqgen generate`.
 PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_kit_gmd.seqgen")
 PRETRAINED_DRUM_KIT_TRANSFORMER = os.path.join(os.path.dirname(__file__), "models", "drum_kit_transformer_gmd.seqgen")
+#: The transformer fine-tuned with controls (style, fill, tempo, density) and fill-in-the-middle: the default.
+PRETRAINED_DRUM_KIT_CONTROL = os.path.join(os.path.dirname(__file__), "models", "drum_kit_control_gmd.seqgen")
 #: The pretrained groove (humanize) model (docs/models.md), trained on the Groove MIDI Dataset.
 PRETRAINED_GROOVE = os.path.join(os.path.dirname(__file__), "models", "groove_gmd.seqgen")
 
@@ -52,11 +55,12 @@ DRUM_KIT_TRANSFORMER = Config(
     encoding=DRUM_KIT.encoding,
     tracks=DrumTracks(),
     model="transformer",
-    hparams=TransformerHParams(),
+    hparams=TransformerHParams(controls=True, infill=True),
     steps_per_quarter=4,
     extraction=DRUM_KIT.extraction,
-    pretrained=(PRETRAINED_DRUM_KIT_TRANSFORMER,),
+    pretrained=(PRETRAINED_DRUM_KIT_CONTROL, PRETRAINED_DRUM_KIT_TRANSFORMER),
     default=True,
+    controls=DRUM_CONTROLS,
 )
 
 GROOVE = Config(

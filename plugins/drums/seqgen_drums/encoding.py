@@ -20,6 +20,8 @@ DRUM_KIT_PITCHES = (
     (49, 52, 55, 57, 58),  # crash
     (51, 53, 59, 82),  # ride
 )
+#: drum_kit's instruments as infilling names them (``seqgen infill --instruments``).
+DRUM_KIT_PARTS = ("kick", "snare", "hihat_closed", "hihat_open", "tom_low", "tom_mid", "tom_high", "crash", "ride")
 DRUM_KIT_NAMES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom",
                   "crash", "ride")
 
@@ -37,6 +39,7 @@ class DrumEncoding(Encoding):
     def __init__(self, drum_type_pitches=DRUM_KIT_PITCHES, binary_counter_bits=0):
         self.drum_type_pitches = tuple(tuple(p) for p in drum_type_pitches)
         self.num_position_features = binary_counter_bits
+        self.parts = DRUM_KIT_PARTS if self.drum_type_pitches == DRUM_KIT_PITCHES else ()
         self._type_of_pitch = {}
         for drum_type, pitches in enumerate(self.drum_type_pitches):
             for pitch in pitches:
@@ -64,6 +67,12 @@ class DrumEncoding(Encoding):
 
     def class_to_event(self, index: int):
         return frozenset(pitches[0] for k, pitches in enumerate(self.drum_type_pitches) if index >> k & 1)
+
+    def agreeing_classes(self, index: int, regenerate) -> np.ndarray:
+        """The classes whose bits equal ``index``'s on every instrument not in ``regenerate``."""
+        free = sum(1 << self.parts.index(name) for name in regenerate)
+        kept = (self.num_classes - 1) & ~free
+        return ((np.arange(self.num_classes) ^ index) & kept) == 0
 
     def position_features(self, num_steps: int) -> np.ndarray:
         positions = np.arange(1, num_steps + 1)[:, None]

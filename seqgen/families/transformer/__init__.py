@@ -16,6 +16,7 @@ import attrs
 
 from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
+from seqgen.task import PROMPTED_NEXT_EVENT
 from seqgen.hparams import HParams, architecture, non_negative, positive
 
 ACTIVATIONS = ("relu", "gelu")
@@ -54,6 +55,13 @@ class TransformerHParams(HParams):
     attention_dropout: float = attrs.field(default=0.0, converter=float, validator=_dropout_rate)
     # Learning rate rises linearly to learning_rate over this many steps, then decays as 1 / sqrt(step).
     warmup_steps: int = attrs.field(default=200, validator=non_negative)
+    # Take the config's controls (seqgen.controls) as prompt tokens; and learn to fill in the middle.
+    controls: bool = architecture(default=False)
+    infill: bool = architecture(default=False)
+    # Training: the chance that a track's controls are all unset (else each is, at this chance); the share
+    # of tracks read as fill-in-the-middle streams (seqgen.prompt).
+    control_dropout: float = attrs.field(default=0.3, converter=float, validator=_dropout_rate)
+    infill_rate: float = attrs.field(default=0.5, converter=float, validator=_dropout_rate)
 
     def __attrs_post_init__(self):
         if self.d_model % self.num_heads:
@@ -74,9 +82,23 @@ def learning_rate_at(hparams: TransformerHParams, step) -> float:
     return hparams.learning_rate * min(step / warmup, math.sqrt(warmup / step))
 
 
+def num_tokens(config) -> int:
+    """The rows of the class embedding: the events' classes and the prompt tokens (seqgen.prompt)."""
+    from seqgen.prompt import Prompt
+
+    return Prompt.of(config).num_tokens
+
+
 class TransformerFamily(ModelFamily):
     name = "transformer"
     hparams_class = TransformerHParams
+    task = PROMPTED_NEXT_EVENT
+
+    def takes_controls(self, config) -> bool:
+        return bool(config.hparams.controls and config.controls)
+
+    def infills(self, config) -> bool:
+        return bool(config.hparams.infill)
 
     def build(self, config):
         from seqgen.families.transformer import network
@@ -86,7 +108,7 @@ class TransformerFamily(ModelFamily):
     def stepper(self, config, weights):
         from seqgen.families.transformer.inference import TransformerStepper
 
-        return TransformerStepper(weights, config.encoding, config.hparams)
+        return TransformerStepper(weights, config.encoding, config.hparams, num_tokens(config))
 
     def learning_rate(self, hparams):
         """What the training loop gives ``keras.optimizers.Adam(learning_rate=...)``: a Keras schedule

@@ -24,10 +24,11 @@ _INITIAL_CAPACITY = 64
 _GELU = np.float32(np.sqrt(2.0 / np.pi))
 
 
-def variable_shapes(encoding, hparams) -> dict:
-    """The network's variable names and shapes for an encoding and hparams, in creation order."""
+def variable_shapes(encoding, hparams, num_tokens=None) -> dict:
+    """The network's variable names and shapes for an encoding and hparams, in creation order;
+    ``num_tokens`` (the classes, by default) is the class embedding's rows (prompt tokens included)."""
     d, ff, heads = hparams.d_model, hparams.d_ff, hparams.num_heads
-    shapes = {"input/class_embedding": (encoding.num_classes, d)}
+    shapes = {"input/class_embedding": (num_tokens or encoding.num_classes, d)}
     if encoding.num_position_features:
         shapes["input/position_kernel"] = (encoding.num_position_features, d)
     shapes["input/bias"] = (d,)
@@ -59,7 +60,9 @@ def random_weights(config, seed=0, scale=0.3) -> dict:
     its usual initial value (for tests and benchmarks; training starts from the Keras initializers)."""
     rng = np.random.default_rng(seed)
     weights = {}
-    for name, shape in variable_shapes(config.encoding, config.hparams).items():
+    from seqgen.families.transformer import num_tokens
+
+    for name, shape in variable_shapes(config.encoding, config.hparams, num_tokens(config)).items():
         value = rng.normal(0.0, scale, shape)
         if name.endswith("gamma"):
             value += 1.0
@@ -79,7 +82,7 @@ def _gelu(x):
     return 0.5 * x * (1.0 + np.tanh(_GELU * (x + 0.044715 * x * x * x)))
 
 
-def _check_weights(weights, encoding, hparams):
+def _check_weights(weights, encoding, hparams, num_tokens):
     """A one-line SeqgenError naming the first way ``weights`` do not fit the encoding and hparams."""
     if "input/class_embedding" not in weights or "output/kernel" not in weights:
         raise SeqgenError("the weights are not a transformer: no input/class_embedding or output/kernel")
@@ -97,11 +100,11 @@ def _check_weights(weights, encoding, hparams):
                               f"pass the hparams the model was trained with")
     classes = weights["input/class_embedding"].shape[0]
     features = weights["input/position_kernel"].shape[0] if "input/position_kernel" in weights else 0
-    if (classes, features) != (encoding.num_classes, encoding.num_position_features):
-        raise SeqgenError(f"the weights expect {classes} classes and {features} position features but the "
-                          f"encoding has {encoding.num_classes} and {encoding.num_position_features}; "
+    if (classes, features) != (num_tokens, encoding.num_position_features):
+        raise SeqgenError(f"the weights expect {classes} classes and prompt tokens and {features} position "
+                          f"features but the config has {num_tokens} and {encoding.num_position_features}; "
                           f"is this a model of another config?")
-    expected = variable_shapes(encoding, hparams)
+    expected = variable_shapes(encoding, hparams, num_tokens)
     for name, shape in expected.items():
         if name not in weights:
             raise SeqgenError(f"the transformer weights lack {name}")
@@ -174,9 +177,9 @@ class _Layer:
 class TransformerStepper(Stepper):
     """The transformer of one config, batched, with a key/value cache per layer (see :class:`CacheState`)."""
 
-    def __init__(self, weights: dict, encoding, hparams):
+    def __init__(self, weights: dict, encoding, hparams, num_tokens=None):
         weights = {name: np.asarray(value, np.float32) for name, value in weights.items()}
-        _check_weights(weights, encoding, hparams)
+        _check_weights(weights, encoding, hparams, num_tokens or encoding.num_classes)
         self.encoding = encoding
         self.hparams = hparams
         self.num_classes = encoding.num_classes
@@ -243,14 +246,14 @@ class TransformerStepper(Stepper):
         return cache
 
     def step(self, classes, position: int, state: CacheState):
-        """Feed ``classes[b]`` at ``position`` (= the steps already fed) to every sequence b:
-        (logits [B, C] float32, new state)."""
-        if position != state.length:
-            raise ValueError(f"step at position {position} from a state of {state.length} steps")
+        """Feed token ``classes[b]`` (an event class or a prompt token) standing at track step ``position``
+        to every sequence b: (logits [B, C] float32, new state). Relative attention counts the tokens
+        fed (a prompt stream's steps need not rise, see seqgen.prompt)."""
         classes = np.asarray(classes, np.int64)
         batch, heads, size, reach = len(classes), self.heads, self.head_size, self.max_distance + 1
         cache = self._writable(state)
-        t = position + 1
+        index = state.length
+        t = index + 1
         near = min(t, reach)  # the last `near` keys have distances near - 1, ..., 0; earlier ones clip to R
         x = self.class_table[classes] + self._position_term(position)
         for k, layer in enumerate(self.layers):
@@ -258,7 +261,7 @@ class TransformerStepper(Stepper):
             qkv = h @ layer.qkv_kernel + layer.qkv_bias
             q = qkv[:, :heads * size].reshape(batch, heads, size)
             kv = cache.kv[:, k]  # [B, 2, H, capacity, size]
-            kv[:, :, :, position] = qkv[:, heads * size:].reshape(batch, 2, heads, size)
+            kv[:, :, :, index] = qkv[:, heads * size:].reshape(batch, 2, heads, size)
             scores = (q[:, :, None, :] @ kv[:, 0, :, :t].swapaxes(-1, -2))[:, :, 0]  # [B, H, t]
             # q . E[r] for every distance r: one [B, size] x [size, R + 1] product per head.
             by_distance = (q.swapaxes(0, 1) @ layer.relative).swapaxes(0, 1)  # [B, H, R + 1]

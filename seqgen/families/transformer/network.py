@@ -77,7 +77,12 @@ class Transformer(NamedWeightsNetwork):
     """Class indices [batch, time] in, logits [batch, time, num_classes] out."""
 
     def __init__(self, config, **kwargs):
-        super().__init__(config, variable_shapes(config.encoding, config.hparams), _initializer, **kwargs)
+        from seqgen.families.transformer import num_tokens
+
+        super().__init__(config, variable_shapes(config.encoding, config.hparams, num_tokens(config)), _initializer,
+                         **kwargs)
+        # Position features of steps 0 .. POSITION_TABLE_STEPS - 1, for tokens given with their steps.
+        self.position_table = tf.constant(config.encoding.position_features(POSITION_TABLE_STEPS), tf.float32)
 
     def _attention(self, x, v, scope, mask, training):
         """The causal relative self-attention sublayer's output [B, T, d] for normalized inputs x; ``mask``
@@ -109,7 +114,9 @@ class Transformer(NamedWeightsNetwork):
         hidden = tf.nn.relu(hidden) if self.hparams.activation == "relu" else tf.nn.gelu(hidden, approximate=True)
         return tf.matmul(hidden, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
 
-    def call(self, classes, training=False):
+    def call(self, classes, training=False, steps=None):
+        """Logits [B, T, C] of tokens ``classes`` [B, T]; ``steps`` [B, T], the track step of each token (its
+        position features), defaults to its index (a plain stream, see seqgen.prompt)."""
         # Under mixed precision the sublayers compute in bfloat16 or float16 (``v``); the residual stream,
         # the layer norms and the logits stay float32 (``f``).
         f, v = self.variables_by_name(), self.compute_weights()
@@ -118,7 +125,11 @@ class Transformer(NamedWeightsNetwork):
         classes = tf.convert_to_tensor(classes)
         x = tf.gather(f["input/class_embedding"], classes) + f["input/bias"]
         if "input/position_kernel" in f:
-            x += tf.matmul(tf.cast(self._positions(classes), tf.float32), f["input/position_kernel"])
+            if steps is None:
+                positions = self._positions(classes)
+            else:
+                positions = tf.gather(self.position_table, tf.convert_to_tensor(steps))
+            x += tf.matmul(tf.cast(positions, tf.float32), f["input/position_kernel"])
         if rate:
             x = tf.nn.dropout(x, rate=rate)
         length = tf.shape(classes)[1]
@@ -136,6 +147,10 @@ class Transformer(NamedWeightsNetwork):
                 x += tf.cast(out, tf.float32)
         x = layer_norm(x, f["final_norm/gamma"], f["final_norm/beta"])
         return tf.matmul(x, f["output/kernel"]) + f["output/bias"]
+
+
+#: Prompt streams' steps reach at most this (tracks are cut at 512 steps for training).
+POSITION_TABLE_STEPS = 8192
 
 
 class WarmupSchedule(keras.optimizers.schedules.LearningRateSchedule):

@@ -1,0 +1,60 @@
+"""Regenerate part of a track and keep the rest: bars (counted from 1, as in a DAW) or steps, and, where
+the plugin's events have them, only some instruments.
+
+A model that learned to fill in the middle (the shipped transformer) reads the kept steps on both sides
+of the gap; another samples candidates left to right and keeps those under which the kept steps after
+the gap are most likely. Every kept step and instrument is written exactly as it was.
+"""
+
+import os
+
+from seqgen.commands import at_most, bounded_int
+from seqgen.commands.generate import (_temperature, _write_midi, add_control_argument, add_model_arguments,
+                                      load_model)
+from seqgen.errors import SeqgenError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("midi_file", metavar="FILE.mid", help="the track to change (a MIDI file)")
+    add_model_arguments(parser)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--bars", help="bars to regenerate, counted from 1, e.g. 3-4 or 5 (default: all bars)")
+    where.add_argument("--steps", help="steps to regenerate, counted from 1, e.g. 33-64")
+    parser.add_argument("--instruments",
+                        help="regenerate only these instruments, e.g. hihat_closed,hihat_open (default: all)")
+    parser.add_argument("--output_dir", default="generated", help="where the MIDI files go (default ./generated)")
+    parser.add_argument("--num_outputs", type=at_most(1000), default=4, help="how many versions (default 4)")
+    parser.add_argument("--temperature", type=_temperature, default=1.0,
+                        help="randomness of the new steps: below 1 safer, above 1 wilder (default 1.0)")
+    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+                        help="the same seed gives the same outputs")
+    add_control_argument(parser)
+
+
+def run(args) -> int:
+    from seqgen.model import Track
+    from seqgen.paths import check_input_file, check_output_dir
+
+    check_input_file(args.midi_file, "FILE.mid", "MIDI file")
+    check_output_dir(args.output_dir, "--output_dir")
+    model = load_model(args)
+    config = model.config
+    if not config.family.generative:
+        raise SeqgenError(f"a {config.model} model does not generate tracks; give a model that does")
+    found = config.tracks.primer_from_midi(args.midi_file, config)
+    if found.notice:
+        print(found.notice)
+    if not any(event != config.encoding.no_event for event in found.events):
+        raise SeqgenError(f"{args.midi_file} has no {config.tracks.noun} notes to keep; give a file with some")
+    track = Track(found.events, config, found.qpm)
+    tracks = model.infill(track, bars=args.bars, steps=args.steps, instruments=args.instruments,
+                          num_outputs=args.num_outputs, temperature=args.temperature, seed=args.seed,
+                          controls=args.control, steps_per_bar=found.steps_per_bar)
+    paths = _write_midi(tracks, args.output_dir)
+    what = f"bars {args.bars}" if args.bars else f"steps {args.steps}" if args.steps else "every bar"
+    if args.instruments:
+        what += f" ({args.instruments})"
+    print(f"wrote {len(paths)} versions of {os.path.basename(args.midi_file)} with {what} regenerated to "
+          f"{args.output_dir}: {os.path.basename(paths[0])}" + (f" .. {os.path.basename(paths[-1])}"
+                                                                if len(paths) > 1 else ""))
+    return 0

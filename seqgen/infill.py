@@ -1,0 +1,70 @@
+"""Infilling selections: which steps of a track to regenerate (bars counted from 1, as in a DAW, or steps)
+and which parts of an event (an encoding's ``parts``, e.g. drums' instruments), checked with one-line
+errors. The sampling itself is :meth:`seqgen.generator.Generator.infill`."""
+
+import numpy as np
+
+from seqgen.errors import SeqgenError
+
+
+def parse_range(text, what: str) -> tuple:
+    """``"3-4"``, ``"3"`` or ``(3, 4)`` (counted from 1, both ends included) as ``(first, last)``."""
+    if isinstance(text, int):
+        return text, text
+    if isinstance(text, (tuple, list)) and len(text) == 2:
+        first, last = text
+    else:
+        first, dash, last = str(text).strip().partition("-")
+        last = last if dash else first
+    try:
+        first, last = int(first), int(last)
+    except (TypeError, ValueError):
+        raise SeqgenError(f"--{what} {text!r} is not a range; write e.g. --{what} 3-4 or --{what} 5 "
+                          f"(counted from 1)") from None
+    if first < 1 or last < first:
+        raise SeqgenError(f"--{what} {text!r} must count from 1 with the first not after the last, e.g. 3-4")
+    return first, last
+
+
+def selection(num_steps: int, steps_per_bar: int, bars=None, steps=None) -> tuple:
+    """The steps ``[start, end)`` that ``bars`` or ``steps`` (counted from 1, inclusive) select in a track
+    of ``num_steps`` steps; the whole track when neither is given."""
+    if bars is not None and steps is not None:
+        raise SeqgenError("give --bars or --steps, not both")
+    if bars is None and steps is None:
+        return 0, num_steps
+    if bars is not None:
+        first, last = parse_range(bars, "bars")
+        total = -(-num_steps // steps_per_bar)
+        if last > total:
+            raise SeqgenError(f"--bars {bars} is outside the track, which has {total} bars")
+        return (first - 1) * steps_per_bar, min(last * steps_per_bar, num_steps)
+    first, last = parse_range(steps, "steps")
+    if last > num_steps:
+        raise SeqgenError(f"--steps {steps} is outside the track, which has {num_steps} steps")
+    return first - 1, last
+
+
+def check_gap(encoding, classes, start: int, end: int, parts=None) -> tuple:
+    """``(start, end, allowed)``: the checked gap, and per gap step the classes it may take [end - start, C]
+    (every class, or with ``parts`` those equal to the kept class on every other part)."""
+    num_steps = len(classes)
+    if not 0 <= start < end <= num_steps:
+        raise SeqgenError(f"the steps to regenerate [{start}, {end}) are empty or outside the track of "
+                          f"{num_steps} steps")
+    if parts:
+        if not encoding.parts:
+            raise SeqgenError("this model's events have no separate instruments; regenerate whole steps "
+                              "(leave out --instruments)")
+        unknown = [p for p in parts if p not in encoding.parts]
+        if unknown:
+            raise SeqgenError(f"unknown instrument {unknown[0]!r}; valid: {', '.join(encoding.parts)}")
+        allowed = np.stack([encoding.agreeing_classes(int(c), parts) for c in classes[start:end]])
+        if set(parts) == set(encoding.parts) and (start, end) == (0, num_steps):
+            raise SeqgenError("that selects everything; keep some bars or instruments, or use seqgen generate")
+    else:
+        if (start, end) == (0, num_steps):
+            raise SeqgenError("that selects the whole track; keep some bars (or choose --instruments), or use "
+                              "seqgen generate")
+        allowed = np.ones((end - start, encoding.num_classes), bool)
+    return start, end, allowed

@@ -1,0 +1,234 @@
+"""Controls: declared by a config, carried from a metadata CSV through records, training, checkpoints and
+bundles to generation and scoring; refused in one line when wrong."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import seqgen
+from conftest import GROOVE
+from groove_slice import copy_slice, slice_rows
+from seqgen import controls, plugins, records, training
+from seqgen.cli import main
+from seqgen.config import Config
+from seqgen.controls import Control
+from seqgen.errors import SeqgenError
+from seqgen.families.transformer import TransformerHParams
+from seqgen.hookspecs import hookimpl
+from seqgen_drums.controls import STYLES, density
+from seqgen_drums.encoding import DrumEncoding
+from seqgen_drums.tracks import DrumTracks
+
+TINY = "num_layers=1,d_model=16,num_heads=2,d_ff=32,batch_size=4,max_relative_distance=16"
+#: What the shipped transformer and events RNN generated for seed 7 before controls existed (commit 2dd86d3).
+BEFORE = {
+    "drum_kit_transformer_gmd": [1, 0, 4, 0, 0, 1, 4, 0, 1, 131, 4, 0, 6, 0, 4, 1, 4, 0, 4, 0, 6, 0, 4, 1, 1, 5, 4,
+                                 0, 6, 1, 8, 0],
+    "drum_kit_gmd": [1, 0, 6, 0, 0, 2, 4, 0, 1, 16, 16, 0, 18, 0, 0, 0, 129, 0, 4, 0, 3, 0, 4, 0, 1, 0, 4, 0, 2, 0,
+                     12, 0],
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """The Groove slice converted with its info.csv and made into drum_kit_transformer records."""
+    root = tmp_path_factory.mktemp("controls")
+    midi = copy_slice(root / "groove")
+    ns = root / "ns.tfrecord"
+    assert main(["convert", "--input_dir", str(midi), "--recursive", "--output_file", str(ns),
+                 "--metadata_csv", str(GROOVE / "info.csv")]) == 0
+    assert main(["create_dataset", "--config", "drum_kit_transformer", "--input", str(ns), "--output_dir",
+                 str(root / "records"), "--eval_ratio", "0", "--min_bars", "1"]) == 0
+    return root, str(root / "records" / "training_drum_tracks.tfrecord")
+
+
+@pytest.fixture(scope="module")
+def trained(dataset):
+    """A tiny drum_kit_transformer with controls and infilling, trained 2 steps on the slice."""
+    root, files = dataset
+    config = plugins.get_config("drum_kit_transformer").with_hparams(TINY)
+    training.train(config, str(root / "run"), [files],
+                   training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1), log=lambda line: None)
+    return str(root / "run")
+
+
+def _read_back(files, config):
+    from seqgen.evaluation import read_class_sequences, read_controls
+
+    return read_class_sequences(files, config.encoding.num_classes), read_controls(files, config)
+
+
+def test_metadata_csv_reaches_the_records_as_controls(dataset):
+    root, files = dataset
+    config = plugins.get_config("drum_kit_transformer")
+    sequences, values = _read_back([files], config)
+    assert len(sequences) == len(values) > 10
+    rows = slice_rows()
+    assert {v["style"] for v in values} <= {r["style"].split("/")[0] for r in rows} <= set(STYLES)
+    assert "no" in {v["fill"] for v in values} <= {"yes", "no"}  # beats (fills under a bar are dropped)
+    assert {v["tempo"] for v in values} <= {float(r["bpm"]) for r in rows}
+    decode = config.encoding.class_to_event
+    for classes, value in zip(sequences, values):  # density is measured on the track itself
+        assert value["density"] == pytest.approx(min(density([decode(int(c)) for c in classes]), 64.0), rel=1e-6)
+
+
+def test_controls_round_trip_through_checkpoints_and_bundles(trained, tmp_path):
+    model = seqgen.load(trained)
+    assert [c.name for c in model.controls] == ["style", "fill", "tempo", "density"]
+    asked = {"style": "funk", "fill": "no", "density": 12}
+    from_run = model.generate(num_outputs=2, num_steps=24, seed=3, controls=asked)
+    model.save(tmp_path / "c.seqgen")
+    with zipfile.ZipFile(tmp_path / "c.seqgen") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert [c["name"] for c in manifest["controls"]] == ["style", "fill", "tempo", "density"]
+    assert manifest["controls"][0]["values"] == list(STYLES) and manifest["infill"] is True
+    bundled = seqgen.load(tmp_path / "c.seqgen")
+    assert [t.events for t in bundled.generate(num_outputs=2, num_steps=24, seed=3, controls=asked)] == \
+        [t.events for t in from_run]
+    # The controls are read: other values give other probabilities, and unset is a value of its own.
+    track = from_run[0]
+    scores = {style: bundled.score(track, controls={"style": style}).log_likelihood for style in ("funk", "jazz")}
+    assert scores["funk"] != scores["jazz"] != bundled.score(track).log_likelihood
+
+
+def test_generate_with_controls_needs_no_tensorflow(trained, tmp_path):
+    seqgen.load(trained).save(tmp_path / "c.seqgen")
+    code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "
+            "t = m.generate(num_outputs=1, num_steps=16, seed=1, controls={'style': 'jazz', 'tempo': 90}); "
+            "assert len(t[0].events) == 16; assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_cli_generate_and_score_with_controls(trained, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["generate", "--run_dir", trained, "--output_dir", str(out), "--num_outputs", "2", "--num_steps",
+                 "16", "--seed", "1", "--control", "style=jazz,fill=yes,tempo=90"]) == 0
+    written = sorted(os.listdir(out))
+    assert len(written) == 2
+    import pretty_midi
+
+    assert pretty_midi.PrettyMIDI(str(out / written[0])).get_tempo_changes()[1][0] == pytest.approx(90, abs=0.01)
+    capsys.readouterr()
+    assert main(["score", "--run_dir", trained, "--events", "[(36,), (42,), (38, 42)]", "--control", "style=rock",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["log_likelihood"] < 0
+
+
+def test_configs_and_plugins_list_controls(capsys):
+    assert main(["configs", "--config", "drum_kit_transformer", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    by_name = {c["name"]: c for c in listed["controls"]}
+    assert by_name["style"]["kind"] == "category" and "funk" in by_name["style"]["values"]
+    assert by_name["density"]["kind"] == "number" and by_name["density"]["high"] == 64
+    assert main(["plugins", "--json"]) == 0
+    drums = {p["name"]: p for p in json.loads(capsys.readouterr().out)}["drums"]
+    assert [c["name"] for c in drums["controls"]["drum_kit_transformer"]] == ["style", "fill", "tempo", "density"]
+
+
+@pytest.mark.parametrize("name", sorted(BEFORE))
+def test_bundles_made_before_controls_generate_as_before(name):
+    model = seqgen.load(name)
+    assert model.controls == ()
+    [first, _] = model.generate(num_outputs=2, num_steps=32, seed=7)
+    assert model.config.encoding.events_to_classes(first.events).tolist() == BEFORE[name]
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("colour=red", "unknown control 'colour'; this model's controls are: style, fill, tempo, density"),
+    ("style=polka", "control style has no value 'polka'; valid: afrobeat, afrocuban"),
+    ("density=99", "control density takes a number from 0 to 64, got '99'"),
+    ("tempo=fast", "control tempo takes a number from 40 to 300, got 'fast'"),
+    ("style", "--control: style is malformed at 'style'; write name=value pairs"),
+    ("style=funk,style=rock", "names style twice"),
+])
+def test_bad_controls_are_one_line_and_write_nothing(trained, tmp_path, capsys, flag, message):
+    out = tmp_path / "out"
+    code = main(["generate", "--run_dir", trained, "--output_dir", str(out), "--num_steps", "8", "--control", flag])
+    error = capsys.readouterr().err.strip()
+    assert code != 0 and len(error.splitlines()) == 1 and message in error, error
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("model", ["drum_kit_gmd", "drum_kit_transformer_gmd"])
+def test_a_model_without_controls_refuses_them_in_one_line(tmp_path, capsys, model):
+    out = tmp_path / "out"
+    assert main(["generate", "--bundle_file", model, "--output_dir", str(out), "--control", "style=funk"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "this model takes no controls" in error and not out.exists()
+    with pytest.raises(SeqgenError, match="takes no controls"):
+        seqgen.load(model).generate(num_steps=8, controls={"style": "funk"})
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist; give a CSV file with a 'midi_filename' column"),
+    ("name,style\na.mid,rock\n", "has no 'midi_filename' column"),
+    ("midi_filename,style\na.mid,rock,extra\n", "line 2 has more fields than its header"),
+    ("midi_filename,style\nnot/here.mid,rock\n", "names none of the"),
+    (b"\xff\xfe\x00midi", "is not UTF-8 text"),
+])
+def test_bad_metadata_csv_is_one_line_and_writes_nothing(tmp_path, capsys, content, message):
+    midi = copy_slice(tmp_path / "midi", slice_rows()[:2])
+    csv_path = tmp_path / "info.csv"
+    if isinstance(content, bytes):
+        csv_path.write_bytes(content)
+    elif content is not None:
+        csv_path.write_text(content)
+    out = tmp_path / "ns.tfrecord"
+    assert main(["convert", "--input_dir", str(midi), "--recursive", "--output_file", str(out),
+                 "--metadata_csv", str(csv_path)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and message in error, error
+    assert not out.exists()
+
+
+# A plugin of its own declares a control, with zero core changes: a "busy" toms plugin.
+def _busy(events, metadata):
+    return "yes" if sum(1 for e in events if e) > len(events) / 2 else "no"
+
+
+TOMS = Config(id="busy_toms", description="Three toms that may be busy.",
+              encoding=DrumEncoding(((45,), (48,), (50,))), tracks=DrumTracks(), model="transformer",
+              hparams=TransformerHParams(num_layers=1, d_model=16, num_heads=2, d_ff=32, batch_size=4,
+                                         max_relative_distance=8, controls=True),
+              steps_per_quarter=4, controls=(Control("busy", "more hits than rests", values=("no", "yes"),
+                                                     measure=_busy),))
+
+
+class TomsPlugin:
+    @hookimpl
+    def register_configs(self, register):
+        register(TOMS)
+
+
+def test_a_plugin_declares_its_own_control_end_to_end(tmp_path):
+    plugins.register(TomsPlugin(), "busy_toms")
+    try:
+        rng = np.random.default_rng(0)
+        tracks = [rng.integers(0, 8, 32) * (rng.random(32) < p) for p in (0.2, 0.9) * 4]
+        examples = []
+        for classes in tracks:
+            events = [TOMS.encoding.class_to_event(int(c)) for c in classes]
+            examples.append(records.add_context(records.encode_classes(classes),
+                                                controls.measure(TOMS.controls, events, {})))
+        records.write_examples(tmp_path / "toms.tfrecord", examples)
+        config = plugins.get_config("busy_toms")
+        training.train(config, str(tmp_path / "run"), [str(tmp_path / "toms.tfrecord")],
+                       training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1),
+                       log=lambda line: None)
+        model = seqgen.load(tmp_path / "run")
+        assert [c.name for c in model.controls] == ["busy"]
+        made = model.generate(num_outputs=1, num_steps=16, primer=[(45,)], seed=2, controls={"busy": "yes"})
+        model.save(tmp_path / "toms.seqgen")
+        again = seqgen.load(tmp_path / "toms.seqgen")
+        assert again.generate(num_outputs=1, num_steps=16, primer=[(45,)], seed=2, controls={"busy": "yes"})[0].events \
+            == made[0].events
+        with pytest.raises(SeqgenError, match="control busy has no value 'maybe'; valid: no, yes"):
+            again.generate(num_steps=4, primer=[(45,)], controls={"busy": "maybe"})
+    finally:
+        plugins.unregister("busy_toms")
