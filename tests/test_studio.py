@@ -19,6 +19,7 @@ pytest.importorskip("starlette", reason='seqgen studio needs its extra: pip inst
 httpx2 = pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2: pip install httpx2")
 
 import pretty_midi  # noqa: E402
+import seqgen  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from conftest import GROOVE, MAGENTA  # noqa: E402
@@ -115,8 +116,11 @@ def test_models_lists_the_shipped_models_that_generate_then_the_bundles_of_the_m
     """Only models that generate: not the shipped groove model, nor the folder's groove or broken bundle."""
     assert "groove_gmd" in loading.shipped_models()  # shipped, but it humanizes: not in the list
     found = client.get("/api/models").json()
-    assert [m["id"] for m in found["models"]] == ["drum_kit_transformer_gmd", "drum_kit_gmd", "small kit.mag"]
-    assert found["models"][1]["shipped"] and not found["models"][2]["shipped"]
+    shipped = [m["id"] for m in found["models"] if m["shipped"]]
+    assert set(shipped) == {name for name in loading.shipped_models() if seqgen.load(name).family.generative}
+    default = next(config for config in plugins.configs().values() if config.default)
+    assert loading.shipped_models()[shipped[0]] == default.default_bundle  # seqgen generate's default first
+    assert [m["id"] for m in found["models"]] == [*shipped, "small kit.mag"] and "groove_gmd" not in shipped
     assert found["limits"]["steps"] == studio_app.MAX_STEPS and found["limits"]["work"] == studio_app.MAX_WORK
     assert found["wav"] == (shutil.which("fluidsynth") is not None)
 
@@ -139,8 +143,8 @@ def test_a_broken_bundle_and_an_unknown_model_get_one_line_errors(client):
     for name in ("broken.seqgen", "groove.seqgen", "nope"):
         unknown = client.get(f"/api/models/{name}")
         assert unknown.status_code == 404
-        assert unknown.json()["error"] == (f"no model {name!r}; choose one of drum_kit_transformer_gmd, drum_kit_gmd, "
-                                           f"small kit.mag")
+        assert unknown.json()["error"].startswith(f"no model {name!r}; choose one of ")
+        assert unknown.json()["error"].endswith(", small kit.mag")
     assert generate(client, model="groove.seqgen").status_code == 404
     assert client.get("/api/models/notes.txt").status_code == 404
     assert client.get("/api/models/inside.seqgen").status_code == 404
@@ -718,3 +722,53 @@ def test_a_request_head_that_never_ends_is_cut_off(live, monkeypatch):
         assert time.monotonic() - started < 5
     with raw_request(address, "GET /api/models HTTP/1.1\nHost: 127.0.0.1\n") as sock:  # a whole head is answered
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+# Steering and infilling (models with controls; any generative model infills)
+
+STEERED = "drum_kit_control_gmd"
+
+
+def test_controls_are_listed_and_steer_a_model_that_has_them(client):
+    found = client.get(f"/api/models/{STEERED}").json()
+    assert [(c["name"], c["kind"]) for c in found["controls"]] == [
+        ("style", "category"), ("fill", "category"), ("tempo", "number"), ("density", "number")]
+    assert "funk" in found["controls"][0]["values"] and found["infill_rows"] is True
+    assert client.get("/api/models/drum_kit_gmd").json()["controls"] == []
+    sparse, busy = (generate(client, model=STEERED, new_steps=48, controls={"style": "funk", "fill": "no",
+                                                                            "density": density}, seed=4)
+                    for density in (4, 42))
+    assert sparse.status_code == busy.status_code == 200, sparse.text
+    assert [r["cells"] for r in sparse.json()["results"]] != [r["cells"] for r in busy.json()["results"]]
+    for fields, message in [({"model": STEERED, "controls": {"style": "polka"}}, "control style has no value 'polka'"),
+                            ({"controls": {"style": "funk"}}, "unknown control 'style'; this model's controls are: "
+                                                              "none"),
+                            ({"controls": "funk"}, "controls must map a control's name to a value")]:
+        answer = generate(client, **fields)
+        assert answer.status_code == 400 and message in answer.json()["error"], answer.text
+
+
+def infill(client, **fields):
+    return client.post("/api/infill", json={"model": "drum_kit_gmd", "num_outputs": 2, "seed": 2} | fields)
+
+
+def test_infilling_regenerates_only_the_chosen_bars_and_rows_of_a_take(client):
+    take = generate(client, new_steps=32, num_outputs=1).json()["results"][0]["cells"]
+    for model in ("drum_kit_gmd", STEERED):  # sampling and rescoring; filling in the middle
+        answer = infill(client, model=model, cells=take, bars=[2, 2], rows=[2])
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert len(results) == 2 and all(len(r["cells"]) == 48 for r in results)
+        for result in results:
+            assert result["cells"][:16] == take[:16] and result["cells"][32:] == take[32:]
+            assert [[r for r in step if r != 2] for step in result["cells"][16:32]] == \
+                [[r for r in step if r != 2] for step in take[16:32]]
+        whole = infill(client, model=model, cells=take, bars=[2, 2]).json()["results"]
+        assert all(r["cells"][:16] == take[:16] and r["cells"][32:] == take[32:] for r in whole)
+    for fields, message in [({"bars": [1, 3]}, "that selects the whole track"),
+                            ({"bars": [4, 4]}, "outside the track, which has 3 bars"),
+                            ({"bars": "2"}, "Bars must be the first and last bar to regenerate"),
+                            ({"rows": [9]}, "rows must be row numbers from 0 to 8"),
+                            ({"cells": [[]] * 1024, "num_outputs": 32}, "over the studio's limit of 16384")]:
+        answer = infill(client, **({"cells": take, "bars": [2, 2]} | fields))
+        assert answer.status_code == 400 and message in answer.json()["error"], answer.text

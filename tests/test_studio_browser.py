@@ -242,6 +242,23 @@ def test_an_instrument_draw_paint_velocity_generate_keep_undo_loop_and_download(
     assert [chip.text for chip in driver.find_elements(By.CSS_SELECTOR, "#take-list button")] == ["Take 1", "Take 2"]
     assert shown_hits(driver) == take  # the painted take is as it was
 
+    # Regenerate bar 2 of take 1's closed hi-hats: new takes, everything else (velocities too) kept.
+    labels = driver.find_elements(By.CSS_SELECTOR, "#take-grid .labels div")
+    labels[CLOSED_HAT].click()
+    assert driver.find_element(By.ID, "infill-rows").text == "rows: Closed Hi Hat"
+    for field, value in [("infill_from", 2), ("infill_to", 2)]:
+        element = driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(str(value))
+    driver.find_element(By.ID, "infill").click()
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2 * NUM_OUTPUTS)
+    assert driver.find_element(By.ID, "take-title").text == "Take 5: 48 steps (bars 2-2 of take 1 regenerated)"
+    regenerated = shown_hits(driver)
+    outside = lambda hits: {k: v for k, v in hits.items() if not (16 <= k[0] < 32 and k[1] == PITCHES[CLOSED_HAT])}
+    assert outside(regenerated) == outside(take)
+    driver.find_elements(By.CSS_SELECTOR, "#take-list button")[0].click()
+    assert shown_hits(driver) == take
+
     # Errors name the page's fields.
     steps = driver.find_element(By.ID, "new_steps")
     steps.clear()
@@ -261,7 +278,7 @@ def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
     wait(driver, lambda: notice.text.startswith(chosen.name))
     assert notice.text == f"{chosen.name}: 16 steps at 95 BPM"
     assert driver.find_element(By.ID, "qpm").get_attribute("value") == "95"
-    assert driver.execute_script("return primerCells().slice(0, 4)") == [[0], [2], [1], [2]]
+    assert driver.execute_script("return cellsOf(state.primer).slice(0, 4)") == [[0], [2], [1], [2]]
     assert "on" in cell(driver, 0, KICK).get_attribute("class")
     long = GROOVE / "drummer1" / "session1" / "1_funk_80_beat_4-4.mid"
     driver.find_element(By.ID, "primer-file").send_keys(str(long))
@@ -270,7 +287,19 @@ def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
     labels = driver.find_elements(By.CSS_SELECTOR, "#primer-grid .labels div")
     for row, label in enumerate(labels):  # each label beside its row, with a scroll bar below the grid too
         assert abs(label.rect["y"] - cell(driver, 0, row).rect["y"]) < 2, label.text
+    # The default model takes controls: a style menu and a density box steer it.
+    assert driver.find_element(By.ID, "model").get_attribute("value") == "drum_kit_control_gmd"
+    Select(driver.find_element(By.CSS_SELECTOR, "#controls [data-control=style]")).select_by_value("funk")
+    density = driver.find_element(By.CSS_SELECTOR, "#controls [data-control=density]")
+    density.send_keys("99")
+    driver.find_element(By.ID, "generate").click()
+    message = driver.find_element(By.ID, "message")
+    wait(driver, lambda: "error" in message.get_attribute("class"))
+    assert message.text == "control density takes a number from 0 to 64, got 99"
+    density.clear()
+    density.send_keys("12")
     driver.find_element(By.ID, "generate").click()
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#take-list button"))
-    assert not driver.find_element(By.ID, "message").get_attribute("class")
+    assert not message.get_attribute("class")
     assert in_view(driver, "take")
+    screenshot(driver, "studio-steer.png")

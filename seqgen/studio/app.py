@@ -295,7 +295,28 @@ def _fields(body, known) -> None:
 
 
 GENERATE_FIELDS = {"model", "new_steps", "num_outputs", "temperature", "seed", "beam_size", "branch_factor",
-                   "steps_per_iteration", "qpm", "options", "primer", "cells"}
+                   "steps_per_iteration", "qpm", "options", "controls", "primer", "cells"}
+INFILL_FIELDS = {"model", "cells", "bars", "rows", "num_outputs", "temperature", "seed", "qpm", "controls"}
+INFILL_CANDIDATES = 8  # gaps a model that cannot fill in the middle samples per take (Generator.infill)
+
+
+def _controls(body) -> dict:
+    """The request's ``controls`` ({name: value}); checked against the model's own when generating."""
+    controls = body.get("controls") or {}
+    if not isinstance(controls, dict) or not all(
+            isinstance(value, (str, int, float, type(None))) and not isinstance(value, bool)
+            for value in controls.values()):
+        raise SeqgenError("controls must map a control's name to a value, e.g. {\"style\": \"funk\"}")
+    return controls
+
+
+def _checked_controls(model, controls: dict):
+    """``controls`` checked against the model's (seqgen.controls.check_controls); None when none is set."""
+    if not controls:
+        return None
+    from seqgen.controls import check_controls
+
+    return check_controls(model.controls, controls) or None
 
 
 @attrs.frozen
@@ -312,6 +333,7 @@ class Job:
     steps_per_iteration: int
     qpm: float
     options: tuple  # flags of switches ticked
+    controls: dict
     primer: object  # primer text, or None
     cells: object  # grid cells, or None
 
@@ -332,7 +354,7 @@ class Job:
                   _whole(body, "num_outputs", 1, 1, MAX_OUTPUTS), _number(body, "temperature", 1.0, *TEMPERATURE),
                   seed, _whole(body, "beam_size", 1, 1, MAX_BEAM), _whole(body, "branch_factor", 1, 1, MAX_BEAM),
                   _whole(body, "steps_per_iteration", 1, 1, MAX_STEPS), _number(body, "qpm", 120.0, *QPM),
-                  tuple(options), body.get("primer"), body.get("cells"))
+                  tuple(options), _controls(body), body.get("primer"), body.get("cells"))
         rows = job.num_outputs * job.beam_size * job.branch_factor
         if rows > MAX_BATCH:
             raise SeqgenError(f"Takes x Beam width x Branches is {rows}; the studio allows at most {MAX_BATCH}")
@@ -441,7 +463,9 @@ def _description(studio: Studio, model_id: str) -> dict:
             "default_primer": None if primer is None else {
                 "text": config.tracks.format_events(primer),
                 "cells": grid.events_to_cells(primer, rows) if rows else None},
-            "options": [attrs.asdict(option) for option in studio.options(model_id).values()]}
+            "options": [attrs.asdict(option) for option in studio.options(model_id).values()],
+            "controls": [control.describe() for control in getattr(model, "controls", ())],
+            "infill_rows": bool(_parts(config, rows))}
 
 
 def _sound(config, pitch: int):
@@ -504,18 +528,65 @@ def _generate(studio: Studio, job: Job, folder: str, on_step) -> list:
         raise SeqgenError(f"the primer ({len(primer)} steps) and {LABELS['new_steps']} ({job.new_steps}) make "
                           f"{len(primer) + job.new_steps} steps; the studio makes takes of at most {MAX_STEPS}")
     tracks = model.generate(job.num_outputs, len(primer) + job.new_steps, primer, job.temperature, job.seed,
-                            job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step=on_step)
-    step_seconds = 60.0 / job.qpm / model.config.steps_per_quarter
+                            job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step=on_step,
+                            controls=_checked_controls(model, job.controls))
+    return _results(generate.postprocess(_generate_args(job.options), model, tracks), folder, len(primer))
+
+
+def _results(tracks, folder: str, primer_steps: int) -> list:
+    """Write ``tracks`` as MIDI files into ``folder``; ``[(stem, result json)]``."""
     results = []
-    for track in generate.postprocess(_generate_args(job.options), model, tracks):
+    for track in tracks:
+        rows = grid.rows(track.config)
         stem = secrets.token_hex(8)
         track.write_midi(os.path.join(folder, stem + ".mid"))
         notes = _notes(track)
-        results.append((stem, {"id": stem, "steps": len(track), "primer_steps": len(primer),
+        step_seconds = 60.0 / track.qpm / track.config.steps_per_quarter
+        results.append((stem, {"id": stem, "steps": len(track), "primer_steps": primer_steps,
                                "text": track.config.tracks.format_events(track.events), "notes": notes,
                                "cells": grid.events_to_cells(track.events, rows) if rows else None,
                                "hits": _hits(notes, rows, step_seconds) if rows else None}))
     return results
+
+
+def _infill(studio: Studio, body: dict, folder: str) -> list:
+    """Regenerate the chosen bars (and rows) of a take: ``[(stem, result json)]`` of the new takes."""
+    from seqgen.model import Track
+
+    model = studio.worker_model(body["model"])
+    config, rows = model.config, grid.rows(model.config)
+    if not rows:
+        raise SeqgenError(f"{config.id} has no grid; choose bars on a grid model")
+    events = grid.cells_to_events(body.get("cells"), rows)
+    bars = body.get("bars")
+    if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) and not isinstance(b, bool)
+                                                              for b in bars)):
+        raise SeqgenError("Bars must be the first and last bar to regenerate, e.g. [3, 4]")
+    chosen = body.get("rows") or []
+    parts = _parts(config, rows)
+    if not isinstance(chosen, list) or not all(isinstance(r, int) and 0 <= r < len(parts) for r in chosen):
+        raise SeqgenError(f"rows must be row numbers from 0 to {len(parts) - 1}" if parts else
+                          f"{config.id} regenerates whole steps: choose no rows")
+    num_outputs = _whole(body, "num_outputs", 1, 1, MAX_OUTPUTS)
+    tries = 1 if model.family.infills(config) else INFILL_CANDIDATES
+    work = num_outputs * len(events) * tries
+    if work > MAX_WORK:
+        raise SeqgenError(f"Takes x take length{f' x {tries} (tries)' if tries > 1 else ''} is {work}, over the "
+                          f"studio's limit of {MAX_WORK}; choose fewer takes or a shorter take")
+    seed = None if body.get("seed") is None else _whole(body, "seed", None, 0, 2 ** 63 - 1)
+    qpm = _number(body, "qpm", 120.0, *QPM)
+    tracks = model.infill(Track(events, config, qpm), bars=tuple(bars), instruments=[parts[r] for r in chosen],
+                          num_outputs=num_outputs, temperature=_number(body, "temperature", 1.0, *TEMPERATURE),
+                          seed=seed, controls=_checked_controls(model, _controls(body)),
+                          steps_per_bar=4 * config.steps_per_quarter)
+    return _results(tracks, folder, 0)
+
+
+def _parts(config, rows) -> list:
+    """The encoding's parts (instruments infilling may regenerate alone) by grid row; empty when the
+    encoding has none or they are not one per row."""
+    parts = list(getattr(config.encoding, "parts", ()))
+    return parts if len(parts) == len(rows) else []
 
 
 def _write_clip(model, clip: Clip, path: str) -> None:
@@ -623,6 +694,19 @@ async def generate(request):
         return Response(status_code=499)
     for n, (stem, _) in enumerate(found, 1):
         studio.keep(session, stem, f"{os.path.splitext(job.model)[0]}_{stem[:6]}_{n}")
+    return _answer({"results": [result for _, result in found]}, token)
+
+
+async def infill(request):
+    """New takes from a take with the chosen bars (and rows) regenerated; the take itself is kept."""
+    studio = request.app.state.studio
+    body = await _json_body(request)
+    _fields(body, INFILL_FIELDS)
+    studio.source(body["model"])
+    session, token = studio.session(request, create=True)
+    found = await studio.run(_infill, studio, body, session.folder)
+    for n, (stem, _) in enumerate(found, 1):
+        studio.keep(session, stem, f"{os.path.splitext(body['model'])[0]}_{stem[:6]}_{n}")
     return _answer({"results": [result for _, result in found]}, token)
 
 
@@ -751,6 +835,7 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
         routes=[Route("/", index), Route("/api/models", list_models),
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
+                Route("/api/infill", infill, methods=["POST"]),
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

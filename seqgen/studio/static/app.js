@@ -9,7 +9,7 @@ const HISTORY = 60;  // undo steps kept
 // n, model, primerSteps, kept, resultId and text (and events, by step, for models without a grid).
 const state = {
   limits: {}, wav: false, model: null, primer: null, takes: [], selected: "primer", previous: null, nextTake: 1,
-  history: [], brush: 100, stepsPerBar: 16,
+  history: [], brush: 100, stepsPerBar: 16, infillRows: new Set(),  // rows chosen to regenerate
 };
 
 // Talking to the server
@@ -211,11 +211,12 @@ function primerFromCells(cells) {
   return primer;
 }
 
-function primerCells() {
-  const cells = Array.from({ length: state.primer.steps }, () => []);
-  for (const k of Object.keys(state.primer.hits)) {
+// Per step, the sorted rows of an item's hits.
+function cellsOf(item) {
+  const cells = Array.from({ length: item.steps }, () => []);
+  for (const k of Object.keys(item.hits)) {
     const [s, r] = k.split(":").map(Number);
-    if (s < state.primer.steps) cells[s].push(r);
+    if (s < item.steps) cells[s].push(r);
   }
   return cells.map((step) => step.sort((a, b) => a - b));
 }
@@ -313,6 +314,8 @@ async function selectModel() {
     $("model-info").textContent = `${model.plugin} / ${model.config}: ${model.description}`;
     $("new-steps-hint").textContent = `new steps after the primer; ${4 * model.steps_per_quarter} make one bar`;
     showOptions(model.options);
+    showControls(model.controls);
+    state.infillRows = new Set();
     if (!previous || JSON.stringify(previous.rows) !== JSON.stringify(model.rows)) {
       state.stepsPerBar = 4 * model.steps_per_quarter;
       const primer = model.default_primer || { cells: [], text: "" };
@@ -350,6 +353,40 @@ function showOptions(options) {
   }));
 }
 
+// Controls a model is steered by (a style, a density...): a menu or a number each, "any" when unset.
+function showControls(controls) {
+  $("controls").replaceChildren(...controls.map((control) => {
+    const label = document.createElement("label");
+    label.className = "field";
+    label.append(capitalized(control.name));
+    let input;
+    if (control.kind === "category") {
+      input = document.createElement("select");
+      input.append(new Option("any", ""), ...control.values.map((value) => new Option(value, value)));
+    } else {
+      input = document.createElement("input");
+      Object.assign(input, { type: "number", min: control.low, max: control.high, step: "any", placeholder: "any" });
+    }
+    input.dataset.control = control.name;
+    const help = document.createElement("small");
+    help.textContent = control.description;
+    label.append(input, help);
+    return label;
+  }));
+}
+
+function controlValues() {
+  const values = {};
+  for (const input of $("controls").querySelectorAll("[data-control]")) {
+    if (input.value !== "") values[input.dataset.control] = input.type === "number" ? Number(input.value) : input.value;
+  }
+  return values;
+}
+
+function capitalized(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 // Generating
 
 async function generate() {
@@ -361,7 +398,9 @@ async function generate() {
     steps_per_iteration: numberField("steps_per_iteration"),
     options: [...$("options").querySelectorAll("input:checked")].map((input) => input.value),
   };
-  if (model.rows.length) job.cells = primerCells();
+  const controls = controlValues();
+  if (Object.keys(controls).length) job.controls = controls;
+  if (model.rows.length) job.cells = cellsOf(state.primer);
   else job.primer = $("primer-text").value;
   const primer = structuredClone(state.primer);
   $("generate").disabled = true;
@@ -374,6 +413,7 @@ async function generate() {
     state.takes.push(...takes);
     select(takes[0].n);
     $("take").scrollIntoView({ block: "nearest" });
+    showFrom(takes[0].primerSteps);
     const noun = model.noun + (takes.length > 1 ? "s" : "");
     say(`${takes.length} ${noun} (takes ${takes[0].n}-${takes[takes.length - 1].n}) in ` +
         `${((performance.now() - started) / 1000).toFixed(2)} s`);
@@ -381,6 +421,16 @@ async function generate() {
     say(error.message, true);
   } finally {
     $("generate").disabled = false;
+  }
+}
+
+// Scroll the chosen take's grid so that its step ``step`` (the first generated one) is in view.
+function showFrom(step) {
+  const scroll = $("take-grid").querySelector(".scroll");
+  const take = selectedItem();
+  const cell = scroll && take.rows.length && scroll.querySelector(`.cell[data-step="${step}"]`);
+  if (cell && cell.offsetLeft + cell.offsetWidth > scroll.clientWidth) {
+    scroll.scrollLeft = cell.offsetLeft - scroll.clientWidth / 4;
   }
 }
 
@@ -440,15 +490,18 @@ function showTakes() {
   $("primer-panel").classList.toggle("selected-item", state.selected === "primer");
   $("take").hidden = !take;
   if (!take) return;
-  $("take-title").textContent = `Take ${take.n}: ${take.steps} steps (${take.primerSteps} primer + ` +
-    `${take.steps - take.primerSteps} new)`;
+  $("take-title").textContent = `Take ${take.n}: ${take.steps} steps ` + (take.from ? `(${take.from} regenerated)` :
+    `(${take.primerSteps} primer + ${take.steps - take.primerSteps} new)`);
   $("keep").classList.toggle("kept", take.kept);
   $("keep").innerHTML = take.kept ? "&#9733; Kept" : "&#9734; Keep";
   $("wav").hidden = !state.wav;
   $("take-grid").hidden = !take.rows.length;
   $("take-text").hidden = take.rows.length > 0;
-  if (take.rows.length) drawGrid($("take-grid"), take, { primerSteps: take.primerSteps });
-  else $("take-text").textContent = take.text;
+  $("infill-group").hidden = !take.rows.length;
+  if (take.rows.length) {
+    drawGrid($("take-grid"), take, { primerSteps: take.primerSteps });
+    showInfillRows(take);
+  } else $("take-text").textContent = take.text;
   refreshClip();
 }
 
@@ -494,6 +547,61 @@ function useAsPrimer() {
   $("primer-notice").textContent = `The primer is take ${take.n} (${take.steps} steps).`;
   select("primer");
   showPrimer();
+}
+
+// Regenerate chosen bars (and rows) of the chosen take: new takes, the take itself kept.
+async function regenerate() {
+  const take = selectedItem();
+  if (!take || state.selected === "primer") return;
+  const bars = [numberField("infill_from"), numberField("infill_to")];
+  const request = {
+    model: take.model, cells: cellsOf(take), bars, rows: [...state.infillRows], num_outputs: numberField("num_outputs"),
+    temperature: numberField("temperature"), seed: numberField("seed"), qpm: tempo(),
+  };
+  const controls = controlValues();
+  if (Object.keys(controls).length) request.controls = controls;
+  $("infill").disabled = true;
+  say("Regenerating…");
+  try {
+    const found = await postJson("/api/infill", request);
+    remember();
+    const bar = 4 * take.spq;
+    const takes = found.results.map((result) => {
+      const made = takeOf(result, { options: [] }, { hits: {} });
+      made.from = `bars ${bars[0]}-${bars[1]} of take ${take.n}`;
+      for (const [k, hit] of Object.entries(made.hits)) {  // kept hits keep their velocity and timing
+        const step = Number(k.split(":")[0]);
+        const kept = (step < (bars[0] - 1) * bar || step >= bars[1] * bar) || (state.infillRows.size &&
+                      !state.infillRows.has(Number(k.split(":")[1])));
+        if (kept && take.hits[k]) made.hits[k] = [...take.hits[k]];
+        else made.hits[k] = hit;
+      }
+      return made;
+    });
+    state.takes.push(...takes);
+    select(takes[0].n);
+    say(`${takes.length} new take${takes.length > 1 ? "s" : ""} from take ${take.n} (${takes[0].from} regenerated)`);
+  } catch (error) {
+    say(error.message, true);
+  } finally {
+    $("infill").disabled = false;
+  }
+}
+
+function showInfillRows(take) {
+  const model = state.model;
+  const choosable = model.infill_rows && take.model === model.id;
+  $("infill-rows").textContent = !choosable ? "" : state.infillRows.size ?
+    `rows: ${[...state.infillRows].map((r) => take.rows[r].label).join(", ")}` : "rows: all (click names)";
+  $("take-grid").querySelectorAll(".labels div").forEach((label, r) => {
+    label.classList.toggle("choosable", choosable);
+    label.classList.toggle("chosen", state.infillRows.has(r));
+    label.onclick = choosable ? () => {
+      if (state.infillRows.has(r)) state.infillRows.delete(r);
+      else state.infillRows.add(r);
+      showInfillRows(take);
+    } : null;
+  });
 }
 
 function compare() {
@@ -743,6 +851,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("delete").addEventListener("click", deleteTake);
   $("drop-unkept").addEventListener("click", dropUnkept);
   $("use-as-primer").addEventListener("click", useAsPrimer);
+  $("infill").addEventListener("click", regenerate);
   $("select-primer").addEventListener("click", () => select("primer"));
   $("midi").addEventListener("click", (event) => download("mid", event));
   $("wav").addEventListener("click", (event) => download("wav", event));
