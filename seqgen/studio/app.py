@@ -692,9 +692,7 @@ async def generate(request):
     except ClientGone:
         log.info("a generate request was abandoned by its client; stopped")
         return Response(status_code=499)
-    for n, (stem, _) in enumerate(found, 1):
-        studio.keep(session, stem, f"{os.path.splitext(job.model)[0]}_{stem[:6]}_{n}")
-    return _answer({"results": [result for _, result in found]}, token)
+    return _kept(studio, session, token, job.model, found)
 
 
 async def infill(request):
@@ -705,8 +703,13 @@ async def infill(request):
     studio.source(body["model"])
     session, token = studio.session(request, create=True)
     found = await studio.run(_infill, studio, body, session.folder)
+    return _kept(studio, session, token, body["model"], found)
+
+
+def _kept(studio: Studio, session: Session, token, model_id: str, found) -> JSONResponse:
+    """The answer listing the results ``found`` (``[(stem, result json)]``), kept in the session."""
     for n, (stem, _) in enumerate(found, 1):
-        studio.keep(session, stem, f"{os.path.splitext(body['model'])[0]}_{stem[:6]}_{n}")
+        studio.keep(session, stem, f"{os.path.splitext(model_id)[0]}_{stem[:6]}_{n}")
     return _answer({"results": [result for _, result in found]}, token)
 
 
