@@ -1,5 +1,6 @@
 """seqgen studio's server: every route through Starlette's TestClient, with the shipped model generating."""
 
+import contextlib
 import io
 import json
 import os
@@ -634,12 +635,11 @@ def test_errors_are_cut_to_one_short_line(client):
 # A real server: disconnects and slow bodies
 
 
-@pytest.fixture(scope="module")
-def live():
-    """``(base address, app)``: the studio app served by uvicorn in a thread of this process."""
+@contextlib.contextmanager
+def serving(app):
+    """The base address of ``app`` served by uvicorn as ``seqgen studio`` configures it, in a thread."""
     import uvicorn
 
-    app = studio_app.create_app()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -650,9 +650,19 @@ def live():
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def live():
+    """``(base address, app)``: the studio app served by uvicorn in a thread of this process."""
+    app = studio_app.create_app()
+    with serving(app) as address:
+        yield address, app
 
 
 def raw_request(address: str, head: str, body: bytes = b"") -> socket.socket:
@@ -772,3 +782,17 @@ def test_infilling_regenerates_only_the_chosen_bars_and_rows_of_a_take(client):
                             ({"cells": [[]] * 1024, "num_outputs": 32}, "over the studio's limit of 16384")]:
         answer = infill(client, **({"cells": take, "bars": [2, 2]} | fields))
         assert answer.status_code == 400 and message in answer.json()["error"], answer.text
+
+
+def test_connections_beyond_the_limit_are_answered_503(monkeypatch):
+    monkeypatch.setattr(studio_server, "MAX_CONNECTIONS", 2)
+    with serving(studio_app.create_app()) as address:
+        idle = [raw_request(address, "GET / HTTP/1.1\nHost: 127.0.0.1\nX-Half: ") for _ in range(2)]
+        try:
+            time.sleep(0.2)
+            answer = httpx2.get(f"{address}/api/models", timeout=30)
+            assert answer.status_code == 503
+        finally:
+            for sock in idle:
+                sock.close()
+        wait_for(lambda: httpx2.get(f"{address}/api/models", timeout=30).status_code == 200, 10)
