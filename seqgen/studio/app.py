@@ -103,6 +103,7 @@ class Studio:
         self._local = threading.local()
         self._sessions = collections.OrderedDict()
         self.counts = collections.Counter()  # "steps" generated, jobs "cancelled" (tests and logs read them)
+        self._counting = threading.Lock()
         self.executor = self.root = self.soundfont = None
 
     def open(self) -> None:
@@ -132,7 +133,7 @@ class Studio:
         def on_step():
             if gone.is_set():
                 raise ClientGone
-            with self._lock:
+            with self._counting:
                 self.counts["steps"] += 1
 
         work = asyncio.ensure_future(self.run(function, *args, on_step))
@@ -144,7 +145,7 @@ class Studio:
         if not work.done():
             gone.set()
             work.cancel()  # a job still queued never starts
-            with self._lock:
+            with self._counting:
                 self.counts["cancelled"] += 1
             work.add_done_callback(lambda done: done.cancelled() or done.exception())
             raise ClientGone
