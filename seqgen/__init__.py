@@ -3,7 +3,9 @@
 ``seqgen.load(name_or_path)`` returns a trained :class:`seqgen.model.Model` (see docs/api.md).
 """
 
-__version__ = "0.2.0"
+from seqgen.version import DISTRIBUTION, __version__
+
+__all__ = ["DISTRIBUTION", "__version__", "load"]
 
 
 def load(source):

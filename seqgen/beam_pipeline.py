@@ -10,6 +10,7 @@ import shlex
 
 from seqgen import pipeline
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
 _NAMESPACE = "seqgen"
 
@@ -18,7 +19,7 @@ def _beam():
     try:
         import apache_beam
     except ImportError:
-        raise SeqgenError("--runner needs Apache Beam: pip install 'seqgen[beam]'") from None
+        raise SeqgenError(f"--runner needs Apache Beam: pip install '{DISTRIBUTION}[beam]'") from None
     return apache_beam
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from seqgen import paths
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
+from seqgen.version import DISTRIBUTION
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -60,7 +61,13 @@ def _abilities(config) -> dict:
 
 
 def save(path, config, weights: dict, description: str = "") -> None:
-    """Write a bundle to ``path``; refuses to replace an existing file."""
+    """Write a bundle to ``path``; refuses to replace an existing file.
+
+    ``weights`` is ``{variable name: array}`` with the names and shapes of
+    ``config.family.variable_shapes(config)``, so weights computed outside ``seqgen train`` (counted,
+    solved, converted from another tool) become a model that ``seqgen.load`` and ``seqgen generate
+    --bundle_file`` use like any other: ``bundle.save("m.seqgen", plugins.get_config("my_config"),
+    {"bigram/counts": counts})``. ``config`` must be a registered config (its plugin is recorded)."""
     path = os.fspath(path)
     paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):
@@ -145,7 +152,7 @@ def _read(path) -> tuple:
         raise SeqgenError(broken)
     if meta["format_version"] > FORMAT_VERSION:
         raise SeqgenError(f"{path} has bundle format {meta['format_version']}, newer than this seqgen reads "
-                          f"({FORMAT_VERSION}); upgrade seqgen: pip install --upgrade seqgen")
+                          f"({FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}")
     return meta, weights
 
 
@@ -165,8 +172,7 @@ def _config(meta: dict, path):
                                  (model_plugin, f"model family {model!r} from the seqgen plugin {model_plugin!r}",
                                   meta.get("model_plugin_version"))):
         if name not in plugins.plugin_names():
-            raise SeqgenError(f"{path} needs {needs} (version {version}), which is not installed; install it "
-                              f"(pip install seqgen-{name}) and try again")
+            raise plugins.not_installed(name, f"{path} needs {needs} (version {version})")
     if model not in plugins.families():
         raise SeqgenError(f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
                           f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}")

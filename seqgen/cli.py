@@ -9,11 +9,14 @@ import importlib.abc
 import importlib.util
 import os
 import re
+import signal
 import sys
 import tempfile
 
-from seqgen import __version__, plugins
-from seqgen.errors import SeqgenError
+from seqgen import plugins
+from seqgen.errors import SeqgenError, Terminated
+from seqgen.files import disk_full_path, is_disk_full
+from seqgen.version import DISTRIBUTION, __version__
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.
 TRAINING_MODULES = {"tensorflow", "keras", "note_seq"}
@@ -159,17 +162,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
-    single_blas_thread()
+    """Run the command line ``argv`` (default: the program's own); the exit status."""
+    previous = None
+    if _in_main_thread():
+        previous = signal.getsignal(signal.SIGINT), signal.signal(signal.SIGTERM, _terminate)
+    command = "seqgen"
     try:
-        parser = build_parser()
-    except SeqgenError as error:
-        print(f"seqgen: error: {error}", file=sys.stderr)
-        return 1
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit:  # --help, --version or a bad flag (already explained on stderr)
-        return exit.code
+        single_blas_thread()
+        try:
+            parser = build_parser()
+        except SeqgenError as error:
+            print(f"seqgen: error: {error}", file=sys.stderr)
+            return 1
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit:  # --help, --version or a bad flag (already explained on stderr)
+            return exit.code
+        command = f"seqgen {args.command}"
+        return _run(args)
+    except KeyboardInterrupt as stop:
+        _ignore_signals()  # a second Ctrl-C while this line is printed changes nothing
+        terminated = isinstance(stop, Terminated)
+        print(f"{command}: {'stopped by SIGTERM' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if argv is None:  # the program ends here: no traceback from a signal while Python exits
+            _ignore_signals()
+        elif previous is not None:  # called from Python (tests): its handlers back
+            for signum, handler in zip((signal.SIGINT, signal.SIGTERM), previous):
+                if handler is not None:
+                    signal.signal(signum, handler)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _ignore_signals() -> None:
+    if _in_main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _run(args) -> int:
+    """Run the parsed command; its errors as one line and an exit status."""
     try:
         with quiet_tensorflow(args.verbose):
             return args.run(args) or 0
@@ -180,13 +223,17 @@ def main(argv=None) -> int:
         if (error.name or "").split(".")[0] not in TRAINING_MODULES:
             raise
         print(f"seqgen {args.command}: error: this needs {error.name.split('.')[0]}, which the light install "
-              f"leaves out; install the training extra: pip install 'seqgen[train]'", file=sys.stderr)
+              f"leaves out; install the training extra: pip install '{DISTRIBUTION}[train]'", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"seqgen {args.command}: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as error:  # OSError, or TensorFlow's ResourceExhaustedError where nothing else caught it
+        if not is_disk_full(error):
+            raise
+        where = f" while writing {disk_full_path(error)}" if disk_full_path(error) else ""
+        print(f"seqgen {args.command}: error: no space left on the device{where}; free some space or write "
+              f"elsewhere", file=sys.stderr)
         return 1
 
 

@@ -19,9 +19,8 @@ import attrs
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.records import RECORD_PREFIX
 
-#: Records store a control's value as the float context ``control/<name>`` (absent: unset).
-RECORD_PREFIX = "control/"
 #: Text annotations ``key=value`` of this prefix carry a metadata CSV's columns in a NoteSequence.
 METADATA_PREFIX = "seqgen:"
 _MAX_LISTED = 24

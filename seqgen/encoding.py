@@ -12,8 +12,23 @@ import numpy as np
 
 
 class Encoding(abc.ABC):
-    """Maps events to classes and builds model inputs."""
+    """Maps events to classes and builds model inputs.
 
+    A subclass must provide four members (each may be a plain class attribute or a property):
+
+    - ``num_classes``: how many classes there are (the size of the model's softmax);
+    - ``no_event``: the event that means "nothing new happens at this step" (a rest, a held note); its
+      class is ``no_event_class``, which Magenta's metrics count apart;
+    - ``event_to_class(event) -> int``: the class of one event, in ``range(num_classes)``; raise
+      :class:`seqgen.errors.SeqgenError` for an event the encoding cannot hold;
+    - ``class_to_event(index)``: the event of a class, so that ``class_to_event(event_to_class(e)) == e``.
+
+    Events may be any hashable Python values the plugin's :class:`seqgen.tracks.Tracks` makes (ints,
+    frozensets of pitches, ...). Optionally, ``num_position_features`` and :meth:`position_features` add
+    per-step inputs (Magenta's binary step counters); everything else is derived from these.
+    """
+
+    #: How many features :meth:`position_features` gives per step (0: none).
     num_position_features = 0
     #: Names of the independent parts of an event (e.g. the instruments of a drum step) that infilling
     #: may regenerate while keeping the others; empty when events have no such parts.

@@ -12,6 +12,11 @@ A *family* (``events_rnn``, ``transformer``, or one a plugin brings) owns four t
   generator for sampling, beam search and scoring. A family without a fast stepper inherits
   :class:`PrefixStepper`, which runs the Keras network over the whole prefix each step.
 
+A family whose weights are counted or solved rather than trained by gradient (an n-gram model, a
+closed-form fit) sets ``trained_by_gradient = False`` and implements :meth:`ModelFamily.initial_weights`
+and :meth:`ModelFamily.fit` instead of ``build``: ``seqgen train`` then fits it with the same run dir,
+checkpoints, summaries and resuming (see :mod:`seqgen.fitting`).
+
 Two optional parts let a family learn and do something other than predicting the next event:
 
 - ``task``: a :class:`seqgen.task.Task`, what the shared training loop trains the network on (records,
@@ -31,34 +36,61 @@ from seqgen.task import NEXT_EVENT
 
 
 class Stepper(abc.ABC):
-    """Runs a trained network B sequences at a time, one step after another."""
+    """Runs a trained network B sequences at a time, one step after another (NumPy, no TensorFlow).
+
+    The generic :class:`seqgen.generator.Generator` drives it for sampling, beam search and scoring:
+    it calls :meth:`initial_state` once, then :meth:`step` with the class of event 0, 1, 2, ... of every
+    sequence; the logits a step returns predict the *next* event. Beam search keeps, drops and copies
+    sequences between steps with :meth:`reorder`. The state is whatever the stepper needs (arrays, a
+    tuple of arrays, a key/value cache, or None for a model without memory); the generator never looks
+    inside it.
+    """
 
     @abc.abstractmethod
     def initial_state(self, batch: int):
         """The state before the first step, for ``batch`` sequences."""
 
     @abc.abstractmethod
-    def step(self, classes, position: int, state):
-        """Feed class ``classes[b]`` (int array [B]) at ``position`` (steps fed since the initial state) to
-        every sequence: ``(logits [B, num_classes] float32, new state)``. The old state may be reused."""
+    def step(self, classes, position: int, state) -> tuple:
+        """Feed one class to every sequence and predict the next.
+
+        Args:
+            classes (numpy.ndarray): int array [B], the class of the event at ``position`` in each sequence.
+            position: how many steps were fed since :meth:`initial_state` (0 for the first event), for
+                position features or positional encodings.
+            state (object): what the previous call (or :meth:`initial_state`) returned.
+
+        Returns:
+            ``(logits, new_state)``: float32 logits [B, num_classes] of the event at ``position + 1``
+                (unnormalized log-probabilities; the generator applies the temperature and the softmax),
+                and the state after this step. The old state is not used again, so it may be updated in
+                place.
+        """
 
     @abc.abstractmethod
     def reorder(self, state, rows):
-        """The state of sequences ``rows`` (an int index array; rows may repeat), e.g. to branch beams."""
+        """The state of the sequences ``rows`` (an int index array into the batch; rows may repeat and the
+        result may be larger or smaller than the batch), e.g. to keep the best beams or branch one into
+        several. Return a new state whose sequence ``i`` is the old sequence ``rows[i]``."""
 
-    def logits(self, classes) -> np.ndarray:
-        """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""
+    def feed(self, classes, positions, state):
+        """Feed ``classes[:, t]`` (int array [B, T]) at ``positions[t]`` for t = 0.. in turn, as T calls of
+        :meth:`step`: ``(logits [B, T, num_classes] float32, new state)``. A family may do it in one pass."""
         classes = np.asarray(classes, np.int64)
-        state = self.initial_state(len(classes))
         out = None
-        for t in range(classes.shape[1]):
-            step_logits, state = self.step(classes[:, t], t, state)
+        for t, position in enumerate(positions):
+            step_logits, state = self.step(classes[:, t], int(position), state)
             if out is None:
                 out = np.empty(classes.shape + step_logits.shape[-1:], np.float32)
             out[:, t] = step_logits
         if out is None:
-            return np.zeros(classes.shape + (0,), np.float32)
-        return out
+            return np.zeros(classes.shape + (0,), np.float32), state
+        return out, state
+
+    def logits(self, classes) -> np.ndarray:
+        """Logits [B, T, C] of class sequences [B, T] from the initial state (for scoring)."""
+        classes = np.asarray(classes, np.int64)
+        return self.feed(classes, range(classes.shape[1]), self.initial_state(len(classes)))[0]
 
 
 class PrefixStepper(Stepper):
@@ -95,12 +127,43 @@ class ModelFamily(abc.ABC):
     task = NEXT_EVENT
     #: Whether models of this family generate and score tracks through a stepper.
     generative = True
+    #: Whether ``seqgen train`` trains this family's Keras network (:meth:`build`) by gradient descent in the
+    #: shared loop; False: it calls :meth:`fit` on batches of tracks instead (counted or solved weights).
+    trained_by_gradient = True
 
-    @abc.abstractmethod
     def build(self, config):
         """A built Keras model for ``config`` (its encoding and ``config.hparams``, an instance of
         ``hparams_class``): ``model(classes [B, T] int, training=bool) -> logits [B, T, C]``, with
-        ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow."""
+        ``model.variables_by_name() -> {name: variable}`` in a fixed order. Imports TensorFlow.
+
+        Every family trained by gradient implements it; a fitted family (``trained_by_gradient = False``)
+        need not."""
+        from seqgen.errors import SeqgenError
+
+        raise SeqgenError(f"the {self.name} model family has no Keras network (its weights are fitted, not "
+                          f"trained by gradient)")
+
+    def initial_weights(self, config) -> dict:
+        """A fitted family's weights before it has seen any track (e.g. zero counts), as float32 arrays
+        with :meth:`variable_shapes`. Only called when ``trained_by_gradient`` is False."""
+        raise NotImplementedError(f"the {self.name} family sets trained_by_gradient = False but has no initial_weights")
+
+    def fit(self, config, weights: dict, tracks: list) -> dict:
+        """A fitted family's weights after also learning from ``tracks``: a list of int64 class arrays,
+        one per track, as ``seqgen create_dataset`` wrote them (``config.encoding.events_to_classes`` of
+        the extracted events). ``seqgen train`` calls it once per step with the next
+        ``hparams.batch_size`` tracks in record order, starting from :meth:`initial_weights` or from the
+        latest checkpoint's weights, so weights that are sums of counts resume exactly. The returned arrays
+        keep :meth:`variable_shapes`; ``weights`` may be changed in place and returned. Only called when
+        ``trained_by_gradient`` is False."""
+        raise NotImplementedError(f"the {self.name} family sets trained_by_gradient = False but has no fit")
+
+    def variable_shapes(self, config) -> dict:
+        """``{name: shape}`` of the weights of ``config``'s network, in the order :meth:`build` creates them:
+        what checkpoints and bundles are checked and read against. Override it without TensorFlow; this
+        default builds the network to learn them (slow, imports TensorFlow)."""
+        network = self.build(config)
+        return {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
 
     def weights(self, network) -> dict:
         """The network's weights as float32 NumPy arrays keyed by variable name."""
@@ -131,6 +194,15 @@ class ModelFamily(abc.ABC):
             offers = ", ".join(sorted(self.operations())) or "nothing else"
             raise SeqgenError(f"a {self.name} model does not generate or score tracks; it offers: {offers}")
         return PrefixStepper(self, config, weights)
+
+    def hparams_from_weights(self, weights: dict, hparams, metagraph=None, source="the weights"):
+        """``hparams`` with the architecture that ``weights`` imply, for files that store no hparams (Magenta's
+        ``.mag`` bundles: ``metagraph`` is their TF1 MetaGraphDef bytes, or None). ``source`` names the file
+        in errors. A family that reads no such files keeps this default, which refuses."""
+        from seqgen.errors import SeqgenError
+
+        raise SeqgenError(f"{source} holds weights without hparams, which the {self.name} model family cannot "
+                          f"read; give a seqgen bundle")
 
     def operations(self) -> dict:
         """``{name: function(model, *args, **kwargs)}``: what a loaded model of this family offers besides

@@ -59,12 +59,12 @@ class Generator:
         return self.prompt.control_tokens(check_controls(self.controls, controls))
 
     def _feed(self, tokens, steps, state=None):
-        """Feed one sequence's tokens at their steps: (logits [1, C] after the last, state)."""
+        """Feed one sequence's tokens at their steps: (logits [1, C] after the last, or None, state)."""
         state = self.stepper.initial_state(1) if state is None else state
-        logits = None
-        for token, step in zip(tokens, steps):
-            logits, state = self.stepper.step(np.array([token]), int(step), state)
-        return logits, state
+        if not len(tokens):
+            return None, state
+        logits, state = self.stepper.feed(np.asarray(tokens, np.int64)[None], steps, state)
+        return logits[:, -1], state
 
     def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
                  steps_per_iteration=1, seed=None, on_step=None, controls=None) -> list:
@@ -130,13 +130,11 @@ class Generator:
             return self.stepper.logits(classes)
         if not prompts.shape[1]:
             prompts = np.tile(self.prompt.control_tokens({}), (len(classes), 1))
-        state = self.stepper.initial_state(len(classes))
-        for k in range(prompts.shape[1]):
-            _, state = self.stepper.step(prompts[:, k], 0, state)
-        out = np.empty(classes.shape + (self.config.encoding.num_classes,), np.float32)
-        for t in range(classes.shape[1]):
-            out[:, t], state = self.stepper.step(classes[:, t], t, state)
-        return out
+        count = prompts.shape[1]
+        logits, _ = self.stepper.feed(np.concatenate([prompts, classes], 1),
+                                      [0] * count + list(range(classes.shape[1])),
+                                      self.stepper.initial_state(len(classes)))
+        return logits[:, count:]
 
     def log_likelihood(self, events, controls=None):
         """Magenta's ``drum_track_log_likelihood``: (sum of log P(event t | events before t) for t >= 1,
@@ -176,11 +174,11 @@ class Generator:
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
         if end == len(classes) or method == "left":
-            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
+            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
         elif method == "middle":
             tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
-            gaps = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                    (tokens, steps))
+            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
+                                       (tokens, steps))
         else:
             gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
                                        candidates)
@@ -189,55 +187,59 @@ class Generator:
 
     def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
-        default the plain stream of the events before the gap; each step only among its ``allowed``."""
-        if context is None:
+        default the plain stream of the events before the gap, each step only among its ``allowed``; and the
+        state after the context and the gap but its last class."""
+        plain = context is None
+        if plain:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
         logits, state = self._feed(*context)
         state = self.stepper.reorder(state, np.zeros(rows, np.int64))
         logits = None if logits is None else logits[np.zeros(rows, np.int64)]
         out = np.zeros((rows, end - start), np.int64)
         for t in range(start, end):
-            if t == 0:  # nothing before the track's first step: keep what may be kept, choose the rest
-                uniform = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)
-                log_probs = uniform[None].repeat(rows, 0)
+            if t == 0 and plain:  # a plain stream never predicts the first step: any allowed class, alike
+                log_probs = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)[None].repeat(rows, 0)
             else:
                 log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)
             if t + 1 < end:
                 logits, state = self.stepper.step(out[:, t - start], t, state)
-        return out
+        return out, state
 
     def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates):
         """Per output, the best of ``candidates`` left-to-right gaps by the log-likelihood of the kept steps
         after the gap (the events RNN's way of seeing the right side)."""
-        gaps = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
-        tokens = np.concatenate([np.tile(classes[:start], (len(gaps), 1)), gaps, np.tile(classes[end:], (len(gaps), 1))], 1)
-        log_probs = log_softmax(self.logits(tokens[:, :-1], np.tile(controls, (len(gaps), 1)) if controls else None))
-        after = np.arange(end, len(classes))
-        scores = log_probs[:, after - 1, :][np.arange(len(gaps))[:, None], np.arange(len(after)), classes[end:]].sum(1)
+        gaps, state = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
+        # Read on from the sampling state: the gap's last class, then the kept steps but the last.
+        tokens = np.concatenate([gaps[:, -1:], np.tile(classes[end:-1], (len(gaps), 1))], 1)
+        logits, _ = self.stepper.feed(tokens, range(end - 1, len(classes) - 1), state)
+        log_probs = np.take_along_axis(log_softmax(logits), np.tile(classes[end:], (len(gaps), 1))[..., None], -1)
+        scores = log_probs[..., 0].sum(axis=1)
         best = scores.reshape(rows, candidates).argmax(axis=1) + np.arange(rows) * candidates
         return gaps[best]
 
     def gap_log_likelihood(self, events, start: int, end: int, both_sides: bool = True, controls=None) -> float:
         """log P(the events of ``[start, end)`` | the rest): read with the steps after the gap
-        (fill-in-the-middle) when ``both_sides``, else given the steps before it only."""
-        classes = self._classes(events)
+        (fill-in-the-middle) when ``both_sides``, else given the steps before it only (then a gap from the
+        first step leaves that step out: a plain stream never predicts it)."""
+        return float(self.gap_log_likelihoods([events], start, end, both_sides, controls)[0])
+
+    def gap_log_likelihoods(self, tracks, start: int, end: int, both_sides: bool = True, controls=None):
+        """:meth:`gap_log_likelihood` of each of ``tracks`` (event lists of one length), read as one batch."""
+        classes = [self._classes(events) for events in tracks]
         controls = self.control_tokens(controls)
         if both_sides:
             if not self.prompt.infill:
                 raise SeqgenError(f"this {self.config.model} model cannot fill in the middle")
-            tokens, steps, labels = self.prompt.fill_in_middle(classes, start, end, controls)
-            scored = slice(len(tokens) - (end - start), len(tokens))
+            streams = [self.prompt.fill_in_middle(row, start, end, controls) for row in classes]
         else:
-            tokens, steps, labels = self.prompt.plain(classes[:end], controls)
-            scored = slice(len(tokens) - (end - start), len(tokens))
-        state = self.stepper.initial_state(1)
-        total = 0.0
-        for index, (token, step) in enumerate(zip(tokens, steps)):
-            logits, state = self.stepper.step(np.array([token]), int(step), state)
-            if scored.start <= index < scored.stop:
-                total += float(log_softmax(logits)[0, labels[index]])
-        return total
+            streams = [self.prompt.plain(row[:end], controls) for row in classes]
+        tokens, labels = (np.stack([stream[k] for stream in streams]) for k in (0, 2))
+        logits, _ = self.stepper.feed(tokens, streams[0][1], self.stepper.initial_state(len(tracks)))
+        gap = slice(max(tokens.shape[1] - (end - start), 0), None)  # the gap's events: the last labels
+        labels = labels[:, gap]
+        scored = np.take_along_axis(log_softmax(logits[:, gap]), np.maximum(labels, 0)[..., None], -1)[..., 0]
+        return np.where(labels >= 0, scored, 0.0).sum(axis=1)
 
 
 def _sample(log_probs, rng) -> np.ndarray:

@@ -10,8 +10,8 @@ from seqgen.errors import SeqgenError
 def parse_range(text, what: str) -> tuple:
     """``"3-4"``, ``"3"`` or ``(3, 4)`` (counted from 1, both ends included) as ``(first, last)``."""
     if isinstance(text, int):
-        return text, text
-    if isinstance(text, (tuple, list)) and len(text) == 2:
+        first, last = text, text
+    elif isinstance(text, (tuple, list)) and len(text) == 2:
         first, last = text
     else:
         first, dash, last = str(text).strip().partition("-")

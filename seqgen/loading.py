@@ -45,7 +45,9 @@ def default_config(config_id: str = None, plugin: str = None):
 
 
 def _is_checkpoint(path: str) -> bool:
-    return os.path.isfile(path + ".index") or path.endswith(".index")
+    from seqgen.run_dir import checkpoint_prefix
+
+    return checkpoint_prefix(path) != path or os.path.isfile(path + ".index")
 
 
 def load(source) -> Model:
@@ -68,3 +70,39 @@ def load(source) -> Model:
         return Model(loaded.config, loaded.weights, loaded.description, source)
     raise SeqgenError(f"{source} does not exist; give a bundle file, a run directory, a checkpoint or a shipped "
                       f"model's name ({', '.join(sorted(shipped)) or 'none installed'})")
+
+
+def check_model_flags(args) -> None:
+    """--bundle_file, --run_dir and --checkpoint_file each name the kind of thing they say."""
+    if args.bundle_file and os.path.isdir(args.bundle_file):
+        raise SeqgenError(f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
+                          f"or a shipped model's name (a training run goes with --run_dir)")
+    if args.run_dir and not os.path.isdir(args.run_dir):
+        what = "is a file, not a run directory" if os.path.exists(args.run_dir) else "does not exist"
+        raise SeqgenError(f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
+                          f"goes with --bundle_file)")
+    if args.checkpoint_file:
+        path = str(args.checkpoint_file)
+        if os.path.isdir(path):
+            raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
+                              f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
+        from seqgen.run_dir import check_checkpoint
+
+        check_checkpoint(path)
+
+
+def load_model(args):
+    """The :class:`seqgen.model.Model` that a command's parsed flags name (``args.bundle_file``, ``run_dir``,
+    ``checkpoint_file``, ``config``, ``plugin``, ``hparams``): the shipped default when they name none."""
+    given = [flag for flag in ("bundle_file", "run_dir", "checkpoint_file") if getattr(args, flag)]
+    if len(given) > 1:
+        raise SeqgenError(f"give only one of --{' and --'.join(given)}")
+    if getattr(args, "hparams", ""):
+        raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
+    check_model_flags(args)
+    source = args.bundle_file or args.run_dir or args.checkpoint_file
+    model = load(source or default_config(args.config, args.plugin).default_bundle)
+    if args.config and args.config != model.config.id:
+        raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
+                          f"another model")
+    return model

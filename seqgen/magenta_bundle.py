@@ -1,8 +1,7 @@
 """Magenta ``.mag`` generator bundles: a GeneratorBundle protobuf holding a TF V1 checkpoint.
 
-Magenta stores no hparams; they follow from the variable shapes (layer sizes, residual input
-projections) and from the metagraph's initial-state shapes (attn_length). Everything is read with
-NumPy and protobuf alone (:mod:`seqgen.v1_checkpoint`): neither TensorFlow nor note-seq is imported.
+Magenta stores no hparams: the config's model family reads them from the weights and the metagraph
+(``ModelFamily.hparams_from_weights``). Everything is read with NumPy and protobuf alone (:mod:`seqgen.v1_checkpoint`): neither TensorFlow nor note-seq is imported.
 """
 
 import os
@@ -13,8 +12,6 @@ import attrs
 from seqgen import v1_checkpoint
 from seqgen.errors import SeqgenError
 
-ATTENTION_STATE = "AttentionCellWrapperZeroState/"
-PREFIX = "rnn/multi_rnn_cell/cell_{}/"
 
 # magenta/protobuf/generator.proto (note_seq.protobuf.generator_pb2), with its public field numbers
 _MESSAGES = v1_checkpoint.message_classes("seqgen/magenta_generator.proto", "seqgen.magenta", {
@@ -57,60 +54,12 @@ def parse_bundle(data: bytes, path) -> "GeneratorBundle":
     return bundle
 
 
-def read_proto(path) -> "GeneratorBundle":
-    """The GeneratorBundle message of a ``.mag`` file; SeqgenError when it is not one."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        raise SeqgenError(f"cannot read Magenta bundle {path}: {error.strerror}") from None
-    return parse_bundle(data, path)
-
-
 def _checkpoint_weights(data: bytes, path) -> dict:
     try:
         return v1_checkpoint.read_checkpoint(data)
     except v1_checkpoint.CheckpointError as error:
         raise SeqgenError(f"the checkpoint inside {path} is truncated or corrupted: {error}; download or "
                           f"export the bundle again") from None
-
-
-def layer_sizes(weights) -> list:
-    """The RNN layer sizes: one per ``rnn/multi_rnn_cell/cell_k/`` prefix, its LSTM bias length // 4."""
-    sizes = []
-    while any(name.startswith(PREFIX.format(len(sizes))) for name in weights):
-        prefix = PREFIX.format(len(sizes))
-        biases = [value for name, value in weights.items()
-                  if name.startswith(prefix) and name.endswith("basic_lstm_cell/bias")]
-        if len(biases) != 1 or biases[0].ndim != 1 or not biases[0].shape[0] or biases[0].shape[0] % 4:
-            raise SeqgenError(f"layer {len(sizes)} of the checkpoint has no LSTM bias of 4 x its size; it is "
-                              f"not a Drums RNN style bundle")
-        sizes.append(biases[0].shape[0] // 4)
-    return sizes
-
-
-def _attn_length(metagraph: bytes, size: int, path):
-    """attn_length from the attention layer's initial-state shapes (its last state is L x H wide).
-
-    The width is the static shape of the last ``AttentionCellWrapperZeroState/`` tensor in the
-    ``initial_state`` collection: its ``_output_shapes`` attr, else the zeros constant (or the constant
-    shape it is filled to). None when the metagraph does not tell; the caller falls back.
-    """
-    try:
-        graph = v1_checkpoint.MetaGraph(metagraph)
-    except v1_checkpoint.CheckpointError as error:
-        raise SeqgenError(f"the metagraph inside {path} is truncated or corrupted: {error}; download or "
-                          f"export the bundle again") from None
-    names = [n for n in graph.collection("initial_state") if ATTENTION_STATE in n]
-    if not names:
-        return None
-    shape = graph.static_shape(names[-1])
-    if not shape or shape[-1] < 0:
-        return None
-    if shape[-1] == 0 or shape[-1] % size:
-        raise SeqgenError(f"the attention state in {path} is {shape[-1]} wide, not a multiple of the first layer's "
-                          f"{size} units; the bundle is corrupted: download or export it again")
-    return shape[-1] // size
 
 
 def load_bytes(data: bytes, path):
@@ -124,21 +73,8 @@ def load_bytes(data: bytes, path):
                           f"plugin provides (known configs: {', '.join(sorted(plugins.configs())) or 'none'})")
     config = plugins.get_config(config_id)
     weights = _checkpoint_weights(bundle.checkpoint_file[0], path)
-    sizes = layer_sizes(weights)
-    if not sizes:
-        raise SeqgenError(f"{path} holds no events-RNN weights; it is not a Drums RNN style bundle")
-    attn_length = None
-    if not any("attention_cell_wrapper/" in name for name in weights):
-        attn_length = 0
-    elif bundle.metagraph_file:
-        attn_length = _attn_length(bundle.metagraph_file, sizes[0], path)
-    if attn_length is None:
-        # No metagraph, or none that states the attention state's width (attn_length is in no weight
-        # shape): the config's own attn_length, which is what Magenta would build the graph with.
-        attn_length = config.hparams.attn_length
-    hparams = attrs.evolve(
-        config.hparams, rnn_layer_sizes=tuple(sizes), attn_length=attn_length,
-        residual_connections=any("input_projection_wrapper/" in name for name in weights))
+    # Magenta stores no hparams: the config's family reads its architecture from the weights and metagraph.
+    hparams = config.family.hparams_from_weights(weights, config.hparams, bundle.metagraph_file or None, path)
     description = bundle.bundle_details.description or bundle.generator_details.description
     return attrs.evolve(config, hparams=hparams), weights, description
 

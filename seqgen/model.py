@@ -34,13 +34,13 @@ class Track:
         """A ``pretty_midi.PrettyMIDI`` that plays the track."""
         return self.config.tracks.to_midi(self.events, self.config.steps_per_quarter, self.qpm)
 
-    def write_midi(self, path) -> None:
-        """Write the track as a MIDI file; an existing file is never replaced."""
+    def write_midi(self, path, overwrite: bool = False) -> None:
+        """Write the track as a MIDI file; an existing file is replaced only when ``overwrite`` is given."""
         from seqgen.files import atomic_path
 
-        if os.path.exists(path):
-            raise SeqgenError(f"{path} already exists; choose another file name")
-        with atomic_path(os.fspath(path), replace=False) as temporary:
+        if os.path.exists(path) and not overwrite:
+            raise SeqgenError(f"{path} already exists; choose another file name or pass overwrite=True")
+        with atomic_path(os.fspath(path), replace=overwrite) as temporary:
             self.to_midi().write(temporary)
 
 

@@ -12,6 +12,7 @@ import sys
 import types
 
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
 
 def _bare_package():
@@ -20,7 +21,7 @@ def _bare_package():
     spec = importlib.util.find_spec("note_seq")
     if spec is None:
         raise SeqgenError("this needs note-seq, which the light install leaves out; install the training "
-                          "extra: pip install 'seqgen[train]'")
+                          f"extra: pip install '{DISTRIBUTION}[train]'")
     package = types.ModuleType("note_seq")
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec

@@ -6,7 +6,9 @@ written (tried with an unnamed temporary file, so the check leaves nothing behin
 and read-only file systems too), a file that does not exist.
 """
 
+import errno
 import os
+import stat
 import tempfile
 
 from seqgen.errors import SeqgenError
@@ -77,6 +79,30 @@ def check_input_file(path, flag, kind: str) -> None:
     if os.path.isdir(path):
         raise SeqgenError(f"{_named(flag, path)} is a directory; give a {kind}")
     if not os.path.exists(path):
-        raise SeqgenError(f"{_named(flag, path)} does not exist; give a {kind}")
+        raise SeqgenError(f"{_named(flag, path)} {why_missing(path)}; give a {kind}")
     if not os.path.isfile(path):
-        raise SeqgenError(f"{_named(flag, path)} is not a regular file; give a {kind}")
+        raise SeqgenError(f"{_named(flag, path)} is {special_kind(os.stat(path).st_mode)}, not a regular file; "
+                          f"give a {kind}")
+
+
+def why_missing(path) -> str:
+    """Why ``path``, which cannot be reached, cannot: 'does not exist', 'is a symlink loop', ..."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symlink loop (or a chain of more than 40 symlinks)"
+        if error.errno == errno.ENOENT and os.path.islink(path):
+            return f"is a broken symlink (to {os.readlink(path)}, which does not exist)"
+        if error.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return f"cannot be read ({error.strerror})"
+    return "does not exist"
+
+
+def special_kind(mode: int) -> str:
+    """What a file of ``mode`` (from stat) is, in words: 'a FIFO', 'a character device', ..."""
+    for test, words in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return words
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"

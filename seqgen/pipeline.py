@@ -15,7 +15,7 @@ import os
 
 import attrs
 
-from seqgen import controls, records, tfrecord
+from seqgen import controls, files, records, tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.progress import Progress
 
@@ -116,14 +116,14 @@ def process(serialized: bytes, config, options: SplitOptions, task=None):
 
 
 def output_path(output_dir, split: str, config) -> str:
-    """``OUT/<split>_<noun>s.tfrecord``, e.g. ``training_drum_tracks.tfrecord``."""
-    return os.path.join(str(output_dir), f"{split}_{config.tracks.noun.replace(' ', '_')}s.tfrecord")
+    """``OUT/<split>_<plural>.tfrecord``, e.g. ``training_drum_tracks.tfrecord``."""
+    return os.path.join(str(output_dir), f"{split}_{config.tracks.plural.replace(' ', '_')}.tfrecord")
 
 
 def check_outputs(output_dir, config, options, overwrite) -> dict:
     """Output path per split; SeqgenError when one exists and ``overwrite`` is false."""
     paths = {split: output_path(output_dir, split, config) for split in options.split_names}
-    existing = [p for p in paths.values() if os.path.exists(p)]
+    existing = files.existing_outputs(paths.values())  # a killed run's unfinished output may be redone
     if existing and not overwrite:
         raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it, or choose another "
                           f"--output_dir")
@@ -153,7 +153,7 @@ def explain_empty(counts, config) -> str:
 _worker_state = {}
 
 
-def _init_worker(config, options, task):
+def _init_worker(config, options, task):  # run by convert.quiet_worker
     _worker_state["args"] = (config, options, task)
 
 
@@ -163,7 +163,7 @@ def _process_task(serialized):
 
 def create_dataset(input_path, output_dir, config, options: SplitOptions, overwrite=False, workers=None):
     """Run the pipeline locally on every core; ``(Counter, {split: path})``."""
-    from seqgen.convert import pool_context
+    from seqgen.convert import worker_pool
 
     paths = check_outputs(output_dir, config, options, overwrite)
     task = config.family.task
@@ -171,19 +171,22 @@ def create_dataset(input_path, output_dir, config, options: SplitOptions, overwr
     workers = workers or min(os.cpu_count() or 1, max(1, len(serialized) // 16))
     counts = collections.Counter(sequences_in=0)
     by_split = {split: [] for split in paths}
-    with Progress(len(serialized), "create_dataset", unit="sequence") as progress:
-        if workers > 1:
-            with pool_context().Pool(workers, _init_worker, (config, options, task)) as pool:
-                results = list(_tracked(pool.imap(_process_task, serialized, chunksize=8), progress))
-        else:
-            results = list(_tracked((process(s, config, options, task) for s in serialized), progress))
-    for split, out, item_counts in results:
-        counts.update(item_counts)
-        if split is not None:
-            by_split[split] += out
     os.makedirs(str(output_dir), exist_ok=True)
-    for split, path in paths.items():
-        tfrecord.write_records(path, by_split[split])
+    # The record files appear together or not at all, and a second run into the same files is refused at once.
+    with files.OutputSet(paths.values(), overwrite, hint="choose another --output_dir") as outputs:
+        with Progress(len(serialized), "create_dataset", unit="sequence") as progress:
+            if workers > 1:
+                with worker_pool(workers, _init_worker, (config, options, task)) as pool:
+                    results = list(_tracked(pool.imap(_process_task, serialized, chunksize=8), progress))
+            else:
+                results = list(_tracked((process(s, config, options, task) for s in serialized), progress))
+        for split, out, item_counts in results:
+            counts.update(item_counts)
+            if split is not None:
+                by_split[split] += out
+        for split, path in paths.items():
+            with open(outputs.temporary(path), "wb") as stream:
+                stream.write(tfrecord.encode_records(by_split[split]))
     return counts, paths
 
 

@@ -59,6 +59,8 @@ def encode_classes(classes) -> bytes:
 
 
 VALUES, VALUE_WIDTH = "values", "value_width"
+#: A control's value is the float context ``control/<name>`` (absent: unset; see seqgen.controls).
+RECORD_PREFIX = "control/"
 
 
 def encode_example(classes, values=None, context=None) -> bytes:
@@ -152,7 +154,10 @@ def detect_format(path, num_classes: int):
 def class_dataset(paths_or_globs, num_classes: int):
     """A ``tf.data.Dataset`` of int32 1-D class sequences from seqgen or Magenta record files.
 
-    The format of each file is detected from its first record; files of both kinds may be mixed.
+    The format of each file is detected from its first record; files of both kinds may be mixed. To read
+    training records into NumPy (one int64 array of classes per track, in record order), use
+    :func:`seqgen.evaluation.read_class_sequences`; ``config.encoding.class_to_event`` turns classes
+    back into events. Needs TensorFlow.
     """
     import tensorflow as tf
 
@@ -175,8 +180,6 @@ def control_dataset(paths_or_globs, num_classes: int, names):
     Magenta record files: each value is the record's ``control/<name>`` context, NaN where it has none
     (Magenta's records have none)."""
     import tensorflow as tf
-
-    from seqgen.controls import RECORD_PREFIX
 
     nan = float("nan")
     features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)}

@@ -6,14 +6,15 @@
 import contextlib
 import json
 import os
+import re
 import socket
 import time
 
 import attrs
 
-from seqgen import __version__
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
+from seqgen.version import __version__
 
 RUN_FILE = "run.json"
 LOCK_FILE = "train.lock"
@@ -142,21 +143,82 @@ def load_config(run_dir):
     record = _read(run_dir)
     plugin, config_id = record.get("plugin"), record.get("config")
     if plugin and plugin not in plugins.plugin_names():
-        raise SeqgenError(f"{run_dir} was trained with the seqgen plugin {plugin!r}, which is not installed; "
-                          f"install it (pip install seqgen-{plugin}) and try again")
+        raise plugins.not_installed(plugin, f"{run_dir} was trained with the seqgen plugin {plugin!r}")
     config = plugins.get_config(config_id, plugin or None)
     config = attrs.evolve(config, model=record.get("model", config.model))
     return attrs.evolve(config, hparams=config.family.hparams_class.from_dict(record.get("hparams", {})))
 
 
-def latest_checkpoint(run_dir) -> str:
+def newest_checkpoint(train_dir):
+    """The checkpoint ``train_dir/checkpoint`` points at, or when its files were removed (a damaged one), the
+    newest earlier one whose files are there; None when there is none."""
     import tensorflow as tf
 
-    path = tf.train.latest_checkpoint(os.path.join(run_dir, "train"))
+    state = tf.train.get_checkpoint_state(train_dir)
+    if state is None:
+        return None
+    found = [p for p in state.all_model_checkpoint_paths if os.path.isfile(p + ".index")]
+    if os.path.isfile(state.model_checkpoint_path + ".index"):
+        return state.model_checkpoint_path
+    return found[-1] if found else None
+
+
+def latest_checkpoint(run_dir) -> str:
+    path = newest_checkpoint(os.path.join(run_dir, "train"))
     if path is None:
         raise SeqgenError(f"{run_dir}/train holds no checkpoint yet; train first (seqgen train --run_dir "
                           f"{run_dir} ...)")
     return path
+
+
+def checkpoint_prefix(path) -> str:
+    """The checkpoint a path names (``R/train/ckpt-N``), given with or without its ``.index`` or ``.data-*``
+    suffix: the one parser of checkpoint paths."""
+    return re.sub(r"\.(index|data-\d+-of-\d+)$", "", os.fspath(path))
+
+
+def check_checkpoint(path) -> str:
+    """:func:`checkpoint_prefix` of ``path``; SeqgenError when no checkpoint is there."""
+    prefix = checkpoint_prefix(path)
+    if not os.path.isfile(prefix + ".index"):
+        raise SeqgenError(f"no checkpoint {prefix} (expected {prefix}.index); give a checkpoint such as "
+                          f"RUN_DIR/train/ckpt-100")
+    return prefix
+
+
+def damaged_checkpoint(path, error) -> SeqgenError:
+    """The one line for a checkpoint that cannot be read: which, why, and what to do (the previous checkpoint
+    of its run, or start again)."""
+    import tensorflow as tf
+
+    folder = os.path.dirname(os.path.abspath(path))
+    state = tf.train.get_checkpoint_state(folder)
+    earlier = [p for p in (state.all_model_checkpoint_paths if state else [])
+               if os.path.abspath(p) != os.path.abspath(path) and os.path.isfile(p + ".index")]
+    reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
+    if earlier:
+        todo = (f"use the previous checkpoint {earlier[-1]} (generate --checkpoint_file {earlier[-1]}; to resume "
+                f"training from it, remove the damaged {path}.* files and run again)")
+    else:
+        todo = "there is no earlier checkpoint: start again with a new --run_dir"
+    return SeqgenError(f"the checkpoint {path} is damaged ({reason}): its files are cut short or corrupted; {todo}")
+
+
+def _check_complete(reader, path) -> None:
+    """SeqgenError (:func:`damaged_checkpoint`) when the data files of checkpoint ``path`` are shorter than its
+    index calls for (cut short: a disk that filled, a copy that stopped), even where the weights survived."""
+    import numpy as np
+    import tensorflow as tf
+
+    from seqgen.files import size_text
+
+    dtypes = reader.get_variable_to_dtype_map()
+    needed = sum(int(np.prod(shape)) * dtypes[key].size for key, shape in reader.get_variable_to_shape_map().items()
+                 if dtypes[key] != tf.string)
+    held = sum(os.path.getsize(name) for name in tf.io.gfile.glob(f"{path}.data-*"))
+    if held < needed:
+        raise damaged_checkpoint(path, f"its data holds {size_text(held)} of the {size_text(needed)} its index "
+                                       f"calls for")
 
 
 def checkpoint_key(name: str) -> str:
@@ -170,23 +232,16 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     import tensorflow as tf
 
     if checkpoint_file:
-        checkpoint_file = str(checkpoint_file)
-        for suffix in (".index", ".data-00000-of-00001"):
-            if checkpoint_file.endswith(suffix):
-                checkpoint_file = checkpoint_file[:-len(suffix)]
-        if not os.path.isfile(checkpoint_file + ".index"):
-            raise SeqgenError(f"no checkpoint {checkpoint_file} (expected {checkpoint_file}.index); give a "
-                              f"checkpoint such as RUN_DIR/train/ckpt-100")
+        checkpoint_file = check_checkpoint(checkpoint_file)
         run_dir = run_dir or os.path.dirname(os.path.dirname(os.path.abspath(checkpoint_file)))
     config = load_config(run_dir)
     path = checkpoint_file or latest_checkpoint(run_dir)
     try:
         reader = tf.train.load_checkpoint(path)
     except Exception as error:  # TensorFlow raises many kinds for a damaged checkpoint
-        raise SeqgenError(f"the checkpoint {path} cannot be read ({type(error).__name__}); it is truncated "
-                          f"or corrupted: use an earlier one with --checkpoint_file") from None
-    network = config.family.build(config)
-    expected = {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
+        raise damaged_checkpoint(path, error) from None
+    _check_complete(reader, path)
+    expected = {name: tuple(shape) for name, shape in config.family.variable_shapes(config).items()}
     # Checkpoints before seqgen 0.2 keyed the weights by position (weights/v<index>).
     by_position = reader.has_tensor("weights/v0/.ATTRIBUTES/VARIABLE_VALUE")
     weights = {}
@@ -195,7 +250,10 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
         if not reader.has_tensor(key):
             raise SeqgenError(f"{path} is not a checkpoint of this run's network (no {name}); was it written "
                               f"by another seqgen version?")
-        weights[name] = reader.get_tensor(key)
+        try:
+            weights[name] = reader.get_tensor(key)
+        except (IndexError, ValueError, tf.errors.OpError) as error:  # a data file cut short or corrupted
+            raise damaged_checkpoint(path, error) from None
         if tuple(weights[name].shape) != shape:
             raise SeqgenError(f"{path} has {name} of shape {list(weights[name].shape)}, but {run_dir}/{RUN_FILE} "
                               f"calls for {list(shape)}")

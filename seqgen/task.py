@@ -16,6 +16,9 @@ Nothing here imports TensorFlow until a method that needs it is called.
 
 import math
 
+#: Tracks are grouped by length into buckets this many steps wide before batching.
+BUCKET_WIDTH = 64
+
 
 class Task:
     """How records become batches, and a batch a loss. Subclass it to train a network on other targets."""
@@ -53,6 +56,33 @@ class Task:
         return {"loss": sums["loss_sum"] / sums["tokens"] if sums["tokens"] else math.nan}
 
 
+def padded_batches(sequences, batch_size: int, training: bool, seed=None):
+    """(inputs, labels, mask) int32/int32/float32 [B, T] batches from a dataset of class sequences.
+
+    Training batches repeat the data forever, shuffled, from length buckets; eval batches cover the
+    data once (the last batch may be smaller, so a set smaller than one batch works).
+    """
+    import tensorflow as tf
+
+    sequences = sequences.filter(lambda s: tf.size(s) >= 2)
+
+    def split(batch):
+        lengths = tf.reduce_sum(tf.cast(batch >= 0, tf.int32), axis=1) - 1
+        inputs = tf.maximum(batch[:, :-1], 0)
+        labels = tf.maximum(batch[:, 1:], 0)
+        mask = tf.sequence_mask(lengths, tf.shape(inputs)[1], tf.float32)
+        return inputs, labels, mask
+
+    if not training:
+        return sequences.padded_batch(batch_size, padding_values=-1).map(split)
+    sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
+    boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
+    batches = sequences.bucket_by_sequence_length(
+        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
+        drop_remainder=True)
+    return batches.map(split).prefetch(2)
+
+
 class NextEvent(Task):
     """Predict the class of each next event (the events families): seqgen's and Magenta's records, the
     mean cross-entropy over the non-padding labels, and Magenta's metrics (see :mod:`seqgen.metrics`)."""
@@ -65,8 +95,6 @@ class NextEvent(Task):
         return records.class_dataset(files, config.encoding.num_classes)
 
     def batches(self, config, dataset, batch_size, training, seed=None):
-        from seqgen.training import padded_batches
-
         return padded_batches(dataset, batch_size, training, seed)
 
     def batch_sums(self, config, network, batch, training):
@@ -129,8 +157,6 @@ class PromptedNextEvent(NextEvent):
 
     def batches(self, config, dataset, batch_size, training, seed=None):
         import tensorflow as tf
-
-        from seqgen.training import BUCKET_WIDTH
 
         build = self.streams(config, training, seed)
         dataset = dataset.filter(lambda classes, numbers: tf.size(classes) >= 2)

@@ -53,16 +53,32 @@ def seconds_per_step(steps_per_quarter: int, qpm: float) -> float:
 class Tracks(abc.ABC):
     """Extracts event tracks from music and turns events back into music."""
 
-    #: The name of one track in messages and record file names ("drum track").
+    #: The name of one track in messages ("drum track").
     noun = "track"
+    #: The name of several, in messages and record file names ("drum tracks": ``training_drum_tracks.tfrecord``).
+    #: A plugin that sets :attr:`noun` sets this too (the registry refuses one without the other).
+    plural = "tracks"
     #: Primer text used when a command is given none (``parse_primer`` reads it); None: a primer is required.
     default_primer = None
+
+    def count(self, number: int) -> str:
+        """``number`` tracks in words: "1 drum track", "3 drum tracks"."""
+        return f"{number} {self.noun if number == 1 else self.plural}"
 
     @abc.abstractmethod
     def extract(self, quantized_sequence, extraction) -> tuple:
         """Tracks of a quantized NoteSequence: ``(list of event lists, dict of named counts)``.
 
-        ``extraction`` is a :class:`seqgen.config.Extraction`.
+        ``quantized_sequence`` is a note_seq ``NoteSequence`` protobuf of one piece of one MIDI file, already
+        split at tempo and time-signature changes and quantized at the config's ``steps_per_quarter``:
+        each of its ``notes`` has ``pitch``, ``velocity``, ``program``, ``instrument``, ``is_drum`` and
+        ``quantized_start_step`` / ``quantized_end_step`` (steps from the start of the piece); its
+        ``time_signatures`` and ``quantization_info.steps_per_quarter`` say how long a bar is
+        (``seqgen.noteseq.sequences_lib.steps_per_bar_in_quantized_sequence``). ``extraction`` is the
+        config's :class:`seqgen.config.Extraction` (min_bars, max_steps, gap_bars, ...), to apply as the
+        plugin sees fit. Each track is a list of events, one per step, each one the config's encoding can
+        encode. The counts (e.g. ``{"melodies_discarded_too_short": 2}``) are summed over the input and
+        printed by ``create_dataset``; :meth:`empty_output_hint` reads them when nothing came out.
         """
 
     @abc.abstractmethod

@@ -14,15 +14,13 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 
 import attrs
 
-from seqgen.errors import SeqgenError
+from seqgen.errors import SeqgenError, Terminated
 from seqgen.progress import Progress
-
-#: Tracks are grouped by length into buckets this many steps wide before batching.
-BUCKET_WIDTH = 64
 
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
 #: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
@@ -45,24 +43,18 @@ class TrainOptions:
     num_checkpoints: int = 10  # 0: keep all
     seed: int = None
     micro_batch_size: int = 0  # sum gradients over slices of this many tracks; 0: automatic
-    warm_start: str = None  # a model whose weights a new run starts from (warm_start below)
+    warm_start: tuple = None  # (source, weights) of a model a new run starts from (warm_start below)
 
 
-def warm_start(network, config, source) -> str:
-    """Set ``network``'s variables from the model at ``source`` (anything :func:`seqgen.load` takes) where
-    they fit: the same name and shape, or the same name and trailing shape with fewer rows (an embedding
-    that grew keeps its old rows). One line saying what was copied; SeqgenError for another family."""
+def warm_start(network, weights: dict, source: str) -> str:
+    """Set ``network``'s variables from ``weights`` (of the model at ``source``) where they fit: the same
+    name and shape, or the same name and trailing shape with fewer rows (an embedding that grew keeps its
+    old rows). One line saying what was copied."""
     import numpy as np
 
-    from seqgen.loading import load
-
-    model = load(source)
-    if model.config.model != config.model:
-        raise SeqgenError(f"--warm_start {source} is a {model.config.model} model; this run trains a "
-                          f"{config.model} model")
     copied, grown, fresh = 0, 0, 0
     for name, variable in network.variables_by_name().items():
-        value = model.weights.get(name)
+        value = weights.get(name)
         shape = tuple(variable.shape)
         if value is not None and value.shape == shape:
             variable.assign(value)
@@ -74,8 +66,7 @@ def warm_start(network, config, source) -> str:
             grown += 1
         else:
             fresh += 1
-    return (f"Warm start from {source}: {copied} weights copied, {grown} grown (old rows kept), "
-            f"{fresh} new.")
+    return f"Warm start from {source}: {copied} weights copied, {grown} grown (old rows kept), {fresh} new."
 
 
 def _num_workers() -> int:
@@ -161,33 +152,6 @@ def is_chief() -> bool:
     return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config.get("cluster", {}))
 
 
-def padded_batches(sequences, batch_size: int, training: bool, seed=None):
-    """(inputs, labels, mask) int32/int32/float32 [B, T] batches from a dataset of class sequences.
-
-    Training batches repeat the data forever, shuffled, from length buckets; eval batches cover the
-    data once (the last batch may be smaller, so a set smaller than one batch works).
-    """
-    import tensorflow as tf
-
-    sequences = sequences.filter(lambda s: tf.size(s) >= 2)
-
-    def split(batch):
-        lengths = tf.reduce_sum(tf.cast(batch >= 0, tf.int32), axis=1) - 1
-        inputs = tf.maximum(batch[:, :-1], 0)
-        labels = tf.maximum(batch[:, 1:], 0)
-        mask = tf.sequence_mask(lengths, tf.shape(inputs)[1], tf.float32)
-        return inputs, labels, mask
-
-    if not training:
-        return sequences.padded_batch(batch_size, padding_values=-1).map(split)
-    sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
-    boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
-    batches = sequences.bucket_by_sequence_length(
-        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
-        drop_remainder=True)
-    return batches.map(split).prefetch(2)
-
-
 def clip_by_global_norm(grads, clip_norm):
     """``tf.clip_by_global_norm(grads, clip_norm)[0]``, finite also where the global norm overflows float32.
 
@@ -264,8 +228,14 @@ class Trainer:
         """Restore the model and optimizer from checkpoint ``path``, keeping this config's learning rate
         (the checkpoint holds the optimizer's, which a resumed run may change)."""
         import keras
+        import tensorflow as tf
 
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        from seqgen.run_dir import damaged_checkpoint
+
+        try:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        except (IndexError, tf.errors.OpError) as error:  # a data file cut short or corrupted
+            raise damaged_checkpoint(path, error) from None
         learning_rate = self.config.family.learning_rate(self.config.hparams)
         if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
             self.optimizer.learning_rate = learning_rate
@@ -398,6 +368,29 @@ def _format(values: dict) -> str:
     return ", ".join(f"{name.split('/')[-1]} = {value:.4f}" for name, value in values.items())
 
 
+def _save(manager, step: int, train_dir) -> None:
+    """Save the checkpoint of ``step``. On a full disk, remove what was written of it and stop with one line
+    naming the checkpoint that is kept."""
+    import tensorflow as tf
+
+    from seqgen.files import is_disk_full, size_text
+
+    free = shutil.disk_usage(manager.directory).free if os.path.isdir(manager.directory) else 0
+    try:
+        manager.save(checkpoint_number=step)
+    except (tf.errors.ResourceExhaustedError, tf.errors.UnknownError, OSError) as error:
+        if not is_disk_full(error):
+            raise
+        for path in tf.io.gfile.glob(os.path.join(manager.directory, f"ckpt-{step}[._]*")):
+            if path != manager.latest_checkpoint and not path.startswith(f"{manager.latest_checkpoint}."):
+                tf.io.gfile.rmtree(path) if os.path.isdir(path) else tf.io.gfile.remove(path)
+        kept = (f"the previous checkpoint {manager.latest_checkpoint} is kept: run again to resume from it"
+                if manager.latest_checkpoint else "no checkpoint was kept")
+        raise SeqgenError(f"no space left on the device while saving the checkpoint of step {step} in {train_dir} "
+                          f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed "
+                          f"and {kept}; free some space (or keep fewer with --num_checkpoints)") from None
+
+
 def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     """Train ``config`` on record ``files`` in ``run_dir``, resuming from its latest checkpoint.
 
@@ -416,14 +409,17 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
     directory = train_dir if chief else os.path.join(train_dir, f".worker_{os.getpid()}")
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory,
                                          max_to_keep=options.num_checkpoints or None)
-    latest = tf.train.latest_checkpoint(train_dir)
+    if chief:  # what a save cut short by kill -9 left (one trainer per run dir: train holds its lock)
+        for leftover in tf.io.gfile.glob(os.path.join(train_dir, "ckpt-*_temp")):
+            tf.io.gfile.rmtree(leftover)
+    latest = runs.newest_checkpoint(train_dir)
     if latest:
         trainer.restore(latest)
         log(f"Resuming from checkpoint {latest} at step {trainer.step}.")
     else:
         log(f"Starting a new run in {run_dir}.")
         if options.warm_start:
-            log(warm_start(trainer.model, config, options.warm_start))
+            log(warm_start(trainer.model, options.warm_start[1], options.warm_start[0]))
     log(describe_devices(trainer.strategy, config.hparams.precision))
     notice = precision_notice(config.hparams.precision, bool(tf.config.list_logical_devices("GPU")), cpu_flags())
     if notice:
@@ -459,16 +455,16 @@ def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
             due = (options.save_checkpoint_steps and step - last_saved_step >= options.save_checkpoint_steps) or (
                 options.save_checkpoint_secs and time.monotonic() - last_save >= options.save_checkpoint_secs)
             if due:
-                manager.save(checkpoint_number=step)
+                _save(manager, step, train_dir)
                 last_save, last_saved_step = time.monotonic(), step
-    except KeyboardInterrupt:
-        log("Interrupted; saving a checkpoint.")
-        manager.save(checkpoint_number=trainer.step)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (seqgen.errors.Terminated)
+        log(f"{'Stopped by SIGTERM' if isinstance(stop, Terminated) else 'Interrupted'}; saving a checkpoint.")
+        _save(manager, trainer.step, train_dir)
         raise
     finally:
         progress.close()
     if trainer.step != last_saved_step or not manager.latest_checkpoint:
-        manager.save(checkpoint_number=trainer.step)
+        _save(manager, trainer.step, train_dir)
     if not chief:
         tf.io.gfile.rmtree(directory)
     log(f"Training done at step {trainer.step}; checkpoints in {train_dir}.")

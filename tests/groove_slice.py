@@ -61,3 +61,18 @@ def copy_slice(directory, rows=None):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(GROOVE / row["midi_filename"], target)
     return directory
+
+
+def train_tiny(config, groove_splits, run) -> list:
+    """Train ``config`` for 30 steps on the slice's groove train records into ``run``; the log lines, after
+    checking that the loss fell."""
+    from seqgen import training
+
+    lines = []
+    trainer = training.train(config, str(run), [str(groove_splits / "train_drum_tracks.tfrecord")],
+                             training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0,
+                                                   seed=1), log=lines.append)
+    assert trainer.step == 30
+    losses = [float(line.split("loss = ")[1].split(",")[0]) for line in lines if "loss = " in line]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    return lines

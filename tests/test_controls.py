@@ -100,7 +100,10 @@ def test_generate_with_controls_needs_no_tensorflow(trained, tmp_path):
     seqgen.load(trained).save(tmp_path / "c.seqgen")
     code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "
             "t = m.generate(num_outputs=1, num_steps=16, seed=1, controls={'style': 'jazz', 'tempo': 90}); "
-            "assert len(t[0].events) == 16; assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+            "assert len(t[0].events) == 16; from seqgen.cli import main; "
+            f"assert main(['generate', '--control', 'style=jazz', '--num_outputs', '1', '--num_steps', '16', "
+            f"'--output_dir', {str(tmp_path / 'out')!r}]) == 0; "
+            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -144,7 +147,7 @@ def test_bundles_made_before_controls_generate_as_before(name):
     ("style=polka", "control style has no value 'polka'; valid: afrobeat, afrocuban"),
     ("density=99", "control density takes a number from 0 to 64, got '99'"),
     ("tempo=fast", "control tempo takes a number from 40 to 300, got 'fast'"),
-    ("style", "--control: style is malformed at 'style'; write name=value pairs"),
+    ("style", "argument --control: 'style' is malformed at 'style'; write name=value pairs"),
     ("style=funk,style=rock", "names style twice"),
 ])
 def test_bad_controls_are_one_line_and_write_nothing(trained, tmp_path, capsys, flag, message):

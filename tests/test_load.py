@@ -111,11 +111,11 @@ def test_a_bundle_records_its_family_and_says_what_to_install_when_missing(tmp_p
     missing_plugin = bundle_with(tmp_path, model="wavenet", model_plugin="wavenets", model_plugin_version="1.2")
     with pytest.raises(SeqgenError, match=r"needs model family 'wavenet' from the seqgen plugin 'wavenets' "
                                           r"\(version 1.2\), which is not installed; install it \(pip install "
-                                          r"seqgen-wavenets\)"):
+                                          r"seqgen-music-wavenets\)"):
         seqgen.load(missing_plugin)
     missing_family = bundle_with(tmp_path, model="wavenet")
     with pytest.raises(SeqgenError, match="needs model family 'wavenet', which the installed plugin 'seqgen' does "
-                                          "not provide; upgrade it: pip install --upgrade seqgen"):
+                                          "not provide; upgrade it: pip install --upgrade seqgen-music"):
         seqgen.load(missing_family)
 
 

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqgen import magenta_bundle, plugins, v1_checkpoint
+from seqgen.families.events_rnn import magenta
 from seqgen.errors import SeqgenError
 
 DATA = pathlib.Path(__file__).parent / "data" / "magenta"
@@ -195,7 +196,7 @@ def test_attn_length_without_output_shapes_follows_the_fill_shape():
         del node.attr[:]
         node.attr.extend(keep)
     assert b"_output_shapes" not in meta.SerializeToString()
-    assert magenta_bundle._attn_length(meta.SerializeToString(), 64, "x.mag") == 32
+    assert magenta.attn_length(meta.SerializeToString(), 64, "x.mag") == 32
 
 
 def test_without_a_metagraph_attn_length_is_the_configs():
@@ -306,7 +307,7 @@ def test_mutated_checkpoint_with_its_crcs_repaired(config_id, changes):
 @FAST
 @given(st.binary(max_size=2048))
 def test_random_bytes_as_a_metagraph(data):
-    only_seqgen_error(magenta_bundle._attn_length, data, 64, "x.mag")
+    only_seqgen_error(magenta.attn_length, data, 64, "x.mag")
 
 
 # --- named damage: what the message says ----------------------------------------------------------------------
@@ -402,3 +403,11 @@ def test_overlapping_block_handles_are_refused():
     out += handles + bytes(40 - len(handles)) + v1_checkpoint.MAGIC
     with pytest.raises(v1_checkpoint.CheckpointError, match="overlap"):
         v1_checkpoint.read_checkpoint(out)
+
+
+def test_the_configs_family_reads_the_hparams_and_one_that_cannot_says_so():
+    bundle = magenta_bundle.parse_bundle(mag_bytes("drum_kit"), "drum_kit")
+    bundle.generator_details.id = "drum_kit_transformer"
+    with pytest.raises(SeqgenError, match="x.mag holds weights without hparams, which the transformer model family "
+                                          "cannot read; give a seqgen bundle"):
+        magenta_bundle.load_bytes(bundle.SerializeToString(), "x.mag")

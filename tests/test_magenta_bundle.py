@@ -11,7 +11,7 @@ from seqgen import bundle, plugins
 from seqgen.cli import main
 from seqgen.families.events_rnn.inference import EventsRNN, random_weights
 from seqgen.generator import log_softmax
-from seqgen.magenta_bundle import ATTENTION_STATE
+from seqgen.families.events_rnn.magenta import ATTENTION_STATE
 
 from conftest import MAGENTA
 

@@ -33,20 +33,6 @@ class TomsPlugin:
         register(TOMS)
 
 
-@pytest.fixture
-def registered():
-    """Register extra plugins in-process and unregister them afterwards."""
-    names = []
-
-    def add(plugin, name):
-        plugins.register(plugin, name)
-        names.append(name)
-
-    yield add
-    for name in names:
-        plugins.unregister(name)
-
-
 def run_seqgen(*args, env=None):
     return subprocess.run([sys.executable, "-m", "seqgen", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
@@ -59,8 +45,9 @@ def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "groove", "one_drum"] and drums["models"] == ["groove"]
-    assert drums["commands"] == ["evaluate_groove", "humanize"]
+    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drum_style", "drumify", "groove", "one_drum"]
+    assert drums["models"] == ["drumify", "groove", "style_classifier"]
+    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "humanize"]
     assert drums["version"] == "0.2.0"
     core = next(p for p in listed if p["name"] == "seqgen")
     assert core["models"] == ["events_rnn", "transformer"] and {"train", "generate", "score", "evaluate"} <= set(core["commands"])
@@ -81,7 +68,7 @@ def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, c
     assert listed["id"] == "toms" and listed["plugin"] == "toms"
     assert listed["num_classes"] == 8 and listed["hparams"]["rnn_layer_sizes"] == [16]
     assert main(["plugins", "--json"]) == 0
-    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": []} in json.loads(
+    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": [], "error": None, "controls": {}} in json.loads(
         capsys.readouterr().out)
     assert plugins.get_config("toms").plugin == "toms"
 
@@ -107,12 +94,13 @@ def test_duplicate_config_id_is_refused(registered):
 
 
 def test_unknown_names_list_the_valid_ones(capsys):
-    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, groove, one_drum"):
+    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, "
+                                          "drum_style, drumify, groove, one_drum"):
         plugins.get_config("drumkit")
     with pytest.raises(SeqgenError, match="unknown plugin 'drum'; installed plugins: drums"):
         plugins.get_config("drum_kit", plugin="drum")
     assert main(["configs", "--config", "drumkit"]) == 1
-    assert "valid configs: drum_kit, drum_kit_transformer, groove, one_drum" in capsys.readouterr().err
+    assert "valid configs: drum_kit, drum_kit_transformer, drum_style, drumify, groove, one_drum" in capsys.readouterr().err
 
 
 def test_seqgen_load_plugins_limits_what_loads():
@@ -236,8 +224,8 @@ def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
                                           "'mean' and 'mean-again'"):
         plugins.families()
     plugins.unregister("mean-again")
-    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, "
-                                          "events_rnn, groove, transformer"):
+    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, drumify, "
+                                          "events_rnn, groove, style_classifier, transformer"):
         plugins.get_family("gru")
 
 

@@ -168,3 +168,18 @@ def test_the_soundfont_shipped_with_pretty_midi_is_a_fallback(tmp_path):
     render.render_wav(FUNK, tmp_path / "funk.wav", shipped)
     with wave.open(str(tmp_path / "funk.wav")) as audio:
         assert audio.getnframes() > 44100 * 27
+
+
+@needs_fluidsynth
+def test_the_light_install_draws_the_png_too(tmp_path):
+    """Without note-seq (the light install), the picture is drawn from the MIDI file pretty_midi reads."""
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.modules['note_seq'] = None; from seqgen import cli; "
+              f"sys.exit(cli.main(['render', {str(FUNK)!r}, '--output_dir', {str(tmp_path)!r}]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "no picture" not in done.stdout + done.stderr
+    width, height, _ = read_png(tmp_path / f"{FUNK.stem}.png")
+    assert (width, height) == (grid.LABEL_WIDTH + 256 * grid.CELL_WIDTH + 1, 9 * grid.CELL_HEIGHT + 1)

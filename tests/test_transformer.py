@@ -153,6 +153,27 @@ def test_reorder_gives_the_logits_of_the_selected_rows_alone(family):
     np.testing.assert_allclose(second, stepper.logits(classes[:, :8])[:, -1], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_feeding_many_tokens_at_once_is_stepping_them_one_by_one(family, activation):
+    config = small_config(activation=activation)
+    stepper = family.stepper(config, random_weights(config, seed=11))
+    rng = np.random.default_rng(12)
+    first, then = rng.integers(0, 12, (3, 70)), rng.integers(0, 12, (3, 9))  # 70 > the cache's first 64 steps
+    positions = rng.permutation(80)[:70]  # any track steps (prompt streams' steps do not rise)
+    stepped, state = [], stepper.initial_state(3)
+    for t in range(70):
+        logits, state = stepper.step(first[:, t], int(positions[t]), state)
+        stepped.append(logits)
+    fed, fed_state = stepper.feed(first[:, :30], positions[:30], stepper.initial_state(3))
+    more, fed_state = stepper.feed(first[:, 30:], positions[30:], fed_state)  # after a state that has steps
+    np.testing.assert_allclose(np.concatenate([fed, more], 1), np.stack(stepped, 1), rtol=1e-4, atol=1e-4)
+    for t in range(9):  # then stepping on from either state is the same
+        a, state = stepper.step(then[:, t], 70 + t, state)
+        b, fed_state = stepper.step(then[:, t], 70 + t, fed_state)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert stepper.feed(first[:, :0], [], state)[0].shape == (3, 0, 12)
+
+
 def test_generator_samples_beams_and_scores(family):
     config = small_config()
     stepper = family.stepper(config, random_weights(config, seed=10))

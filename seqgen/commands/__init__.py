@@ -5,17 +5,31 @@ plugin's commands. Shared argument helpers live here.
 """
 
 import argparse
+import datetime
 import importlib
 import math
+import os
 import pkgutil
 import typing
 
 import attrs
 
+from seqgen.errors import SeqgenError
+
 
 @attrs.frozen
 class Command:
-    """One ``seqgen`` subcommand. ``run(args)`` returns an exit code (or None for 0)."""
+    """One ``seqgen`` subcommand, registered with the ``register_commands`` hook.
+
+    ``seqgen NAME ...`` builds an ``argparse`` subparser with ``help`` (its line in ``seqgen --help``)
+    and ``description`` (the top of ``seqgen NAME --help``), calls ``add_arguments(parser)`` to add the
+    command's flags (other plugins may then add theirs through ``extend_command``), parses the command
+    line and calls ``run(args)`` with the ``argparse.Namespace``. ``run`` returns the exit code (None
+    means 0). A :class:`seqgen.errors.SeqgenError` it raises is printed as one line,
+    ``seqgen NAME: error: ...``, with exit code 1; so is a missing TensorFlow or note-seq, with how to
+    install the training extra. Import heavy modules inside ``run``, so ``seqgen --help`` stays fast.
+    :func:`from_module` makes a Command from a module with a docstring, ``add_arguments`` and ``run``.
+    """
 
     name: str
     help: str
@@ -42,6 +56,14 @@ def add_config_arguments(parser, config_required=True) -> None:
     parser.add_argument("--config", required=config_required, help="config id, e.g. drum_kit")
     parser.add_argument("--hparams", default="",
                         help='hyperparameter overrides, e.g. "batch_size=64,rnn_layer_sizes=[64,64]"')
+
+
+def add_model_arguments(parser) -> None:
+    """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
+    add_config_arguments(parser, config_required=False)
+    parser.add_argument("--bundle_file", help="a .seqgen bundle, a Magenta .mag bundle or a shipped model's name")
+    parser.add_argument("--run_dir", help="a training run directory (its latest checkpoint is used)")
+    parser.add_argument("--checkpoint_file", help="one checkpoint of a training run")
 
 
 def config_from_args(args):
@@ -129,3 +151,43 @@ def at_most(high: int):
         return value
 
     return parse
+
+
+def add_control_argument(parser) -> None:
+    parser.add_argument("--control", type=_controls, default=None, metavar="NAME=VALUE,...",
+                        help="steer a model that has controls, e.g. --control style=funk,fill=no,density=12 "
+                             "(`seqgen configs` lists each config's controls)")
+
+
+def _controls(text: str) -> dict:
+    from seqgen import controls
+
+    try:
+        return controls.parse(text)
+    except SeqgenError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("--control ", "", 1)) from None
+
+
+def temperature(text: str) -> float:
+    # Far below this, the logits divided by the temperature overflow to infinity.
+    return _number(float, text, lambda v: v >= 1e-6, "a positive number (at least 1e-06)")
+
+
+def write_midi_files(tracks, output_dir) -> list:
+    """Write one MIDI file per track (``track.to_midi()``) under a name no other run uses (claimed
+    atomically, so runs in the same second, even concurrent ones, never clash); all of them or, on failure,
+    none. The paths written."""
+    from seqgen.files import NumberedFiles
+    from seqgen.paths import make_dir
+
+    make_dir(output_dir, "--output_dir")
+    stem = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    taken = set(os.listdir(output_dir))
+    run = 1
+    while any(name.startswith(f"{stem}_{run}_") for name in taken):
+        run += 1
+    digits = len(str(len(tracks)))
+    with NumberedFiles(output_dir, len(tracks), "MIDI files") as staged:
+        for track, temporary in zip(tracks, staged.temporaries):
+            track.to_midi().write(temporary)
+        return staged.place(lambda number, i: f"{stem}_{number}_{i:0{digits}d}.mid", first_run=run)

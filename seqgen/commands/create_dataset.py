@@ -6,6 +6,7 @@ extracts tracks that become seqgen records. A sequence's split depends only on i
 """
 
 from seqgen.commands import add_config_arguments, non_negative_int, positive_int, ratio
+from seqgen.version import DISTRIBUTION
 
 
 def add_arguments(parser) -> None:
@@ -25,7 +26,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--min_bars", type=positive_int,
                         help="keep tracks of at least this many bars (default: the config's, e.g. 7 for drum_kit)")
     parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
-                                         "(needs `pip install seqgen[beam]`)")
+                                         "(needs `pip install 'seqgen-music[beam]'`)")
     parser.add_argument("--beam_options", default="",
                         help="more Beam pipeline options, e.g. \"--project=P --region=R --temp_location=gs://B/tmp\"")
     parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
@@ -89,7 +90,7 @@ def _check_beam(runner: str, beam_options: str) -> None:
     try:
         from apache_beam.runners import runner as beam_runner
     except ImportError:
-        raise SeqgenError("--runner needs Apache Beam: pip install 'seqgen[beam]'") from None
+        raise SeqgenError(f"--runner needs Apache Beam: pip install '{DISTRIBUTION}[beam]'") from None
     finally:
         root.setLevel(level)
     try:

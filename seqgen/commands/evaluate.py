@@ -8,7 +8,7 @@ files); with --untrained, by a freshly initialized network of --config and --hpa
 import json
 
 from seqgen.commands import bounded_int, record_files
-from seqgen.commands.generate import add_model_arguments
+from seqgen.commands import add_model_arguments
 from seqgen.errors import SeqgenError
 
 
@@ -42,7 +42,7 @@ def _untrained(args):
 
 def run(args) -> int:
     from seqgen import evaluation
-    from seqgen.commands.generate import load_model
+    from seqgen.loading import load_model
     from seqgen.metrics import summarize
 
     if args.untrained:

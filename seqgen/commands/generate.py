@@ -7,21 +7,17 @@ the pretrained model a config ships. Each output extends the primer (the config'
 --bundle_file instead, as one self-describing file that `seqgen generate --bundle_file` needs alone.
 """
 
-import datetime
 import os
 
-from seqgen.commands import _number, add_config_arguments, at_most, bounded_int, positive_int
+from seqgen import plugins
+from seqgen.commands import (_number, add_control_argument, add_model_arguments, at_most, bounded_int,
+                             positive_int, temperature, write_midi_files)
 from seqgen.errors import SeqgenError
+from seqgen.loading import check_model_flags, load_model
 
 #: Most sequences (outputs x beams x branches) and events (sequences x steps) one run holds in memory.
 MAX_SEQUENCES = 100_000
 MAX_EVENTS = 20_000_000
-def add_model_arguments(parser) -> None:
-    """--bundle_file, --run_dir, --checkpoint_file and --plugin/--config (for a shipped model)."""
-    add_config_arguments(parser, config_required=False)
-    parser.add_argument("--bundle_file", help="a .seqgen bundle, a Magenta .mag bundle or a shipped model's name")
-    parser.add_argument("--run_dir", help="a training run directory (its latest checkpoint is used)")
-    parser.add_argument("--checkpoint_file", help="one checkpoint of a training run")
 
 
 def add_arguments(parser) -> None:
@@ -38,7 +34,7 @@ def add_arguments(parser) -> None:
                         help="with --primer_midi: take only its first N bars (e.g. of a whole song)")
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: the primer MIDI's, else 120)")
     add_control_argument(parser)
-    parser.add_argument("--temperature", type=_temperature, default=1.0,
+    parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")
     parser.add_argument("--branch_factor", type=at_most(1000), default=1,
@@ -55,32 +51,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
-def add_control_argument(parser) -> None:
-    parser.add_argument("--control", type=_controls, default=None, metavar="NAME=VALUE,...",
-                        help="steer a model that has controls, e.g. --control style=funk,fill=no,density=12 "
-                             "(`seqgen configs` lists each config's controls)")
-
-
-def _controls(text: str) -> dict:
-    import argparse
-
-    from seqgen import controls
-
-    try:
-        return controls.parse(text)
-    except SeqgenError as error:
-        raise argparse.ArgumentTypeError(str(error).replace("--control ", "", 1)) from None
-
-
 def _qpm(text: str) -> float:
     # A MIDI tempo is 1 to 16,777,215 microseconds per quarter note: 4 qpm is about the slowest it holds.
     return _number(float, text, lambda v: 4 <= v <= 1000,
                    "a positive number from 4 to 1000 (quarter notes per minute)")
-
-
-def _temperature(text: str) -> float:
-    # Far below this, the logits divided by the temperature overflow to infinity.
-    return _number(float, text, lambda v: v >= 1e-6, "a positive number (at least 1e-06)")
 
 
 def _check_size(args) -> None:
@@ -90,46 +64,6 @@ def _check_size(args) -> None:
                           f"{args.branch_factor} sequences of --num_steps {args.num_steps} are more than one run "
                           f"holds in memory ({MAX_SEQUENCES} sequences, {MAX_EVENTS} steps in all); lower them, "
                           f"or run several times")
-
-
-def _check_model_flags(args) -> None:
-    """--bundle_file, --run_dir and --checkpoint_file each name the kind of thing they say."""
-    if args.bundle_file and os.path.isdir(args.bundle_file):
-        raise SeqgenError(f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
-                          f"or a shipped model's name (a training run goes with --run_dir)")
-    if args.run_dir and not os.path.isdir(args.run_dir):
-        what = "is a file, not a run directory" if os.path.exists(args.run_dir) else "does not exist"
-        raise SeqgenError(f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
-                          f"goes with --bundle_file)")
-    if args.checkpoint_file:
-        path = str(args.checkpoint_file)
-        if os.path.isdir(path):
-            raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
-        stem = path[:-len(".index")] if path.endswith(".index") else path
-        if not os.path.isfile(stem + ".index"):
-            raise SeqgenError(f"no checkpoint {stem} (expected {stem}.index); give a checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100")
-
-
-def load_model(args):
-    """The :class:`seqgen.model.Model` the flags name (the shipped default when they name none)."""
-    import seqgen
-
-    given = [flag for flag in ("bundle_file", "run_dir", "checkpoint_file") if getattr(args, flag)]
-    if len(given) > 1:
-        raise SeqgenError(f"give only one of --{' and --'.join(given)}")
-    if getattr(args, "hparams", ""):
-        raise SeqgenError("--hparams cannot change a trained model; the bundle or run dir records its own")
-    _check_model_flags(args)
-    from seqgen.loading import default_config
-
-    source = args.bundle_file or args.run_dir or args.checkpoint_file
-    model = seqgen.load(source or default_config(args.config, args.plugin).default_bundle)
-    if args.config and args.config != model.config.id:
-        raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
-                          f"another model")
-    return model
 
 
 def _primer(args, config):
@@ -160,36 +94,6 @@ def _primer(args, config):
     return config.tracks.parse_primer(text), args.qpm or 120.0
 
 
-def _write_midi(tracks, output_dir) -> list:
-    """Write one MIDI file per track under a name no earlier run used; the paths written."""
-    from seqgen.paths import make_dir
-
-    make_dir(output_dir, "--output_dir")
-    stem = datetime.datetime.now().strftime("%Y-%m-%d_%H%M%S")
-    taken = set(os.listdir(output_dir))
-    run = 1
-    while any(name.startswith(f"{stem}_{run}_") for name in taken):
-        run += 1
-    digits = len(str(len(tracks)))
-    paths = []
-    for i, track in enumerate(tracks, 1):
-        path = os.path.join(output_dir, f"{stem}_{run}_{i:0{digits}d}.mid")
-        track.write_midi(path)
-        paths.append(path)
-    return paths
-
-
-def postprocess(args, model, tracks) -> list:
-    """The tracks after every plugin's ``postprocess_tracks`` hook, each given the previous one's."""
-    from seqgen import plugins
-
-    for implementation in plugins.manager().hook.postprocess_tracks.get_hookimpls():
-        changed = implementation.function(args=args, model=model, tracks=tracks)
-        if changed is not None:
-            tracks = list(changed)
-    return tracks
-
-
 def run(args) -> int:
     if args.save_generator_bundle:
         if not args.bundle_file or not (args.run_dir or args.checkpoint_file):
@@ -201,7 +105,7 @@ def run(args) -> int:
         check_output_file(args.bundle_file, "--bundle_file")
         if os.path.exists(args.bundle_file):  # refused before the model is read
             raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
-        _check_model_flags(args)
+        check_model_flags(args)
         model = seqgen.load(args.run_dir or args.checkpoint_file)
         model.save(args.bundle_file, args.bundle_description)
         print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
@@ -228,14 +132,16 @@ def run(args) -> int:
         tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
                                 args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update,
                                 args.control)
-    tracks = postprocess(args, model, tracks)
-    paths = _write_midi(tracks, args.output_dir)
-    noun = config.tracks.noun + ("s" if len(paths) > 1 else "")
-    print(f"wrote {len(paths)} {noun} of {args.num_steps} steps to {args.output_dir}: "
+    tracks = plugins.postprocess_tracks(args, model, tracks)
+    paths = write_midi_files(tracks, args.output_dir)
+    print(f"wrote {config.tracks.count(len(paths))} of {args.num_steps} steps to {args.output_dir}: "
           + (os.path.basename(paths[0]) + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")))
     if args.render:
         drawn_by = getattr(tracks[0], "config", config)  # a plugin's postprocessing may bring its own drawing
-        written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)
+        from seqgen.files import kept_before
+
+        with kept_before(f"the {len(paths)} MIDI files written before, and the WAV and PNG files rendered before"):
+            written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
         print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
               + " files beside them")

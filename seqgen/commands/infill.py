@@ -8,9 +8,8 @@ the gap are most likely. Every kept step and instrument is written exactly as it
 
 import os
 
-from seqgen.commands import at_most, bounded_int
-from seqgen.commands.generate import (_temperature, _write_midi, add_control_argument, add_model_arguments,
-                                      load_model)
+from seqgen.commands import (add_control_argument, add_model_arguments, at_most, bounded_int, temperature,
+                             write_midi_files)
 from seqgen.errors import SeqgenError
 
 
@@ -24,7 +23,7 @@ def add_arguments(parser) -> None:
                         help="regenerate only these instruments, e.g. hihat_closed,hihat_open (default: all)")
     parser.add_argument("--output_dir", default="generated", help="where the MIDI files go (default ./generated)")
     parser.add_argument("--num_outputs", type=at_most(1000), default=4, help="how many versions (default 4)")
-    parser.add_argument("--temperature", type=_temperature, default=1.0,
+    parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="randomness of the new steps: below 1 safer, above 1 wilder (default 1.0)")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
                         help="the same seed gives the same outputs")
@@ -32,6 +31,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from seqgen.loading import load_model
     from seqgen.model import Track
     from seqgen.paths import check_input_file, check_output_dir
 
@@ -50,7 +50,7 @@ def run(args) -> int:
     tracks = model.infill(track, bars=args.bars, steps=args.steps, instruments=args.instruments,
                           num_outputs=args.num_outputs, temperature=args.temperature, seed=args.seed,
                           controls=args.control, steps_per_bar=found.steps_per_bar)
-    paths = _write_midi(tracks, args.output_dir)
+    paths = write_midi_files(tracks, args.output_dir)
     what = f"bars {args.bars}" if args.bars else f"steps {args.steps}" if args.steps else "every bar"
     if args.instruments:
         what += f" ({args.instruments})"

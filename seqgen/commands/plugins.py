@@ -1,4 +1,7 @@
-"""List installed plugins with their model families, configs and commands."""
+"""List installed plugins with their model families, configs and commands.
+
+A plugin that fails to import is listed as broken, with its error; the other plugins work without it.
+"""
 
 import json
 
@@ -6,7 +9,8 @@ from seqgen import plugins
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, version, models, configs, commands}")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, version, models, configs, commands, error} "
+                             "(error: null, or why a broken plugin fails to import)")
 
 
 def run(args) -> int:
@@ -21,6 +25,10 @@ def run(args) -> int:
     if not found:
         print("no plugins installed")
     for plugin in found:
+        if plugin["error"]:
+            print(f"{plugin['name']} {plugin['version']}: broken, fails to import ({plugin['error']}); reinstall or "
+                  f"uninstall it")
+            continue
         parts = [f"{kind} {', '.join(plugin[kind])}" for kind in ("models", "configs", "commands") if plugin[kind]]
         print(f"{plugin['name']} {plugin['version']}: {'; '.join(parts) or 'nothing registered'}")
     return 0

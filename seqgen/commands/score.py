@@ -7,7 +7,7 @@ it) for t = 1, 2, ...) and the track's events.
 
 import json
 
-from seqgen.commands.generate import add_control_argument, add_model_arguments
+from seqgen.commands import add_control_argument, add_model_arguments
 from seqgen.errors import SeqgenError
 
 
@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from seqgen.commands.generate import load_model
+    from seqgen.loading import load_model
 
     if not (args.events or args.midi):
         raise SeqgenError("give the track to score with --events or --midi")

@@ -3,7 +3,7 @@
 Serves http://127.0.0.1:8765 unless --host/--port say otherwise; open the printed address in a browser.
 The page offers the shipped models and the .seqgen and .mag bundles found in --models DIR. Ctrl+C stops
 it; the generated files live in a temporary folder removed on exit (download what you keep).
-Needs the studio extra: pip install "seqgen[studio]".
+Needs the studio extra: pip install "seqgen-music[studio]".
 """
 
 import argparse
@@ -11,8 +11,9 @@ import os
 import socket
 
 from seqgen.errors import SeqgenError
+from seqgen.version import DISTRIBUTION
 
-INSTALL_HINT = 'pip install "seqgen[studio]"'
+INSTALL_HINT = f'pip install "{DISTRIBUTION}[studio]"'
 
 
 def port_number(text: str) -> int:

@@ -3,7 +3,8 @@
 Checkpoints and TensorBoard summaries go to RUN_DIR/train (eval summaries to RUN_DIR/eval);
 RUN_DIR/run.json records the config and hparams. Running again with the same --run_dir resumes from
 the latest checkpoint. Several workers: set TF_CONFIG (MultiWorkerMirroredStrategy); several local
-GPUs are used automatically.
+GPUs are used automatically. A model family whose weights are counted or solved rather than trained by
+gradient is fitted instead (seqgen.fitting), with the same run dir, checkpoints, summaries and resuming.
 """
 
 import contextlib
@@ -62,11 +63,27 @@ def _config(args):
     return config.with_hparams(args.hparams) if args.hparams else config
 
 
+def _warm_start(source, config):
+    """(source, weights) of the --warm_start model, refused in one line when it is another family's."""
+    if not source:
+        return None
+    from seqgen.errors import SeqgenError
+    from seqgen.loading import load
+
+    model = load(source)
+    if model.config.model != config.model:
+        raise SeqgenError(f"--warm_start {source} is a {model.config.model} model; this run trains a "
+                          f"{config.model} model")
+    return source, model.weights
+
+
 def run(args) -> int:
-    from seqgen import paths, run_dir, training
+    from seqgen import fitting, paths, run_dir, training
     from seqgen.commands import record_files
 
     config = _config(args)
+    # A family trained by gradient goes through the shared loop; a counted or solved one is fitted.
+    learner = training if config.family.trained_by_gradient else fitting
     paths.check_output_dir(args.run_dir, "--run_dir")
     run_dir.check_run(args.run_dir, config)
     if not args.eval:
@@ -74,13 +91,17 @@ def run(args) -> int:
     files = record_files(args.sequence_example_file, config.encoding.num_classes)
     if args.eval:  # beside a trainer of the same run dir: no lock
         run_dir.save_run(args.run_dir, config)  # refuses a config that differs from the run's
-        training.evaluate(config, args.run_dir, files, args.num_eval_examples, args.eval_timeout_secs)
+        learner.evaluate(config, args.run_dir, files, args.num_eval_examples, args.eval_timeout_secs)
         return 0
     options = training.TrainOptions(
         num_training_steps=args.num_training_steps, summary_frequency=args.summary_frequency,
         save_checkpoint_secs=args.save_checkpoint_secs, save_checkpoint_steps=args.save_checkpoint_steps,
         num_checkpoints=args.num_checkpoints, seed=args.seed, micro_batch_size=args.micro_batch_size,
-        warm_start=args.warm_start)
+        warm_start=_warm_start(args.warm_start, config))
+    if learner is fitting:
+        with run_dir.training_lock(args.run_dir):
+            fitting.fit(config, args.run_dir, files, options)
+        return 0
     # Only the chief trains in R/train: the other workers of a TF_CONFIG cluster share the run dir.
     with run_dir.training_lock(args.run_dir) if training.is_chief() else contextlib.nullcontext():
         training.train(config, args.run_dir, files, options)

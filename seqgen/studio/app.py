@@ -448,8 +448,8 @@ def _plain_summary(config, rows) -> str:
     """What the model makes, in a musician's words."""
     beat = f"{config.steps_per_quarter} steps per beat"
     if not rows:
-        return f"Makes {config.tracks.noun}s, {beat}."
-    return f"Makes {config.tracks.noun}s on {len(rows)} sounds ({', '.join(label for label, _ in rows)}), {beat}."
+        return f"Makes {config.tracks.plural}, {beat}."
+    return f"Makes {config.tracks.plural} on {len(rows)} sounds ({', '.join(label for label, _ in rows)}), {beat}."
 
 
 def _description(studio: Studio, model_id: str) -> dict:
@@ -458,6 +458,7 @@ def _description(studio: Studio, model_id: str) -> dict:
     primer = model.primer() if config.tracks.default_primer is not None else None
     return {"id": model_id, "config": config.id, "plugin": config.plugin, "summary": _plain_summary(config, rows),
             "description": model.description or config.description, "noun": config.tracks.noun,
+            "plural": config.tracks.plural,
             "steps_per_quarter": config.steps_per_quarter,
             "rows": [{"label": label, "pitches": list(pitches), "drum": _sound(config, pitches[0]).is_drum}
                      for label, pitches in rows],
@@ -498,17 +499,16 @@ def _hits(notes, rows, step_seconds: float) -> list:
 def _generate_args(flags):
     """What ``seqgen generate`` (with plugins' flags) parses from the switches' ``flags``."""
     from seqgen import plugins
-    from seqgen.commands import generate
 
     parser = argparse.ArgumentParser()
-    generate.add_arguments(parser)
+    plugins.commands()["generate"].add_arguments(parser)
     plugins.extend_command("generate", parser)
     return parser.parse_args(list(flags))
 
 
 def _generate(studio: Studio, job: Job, folder: str, on_step) -> list:
     """Generate the tracks of ``job``, write them as MIDI files into ``folder``; ``[(stem, result json)]``."""
-    from seqgen.commands import generate
+    from seqgen import plugins
 
     model = studio.worker_model(job.model)
     rows = grid.rows(model.config)
@@ -531,7 +531,7 @@ def _generate(studio: Studio, job: Job, folder: str, on_step) -> list:
     tracks = model.generate(job.num_outputs, len(primer) + job.new_steps, primer, job.temperature, job.seed,
                             job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step=on_step,
                             controls=_checked_controls(model, job.controls))
-    return _results(generate.postprocess(_generate_args(job.options), model, tracks), folder, len(primer))
+    return _results(plugins.postprocess_tracks(_generate_args(job.options), model, tracks), folder, len(primer))
 
 
 def _results(tracks, folder: str, primer_steps: int) -> list:

@@ -50,6 +50,7 @@ class BassTracks(Tracks):
     """A bass line is a list of ints: a pitch, NOTE_OFF or NO_EVENT per step."""
 
     noun = "bass line"
+    plural = "bass lines"
     default_primer = "[40]"
 
     def extract(self, quantized_sequence, extraction):

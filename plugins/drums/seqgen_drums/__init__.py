@@ -1,6 +1,9 @@
-"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, and ``groove``
-(velocity and timing for drum scores: the ``groove`` model family, ``seqgen humanize`` and
-``seqgen generate --humanize``)."""
+"""The drums plugin: Magenta's Drums RNN configurations, ``one_drum`` and ``drum_kit``, and
+``drum_kit_transformer`` (with controls and infilling); ``groove`` (velocity and timing for drum scores:
+the ``groove`` model family, ``seqgen humanize`` and ``seqgen generate --humanize`` with ``--amount`` and
+``--swing``); ``drumify`` (a kit groove that follows a one-voice rhythm: the ``drumify`` model family and
+``seqgen drumify``); and ``drum_style`` (which Groove style a track is played in: the ``style_classifier``
+model family, the judge of the style control)."""
 
 import os
 
@@ -12,7 +15,8 @@ from seqgen.hookspecs import hookimpl
 from seqgen_drums.controls import DRUM_CONTROLS
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.groove import GrooveTracks
-from seqgen_drums.groove_family import GrooveFamily, GrooveHParams
+from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
+from seqgen_drums.style_classifier import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
 from seqgen_drums.tracks import DrumTracks
 
 __version__ = "0.2.0"
@@ -23,8 +27,17 @@ PRETRAINED_DRUM_KIT = os.path.join(os.path.dirname(__file__), "models", "drum_ki
 PRETRAINED_DRUM_KIT_TRANSFORMER = os.path.join(os.path.dirname(__file__), "models", "drum_kit_transformer_gmd.seqgen")
 #: The transformer fine-tuned with controls (style, fill, tempo, density) and fill-in-the-middle: the default.
 PRETRAINED_DRUM_KIT_CONTROL = os.path.join(os.path.dirname(__file__), "models", "drum_kit_control_gmd.seqgen")
-#: The pretrained groove (humanize) model (docs/models.md), trained on the Groove MIDI Dataset.
+#: The pretrained groove (humanize) models (docs/models.md), trained on the Groove MIDI Dataset: the first,
+#: which predicts means, and the one that samples (the default of humanize).
 PRETRAINED_GROOVE = os.path.join(os.path.dirname(__file__), "models", "groove_gmd.seqgen")
+PRETRAINED_GROOVE_SAMPLING = os.path.join(os.path.dirname(__file__), "models", "groove_sampling_gmd.seqgen")
+#: The pretrained drumify model (docs/models.md), trained on the Groove MIDI Dataset.
+PRETRAINED_DRUMIFY = os.path.join(os.path.dirname(__file__), "models", "drumify_gmd.seqgen")
+
+
+def _shipped(*paths) -> tuple:
+    return tuple(path for path in paths if os.path.exists(path))
+
 
 ONE_DRUM = Config(
     id="one_drum",
@@ -68,17 +81,44 @@ GROOVE = Config(
     description="Humanize drum scores: velocity and timing of every hit (GrooVAE's Humanize task), bidirectional GRU.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES),
     tracks=GrooveTracks(),
-    hparams=GrooveHParams(),
+    hparams=GrooveHParams(velocity_bins=32, offset_bins=32),
     steps_per_quarter=4,
     model="groove",
     extraction=Extraction(min_bars=1, max_steps=512, gap_bars=1.0, split_long_tracks=True),
-    pretrained=(PRETRAINED_GROOVE,) if os.path.exists(PRETRAINED_GROOVE) else (),
+    pretrained=_shipped(PRETRAINED_GROOVE_SAMPLING, PRETRAINED_GROOVE),
+)
+
+DRUMIFY = Config(
+    id="drumify",
+    description="Drumify (GrooVAE's Tap2Drum): a full kit groove that follows a one-voice rhythm, bidirectional GRU.",
+    encoding=GROOVE.encoding,
+    tracks=GrooveTracks(),
+    hparams=GrooveHParams(velocity_bins=32, offset_bins=32),
+    steps_per_quarter=4,
+    model="drumify",
+    extraction=GROOVE.extraction,
+    pretrained=_shipped(PRETRAINED_DRUMIFY),
+)
+
+DRUM_STYLE = Config(
+    id="drum_style",
+    description="Classify the Groove style of drum tracks, dilated convolutions; its control style is the label "
+                "it learns (records from create_dataset carry it), not an input.",
+    encoding=DrumEncoding(DRUM_KIT_PITCHES),
+    tracks=DrumTracks(),
+    hparams=StyleClassifierHParams(),
+    steps_per_quarter=4,
+    model="style_classifier",
+    extraction=Extraction(min_bars=4, max_steps=512, gap_bars=1.0, split_long_tracks=True),
+    controls=(STYLE_CONTROL,),
 )
 
 
 @hookimpl
 def register_models(register):
     register(GrooveFamily())
+    register(StyleClassifierFamily())
+    register(DrumifyFamily())
 
 
 @hookimpl
@@ -87,16 +127,20 @@ def register_configs(register):
     register(DRUM_KIT)
     register(DRUM_KIT_TRANSFORMER)
     register(GROOVE)
+    register(DRUM_STYLE)
+    register(DRUMIFY)
 
 
 @hookimpl
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums import evaluate_groove, humanize
+    from seqgen_drums import drumify, evaluate_drumify, evaluate_groove, humanize
 
     register(from_module("humanize", humanize))
+    register(from_module("drumify", drumify))
     register(from_module("evaluate_groove", evaluate_groove))
+    register(from_module("evaluate_drumify", evaluate_drumify))
 
 
 @hookimpl
@@ -115,7 +159,8 @@ def generate_options(model):
 
 @hookimpl
 def extend_command(name, parser):
-    """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events)."""
+    """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
+    ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
         from seqgen_drums import humanize
 

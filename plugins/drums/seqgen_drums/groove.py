@@ -12,18 +12,17 @@ notes of one class fall in one step (a flam, or a kick on 35 and 36), the loudes
 :class:`GrooveTracks` extracts played tracks from the *unquantized* notes of a performance (the
 quantized NoteSequence keeps each note's real start time beside its step), writes them back as MIDI
 with their velocities and shifted onsets, reads them from MIDI files and draws them (velocity as shade,
-timing as the position of a tick within the cell). :class:`GrooveTask` is what the ``groove`` family
-trains on: records with the classes of the score and the velocities and offsets as per-step values.
+timing as the position of a tick within the cell). The groove family's training task
+(:mod:`seqgen_drums.groove_family.task`) reads them as records: the classes of the score with the
+velocities and offsets as per-step values.
 """
 
 import collections
-import math
 
 import attrs
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen.task import Task
 from seqgen.tracks import MidiPrimer, Note, seconds_per_step
 
 from seqgen_drums.encoding import DRUM_KIT_PITCHES, DrumEncoding
@@ -116,6 +115,31 @@ def apply_groove(events, velocities, offsets, encoding=KIT) -> list:
     return out
 
 
+#: The most swing: the off-beat 16ths delayed by half a step.
+MAX_SWING = 0.5
+
+
+def check_feel(amount: float, swing: float) -> None:
+    """SeqgenError unless ``amount`` is in 0..1 and ``swing`` in 0..MAX_SWING."""
+    if not 0.0 <= amount <= 1.0:
+        raise SeqgenError(f"the humanize amount must be in 0..1 (0: the score as written, 1: fully played), "
+                          f"got {amount}")
+    if not 0.0 <= swing <= MAX_SWING:
+        raise SeqgenError(f"swing must be in 0..{MAX_SWING} (the share of a step the off-beat 16ths are delayed), "
+                          f"got {swing}")
+
+
+def feel(velocities, offsets, amount: float = 1.0, swing: float = 0.0) -> tuple:
+    """Velocities (0-1) and offsets (steps) [T, 9] moved ``amount`` of the way from the score (velocity 100,
+    on the grid) to the played ones, then the off-beat 16ths (odd steps) delayed by ``swing`` steps."""
+    check_feel(amount, swing)
+    score_velocity = DEFAULT_VELOCITY / 127.0
+    velocities = score_velocity + amount * (np.asarray(velocities, np.float32) - score_velocity)
+    offsets = amount * np.asarray(offsets, np.float32)
+    offsets[1::2] += swing
+    return velocities, offsets
+
+
 # -- extraction from performances ---------------------------------------------------------------------
 
 def _played_by_step(quantized_sequence, ignore_is_drum) -> tuple:
@@ -159,17 +183,6 @@ def extract_played_tracks(quantized_sequence, extraction) -> tuple:
 
 # -- MIDI files ----------------------------------------------------------------------------------------
 
-def _quarters(time: float, tempos: list) -> float:
-    """Quarter notes from the start to ``time`` seconds through the tempo map ``[(time, qpm)]``."""
-    quarters = 0.0
-    for i, (start, qpm) in enumerate(tempos):
-        end = tempos[i + 1][0] if i + 1 < len(tempos) else math.inf
-        if time <= start:
-            break
-        quarters += (min(time, end) - start) * qpm / 60.0
-    return quarters
-
-
 def played_from_midi(path, steps_per_quarter: int = 4) -> MidiPrimer:
     """The drum part of a MIDI file as PlayedEvents on its own grid (events, qpm and bar length as
     :func:`seqgen_drums.primer.primer_from_midi` reads them, which also checks the file)."""
@@ -186,7 +199,7 @@ def played_from_midi(path, steps_per_quarter: int = 4) -> MidiPrimer:
     notes = collections.defaultdict(dict)
     for note in (n for instrument in midi.instruments if instrument.is_drum for n in instrument.notes):
         if note.velocity > 0:
-            position = _quarters(note.start, tempos) * steps_per_quarter
+            position = primer.quarters(note.start, tempos) * steps_per_quarter
             step = int(position + 0.5)
             known = notes[step].get(note.pitch)
             if known is None or note.velocity > known[0]:
@@ -219,105 +232,6 @@ class GrooveTracks(DrumTracks):
 
     def primer_from_midi(self, path, config):
         return played_from_midi(path, config.steps_per_quarter)
-
-
-# -- the training task ---------------------------------------------------------------------------------
-
-class GrooveTask(Task):
-    """Learn the velocity and offset of every hit from the score (the hits) of a track.
-
-    Records: the drum_kit class of each step and ``values`` [T, 18] (velocities 0-1 of the nine drums,
-    then their offsets in steps), with the tempo as context ``qpm``. Batches are ``(classes [B, T], -1
-    where padded; targets [B, T, 18]; mask [B, T])``; training cuts tracks into windows of the hparam
-    ``train_window`` steps (every half window, whole bars apart). The loss is the mean over hits of the
-    squared velocity error plus the squared offset error (offsets doubled, to -1..1, as GrooVAE's tanh).
-    """
-
-    sum_keys = ("loss_sum", "tokens", "hits", "velocity_abs_sum", "offset_abs_sum")
-
-    def encode(self, config, track):
-        from seqgen import records
-
-        _, velocities, offsets = groove_arrays(track, config.encoding)
-        values = np.concatenate([velocities, offsets], axis=1)
-        return records.encode_example(config.encoding.events_to_classes(track), values,
-                                      {"qpm": getattr(track, "qpm", 120.0)})
-
-    def dataset(self, config, files):
-        from seqgen import records
-
-        return records.values_dataset(files, config.encoding.num_classes, VALUE_WIDTH, ("qpm",))
-
-    def batches(self, config, dataset, batch_size, training, seed=None):
-        import tensorflow as tf
-
-        def pair(classes, values, context):
-            return classes, values
-
-        def with_mask(classes, values):
-            return classes, values, tf.cast(classes >= 0, tf.float32)
-
-        dataset = dataset.map(pair)
-        shapes = ([None], [None, VALUE_WIDTH])
-        if not training:
-            return dataset.padded_batch(batch_size, shapes, (-1, 0.0)).map(with_mask)
-        window = config.hparams.train_window
-        hop = max(STEPS_PER_BAR, window // 2 // STEPS_PER_BAR * STEPS_PER_BAR)
-
-        def windows(classes, values):
-            length = tf.shape(classes)[0]
-            # The last window reaches the track's end (padded when shorter); a short track is one window.
-            starts = tf.range(0, tf.maximum(length - window, 0) + hop, hop)
-            return tf.data.Dataset.from_tensor_slices(starts).map(
-                lambda s: (classes[s:s + window], values[s:s + window]))
-
-        dataset = dataset.cache().flat_map(windows).shuffle(8192, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.repeat().padded_batch(batch_size, ([window], [window, VALUE_WIDTH]), (-1, 0.0),
-                                                drop_remainder=True)
-        return dataset.map(with_mask).prefetch(2)
-
-    def loss_count(self, batch):
-        import tensorflow as tf
-
-        classes = batch[0]
-        return tf.reduce_sum(_hits(classes))
-
-    def batch_sums(self, config, network, batch, training):
-        import tensorflow as tf
-
-        classes, targets, mask = batch
-        hits = _hits(classes)
-        predicted = network(classes, training=training)
-        velocity_error = (predicted[..., :NUM_DRUMS] - targets[..., :NUM_DRUMS]) * hits
-        offset_error = (predicted[..., NUM_DRUMS:] - targets[..., NUM_DRUMS:]) * hits
-        return {
-            "loss_sum": tf.reduce_sum(tf.square(velocity_error)) + 4.0 * tf.reduce_sum(tf.square(offset_error)),
-            "tokens": tf.reduce_sum(mask),
-            "hits": tf.reduce_sum(hits),
-            "velocity_abs_sum": tf.reduce_sum(tf.abs(velocity_error)),
-            "offset_abs_sum": tf.reduce_sum(tf.abs(offset_error)),
-        }
-
-    def summarize(self, sums):
-        hits = sums["hits"]
-
-        def ratio(value):
-            return value / hits if hits else math.nan
-
-        return {"loss": ratio(sums["loss_sum"]),
-                "metrics/velocity_mae": 127.0 * ratio(sums["velocity_abs_sum"]),
-                "metrics/offset_mae": ratio(sums["offset_abs_sum"])}
-
-
-def _hits(classes):
-    """Float hits [B, T, 9] of drum_kit classes [B, T]; padding (-1) hits nothing."""
-    import tensorflow as tf
-
-    bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
-    return tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
-
-
-GROOVE_TASK = GrooveTask()
 
 
 def check_track(events) -> None:

@@ -5,7 +5,13 @@ Input: the performances' scores (their hits, quantized); truth: the velocity and
 of every hit as played. Reported over all hits: the mean absolute error of the velocity (MIDI units,
 0-127) and of the timing offset (in fractions of a 16th-note step and in milliseconds at each
 performance's tempo). Baselines: Magenta's output (velocity 100 on the grid), the per-drum means of
-the training hits, and the per-drum means at each of the 16 positions in the bar.
+the training hits, the per-drum means at each of the 16 positions in the bar, and each drum's training
+hits drawn at random.
+
+How the outputs vary, per drum class: the ratio of the standard deviation of their velocities and offsets
+to the drummers' (1: as varied as the data), and the Wasserstein-1 distance between the two
+distributions (the outputs and the truth have the same hits, so it is the mean absolute difference of
+their sorted values).
 """
 
 import attrs
@@ -93,29 +99,45 @@ class PerDrumMeans(Baseline):
         return self.velocity[position], self.offset[position]
 
 
-class ModelPredictor:
-    """A trained groove model, run in NumPy over batches of whole performances."""
+class TrainHits(Baseline):
+    """Each drum's velocity and offset drawn at random from its hits in the training performances."""
 
-    def __init__(self, model, name=None):
+    name = "per-drum training hits drawn at random"
+
+    def __init__(self, performances, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.pool = [(np.concatenate([p.velocities[:, drum][p.hits[:, drum]] for p in performances]),
+                      np.concatenate([p.offsets[:, drum][p.hits[:, drum]] for p in performances]))
+                     for drum in range(NUM_DRUMS)]
+
+    def predict(self, classes):
+        velocities = np.zeros((len(classes), NUM_DRUMS), np.float32)
+        offsets = np.zeros((len(classes), NUM_DRUMS), np.float32)
+        for drum, (velocity, offset) in enumerate(self.pool):
+            if len(velocity):
+                draws = self.rng.integers(0, len(velocity), len(classes))
+                velocities[:, drum], offsets[:, drum] = velocity[draws], offset[draws]
+        return velocities, offsets
+
+
+class ModelPredictor:
+    """A trained groove model, run in NumPy over whole performances; its velocities and offsets drawn at
+    ``temperature`` with ``seed`` (temperature 0: the means)."""
+
+    def __init__(self, model, name=None, temperature: float = 1.0, seed=0):
         self.model = model
         self.name = name or (model.source or "groove model")
+        self.temperature = temperature
+        self.seed = seed
 
-    def predict_all(self, performances, batch_size: int = 32) -> list:
-        from seqgen_drums.groove_family import predict
+    def predict_all(self, performances) -> list:
+        from seqgen_drums.groove_family.heads import velocities_and_offsets
+        from seqgen_drums.groove_family.inference import predict, score_features
 
-        out = [None] * len(performances)
-        order = sorted(range(len(performances)), key=lambda i: len(performances[i].classes))
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            width = max(len(performances[i].classes) for i in rows)
-            classes = np.full((len(rows), width), -1, np.int64)
-            for row, i in enumerate(rows):
-                classes[row, :len(performances[i].classes)] = performances[i].classes
-            velocities, offsets = predict(self.model.weights, self.model.config.hparams, classes)
-            for row, i in enumerate(rows):
-                length = len(performances[i].classes)
-                out[i] = velocities[row, :length], offsets[row, :length]
-        return out
+        parts = predict(self.model, [score_features(p.classes) for p in performances])
+        rng = np.random.default_rng(self.seed)
+        return [velocities_and_offsets(track_parts, self.model.config.hparams, self.temperature, rng)
+                for track_parts in parts]
 
 
 @attrs.frozen
@@ -145,18 +167,75 @@ def errors(name, performances, predictions) -> Errors:
     return Errors(name, count, 127.0 * velocity / count_or_one, offset / count_or_one, milliseconds / count_or_one)
 
 
-def evaluate(performances, train_performances=None, models=()) -> list:
-    """Errors of each model and of the baselines (the per-drum ones need ``train_performances``)."""
+@attrs.frozen
+class Spread:
+    """How one drum class's outputs vary against the drummers', over its ``hits`` hits."""
+
+    name: str
+    drum: int
+    hits: int
+    velocity_ratio: float  # standard deviation of the outputs / of the truth
+    offset_ratio: float
+    velocity_distance: float  # Wasserstein-1, MIDI velocity units
+    offset_distance: float  # Wasserstein-1, fractions of a step
+
+
+def _ratio(predicted, truth) -> float:
+    return float(predicted.std() / truth.std()) if truth.std() else float("nan")
+
+
+def _distance(predicted, truth) -> float:
+    """Wasserstein-1 between two samples of the same size: the mean gap of their sorted values."""
+    return float(np.abs(np.sort(predicted) - np.sort(truth)).mean())
+
+
+def spreads(name, performances, predictions) -> list:
+    """A :class:`Spread` per drum class with hits, of ``predictions`` against the performances."""
+    found = []
+    for drum in range(NUM_DRUMS):
+        masks = [p.hits[:, drum] for p in performances]
+
+        def gather(arrays):
+            return np.concatenate([array[:, drum][mask] for array, mask in zip(arrays, masks)])
+
+        true_velocity = gather([p.velocities for p in performances])
+        true_offset = gather([p.offsets for p in performances])
+        if not len(true_velocity):
+            continue
+        velocity, offset = gather([v for v, _ in predictions]), gather([o for _, o in predictions])
+        found.append(Spread(name, drum, len(true_velocity), _ratio(velocity, true_velocity),
+                            _ratio(offset, true_offset), 127.0 * _distance(velocity, true_velocity),
+                            _distance(offset, true_offset)))
+    return found
+
+
+def evaluate(performances, train_performances=None, models=()) -> tuple:
+    """``(errors, spreads)``: the :class:`Errors` of each model and of the baselines (the per-drum ones need
+    ``train_performances``), and the :class:`Spread` rows of each per drum class."""
     baselines = [Constant()]
     if train_performances is not None:
-        baselines += [PerDrumMeans(train_performances), PerDrumMeans(train_performances, by_position=True)]
-    rows = [errors(model.name, performances, model.predict_all(performances)) for model in models]
-    rows += [errors(b.name, performances, [b.predict(p.classes) for p in performances]) for b in baselines]
-    return rows
+        baselines += [PerDrumMeans(train_performances), PerDrumMeans(train_performances, by_position=True),
+                      TrainHits(train_performances)]
+    predictions = [(model.name, model.predict_all(performances)) for model in models]
+    predictions += [(b.name, [b.predict(p.classes) for p in performances]) for b in baselines]
+    return ([errors(name, performances, predicted) for name, predicted in predictions],
+            [row for name, predicted in predictions for row in spreads(name, performances, predicted)])
 
 
 def table(rows) -> str:
     """A Markdown table of :class:`Errors` rows."""
     lines = ["| model | hits | velocity MAE (0-127) | timing MAE (ms) | timing MAE (steps) |", "|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.hits:,} | {r.velocity:.2f} | {r.offset_ms:.2f} | {r.offset_steps:.4f} |" for r in rows]
+    return "\n".join(lines)
+
+
+def spread_table(rows) -> str:
+    """A Markdown table of :class:`Spread` rows."""
+    from seqgen_drums.encoding import DRUM_KIT_NAMES
+
+    lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) "
+             "| offset W1 (steps) |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.name} | {DRUM_KIT_NAMES[r.drum]} | {r.hits:,} | {r.velocity_ratio:.2f} | {r.offset_ratio:.2f} "
+              f"| {r.velocity_distance:.2f} | {r.offset_distance:.4f} |" for r in rows]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ class DrumTracks(Tracks):
     """A drum track is a list of frozensets of MIDI pitches, one per step."""
 
     noun = "drum track"
+    plural = "drum tracks"
     default_primer = "[(36,)]"
 
     def extract(self, quantized_sequence, extraction):

@@ -28,6 +28,11 @@ class EventsRNNFamily(ModelFamily):
 
         return network.build_model(config)
 
+    def variable_shapes(self, config):
+        from seqgen.families.events_rnn.inference import variable_shapes
+
+        return variable_shapes(config)
+
     def stepper(self, config, weights):
         from seqgen.families.events_rnn.inference import EventsRNN
 
@@ -39,9 +44,9 @@ class EventsRNNFamily(ModelFamily):
         width = sum(hparams.rnn_layer_sizes)
         return width if hparams.precision == "float32" else max(1, width // 2)
 
-    def hparams_from_weights(self, weights: dict, hparams):
-        """The architecture hparams a Magenta weights dict implies (``.mag`` files store none)."""
-        from seqgen.families.events_rnn.inference import layer_sizes
+    def hparams_from_weights(self, weights: dict, hparams, metagraph=None, source="the weights"):
+        """Layer sizes and residual connections from Magenta's variable shapes, attn_length from the metagraph's
+        attention state (else ``hparams``'s)."""
+        from seqgen.families.events_rnn import magenta
 
-        return attrs.evolve(hparams, rnn_layer_sizes=tuple(layer_sizes(weights)),
-                            residual_connections=any("input_projection_wrapper/" in n for n in weights))
+        return magenta.hparams_from_weights(weights, hparams, metagraph, source)

@@ -21,6 +21,42 @@ FC_BIASES = "fully_connected/biases"
 FORGET_BIAS = 1.0
 
 
+CELLS = "rnn/multi_rnn_cell"
+
+
+def variable_shapes(config) -> dict:
+    """Magenta's variable names and shapes for ``config``'s encoding and hparams, in creation order."""
+    hparams = config.hparams
+    input_size = config.encoding.input_size
+    shapes = {}
+    previous = input_size
+    for k, size in enumerate(hparams.rnn_layer_sizes):
+        scope = f"{CELLS}/cell_{k}"
+        layer_input = previous
+        if hparams.residual_connections and (k == 0 or size != previous):
+            shapes[f"{scope}/input_projection_wrapper/kernel"] = (previous, size)
+            shapes[f"{scope}/input_projection_wrapper/bias"] = (size,)
+            scope += "/input_projection_wrapper"
+            layer_input = size
+        if k == 0 and hparams.attn_length:
+            scope += "/attention_cell_wrapper"
+            shapes[f"{scope}/kernel"] = (layer_input + size, layer_input)
+            shapes[f"{scope}/bias"] = (layer_input,)
+        shapes[f"{scope}/basic_lstm_cell/kernel"] = (layer_input + size, 4 * size)
+        shapes[f"{scope}/basic_lstm_cell/bias"] = (4 * size,)
+        if k == 0 and hparams.attn_length:
+            shapes[f"{scope}/attention/attn_w"] = (1, 1, size, size)
+            shapes[f"{scope}/attention/attn_v"] = (size,)
+            shapes[f"{scope}/attention/kernel"] = (2 * size, size)
+            shapes[f"{scope}/attention/bias"] = (size,)
+            shapes[f"{scope}/attn_output_projection/kernel"] = (2 * size, size)
+            shapes[f"{scope}/attn_output_projection/bias"] = (size,)
+        previous = size
+    shapes["fully_connected/weights"] = (previous, config.encoding.num_classes)
+    shapes["fully_connected/biases"] = (config.encoding.num_classes,)
+    return shapes
+
+
 def _sigmoid(x):
     return 0.5 * np.tanh(0.5 * x) + 0.5  # = 1 / (1 + exp(-x)), without overflow warnings
 
@@ -152,12 +188,16 @@ def _layer(weights, k, attn_length, residual):
 
 
 def layer_sizes(weights) -> list:
-    """The RNN layer sizes a weights dict holds."""
+    """The RNN layer sizes: one per ``rnn/multi_rnn_cell/cell_k/`` prefix, its LSTM bias length // 4."""
     sizes = []
     while any(name.startswith(PREFIX.format(len(sizes))) for name in weights):
-        bias = next(value for name, value in weights.items()
-                    if name.startswith(PREFIX.format(len(sizes))) and name.endswith("basic_lstm_cell/bias"))
-        sizes.append(bias.shape[0] // 4)
+        prefix = PREFIX.format(len(sizes))
+        biases = [value for name, value in weights.items()
+                  if name.startswith(prefix) and name.endswith("basic_lstm_cell/bias")]
+        if len(biases) != 1 or biases[0].ndim != 1 or not biases[0].shape[0] or biases[0].shape[0] % 4:
+            raise SeqgenError(f"layer {len(sizes)} of the checkpoint has no LSTM bias of 4 x its size; it is "
+                              f"not a Drums RNN style bundle")
+        sizes.append(biases[0].shape[0] // 4)
     return sizes
 
 

@@ -24,46 +24,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqgen.families.events_rnn.inference import CELLS, variable_shapes
 from seqgen.families.keras_network import NamedWeightsNetwork
 
 
 FORGET_BIAS = 1.0
-_CELLS = "rnn/multi_rnn_cell"
-
-
-def variable_shapes(config) -> dict:
-    """Magenta's variable names and shapes for ``config``'s encoding and hparams, in creation order."""
-    hparams = config.hparams
-    input_size = config.encoding.input_size
-    shapes = {}
-    previous = input_size
-    for k, size in enumerate(hparams.rnn_layer_sizes):
-        scope = f"{_CELLS}/cell_{k}"
-        layer_input = previous
-        if hparams.residual_connections and (k == 0 or size != previous):
-            shapes[f"{scope}/input_projection_wrapper/kernel"] = (previous, size)
-            shapes[f"{scope}/input_projection_wrapper/bias"] = (size,)
-            scope += "/input_projection_wrapper"
-            layer_input = size
-        if k == 0 and hparams.attn_length:
-            scope += "/attention_cell_wrapper"
-            shapes[f"{scope}/kernel"] = (layer_input + size, layer_input)
-            shapes[f"{scope}/bias"] = (layer_input,)
-        shapes[f"{scope}/basic_lstm_cell/kernel"] = (layer_input + size, 4 * size)
-        shapes[f"{scope}/basic_lstm_cell/bias"] = (4 * size,)
-        if k == 0 and hparams.attn_length:
-            shapes[f"{scope}/attention/attn_w"] = (1, 1, size, size)
-            shapes[f"{scope}/attention/attn_v"] = (size,)
-            shapes[f"{scope}/attention/kernel"] = (2 * size, size)
-            shapes[f"{scope}/attention/bias"] = (size,)
-            shapes[f"{scope}/attn_output_projection/kernel"] = (2 * size, size)
-            shapes[f"{scope}/attn_output_projection/bias"] = (size,)
-        previous = size
-    shapes["fully_connected/weights"] = (previous, config.encoding.num_classes)
-    shapes["fully_connected/biases"] = (config.encoding.num_classes,)
-    return shapes
-
-
 def _initializer(name, shape):
     if name.endswith(("bias", "biases")):
         return "zeros"
@@ -266,7 +231,7 @@ class EventsRnn(NamedWeightsNetwork):
         keep = hparams.dropout_keep_prob if training else 1.0
         layer_input = None  # [T, B, size] for layers after the first
         for k, size in enumerate(hparams.rnn_layer_sizes):
-            scope = f"{_CELLS}/cell_{k}"
+            scope = f"{CELLS}/cell_{k}"
             projection = None
             if f"{scope}/input_projection_wrapper/kernel" in v:
                 projection = (v[f"{scope}/input_projection_wrapper/kernel"],

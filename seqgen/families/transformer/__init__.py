@@ -105,6 +105,11 @@ class TransformerFamily(ModelFamily):
 
         return network.build_model(config)
 
+    def variable_shapes(self, config):
+        from seqgen.families.transformer.inference import variable_shapes
+
+        return variable_shapes(config.encoding, config.hparams, num_tokens(config))
+
     def stepper(self, config, weights):
         from seqgen.families.transformer.inference import TransformerStepper
 

@@ -237,11 +237,14 @@ class TransformerStepper(Stepper):
             self._positions = rows
         return self._positions[position]
 
-    def _writable(self, state: CacheState) -> _Cache:
-        """The state's cache, copied when another state went ahead in it, grown when full."""
+    def _writable(self, state: CacheState, steps: int = 1) -> _Cache:
+        """The state's cache, copied when another state went ahead in it, grown (doubled) until ``steps``
+        more fit."""
         cache, length = state.cache, state.length
-        if cache.written != length or length >= cache.capacity:
-            capacity = cache.capacity * 2 if length >= cache.capacity else cache.capacity
+        capacity = cache.capacity
+        while length + steps > capacity:
+            capacity *= 2
+        if cache.written != length or capacity != cache.capacity:
             cache = cache.copy_into(self._new_cache(state.batch, capacity), None, length)
         return cache
 
@@ -280,3 +283,44 @@ class TransformerStepper(Stepper):
         cache.written = t
         logits = _layer_norm(x, *self.final_norm) @ self.out_kernel + self.out_bias
         return logits.astype(np.float32, copy=False), CacheState(cache, t)
+
+    def feed(self, classes, positions, state: CacheState):
+        """:meth:`step` for each of ``classes`` [B, T] (at track steps ``positions`` [T]) in one pass: every
+        layer reads the T new tokens together, attending causally over the cache and them (a prompt, or
+        scoring whole sequences, costs a few matrix products rather than T steps)."""
+        classes = np.asarray(classes, np.int64)
+        positions = np.asarray(positions, np.int64)
+        batch, count = classes.shape
+        if count == 0:
+            return np.zeros((batch, 0, self.num_classes), np.float32), state
+        heads, size, far = self.heads, self.head_size, self.max_distance
+        cache = self._writable(state, count)
+        length = state.length
+        total = length + count
+        self._position_term(int(positions.max()))  # grows the table of position terms to cover them
+        x = self.class_table[classes] + self._positions[positions]  # [B, T, d]
+        # Distance of new token i (index length + i) to key j, clipped at R; keys after the token are masked.
+        distance = length + np.arange(count)[:, None] - np.arange(total)[None, :]
+        future = distance < 0
+        distance = np.clip(distance, 0, far)
+        for k, layer in enumerate(self.layers):
+            qkv = _layer_norm(x, *layer.norm1) @ layer.qkv_kernel + layer.qkv_bias  # [B, T, 3d]
+            qkv = qkv.reshape(batch, count, 3, heads, size).transpose(2, 0, 3, 1, 4)  # [3, B, H, T, size]
+            kv = cache.kv[:, k]  # [B, 2, H, capacity, size]
+            kv[:, :, :, length:total] = qkv[1:].swapaxes(0, 1)
+            q = qkv[0]
+            scores = q @ kv[:, 0, :, :total].swapaxes(-1, -2)  # [B, H, T, total]
+            by_distance = q @ layer.relative  # [B, H, T, R + 1]
+            scores += by_distance[:, :, np.arange(count)[:, None], distance]
+            scores[..., future] = -np.inf
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            attended = (scores @ kv[:, 1, :, :total]).transpose(0, 2, 1, 3).reshape(batch, count, heads * size)
+            x = x + (attended @ layer.out_kernel + layer.out_bias)
+            hidden = _layer_norm(x, *layer.norm2) @ layer.hidden_kernel + layer.hidden_bias
+            hidden = _gelu(hidden) if self.gelu else np.maximum(hidden, 0.0, out=hidden)
+            x = x + (hidden @ layer.ffn_kernel + layer.ffn_bias)
+        cache.written = total
+        logits = _layer_norm(x, *self.final_norm) @ self.out_kernel + self.out_bias
+        return logits.astype(np.float32, copy=False), CacheState(cache, total)

@@ -414,7 +414,7 @@ async function generate() {
     select(takes[0].n);
     $("take").scrollIntoView({ block: "nearest" });
     showFrom(takes[0].primerSteps);
-    const noun = model.noun + (takes.length > 1 ? "s" : "");
+    const noun = takes.length > 1 ? model.plural : model.noun;
     say(`${takes.length} ${noun} (takes ${takes[0].n}-${takes[takes.length - 1].n}) in ` +
         `${((performance.now() - started) / 1000).toFixed(2)} s`);
   } catch (error) {

@@ -1,14 +1,15 @@
-"""The groove family's Keras network (TensorFlow backend): the math of :func:`seqgen_drums.groove_family.predict`.
+"""The groove and drumify families' Keras network (TensorFlow backend): the math of
+:func:`seqgen_drums.groove_family.inference.forward`.
 
-``model(classes [B, T] int, -1 where padded) -> [B, T, 18]``: for each step the velocities (0-1) of the
-nine drums, then their offsets (-0.5..0.5 steps).
+``model((features [B, T, num_inputs] float, mask [B, T] float), training) -> [B, T, width]``: the raw
+outputs per step that :mod:`.heads` names (logits, or a mean model's pre-activation means). The task
+builds the features (:mod:`.task`).
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
 from seqgen_drums.groove_family import DIRECTIONS, variable_shapes
 
 
@@ -24,10 +25,11 @@ class GrooveNetwork(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.hparams = config.hparams
-        self.names = list(variable_shapes(config.hparams))
+        shapes = variable_shapes(config.family, config.hparams)
+        self.names = list(shapes)
         self.groove_variables = [
             self.add_weight(shape=shape, initializer=_initializer(name, shape), name=f"v{i}_" + name.split("/")[-1])
-            for i, (name, shape) in enumerate(variable_shapes(config.hparams).items())]
+            for i, (name, shape) in enumerate(shapes.items())]
 
     def variables_by_name(self) -> dict:
         return dict(zip(self.names, self.groove_variables))
@@ -53,17 +55,13 @@ class GrooveNetwork(keras.Model):
             states = tf.reverse_sequence(states, lengths, seq_axis=1, batch_axis=0)
         return states * mask[..., None]
 
-    def call(self, classes, training=False):
+    def call(self, inputs, training=False):
+        features, mask = inputs
         v = self.variables_by_name()
-        classes = tf.convert_to_tensor(classes)
         # Under a mixed-precision policy Keras reads the variables in the compute dtype: so are the inputs.
-        mask = tf.cast(classes >= 0, self.compute_dtype)
+        mask = tf.cast(mask, self.compute_dtype)
         lengths = tf.cast(tf.reduce_sum(mask, 1), tf.int64)
-        bits = tf.bitwise.right_shift(tf.maximum(classes, 0)[..., None], tf.range(NUM_DRUMS, dtype=classes.dtype))
-        hits = tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.float32)
-        positions = tf.one_hot(tf.range(tf.shape(classes)[1]) % STEPS_PER_BAR, STEPS_PER_BAR)
-        x = tf.concat([hits, tf.broadcast_to(positions, tf.concat([tf.shape(hits)[:1], tf.shape(positions)], 0))], -1)
-        x = tf.cast(x, self.compute_dtype)
+        x = tf.cast(features, self.compute_dtype)
         keep = self.hparams.dropout_keep_prob if training else 1.0
         for k in range(len(self.hparams.rnn_layer_sizes)):
             x = tf.concat([self._gru(x, lengths, mask, *(v[f"bigru_{k}/{d}/{part}"] for part in (
@@ -72,13 +70,12 @@ class GrooveNetwork(keras.Model):
             if keep < 1.0:
                 x = tf.nn.dropout(x, rate=1.0 - keep)
         out = tf.einsum("bth,ho->bto", x, v["output/kernel"]) + v["output/bias"]
-        out = tf.cast(out, tf.float32)
-        return tf.concat([tf.sigmoid(out[..., :NUM_DRUMS]), 0.5 * tf.tanh(out[..., NUM_DRUMS:])], -1)
+        return tf.cast(out, tf.float32)
 
 
 def build_model(config) -> GrooveNetwork:
     model = GrooveNetwork(config)
-    model(tf.zeros([1, 1], tf.int32))
+    model((tf.zeros([1, 1, config.family.num_inputs]), tf.ones([1, 1])))
     return model
 
 
