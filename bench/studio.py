@@ -48,7 +48,7 @@ def stop(process) -> None:
 
 
 def generate_seconds(opener, port: int) -> float:
-    body = json.dumps({"model": "drum_kit_gmd", "num_outputs": 10, "num_steps": 128}).encode()
+    body = json.dumps({"model": "drum_kit_gmd", "num_outputs": 10, "new_steps": 127}).encode()  # after 1 step
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", body,
                                      {"Content-Type": "application/json"})
     started = time.perf_counter()

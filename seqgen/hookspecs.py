@@ -38,3 +38,10 @@ def postprocess_tracks(args, model, tracks):
     """Change the tracks ``seqgen generate`` made with ``model`` before they are written (e.g. drums'
     ``--humanize``): return a new list of tracks (objects with ``write_midi(path)``), or None to leave
     them. Plugins are asked in turn, each given the previous one's tracks."""
+
+
+@hookspec
+def generate_options(model):
+    """The switches this plugin offers when generating with ``model``, for pages such as ``seqgen studio`` to
+    show: a list of :class:`seqgen.tracks.GenerateOption`, each naming a flag of ``seqgen generate`` that the
+    plugin adds (``extend_command``) and applies (``postprocess_tracks``); None or [] when it has none."""

@@ -34,6 +34,18 @@ class Note:
     is_drum: bool = False
 
 
+@attrs.frozen
+class GenerateOption:
+    """A switch a plugin offers for generating (the ``generate_options`` hook): ``flag`` is the ``seqgen generate``
+    flag it stands for, ``label`` and ``help`` the words a page shows, ``unavailable`` why this model cannot use
+    it (empty when it can)."""
+
+    flag: str
+    label: str
+    help: str
+    unavailable: str = ""
+
+
 def seconds_per_step(steps_per_quarter: int, qpm: float) -> float:
     return 60.0 / qpm / steps_per_quarter
 
@@ -118,6 +130,11 @@ class Tracks(abc.ABC):
     def primer_from_midi(self, path, config) -> MidiPrimer:
         """The primer in a MIDI file, quantized at ``config.steps_per_quarter``; SeqgenError when unusable."""
         raise SeqgenError(f"{config.id} cannot take a primer from a MIDI file; give the primer as text")
+
+    def grid_rows(self, config) -> list:
+        """``[(label, pitches)]``: the rows of a step grid (e.g. seqgen studio's), bottom row first, when events are
+        sets of MIDI pitches (the first pitch of a row is the one written); empty when the events have no grid."""
+        return []
 
     def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int = None) -> None:
         """Write a PNG picture of ``events`` to ``path`` (optional: without it, rendering makes no picture)."""

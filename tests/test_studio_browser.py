@@ -1,7 +1,8 @@
 """seqgen studio in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by
 Selenium against `python -m seqgen studio` in a subprocess.
 
-With SEQGEN_STUDIO_SCREENSHOT=1 the test also writes docs/studio.png, the picture in docs/studio.md.
+With SEQGEN_STUDIO_SCREENSHOT=1 the test also writes the pictures in docs/studio.md (docs/studio*.png), at
+the 1280x720 the page is checked at.
 """
 
 import os
@@ -25,14 +26,16 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="the browser test n
 import pretty_midi  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
-SCREENSHOT = REPO / "docs" / "studio.png"
+DOCS = REPO / "docs"
 KICK, SNARE, CLOSED_HAT = 0, 1, 2
 PITCHES = {KICK: 36, SNARE: 38, CLOSED_HAT: 42}
-NUM_STEPS, NUM_OUTPUTS = 64, 2
-STEP_SECONDS = 60 / 120 / 4
+PRIMER_STEPS, NEW_STEPS, NUM_OUTPUTS = 16, 32, 2
+NUM_STEPS = PRIMER_STEPS + NEW_STEPS
+WIDTH, HEIGHT = 1280, 720
 
 
 def free_port() -> int:
@@ -76,13 +79,15 @@ def browser(downloads, tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1050",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={WIDTH},{HEIGHT}",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
     driver.set_script_timeout(30)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the page itself is 1280x720
+                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
     yield driver
     driver.quit()
 
@@ -95,87 +100,172 @@ def cell(driver, step, row, where="#primer-grid"):
     return driver.find_element(By.CSS_SELECTOR, f'{where} .cell[data-step="{step}"][data-row="{row}"]')
 
 
-def grid_pitches(driver, card) -> list:
-    """The pitches the grid of a result card shows at each step."""
-    steps = [set() for _ in range(NUM_STEPS)]
-    for element in card.find_elements(By.CSS_SELECTOR, ".cell.on"):
-        steps[int(element.get_attribute("data-step"))].add(
-            driver.execute_script("return state.model.rows[arguments[0]].pitches[0]",
-                                  int(element.get_attribute("data-row"))))
-    return steps
+def shown_hits(driver, where="#take-grid") -> dict:
+    """``{(step, pitch): velocity}`` the grid shows."""
+    rows = driver.execute_script("return state.model.rows.map((row) => row.pitches[0])")
+    return {(int(cell.get_attribute("data-step")), rows[int(cell.get_attribute("data-row"))]):
+            int(cell.get_attribute("data-velocity"))
+            for cell in driver.find_elements(By.CSS_SELECTOR, f"{where} .cell.on")}
 
 
-def midi_pitches(path: pathlib.Path) -> list:
-    steps = [set() for _ in range(NUM_STEPS)]
+def midi_hits(path: pathlib.Path, qpm: float, swing: float) -> dict:
+    """``{(step, pitch): velocity}`` of a MIDI clip, checking each onset is on its step (odd steps swung)."""
+    seconds = 60 / qpm / 4
+    hits = {}
     for note in pretty_midi.PrettyMIDI(str(path)).instruments[0].notes:
-        step = round(note.start / STEP_SECONDS)
-        assert abs(note.start - step * STEP_SECONDS) < 1e-3 and step < NUM_STEPS, note
-        steps[step].add(note.pitch)
-    return steps
+        step = round(note.start / seconds - 0.25)  # swing moves odd steps later by less than half a step
+        assert note.start / seconds == pytest.approx(step + (swing / 50 - 1) * (step % 2), abs=1e-3), note
+        hits[step, note.pitch] = note.velocity
+    return hits
 
 
-def test_choose_a_model_draw_generate_play_and_download(server, browser, downloads):
+def in_view(driver, element_id: str) -> bool:
+    return driver.execute_script("const box = document.getElementById(arguments[0]).getBoundingClientRect();"
+                                 "return window.scrollY === 0 && box.top >= 0 && box.bottom <= window.innerHeight "
+                                 "&& box.height > 100", element_id)
+
+
+def screenshot(driver, name: str) -> None:
+    if os.environ.get("SEQGEN_STUDIO_SCREENSHOT"):
+        driver.save_screenshot(str(DOCS / name))
+
+
+def press_space(driver) -> None:
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+
+
+def drag_vertically(driver, element, pixels: int) -> None:
+    """Press on ``element`` and move the pointer ``pixels`` down (negative: up) in small moves, then release."""
+    chain = ActionChains(driver).click_and_hold(element)
+    for _ in range(abs(pixels) // 5):
+        chain.move_by_offset(0, 5 if pixels > 0 else -5)
+    chain.release().perform()
+
+
+def test_an_instrument_draw_paint_velocity_generate_keep_undo_loop_and_download(server, browser, downloads):
     driver = browser
     driver.get(server)
+    assert driver.execute_script("return [window.innerWidth, window.innerHeight]") == [WIDTH, HEIGHT]
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#model option[value=drum_kit_gmd]"))
     Select(driver.find_element(By.ID, "model")).select_by_value("drum_kit_gmd")
-    wait(driver, lambda: driver.find_element(By.ID, "model-info").text.startswith("drums / drum_kit:"))
+    wait(driver, lambda: "trained by seqgen" in driver.find_element(By.ID, "model-info").get_attribute("textContent"))
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#primer-grid .cell"))
-    assert "trained by seqgen on the Groove MIDI Dataset" in driver.find_element(By.ID, "model-info").text
-    assert driver.find_element(By.ID, "humanize").is_enabled()  # the drums plugin's generate --humanize
+    summary = driver.find_element(By.ID, "model-summary").text
+    assert summary.startswith("Makes drum tracks on 9 sounds (Bass Drum, Acoustic Snare,")
+    switch = driver.find_element(By.CSS_SELECTOR, "#options input[value='--humanize']")  # declared by the plugin
+    assert switch.is_enabled() and not switch.is_selected()
 
-    # Draw: clear the default kick, click kicks and snares, drag a line of closed hi-hats over all 16 steps.
+    # Draw: kicks and snares by clicks (each one sounds), a line of closed hi-hats by a drag.
     driver.find_element(By.ID, "primer-clear").click()
-    primer = [set() for _ in range(16)]
+    sounds = driver.execute_script("return synth.count")
     for step, row in [(0, KICK), (6, KICK), (8, KICK), (4, SNARE), (12, SNARE)]:
         cell(driver, step, row).click()
-        primer[step].add(PITCHES[row])
+    assert driver.execute_script("return synth.count") == sounds + 5
+    assert driver.execute_script("return synth.ctx.state") == "running"
     drag = ActionChains(driver).click_and_hold(cell(driver, 0, CLOSED_HAT))
-    for step in range(1, 16):
+    for step in range(1, PRIMER_STEPS):
         drag.move_to_element(cell(driver, step, CLOSED_HAT))
     drag.release().perform()
-    for step in range(16):
-        primer[step].add(PITCHES[CLOSED_HAT])
-    assert driver.execute_script("return state.cells") == [
-        sorted(row for row, pitch in PITCHES.items() if pitch in step) for step in primer]
+    primer = {(step, PITCHES[row]): 100 for step, row in [(0, KICK), (6, KICK), (8, KICK), (4, SNARE), (12, SNARE)]}
+    primer |= {(step, PITCHES[CLOSED_HAT]): 100 for step in range(PRIMER_STEPS)}
+    assert shown_hits(driver, "#primer-grid") == primer
 
-    for field, value in [("num_steps", NUM_STEPS), ("num_outputs", NUM_OUTPUTS), ("seed", 5)]:
+    # Paint velocities: drag the first kick down 60 pixels, the first snare up 20.
+    drag_vertically(driver, cell(driver, 0, KICK), 60)
+    drag_vertically(driver, cell(driver, 4, SNARE), -20)
+    primer[0, 36], primer[4, 38] = 40, 120
+    assert shown_hits(driver, "#primer-grid") == primer
+    assert driver.find_element(By.ID, "message").text == "Velocity 120 (new hits get it too)"
+
+    # Generate: the takes are in view at 1280x720 without scrolling, the first one chosen.
+    for field, value in [("new_steps", NEW_STEPS), ("num_outputs", NUM_OUTPUTS), ("seed", 5)]:
         element = driver.find_element(By.ID, field)
         element.clear()
         element.send_keys(str(value))
     driver.find_element(By.ID, "generate").click()
-    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, ".result")) == NUM_OUTPUTS)
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == NUM_OUTPUTS)
     message = driver.find_element(By.ID, "message")
-    assert message.text.startswith(f"{NUM_OUTPUTS} drum tracks of {NUM_STEPS} steps in ")
+    assert message.text.startswith(f"{NUM_OUTPUTS} drum tracks (takes 1-2) in ")
     assert "error" not in message.get_attribute("class")
-    card = driver.find_elements(By.CSS_SELECTOR, ".result")[0]
-    shown = grid_pitches(driver, card)
-    assert shown[:16] == primer
+    assert in_view(driver, "take") and in_view(driver, "primer-panel")
+    assert driver.find_element(By.ID, "take-title").text == "Take 1: 48 steps (16 primer + 32 new)"
+    take = shown_hits(driver)
+    assert {k: v for k, v in take.items() if k[0] < PRIMER_STEPS} == primer  # painted velocities carried over
+    assert any(step >= PRIMER_STEPS for step, _ in take)
 
-    # Play: the playhead walks the steps while Web Audio plays, and stops on Stop.
-    play = card.find_element(By.CSS_SELECTOR, "button.play")
-    play.click()
-    wait(driver, lambda: int(card.get_attribute("data-step") or 0) >= 6, seconds=10)
-    assert "playing" in card.get_attribute("class") and play.text.endswith("Stop")
-    assert driver.execute_script("return synth.ctx.state") == "running"
-    if os.environ.get("SEQGEN_STUDIO_SCREENSHOT"):
-        driver.execute_script("window.scrollTo(0, 0)")
-        driver.save_screenshot(str(SCREENSHOT))
-    play.click()
-    assert "playing" not in card.get_attribute("class") and play.text.endswith("Play")
-
-    # Download: the MIDI file holds the drawn primer and the steps the grid shows, no more.
-    card.find_element(By.CSS_SELECTOR, "a.midi").click()
+    # Paint a generated hit louder, swing the take, and download it: the MIDI clip carries both.
+    step, pitch = min(k for k in take if k[0] >= PRIMER_STEPS)
+    row = next(r for r, p in PITCHES.items() if p == pitch) if pitch in PITCHES.values() else \
+        driver.execute_script("return state.model.rows.findIndex((row) => row.pitches[0] === arguments[0])", pitch)
+    drag_vertically(driver, cell(driver, step, row, "#take-grid"), -30)
+    take[step, pitch] = 127 if take[step, pitch] + 30 > 127 else take[step, pitch] + 30
+    assert shown_hits(driver) == take
+    driver.execute_script("const swing = document.getElementById('swing'); swing.value = 60;"
+                          "swing.dispatchEvent(new Event('input'))")
+    driver.find_element(By.ID, "midi").click()
     wait(driver, lambda: [p for p in downloads.iterdir() if p.suffix == ".mid"])
-    midi = next(p for p in downloads.iterdir() if p.suffix == ".mid")
-    assert midi.name.startswith("drum_kit_gmd_")
-    steps = midi_pitches(midi)
-    assert steps[:16] == primer and steps == shown and any(steps[16:])
+    clip = next(p for p in downloads.iterdir() if p.suffix == ".mid")
+    assert clip.name.startswith("drum_kit_gmd_take_")
+    assert midi_hits(clip, 120, 60) == take
 
-    # Continue: the result becomes the primer, and the next request extends it by as many steps.
-    card.find_element(By.CSS_SELECTOR, "button.continue").click()
-    assert driver.find_element(By.ID, "primer_steps").get_attribute("value") == str(NUM_STEPS)
-    assert driver.find_element(By.ID, "num_steps").get_attribute("value") == str(2 * NUM_STEPS - 16)
+    # Play in a loop with the space bar; the playhead comes round again; the space bar stops it.
+    tempo = driver.find_element(By.ID, "qpm")
+    tempo.clear()
+    tempo.send_keys("400")
+    driver.find_element(By.TAG_NAME, "h1").click()
+    press_space(driver)
+    wait(driver, lambda: driver.execute_script("return transport.playing && transport.loops >= 1"), seconds=15)
+    panel = driver.find_element(By.ID, "take")
+    assert "playing" in panel.get_attribute("class")
+    wait(driver, lambda: 0 <= int(panel.get_attribute("data-step")) < 8, seconds=5)
+    screenshot(driver, "studio.png")
+    press_space(driver)
+    assert not driver.execute_script("return transport.playing")
+    assert driver.find_element(By.ID, "play").text == "▶ Play" and "playing" not in panel.get_attribute("class")
+
+    # Keep two takes, undo one keep; a second Generate adds takes and Undo takes them away again.
+    for n in range(NUM_OUTPUTS):
+        driver.find_elements(By.CSS_SELECTOR, "#take-list button")[n].click()
+        driver.find_element(By.ID, "keep").click()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#take-list button.kept")) == 2
+    driver.find_element(By.ID, "undo").click()
+    kept = driver.find_elements(By.CSS_SELECTOR, "#take-list button.kept")
+    assert [chip.text for chip in kept] == ["Take 1"]
+    driver.find_element(By.ID, "ab").click()  # A/B: back to the take chosen before
+    assert driver.find_element(By.ID, "take-title").text.startswith("Take 1:")
+    driver.find_element(By.ID, "seed").clear()  # new takes this time
+    driver.find_element(By.ID, "generate").click()
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2 * NUM_OUTPUTS)
+    assert in_view(driver, "take")
+    screenshot(driver, "studio-takes.png")
+    driver.find_element(By.ID, "undo").click()
+    assert [chip.text for chip in driver.find_elements(By.CSS_SELECTOR, "#take-list button")] == ["Take 1", "Take 2"]
+    assert shown_hits(driver) == take  # the painted take is as it was
+
+    # Regenerate bar 2 of take 1's closed hi-hats: new takes, everything else (velocities too) kept.
+    labels = driver.find_elements(By.CSS_SELECTOR, "#take-grid .labels div")
+    labels[CLOSED_HAT].click()
+    assert driver.find_element(By.ID, "infill-rows").text == "rows: Closed Hi Hat"
+    for field, value in [("infill_from", 2), ("infill_to", 2)]:
+        element = driver.find_element(By.ID, field)
+        element.clear()
+        element.send_keys(str(value))
+    driver.find_element(By.ID, "infill").click()
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2 * NUM_OUTPUTS)
+    assert driver.find_element(By.ID, "take-title").text == "Take 5: 48 steps (bars 2-2 of take 1 regenerated)"
+    regenerated = shown_hits(driver)
+    outside = lambda hits: {k: v for k, v in hits.items() if not (16 <= k[0] < 32 and k[1] == PITCHES[CLOSED_HAT])}
+    assert outside(regenerated) == outside(take)
+    driver.find_elements(By.CSS_SELECTOR, "#take-list button")[0].click()
+    assert shown_hits(driver) == take
+
+    # Errors name the page's fields.
+    steps = driver.find_element(By.ID, "new_steps")
+    steps.clear()
+    steps.send_keys("5000")
+    driver.find_element(By.ID, "generate").click()
+    wait(driver, lambda: "error" in message.get_attribute("class"))
+    assert message.text == "Steps to generate must be a whole number from 1 to 1023, got 5000"
 
 
 def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
@@ -186,9 +276,9 @@ def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
     driver.find_element(By.ID, "primer-file").send_keys(str(chosen))
     notice = driver.find_element(By.ID, "primer-notice")
     wait(driver, lambda: notice.text.startswith(chosen.name))
-    assert notice.text == f"{chosen.name}: 16 steps at 95 qpm"
+    assert notice.text == f"{chosen.name}: 16 steps at 95 BPM"
     assert driver.find_element(By.ID, "qpm").get_attribute("value") == "95"
-    assert driver.execute_script("return state.cells.slice(0, 4)") == [[0], [2], [1], [2]]
+    assert driver.execute_script("return cellsOf(state.primer).slice(0, 4)") == [[0], [2], [1], [2]]
     assert "on" in cell(driver, 0, KICK).get_attribute("class")
     long = GROOVE / "drummer1" / "session1" / "1_funk_80_beat_4-4.mid"
     driver.find_element(By.ID, "primer-file").send_keys(str(long))
@@ -197,6 +287,19 @@ def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
     labels = driver.find_elements(By.CSS_SELECTOR, "#primer-grid .labels div")
     for row, label in enumerate(labels):  # each label beside its row, with a scroll bar below the grid too
         assert abs(label.rect["y"] - cell(driver, 0, row).rect["y"]) < 2, label.text
+    # The default model takes controls: a style menu and a density box steer it.
+    assert driver.find_element(By.ID, "model").get_attribute("value") == "drum_kit_control_gmd"
+    Select(driver.find_element(By.CSS_SELECTOR, "#controls [data-control=style]")).select_by_value("funk")
+    density = driver.find_element(By.CSS_SELECTOR, "#controls [data-control=density]")
+    density.send_keys("99")
     driver.find_element(By.ID, "generate").click()
-    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, ".result"))
-    assert not driver.find_element(By.ID, "message").get_attribute("class")
+    message = driver.find_element(By.ID, "message")
+    wait(driver, lambda: "error" in message.get_attribute("class"))
+    assert message.text == "control density takes a number from 0 to 64, got 99"
+    density.clear()
+    density.send_keys("12")
+    driver.find_element(By.ID, "generate").click()
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#take-list button"))
+    assert not message.get_attribute("class")
+    assert in_view(driver, "take")
+    screenshot(driver, "studio-steer.png")

@@ -54,6 +54,7 @@ def run(args) -> int:
     try:
         import uvicorn
 
+        from seqgen.studio import server
         from seqgen.studio.app import create_app
     except ImportError as error:
         raise SeqgenError(f"seqgen studio needs {error.name}, which is not installed; install it with: "
@@ -63,5 +64,5 @@ def run(args) -> int:
     shown = socket.gethostname() if address in ("0.0.0.0", "::") else f"[{address}]" if ":" in address else address
     print(f"seqgen studio: open http://{shown}:{port} in a browser (Ctrl+C stops it)", flush=True)
     app = create_app(args.models, args.host)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])
+    uvicorn.Server(server.config(app)).run(sockets=[sock])
     return 0

@@ -1,27 +1,16 @@
 """The step grid the studio draws and edits: one row per sound, one column per step.
 
-A config has a grid when its events are sets of MIDI pitches: its tracks' ``grid_rows(config)`` gives the
-rows as ``[(label, pitches)]`` (the first pitch is the one written), and drum encodings
-(``encoding.drum_type_pitches``) get one row per drum type, named after its first pitch's General MIDI
-sound. Other configs have no grid: the page shows their primers and results as text.
+A config has a grid when its plugin's tracks declare one: ``Tracks.grid_rows(config)`` gives the rows as
+``[(label, pitches)]`` (the first pitch is the one written). Other configs have no grid: the page shows
+their primers and results as text.
 """
-
-import re
 
 from seqgen.errors import SeqgenError
 
 
 def rows(config) -> list:
     """``[(label, pitches)]`` of the config's grid, bottom row first; empty when it has none."""
-    if hasattr(config.tracks, "grid_rows"):
-        return [(str(label), tuple(pitches)) for label, pitches in config.tracks.grid_rows(config)]
-    groups = getattr(config.encoding, "drum_type_pitches", ())
-    if not groups:
-        return []
-    import pretty_midi
-
-    return [(re.sub(r" 1$", "", pretty_midi.note_number_to_drum_name(pitches[0])), tuple(pitches))
-            for pitches in groups]
+    return [(str(label), tuple(pitches)) for label, pitches in config.tracks.grid_rows(config)]
 
 
 def events_to_cells(events, grid_rows) -> list:

@@ -151,6 +151,13 @@ def postprocess_tracks(args, model, tracks):
 
 
 @hookimpl
+def generate_options(model):
+    from seqgen_drums import humanize
+
+    return [humanize.generate_option(model)]
+
+
+@hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
     ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""

@@ -187,6 +187,22 @@ def add_generate_flag(parser) -> None:
     add_feel_arguments(parser, "--humanize_temperature")
 
 
+def generate_option(model):
+    """``--humanize`` as a switch for pages such as seqgen studio, with why ``model`` cannot use it."""
+    from seqgen.tracks import GenerateOption
+
+    from seqgen_drums.tracks import DrumTracks
+
+    unavailable = "" if isinstance(model.config.tracks, DrumTracks) else f"needs a drum model, not {model.config.id}"
+    if not unavailable:
+        try:
+            load_groove_model(DEFAULT_MODEL)
+        except SeqgenError as error:
+            unavailable = str(error)
+    return GenerateOption("--humanize", "Humanize", "plays each hit with its own loudness and timing, as a drummer "
+                          "would (the shipped groove model)", unavailable)
+
+
 def postprocess(args, model, tracks):
     """``generate --humanize``: the played versions of drum ``tracks``."""
     source = getattr(args, "humanize", None)

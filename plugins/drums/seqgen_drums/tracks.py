@@ -62,6 +62,15 @@ class DrumTracks(Tracks):
 
         return primer.primer_from_midi(path, config.steps_per_quarter)
 
+    def grid_rows(self, config):
+        """One row per drum type of the encoding, named after its first pitch's General MIDI sound."""
+        import re
+
+        import pretty_midi
+
+        return [(re.sub(r" 1$", "", pretty_midi.note_number_to_drum_name(pitches[0])), tuple(pitches))
+                for pitches in config.encoding.drum_type_pitches]
+
     def draw(self, events, steps_per_quarter, path, steps_per_bar=None):
         from seqgen_drums import grid
 
