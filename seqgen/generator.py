@@ -67,10 +67,14 @@ class Generator:
         return logits[:, -1], state
 
     def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
-                 steps_per_iteration=1, seed=None, on_step=None, controls=None) -> list:
+                 steps_per_iteration=1, seed=None, on_step=None, controls=None, guidance=None) -> list:
         """``num_outputs`` event lists of exactly ``num_steps`` events, each starting with ``primer``.
 
-        ``on_step()``, when given, is called after each generated step (for progress bars).
+        ``on_step()``, when given, is called after each generated step (for progress bars). ``guidance``
+        (classifier-free guidance, Ho & Salimans 2022) weighs the controls' effect: the next event is drawn
+        from ``unset + guidance * (given - unset)`` of the log-probabilities with the controls given and
+        with them all unset; 1 reads the controls plainly, and the default with controls is
+        :data:`DEFAULT_GUIDANCE` (a model trained with its controls dropped at random knows both).
         """
         primer = list(primer)
         if not primer:
@@ -83,21 +87,30 @@ class Generator:
         _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
         tokens = self.control_tokens(controls)
+        if guidance is None:
+            guidance = DEFAULT_GUIDANCE if tokens != self.prompt.control_tokens({}) else 1.0
+        if not 0 <= guidance <= MAX_GUIDANCE:
+            raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
         generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
                                  beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed),
-                                 on_step or (lambda: None), tokens)
+                                 on_step or (lambda: None), tokens, guidance)
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
     def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
-                steps_per_iteration, rng, on_step, prompt=()) -> np.ndarray:
+                steps_per_iteration, rng, on_step, prompt=(), guidance=1.0) -> np.ndarray:
         """Classes [num_outputs, num_new] continuing the primer classes after the ``prompt`` tokens."""
-        tokens = list(prompt) + list(primer)
-        logits, state = self._feed(tokens, [0] * len(prompt) + list(range(len(primer))))
+        steps = [0] * len(prompt) + list(range(len(primer)))
+        logits, state = self._feed(list(prompt) + list(primer), steps)
+        stepper = self.stepper
+        if guidance != 1.0:
+            free_logits, free_state = self._feed(self.prompt.control_tokens({}) + list(primer), steps)
+            stepper = _Guided(self.stepper, guidance)
+            logits, state = stepper.mix(logits, free_logits), (state, free_state)
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
         rows = np.zeros(num_outputs * beam_size, np.int64)
-        state, logits = self.stepper.reorder(state, rows), logits[rows]
+        state, logits = stepper.reorder(state, rows), logits[rows]
         scores = np.zeros(len(rows))
         out = np.zeros((len(rows), num_new), np.int64)
         first = (num_new - 1) % steps_per_iteration + 1
@@ -109,7 +122,7 @@ class Generator:
             else:
                 rows = np.arange(len(scores))
             rows = _branch(rows, num_outputs, branch_factor)
-            state, logits, scores, out = self.stepper.reorder(state, rows), logits[rows], scores[rows], out[rows]
+            state, logits, scores, out = stepper.reorder(state, rows), logits[rows], scores[rows], out[rows]
             for _ in range(length):
                 log_probs = log_softmax(logits, temperature)
                 chosen = _sample(log_probs, rng)
@@ -118,7 +131,7 @@ class Generator:
                 done += 1
                 on_step()
                 if done < num_new:
-                    logits, state = self.stepper.step(chosen, len(primer) + done - 1, state)
+                    logits, state = stepper.step(chosen, len(primer) + done - 1, state)
         return out[_best(scores, num_outputs, 1)]
 
     def logits(self, classes, prompts=None) -> np.ndarray:
@@ -240,6 +253,31 @@ class Generator:
         labels = labels[:, gap]
         scored = np.take_along_axis(log_softmax(logits[:, gap]), np.maximum(labels, 0)[..., None], -1)[..., 0]
         return np.where(labels >= 0, scored, 0.0).sum(axis=1)
+
+
+#: Classifier-free guidance when controls are given, and the most one may ask for.
+DEFAULT_GUIDANCE = 2.0
+MAX_GUIDANCE = 10.0
+
+
+class _Guided:
+    """Two streams of one stepper stepped together, one read with the controls given and one with them
+    unset; their log-probabilities mixed by classifier-free guidance (:meth:`Generator.generate`)."""
+
+    def __init__(self, stepper, weight: float):
+        self.stepper, self.weight = stepper, weight
+
+    def mix(self, given, free):
+        given, free = log_softmax(given), log_softmax(free)
+        return free + self.weight * (given - free)
+
+    def step(self, classes, position, state):
+        given, given_state = self.stepper.step(classes, position, state[0])
+        free, free_state = self.stepper.step(classes, position, state[1])
+        return self.mix(given, free), (given_state, free_state)
+
+    def reorder(self, state, rows):
+        return self.stepper.reorder(state[0], rows), self.stepper.reorder(state[1], rows)
 
 
 def _sample(log_probs, rng) -> np.ndarray:

@@ -103,11 +103,12 @@ class Model:
 
     def generate(self, num_outputs: int = 1, num_steps: int = 128, primer=None, temperature: float = 1.0,
                  seed=None, beam_size: int = 1, branch_factor: int = 1, steps_per_iteration: int = 1,
-                 qpm: float = 120.0, on_step=None, controls=None) -> list:
+                 qpm: float = 120.0, on_step=None, controls=None, guidance=None) -> list:
         """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``, steered by
-        ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`)."""
+        ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`) with
+        classifier-free ``guidance`` (see :meth:`seqgen.generator.Generator.generate`)."""
         events = self.generator.generate(self.primer(primer), num_steps, num_outputs, temperature, beam_size,
-                                         branch_factor, steps_per_iteration, seed, on_step, controls)
+                                         branch_factor, steps_per_iteration, seed, on_step, controls, guidance)
         return [Track(track, self.config, qpm) for track in events]
 
     def infill(self, track, bars=None, steps=None, instruments=None, num_outputs: int = 1,

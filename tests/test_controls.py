@@ -96,6 +96,19 @@ def test_controls_round_trip_through_checkpoints_and_bundles(trained, tmp_path):
     assert scores["funk"] != scores["jazz"] != bundled.score(track).log_likelihood
 
 
+def test_guidance_weighs_the_controls(trained):
+    model = seqgen.load(trained)
+    asked = {"style": "jazz", "density": 24}
+    unset = [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5)]
+    # Guidance 0 keeps only the stream with the controls unset; 1 reads them plainly (one stream).
+    assert [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5, controls=asked, guidance=0)] \
+        == unset
+    plain = [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5, controls=asked, guidance=1)]
+    assert plain != unset
+    with pytest.raises(SeqgenError, match="--guidance must be a number from 0 to 10"):
+        model.generate(num_steps=8, controls=asked, guidance=11)
+
+
 def test_generate_with_controls_needs_no_tensorflow(trained, tmp_path):
     seqgen.load(trained).save(tmp_path / "c.seqgen")
     code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "

@@ -34,6 +34,9 @@ def add_arguments(parser) -> None:
                         help="with --primer_midi: take only its first N bars (e.g. of a whole song)")
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: the primer MIDI's, else 120)")
     add_control_argument(parser)
+    parser.add_argument("--guidance", type=_guidance, default=None,
+                        help="how strongly --control steers (classifier-free guidance): 1 reads the controls "
+                             "plainly, more follows them more closely (default 2 with --control)")
     parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")
@@ -55,6 +58,10 @@ def _qpm(text: str) -> float:
     # A MIDI tempo is 1 to 16,777,215 microseconds per quarter note: 4 qpm is about the slowest it holds.
     return _number(float, text, lambda v: 4 <= v <= 1000,
                    "a positive number from 4 to 1000 (quarter notes per minute)")
+
+
+def _guidance(text: str) -> float:
+    return _number(float, text, lambda v: 0 <= v <= 10, "a number from 0 to 10")
 
 
 def _check_size(args) -> None:
@@ -131,7 +138,7 @@ def run(args) -> int:
     with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
         tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
                                 args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update,
-                                args.control)
+                                args.control, args.guidance)
     tracks = plugins.postprocess_tracks(args, model, tracks)
     paths = write_midi_files(tracks, args.output_dir)
     print(f"wrote {config.tracks.count(len(paths))} of {args.num_steps} steps to {args.output_dir}: "
