@@ -15,7 +15,7 @@ from seqgen.families.events_rnn import EventsRNNFamily
 from seqgen.hookspecs import hookimpl
 from seqgen.tracks import Tracks
 from seqgen_drums.tracks import DrumTracks
-from test_plugins import TOMS, registered  # noqa: F401 (a fixture)
+from test_plugins import TOMS
 
 
 def installed_plugin(folder, name: str, source: str) -> dict:
