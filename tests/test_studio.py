@@ -796,3 +796,55 @@ def test_connections_beyond_the_limit_are_answered_503(monkeypatch):
             for sock in idle:
                 sock.close()
         wait_for(lambda: httpx2.get(f"{address}/api/models", timeout=30).status_code == 200, 10)
+
+
+# Tapped rhythms played by a model a plugin offers (the rhythm_models hook; the drums plugin's Drumify)
+
+TAPS = [0.0, 0.5, 0.75, 1.0, 1.5, 1.75]  # seconds at 120 BPM: steps 0, 4, 6, 8, 12, 14
+
+
+def drumify(client, **fields):
+    body = {"model": "drumify_gmd", "times": TAPS, "qpm": 120, "seed": 5} | fields
+    return client.post("/api/rhythm", json=body)
+
+
+def test_tapped_rhythms_become_a_take_whose_drums_follow_the_taps(client):
+    assert client.get("/api/models").json()["rhythm_models"] == ["drumify_gmd"]
+    answer = drumify(client)
+    assert answer.status_code == 200, answer.text
+    [take] = answer.json()["results"]
+    onsets = sorted({round(start / 0.125, 3) for start, *_ in take["notes"]})
+    assert onsets and all(abs(onset - round(onset)) <= 0.5 for onset in onsets)
+    assert {round(onset) for onset in onsets} == {0, 4, 6, 8, 12, 14}  # a drum on every tap, none elsewhere
+    assert all(drum for *_, drum in take["notes"])
+    assert take["steps"] == 16
+    data = client.get(f"/api/files/{take['id']}.mid").content
+    played = pretty_midi.PrettyMIDI(io.BytesIO(data)).instruments[0]
+    assert played.is_drum and len(played.notes) == len(take["notes"])
+    assert drumify(client).json()["results"][0]["notes"] == take["notes"]  # the same seed, the same take
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"times": []}, "there are no taps; tap a rhythm first (press T, or click the pad)"),
+    ({"times": [0.0] * 513}, "513 taps are more than the studio takes (512); tap a shorter rhythm"),
+    ({"times": [0.0, 61.0]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+    ({"times": [0.0, "1"]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+    ({"velocities": [100]}, "velocities must be one whole number from 1 to 127 per tap"),
+    ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400, got 1000"),
+    ({"steps": 3}, "unknown field 'steps'; known: model, qpm, seed, temperature, times, velocities"),
+])
+def test_bad_taps_get_one_line(client, fields, error):
+    answer = drumify(client, **fields)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+
+
+def test_tapped_rhythms_need_an_offered_model_same_origin_and_json(client):
+    answer = drumify(client, model="drum_kit_gmd")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "no model 'drum_kit_gmd' plays to taps here; choose one of drumify_gmd"
+    answer = client.post("/api/rhythm", json={"model": "drumify_gmd", "times": TAPS},
+                         headers={"origin": "https://evil.example"})
+    assert answer.status_code == 403
+    answer = client.post("/api/rhythm", content=json.dumps({"model": "drumify_gmd", "times": TAPS}),
+                         headers={"content-type": "text/plain"})
+    assert answer.status_code == 415
