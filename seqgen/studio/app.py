@@ -565,6 +565,7 @@ def _results(tracks, folder: str, primer_steps: int) -> list:
         notes = _notes(track)
         step_seconds = 60.0 / track.qpm / track.config.steps_per_quarter
         results.append((stem, {"id": stem, "steps": len(track), "primer_steps": primer_steps,
+                               "steps_per_quarter": track.config.steps_per_quarter,
                                "text": track.config.tracks.format_events(track.events), "notes": notes,
                                "cells": grid.events_to_cells(track.events, rows) if rows else None,
                                "hits": _hits(notes, rows, step_seconds) if rows else None}))
