@@ -747,22 +747,24 @@ async def generate(request):
 async def infill(request):
     """New takes from a take with the chosen bars (and rows) regenerated; the take itself is kept."""
     studio = request.app.state.studio
-    body = await _json_body(request)
-    _fields(body, INFILL_FIELDS)
-    studio.source(body["model"])
-    session, token = studio.session(request, create=True)
-    found = await studio.run(_infill, studio, body, session.folder)
-    return _kept(studio, session, token, body["model"], found)
+    return await _new_takes(request, INFILL_FIELDS, studio.source, _infill)
 
 
 async def from_rhythm(request):
     """A new take played to tapped rhythm by a model a plugin offers (the ``rhythm_models`` hook)."""
     studio = request.app.state.studio
+    return await _new_takes(request, RHYTHM_FIELDS, studio.rhythm_model, _from_rhythm)
+
+
+async def _new_takes(request, fields: set, find_model, make) -> JSONResponse:
+    """The answer to a JSON request of ``fields`` for new takes: its model looked up by ``find_model`` (404
+    when unknown), then ``make(studio, body, folder)`` (``[(stem, result json)]``) run in the pool."""
+    studio = request.app.state.studio
     body = await _json_body(request)
-    _fields(body, RHYTHM_FIELDS)
-    studio.rhythm_model(body["model"])
+    _fields(body, fields)
+    find_model(body["model"])
     session, token = studio.session(request, create=True)
-    found = await studio.run(_from_rhythm, studio, body, session.folder)
+    found = await studio.run(make, studio, body, session.folder)
     return _kept(studio, session, token, body["model"], found)
 
 
