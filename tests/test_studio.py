@@ -848,3 +848,35 @@ def test_tapped_rhythms_need_an_offered_model_same_origin_and_json(client):
     answer = client.post("/api/rhythm", content=json.dumps({"model": "drumify_gmd", "times": TAPS}),
                          headers={"content-type": "text/plain"})
     assert answer.status_code == 415
+
+
+def test_a_dropped_midi_file_gives_taps_that_become_a_take(client):
+    """A MIDI file's onsets (every note, the loudest of each moment) are the taps, at its tempo."""
+    midi = pretty_midi.PrettyMIDI(str(SHORT_MIDI))
+    starts = sorted({round(note.start, 4) for instrument in midi.instruments for note in instrument.notes})
+    answer = client.post("/api/taps", content=SHORT_MIDI.read_bytes(), headers={"content-type": "audio/midi"})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert (found["times"], found["qpm"], found["notice"]) == (starts, 95.0, "")
+    assert found["velocities"][0] == max(note.velocity for instrument in midi.instruments for note in instrument.notes
+                                         if round(note.start, 4) == starts[0])
+    [take] = drumify(client, times=found["times"], velocities=found["velocities"], qpm=found["qpm"]).json()["results"]
+    step = 60 / 95 / 4
+    assert {round(start / step) for start, *_ in take["notes"]} <= {round(time / step) for time in found["times"]}
+
+
+def test_a_dropped_file_without_notes_or_not_midi_gets_one_line(client):
+    silent = pretty_midi.PrettyMIDI()
+    silent.instruments.append(pretty_midi.Instrument(0))
+    data = io.BytesIO()
+    silent.write(data)
+    for body, error in [(data.getvalue(), "the dropped MIDI file has no notes; drop a file with the rhythm to play to"),
+                        (b"MThd but not really", "the dropped MIDI file is not a valid MIDI file"),
+                        (b"", "the upload is empty; drop a MIDI file")]:
+        answer = client.post("/api/taps", content=body, headers={"content-type": "audio/midi"})
+        assert answer.status_code == 400 and answer.json()["error"].startswith(error)
+    assert client.post("/api/taps", content=SHORT_MIDI.read_bytes(),
+                       headers={"content-type": "audio/midi", "origin": "https://evil.example"}).status_code == 403
+    long = client.post("/api/taps", content=LONG_MIDI.read_bytes(), headers={"content-type": "audio/midi"}).json()
+    assert re.fullmatch(r"kept the first \d+ onsets of \d+", long["notice"])
+    assert 0 < len(long["times"]) <= 512 and max(long["times"]) <= 60

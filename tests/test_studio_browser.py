@@ -349,3 +349,15 @@ def test_a_rhythm_tapped_on_the_keyboard_becomes_a_drum_take_to_play_and_downloa
     assert driver.find_element(By.ID, "tap-count").text == "no taps"
     assert not driver.find_element(By.ID, "tap-make").is_enabled()
     assert len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 1
+
+    # A MIDI file's notes are taps too, at its tempo.
+    chosen = GROOVE / "drummer1" / "session1" / "103_funk_95_fill_4-4.mid"
+    driver.find_element(By.ID, "tap-file").send_keys(str(chosen))
+    notice = driver.find_element(By.ID, "tap-notice")
+    wait(driver, lambda: notice.text)
+    assert notice.text == f"{chosen.name}: its notes are the taps, at 95 BPM"
+    assert driver.find_element(By.ID, "qpm").get_attribute("value") == "95"
+    count = len(driver.execute_script("return taps.times"))
+    driver.find_element(By.ID, "tap-make").click()
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2)
+    assert driver.find_element(By.ID, "take-title").text == f"Take 2: 16 steps (drumify_gmd played to {count} taps)"

@@ -630,6 +630,40 @@ def _from_rhythm(studio: Studio, body: dict, folder: str) -> list:
     return _results([track], folder, 0)
 
 
+def _taps_from_midi(data: bytes) -> dict:
+    """The onsets of every note of a dropped MIDI file as taps (the loudest note of each moment), at most
+    MAX_TAPS within MAX_TAP_SECONDS: ``{times, velocities, qpm (its first tempo), notice}``."""
+    import pretty_midi
+
+    from seqgen.midi_reader import describe_error, read_midi_file
+
+    name = "the dropped MIDI file"
+    try:
+        midi = pretty_midi.PrettyMIDI(mido_object=read_midi_file(data, name))
+    except SeqgenError:
+        raise
+    except Exception as error:  # pretty_midi's many kinds on odd files
+        raise SeqgenError(f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI "
+                          f"File (.mid)") from None
+    loudest = collections.Counter()
+    for note in (note for instrument in midi.instruments for note in instrument.notes if note.velocity > 0):
+        moment = round(note.start, 4)
+        loudest[moment] = max(loudest[moment], note.velocity)
+    onsets = sorted(loudest.items())
+    if not onsets:
+        raise SeqgenError(f"{name} has no notes; drop a file with the rhythm to play to")
+    kept = [(time, velocity) for time, velocity in onsets if time <= MAX_TAP_SECONDS][:MAX_TAPS]
+    if not kept:
+        raise SeqgenError(f"{name} has no notes in its first {MAX_TAP_SECONDS:g} s; cut the part to play to")
+    notices = [f"kept the first {len(kept)} onsets of {len(onsets)}"] if len(kept) < len(onsets) else []
+    tempi = [round(float(tempo), 2) for tempo in midi.get_tempo_changes()[1]] or [120.0]
+    qpm = min(max(tempi[0], QPM[0]), QPM[1])
+    if len(set(tempi)) > 1 or qpm != tempi[0]:
+        notices.append(f"taps follow {qpm:g} BPM (its tempo {'changes' if len(set(tempi)) > 1 else 'is out of range'})")
+    return {"times": [time for time, _ in kept], "velocities": [velocity for _, velocity in kept], "qpm": qpm,
+            "notice": "; ".join(notices)}
+
+
 def _parts(config, rows) -> list:
     """The encoding's parts (instruments infilling may regenerate alone) by grid row; empty when the
     encoding has none or they are not one per row."""
@@ -754,6 +788,14 @@ async def from_rhythm(request):
     """A new take played to tapped rhythm by a model a plugin offers (the ``rhythm_models`` hook)."""
     studio = request.app.state.studio
     return await _new_takes(request, RHYTHM_FIELDS, studio.rhythm_model, _from_rhythm)
+
+
+async def taps(request):
+    """The onsets of a dropped MIDI file as taps, for a model that plays to taps (nothing is kept)."""
+    data = await _body(request, MAX_UPLOAD, "audio/midi")
+    if not data:
+        raise SeqgenError("the upload is empty; drop a MIDI file")
+    return JSONResponse(await request.app.state.studio.run(_taps_from_midi, data))
 
 
 async def _new_takes(request, fields: set, find_model, make) -> JSONResponse:
@@ -901,6 +943,7 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
                 Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
+                Route("/api/taps", taps, methods=["POST"]),
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

@@ -608,10 +608,12 @@ function showInfillRows(take) {
 }
 
 // Tapping: a rhythm tapped on a key or the pad becomes a take, played to it by a model a plugin offers.
-const taps = { times: [], first: 0 };
+// A MIDI file's notes are taps too (with their velocities); tapping after one starts again.
+const taps = { times: [], velocities: null, first: 0 };
 
 function tap(event) {
   const now = event.timeStamp / 1000;
+  if (taps.velocities) clearTaps();
   if (!taps.times.length) taps.first = now;
   const time = now - taps.first;
   if (taps.times.length >= state.limits.taps || time > state.limits.tap_seconds) {
@@ -626,6 +628,32 @@ function tap(event) {
   showTaps();
 }
 
+function clearTaps() {
+  Object.assign(taps, { times: [], velocities: null });
+  $("tap-notice").textContent = "";
+  showTaps();
+}
+
+async function tapsFromMidi(file) {
+  if (!file) return;
+  if (file.size > state.limits.upload_bytes) {
+    say(`${file.name} is larger than ${state.limits.upload_bytes / 1024} KiB; drop a shorter MIDI file`, true);
+    return;
+  }
+  say(`Reading ${file.name}…`);
+  try {
+    const found = await api("/api/taps", { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
+    Object.assign(taps, { times: found.times, velocities: found.velocities });
+    $("qpm").value = found.qpm;
+    showTaps();
+    $("tap-notice").textContent = `${file.name}: its notes are the taps, at ${found.qpm} BPM` +
+      (found.notice ? ` (${found.notice})` : "");
+    say("");
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
 function showTaps() {
   const n = taps.times.length;
   $("tap-count").textContent = n ? `${n} tap${n > 1 ? "s" : ""} over ${taps.times[n - 1].toFixed(2)} s` : "no taps";
@@ -635,6 +663,7 @@ function showTaps() {
 async function takeFromTaps() {
   const request = { model: $("tap-model").value, times: taps.times, qpm: tempo(),
                     temperature: numberField("temperature"), seed: numberField("seed") };
+  if (taps.velocities) request.velocities = taps.velocities;
   $("tap-make").disabled = true;
   say(`${request.model} is playing to the taps…`);
   try {
@@ -933,9 +962,17 @@ document.addEventListener("DOMContentLoaded", () => {
   $("tap-pad").addEventListener("pointerdown", (event) => {
     if (event.button === 0) tap(event);
   });
-  $("tap-clear").addEventListener("click", () => {
-    taps.times = [];
-    showTaps();
+  $("tap-clear").addEventListener("click", clearTaps);
+  $("tap-file").addEventListener("change", async (event) => {
+    await tapsFromMidi(event.target.files[0]);
+    event.target.value = "";
+  });
+  // A MIDI file dropped on the Tap panel gives taps; anywhere else, the primer (below).
+  $("tap-panel").addEventListener("drop", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    $("drop").classList.remove("over");
+    if (event.dataTransfer.files.length) tapsFromMidi(event.dataTransfer.files[0]);
   });
   $("tap-make").addEventListener("click", takeFromTaps);
   document.addEventListener("keydown", (event) => {
@@ -952,7 +989,7 @@ document.addEventListener("DOMContentLoaded", () => {
       undo();
     }
   });
-  // A MIDI file dropped anywhere on the page becomes the primer.
+  // A MIDI file dropped anywhere else on the page becomes the primer.
   document.addEventListener("dragover", (event) => { event.preventDefault(); $("drop").classList.add("over"); });
   document.addEventListener("dragleave", () => $("drop").classList.remove("over"));
   document.addEventListener("drop", (event) => {
