@@ -251,30 +251,37 @@ function resizePrimer() {
   showPrimer();
 }
 
-async function uploadPrimer(file) {
-  if (!file) return;
+// Send a chosen or dropped MIDI file to ``path``: the answer, or null (and the page says why) when it fails.
+async function postMidi(path, file) {
+  if (!file) return null;
   if (file.size > state.limits.upload_bytes) {
     say(`${file.name} is larger than ${state.limits.upload_bytes / 1024} KiB; drop a shorter MIDI file`, true);
-    return;
+    return null;
   }
   say(`Reading ${file.name}…`);
   try {
-    const found = await api(`/api/primer?model=${encodeURIComponent(state.model.id)}`,
-                            { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
-    remember();
-    state.stepsPerBar = found.steps_per_bar;
-    if (found.cells) state.primer = primerFromCells(found.cells);
-    $("primer-text").value = found.text;
-    $("qpm").value = Math.round(found.qpm * 100) / 100;
-    state.selected = "primer";
-    showPrimer();
-    showTakes();
-    $("primer-notice").textContent = `${file.name}: ${found.steps} steps at ${$("qpm").value} BPM` +
-      (found.notice ? ` (${found.notice})` : "");
+    const found = await api(path, { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
     say("");
+    return found;
   } catch (error) {
     say(error.message, true);
+    return null;
   }
+}
+
+async function uploadPrimer(file) {
+  const found = await postMidi(`/api/primer?model=${encodeURIComponent(state.model.id)}`, file);
+  if (!found) return;
+  remember();
+  state.stepsPerBar = found.steps_per_bar;
+  if (found.cells) state.primer = primerFromCells(found.cells);
+  $("primer-text").value = found.text;
+  $("qpm").value = Math.round(found.qpm * 100) / 100;
+  state.selected = "primer";
+  showPrimer();
+  showTakes();
+  $("primer-notice").textContent = `${file.name}: ${found.steps} steps at ${$("qpm").value} BPM` +
+    (found.notice ? ` (${found.notice})` : "");
 }
 
 // Models
@@ -635,23 +642,13 @@ function clearTaps() {
 }
 
 async function tapsFromMidi(file) {
-  if (!file) return;
-  if (file.size > state.limits.upload_bytes) {
-    say(`${file.name} is larger than ${state.limits.upload_bytes / 1024} KiB; drop a shorter MIDI file`, true);
-    return;
-  }
-  say(`Reading ${file.name}…`);
-  try {
-    const found = await api("/api/taps", { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
-    Object.assign(taps, { times: found.times, velocities: found.velocities });
-    $("qpm").value = found.qpm;
-    showTaps();
-    $("tap-notice").textContent = `${file.name}: its notes are the taps, at ${found.qpm} BPM` +
-      (found.notice ? ` (${found.notice})` : "");
-    say("");
-  } catch (error) {
-    say(error.message, true);
-  }
+  const found = await postMidi("/api/taps", file);
+  if (!found) return;
+  Object.assign(taps, { times: found.times, velocities: found.velocities });
+  $("qpm").value = found.qpm;
+  showTaps();
+  $("tap-notice").textContent = `${file.name}: its notes are the taps, at ${found.qpm} BPM` +
+    (found.notice ? ` (${found.notice})` : "");
 }
 
 function showTaps() {
