@@ -880,3 +880,36 @@ def test_a_dropped_file_without_notes_or_not_midi_gets_one_line(client):
     long = client.post("/api/taps", content=LONG_MIDI.read_bytes(), headers={"content-type": "audio/midi"}).json()
     assert re.fullmatch(r"kept the first \d+ onsets of \d+", long["notice"])
     assert 0 < len(long["times"]) <= 512 and max(long["times"]) <= 60
+
+
+class TapPlugin:
+    """A plugin offering a model that plays to taps, as a third-party plugin would: a kick on every tap."""
+
+    @hookimpl
+    def rhythm_models(self):
+        return {"kick_on_taps": self.kicks}
+
+    @staticmethod
+    def kicks(times, velocities, qpm, temperature, seed):
+        from seqgen.model import Track
+
+        if len(times) > 3:
+            raise SeqgenError("kick_on_taps takes at most 3 taps")
+        steps = {round(time * qpm / 15) for time in times}
+        return Track([frozenset({36} if step in steps else ()) for step in range(16)], plugins.configs()["drum_kit"],
+                     qpm)
+
+
+def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
+    plugins.register(TapPlugin(), "taps")
+    try:
+        with fresh_client() as client:
+            assert client.get("/api/models").json()["rhythm_models"] == ["drumify_gmd", "kick_on_taps"]
+            answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.5, 1.25], "qpm": 120})
+            [take] = answer.json()["results"]
+            assert [(round(start / 0.125), pitch) for start, _, pitch, *_ in take["notes"]] == [(0, 36), (4, 36),
+                                                                                                 (10, 36)]
+            answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.1, 0.2, 0.3]})
+            assert (answer.status_code, answer.json()) == (400, {"error": "kick_on_taps takes at most 3 taps"})
+    finally:
+        plugins.unregister("taps")

@@ -220,11 +220,11 @@ class Studio:
     @staticmethod
     def rhythm_models() -> dict:
         """``{name: function}`` of the models the plugins offer for playing to tapped rhythms (the
-        ``rhythm_models`` hook; the first plugin's win a shared name)."""
+        ``rhythm_models`` hook), the first plugin's first; a later plugin's wins a shared name."""
         from seqgen import plugins
 
         found = {}
-        for offered in plugins.manager().hook.rhythm_models():  # the last plugin first
+        for offered in plugins.manager().hook.rhythm_models()[::-1]:  # the hook answers the last plugin first
             found.update(offered or {})
         return found
 
