@@ -331,6 +331,8 @@ def test_a_rhythm_tapped_on_the_keyboard_becomes_a_drum_take_to_play_and_downloa
     assert re.fullmatch(r"Take 1: (16|32) steps \(drumify_gmd played to 5 taps\)",
                         driver.find_element(By.ID, "take-title").text)
     assert not driver.find_element(By.ID, "use-as-primer").is_displayed()
+    wait(driver, lambda: "stale" not in driver.find_element(By.ID, "midi").get_attribute("class"))
+    screenshot(driver, "studio-tap.png")
     press_space(driver)  # it plays like any take
     wait(driver, lambda: driver.execute_script("return synth.count") > sounds + 5, seconds=10)
     press_space(driver)
