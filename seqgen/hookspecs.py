@@ -45,3 +45,11 @@ def generate_options(model):
     """The switches this plugin offers when generating with ``model``, for pages such as ``seqgen studio`` to
     show: a list of :class:`seqgen.tracks.GenerateOption`, each naming a flag of ``seqgen generate`` that the
     plugin adds (``extend_command``) and applies (``postprocess_tracks``); None or [] when it has none."""
+
+
+@hookspec
+def rhythm_models():
+    """Models that play a part to a one-voice rhythm (e.g. drums' Drumify), for pages such as ``seqgen studio``
+    to offer: ``{name: function(times, velocities, qpm, temperature, seed) -> seqgen.model.Track}`` where
+    ``times`` are tap times in seconds (0 is the first downbeat) and ``velocities`` their MIDI velocities
+    (1-127), or None or {} when the plugin offers none. Bad input raises a one-line SeqgenError."""

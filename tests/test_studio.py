@@ -796,3 +796,120 @@ def test_connections_beyond_the_limit_are_answered_503(monkeypatch):
             for sock in idle:
                 sock.close()
         wait_for(lambda: httpx2.get(f"{address}/api/models", timeout=30).status_code == 200, 10)
+
+
+# Tapped rhythms played by a model a plugin offers (the rhythm_models hook; the drums plugin's Drumify)
+
+TAPS = [0.0, 0.5, 0.75, 1.0, 1.5, 1.75]  # seconds at 120 BPM: steps 0, 4, 6, 8, 12, 14
+
+
+def drumify(client, **fields):
+    body = {"model": "drumify_gmd", "times": TAPS, "qpm": 120, "seed": 5} | fields
+    return client.post("/api/rhythm", json=body)
+
+
+def test_tapped_rhythms_become_a_take_whose_drums_follow_the_taps(client):
+    assert client.get("/api/models").json()["rhythm_models"] == ["drumify_gmd"]
+    answer = drumify(client)
+    assert answer.status_code == 200, answer.text
+    [take] = answer.json()["results"]
+    onsets = sorted({round(start / 0.125, 3) for start, *_ in take["notes"]})
+    assert onsets and all(abs(onset - round(onset)) <= 0.5 for onset in onsets)
+    assert {round(onset) for onset in onsets} == {0, 4, 6, 8, 12, 14}  # a drum on every tap, none elsewhere
+    assert all(drum for *_, drum in take["notes"])
+    assert take["steps"] == 16
+    data = client.get(f"/api/files/{take['id']}.mid").content
+    played = pretty_midi.PrettyMIDI(io.BytesIO(data)).instruments[0]
+    assert played.is_drum and len(played.notes) == len(take["notes"])
+    assert drumify(client).json()["results"][0]["notes"] == take["notes"]  # the same seed, the same take
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"times": []}, "there are no taps; tap a rhythm first (press T, or click the pad)"),
+    ({"times": [0.0] * 513}, "513 taps are more than the studio takes (512); tap a shorter rhythm"),
+    ({"times": [0.0, 61.0]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+    ({"times": [0.0, "1"]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+    ({"velocities": [100]}, "velocities must be one whole number from 1 to 127 per tap"),
+    ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400, got 1000"),
+    ({"steps": 3}, "unknown field 'steps'; known: model, qpm, seed, temperature, times, velocities"),
+])
+def test_bad_taps_get_one_line(client, fields, error):
+    answer = drumify(client, **fields)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+
+
+def test_tapped_rhythms_need_an_offered_model_same_origin_and_json(client):
+    answer = drumify(client, model="drum_kit_gmd")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "no model 'drum_kit_gmd' plays to taps here; choose one of drumify_gmd"
+    answer = client.post("/api/rhythm", json={"model": "drumify_gmd", "times": TAPS},
+                         headers={"origin": "https://evil.example"})
+    assert answer.status_code == 403
+    answer = client.post("/api/rhythm", content=json.dumps({"model": "drumify_gmd", "times": TAPS}),
+                         headers={"content-type": "text/plain"})
+    assert answer.status_code == 415
+
+
+def test_a_dropped_midi_file_gives_taps_that_become_a_take(client):
+    """A MIDI file's onsets (every note, the loudest of each moment) are the taps, at its tempo."""
+    midi = pretty_midi.PrettyMIDI(str(SHORT_MIDI))
+    starts = sorted({round(note.start, 4) for instrument in midi.instruments for note in instrument.notes})
+    answer = client.post("/api/taps", content=SHORT_MIDI.read_bytes(), headers={"content-type": "audio/midi"})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert (found["times"], found["qpm"], found["notice"]) == (starts, 95.0, "")
+    assert found["velocities"][0] == max(note.velocity for instrument in midi.instruments for note in instrument.notes
+                                         if round(note.start, 4) == starts[0])
+    [take] = drumify(client, times=found["times"], velocities=found["velocities"], qpm=found["qpm"]).json()["results"]
+    step = 60 / 95 / 4
+    assert {round(start / step) for start, *_ in take["notes"]} <= {round(time / step) for time in found["times"]}
+
+
+def test_a_dropped_file_without_notes_or_not_midi_gets_one_line(client):
+    silent = pretty_midi.PrettyMIDI()
+    silent.instruments.append(pretty_midi.Instrument(0))
+    data = io.BytesIO()
+    silent.write(data)
+    for body, error in [(data.getvalue(), "the dropped MIDI file has no notes; drop a file with the rhythm to play to"),
+                        (b"MThd but not really", "the dropped MIDI file is not a valid MIDI file"),
+                        (b"", "the upload is empty; drop a MIDI file")]:
+        answer = client.post("/api/taps", content=body, headers={"content-type": "audio/midi"})
+        assert answer.status_code == 400 and answer.json()["error"].startswith(error)
+    assert client.post("/api/taps", content=SHORT_MIDI.read_bytes(),
+                       headers={"content-type": "audio/midi", "origin": "https://evil.example"}).status_code == 403
+    long = client.post("/api/taps", content=LONG_MIDI.read_bytes(), headers={"content-type": "audio/midi"}).json()
+    assert re.fullmatch(r"kept the first \d+ onsets of \d+", long["notice"])
+    assert 0 < len(long["times"]) <= 512 and max(long["times"]) <= 60
+
+
+class TapPlugin:
+    """A plugin offering a model that plays to taps, as a third-party plugin would: a kick on every tap."""
+
+    @hookimpl
+    def rhythm_models(self):
+        return {"kick_on_taps": self.kicks}
+
+    @staticmethod
+    def kicks(times, velocities, qpm, temperature, seed):
+        from seqgen.model import Track
+
+        if len(times) > 3:
+            raise SeqgenError("kick_on_taps takes at most 3 taps")
+        steps = {round(time * qpm / 15) for time in times}
+        return Track([frozenset({36} if step in steps else ()) for step in range(16)], plugins.configs()["drum_kit"],
+                     qpm)
+
+
+def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
+    plugins.register(TapPlugin(), "taps")
+    try:
+        with fresh_client() as client:
+            assert client.get("/api/models").json()["rhythm_models"] == ["drumify_gmd", "kick_on_taps"]
+            answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.5, 1.25], "qpm": 120})
+            [take] = answer.json()["results"]
+            assert [(round(start / 0.125), pitch) for start, _, pitch, *_ in take["notes"]] == [(0, 36), (4, 36),
+                                                                                                 (10, 36)]
+            answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.1, 0.2, 0.3]})
+            assert (answer.status_code, answer.json()) == (400, {"error": "kick_on_taps takes at most 3 taps"})
+    finally:
+        plugins.unregister("taps")

@@ -6,6 +6,7 @@ the 1280x720 the page is checked at.
 """
 
 import os
+import re
 import pathlib
 import socket
 import subprocess
@@ -303,3 +304,62 @@ def test_a_midi_file_chosen_as_primer_fills_the_grid(server, browser):
     assert not message.get_attribute("class")
     assert in_view(driver, "take")
     screenshot(driver, "studio-steer.png")
+
+
+def test_a_rhythm_tapped_on_the_keyboard_becomes_a_drum_take_to_play_and_download(server, browser, downloads):
+    """The drums plugin offers Drumify through the rhythm_models hook: the Tap panel shows it."""
+    driver = browser
+    driver.get(server)
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#tap-model option[value=drumify_gmd]"))
+    assert driver.find_element(By.ID, "tap-panel").is_displayed()
+    assert not driver.find_element(By.ID, "tap-make").is_enabled()
+    driver.find_element(By.TAG_NAME, "h1").click()
+    sounds = driver.execute_script("return synth.count")
+    for _ in range(4):  # taps on the T key, about a quarter note apart at 120 BPM
+        ActionChains(driver).send_keys("t").perform()
+        time.sleep(0.25)
+    driver.find_element(By.ID, "tap-pad").click()  # and one on the pad
+    assert driver.execute_script("return synth.count") == sounds + 5  # each tap clicks
+    times = driver.execute_script("return taps.times")
+    assert len(times) == 5 and times[0] == 0 and all(0.15 < b - a < 1.0 for a, b in zip(times, times[1:]))
+    assert driver.find_element(By.ID, "tap-count").text == f"5 taps over {times[-1]:.2f} s"
+
+    driver.find_element(By.ID, "tap-make").click()
+    wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#take-list button"))
+    message = driver.find_element(By.ID, "message")
+    assert "error" not in message.get_attribute("class")
+    assert re.fullmatch(r"Take 1: (16|32) steps \(drumify_gmd played to 5 taps\)",
+                        driver.find_element(By.ID, "take-title").text)
+    assert not driver.find_element(By.ID, "use-as-primer").is_displayed()
+    wait(driver, lambda: "stale" not in driver.find_element(By.ID, "midi").get_attribute("class"))
+    screenshot(driver, "studio-tap.png")
+    press_space(driver)  # it plays like any take
+    wait(driver, lambda: driver.execute_script("return synth.count") > sounds + 5, seconds=10)
+    press_space(driver)
+
+    before = set(downloads.iterdir())
+    driver.find_element(By.ID, "midi").click()
+    wait(driver, lambda: [p for p in set(downloads.iterdir()) - before if p.suffix == ".mid"])
+    [groove] = [p for p in set(downloads.iterdir()) - before if p.suffix == ".mid"]
+    assert groove.name.startswith("drumify_gmd_")
+    [drums] = pretty_midi.PrettyMIDI(str(groove)).instruments
+    assert drums.is_drum and drums.notes
+    for note in drums.notes:  # every drum on a tap: within its 16th step and the played timing
+        assert min(abs(note.start - t) for t in times) < 0.13, note
+
+    driver.find_element(By.ID, "tap-clear").click()
+    assert driver.find_element(By.ID, "tap-count").text == "no taps"
+    assert not driver.find_element(By.ID, "tap-make").is_enabled()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 1
+
+    # A MIDI file's notes are taps too, at its tempo.
+    chosen = GROOVE / "drummer1" / "session1" / "103_funk_95_fill_4-4.mid"
+    driver.find_element(By.ID, "tap-file").send_keys(str(chosen))
+    notice = driver.find_element(By.ID, "tap-notice")
+    wait(driver, lambda: notice.text)
+    assert notice.text == f"{chosen.name}: its notes are the taps, at 95 BPM"
+    assert driver.find_element(By.ID, "qpm").get_attribute("value") == "95"
+    count = len(driver.execute_script("return taps.times"))
+    driver.find_element(By.ID, "tap-make").click()
+    wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2)
+    assert driver.find_element(By.ID, "take-title").text == f"Take 2: 16 steps (drumify_gmd played to {count} taps)"

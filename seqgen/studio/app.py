@@ -5,7 +5,8 @@ Nothing a request names reaches the filesystem except model ids, looked up in th
 ids the server made. Generation runs in a thread pool; each worker thread keeps its own copy of a model
 because a model's stepper reuses scratch buffers between steps, and stops between steps when its client
 has gone. Generated tracks pass through the plugins' ``postprocess_tracks`` hook with the flags of
-``seqgen generate`` that the switches the plugins declare (``generate_options``) stand for.
+``seqgen generate`` that the switches the plugins declare (``generate_options``) stand for. Tapped rhythms
+become takes through the models the plugins offer for them (the ``rhythm_models`` hook).
 
 Only same-origin requests change anything: :class:`Guard` refuses a cross-site ``Origin`` or
 ``Sec-Fetch-Site``, and every POST must carry a type no HTML form or no-cors fetch can send
@@ -64,6 +65,8 @@ MAX_RESULTS = 256  # files kept per session; the oldest go first
 READ_TIMEOUT = 10.0  # seconds a request body may pause
 MAX_ERROR = 300  # characters of an error message
 SWING = (50.0, 75.0)  # percent of a pair of steps the first one lasts
+MAX_TAPS = 512  # taps of a rhythm played to (the rhythm_models hook)
+MAX_TAP_SECONDS = 60.0  # the latest tap, from the first
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
@@ -213,6 +216,24 @@ class Studio:
         if model_id not in copies:
             copies[model_id] = attrs.evolve(self.model(model_id))
         return copies[model_id]
+
+    @staticmethod
+    def rhythm_models() -> dict:
+        """``{name: function}`` of the models the plugins offer for playing to tapped rhythms (the
+        ``rhythm_models`` hook), the first plugin's first; a later plugin's wins a shared name."""
+        from seqgen import plugins
+
+        found = {}
+        for offered in plugins.manager().hook.rhythm_models()[::-1]:  # the hook answers the last plugin first
+            found.update(offered or {})
+        return found
+
+    def rhythm_model(self, name):
+        found = self.rhythm_models()
+        if not isinstance(name, str) or name not in found:
+            raise HTTPException(404, f"no model {str(name)[:80]!r} plays to taps here; choose one of "
+                                     f"{', '.join(found) or 'none (no plugin offers one)'}")
+        return found[name]
 
     def options(self, model_id: str) -> dict:
         """``{flag: GenerateOption}`` the plugins declare for the model (the ``generate_options`` hook)."""
@@ -544,6 +565,7 @@ def _results(tracks, folder: str, primer_steps: int) -> list:
         notes = _notes(track)
         step_seconds = 60.0 / track.qpm / track.config.steps_per_quarter
         results.append((stem, {"id": stem, "steps": len(track), "primer_steps": primer_steps,
+                               "steps_per_quarter": track.config.steps_per_quarter,
                                "text": track.config.tracks.format_events(track.events), "notes": notes,
                                "cells": grid.events_to_cells(track.events, rows) if rows else None,
                                "hits": _hits(notes, rows, step_seconds) if rows else None}))
@@ -581,6 +603,65 @@ def _infill(studio: Studio, body: dict, folder: str) -> list:
                           seed=seed, controls=_checked_controls(model, _controls(body)),
                           steps_per_bar=4 * config.steps_per_quarter)
     return _results(tracks, folder, 0)
+
+
+RHYTHM_FIELDS = {"model", "times", "velocities", "qpm", "temperature", "seed"}
+
+
+def _from_rhythm(studio: Studio, body: dict, folder: str) -> list:
+    """A take played to the taps of the request by a model a plugin offers: ``[(stem, result json)]``."""
+    times = body.get("times")
+    if not isinstance(times, list) or not times:
+        raise SeqgenError("there are no taps; tap a rhythm first (press T, or click the pad)")
+    if len(times) > MAX_TAPS:
+        raise SeqgenError(f"{len(times)} taps are more than the studio takes ({MAX_TAPS}); tap a shorter rhythm")
+    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+               and 0 <= t <= MAX_TAP_SECONDS for t in times):
+        raise SeqgenError(f"tap times must be seconds from the first tap, from 0 to {MAX_TAP_SECONDS:g}; "
+                          f"tap a shorter rhythm")
+    velocities = body.get("velocities")
+    if velocities is not None and not (isinstance(velocities, list) and len(velocities) == len(times) and all(
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 127 for v in velocities)):
+        raise SeqgenError("velocities must be one whole number from 1 to 127 per tap")
+    seed = None if body.get("seed") is None else _whole(body, "seed", None, 0, 2 ** 63 - 1)
+    track = studio.rhythm_model(body["model"])(
+        [float(t) for t in times], velocities, _number(body, "qpm", 120.0, *QPM),
+        _number(body, "temperature", 1.0, *TEMPERATURE), seed)
+    return _results([track], folder, 0)
+
+
+def _taps_from_midi(data: bytes) -> dict:
+    """The onsets of every note of a dropped MIDI file as taps (the loudest note of each moment), at most
+    MAX_TAPS within MAX_TAP_SECONDS: ``{times, velocities, qpm (its first tempo), notice}``."""
+    import pretty_midi
+
+    from seqgen.midi_reader import describe_error, read_midi_file
+
+    name = "the dropped MIDI file"
+    try:
+        midi = pretty_midi.PrettyMIDI(mido_object=read_midi_file(data, name))
+    except SeqgenError:
+        raise
+    except Exception as error:  # pretty_midi's many kinds on odd files
+        raise SeqgenError(f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI "
+                          f"File (.mid)") from None
+    loudest = collections.Counter()
+    for note in (note for instrument in midi.instruments for note in instrument.notes if note.velocity > 0):
+        moment = round(note.start, 4)
+        loudest[moment] = max(loudest[moment], note.velocity)
+    onsets = sorted(loudest.items())
+    if not onsets:
+        raise SeqgenError(f"{name} has no notes; drop a file with the rhythm to play to")
+    kept = [(time, velocity) for time, velocity in onsets if time <= MAX_TAP_SECONDS][:MAX_TAPS]
+    if not kept:
+        raise SeqgenError(f"{name} has no notes in its first {MAX_TAP_SECONDS:g} s; cut the part to play to")
+    notices = [f"kept the first {len(kept)} onsets of {len(onsets)}"] if len(kept) < len(onsets) else []
+    tempi = [round(float(tempo), 2) for tempo in midi.get_tempo_changes()[1]] or [120.0]
+    qpm = min(max(tempi[0], QPM[0]), QPM[1])
+    if len(set(tempi)) > 1 or qpm != tempi[0]:
+        notices.append(f"taps follow {qpm:g} BPM (its tempo {'changes' if len(set(tempi)) > 1 else 'is out of range'})")
+    return {"times": [time for time, _ in kept], "velocities": [velocity for _, velocity in kept], "qpm": qpm,
+            "notice": "; ".join(notices)}
 
 
 def _parts(config, rows) -> list:
@@ -650,10 +731,11 @@ async def list_models(request):
     return JSONResponse({
         "models": [{"id": model_id, "shipped": source == model_id} for model_id, source in catalog.items()],
         "wav": studio.soundfont is not None,
+        "rhythm_models": list(studio.rhythm_models()),
         "limits": {"steps": MAX_STEPS, "num_outputs": MAX_OUTPUTS, "beam_size": MAX_BEAM,
                    "branch_factor": MAX_BEAM, "batch": MAX_BATCH, "work": MAX_WORK, "upload_bytes": MAX_UPLOAD,
                    "temperature": TEMPERATURE, "qpm": QPM, "swing": SWING,
-                   "primer_from_midi": MAX_PRIMER_FROM_MIDI}})
+                   "primer_from_midi": MAX_PRIMER_FROM_MIDI, "taps": MAX_TAPS, "tap_seconds": MAX_TAP_SECONDS}})
 
 
 async def describe_model(request):
@@ -699,11 +781,32 @@ async def generate(request):
 async def infill(request):
     """New takes from a take with the chosen bars (and rows) regenerated; the take itself is kept."""
     studio = request.app.state.studio
+    return await _new_takes(request, INFILL_FIELDS, studio.source, _infill)
+
+
+async def from_rhythm(request):
+    """A new take played to tapped rhythm by a model a plugin offers (the ``rhythm_models`` hook)."""
+    studio = request.app.state.studio
+    return await _new_takes(request, RHYTHM_FIELDS, studio.rhythm_model, _from_rhythm)
+
+
+async def taps(request):
+    """The onsets of a dropped MIDI file as taps, for a model that plays to taps (nothing is kept)."""
+    data = await _body(request, MAX_UPLOAD, "audio/midi")
+    if not data:
+        raise SeqgenError("the upload is empty; drop a MIDI file")
+    return JSONResponse(await request.app.state.studio.run(_taps_from_midi, data))
+
+
+async def _new_takes(request, fields: set, find_model, make) -> JSONResponse:
+    """The answer to a JSON request of ``fields`` for new takes: its model looked up by ``find_model`` (404
+    when unknown), then ``make(studio, body, folder)`` (``[(stem, result json)]``) run in the pool."""
+    studio = request.app.state.studio
     body = await _json_body(request)
-    _fields(body, INFILL_FIELDS)
-    studio.source(body["model"])
+    _fields(body, fields)
+    find_model(body["model"])
     session, token = studio.session(request, create=True)
-    found = await studio.run(_infill, studio, body, session.folder)
+    found = await studio.run(make, studio, body, session.folder)
     return _kept(studio, session, token, body["model"], found)
 
 
@@ -839,7 +942,8 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
         routes=[Route("/", index), Route("/api/models", list_models),
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
-                Route("/api/infill", infill, methods=["POST"]),
+                Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
+                Route("/api/taps", taps, methods=["POST"]),
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

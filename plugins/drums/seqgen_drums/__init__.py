@@ -158,6 +158,13 @@ def generate_options(model):
 
 
 @hookimpl
+def rhythm_models():
+    from seqgen_drums import drumify
+
+    return drumify.rhythm_models()
+
+
+@hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
     ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""

@@ -251,30 +251,37 @@ function resizePrimer() {
   showPrimer();
 }
 
-async function uploadPrimer(file) {
-  if (!file) return;
+// Send a chosen or dropped MIDI file to ``path``: the answer, or null (and the page says why) when it fails.
+async function postMidi(path, file) {
+  if (!file) return null;
   if (file.size > state.limits.upload_bytes) {
     say(`${file.name} is larger than ${state.limits.upload_bytes / 1024} KiB; drop a shorter MIDI file`, true);
-    return;
+    return null;
   }
   say(`Reading ${file.name}…`);
   try {
-    const found = await api(`/api/primer?model=${encodeURIComponent(state.model.id)}`,
-                            { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
-    remember();
-    state.stepsPerBar = found.steps_per_bar;
-    if (found.cells) state.primer = primerFromCells(found.cells);
-    $("primer-text").value = found.text;
-    $("qpm").value = Math.round(found.qpm * 100) / 100;
-    state.selected = "primer";
-    showPrimer();
-    showTakes();
-    $("primer-notice").textContent = `${file.name}: ${found.steps} steps at ${$("qpm").value} BPM` +
-      (found.notice ? ` (${found.notice})` : "");
+    const found = await api(path, { method: "POST", body: file, headers: { "Content-Type": "audio/midi" } });
     say("");
+    return found;
   } catch (error) {
     say(error.message, true);
+    return null;
   }
+}
+
+async function uploadPrimer(file) {
+  const found = await postMidi(`/api/primer?model=${encodeURIComponent(state.model.id)}`, file);
+  if (!found) return;
+  remember();
+  state.stepsPerBar = found.steps_per_bar;
+  if (found.cells) state.primer = primerFromCells(found.cells);
+  $("primer-text").value = found.text;
+  $("qpm").value = Math.round(found.qpm * 100) / 100;
+  state.selected = "primer";
+  showPrimer();
+  showTakes();
+  $("primer-notice").textContent = `${file.name}: ${found.steps} steps at ${$("qpm").value} BPM` +
+    (found.notice ? ` (${found.notice})` : "");
 }
 
 // Models
@@ -288,6 +295,8 @@ async function loadModels() {
   $("primer_steps").max = found.limits.steps - 1;
   [$("temperature").min, $("temperature").max] = found.limits.temperature;
   [$("qpm").min, $("qpm").max] = found.limits.qpm;
+  $("tap-panel").hidden = !found.rhythm_models.length;
+  $("tap-model").replaceChildren(...found.rhythm_models.map((name) => new Option(name, name)));
   $("model").replaceChildren(...found.models.map((model) => {
     const option = document.createElement("option");
     option.value = model.id;
@@ -434,8 +443,8 @@ function showFrom(step) {
   }
 }
 
-function takeOf(result, job, primer) {
-  const model = state.model;
+// A take of a result; ``model`` describes what made it (id, noun, rows, steps_per_quarter).
+function takeOf(result, job, primer, model = state.model) {
   const take = { n: state.nextTake++, model: model.id, noun: model.noun, rows: model.rows,
                  spq: model.steps_per_quarter, steps: result.steps, primerSteps: result.primer_steps, hits: {},
                  kept: false, resultId: result.id, text: result.text, events: null };
@@ -490,7 +499,7 @@ function showTakes() {
   $("primer-panel").classList.toggle("selected-item", state.selected === "primer");
   $("take").hidden = !take;
   if (!take) return;
-  $("take-title").textContent = `Take ${take.n}: ${take.steps} steps ` + (take.from ? `(${take.from} regenerated)` :
+  $("take-title").textContent = `Take ${take.n}: ${take.steps} steps ` + (take.from ? `(${take.from})` :
     `(${take.primerSteps} primer + ${take.steps - take.primerSteps} new)`);
   $("keep").classList.toggle("kept", take.kept);
   $("keep").innerHTML = take.kept ? "&#9733; Kept" : "&#9734; Keep";
@@ -498,6 +507,7 @@ function showTakes() {
   $("take-grid").hidden = !take.rows.length;
   $("take-text").hidden = take.rows.length > 0;
   $("infill-group").hidden = !take.rows.length;
+  $("use-as-primer").hidden = Boolean(take.tapped);
   if (take.rows.length) {
     drawGrid($("take-grid"), take, { primerSteps: take.primerSteps });
     showInfillRows(take);
@@ -568,7 +578,7 @@ async function regenerate() {
     const bar = 4 * take.spq;
     const takes = found.results.map((result) => {
       const made = takeOf(result, { options: [] }, { hits: {} });
-      made.from = `bars ${bars[0]}-${bars[1]} of take ${take.n}`;
+      made.from = `bars ${bars[0]}-${bars[1]} of take ${take.n} regenerated`;
       for (const [k, hit] of Object.entries(made.hits)) {  // kept hits keep their velocity and timing
         const step = Number(k.split(":")[0]);
         const kept = (step < (bars[0] - 1) * bar || step >= bars[1] * bar) || (state.infillRows.size &&
@@ -580,7 +590,7 @@ async function regenerate() {
     });
     state.takes.push(...takes);
     select(takes[0].n);
-    say(`${takes.length} new take${takes.length > 1 ? "s" : ""} from take ${take.n} (${takes[0].from} regenerated)`);
+    say(`${takes.length} new take${takes.length > 1 ? "s" : ""} from take ${take.n} (${takes[0].from})`);
   } catch (error) {
     say(error.message, true);
   } finally {
@@ -602,6 +612,76 @@ function showInfillRows(take) {
       showInfillRows(take);
     } : null;
   });
+}
+
+// Tapping: a rhythm tapped on a key or the pad becomes a take, played to it by a model a plugin offers.
+// A MIDI file's notes are taps too (with their velocities); tapping after one starts again.
+const taps = { times: [], velocities: null, first: 0 };
+
+function tap(event) {
+  const now = event.timeStamp / 1000;
+  if (taps.velocities) clearTaps();
+  if (!taps.times.length) taps.first = now;
+  const time = now - taps.first;
+  if (taps.times.length >= state.limits.taps || time > state.limits.tap_seconds) {
+    say(`The studio takes up to ${state.limits.taps} taps over ${state.limits.tap_seconds} s; Clear to start again`,
+        true);
+    return;
+  }
+  taps.times.push(Math.round(time * 1e4) / 1e4);
+  synth.play(synth.output(), { pitch: 76, velocity: 70, drum: false, length: 0.03 }, synth.ctx.currentTime);
+  $("tap-pad").classList.add("hit");
+  setTimeout(() => $("tap-pad").classList.remove("hit"), 80);
+  showTaps();
+}
+
+function clearTaps() {
+  Object.assign(taps, { times: [], velocities: null });
+  $("tap-notice").textContent = "";
+  showTaps();
+}
+
+async function tapsFromMidi(file) {
+  const found = await postMidi("/api/taps", file);
+  if (!found) return;
+  Object.assign(taps, { times: found.times, velocities: found.velocities });
+  $("qpm").value = found.qpm;
+  showTaps();
+  $("tap-notice").textContent = `${file.name}: its notes are the taps, at ${found.qpm} BPM` +
+    (found.notice ? ` (${found.notice})` : "");
+}
+
+function showTaps() {
+  const n = taps.times.length;
+  $("tap-count").textContent = n ? `${n} tap${n > 1 ? "s" : ""} over ${taps.times[n - 1].toFixed(2)} s` : "no taps";
+  $("tap-clear").disabled = $("tap-make").disabled = !n;
+}
+
+async function takeFromTaps() {
+  const request = { model: $("tap-model").value, times: taps.times, qpm: tempo(),
+                    temperature: numberField("temperature"), seed: numberField("seed") };
+  if (taps.velocities) request.velocities = taps.velocities;
+  $("tap-make").disabled = true;
+  say(`${request.model} is playing to the taps…`);
+  try {
+    const found = await postJson("/api/rhythm", request);
+    remember();
+    const takes = found.results.map((result) => {
+      const made = takeOf({ ...result, hits: null }, { qpm: request.qpm, options: [] }, null,
+                          { id: request.model, noun: "take", rows: [], steps_per_quarter: result.steps_per_quarter });
+      made.from = `${request.model} played to ${request.times.length} taps`;
+      made.tapped = true;
+      return made;
+    });
+    state.takes.push(...takes);
+    select(takes[0].n);
+    $("take").scrollIntoView({ block: "nearest" });
+    say(`Take ${takes[0].n}: ${takes[0].from}`);
+  } catch (error) {
+    say(error.message, true);
+  } finally {
+    $("tap-make").disabled = !taps.times.length;
+  }
 }
 
 function compare() {
@@ -876,8 +956,29 @@ document.addEventListener("DOMContentLoaded", () => {
     await uploadPrimer(event.target.files[0]);
     event.target.value = "";  // choosing the same file again reads it again
   });
+  $("tap-pad").addEventListener("pointerdown", (event) => {
+    if (event.button === 0) tap(event);
+  });
+  $("tap-clear").addEventListener("click", clearTaps);
+  $("tap-file").addEventListener("change", async (event) => {
+    await tapsFromMidi(event.target.files[0]);
+    event.target.value = "";
+  });
+  // A MIDI file dropped on the Tap panel gives taps; anywhere else, the primer (below).
+  $("tap-panel").addEventListener("drop", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    $("drop").classList.remove("over");
+    if (event.dataTransfer.files.length) tapsFromMidi(event.dataTransfer.files[0]);
+  });
+  $("tap-make").addEventListener("click", takeFromTaps);
   document.addEventListener("keydown", (event) => {
-    if (event.code === "Space" && !typing(event.target) && !event.repeat) {
+    const plain = !event.repeat && !event.ctrlKey && !event.metaKey && !event.altKey && event.key !== "Tab";
+    if (plain && !$("tap-panel").hidden && (event.target === $("tap-pad") ||
+                                             (event.key.toLowerCase() === "t" && !typing(event.target)))) {
+      event.preventDefault();
+      tap(event);
+    } else if (event.code === "Space" && !typing(event.target) && !event.repeat) {
       event.preventDefault();
       transport.toggle();
     } else if ((event.ctrlKey || event.metaKey) && event.key === "z" && !typing(event.target)) {
@@ -885,7 +986,7 @@ document.addEventListener("DOMContentLoaded", () => {
       undo();
     }
   });
-  // A MIDI file dropped anywhere on the page becomes the primer.
+  // A MIDI file dropped anywhere else on the page becomes the primer.
   document.addEventListener("dragover", (event) => { event.preventDefault(); $("drop").classList.add("over"); });
   document.addEventListener("dragleave", () => $("drop").classList.remove("over"));
   document.addEventListener("drop", (event) => {
