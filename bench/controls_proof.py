@@ -93,7 +93,7 @@ def style_table(model, classifier, real_tracks, args) -> None:
     unset_judged = collections.Counter(STYLES[k] for k in classifier.style_probabilities(unset_cut).argmax(1))
     seconds = time.monotonic() - started
     majority, majority_count = real_count.most_common(1)[0]
-    print(f"### Style: the classifier's accuracy on windows of {args.window} steps\n")
+    print(f"## Style: the classifier's accuracy on windows of {args.window} steps\n")
     print(f"Real windows: {total} of the held-out records; generated: {args.per_style} tracks of "
           f"{args.num_steps} steps per style (seeds {args.seed}..{args.seed + len(STYLES) - 1}, one per style), "
           f"{sum(generated_count.values())} windows; and {args.unset} tracks with no control set (seed "
@@ -126,7 +126,7 @@ def density_table(model, real_tracks, args) -> None:
     values = [value for values in measured.values() for value in values]
     rho = spearmanr(requests, values).statistic
     real = np.array([values["density"] for _, values in real_tracks if "density" in values])
-    print(f"### Density: hits per bar of {args.per_density} tracks of {args.num_steps} steps per request\n")
+    print(f"## Density: hits per bar of {args.per_density} tracks of {args.num_steps} steps per request\n")
     print("| requested | mean measured | off by | median | min - max |")
     print("|---:|---:|---:|---:|---:|")
     for request, found in measured.items():
@@ -160,7 +160,7 @@ def fill_table(model, fill_tracks, args) -> None:
     for fill in ("yes", "no"):
         real = [per_bar(events) for events, values in fill_tracks if values.get("fill") == fill]
         rows.append((f"held-out Groove, {'fill' if fill == 'yes' else 'beat'} (fill={fill})", real))
-    print(f"### Fill: hits per bar (generated: {args.per_fill} tracks of {args.fill_steps} steps each)\n")
+    print(f"## Fill: hits per bar (generated: {args.per_fill} tracks of {args.fill_steps} steps each)\n")
     print("| tracks | count | toms per bar | crash per bar | toms + crash per bar | all hits per bar |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, found in rows:

@@ -1,6 +1,9 @@
 """The drums plugin's style classifier (the ``style_classifier`` family, config ``drum_style``): records with
 the style from ``convert --metadata_csv``, training through the shared loop, classifying in NumPy."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -63,6 +66,12 @@ def test_a_tiny_classifier_learns_two_styles_through_the_shared_loop(tmp_path):
         loaded.generate(1, 8)
     with pytest.raises(SeqgenError, match="empty"):
         loaded.classify_style([])
+    bundle = str(tmp_path / "style.seqgen")
+    code = (f"import sys, seqgen; print(seqgen.load({bundle!r}).classify_style('[(36,), (36,), (36,), (36,)]')); "
+            "assert 'tensorflow' not in sys.modules, 'classifying imported TensorFlow'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "funk"
 
 
 def test_records_without_a_style_are_refused_in_one_line(tmp_path):
