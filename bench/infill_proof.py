@@ -32,6 +32,12 @@ import seqgen  # noqa: E402
 from seqgen.evaluation import read_class_sequences  # noqa: E402
 
 STEPS_PER_BAR = 16
+#: The seam's infills: --ways names them (the model, then the method) as these keys.
+WAYS = {"infilling_middle": "infilling model, middle (both sides)",
+        "infilling_left": "infilling model, left (left side only)",
+        "infilling_rescore": "infilling model, rescore (8 left-to-right candidates)",
+        "shipped_left": "shipped transformer, left",
+        "shipped_rescore": "shipped transformer, rescore"}
 
 
 def main() -> None:
@@ -44,6 +50,9 @@ def main() -> None:
     parser.add_argument("--outputs", type=int, default=2, help="infills per gap and method for the seam")
     parser.add_argument("--seam_windows", type=int, default=0, help="infill only the first N windows (0: all)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tables", default="likelihood,seam", help="which tables (default both)")
+    parser.add_argument("--ways", default=",".join(WAYS),
+                        help=f"the seam's infills, by model and method (default all: {','.join(WAYS)})")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -61,9 +70,14 @@ def main() -> None:
     print(f"infilling model: {checkpoint_of(infilling)}; left-only model: {args.left_model}; "
           f"{len(windows)} windows of {args.bars} bars from {args.records}\n")
 
-    likelihood_table(infilling, left_only, tracks, gaps)
-    seam_tracks = tracks[:args.seam_windows] if args.seam_windows else tracks
-    seam_table(infilling, left_only, seam_tracks, windows[:len(seam_tracks)], gaps, args.outputs, args.seed)
+    tables = args.tables.split(",")
+    if "likelihood" in tables:
+        likelihood_table(infilling, left_only, tracks, gaps)
+    if "seam" in tables:
+        seam_tracks = tracks[:args.seam_windows] if args.seam_windows else tracks
+        ways = [(WAYS[way], infilling if way.startswith("infilling") else left_only, way.split("_")[-1])
+                for way in args.ways.split(",")]
+        seam_table(ways, encoding, seam_tracks, windows[:len(seam_tracks)], gaps, args.outputs, args.seed)
     print(f"\n({time.perf_counter() - began:.0f} s)")
 
 
@@ -117,13 +131,8 @@ def seam(classes, end) -> tuple:
     return float((before != after).sum()), float(abs(int(before.sum()) - int(after.sum())))
 
 
-def seam_table(infilling, left_only, tracks, windows, gaps, outputs, seed) -> None:
-    ways = [("infilling model, middle (both sides)", infilling, "middle"),
-            ("infilling model, left (left side only)", infilling, "left"),
-            ("infilling model, rescore (8 left-to-right candidates)", infilling, "rescore"),
-            ("shipped transformer, left", left_only, "left"),
-            ("shipped transformer, rescore", left_only, "rescore")]
-    encoding = infilling.config.encoding
+def seam_table(ways, encoding, tracks, windows, gaps, outputs, seed) -> None:
+    """``ways``: (name, model, method) of the infills compared with the real bars."""
     # [way][window] -> list of (hamming, density) over gaps and outputs; "real": the true bars.
     found = {name: [[] for _ in tracks] for name, _, _ in ways}
     found["real consecutive bars"] = [[] for _ in tracks]
