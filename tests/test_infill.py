@@ -238,6 +238,11 @@ def test_drums_keep_every_bar_and_instrument_not_selected(which, song, request):
     assert_kept(track.events, everywhere, range(128), ["hihat_closed"])
 
 
+def test_an_instrument_named_twice_is_regenerated_once_and_the_others_kept(small_infilling_transformer, song):
+    outputs = small_infilling_transformer.infill(song, bars="3-4", instruments="kick,kick", num_outputs=3, seed=1)
+    assert_kept(song.events, outputs, range(32, 64), ["kick"])
+
+
 def test_the_infilling_transformer_takes_controls_and_infills_in_each_way(small_infilling_transformer, song):
     model = small_infilling_transformer
     for method in ("middle", "rescore", "left"):
