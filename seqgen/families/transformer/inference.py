@@ -21,6 +21,8 @@ from seqgen.family import Stepper
 
 LAYER_NORM_EPSILON = 1e-5
 _INITIAL_CAPACITY = 64
+#: :meth:`TransformerStepper.feed` reads at most this many attention scores (16 MB) at once.
+FEED_SCORES = 2**22
 _GELU = np.float32(np.sqrt(2.0 / np.pi))
 
 
@@ -293,6 +295,13 @@ class TransformerStepper(Stepper):
         batch, count = classes.shape
         if count == 0:
             return np.zeros((batch, 0, self.num_classes), np.float32), state
+        chunk = max(1, FEED_SCORES // (batch * self.heads * (state.length + count)))
+        if count > chunk:  # in pieces, each attending over the cache and the pieces before it
+            pieces = []
+            for begin in range(0, count, chunk):
+                piece, state = self.feed(classes[:, begin:begin + chunk], positions[begin:begin + chunk], state)
+                pieces.append(piece)
+            return np.concatenate(pieces, 1), state
         heads, size, far = self.heads, self.head_size, self.max_distance
         cache = self._writable(state, count)
         length = state.length
