@@ -34,6 +34,19 @@ HATS = ("hihat_closed", "hihat_open")
 SONG = str(GROOVE / FUNK)  # 16 bars of 4/4 funk, the Groove test split
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """One BLAS thread, as the seqgen commands use: on a busy machine a second one stalls every step (the
+    shipped models' tests took 40 s instead of 1)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not installed: BLAS's own number of threads
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 # --- A plugin that is not drums: an event is a (low, high) pair, each part regenerated on its own. ---
 
 LOWS, HIGHS = 4, 3
