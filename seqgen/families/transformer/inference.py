@@ -310,7 +310,7 @@ class TransformerStepper(Stepper):
         x = self.class_table[classes] + self._positions[positions]  # [B, T, d]
         # Distance of new token i (index length + i) to key j, clipped at R; keys after the token are masked.
         distance = length + np.arange(count)[:, None] - np.arange(total)[None, :]
-        future = distance < 0
+        future = np.where(distance < 0, -np.inf, 0.0).astype(np.float32)
         distance = np.clip(distance, 0, far)
         for k, layer in enumerate(self.layers):
             qkv = _layer_norm(x, *layer.norm1) @ layer.qkv_kernel + layer.qkv_bias  # [B, T, 3d]
@@ -321,7 +321,7 @@ class TransformerStepper(Stepper):
             scores = q @ kv[:, 0, :, :total].swapaxes(-1, -2)  # [B, H, T, total]
             by_distance = q @ layer.relative  # [B, H, T, R + 1]
             scores += by_distance[:, :, np.arange(count)[:, None], distance]
-            scores[..., future] = -np.inf
+            scores += future
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
