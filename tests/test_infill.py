@@ -256,6 +256,17 @@ def test_an_instrument_named_twice_is_regenerated_once_and_the_others_kept(small
     assert_kept(song.events, outputs, range(32, 64), ["kick"])
 
 
+@pytest.mark.parametrize("method", ["left", "rescore"])
+def test_a_first_bar_read_left_to_right_starts_with_a_step_the_track_plays(small_infilling_transformer, song,
+                                                                             method):
+    outputs = small_infilling_transformer.infill(song, bars="1", num_outputs=16, seed=2, method=method)
+    played = set(classes_of(song.events[16:]).tolist())
+    assert {int(classes_of(o.events[:1])[0]) for o in outputs} <= played
+    # With only the hi-hats free, the first step keeps the rest and takes hats the track plays over them.
+    hats = small_infilling_transformer.infill(song, bars="1", instruments=HATS, num_outputs=8, seed=2, method=method)
+    assert_kept(song.events, hats, range(16), HATS)
+
+
 def test_the_infilling_transformer_takes_controls_and_infills_in_each_way(small_infilling_transformer, song):
     model = small_infilling_transformer
     for method in ("middle", "rescore", "left"):
