@@ -6,7 +6,8 @@ bars start at each of ``--positions`` (bars counted from 1).
 1. The log-likelihood of the true gap given both sides (``Generator.gap_log_likelihoods(both_sides=True)``,
    fill-in-the-middle) against given the left side only (``both_sides=False``), in bits per step, for the
    infilling model and for the left-only shipped transformer; and given both sides with the next window's
-   right side in place of the true one (a model that reads the right side does worse then).
+   right side in place of the true one (a model that reads the right side does worse then), and with the
+   right side cut to its first bar (which brings the bars before the gap closer to it in the stream).
 2. The seam: how well the last infilled bar leads into the kept bar after it, against the same for the
    real bars there. Two per-bar measures of the 9 instruments x 16 steps onset grid: the Hamming distance
    (cells that differ) and the difference of hit counts. Lower is more alike; real consecutive bars of a
@@ -32,6 +33,12 @@ import seqgen  # noqa: E402
 from seqgen.evaluation import read_class_sequences  # noqa: E402
 
 STEPS_PER_BAR = 16
+#: The seam's infills: --ways names them (the model, then the method) as these keys.
+WAYS = {"infilling_middle": "infilling model, middle (both sides)",
+        "infilling_left": "infilling model, left (left side only)",
+        "infilling_rescore": "infilling model, rescore (8 left-to-right candidates)",
+        "shipped_left": "shipped transformer, left",
+        "shipped_rescore": "shipped transformer, rescore"}
 
 
 def main() -> None:
@@ -44,6 +51,9 @@ def main() -> None:
     parser.add_argument("--outputs", type=int, default=2, help="infills per gap and method for the seam")
     parser.add_argument("--seam_windows", type=int, default=0, help="infill only the first N windows (0: all)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tables", default="likelihood,seam", help="which tables (default both)")
+    parser.add_argument("--ways", default=",".join(WAYS),
+                        help=f"the seam's infills, by model and method (default all: {','.join(WAYS)})")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -61,9 +71,14 @@ def main() -> None:
     print(f"infilling model: {checkpoint_of(infilling)}; left-only model: {args.left_model}; "
           f"{len(windows)} windows of {args.bars} bars from {args.records}\n")
 
-    likelihood_table(infilling, left_only, tracks, gaps)
-    seam_tracks = tracks[:args.seam_windows] if args.seam_windows else tracks
-    seam_table(infilling, left_only, seam_tracks, windows[:len(seam_tracks)], gaps, args.outputs, args.seed)
+    tables = args.tables.split(",")
+    if "likelihood" in tables:
+        likelihood_table(infilling, left_only, tracks, gaps)
+    if "seam" in tables:
+        seam_tracks = tracks[:args.seam_windows] if args.seam_windows else tracks
+        ways = [(WAYS[way], infilling if way.startswith("infilling") else left_only, way.split("_")[-1])
+                for way in args.ways.split(",")]
+        seam_table(ways, encoding, seam_tracks, windows[:len(seam_tracks)], gaps, args.outputs, args.seed)
     print(f"\n({time.perf_counter() - began:.0f} s)")
 
 
@@ -85,9 +100,10 @@ def interval(per_window) -> str:
 def likelihood_table(infilling, left_only, tracks, gaps) -> None:
     print("### Log-likelihood of the true gap (bits per step; lower is better)\n")
     print("| gap | infilling model, both sides | infilling model, left side only | both sides minus left "
-          "| both sides, another window's right side | shipped transformer, left side only |")
-    print("|---|---|---|---|---|---|")
-    rows = {"both": [], "left": [], "other": [], "shipped": []}
+          "| both sides, another window's right side | both sides, right side cut to 1 bar "
+          "| shipped transformer, left side only |")
+    print("|---|---|---|---|---|---|---|")
+    rows = {"both": [], "left": [], "other": [], "near": [], "shipped": []}
     for bars, first in gaps:
         start, end = (first - 1) * STEPS_PER_BAR, (first - 1 + bars) * STEPS_PER_BAR
         bits = -1.0 / ((end - start) * math.log(2))
@@ -96,14 +112,19 @@ def likelihood_table(infilling, left_only, tracks, gaps) -> None:
         # The same gap and left side with the next window's right side: worse when the right side is read.
         swapped = [track[:end] + tracks[(w + 1) % len(tracks)][end:] for w, track in enumerate(tracks)]
         other = infilling.generator.gap_log_likelihoods(swapped, start, end, both_sides=True) * bits
+        # Only one bar after the gap: the bars before the gap come closer to it in the stream.
+        cut = [track[:end + STEPS_PER_BAR] for track in tracks]
+        near = infilling.generator.gap_log_likelihoods(cut, start, end, both_sides=True) * bits
         shipped = left_only.generator.gap_log_likelihoods(tracks, start, end, both_sides=False) * bits
-        for name, values in (("both", both), ("left", left), ("other", other), ("shipped", shipped)):
+        for name, values in (("both", both), ("left", left), ("other", other), ("near", near),
+                             ("shipped", shipped)):
             rows[name].append(values)
         print(f"| {bars} bar{'s' if bars > 1 else ''} from bar {first} | {interval(both)} | {interval(left)} "
-              f"| {interval(both - left)} | {interval(other)} | {interval(shipped)} |")
+              f"| {interval(both - left)} | {interval(other)} | {interval(near)} | {interval(shipped)} |")
     mean = {name: np.mean(values, axis=0) for name, values in rows.items()}  # per window, over the gaps
     print(f"| every gap (per window) | {interval(mean['both'])} | {interval(mean['left'])} "
-          f"| {interval(mean['both'] - mean['left'])} | {interval(mean['other'])} | {interval(mean['shipped'])} |\n")
+          f"| {interval(mean['both'] - mean['left'])} | {interval(mean['other'])} | {interval(mean['near'])} "
+          f"| {interval(mean['shipped'])} |\n")
 
 
 def onsets(classes) -> np.ndarray:
@@ -117,13 +138,8 @@ def seam(classes, end) -> tuple:
     return float((before != after).sum()), float(abs(int(before.sum()) - int(after.sum())))
 
 
-def seam_table(infilling, left_only, tracks, windows, gaps, outputs, seed) -> None:
-    ways = [("infilling model, middle (both sides)", infilling, "middle"),
-            ("infilling model, left (left side only)", infilling, "left"),
-            ("infilling model, rescore (8 left-to-right candidates)", infilling, "rescore"),
-            ("shipped transformer, left", left_only, "left"),
-            ("shipped transformer, rescore", left_only, "rescore")]
-    encoding = infilling.config.encoding
+def seam_table(ways, encoding, tracks, windows, gaps, outputs, seed) -> None:
+    """``ways``: (name, model, method) of the infills compared with the real bars."""
     # [way][window] -> list of (hamming, density) over gaps and outputs; "real": the true bars.
     found = {name: [[] for _ in tracks] for name, _, _ in ways}
     found["real consecutive bars"] = [[] for _ in tracks]

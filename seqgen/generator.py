@@ -210,8 +210,8 @@ class Generator:
         logits = None if logits is None else logits[np.zeros(rows, np.int64)]
         out = np.zeros((rows, end - start), np.int64)
         for t in range(start, end):
-            if t == 0 and plain:  # a plain stream never predicts the first step: any allowed class, alike
-                log_probs = np.where(allowed[0], -np.log(allowed[0].sum()), -np.inf)[None].repeat(rows, 0)
+            if t == 0 and plain:  # a plain stream never predicts the first step: see _first_step
+                log_probs = _first_step(classes[end:], allowed[0])[None].repeat(rows, 0)
             else:
                 log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)
@@ -278,6 +278,16 @@ class _Guided:
 
     def reorder(self, state, rows):
         return self.stepper.reorder(state[0], rows), self.stepper.reorder(state[1], rows)
+
+
+def _first_step(kept, allowed) -> np.ndarray:
+    """Log-probabilities [C] of a track's first step where no model predicts it: the allowed classes as often
+    as the ``kept`` steps play them (a drum track's own hits, not any of the 512 combinations alike), or
+    every allowed class alike when the kept steps play none."""
+    weights = np.bincount(kept, minlength=len(allowed)) * allowed
+    weights = weights if weights.any() else allowed.astype(np.int64)
+    with np.errstate(divide="ignore"):
+        return np.log(weights / weights.sum())
 
 
 def _sample(log_probs, rng) -> np.ndarray:

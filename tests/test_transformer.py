@@ -153,8 +153,12 @@ def test_reorder_gives_the_logits_of_the_selected_rows_alone(family):
     np.testing.assert_allclose(second, stepper.logits(classes[:, :8])[:, -1], rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("activation", ["relu", "gelu"])
-def test_feeding_many_tokens_at_once_is_stepping_them_one_by_one(family, activation):
+@pytest.mark.parametrize("activation,scores", [("relu", None), ("gelu", None), ("relu", 1000)])
+def test_feeding_many_tokens_at_once_is_stepping_them_one_by_one(family, activation, scores, monkeypatch):
+    from seqgen.families.transformer import inference
+
+    if scores:  # fed in pieces of a few tokens
+        monkeypatch.setattr(inference, "FEED_SCORES", scores)
     config = small_config(activation=activation)
     stepper = family.stepper(config, random_weights(config, seed=11))
     rng = np.random.default_rng(12)

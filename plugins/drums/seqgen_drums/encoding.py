@@ -70,7 +70,7 @@ class DrumEncoding(Encoding):
 
     def agreeing_classes(self, index: int, regenerate) -> np.ndarray:
         """The classes whose bits equal ``index``'s on every instrument not in ``regenerate``."""
-        free = sum(1 << self.parts.index(name) for name in regenerate)
+        free = sum(1 << self.parts.index(name) for name in set(regenerate))  # a name given twice counts once
         kept = (self.num_classes - 1) & ~free
         return ((np.arange(self.num_classes) ^ index) & kept) == 0
 

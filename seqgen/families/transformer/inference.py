@@ -21,6 +21,8 @@ from seqgen.family import Stepper
 
 LAYER_NORM_EPSILON = 1e-5
 _INITIAL_CAPACITY = 64
+#: :meth:`TransformerStepper.feed` reads at most this many attention scores (16 MB) at once.
+FEED_SCORES = 2**22
 _GELU = np.float32(np.sqrt(2.0 / np.pi))
 
 
@@ -293,6 +295,13 @@ class TransformerStepper(Stepper):
         batch, count = classes.shape
         if count == 0:
             return np.zeros((batch, 0, self.num_classes), np.float32), state
+        chunk = max(1, FEED_SCORES // (batch * self.heads * (state.length + count)))
+        if count > chunk:  # in pieces, each attending over the cache and the pieces before it
+            pieces = []
+            for begin in range(0, count, chunk):
+                piece, state = self.feed(classes[:, begin:begin + chunk], positions[begin:begin + chunk], state)
+                pieces.append(piece)
+            return np.concatenate(pieces, 1), state
         heads, size, far = self.heads, self.head_size, self.max_distance
         cache = self._writable(state, count)
         length = state.length
@@ -301,7 +310,7 @@ class TransformerStepper(Stepper):
         x = self.class_table[classes] + self._positions[positions]  # [B, T, d]
         # Distance of new token i (index length + i) to key j, clipped at R; keys after the token are masked.
         distance = length + np.arange(count)[:, None] - np.arange(total)[None, :]
-        future = distance < 0
+        future = np.where(distance < 0, -np.inf, 0.0).astype(np.float32)
         distance = np.clip(distance, 0, far)
         for k, layer in enumerate(self.layers):
             qkv = _layer_norm(x, *layer.norm1) @ layer.qkv_kernel + layer.qkv_bias  # [B, T, 3d]
@@ -312,7 +321,7 @@ class TransformerStepper(Stepper):
             scores = q @ kv[:, 0, :, :total].swapaxes(-1, -2)  # [B, H, T, total]
             by_distance = q @ layer.relative  # [B, H, T, R + 1]
             scores += by_distance[:, :, np.arange(count)[:, None], distance]
-            scores[..., future] = -np.inf
+            scores += future
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
