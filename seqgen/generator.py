@@ -166,17 +166,18 @@ class Generator:
         (names of the encoding's parts, e.g. instruments), only those parts of those steps, every other
         part kept exactly.
 
-        ``method``: "middle" (the family reads both sides: fill-in-the-middle, the default where
-        :meth:`~seqgen.family.ModelFamily.infills`), "rescore" (sample ``candidates`` gaps left to right per
-        output and keep the one under which the kept steps after the gap are most likely: any family's
-        default) or "left" (left to right, ignoring what follows).
+        ``method``: "rescore" (the default: sample ``candidates`` gaps left to right per output and keep the
+        one under which the kept steps after the gap are most likely; any family), "middle" (the family reads
+        both sides: fill-in-the-middle, where :meth:`~seqgen.family.ModelFamily.infills`) or "left" (left to
+        right, ignoring what follows). Rescoring is the default because it makes the best seams with the
+        shipped models (docs/models.md, "Infilling").
         """
         from seqgen.infill import check_gap
 
         encoding = self.config.encoding
         classes = self._classes(events)
         start, end, allowed = check_gap(encoding, classes, start, end, parts)
-        method = method or ("middle" if self.prompt.infill else "rescore")
+        method = method or "rescore"
         if method not in ("middle", "rescore", "left"):
             raise SeqgenError(f"unknown infill method {method!r}; use middle, rescore or left")
         if method == "middle" and not self.prompt.infill:

@@ -1,9 +1,9 @@
 """Regenerate part of a track and keep the rest: bars (counted from 1, as in a DAW) or steps, and, where
 the plugin's events have them, only some instruments.
 
-A model that learned to fill in the middle (the shipped transformer) reads the kept steps on both sides
-of the gap; another samples candidates left to right and keeps those under which the kept steps after
-the gap are most likely. Every kept step and instrument is written exactly as it was.
+By default candidates are sampled left to right and those under which the kept steps after the gap are
+most likely are kept; a model that learned to fill in the middle can read both sides instead
+(--method middle). Every kept step and instrument is written exactly as it was.
 """
 
 import os
@@ -27,6 +27,10 @@ def add_arguments(parser) -> None:
                         help="randomness of the new steps: below 1 safer, above 1 wilder (default 1.0)")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
                         help="the same seed gives the same outputs")
+    parser.add_argument("--method", choices=("rescore", "middle", "left"), default="rescore",
+                        help="how the gap sees what follows it: rescore (default: draw candidates left to right and "
+                             "keep those that lead best into the kept steps after the gap), middle (a model trained "
+                             "to fill in the middle reads both sides) or left (ignore what follows)")
     add_control_argument(parser)
 
 
@@ -49,7 +53,7 @@ def run(args) -> int:
     track = Track(found.events, config, found.qpm)
     tracks = model.infill(track, bars=args.bars, steps=args.steps, instruments=args.instruments,
                           num_outputs=args.num_outputs, temperature=args.temperature, seed=args.seed,
-                          controls=args.control, steps_per_bar=found.steps_per_bar)
+                          controls=args.control, steps_per_bar=found.steps_per_bar, method=args.method)
     paths = write_midi_files(tracks, args.output_dir)
     what = f"bars {args.bars}" if args.bars else f"steps {args.steps}" if args.steps else "every bar"
     if args.instruments:

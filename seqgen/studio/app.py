@@ -319,7 +319,7 @@ def _fields(body, known) -> None:
 GENERATE_FIELDS = {"model", "new_steps", "num_outputs", "temperature", "seed", "beam_size", "branch_factor",
                    "steps_per_iteration", "qpm", "options", "controls", "primer", "cells"}
 INFILL_FIELDS = {"model", "cells", "bars", "rows", "num_outputs", "temperature", "seed", "qpm", "controls"}
-INFILL_CANDIDATES = 8  # gaps a model that cannot fill in the middle samples per take (Generator.infill)
+INFILL_CANDIDATES = 8  # gaps Generator.infill samples per take by default (rescoring)
 
 
 def _controls(body) -> dict:
@@ -591,7 +591,7 @@ def _infill(studio: Studio, body: dict, folder: str) -> list:
         raise SeqgenError(f"rows must be row numbers from 0 to {len(parts) - 1}" if parts else
                           f"{config.id} regenerates whole steps: choose no rows")
     num_outputs = _whole(body, "num_outputs", 1, 1, MAX_OUTPUTS)
-    tries = 1 if model.family.infills(config) else INFILL_CANDIDATES
+    tries = INFILL_CANDIDATES
     work = num_outputs * len(events) * tries
     if work > MAX_WORK:
         raise SeqgenError(f"Takes x take length{f' x {tries} (tries)' if tries > 1 else ''} is {work}, over the "
