@@ -8,7 +8,7 @@ token and one token per value (category) or bin (number); then the two sentinels
 
 - A plain stream: one token per control (unset or a value), then the events at their steps.
 - A fill-in-the-middle stream (Bavarian et al. 2022, "Efficient Training of Language Models to Fill in
-  the Middle", with the suffix first): controls, the events before the gap, ``SUFFIX`` (at step
+  the Middle", their "PSM" order: prefix, suffix, middle): controls, the events before the gap, ``SUFFIX`` (at step
   ``end - 1``), the events from ``end`` on, ``MIDDLE`` (at step ``start - 1``), then the gap's events.
   So the gap is generated left to right having seen both sides, and each gap event stands at its own
   step, as in a plain stream.
