@@ -121,7 +121,7 @@ def test_a_bundle_records_its_family_and_says_what_to_install_when_missing(tmp_p
 
 def test_unknown_sources_say_what_is_accepted(tmp_path):
     with pytest.raises(SeqgenError, match="nope does not exist; give a bundle file, a run directory, a checkpoint "
-                                          "or a shipped model's name \\(drum_kit_gmd"):
+                                          "or a shipped model's name \\(drum_kit_control_gmd, drum_kit_gmd"):
         seqgen.load("nope")
     with pytest.raises(SeqgenError, match="is not a training run directory"):
         seqgen.load(tmp_path)

@@ -40,7 +40,7 @@ def test_a_plugin_that_fails_to_import_is_listed_as_broken_and_stops_nothing_els
     assert listed.returncode == 0, listed.stderr
     assert ("melody 1.0: broken, fails to import (ModuleNotFoundError: No module named "
             "'a_module_nobody_installed'); reinstall or uninstall it") in listed.stdout
-    assert "drums 0.2.0: models groove" in listed.stdout
+    assert "drums 0.2.0: models drumify, groove, style_classifier" in listed.stdout
     as_json = {plugin["name"]: plugin for plugin in json.loads(run_seqgen(env, "plugins", "--json").stdout)}
     assert as_json["melody"]["error"] == "ModuleNotFoundError: No module named 'a_module_nobody_installed'"
     assert as_json["melody"]["configs"] == [] and as_json["drums"]["error"] is None
@@ -60,7 +60,8 @@ def test_a_misspelled_hook_is_refused_in_one_line_at_start_up(tmp_path):
     done = run_seqgen(env, "plugins")
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert ("the seqgen plugin 'melody' implements register_config, which is no seqgen hook (misspelled?); the "
-            "hooks are extend_command, postprocess_tracks, register_commands, register_configs, register_models"
+            "hooks are extend_command, generate_options, postprocess_tracks, register_commands, register_configs, "
+            "register_models, rhythm_models"
             in done.stderr)
 
 

@@ -6,7 +6,17 @@ The Keras network is in :mod:`.network` (imports TensorFlow), the NumPy stepper 
 import attrs
 
 from seqgen.family import ModelFamily
-from seqgen.hparams import HParams, architecture, non_negative, positive_sizes, probability
+from seqgen.errors import SeqgenError
+from seqgen.hparams import HParams, architecture, positive_sizes, probability
+
+#: The longest attention window (Magenta's drum_kit uses 32); the window's memory grows with it.
+MAX_ATTENTION_LENGTH = 4096
+
+
+def _attention_length(instance, attribute, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATTENTION_LENGTH:
+        raise SeqgenError(f"hparam {attribute.name} must be a whole number from 0 to {MAX_ATTENTION_LENGTH}, "
+                          f"got {value!r}")
 
 
 @attrs.frozen
@@ -15,7 +25,7 @@ class EventsRNNHParams(HParams):
 
     rnn_layer_sizes: tuple = architecture(default=(128, 128), converter=tuple, validator=positive_sizes)
     dropout_keep_prob: float = attrs.field(default=1.0, converter=float, validator=probability)
-    attn_length: int = architecture(default=0, validator=non_negative)
+    attn_length: int = architecture(default=0, validator=_attention_length)
     residual_connections: bool = architecture(default=False)
 
 
