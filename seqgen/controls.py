@@ -7,7 +7,7 @@ metadata)``, where ``metadata`` is :func:`sequence_metadata` of the NoteSequence
 ``create_dataset`` stores the values in the records and a family that takes controls
 (:meth:`seqgen.family.ModelFamily.takes_controls`) learns from them.
 
-Values travel as floats (a category's index, or the number) under :data:`RECORD_PREFIX` + name in the
+Values travel as floats (a category's index, or the number) under :data:`seqgen.records.RECORD_PREFIX` + name in the
 records, as ``{name: value}`` dicts everywhere else. No TensorFlow here.
 """
 
@@ -19,7 +19,6 @@ import attrs
 import numpy as np
 
 from seqgen.errors import SeqgenError
-from seqgen.records import RECORD_PREFIX
 
 #: Text annotations ``key=value`` of this prefix carry a metadata CSV's columns in a NoteSequence.
 METADATA_PREFIX = "seqgen:"
@@ -205,6 +204,8 @@ def load_metadata_csv(path, key: str = "midi_filename") -> dict:
 
 def measure(declared, events, metadata: dict) -> dict:
     """The record context ``{control/<name>: float}`` of a track; controls that measure None are left out."""
+    from seqgen.records import RECORD_PREFIX  # not at import: the record module's CRC tables cost start-up
+
     context = {}
     for control in declared:
         if control.measure is None:
