@@ -18,6 +18,11 @@ def _check_positive(**values):
             raise SeqgenError(f"--{name} must be a positive finite number, got {value}")
 
 
+def _check_seed(seed):
+    if seed is not None and not 0 <= seed < 2**63:
+        raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
+
+
 def log_softmax(logits, temperature: float = 1.0):
     scaled = np.asarray(logits, np.float64) / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
@@ -82,8 +87,7 @@ class Generator:
         if num_steps < len(primer):
             raise SeqgenError(f"--num_steps {num_steps} is shorter than the primer ({len(primer)} steps); "
                               f"ask for at least {len(primer)} steps")
-        if seed is not None and not 0 <= seed < 2**63:
-            raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
+        _check_seed(seed)
         _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
         tokens = self.control_tokens(controls)
@@ -183,8 +187,7 @@ class Generator:
         if method == "middle" and not self.prompt.infill:
             raise SeqgenError(f"this {self.config.model} model cannot fill in the middle; use method rescore or left")
         _check_positive(num_outputs=num_outputs, temperature=temperature, candidates=candidates)
-        if seed is not None and not 0 <= seed < 2**63:
-            raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
+        _check_seed(seed)
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
         if end == len(classes) or method == "left":
