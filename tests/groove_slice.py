@@ -9,7 +9,7 @@ keeps the dataset's row order.
 import csv
 import shutil
 
-from conftest import GROOVE
+from support import GROOVE
 
 # Named by test_render.py and test_primer_midi.py.
 FUNK = "drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid"  # test split, 16 bars of 4/4

@@ -4,7 +4,7 @@ import contextlib
 import io
 import re
 
-from conftest import REPO
+from support import REPO
 
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 

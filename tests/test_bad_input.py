@@ -24,7 +24,7 @@ import sys
 
 import pytest
 
-from conftest import GROOVE, MAGENTA, REPO
+from support import GROOVE, MAGENTA, REPO
 from groove_slice import FUNK
 from seqgen import cli
 

@@ -14,7 +14,7 @@ from seqgen.cli import main
 from seqgen.families.events_rnn.inference import random_weights
 from seqgen.model import Model
 
-from conftest import MAGENTA
+from support import MAGENTA
 
 TRACK = "[(36,), (36, 42), (), (42,), (38, 42), (), (42,), (36, 46), (49,)]"
 

@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from support import REPO
 
 pytestmark = pytest.mark.clean_clone
 
-FAST_MODULES = ["tests/test_encodings.py", "tests/test_hparams.py", "tests/test_magenta_bundle.py"]
+FAST_MODULES = ["plugins/drums/tests/test_encodings.py", "tests/test_hparams.py", "tests/test_magenta_bundle.py"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_a_fresh_clone_carries_the_test_data(clone):
 
 
 def test_a_fresh_clone_collects_every_test_module_and_passes_fast_ones(clone):
-    collected = run_pytest(clone, "--collect-only", "tests")
+    collected = run_pytest(clone, "--collect-only")  # the testpaths: tests and plugins/drums/tests
     assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-3000:]
     result = run_pytest(clone, *FAST_MODULES)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import seqgen
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import copy_slice, slice_rows
 from seqgen import controls, plugins, records, training
 from seqgen.cli import main

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import copy_slice, slice_rows
 from seqgen import cli, tfrecord
 from seqgen.noteseq import midi_io, music_pb2

@@ -4,7 +4,7 @@ import attrs
 import pytest
 import tensorflow as tf
 
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import copy_slice
 from seqgen import cli, convert, pipeline, plugins, records, tfrecord
 from seqgen.noteseq import music_pb2, sequences_lib

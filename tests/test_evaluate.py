@@ -9,7 +9,7 @@ import pytest
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.records import write_class_records
-from conftest import MAGENTA
+from support import MAGENTA
 
 REFERENCE = json.loads((MAGENTA / "reference_logits.json").read_text())
 

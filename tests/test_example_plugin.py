@@ -16,7 +16,7 @@ import zipfile
 import pretty_midi
 import pytest
 
-from conftest import GROOVE, REPO
+from support import GROOVE, REPO
 from groove_slice import bass_song_rows
 
 EXAMPLE = REPO / "examples" / "seqgen-bass"

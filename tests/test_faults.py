@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import GROOVE, MAGENTA
+from support import GROOVE, MAGENTA
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
 from seqgen.errors import SeqgenError

@@ -11,7 +11,7 @@ from seqgen.errors import SeqgenError
 from seqgen.noteseq import midi_io, music_pb2
 from seqgen.model import Model
 
-from conftest import GROOVE, MAGENTA
+from support import GROOVE, MAGENTA
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pretty_midi
 import pytest
 
 import seqgen
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import FUNK
 from seqgen import bundle, plugins
 from seqgen.cli import main

@@ -15,7 +15,7 @@ from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn.inference import random_weights
 from seqgen.model import Model, Track
 
-from conftest import MAGENTA
+from support import MAGENTA
 
 SMALL = "batch_size=2,rnn_layer_sizes=[16],attn_length=3,learning_rate=0.01"
 TRACK = "[(36,), (42,), (), (38, 42), (42,), (36,)]"

@@ -13,7 +13,7 @@ from seqgen.families.events_rnn.inference import EventsRNN, random_weights
 from seqgen.generator import log_softmax
 from seqgen.families.events_rnn.magenta import ATTENTION_STATE
 
-from conftest import MAGENTA
+from support import MAGENTA
 
 REFERENCE = json.loads((MAGENTA / "reference_logits.json").read_text())
 SOFTMAX = {b["bundle_file"]: b for b in json.loads((MAGENTA / "reference_softmax_full.json").read_text())["bundles"]}

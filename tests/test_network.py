@@ -12,7 +12,7 @@ from seqgen.families.events_rnn import network
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn.inference import EventsRNN, random_weights
 
-from conftest import MAGENTA
+from support import MAGENTA
 
 EVENTS_RNN = EventsRNNFamily()
 

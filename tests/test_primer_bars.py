@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import FUNK
 from seqgen import plugins
 from seqgen.cli import main

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import GROOVE, REPO
+from support import GROOVE, REPO
 from groove_slice import FUNK, WALTZ
 from seqgen import bundle, cli, convert, plugins, records, render, tfrecord
 from seqgen.commands import record_files

@@ -5,7 +5,7 @@ import io
 import re
 import tomllib
 
-from conftest import REPO
+from support import REPO
 from seqgen import DISTRIBUTION, plugins
 
 README = (REPO / "README.md").read_text()

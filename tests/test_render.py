@@ -11,7 +11,7 @@ import pytest
 
 from seqgen import cli, render
 from seqgen_drums import grid
-from conftest import GROOVE
+from support import GROOVE
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"

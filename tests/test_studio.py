@@ -23,7 +23,7 @@ import pretty_midi  # noqa: E402
 import seqgen  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from conftest import GROOVE, MAGENTA  # noqa: E402
+from support import GROOVE, MAGENTA  # noqa: E402
 from seqgen import cli, loading, plugins  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 from seqgen.hookspecs import hookimpl  # noqa: E402

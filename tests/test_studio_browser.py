@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from conftest import GROOVE, REPO
+from support import GROOVE, REPO
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):

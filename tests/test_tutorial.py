@@ -10,7 +10,7 @@ import pretty_midi
 import pytest
 
 import seqgen
-from conftest import REPO
+from support import REPO
 from seqgen import plugins
 from seqgen.cli import main
 

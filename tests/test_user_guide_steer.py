@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 
-from conftest import GROOVE, REPO
+from support import GROOVE, REPO
 from groove_slice import FUNK
 from seqgen.cli import main
 

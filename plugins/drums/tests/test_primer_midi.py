@@ -5,7 +5,7 @@ import pytest
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError
-from conftest import GROOVE
+from support import GROOVE
 
 TICKS = 480  # per quarter note
 KICK, SNARE, HAT = 36, 38, 42

@@ -9,7 +9,7 @@ import pytest
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.noteseq import midi_io
-from conftest import GROOVE
+from support import GROOVE
 
 CONFIG = plugins.get_config("drum_kit_transformer")
 SHIPPED = ("drum_kit_transformer", "drum_kit")

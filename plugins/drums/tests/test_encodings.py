@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqgen import plugins
-from conftest import MAGENTA
+from support import MAGENTA
 
 REFERENCE = json.loads((MAGENTA / "reference_logits.json").read_text())
 BUNDLES = {bundle["generator_id"]: bundle for bundle in REFERENCE["bundles"]}

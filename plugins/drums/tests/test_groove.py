@@ -10,7 +10,7 @@ import pretty_midi
 import pytest
 
 import seqgen
-from conftest import GROOVE
+from support import GROOVE
 from groove_slice import FUNK, train_tiny
 from seqgen import bundle, pipeline, plugins, records, training
 from seqgen.cli import main
