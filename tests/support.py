@@ -27,3 +27,18 @@ def registered():
     yield add
     for name in names:
         plugins.unregister(name)
+
+
+def installed_plugin(folder, name: str, source: str = None) -> dict:
+    """The environment of a ``python -m seqgen`` process in which an installed distribution registers module
+    ``{name}_plugin`` as plugin ``name``: the module written from ``source`` into ``folder``, or without a
+    source the one in tests/ (``installed_plugin(tmp_path, "toy")`` installs toy_plugin.py)."""
+    module = f"{name}_plugin"
+    if source is not None:
+        (folder / f"{module}.py").write_text(source)
+    info = folder / f"{module}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[seqgen]\n{name} = {module}\n")
+    path = [str(folder), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}

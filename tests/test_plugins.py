@@ -1,4 +1,4 @@
-"""Plugin discovery, the config registry, and the plugins / configs commands."""
+"""Plugin discovery, the config registry, and the plugins / configs commands, on the toy plugin (toy_plugin.py)."""
 
 import json
 import os
@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 import pytest
 
+import toy_plugin
 from seqgen import hparams as training_hparams
 from seqgen import plugins
 from seqgen.cli import main
@@ -16,21 +17,15 @@ from seqgen.config import Config
 from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
 from seqgen.hookspecs import hookimpl
-from seqgen.families.events_rnn import EventsRNNHParams as HParams
-from seqgen_drums.encoding import DrumEncoding
-from seqgen_drums.tracks import DrumTracks
+from support import installed_plugin
 
-TOMS = Config(id="toms", description="Three toms, nothing else.",
-              encoding=DrumEncoding(((45,), (48,), (50,))), tracks=DrumTracks(),
-              hparams=HParams(batch_size=8, rnn_layer_sizes=(16,)), steps_per_quarter=4)
+TOY = toy_plugin.TOY_RNN
+TOY_CONFIGS = ["toy_rnn", "toy_transformer"]
 
 
-class TomsPlugin:
-    __version__ = "9.9"
-
-    @hookimpl
-    def register_configs(self, register):
-        register(TOMS)
+def another_toy():
+    """A second plugin object registering the toy plugin's configs."""
+    return type("AnotherToy", (), {"register_configs": staticmethod(toy_plugin.register_configs)})()
 
 
 def run_seqgen(*args, env=None):
@@ -38,17 +33,16 @@ def run_seqgen(*args, env=None):
                           env={**os.environ, **(env or {})})
 
 
-def test_plugins_json_lists_drums_with_both_configs_without_tensorflow():
+def test_plugins_json_lists_an_installed_plugin_with_its_configs_without_tensorflow(tmp_path):
     code = ("import sys; from seqgen.cli import main; main(['plugins', '--json']); "
             "assert 'tensorflow' not in sys.modules, 'seqgen plugins imported TensorFlow'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=installed_plugin(tmp_path, "toy"))
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
-    drums = next(p for p in listed if p["name"] == "drums")
-    assert drums["configs"] == ["drum_kit", "drum_kit_transformer", "drum_style", "drumify", "groove", "one_drum"]
-    assert drums["models"] == ["drumify", "groove", "style_classifier"]
-    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "humanize"]
-    assert drums["version"] == "0.2.0"
+    toy = next(p for p in listed if p["name"] == "toy")
+    assert toy["configs"] == TOY_CONFIGS and toy["models"] == [] and toy["commands"] == []
+    assert toy["version"] == "1.0"  # the installed distribution's
     core = next(p for p in listed if p["name"] == "seqgen")
     assert core["models"] == ["events_rnn", "transformer"] and {"train", "generate", "score", "evaluate"} <= set(core["commands"])
 
@@ -62,62 +56,68 @@ def test_help_does_not_import_tensorflow():
 
 
 def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, capsys):
-    registered(TomsPlugin(), "toms")
-    assert main(["configs", "--plugin", "toms", "--json"]) == 0
-    [listed] = json.loads(capsys.readouterr().out)
-    assert listed["id"] == "toms" and listed["plugin"] == "toms"
-    assert listed["num_classes"] == 8 and listed["hparams"]["rnn_layer_sizes"] == [16]
+    registered(toy_plugin, "toy")
+    assert main(["configs", "--plugin", "toy", "--json"]) == 0
+    listed, _ = json.loads(capsys.readouterr().out)
+    assert listed["id"] == "toy_rnn" and listed["plugin"] == "toy"
+    assert listed["num_classes"] == 4 and listed["hparams"]["rnn_layer_sizes"] == [8]
     assert main(["plugins", "--json"]) == 0
-    assert {"name": "toms", "version": "9.9", "models": [], "configs": ["toms"], "commands": [], "error": None, "controls": {}} in json.loads(
-        capsys.readouterr().out)
-    assert plugins.get_config("toms").plugin == "toms"
+    assert {"name": "toy", "version": "0.1", "models": [], "configs": TOY_CONFIGS, "commands": [], "error": None,
+            "controls": {}} in json.loads(capsys.readouterr().out)
+    assert plugins.get_config("toy_rnn").plugin == "toy"
 
 
 def test_unregistered_plugin_is_gone():
-    plugins.register(TomsPlugin(), "toms")
-    assert "toms" in plugins.configs()
-    plugins.unregister("toms")
-    assert "toms" not in plugins.configs() and "toms" not in plugins.plugin_names()
+    plugins.register(toy_plugin, "toy")
+    assert "toy_rnn" in plugins.configs()
+    plugins.unregister("toy")
+    assert "toy_rnn" not in plugins.configs() and "toy" not in plugins.plugin_names()
 
 
 def test_duplicate_plugin_name_is_refused(registered):
-    registered(TomsPlugin(), "toms")
-    with pytest.raises(SeqgenError, match="a plugin named 'toms' is already registered"):
-        plugins.register(TomsPlugin(), "toms")
+    registered(toy_plugin, "toy")
+    with pytest.raises(SeqgenError, match="a plugin named 'toy' is already registered"):
+        plugins.register(another_toy(), "toy")
 
 
 def test_duplicate_config_id_is_refused(registered):
-    registered(TomsPlugin(), "toms")
-    registered(TomsPlugin(), "toms-again")
-    with pytest.raises(SeqgenError, match="config 'toms' is registered twice, by plugins 'toms' and 'toms-again'"):
+    registered(toy_plugin, "toy")
+    registered(another_toy(), "toy-again")
+    with pytest.raises(SeqgenError, match="config 'toy_rnn' is registered twice, by plugins 'toy' and 'toy-again'"):
         plugins.configs()
 
 
-def test_unknown_names_list_the_valid_ones(capsys):
-    with pytest.raises(SeqgenError, match="unknown config 'drumkit'; valid configs: drum_kit, drum_kit_transformer, "
-                                          "drum_style, drumify, groove, one_drum"):
-        plugins.get_config("drumkit")
-    with pytest.raises(SeqgenError, match="unknown plugin 'drum'; installed plugins: drums"):
-        plugins.get_config("drum_kit", plugin="drum")
-    assert main(["configs", "--config", "drumkit"]) == 1
-    assert "valid configs: drum_kit, drum_kit_transformer, drum_style, drumify, groove, one_drum" in capsys.readouterr().err
+def test_unknown_names_list_the_valid_ones(registered, capsys):
+    registered(toy_plugin, "toy")
+    with pytest.raises(SeqgenError, match="unknown config 'toyrnn' of plugin 'toy'; valid configs: toy_rnn, "
+                                          "toy_transformer$"):
+        plugins.get_config("toyrnn", plugin="toy")
+    with pytest.raises(SeqgenError, match=f"unknown config 'toyrnn'; valid configs: {', '.join(sorted(plugins.configs()))}$"):
+        plugins.get_config("toyrnn")
+    with pytest.raises(SeqgenError, match=f"unknown plugin 'to'; installed plugins: {', '.join(plugins.plugin_names())}$"):
+        plugins.get_config("toy_rnn", plugin="to")
+    assert "toy" in plugins.plugin_names() and plugins.plugin_names() == sorted(plugins.plugin_names())
+    assert main(["configs", "--plugin", "toy", "--config", "toyrnn"]) == 1
+    assert "valid configs: toy_rnn, toy_transformer" in capsys.readouterr().err
 
 
-def test_seqgen_load_plugins_limits_what_loads():
-    none = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": ""})
+def test_seqgen_load_plugins_limits_what_loads(tmp_path):
+    env = installed_plugin(tmp_path, "toy")
+    none = run_seqgen("plugins", "--json", env={**env, "SEQGEN_LOAD_PLUGINS": ""})
     assert none.returncode == 0 and [p["name"] for p in json.loads(none.stdout)] == ["seqgen"]
-    drums = run_seqgen("plugins", "--json", env={"SEQGEN_LOAD_PLUGINS": "drums"})
-    assert [p["name"] for p in json.loads(drums.stdout)] == ["drums", "seqgen"]
-    unknown = run_seqgen("plugins", env={"SEQGEN_LOAD_PLUGINS": "drums,bass"})
+    toy = run_seqgen("plugins", "--json", env={**env, "SEQGEN_LOAD_PLUGINS": "toy"})
+    assert [p["name"] for p in json.loads(toy.stdout)] == ["seqgen", "toy"]
+    unknown = run_seqgen("plugins", env={**env, "SEQGEN_LOAD_PLUGINS": "toy,bass"})
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     assert "SEQGEN_LOAD_PLUGINS names unknown plugin 'bass'; installed plugins:" in unknown.stderr
 
 
-def test_configs_lists_defaults(capsys):
+def test_configs_lists_defaults(registered, capsys):
+    registered(toy_plugin, "toy")
     assert main(["configs"]) == 0
     out = capsys.readouterr().out
-    assert "drum_kit (drums)" in out and "rnn_layer_sizes=[256,256,256]" in out
-    assert "one_drum (drums)" in out and "input_size=2 num_classes=2" in out
+    assert "toy_rnn (toy)" in out and "rnn_layer_sizes=[8]" in out
+    assert "toy_transformer (toy)" in out and "input_size=6 num_classes=4" in out
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():
@@ -169,7 +169,7 @@ class MeanPlugin:
 
     @hookimpl
     def register_configs(self, register):
-        register(Config(id="toms_mean", description="Toms, averaged.", encoding=TOMS.encoding, tracks=TOMS.tracks,
+        register(Config(id="toy_mean", description="Onsets, averaged.", encoding=TOY.encoding, tracks=TOY.tracks,
                         model="cumulative_mean", hparams=CumulativeMeanFamily.hparams_class(batch_size=2),
                         steps_per_quarter=4))
 
@@ -180,7 +180,7 @@ def test_registries_are_filled_through_pluggy_hook_calls(registered):
                                                      lambda *args: None)
     try:
         registered(MeanPlugin(), "mean")
-        assert "toms_mean" in plugins.configs() and "cumulative_mean" in plugins.families()
+        assert "toy_mean" in plugins.configs() and "cumulative_mean" in plugins.families()
     finally:
         undo()
     assert {"register_models", "register_configs", "register_commands"} <= set(called)
@@ -193,24 +193,24 @@ def test_a_family_registered_in_process_is_listed_trains_and_generates(registere
     registered(MeanPlugin(), "mean")
     assert main(["plugins", "--json"]) == 0
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
-    assert listed["mean"]["models"] == ["cumulative_mean"] and listed["mean"]["configs"] == ["toms_mean"]
-    config = plugins.get_config("toms_mean")
+    assert listed["mean"]["models"] == ["cumulative_mean"] and listed["mean"]["configs"] == ["toy_mean"]
+    config = plugins.get_config("toy_mean")
     tracks = [np.array([1, 0, 2, 0] * 8) for _ in range(4)]
-    records.write_class_records(tmp_path / "toms.tfrecord", tracks)
-    trainer = training.train(config, str(tmp_path / "run"), [str(tmp_path / "toms.tfrecord")],
+    records.write_class_records(tmp_path / "toy.tfrecord", tracks)
+    trainer = training.train(config, str(tmp_path / "run"), [str(tmp_path / "toy.tfrecord")],
                              training.TrainOptions(num_training_steps=3, save_checkpoint_secs=0, seed=1),
                              log=lambda line: None)
     assert trainer.step == 3
     model = seqgen.load(tmp_path / "run")
     assert model.config.model == "cumulative_mean" and set(model.weights) == {"table", "out"}
-    [track] = model.generate(num_outputs=1, num_steps=12, primer=[(45,)], seed=2)
-    assert len(track.events) == 12 and track.events[0] == (45,)
+    [track] = model.generate(num_outputs=1, num_steps=12, primer=[3], seed=2)
+    assert len(track.events) == 12 and track.events[0] == 3
     score = model.score(track)
     assert len(score.probabilities) == 11 and score.log_likelihood < 0
 
     # Its network mixes its own float32 tensors with Keras's 16-bit ones: mixed precision is refused in one line.
-    assert main(["train", "--config", "toms_mean", "--run_dir", str(tmp_path / "mixed"), "--hparams",
-                 "precision=mixed_bfloat16", "--sequence_example_file", str(tmp_path / "toms.tfrecord")]) == 1
+    assert main(["train", "--config", "toy_mean", "--run_dir", str(tmp_path / "mixed"), "--hparams",
+                 "precision=mixed_bfloat16", "--sequence_example_file", str(tmp_path / "toy.tfrecord")]) == 1
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and error.endswith("train it in float32 (--hparams precision=float32)")
     assert "the cumulative_mean model family cannot build its network in mixed_bfloat16 (" in error
@@ -224,14 +224,15 @@ def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
                                           "'mean' and 'mean-again'"):
         plugins.families()
     plugins.unregister("mean-again")
-    with pytest.raises(SeqgenError, match="unknown model family 'gru'; installed families: cumulative_mean, drumify, "
-                                          "events_rnn, groove, style_classifier, transformer"):
+    installed = sorted(plugins.families())
+    assert {"cumulative_mean", "events_rnn", "transformer"} <= set(installed)
+    with pytest.raises(SeqgenError, match=f"unknown model family 'gru'; installed families: {', '.join(installed)}$"):
         plugins.get_family("gru")
 
 
 def test_a_config_of_a_missing_family_is_refused(registered):
     registered(type("Orphan", (), {"register_configs": hookimpl(lambda self, register: register(
-        attrs.evolve(TOMS, id="orphan", model="wavenet")))})(), "orphan")
+        attrs.evolve(TOY, id="orphan", model="wavenet")))})(), "orphan")
     with pytest.raises(SeqgenError, match="config 'orphan' of plugin 'orphan' needs model family 'wavenet', which "
                                           "no installed plugin provides"):
         plugins.configs()
