@@ -1,4 +1,4 @@
-"""--hparams overrides: parsing, errors, and configs that are never mutated."""
+"""--hparams overrides: parsing, errors, and configs that are never mutated (configs of the toy plugin)."""
 
 import subprocess
 import sys
@@ -9,26 +9,17 @@ import pytest
 from seqgen import plugins
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn import EventsRNNHParams as HParams
+from support import installed_plugin
 
 
-def test_overrides_make_a_new_config_and_leave_the_default_alone():
-    default = plugins.get_config("drum_kit")
-    small = default.with_hparams("batch_size=64,rnn_layer_sizes=[64,64]")
-    assert small.hparams.batch_size == 64 and small.hparams.rnn_layer_sizes == (64, 64)
-    assert small.hparams.attn_length == 32  # untouched values stay
-    assert plugins.get_config("drum_kit").hparams.rnn_layer_sizes == (256, 256, 256)
+def test_overrides_make_a_new_config_and_leave_the_default_alone(toy):
+    default = plugins.get_config("toy_rnn")
+    small = default.with_hparams("learning_rate=0.01,rnn_layer_sizes=[64,64]")
+    assert small.hparams.learning_rate == 0.01 and small.hparams.rnn_layer_sizes == (64, 64)
+    assert small.hparams.batch_size == 4  # untouched values stay
+    assert plugins.get_config("toy_rnn").hparams.rnn_layer_sizes == (8,)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         default.hparams.batch_size = 1
-
-
-def test_magenta_defaults():
-    kit, one = plugins.get_config("drum_kit"), plugins.get_config("one_drum")
-    assert kit.hparams.to_dict() == {
-        "batch_size": 128, "rnn_layer_sizes": [256, 256, 256], "dropout_keep_prob": 0.5, "attn_length": 32,
-        "clip_norm": 3.0, "learning_rate": 0.001, "residual_connections": False, "precision": "float32"}
-    assert one.hparams.rnn_layer_sizes == (128, 128) and one.hparams.clip_norm == 5.0
-    assert one.hparams.attn_length == 0 and one.hparams.batch_size == 128
-    assert (kit.steps_per_quarter, one.steps_per_quarter) == (4, 2)
 
 
 def test_value_types():
@@ -63,10 +54,10 @@ def test_bad_overrides_say_which_part_is_wrong(text, message):
     assert message in str(error.value)
 
 
-def test_cli_reports_bad_hparams_on_one_line_without_traceback():
+def test_cli_reports_bad_hparams_on_one_line_without_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "seqgen", "configs", "--config", "drum_kit", "--hparams", "rnn_layer_sizes=[64,64]}"],
-        capture_output=True, text=True)
+        [sys.executable, "-m", "seqgen", "configs", "--config", "toy_rnn", "--hparams", "rnn_layer_sizes=[64,64]}"],
+        capture_output=True, text=True, env=installed_plugin(tmp_path, "toy"))
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "seqgen configs: error: malformed --hparams: unexpected '}' at position 24 in 'rnn_layer_sizes=[64,64]}'"]

@@ -1,14 +1,16 @@
-"""Training records: seqgen's compact records and Magenta's SequenceExamples read the same."""
-
+"""Training records: seqgen's compact records and Magenta's SequenceExamples (of the toy plugin's encoding) read
+the same."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqgen import plugins, records, tfrecord
+from seqgen import records, tfrecord
 from seqgen.errors import SeqgenError
+from toy_plugin import OnsetEncoding
 
 SEQUENCES = [[0, 1, 5, 511, 0, 0, 3], [2, 2], [300] * 40]
+TOY_SEQUENCES = [[0, 1, 3, 2, 0, 0, 3], [2, 2], [3] * 40]  # onset counts, with position features in the inputs
 
 
 def _sequences(dataset):
@@ -44,19 +46,17 @@ def test_seqgen_records_round_trip_through_tensorflow(tmp_path):
 
 
 def test_magenta_records_read_as_classes(tmp_path):
-    encoding = plugins.get_config("drum_kit").encoding
-    _write_magenta(tmp_path / "magenta.tfrecord", encoding, SEQUENCES)
-    assert _sequences(records.class_dataset(str(tmp_path / "magenta.tfrecord"), 512)) == SEQUENCES
+    _write_magenta(tmp_path / "magenta.tfrecord", OnsetEncoding(), TOY_SEQUENCES)
+    assert _sequences(records.class_dataset(str(tmp_path / "magenta.tfrecord"), 4)) == TOY_SEQUENCES
     # Our framing reader reads files TensorFlow wrote, checksums included.
-    assert len(tfrecord.read_records(tmp_path / "magenta.tfrecord")) == len(SEQUENCES)
+    assert len(tfrecord.read_records(tmp_path / "magenta.tfrecord")) == len(TOY_SEQUENCES)
 
 
 def test_mixed_formats_and_globs(tmp_path):
-    encoding = plugins.get_config("drum_kit").encoding
-    _write_magenta(tmp_path / "a_magenta.tfrecord", encoding, SEQUENCES[:1])
-    records.write_class_records(tmp_path / "b_seqgen.tfrecord", SEQUENCES[1:])
-    found = _sequences(records.class_dataset([str(tmp_path / "*.tfrecord")], 512))
-    assert sorted(found) == sorted(SEQUENCES)
+    _write_magenta(tmp_path / "a_magenta.tfrecord", OnsetEncoding(), TOY_SEQUENCES[:1])
+    records.write_class_records(tmp_path / "b_seqgen.tfrecord", TOY_SEQUENCES[1:])
+    found = _sequences(records.class_dataset([str(tmp_path / "*.tfrecord")], 4))
+    assert sorted(found) == sorted(TOY_SEQUENCES)
 
 
 def test_bad_inputs_give_clear_errors(tmp_path):

@@ -1,4 +1,4 @@
-"""What the drums plugin registers, as `seqgen plugins` and `seqgen configs` list it."""
+"""What the drums plugin registers, as `seqgen plugins` and `seqgen configs` list it, and its configs' defaults."""
 
 import json
 import subprocess
@@ -38,3 +38,13 @@ def test_configs_lists_the_drum_defaults(capsys):
     out = capsys.readouterr().out
     assert "drum_kit (drums)" in out and "rnn_layer_sizes=[256,256,256]" in out
     assert "one_drum (drums)" in out and "input_size=2 num_classes=2" in out
+
+
+def test_magenta_defaults():
+    kit, one = plugins.get_config("drum_kit"), plugins.get_config("one_drum")
+    assert kit.hparams.to_dict() == {
+        "batch_size": 128, "rnn_layer_sizes": [256, 256, 256], "dropout_keep_prob": 0.5, "attn_length": 32,
+        "clip_norm": 3.0, "learning_rate": 0.001, "residual_connections": False, "precision": "float32"}
+    assert one.hparams.rnn_layer_sizes == (128, 128) and one.hparams.clip_norm == 5.0
+    assert one.hparams.attn_length == 0 and one.hparams.batch_size == 128
+    assert (kit.steps_per_quarter, one.steps_per_quarter) == (4, 2)
