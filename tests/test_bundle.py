@@ -1,4 +1,5 @@
-"""seqgen bundles: a round trip keeps the model exactly; every damaged or foreign file gets a clear error."""
+"""seqgen bundles (of the toy plugin's events RNN): a round trip keeps the model exactly; every damaged or foreign
+file gets a clear error."""
 
 import io
 import json
@@ -14,15 +15,15 @@ from seqgen.cli import main
 from seqgen.families.events_rnn.inference import random_weights
 from seqgen.model import Model
 
-from support import MAGENTA
+from support import MAGENTA, installed_plugin
 
-TRACK = "[(36,), (36, 42), (), (42,), (38, 42), (), (42,), (36, 46), (49,)]"
+TRACK = "[1, 2, 0, 1, 3, 0, 1, 2, 1]"
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    """A drum_kit bundle with attention (small random weights), its config and weights."""
-    config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[32,24],attn_length=4")
+def saved(tmp_path_factory, toy):
+    """A toy_rnn bundle with attention (small random weights), its config and weights."""
+    config = plugins.get_config("toy_rnn").with_hparams("rnn_layer_sizes=[32,24],attn_length=4")
     weights = random_weights(config, scale=0.5)
     path = tmp_path_factory.mktemp("bundle") / "model.seqgen"
     bundle.save(path, config, weights, "a test model")
@@ -47,7 +48,7 @@ def test_round_trip_keeps_probabilities_and_description(saved):
     path, config, weights = saved
     loaded = bundle.load(path)
     assert loaded.description == "a test model"
-    assert loaded.config.id == "drum_kit" and loaded.config.plugin == "drums"
+    assert loaded.config.id == "toy_rnn" and loaded.config.plugin == "toy"
     assert loaded.config.hparams == config.hparams
     events = config.tracks.parse_primer(TRACK)
     before = Model(config, weights).generator.log_likelihood(events)
@@ -61,20 +62,22 @@ def test_manifest_describes_the_model(saved):
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read(bundle.MANIFEST))
     assert manifest["format_version"] == bundle.FORMAT_VERSION
-    assert manifest["plugin"] == "drums" and manifest["plugin_version"]
-    assert manifest["config"] == "drum_kit" and manifest["steps_per_quarter"] == 4
-    assert (manifest["input_size"], manifest["num_classes"]) == (518, 512)
+    assert manifest["plugin"] == "toy" and manifest["plugin_version"] == "0.1"
+    assert manifest["config"] == "toy_rnn" and manifest["steps_per_quarter"] == 4
+    assert (manifest["input_size"], manifest["num_classes"]) == (6, 4)
     assert manifest["hparams"]["rnn_layer_sizes"] == [32, 24] and manifest["hparams"]["attn_length"] == 4
 
 
 def test_generate_from_bundle_needs_no_other_flag_and_no_tensorflow(saved, tmp_path):
     path, _, _ = saved
+    out = tmp_path / "out"
     code = ("import sys; from seqgen.cli import main; "
-            f"rc = main(['generate', '--bundle_file', {str(path)!r}, '--output_dir', {str(tmp_path)!r}]); "
+            f"rc = main(['generate', '--bundle_file', {str(path)!r}, '--output_dir', {str(out)!r}]); "
             "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'; sys.exit(rc)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=installed_plugin(tmp_path, "toy"))
     assert done.returncode == 0, done.stderr
-    assert len(list(tmp_path.glob("*.mid"))) == 10
+    assert len(list(out.glob("*.mid"))) == 10
 
 
 def test_save_refuses_to_overwrite(saved, tmp_path):
@@ -139,14 +142,14 @@ def test_newer_format_version_says_to_upgrade(saved, tmp_path):
 
 
 def test_encoding_mismatch_is_reported(saved, tmp_path):
-    manifest = dict(manifest_of(saved[0]), num_classes=256, input_size=262)
+    manifest = dict(manifest_of(saved[0]), num_classes=5, input_size=7)
     path = rewrite(saved[0], tmp_path / "other.seqgen", manifest=manifest)
-    with pytest.raises(bundle.SeqgenError, match="256 classes"):
+    with pytest.raises(bundle.SeqgenError, match="7 inputs and 5 classes"):
         bundle.load(path)
 
 
 def test_missing_bundle_file(tmp_path, capsys):
-    assert main(["score", "--bundle_file", str(tmp_path / "nope.seqgen"), "--drums", "[(36,)]"]) == 1
+    assert main(["score", "--bundle_file", str(tmp_path / "nope.seqgen"), "--events", "[1]"]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 
