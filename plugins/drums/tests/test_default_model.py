@@ -3,11 +3,14 @@
 
 import json
 import os
+import zipfile
 
 import pytest
 
-from seqgen import plugins
+import seqgen
+from seqgen import bundle, plugins
 from seqgen.cli import main
+from seqgen.errors import SeqgenError
 from seqgen.noteseq import midi_io
 from support import GROOVE
 
@@ -23,6 +26,31 @@ def test_shipped_bundles_hold_their_config_in_at_most_12_mb(config_id):
     assert config.default_bundle and os.path.getsize(config.default_bundle) <= 12 * 2 ** 20
     loaded = bundle.load(config.default_bundle)
     assert (loaded.config.plugin, loaded.config.id, loaded.config.model) == ("drums", config_id, config.model)
+
+
+def test_the_shipped_events_rnn_loads_by_name_and_generates_drum_tracks(tmp_path):
+    model = seqgen.load("drum_kit_gmd")
+    assert model.config.hparams.rnn_layer_sizes == (128, 128) and model.source == "drum_kit_gmd"
+    tracks = model.generate(num_outputs=3, num_steps=32, primer="[(36, 42), (), (42,)]", seed=4, temperature=0.9)
+    assert [len(t) for t in tracks] == [32, 32, 32]
+    assert all(t.events[:3] == [frozenset({36, 42}), frozenset(), frozenset({42})] for t in tracks)
+    tracks[0].write_midi(tmp_path / "a.mid")
+    with pytest.raises(SeqgenError, match="already exists"):
+        tracks[0].write_midi(tmp_path / "a.mid")
+    sequence = tracks[0].to_note_sequence()
+    assert sequence.tempos[0].qpm == 120 and all(n.is_drum for n in sequence.notes)
+    assert len(sequence.notes) == sum(len(e) for e in tracks[0].events)
+    with pytest.raises(SeqgenError, match=r"a shipped model's name \(drum_kit_control_gmd, drum_kit_gmd"):
+        seqgen.load("nope")
+
+
+def test_the_shipped_events_rnn_is_a_format_1_bundle_that_still_loads():
+    """A format-1 bundle records no model family: it is an events_rnn."""
+    path = plugins.get_config("drum_kit").default_bundle
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read(bundle.MANIFEST))
+    assert manifest["format_version"] == 1 and "model" not in manifest
+    assert bundle.load(path).config.model == "events_rnn"
 
 
 def test_the_transformer_is_the_default_model():
