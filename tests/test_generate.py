@@ -1,25 +1,28 @@
-"""Generation: exact lengths, seeds, beam search, primers and their errors, MIDI output that never overwrites."""
+"""Generation: exact lengths, seeds, beam search, primers and their errors, MIDI output that never overwrites; on
+the toy plugin (toy_plugin.py). The drums' primers and errors are in plugins/drums/tests/test_drums_generate.py."""
 
 import json
 
 import numpy as np
 import pytest
 
-from seqgen import bundle
+from seqgen import bundle, plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
-from seqgen.noteseq import midi_io, music_pb2
+from seqgen.families.events_rnn.inference import random_weights
+from seqgen.noteseq import midi_io
 from seqgen.model import Model
 
-from support import GROOVE, MAGENTA
+from groove_slice import FUNK
+from support import GROOVE
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    """Magenta's drum_kit reference model as a seqgen bundle (loads without TensorFlow)."""
-    path = tmp_path_factory.mktemp("model") / "drum_kit.seqgen"
-    assert main(["import_bundle", "--mag_file", str(MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag"),
-                 "--bundle_file", str(path)]) == 0
+def model_file(tmp_path_factory, toy):
+    """A toy_rnn bundle with attention, random weights large enough that some tracks are far likelier than others."""
+    config = plugins.get_config("toy_rnn").with_hparams("rnn_layer_sizes=[32,24],attn_length=4")
+    path = tmp_path_factory.mktemp("model") / "toy.seqgen"
+    bundle.save(path, config, random_weights(config, scale=0.5))
     return path
 
 
@@ -34,14 +37,14 @@ def parse(generator, text):
 
 
 def test_one_step_primer_and_128_steps_gives_exactly_128(generator):
-    primer = parse(generator, "[(36,)]")
+    primer = parse(generator, "[3]")
     tracks = generator.generate(primer, 128, num_outputs=3, seed=0)
     assert [len(t) for t in tracks] == [128, 128, 128]
-    assert all(t[0] == frozenset({36}) for t in tracks)
+    assert all(t[0] == 3 for t in tracks)
 
 
 def test_primer_kept_exactly_and_counted(generator):
-    primer = parse(generator, "[(36, 35), (), (42,), (), (38, 44)]")  # 35 and 44 map onto other pitches' classes
+    primer = parse(generator, "[3, 0, 2, 0, 1]")
     tracks = generator.generate(primer, 7, num_outputs=2, seed=1, beam_size=2, branch_factor=2,
                                 steps_per_iteration=2)
     assert all(len(t) == 7 and t[:5] == primer for t in tracks)
@@ -50,13 +53,13 @@ def test_primer_kept_exactly_and_counted(generator):
 
 @pytest.mark.parametrize("steps_per_iteration", [1, 3, 7])
 def test_beam_steps_add_up_when_iterations_do_not_divide(generator, steps_per_iteration):
-    tracks = generator.generate(parse(generator, "[(36,)]"), 23, num_outputs=2, seed=2, beam_size=3,
+    tracks = generator.generate(parse(generator, "[1]"), 23, num_outputs=2, seed=2, beam_size=3,
                                 branch_factor=2, steps_per_iteration=steps_per_iteration)
     assert [len(t) for t in tracks] == [23, 23]
 
 
 def test_seed_makes_output_reproducible(generator):
-    primer = parse(generator, "[(36, 42), (), (42,)]")
+    primer = parse(generator, "[3, 0, 2]")
     first = generator.generate(primer, 64, num_outputs=4, seed=7)
     assert generator.generate(primer, 64, num_outputs=4, seed=7) == first
     assert generator.generate(primer, 64, num_outputs=4, seed=8) != first
@@ -64,7 +67,7 @@ def test_seed_makes_output_reproducible(generator):
 
 
 def test_low_temperature_approaches_greedy(generator):
-    primer = parse(generator, "[(36,)]")
+    primer = parse(generator, "[1]")
     cold = [generator.generate(primer, 32, seed=s, temperature=1e-4)[0] for s in (1, 2)]
     assert cold[0] == cold[1]
     warm = [generator.generate(primer, 32, seed=s, temperature=3.0)[0] for s in (1, 2)]
@@ -80,7 +83,7 @@ def generated_log_likelihood(generator, track, primer_length):
 def test_beam_search_keeps_the_most_likely(generator):
     # One beam, 6 branches, one iteration: the 6 branches are exactly the 6 samples that plain
     # sampling draws with the same seed, and beam search must return the most likely of them.
-    primer = parse(generator, "[(36,), (42,)]")
+    primer = parse(generator, "[1, 2]")
     samples = generator.generate(primer, 24, num_outputs=6, seed=3)
     best = generator.generate(primer, 24, seed=3, beam_size=1, branch_factor=6, steps_per_iteration=22)[0]
     scores = [generated_log_likelihood(generator, t, 2) for t in samples]
@@ -89,7 +92,7 @@ def test_beam_search_keeps_the_most_likely(generator):
 
 
 def test_beam_search_finds_likelier_tracks_than_sampling(generator):
-    primer = parse(generator, "[(36,)]")
+    primer = parse(generator, "[1]")
     sampled = generator.generate(primer, 48, num_outputs=8, seed=4)
     searched = generator.generate(primer, 48, num_outputs=8, seed=4, beam_size=4, branch_factor=4)
     mean = lambda tracks: np.mean([generated_log_likelihood(generator, t, 1) for t in tracks])  # noqa: E731
@@ -104,11 +107,11 @@ def test_beam_search_finds_likelier_tracks_than_sampling(generator):
 def test_bad_generation_arguments(generator, kwargs, message):
     arguments = dict(num_steps=16) | kwargs
     with pytest.raises(SeqgenError, match=message):
-        generator.generate(parse(generator, "[(36,), (), (42,)]"), **arguments)
+        generator.generate(parse(generator, "[1, 0, 2]"), **arguments)
 
 
 def read_steps(path, steps_per_quarter=4, qpm=120.0):
-    """The drum pitches at each step of a MIDI file seqgen wrote."""
+    """The pitches at each step of a MIDI file seqgen wrote."""
     sequence = midi_io.midi_file_to_note_sequence(str(path))
     seconds = 60.0 / qpm / steps_per_quarter
     steps = {}
@@ -120,68 +123,41 @@ def read_steps(path, steps_per_quarter=4, qpm=120.0):
 def test_cli_writes_midi_and_never_overwrites(model_file, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["generate", "--bundle_file", str(model_file), "--output_dir", str(out), "--num_outputs", "3",
-            "--num_steps", "32", "--primer_drums", "[(36, 42), (), (42,)]", "--seed", "5"]
+            "--num_steps", "32", "--primer", "[3, 0, 2]", "--seed", "5"]
     assert main(args) == 0
     assert str(out) in capsys.readouterr().out
     first = {p.name: p.read_bytes() for p in out.glob("*.mid")}
     assert len(first) == 3
     for name in first:
         steps, sequence = read_steps(out / name)
-        assert steps[0] == {36, 42} and 1 not in steps and steps[2] == {42}
+        assert steps[0] == {60, 64, 67} and 1 not in steps and steps[2] == {60, 64}
         assert sequence.total_time <= 32 * 0.125 + 1e-6
     assert main(args) == 0  # the same second, the same seed: new names, old files untouched
     after = {p.name: p.read_bytes() for p in out.glob("*.mid")}
     assert len(after) == 6 and all(after[name] == data for name, data in first.items())
 
 
-def test_cli_default_primer_is_one_bass_drum_hit(model_file, tmp_path):
+def test_cli_default_primer_is_the_configs(model_file, tmp_path):
     assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path),
                  "--num_outputs", "1", "--num_steps", "16", "--qpm", "90", "--seed", "1"]) == 0
     steps, sequence = read_steps(next(tmp_path.glob("*.mid")), qpm=90.0)
-    assert steps[0] == {36}
+    assert steps[0] == {60}  # toy_plugin's default primer, [1]
     assert sequence.tempos[0].qpm == pytest.approx(90.0, rel=1e-4)
 
 
-def test_cli_primer_from_groove_midi(model_file, tmp_path):
-    primer_file = min(sorted(GROOVE.rglob("*.mid"))[:40], key=lambda p: p.stat().st_size)
-    loaded = bundle.load(model_file)
-    primer = loaded.config.tracks.primer_from_midi(str(primer_file), loaded.config)
-    out = tmp_path / "out"
-    num_steps = len(primer.events) + 16
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(out), "--num_outputs", "2",
-                 "--num_steps", str(num_steps), "--primer_midi", str(primer_file), "--seed", "1"]) == 0
-    for path in out.glob("*.mid"):
-        steps, sequence = read_steps(path, qpm=primer.qpm)
-        assert sequence.tempos[0].qpm == pytest.approx(primer.qpm, rel=1e-4)
-        assert max(steps) < num_steps
-        for t, event in enumerate(primer.events):
-            assert steps.get(t, set()) == set(event)
-
-
-def piano_only_midi(path):
-    sequence = music_pb2.NoteSequence(ticks_per_quarter=220)
-    sequence.tempos.add(qpm=120)
-    sequence.notes.add(pitch=60, velocity=80, start_time=0.0, end_time=1.0)
-    sequence.total_time = 1.0
-    midi_io.sequence_proto_to_midi_file(sequence, str(path))
-    return path
-
-
 @pytest.mark.parametrize("flags,message", [
-    (["--primer_drums", "[(36, 42), ("], "malformed drum primer"),
-    (["--primer_drums", "[(36, 128)]"], "outside the MIDI range 0-127"),
-    (["--primer_drums", "[(36,), (), (42,)]", "--num_steps", "2"], "shorter than the primer"),
-    (["--primer_midi", "PIANO"], "has no drums"),
+    (["--primer", "[1, 0"], "malformed toy primer"),
+    (["--primer", "[1, 4]"], "a toy event is a number of onsets from 0 to 3, not 4"),
+    (["--primer", "[1, 0, 2]", "--num_steps", "2"], "shorter than the primer"),
     (["--primer_midi", "MISSING"], "does not exist"),
+    (["--primer_midi", str(GROOVE / FUNK)], "toy_rnn cannot take a primer from a MIDI file; give the primer as text"),
     (["--qpm", "0"], "--qpm: expected a positive number"),
     (["--temperature", "-1"], "--temperature: expected a positive number"),
     (["--hparams", "attn_length=8"], "--hparams cannot change a trained model"),
-    (["--config", "one_drum"], "is a drum_kit model, not one_drum"),
+    (["--config", "toy_transformer"], "is a toy_rnn model, not toy_transformer"),
 ])
 def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, message):
-    piano = piano_only_midi(tmp_path / "piano.mid")
-    flags = [str(piano) if f == "PIANO" else str(tmp_path / "missing.mid") if f == "MISSING" else f
-             for f in flags]
+    flags = [str(tmp_path / "missing.mid") if f == "MISSING" else f for f in flags]
     out = tmp_path / "out"
     assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(out)] + flags) in (1, 2)
     err = capsys.readouterr().err
@@ -189,37 +165,28 @@ def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, mess
     assert not out.exists() or not list(out.iterdir())
 
 
-def test_cli_without_a_model_says_what_to_pass(tmp_path, capsys):
-    assert main(["generate", "--config", "one_drum", "--output_dir", str(tmp_path)]) == 1
-    assert ("no model given, and config 'one_drum' ships none pretrained; pass --bundle_file, --run_dir or "
+def test_cli_without_a_model_says_what_to_pass(tmp_path, capsys, toy):
+    assert main(["generate", "--config", "toy_rnn", "--output_dir", str(tmp_path)]) == 1
+    assert ("no model given, and config 'toy_rnn' ships none pretrained; pass --bundle_file, --run_dir or "
             "--checkpoint_file") in capsys.readouterr().err
 
 
 def test_on_step_is_called_once_per_generated_step(generator):
     calls = []
-    generator.generate(parse(generator, "[(36,), ()]"), 20, num_outputs=3, beam_size=2, branch_factor=2,
+    generator.generate(parse(generator, "[1, 0]"), 20, num_outputs=3, beam_size=2, branch_factor=2,
                        steps_per_iteration=4, seed=0, on_step=lambda: calls.append(1))
     assert len(calls) == 18
 
 
-def test_score_reads_midi_too(model_file, tmp_path, capsys):
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path),
-                 "--num_outputs", "1", "--num_steps", "32", "--seed", "9"]) == 0
-    capsys.readouterr()
-    assert main(["score", "--bundle_file", str(model_file), "--midi", str(next(tmp_path.glob("*.mid")))]) == 0
-    assert "log_likelihood -" in capsys.readouterr().out
-
-
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A training run of a tiny drum_kit network on a few Groove tracks (3 steps, one checkpoint)."""
-    from seqgen import plugins, records, training
+def run_dir(tmp_path_factory, toy):
+    """A training run of a tiny toy_rnn network on a few random tracks (3 steps, one checkpoint)."""
+    from seqgen import records, training
 
-    config = plugins.get_config("drum_kit").with_hparams(
+    config = plugins.get_config("toy_rnn").with_hparams(
         "batch_size=2,rnn_layer_sizes=[16],attn_length=3,dropout_keep_prob=1.0")
     base = tmp_path_factory.mktemp("run")
-    tracks = [config.encoding.events_to_classes(config.tracks.primer_from_midi(str(path), config).events)[:64]
-              for path in sorted(GROOVE.rglob("*.mid"))[:4]]
+    tracks = np.random.default_rng(0).integers(0, config.encoding.num_classes, (4, 64))
     records.write_class_records(base / "train.tfrecord", tracks)
     options = training.TrainOptions(num_training_steps=3, save_checkpoint_steps=3, save_checkpoint_secs=0, seed=1)
     training.train(config, str(base / "run"), [str(base / "train.tfrecord")], options, log=lambda line: None)
@@ -234,7 +201,7 @@ def test_run_dir_alone_is_enough(run_dir, tmp_path):
 
 def score_json(capsys, *model_flags):
     capsys.readouterr()
-    assert main(["score", *model_flags, "--drums", "[(36,), (42,), (), (38, 42), (46,), (36,)]", "--json"]) == 0
+    assert main(["score", *model_flags, "--events", "[1, 2, 0, 3, 1, 1]", "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
