@@ -1,5 +1,6 @@
-"""`seqgen train` as a user runs it, in real processes: TensorFlow's C++ log lines stay hidden unless
-asked for, and a second trainer of one run dir is refused at once while `--eval` may run beside it."""
+"""`seqgen train` as a user runs it, in real processes (training the installed toy plugin's toy_rnn): TensorFlow's
+C++ log lines stay hidden unless asked for, and a second trainer of one run dir is refused at once while `--eval`
+may run beside it."""
 
 import os
 import platform
@@ -14,6 +15,7 @@ import pytest
 from groove_slice import copy_slice, slice_rows
 from seqgen import cli, convert, pipeline, plugins, run_dir
 from seqgen.errors import SeqgenError
+from support import installed_plugin
 
 HPARAMS = "batch_size=2,rnn_layer_sizes=[8],attn_length=2"
 #: The lines TensorFlow's C++ libraries print on their own (oneDNN, the CPU feature guard, absl).
@@ -21,34 +23,40 @@ TF_LINES = re.compile(r"oneDNN|cpu_feature_guard|absl::InitializeLog|^[IWE]\d{4}
 
 
 @pytest.fixture(scope="module")
-def records_file(tmp_path_factory):
-    """drum_kit training records of three Groove performances."""
+def records_file(tmp_path_factory, toy):
+    """toy_rnn training records of three Groove performances."""
     base = tmp_path_factory.mktemp("train_cli")
     convert.convert_directory(copy_slice(base / "groove", slice_rows()[:3]), base / "ns.tfrecord", recursive=True,
                               workers=1)
-    config = plugins.get_config("drum_kit").with_hparams(HPARAMS)
+    config = plugins.get_config("toy_rnn").with_hparams(HPARAMS)
     _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", config,
                                        pipeline.SplitOptions(eval_ratio=0.0), workers=1)
     return str(paths["training"])
 
 
-def _train(run, records, *flags, verbose=False, env=None):
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The environment of seqgen processes with the toy plugin installed."""
+    return installed_plugin(tmp_path_factory.mktemp("toy"), "toy")
+
+
+def _train(run, records, installed, *flags, verbose=False, env=None):
     command = [sys.executable, "-m", "seqgen"] + (["--verbose"] if verbose else []) + [
-        "train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", str(run),
+        "train", "--config", "toy_rnn", "--hparams", HPARAMS, "--run_dir", str(run),
         "--sequence_example_file", records, "--save_checkpoint_secs", "0", "--seed", "1", *flags]
-    environment = {key: value for key, value in os.environ.items()
+    environment = {key: value for key, value in installed.items()
                    if key not in ("TF_CPP_MIN_LOG_LEVEL", cli.VERBOSE_VARIABLE)}
     return command, {**environment, "PYTHONUNBUFFERED": "1", **(env or {})}
 
 
-def test_train_prints_no_tensorflow_log_lines_unless_verbose(records_file, tmp_path):
-    command, env = _train(tmp_path / "run", records_file, "--num_training_steps", "1")
+def test_train_prints_no_tensorflow_log_lines_unless_verbose(records_file, installed, tmp_path):
+    command, env = _train(tmp_path / "run", records_file, installed, "--num_training_steps", "1")
     quiet = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert quiet.returncode == 0, quiet.stderr
     assert "Training done at step 1" in quiet.stdout
     assert not TF_LINES.search(quiet.stderr), quiet.stderr
     # --verbose shows them (the resumed run also shows that the lock of the first was released)
-    command, env = _train(tmp_path / "run", records_file, "--num_training_steps", "2", verbose=True)
+    command, env = _train(tmp_path / "run", records_file, installed, "--num_training_steps", "2", verbose=True)
     verbose = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert verbose.returncode == 0, verbose.stderr
     assert "Resuming from checkpoint" in verbose.stdout and "Training done at step 2" in verbose.stdout
@@ -90,9 +98,9 @@ def _wait_for(process, pattern, seconds=240):
     return lines
 
 
-def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_file, tmp_path):
+def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_file, installed, tmp_path):
     run = tmp_path / "run"
-    command, env = _train(run, records_file, "--num_training_steps", "12", "--save_checkpoint_steps", "4",
+    command, env = _train(run, records_file, installed, "--num_training_steps", "12", "--save_checkpoint_steps", "4",
                           "--summary_frequency", "1")
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -100,7 +108,7 @@ def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_fil
         assert any(line.startswith("Step 5:") for line in lines), "".join(lines)
         os.kill(first.pid, signal.SIGSTOP)  # the first holds the lock (and ckpt-4 is saved) while we look
         try:
-            command, env = _train(run, records_file, "--num_training_steps", "20")
+            command, env = _train(run, records_file, installed, "--num_training_steps", "20")
             started = time.monotonic()
             second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
             assert second.returncode == 1 and time.monotonic() - started < 60
