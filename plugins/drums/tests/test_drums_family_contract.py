@@ -1,0 +1,18 @@
+"""The drum configs' families (the drums plugin's own, and the built-in ones with the drum configs' sizes):
+variable_shapes (what checkpoints and bundles are read against, without TensorFlow) names the variables each
+network builds, in the same order and shapes."""
+
+import pytest
+
+from seqgen import plugins
+
+CONFIGS = sorted(config_id for config_id, config in plugins.configs().items()
+                 if config.plugin == "drums" and config.family.trained_by_gradient)
+
+
+@pytest.mark.parametrize("config_id", CONFIGS)
+def test_variable_shapes_are_the_built_networks(config_id):
+    config = plugins.get_config(config_id)
+    network = config.family.build(config)
+    built = [(name, tuple(variable.shape)) for name, variable in network.variables_by_name().items()]
+    assert [(name, tuple(shape)) for name, shape in config.family.variable_shapes(config).items()] == built
