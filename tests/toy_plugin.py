@@ -2,7 +2,7 @@
 
 An event is how many notes start at a step: 0 (the rest), 1, 2 or 3 (three or more), whatever their pitch or
 instrument, so every MIDI file (the Groove slice in tests/data too) gives toy tracks; two binary step counters
-are the position features. Its configs are tiny models of both built-in families: ``toy_rnn`` (events RNN)
+are the position features (``OnsetEncoding(position_bits=0)``: none). Its configs are tiny models of both built-in families: ``toy_rnn`` (events RNN)
 and ``toy_transformer``. Tests register the module in-process (``registered(toy_plugin, "toy")``), or
 install it for ``python -m seqgen`` processes (``support.installed_plugin``).
 """
@@ -26,11 +26,13 @@ CHORD = (60, 64, 67)  # what an event of k plays: the first k of these pitches
 
 
 class OnsetEncoding(Encoding):
-    """Event k (0 to 3) is class k; inputs add two binary step counters."""
+    """Event k (0 to 3) is class k; inputs add ``position_bits`` binary step counters (none: the bare one-hot)."""
 
     num_classes = MOST + 1
     no_event = 0
-    num_position_features = 2
+
+    def __init__(self, position_bits=2):
+        self.num_position_features = position_bits
 
     def event_to_class(self, event):
         if isinstance(event, bool) or not isinstance(event, (int, np.integer)) or not 0 <= event <= MOST:
@@ -42,7 +44,7 @@ class OnsetEncoding(Encoding):
 
     def position_features(self, num_steps):
         steps = np.arange(1, num_steps + 1)[:, None]
-        return np.where((steps >> np.arange(2)) & 1, 1.0, -1.0).astype(np.float32)
+        return np.where((steps >> np.arange(self.num_position_features)) & 1, 1.0, -1.0).astype(np.float32)
 
 
 class OnsetTracks(Tracks):
