@@ -63,6 +63,16 @@ def copy_slice(directory, rows=None):
     return directory
 
 
+def converted_slice(directory):
+    """The slice's MIDI files copied under ``directory``/groove and converted: (their folder, NoteSequence records)."""
+    from seqgen import convert
+
+    folder = copy_slice(directory / "groove")
+    out = directory / "ns.tfrecord"
+    convert.convert_directory(folder, out, recursive=True)
+    return folder, out
+
+
 def train_tiny(config, groove_splits, run) -> list:
     """Train ``config`` for 30 steps on the slice's groove train records into ``run``; the log lines, after
     checking that the loss fell."""
