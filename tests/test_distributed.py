@@ -1,4 +1,5 @@
-"""Two training workers on 127.0.0.1 under MultiWorkerMirroredStrategy (TF_CONFIG) end in step."""
+"""Two training workers on 127.0.0.1 under MultiWorkerMirroredStrategy (TF_CONFIG) end in step (training the
+installed toy plugin's toy_rnn)."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import pytest
 
 from groove_slice import copy_slice, slice_rows
 from seqgen import convert, pipeline, plugins
+from support import installed_plugin
 
 HPARAMS = "batch_size=4,rnn_layer_sizes=[16],attn_length=3,learning_rate=0.01"
 
@@ -19,7 +21,7 @@ import json, sys
 import numpy as np
 from seqgen import plugins, training
 
-config = plugins.get_config("drum_kit").with_hparams(sys.argv[1])
+config = plugins.get_config("toy_rnn").with_hparams(sys.argv[1])
 options = training.TrainOptions(num_training_steps=4, summary_frequency=2, save_checkpoint_secs=0, seed=5)
 trainer = training.train(config, sys.argv[2], [sys.argv[3]], options)
 np.savez(sys.argv[4], step=trainer.step, **{k.replace("/", "|"): v for k, v in
@@ -38,10 +40,10 @@ def _free_ports(count):
 
 
 @pytest.fixture(scope="module")
-def records_file(tmp_path_factory):
+def records_file(tmp_path_factory, toy):
     base = tmp_path_factory.mktemp("distributed")
     convert.convert_directory(copy_slice(base / "groove", slice_rows()[:6]), base / "ns.tfrecord", recursive=True)
-    config = plugins.get_config("drum_kit")
+    config = plugins.get_config("toy_rnn")
     _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", config,
                                        pipeline.SplitOptions(eval_ratio=0.0), workers=1)
     return str(paths["training"])
@@ -51,10 +53,11 @@ def records_file(tmp_path_factory):
 def test_two_workers_end_with_identical_weights(records_file, tmp_path, precision):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     run = str(tmp_path / "run")
+    installed = installed_plugin(tmp_path, "toy")
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config)}
+        env = {**installed, "TF_CONFIG": json.dumps(tf_config)}
         processes.append(subprocess.Popen(
             [sys.executable, "-c", WORKER, f"{HPARAMS},precision={precision}", run, records_file,
              str(tmp_path / f"w{index}.npz")],
