@@ -13,6 +13,33 @@ GROOVE = DATA / "groove"  # a slice of the Groove MIDI Dataset: see its CREDIT.m
 MAGENTA = DATA / "magenta"  # Magenta's reference .mag bundles and outputs: see its README.md
 
 
+#: A small transformer (``--hparams``), for models of random weights.
+SMALL_TRANSFORMER = "num_layers=2,d_model=16,num_heads=2,d_ff=32,max_relative_distance=16"
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """One BLAS thread, as the seqgen commands use: on a busy machine a second one stalls every step (the
+    shipped models' tests took 40 s instead of 1). Autouse in the modules that import it."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not installed: BLAS's own number of threads
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+def random_model(config, seed=0):
+    """A :class:`seqgen.model.Model` of ``config`` (either built-in family) with small random weights."""
+    from seqgen.families.events_rnn import inference as events_rnn_inference
+    from seqgen.families.transformer import inference as transformer_inference
+    from seqgen.model import Model
+
+    family = transformer_inference if config.model == "transformer" else events_rnn_inference
+    return Model(config, family.random_weights(config, seed=seed))
+
+
 @pytest.fixture
 def registered():
     """Register extra plugins in-process (``registered(plugin, name)``) and unregister them afterwards."""

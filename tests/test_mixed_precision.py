@@ -17,7 +17,8 @@ from seqgen.errors import SeqgenError
 from seqgen.generator import log_softmax
 
 HPARAMS = {
-    "events_rnn": ("toy_rnn", "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"),
+    "events_rnn": ("toy_rnn", "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,"
+                              "learning_rate=0.01"),
     "transformer": ("toy_transformer", "batch_size=4,num_layers=1,d_model=32,num_heads=2,d_ff=64,dropout=0.0,"
                                        "warmup_steps=0,learning_rate=0.003"),
 }

@@ -2,9 +2,10 @@
 
 An event is how many notes start at a step: 0 (the rest), 1, 2 or 3 (three or more), whatever their pitch or
 instrument, so every MIDI file (the Groove slice in tests/data too) gives toy tracks; two binary step counters
-are the position features (``OnsetEncoding(position_bits=0)``: none). Its configs are tiny models of both built-in families: ``toy_rnn`` (events RNN)
-and ``toy_transformer``. Tests register the module in-process (``registered(toy_plugin, "toy")``), or
-install it for ``python -m seqgen`` processes (``support.installed_plugin``).
+are the position features (``OnsetEncoding(position_bits=0)``: none). Its configs are tiny models of both
+built-in families: ``toy_rnn`` (events RNN) and ``toy_transformer``. Tests register the module in-process
+(``registered(toy_plugin, "toy")``, or the ``toy`` fixture of tests/conftest.py), or install it for
+``python -m seqgen`` processes (``support.installed_plugin(folder, "toy")``). It reads no primers from MIDI files.
 """
 
 import ast
