@@ -40,6 +40,18 @@ def random_model(config, seed=0):
     return Model(config, family.random_weights(config, seed=seed))
 
 
+def read_steps(path, steps_per_quarter=4, qpm=120.0):
+    """``({step: pitches starting there}, NoteSequence)`` of a MIDI file seqgen wrote."""
+    from seqgen.noteseq import midi_io
+
+    sequence = midi_io.midi_file_to_note_sequence(str(path))
+    seconds = 60.0 / qpm / steps_per_quarter
+    steps = {}
+    for note in sequence.notes:
+        steps.setdefault(round(note.start_time / seconds), set()).add(note.pitch)
+    return steps, sequence
+
+
 @pytest.fixture
 def registered():
     """Register extra plugins in-process (``registered(plugin, name)``) and unregister them afterwards."""

@@ -10,11 +10,10 @@ from seqgen import bundle, plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn.inference import random_weights
-from seqgen.noteseq import midi_io
 from seqgen.model import Model
 
 from groove_slice import FUNK
-from support import GROOVE
+from support import GROOVE, read_steps
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +107,6 @@ def test_bad_generation_arguments(generator, kwargs, message):
     arguments = dict(num_steps=16) | kwargs
     with pytest.raises(SeqgenError, match=message):
         generator.generate(parse(generator, "[1, 0, 2]"), **arguments)
-
-
-def read_steps(path, steps_per_quarter=4, qpm=120.0):
-    """The pitches at each step of a MIDI file seqgen wrote."""
-    sequence = midi_io.midi_file_to_note_sequence(str(path))
-    seconds = 60.0 / qpm / steps_per_quarter
-    steps = {}
-    for note in sequence.notes:
-        steps.setdefault(round(note.start_time / seconds), set()).add(note.pitch)
-    return steps, sequence
 
 
 def test_cli_writes_midi_and_never_overwrites(model_file, tmp_path, capsys):

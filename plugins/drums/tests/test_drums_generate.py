@@ -9,7 +9,7 @@ from seqgen.errors import SeqgenError
 from seqgen.model import Model
 from seqgen.noteseq import midi_io, music_pb2
 
-from support import GROOVE, MAGENTA
+from support import GROOVE, MAGENTA, read_steps
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,6 @@ def model_file(tmp_path_factory):
 def generator(model_file):
     loaded = bundle.load(model_file)
     return Model(loaded.config, loaded.weights).generator
-
-
-def read_steps(path, steps_per_quarter=4, qpm=120.0):
-    """The drum pitches at each step of a MIDI file seqgen wrote."""
-    sequence = midi_io.midi_file_to_note_sequence(str(path))
-    seconds = 60.0 / qpm / steps_per_quarter
-    steps = {}
-    for note in sequence.notes:
-        steps.setdefault(round(note.start_time / seconds), set()).add(note.pitch)
-    return steps, sequence
 
 
 def test_a_primer_whose_pitches_share_a_class_is_kept_exactly(generator):
