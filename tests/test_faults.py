@@ -1,5 +1,6 @@
 """Nothing lost under faults: concurrent writers, a full disk, signals, kill -9, special files and names, damaged
-checkpoints. Each test runs the real `seqgen` command in its own process, as a user (or a job scheduler) would."""
+checkpoints. Each test runs the real `seqgen` command in its own process, as a user (or a job scheduler) would;
+datasets and training are of the installed toy plugin's toy_rnn (toy_plugin.py), generating is the default model's."""
 
 import os
 import re
@@ -16,9 +17,16 @@ from support import GROOVE, MAGENTA
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
 from seqgen.errors import SeqgenError
+from support import installed_plugin
 
 HPARAMS = "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def toy_installed(tmp_path_factory):
+    """The seqgen processes of these tests (ENV) have the toy plugin installed."""
+    ENV.update(installed_plugin(tmp_path_factory.mktemp("toy"), "toy"))
 
 
 def seqgen(*args, **kwargs) -> subprocess.Popen:
@@ -83,12 +91,12 @@ def many_sequences(tmp_path_factory, slice_sequences):
 
 
 @pytest.fixture(scope="module")
-def training_records(tmp_path_factory, slice_sequences):
-    """drum_kit training records of the Groove slice."""
+def training_records(tmp_path_factory, slice_sequences, toy):
+    """toy_rnn training records of the Groove slice."""
     from seqgen import pipeline, plugins
 
     _, paths = pipeline.create_dataset(slice_sequences, tmp_path_factory.mktemp("records"),
-                                       plugins.get_config("drum_kit"), pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+                                       plugins.get_config("toy_rnn"), pipeline.SplitOptions(eval_ratio=0.0), workers=1)
     return paths["training"]
 
 
@@ -112,9 +120,9 @@ def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(
 
 def test_a_second_create_dataset_into_the_same_folder_fails_at_once(many_sequences, slice_sequences, tmp_path):
     out = tmp_path / "dataset"
-    args = ["create_dataset", "--config", "drum_kit", "--output_dir", out]
+    args = ["create_dataset", "--config", "toy_rnn", "--output_dir", out]
     first = seqgen(*args, "--input", many_sequences)
-    wait_for(lambda: os.path.exists(out / ".training_drum_tracks.tfrecord.seqgen-lock"), first)
+    wait_for(lambda: os.path.exists(out / ".training_toy_tracks.tfrecord.seqgen-lock"), first)
     code, _, err = run(*args, "--input", slice_sequences)
     assert first.poll() is None
     assert code == 1 and "is being written by another seqgen command" in one_line(err)
@@ -122,8 +130,8 @@ def test_a_second_create_dataset_into_the_same_folder_fails_at_once(many_sequenc
     assert code == 0, err
     counts = {split: int(n) for split, n in re.findall(r"^(\w+): (\d+) examples", out_text, re.M)}
     # Both files are the first run's: none of the second run's (smaller) set got in between.
-    assert tfrecord.check_file(out / "training_drum_tracks.tfrecord") == counts["training"] > 100  # the slice: 14
-    assert tfrecord.check_file(out / "eval_drum_tracks.tfrecord") == counts["eval"]
+    assert tfrecord.check_file(out / "training_toy_tracks.tfrecord") == counts["training"] > 100  # the slice: 14
+    assert tfrecord.check_file(out / "eval_toy_tracks.tfrecord") == counts["eval"]
     assert hidden(out) == []
 
 
@@ -178,20 +186,20 @@ def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwr
     out.mkdir()
     (out / ".notes.partial").write_text("the user's")  # looks alike, but is not seqgen's kind: kept
     (out / "draft.partial").write_text("the user's")
-    args = ["create_dataset", "--config", "drum_kit", "--output_dir", out]
+    args = ["create_dataset", "--config", "toy_rnn", "--output_dir", out]
     first = seqgen(*args, "--input", many_sequences)
     wait_for(lambda: any(name.endswith(".partial") and name.startswith(".training")
                          for name in os.listdir(out)), first)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     left = [name for name in hidden(out) if name.endswith(".partial") and name != ".notes.partial"]
-    assert left and not (out / "training_drum_tracks.tfrecord").exists()
+    assert left and not (out / "training_toy_tracks.tfrecord").exists()
     time.sleep(files._GRACE_SECONDS)
     code, _, err = run(*args, "--input", slice_sequences)
     assert code == 0, err
     assert not set(left) & set(os.listdir(out))
-    assert sorted(os.listdir(out)) == [".notes.partial", "draft.partial", "eval_drum_tracks.tfrecord",
-                                       "training_drum_tracks.tfrecord"]
+    assert sorted(os.listdir(out)) == [".notes.partial", "draft.partial", "eval_toy_tracks.tfrecord",
+                                       "training_toy_tracks.tfrecord"]
 
 
 def test_the_leftovers_of_a_killed_convert_are_removed_by_the_next_writer_in_that_folder(many_midi, tmp_path):
@@ -211,16 +219,16 @@ def test_a_set_left_half_in_place_by_a_killed_run_is_redone_without_overwrite(sl
     'placing': the next run knows the training file is unfinished and redoes the set."""
     out = tmp_path / "dataset"
     out.mkdir()
-    args = ["create_dataset", "--config", "drum_kit", "--output_dir", out, "--input", slice_sequences]
+    args = ["create_dataset", "--config", "toy_rnn", "--output_dir", out, "--input", slice_sequences]
     assert run(*args)[0] == 0
-    (out / "eval_drum_tracks.tfrecord").unlink()
+    (out / "eval_toy_tracks.tfrecord").unlink()
     for name in ("training", "eval"):  # what a run killed while placing its files leaves
-        (out / f".{name}_drum_tracks.tfrecord.seqgen-lock").write_text("process 1 on here\nplacing\n")
+        (out / f".{name}_toy_tracks.tfrecord.seqgen-lock").write_text("process 1 on here\nplacing\n")
     code, _, err = run(*args)
     assert code == 0, err
-    assert sorted(os.listdir(out)) == ["eval_drum_tracks.tfrecord", "training_drum_tracks.tfrecord"]
+    assert sorted(os.listdir(out)) == ["eval_toy_tracks.tfrecord", "training_toy_tracks.tfrecord"]
     code, _, err = run(*args)  # now finished: a new run needs --overwrite again
-    assert code == 1 and "training_drum_tracks.tfrecord already exists; pass --overwrite" in one_line(err)
+    assert code == 1 and "training_toy_tracks.tfrecord already exists; pass --overwrite" in one_line(err)
 
 
 # -- signals ---------------------------------------------------------------------------------------------
@@ -262,7 +270,7 @@ def test_sigterm_in_convert_is_one_line_and_exit_143(many_midi, tmp_path):
 
 
 def test_ctrl_c_in_create_dataset_is_one_line_and_exit_130(many_sequences, tmp_path):
-    code, err = _interrupt(["create_dataset", "--config", "drum_kit", "--input", many_sequences, "--output_dir",
+    code, err = _interrupt(["create_dataset", "--config", "toy_rnn", "--input", many_sequences, "--output_dir",
                             tmp_path], 1.0)
     assert code == 130
     assert re.fullmatch(r"seqgen( create_dataset)?: interrupted", one_line(err))
@@ -270,7 +278,7 @@ def test_ctrl_c_in_create_dataset_is_one_line_and_exit_130(many_sequences, tmp_p
 
 
 def _train_args(run_dir, training_records):
-    return ["train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
+    return ["train", "--config", "toy_rnn", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
             training_records, "--summary_frequency", "1", "--save_checkpoint_secs", "0"]
 
 
@@ -451,16 +459,16 @@ def test_a_full_disk_in_convert(small_disk, tmp_path):
 
 
 def test_a_full_disk_in_create_dataset_keeps_no_half_set(small_disk, slice_sequences, tmp_path):
-    args = ["create_dataset", "--config", "drum_kit", "--input", slice_sequences, "--output_dir"]
+    args = ["create_dataset", "--config", "toy_rnn", "--input", slice_sequences, "--output_dir"]
     assert run(*args, tmp_path / "elsewhere")[0] == 0
-    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_drum_tracks.tfrecord")
+    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_toy_tracks.tfrecord")
              for split in ("training", "eval")]
     fill(small_disk, sizes[0] // 2 + sizes[1])  # room for the eval file, not for the training file as well
     args.append(small_disk / "dataset")
     code, _, err = run(*args)
     assert code == 1
-    assert re.fullmatch("seqgen create_dataset: error: " + FULL.format(what=".*training_drum_tracks.tfrecord, "
-                                                                       ".*eval_drum_tracks.tfrecord",
+    assert re.fullmatch("seqgen create_dataset: error: " + FULL.format(what=".*training_toy_tracks.tfrecord, "
+                                                                       ".*eval_toy_tracks.tfrecord",
                                                                        kept="nothing was kept"), one_line(err))
     assert os.listdir(small_disk / "dataset") == []
     (small_disk / "filler").unlink()
@@ -488,9 +496,10 @@ def test_a_full_disk_in_humanize_keeps_no_part_of_the_run(small_disk):
 
 
 def test_a_full_disk_in_train_keeps_the_previous_checkpoint(small_disk, training_records, tmp_path):
-    subprocess.run(["mount", "-o", "remount,size=7m", str(small_disk)], check=True)  # one checkpoint (4.5 MB) fits
+    subprocess.run(["mount", "-o", "remount,size=7m", str(small_disk)], check=True)  # one checkpoint (4.4 MB) fits
     run_dir = small_disk / "run"
-    code, out, err = run("train", "--config", "drum_kit", "--hparams", HPARAMS, "--run_dir", run_dir,
+    big = "batch_size=4,rnn_layer_sizes=[300],dropout_keep_prob=1.0,learning_rate=0.01"  # checkpoints of 4.4 MB
+    code, out, err = run("train", "--config", "toy_rnn", "--hparams", big, "--run_dir", run_dir,
                          "--sequence_example_file", training_records, "--save_checkpoint_secs",
                          "0", "--save_checkpoint_steps", "2", "--num_training_steps", "6")
     assert code == 1
