@@ -3,14 +3,13 @@ step, bar lines), none for a song without drums, and drawn by the light install 
 
 import shutil
 import struct
-import wave
 import zlib
 
 import numpy as np
 import pretty_midi
 import pytest
 
-from seqgen import cli, render
+from seqgen import cli
 from seqgen_drums import grid
 from support import GROOVE
 
@@ -47,21 +46,12 @@ def cell(pixels, drum_type, step):
 
 
 @needs_fluidsynth
-def test_render_writes_a_wav_as_long_as_the_midi_and_a_grid_of_its_steps(tmp_path, capsys):
+def test_render_draws_a_grid_of_the_steps_beside_the_wav(tmp_path, capsys):
+    """With the default config (drums): the WAV (as tests/test_render.py checks it) and a PNG of each file."""
     assert cli.main(["render", str(FUNK), str(WALTZ), "--output_dir", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out.split()
     out = tmp_path / "out"
     assert printed == [str(out / f"{m.stem}.{kind}") for m in (FUNK, WALTZ) for kind in ("wav", "png")]
-
-    for midi in (FUNK, WALTZ):
-        with wave.open(str(out / f"{midi.stem}.wav")) as audio:
-            seconds = audio.getnframes() / audio.getframerate()
-            assert (audio.getframerate(), audio.getnchannels(), audio.getsampwidth()) == (44100, 2, 2)
-            samples = np.frombuffer(audio.readframes(audio.getnframes()), np.int16)
-        midi_seconds = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
-        assert seconds == pytest.approx(midi_seconds + render.TAIL_SECONDS, abs=1e-3)
-        assert np.abs(samples).max() > 1000  # drums are audible, not silence
-
     width, height, pixels = read_png(out / f"{FUNK.stem}.png")
     assert (width, height) == (grid.LABEL_WIDTH + 256 * grid.CELL_WIDTH + 1, 9 * grid.CELL_HEIGHT + 1)
     # The funk groove opens with kick and ride (plus a crash); the snare first sounds at step 4.
@@ -103,11 +93,8 @@ def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys):
     assert "wrote 2 WAV and 2 PNG files beside them" in capsys.readouterr().out
     midis = sorted(out.glob("*.mid"))
     assert len(midis) == 2
-    for midi in midis:
-        with wave.open(str(midi.with_suffix(".wav"))) as audio:
-            seconds = audio.getnframes() / audio.getframerate()
-        assert seconds == pytest.approx(pretty_midi.PrettyMIDI(str(midi)).get_end_time() + render.TAIL_SECONDS,
-                                        abs=1e-3)
+    for midi in midis:  # the WAVs as tests/test_render.py checks them
+        assert midi.with_suffix(".wav").is_file()
         width, _, _ = read_png(midi.with_suffix(".png"))
         assert width == grid.LABEL_WIDTH + 64 * grid.CELL_WIDTH + 1  # four bars of 16 steps
 
