@@ -1,6 +1,7 @@
 """What the core tests (tests/) and the drums plugin's tests (plugins/drums/tests) share: the paths of the data
-the tests carry in tests/data (nothing outside the repository), the ``registered`` fixture, and an environment in
-which a plugin module counts as installed. Both folders import it by name (pyproject.toml puts tests/ on the path)."""
+the tests carry in tests/data (nothing outside the repository), the ``registered`` and ``one_blas_thread`` fixtures,
+models of random weights, the steps of a written MIDI file, and an environment in which a plugin module counts as
+installed. Both folders import it by name (pyproject.toml puts tests/ on the path)."""
 
 import os
 import pathlib
