@@ -155,5 +155,5 @@ def test_missing_bundle_file(tmp_path, capsys):
 
 def test_mag_loads_wherever_a_bundle_does(capsys):
     path = MAGENTA / "one_drum_gmd_128x2_300steps.mag"
-    assert main(["score", "--bundle_file", str(path), "--drums", "[(36,), (), (38,)]"]) == 0
+    assert main(["score", "--bundle_file", str(path), "--events", "[(36,), (), (38,)]"]) == 0
     assert "log_likelihood" in capsys.readouterr().out
