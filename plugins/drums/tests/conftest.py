@@ -2,7 +2,7 @@
 
 import pytest
 
-from support import GROOVE, registered  # noqa: F401  (registered: a fixture)
+from support import GROOVE
 
 
 @pytest.fixture(scope="session")
