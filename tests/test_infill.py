@@ -427,6 +427,26 @@ def test_the_api_refuses_the_same_bad_input_in_one_line(small_infilling_transfor
         shipped("groove_gmd").infill(song, bars=2)
 
 
+def test_a_fill_in_the_middle_stream_reads_the_right_side_first_so_the_gap_continues_the_left_as_in_a_plain_one():
+    from seqgen.prompt import Prompt
+
+    prompt = Prompt(num_classes=6, infill=True)
+    classes = np.array([1, 0, 3, 5, 2, 0, 4, 1, 1, 3])
+    for start, end in ((3, 6), (0, 2), (8, 9)):
+        tokens, steps, labels = prompt.fill_in_middle(classes, start, end, [7])
+        right = len(classes) - end
+        assert list(tokens[:right + 3]) == [7, prompt.suffix_token, *classes[end:], prompt.middle_token]
+        assert list(steps[:right + 3]) == [0, end - 1, *range(end, len(classes)), 0]
+        assert list(labels[:right + 3]) == [-1, *classes[end:], -1, classes[0]]  # each right event is scored
+        # Then the plain stream of the events up to the gap's end: the same tokens, steps and labels.
+        plain = prompt.plain(classes[:end], [])
+        for got, want in zip((tokens, steps, labels), plain):
+            assert list(got[right + 3:]) == list(want)
+        # What is fed before sampling the gap stops where the gap begins.
+        context, context_steps = prompt.context_before_gap(classes, start, end, [7])
+        assert list(context) == list(tokens[:right + 3 + start]) and list(context_steps) == list(steps[:len(context)])
+
+
 # --- The one test tying the NumPy stepper to the Keras network on fill-in-the-middle streams. ---
 
 def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network_does(small_infilling_transformer,

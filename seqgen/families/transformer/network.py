@@ -27,6 +27,8 @@ def _initializer(name, shape):
         return "zeros"
     if name.endswith("gamma"):
         return "ones"
+    if name.endswith("control_embedding"):
+        return "zeros"  # a model warm-started without it starts as it was
     if name.endswith("class_embedding"):
         # Unit-norm rows on average, like the d_model-wide output of a layer norm scaled by 1 / sqrt(d).
         return keras.initializers.RandomNormal(stddev=shape[1] ** -0.5)
@@ -124,6 +126,12 @@ class Transformer(NamedWeightsNetwork):
         rate = hparams.dropout if training else 0.0
         classes = tf.convert_to_tensor(classes)
         x = tf.gather(f["input/class_embedding"], classes) + f["input/bias"]
+        if "input/control_embedding" in f:
+            # The control tokens read so far, summed, added to every token (inference.control_table).
+            table = f["input/control_embedding"]
+            before = self.config.encoding.num_classes
+            after = f["input/class_embedding"].shape[0] - before - table.shape[0]
+            x += tf.cumsum(tf.gather(tf.pad(table, [[before, after], [0, 0]]), classes), axis=1)
         if "input/position_kernel" in f:
             if steps is None:
                 positions = self._positions(classes)
