@@ -190,6 +190,23 @@ class _Layer:
         self.ffn_kernel, self.ffn_bias = w[f + "output/kernel"], w[f + "output/bias"]
 
 
+def _by_key(by_distance, length: int, far: int):
+    """[B, H, T, length + T]: for new token i (index length + i) and key j, ``by_distance[..., i, r]`` at
+    r = min(length + i - j, far), for j <= length + i (later keys: any value, they are masked).
+
+    A view: each token's row is one gather of distances laid out along the keys (the same for every row,
+    shifted by one key per row), read with a stride one element short of the row's length, so that row i
+    starts i elements later. Cheaper than gathering by a [T, length + T] index (half the time of a feed)."""
+    batch, heads, count, _ = by_distance.shape
+    total = length + count
+    # Row i of ``laid`` holds, at column m, the term of distance length + count - 1 - m (clipped to 0..far).
+    laid = np.take(by_distance, np.clip(length + count - 1 - np.arange(total + count - 1), 0, far), axis=-1)
+    strides = laid.strides
+    return np.lib.stride_tricks.as_strided(laid[..., count - 1:], (batch, heads, count, total),
+                                           (strides[0], strides[1], strides[2] - strides[3], strides[3]),
+                                           writeable=False)
+
+
 class TransformerStepper(Stepper):
     """The transformer of one config, batched, with a key/value cache per layer (see :class:`CacheState`)."""
 
@@ -337,10 +354,9 @@ class TransformerStepper(Stepper):
             running = controls[:, None] + np.cumsum(self.control_table[classes], axis=1)
             x += running
             controls = running[:, -1]
-        # Distance of new token i (index length + i) to key j, clipped at R; keys after the token are masked.
-        distance = length + np.arange(count)[:, None] - np.arange(total)[None, :]
-        future = np.where(distance < 0, -np.inf, 0.0).astype(np.float32)
-        distance = np.clip(distance, 0, far)
+        # Keys after new token i (index length + i) are masked.
+        future = np.where(np.arange(total)[None, :] > length + np.arange(count)[:, None], -np.inf, 0.0)
+        future = future.astype(np.float32)
         for k, layer in enumerate(self.layers):
             qkv = _layer_norm(x, *layer.norm1) @ layer.qkv_kernel + layer.qkv_bias  # [B, T, 3d]
             qkv = qkv.reshape(batch, count, 3, heads, size).transpose(2, 0, 3, 1, 4)  # [3, B, H, T, size]
@@ -349,7 +365,7 @@ class TransformerStepper(Stepper):
             q = qkv[0]
             scores = q @ kv[:, 0, :, :total].swapaxes(-1, -2)  # [B, H, T, total]
             by_distance = q @ layer.relative  # [B, H, T, R + 1]
-            scores += by_distance[:, :, np.arange(count)[:, None], distance]
+            scores += _by_key(by_distance, length, far)
             scores += future
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
