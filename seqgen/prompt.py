@@ -67,6 +67,22 @@ class Prompt:
         return self.control_tokens({control.name: control.from_record(float(number))
                                     for control, number in zip(self.controls, numbers)})
 
+    def step_controls(self, control_tokens, steps, bar_values=None, steps_per_bar: int = 16):
+        """[T, K] int64: the control token each of a stream's T tokens (at ``steps``, the K control tokens
+        first) reads at its step (a family's controls at every step), -1 before that control's own token.
+        ``bar_values`` ({control index: [value or None per bar]}) replace a set per-bar control's token by
+        that of the bar of the event each token predicts (its step + 1); an unset control stays unset."""
+        k, count = len(control_tokens), len(steps)
+        out = np.tile(np.asarray(control_tokens, np.int64), (count, 1)).reshape(count, k)
+        out[np.arange(count)[:, None] < np.arange(k)[None, :]] = -1
+        for index, values in (bar_values or {}).items():
+            if control_tokens[index] == self._offset(index) or not len(values):  # unset
+                continue
+            tokens = np.array([self.control_tokens({self.controls[index].name: value})[index] for value in values])
+            bars = np.minimum((np.asarray(steps[k:], np.int64) + 1) // steps_per_bar, len(tokens) - 1)
+            out[k:, index] = tokens[bars]
+        return out
+
     def plain(self, classes, control_tokens):
         """``(tokens, steps, labels)`` int64 arrays of the plain stream of a track's ``classes``."""
         classes = np.asarray(classes, np.int64)

@@ -116,9 +116,11 @@ class Transformer(NamedWeightsNetwork):
         hidden = tf.nn.relu(hidden) if self.hparams.activation == "relu" else tf.nn.gelu(hidden, approximate=True)
         return tf.matmul(hidden, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
 
-    def call(self, classes, training=False, steps=None):
+    def call(self, classes, training=False, steps=None, controls=None):
         """Logits [B, T, C] of tokens ``classes`` [B, T]; ``steps`` [B, T], the track step of each token (its
-        position features), defaults to its index (a plain stream, see seqgen.prompt)."""
+        position features), defaults to its index (a plain stream, see seqgen.prompt); ``controls`` [B, T, K],
+        the control tokens each token reads at every step (-1: none; ``Prompt.step_controls``), default the
+        stream's control tokens read so far (as the NumPy stepper reads them)."""
         # Under mixed precision the sublayers compute in bfloat16 or float16 (``v``); the residual stream,
         # the layer norms and the logits stay float32 (``f``).
         f, v = self.variables_by_name(), self.compute_weights()
@@ -129,9 +131,13 @@ class Transformer(NamedWeightsNetwork):
         if "input/control_embedding" in f:
             # The control tokens read so far, summed, added to every token (inference.control_table).
             table = f["input/control_embedding"]
-            before = self.config.encoding.num_classes
-            after = f["input/class_embedding"].shape[0] - before - table.shape[0]
-            x += tf.cumsum(tf.gather(tf.pad(table, [[before, after], [0, 0]]), classes), axis=1)
+            before, tokens = self.config.encoding.num_classes, f["input/class_embedding"].shape[0]
+            table = tf.pad(table, [[before, tokens - before - table.shape[0] + 1], [0, 0]])  # a zero row last
+            if controls is None:
+                x += tf.cumsum(tf.gather(table, classes), axis=1)
+            else:
+                controls = tf.convert_to_tensor(controls)
+                x += tf.reduce_sum(tf.gather(table, tf.where(controls < 0, tokens, controls)), axis=2)
         if "input/position_kernel" in f:
             if steps is None:
                 positions = self._positions(classes)
