@@ -82,7 +82,7 @@ def style_table(model, classifier, real_tracks, args) -> None:
     started = time.monotonic()
     for index, style in enumerate(STYLES):
         tracks = model.generate(num_outputs=args.per_style, num_steps=args.num_steps, controls={"style": style},
-                                seed=args.seed + index)
+                                guidance=args.guidance, seed=args.seed + index)
         cut = [window for track in tracks for window in windows(track.events, args.window)]
         guesses = [STYLES[k] for k in classifier.style_probabilities(cut).argmax(1)]
         generated_count[style] = len(cut)
@@ -121,7 +121,7 @@ def style_table(model, classifier, real_tracks, args) -> None:
 def density_table(model, real_tracks, args) -> None:
     measured = {request: [density(track.events) for track in model.generate(
         num_outputs=args.per_density, num_steps=args.num_steps, controls={"density": request},
-        seed=args.seed + index)] for index, request in enumerate(args.densities)}
+        guidance=args.guidance, seed=args.seed + index)] for index, request in enumerate(args.densities)}
     requests = [request for request, values in measured.items() for _ in values]
     values = [value for values in measured.values() for value in values]
     rho = spearmanr(requests, values).statistic
@@ -155,7 +155,7 @@ def fill_table(model, fill_tracks, args) -> None:
     rows = []
     for index, fill in enumerate(("yes", "no")):
         tracks = model.generate(num_outputs=args.per_fill, num_steps=args.fill_steps, controls={"fill": fill},
-                                seed=args.seed + index)
+                                guidance=args.guidance, seed=args.seed + index)
         rows.append((f"generated, fill={fill}", [per_bar(track.events) for track in tracks]))
     for fill in ("yes", "no"):
         real = [per_bar(events) for events, values in fill_tracks if values.get("fill") == fill]
@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--style_records", required=True, help="held-out records with controls, for style and density")
     parser.add_argument("--fill_records", required=True, help="held-out records with controls, fills included")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
     parser.add_argument("--num_steps", type=int, default=128, help="steps of each generated track")
     parser.add_argument("--window", type=int, default=64, help="steps of each window the classifier judges")
     parser.add_argument("--per_style", type=int, default=20, help="tracks generated per style")

@@ -36,6 +36,9 @@ class Control:
     edges: tuple = attrs.field(default=(), converter=tuple)
     #: ``measure(events, metadata) -> value or None``: the control's value on a training track.
     measure: object = attrs.field(default=None, eq=False, repr=False)
+    #: Measured on each bar's events alone: a family that reads controls at every step learns it per bar
+    #: (each step sees the value of its own bar); asked for once, it holds for every bar generated.
+    per_bar: bool = False
 
     def __attrs_post_init__(self):
         if not self.name.isidentifier():
@@ -44,6 +47,8 @@ class Control:
             raise SeqgenError(f"control {self.name} needs either values (a category) or edges (a number)")
         if self.edges and (len(self.edges) < 2 or list(self.edges) != sorted(set(self.edges))):
             raise SeqgenError(f"control {self.name}'s edges must rise, at least two of them")
+        if self.per_bar and self.measure is None:
+            raise SeqgenError(f"control {self.name} is per_bar, so it needs a measure of a bar's events")
 
     @property
     def kind(self) -> str:

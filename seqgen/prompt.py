@@ -8,10 +8,11 @@ token and one token per value (category) or bin (number); then the two sentinels
 
 - A plain stream: one token per control (unset or a value), then the events at their steps.
 - A fill-in-the-middle stream (Bavarian et al. 2022, "Efficient Training of Language Models to Fill in
-  the Middle", their "PSM" order: prefix, suffix, middle): controls, the events before the gap, ``SUFFIX`` (at step
-  ``end - 1``), the events from ``end`` on, ``MIDDLE`` (at step ``start - 1``), then the gap's events.
-  So the gap is generated left to right having seen both sides, and each gap event stands at its own
-  step, as in a plain stream.
+  the Middle", their "SPM" order: suffix, prefix, middle): controls, ``SUFFIX`` (at step ``end - 1``), the
+  events from ``end`` on, ``MIDDLE`` (at step 0), then the events from the first step on, the gap's
+  included. So the gap is generated left to right having seen both sides, each event at its own step;
+  and the events before the gap lead into it exactly as in a plain stream (relative attention counts
+  tokens: the "PSM" order, suffix between prefix and gap, read the prefix worse, docs/models.md).
 
 Labels (the event each token is followed by, -1 where none is scored) make training and scoring agree:
 what follows a control or the last event before a sentinel is not scored.
@@ -66,6 +67,22 @@ class Prompt:
         return self.control_tokens({control.name: control.from_record(float(number))
                                     for control, number in zip(self.controls, numbers)})
 
+    def step_controls(self, control_tokens, steps, bar_values=None, steps_per_bar: int = 16):
+        """[T, K] int64: the control token each of a stream's T tokens (at ``steps``, the K control tokens
+        first) reads at its step (a family's controls at every step), -1 before that control's own token.
+        ``bar_values`` ({control index: [value or None per bar]}) replace a set per-bar control's token by
+        that of the bar of the event each token predicts (its step + 1); an unset control stays unset."""
+        k, count = len(control_tokens), len(steps)
+        out = np.tile(np.asarray(control_tokens, np.int64), (count, 1)).reshape(count, k)
+        out[np.arange(count)[:, None] < np.arange(k)[None, :]] = -1
+        for index, values in (bar_values or {}).items():
+            if control_tokens[index] == self._offset(index) or not len(values):  # unset
+                continue
+            tokens = np.array([self.control_tokens({self.controls[index].name: value})[index] for value in values])
+            bars = np.minimum((np.asarray(steps[k:], np.int64) + 1) // steps_per_bar, len(tokens) - 1)
+            out[k:, index] = tokens[bars]
+        return out
+
     def plain(self, classes, control_tokens):
         """``(tokens, steps, labels)`` int64 arrays of the plain stream of a track's ``classes``."""
         classes = np.asarray(classes, np.int64)
@@ -85,20 +102,17 @@ class Prompt:
         if not 0 <= start < end < n:
             raise ValueError(f"gap [{start}, {end}) must lie inside a track of {n} steps with steps after it")
         k = len(control_tokens)
-        tokens = np.concatenate([control_tokens, classes[:start], [self.suffix_token], classes[end:],
-                                 [self.middle_token], classes[start:end - 1]]).astype(np.int64)
-        steps = np.concatenate([np.zeros(k), np.arange(start), [end - 1], np.arange(end, n), [max(start - 1, 0)],
-                                np.arange(start, end - 1)]).astype(np.int64)
-        labels = np.concatenate([np.full(k, -1), classes[1:start], [-1] if start else [], [classes[end]],
-                                 classes[end + 1:], [-1], classes[start:end]]).astype(np.int64)
+        tokens = np.concatenate([control_tokens, [self.suffix_token], classes[end:], [self.middle_token],
+                                 classes[:end - 1]]).astype(np.int64)
+        steps = np.concatenate([np.zeros(k), [end - 1], np.arange(end, n), [0], np.arange(end - 1)]).astype(np.int64)
+        labels = np.concatenate([np.full(k, -1), classes[end:], [-1], classes[:end]]).astype(np.int64)
         return tokens, steps, labels
 
     def context_before_gap(self, classes, start: int, end: int, control_tokens):
         """``(tokens, steps)`` fed before the gap's first event is sampled: the fill-in-the-middle stream
-        up to and including ``MIDDLE`` (the gap itself is not read)."""
-        padded = np.concatenate([classes[:start], np.zeros(end - start, np.int64), classes[end:]])
-        tokens, steps, _ = self.fill_in_middle(padded, start, end, control_tokens)
-        cut = len(control_tokens) + len(classes) - (end - start) + 2
+        up to the events before the gap (the gap itself is not read)."""
+        tokens, steps, _ = self.fill_in_middle(classes, start, end, control_tokens)
+        cut = len(control_tokens) + len(classes) - end + 2 + start
         return tokens[:cut], steps[:cut]
 
 

@@ -121,7 +121,9 @@ class PromptedNextEvent(NextEvent):
     with a plain model's. The network is called as ``network(tokens, steps=steps, training=...)``.
 
     Batches: (tokens, steps, labels, weights, mask) [B, T]; ``weights`` marks the scored labels and ``mask``
-    the real (not padding) tokens."""
+    the real (not padding) tokens. A family that reads its controls at every step (``control_every_step``)
+    gets, before the mask, the control tokens each token reads [B, T, K] (``Prompt.step_controls``: per-bar
+    controls measured on each bar), as ``network(..., controls=...)``."""
 
     def dataset(self, config, files):
         from seqgen import records
@@ -137,6 +139,15 @@ class PromptedNextEvent(NextEvent):
         prompt, hparams = Prompt.of(config), config.hparams
         rng = np.random.default_rng(seed)
         steps_per_bar = config.steps_per_quarter * 4
+        every_step = self.every_step(config)
+        per_bar = [index for index, control in enumerate(prompt.controls) if control.per_bar]
+        decode = config.encoding.class_to_event
+
+        def with_step_controls(stream, classes, controls):
+            bars = [[decode(int(c)) for c in classes[start:start + steps_per_bar]]
+                    for start in range(0, len(classes), steps_per_bar)] if per_bar else []
+            bar_values = {index: [prompt.controls[index].measure(events, {}) for events in bars] for index in per_bar}
+            return (*stream, prompt.step_controls(controls, stream[1], bar_values, steps_per_bar))
 
         def build(classes, numbers):
             numbers = np.array(numbers, np.float64)
@@ -150,10 +161,16 @@ class PromptedNextEvent(NextEvent):
             controls = prompt.record_tokens(numbers[:len(prompt.controls)])
             gap = random_gap(len(classes), steps_per_bar, rng) if training and prompt.infill else None
             if gap is not None and rng.random() < hparams.infill_rate:
-                return prompt.fill_in_middle(classes, *gap, controls)
-            return prompt.plain(classes, controls)
+                stream = prompt.fill_in_middle(classes, *gap, controls)
+            else:
+                stream = prompt.plain(classes, controls)
+            return with_step_controls(stream, classes, controls) if every_step else stream
 
         return build
+
+    def every_step(self, config) -> bool:
+        """Whether batches carry the control tokens read at every step."""
+        return bool(getattr(config.hparams, "control_every_step", False) and config.family.takes_controls(config))
 
     def batches(self, config, dataset, batch_size, training, seed=None):
         import tensorflow as tf
@@ -161,22 +178,26 @@ class PromptedNextEvent(NextEvent):
         build = self.streams(config, training, seed)
         dataset = dataset.filter(lambda classes, numbers: tf.size(classes) >= 2)
 
-        def to_stream(classes, numbers):
-            tokens, steps, labels = tf.numpy_function(build, [classes, numbers], [tf.int64] * 3, stateful=True)
-            return tuple(tf.reshape(tf.cast(x, tf.int32), [-1]) for x in (tokens, steps, labels))
+        every_step, k = self.every_step(config), len(config.controls)
+        outputs = 4 if every_step else 3
 
-        def to_batch(tokens, steps, labels):
+        def to_stream(classes, numbers):
+            stream = tf.numpy_function(build, [classes, numbers], [tf.int64] * outputs, stateful=True)
+            shapes = ([-1], [-1], [-1], [-1, k])
+            return tuple(tf.reshape(tf.cast(x, tf.int32), shape) for x, shape in zip(stream, shapes))
+
+        def to_batch(tokens, steps, labels, *controls):
             mask = tf.cast(tokens >= 0, tf.float32)
             weights = tf.cast(labels >= 0, tf.float32)
-            return tf.maximum(tokens, 0), tf.maximum(steps, 0), tf.maximum(labels, 0), weights, mask
+            return (tf.maximum(tokens, 0), tf.maximum(steps, 0), tf.maximum(labels, 0), weights, *controls, mask)
 
-        padding = (-1, -1, -1)
+        padding = (-1,) * outputs
         if not training:
             return dataset.map(to_stream).padded_batch(batch_size, padding_values=padding).map(to_batch)
         dataset = dataset.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat().map(to_stream)
         boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
         batches = dataset.bucket_by_sequence_length(
-            lambda tokens, steps, labels: tf.size(tokens), boundaries, [batch_size] * (len(boundaries) + 1),
+            lambda tokens, *rest: tf.size(tokens), boundaries, [batch_size] * (len(boundaries) + 1),
             padding_values=padding, drop_remainder=True)
         return batches.map(to_batch).prefetch(2)
 
@@ -188,9 +209,10 @@ class PromptedNextEvent(NextEvent):
     def batch_sums(self, config, network, batch, training):
         from seqgen import metrics
 
-        tokens, steps, labels, weights, _ = batch
-        return metrics.batch_sums(network(tokens, steps=steps, training=training), labels, weights,
-                                  config.encoding.no_event_class)
+        tokens, steps, labels, weights = batch[:4]
+        controls = batch[4] if len(batch) == 6 else None
+        return metrics.batch_sums(network(tokens, steps=steps, controls=controls, training=training), labels,
+                                  weights, config.encoding.no_event_class)
 
 
 PROMPTED_NEXT_EVENT = PromptedNextEvent()

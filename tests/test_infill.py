@@ -162,3 +162,23 @@ def test_a_model_that_learned_no_fill_in_the_middle_refuses_it_and_rescores_by_d
     default = pairs["rnn"].infill(PAIR_TRACK, bars="3-4", num_outputs=2, seed=4)
     assert [o.events for o in default] == [o.events for o in pairs["rnn"].infill(
         PAIR_TRACK, bars="3-4", num_outputs=2, seed=4, method="rescore")]
+
+
+def test_a_fill_in_the_middle_stream_reads_the_right_side_first_so_the_gap_continues_the_left_as_in_a_plain_one():
+    from seqgen.prompt import Prompt
+
+    prompt = Prompt(num_classes=6, infill=True)
+    classes = np.array([1, 0, 3, 5, 2, 0, 4, 1, 1, 3])
+    for start, end in ((3, 6), (0, 2), (8, 9)):
+        tokens, steps, labels = prompt.fill_in_middle(classes, start, end, [7])
+        right = len(classes) - end
+        assert list(tokens[:right + 3]) == [7, prompt.suffix_token, *classes[end:], prompt.middle_token]
+        assert list(steps[:right + 3]) == [0, end - 1, *range(end, len(classes)), 0]
+        assert list(labels[:right + 3]) == [-1, *classes[end:], -1, classes[0]]  # each right event is scored
+        # Then the plain stream of the events up to the gap's end: the same tokens, steps and labels.
+        plain = prompt.plain(classes[:end], [])
+        for got, want in zip((tokens, steps, labels), plain):
+            assert list(got[right + 3:]) == list(want)
+        # What is fed before sampling the gap stops where the gap begins.
+        context, context_steps = prompt.context_before_gap(classes, start, end, [7])
+        assert list(context) == list(tokens[:right + 3 + start]) and list(context_steps) == list(steps[:len(context)])

@@ -191,6 +191,79 @@ def test_generator_samples_beams_and_scores(family):
     assert probabilities.shape == (39,) and np.isclose(total, np.log(probabilities).sum())
 
 
+def test_controls_at_every_step_are_read_alike_and_start_as_the_model_warm_started_from(family):
+    """control_every_step: the control tokens read so far, embedded and summed, are added to every token; the
+    NumPy stepper (stepping, feeding, reordering) reads them as the Keras network does; a warm start from a
+    model without them (the new embedding starts at zero) computes exactly what that model did."""
+    from seqgen.controls import Control
+    from seqgen.prompt import Prompt
+    from seqgen.training import warm_start
+
+    controls = (Control("busy", "more hits", values=("no", "yes")), Control("speed", "bpm", edges=(60, 120, 180)))
+    config = attrs.evolve(small_config(controls=True, control_every_step=True, max_relative_distance=2),
+                          controls=controls, model="transformer")
+    prompt = Prompt.of(config)
+    weights = random_weights(config, seed=21)
+    assert weights["input/control_embedding"].shape == (1 + 2 + 1 + 2, 16)  # unset + values/bins per control
+    network = family.build(config)
+    family.load_weights(network, weights)
+    stepper = family.stepper(config, weights)
+    events = np.random.default_rng(22).integers(0, 12, 20)
+    streams = [prompt.plain(events, prompt.control_tokens(values))[:2]
+               for values in ({"busy": "yes", "speed": 100}, {"busy": "no"}, {})]
+    tokens, steps = (np.stack([s[k] for s in streams]) for k in (0, 1))
+    expected = np.asarray(network(tokens, steps=steps))
+    stepped, state = [], stepper.initial_state(3)
+    for t in range(tokens.shape[1]):
+        logits, state = stepper.step(tokens[:, t], int(steps[0, t]), state)
+        stepped.append(logits)
+        if t == 5:  # beam search's reordering carries each row's controls
+            state = stepper.reorder(stepper.reorder(state, [2, 0, 1]), [1, 2, 0])
+    np.testing.assert_allclose(np.stack(stepped, 1), expected, atol=1e-4)
+    np.testing.assert_allclose(stepper.feed(tokens, steps[0], stepper.initial_state(3))[0], expected, atol=1e-4)
+    assert not np.allclose(expected[0, -1], expected[1, -1], atol=1e-3)  # the controls reach the last step
+    # Training passes the tokens each step reads: the stream's own controls are what the stepper reads.
+    read = np.stack([prompt.step_controls(stream[0][:2], stream[1]) for stream in streams])
+    np.testing.assert_allclose(np.asarray(network(tokens, steps=steps, controls=read)), expected, atol=1e-5)
+    read[0, 10:, 1] = read[1, 10:, 1]  # another "speed" from step 10 on changes the logits from there only
+    changed = np.asarray(network(tokens, steps=steps, controls=read))
+    np.testing.assert_allclose(changed[:, :10], expected[:, :10], atol=1e-5)
+    assert not np.allclose(changed[0, 10:], expected[0, 10:], atol=1e-3)
+
+    old_config = attrs.evolve(config, hparams=attrs.evolve(config.hparams, control_every_step=False))
+    old_weights = {k: v for k, v in weights.items() if k != "input/control_embedding"}
+    old_network = family.build(old_config)
+    family.load_weights(old_network, old_weights)
+    fresh = family.build(config)
+    assert warm_start(fresh, old_weights, "old").endswith("1 new.")
+    np.testing.assert_allclose(np.asarray(fresh(tokens, steps=steps)), np.asarray(old_network(tokens, steps=steps)),
+                               atol=1e-5)
+
+
+def test_a_per_bar_control_is_read_at_every_step_as_its_own_bars_value():
+    from seqgen.controls import Control
+    from seqgen.prompt import Prompt
+
+    hits = Control("hits", "events per bar", edges=(0, 2, 4, 8), measure=lambda events, metadata: float(len(events)),
+                   per_bar=True)
+    prompt = Prompt(num_classes=12, controls=(Control("busy", values=("no", "yes")), hits))
+    controls = prompt.control_tokens({"busy": "yes", "hits": 5.0})
+    tokens, steps, _ = prompt.plain(np.arange(10), controls)  # steps 0..8 after the two control tokens
+    assert list(steps) == [0, 0] + list(range(9))
+    plain = prompt.step_controls(controls, steps)
+    assert plain[0].tolist() == [controls[0], -1] and (plain[1:] == controls).all()  # read once seen
+    # Bars of 4 steps: hits 1, 3 and 5 in bars 0, 1 and 2; each event reads the bar of the event it predicts
+    # (the control tokens read the track's value).
+    per_bar = prompt.step_controls(controls, steps, {1: [1.0, 3.0, 5.0]}, steps_per_bar=4)
+    bins = [prompt.control_tokens({"hits": value})[1] for value in (1.0, 3.0, 5.0)]
+    assert per_bar[:, 0].tolist() == plain[:, 0].tolist()
+    assert per_bar[:, 1].tolist() == [-1, controls[1]] + [bins[0]] * 3 + [bins[1]] * 4 + [bins[2]] * 2
+    unset = prompt.control_tokens({"busy": "yes"})
+    assert (prompt.step_controls(unset, steps, {1: [1.0, 3.0, 5.0]}, 4) == prompt.step_controls(unset, steps)).all()
+    with pytest.raises(SeqgenError, match="control hits is per_bar, so it needs a measure"):
+        Control("hits", edges=(0, 8), per_bar=True)
+
+
 @pytest.mark.parametrize("values, message", [
     ({"d_model": 30, "num_heads": 4}, "d_model (30) must be divisible by num_heads (4)"),
     ({"num_layers": 0}, "num_layers must be positive, got 0"),
@@ -218,7 +291,8 @@ def test_hparams_parse_and_architecture_names():
     assert (hparams.num_layers, hparams.d_model, hparams.activation, hparams.dropout) == (2, 64, "gelu", 0.0)
     assert TransformerHParams.from_dict(hparams.to_dict()) == hparams
     assert set(TransformerHParams.architecture_names()) == {
-        "num_layers", "d_model", "num_heads", "d_ff", "max_relative_distance", "activation", "controls", "infill"}
+        "num_layers", "d_model", "num_heads", "d_ff", "max_relative_distance", "activation", "controls",
+        "control_every_step", "infill"}
     with pytest.raises(SeqgenError, match="unknown hparam 'rnn_layer_sizes'"):
         TransformerHParams().override("rnn_layer_sizes=[64]")
 

@@ -68,7 +68,7 @@ DRUM_KIT_TRANSFORMER = Config(
     encoding=DRUM_KIT.encoding,
     tracks=DrumTracks(),
     model="transformer",
-    hparams=TransformerHParams(controls=True, infill=True),
+    hparams=TransformerHParams(controls=True, control_every_step=True, infill=True),
     steps_per_quarter=4,
     extraction=DRUM_KIT.extraction,
     pretrained=(PRETRAINED_DRUM_KIT_CONTROL, PRETRAINED_DRUM_KIT_TRANSFORMER),

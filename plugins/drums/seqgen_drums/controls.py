@@ -49,5 +49,5 @@ DRUM_CONTROLS = (
             edges=(40, 70, 80, 90, 100, 110, 120, 130, 140, 160, 300), measure=_tempo),
     Control("density", "drum hits per bar (4/4)",
             edges=(0, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 35, 42, 64),
-            measure=_density),
+            measure=_density, per_bar=True),
 )

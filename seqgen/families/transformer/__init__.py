@@ -55,8 +55,11 @@ class TransformerHParams(HParams):
     attention_dropout: float = attrs.field(default=0.0, converter=float, validator=_dropout_rate)
     # Learning rate rises linearly to learning_rate over this many steps, then decays as 1 / sqrt(step).
     warmup_steps: int = attrs.field(default=200, validator=non_negative)
-    # Take the config's controls (seqgen.controls) as prompt tokens; and learn to fill in the middle.
+    # Take the config's controls (seqgen.controls) as prompt tokens; with control_every_step, a second
+    # embedding of the control tokens read so far is also added to every token's input (so each step sees
+    # the controls directly, not only through attention); and learn to fill in the middle.
     controls: bool = architecture(default=False)
+    control_every_step: bool = architecture(default=False)
     infill: bool = architecture(default=False)
     # Training: the chance that a track's controls are all unset (else each is, at this chance); the share
     # of tracks read as fill-in-the-middle streams (seqgen.prompt).

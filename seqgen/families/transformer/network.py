@@ -27,6 +27,8 @@ def _initializer(name, shape):
         return "zeros"
     if name.endswith("gamma"):
         return "ones"
+    if name.endswith("control_embedding"):
+        return "zeros"  # a model warm-started without it starts as it was
     if name.endswith("class_embedding"):
         # Unit-norm rows on average, like the d_model-wide output of a layer norm scaled by 1 / sqrt(d).
         return keras.initializers.RandomNormal(stddev=shape[1] ** -0.5)
@@ -114,9 +116,11 @@ class Transformer(NamedWeightsNetwork):
         hidden = tf.nn.relu(hidden) if self.hparams.activation == "relu" else tf.nn.gelu(hidden, approximate=True)
         return tf.matmul(hidden, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
 
-    def call(self, classes, training=False, steps=None):
+    def call(self, classes, training=False, steps=None, controls=None):
         """Logits [B, T, C] of tokens ``classes`` [B, T]; ``steps`` [B, T], the track step of each token (its
-        position features), defaults to its index (a plain stream, see seqgen.prompt)."""
+        position features), defaults to its index (a plain stream, see seqgen.prompt); ``controls`` [B, T, K],
+        the control tokens each token reads at every step (-1: none; ``Prompt.step_controls``), default the
+        stream's control tokens read so far (as the NumPy stepper reads them)."""
         # Under mixed precision the sublayers compute in bfloat16 or float16 (``v``); the residual stream,
         # the layer norms and the logits stay float32 (``f``).
         f, v = self.variables_by_name(), self.compute_weights()
@@ -124,6 +128,16 @@ class Transformer(NamedWeightsNetwork):
         rate = hparams.dropout if training else 0.0
         classes = tf.convert_to_tensor(classes)
         x = tf.gather(f["input/class_embedding"], classes) + f["input/bias"]
+        if "input/control_embedding" in f:
+            # The control tokens read so far, summed, added to every token (inference.control_table).
+            table = f["input/control_embedding"]
+            before, tokens = self.config.encoding.num_classes, f["input/class_embedding"].shape[0]
+            table = tf.pad(table, [[before, tokens - before - table.shape[0] + 1], [0, 0]])  # a zero row last
+            if controls is None:
+                x += tf.cumsum(tf.gather(table, classes), axis=1)
+            else:
+                controls = tf.convert_to_tensor(controls)
+                x += tf.reduce_sum(tf.gather(table, tf.where(controls < 0, tokens, controls)), axis=2)
         if "input/position_kernel" in f:
             if steps is None:
                 positions = self._positions(classes)
