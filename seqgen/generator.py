@@ -170,18 +170,18 @@ class Generator:
         (names of the encoding's parts, e.g. instruments), only those parts of those steps, every other
         part kept exactly.
 
-        ``method``: "rescore" (the default: sample ``candidates`` gaps left to right per output and keep the
-        one under which the kept steps after the gap are most likely; any family), "middle" (the family reads
-        both sides: fill-in-the-middle, where :meth:`~seqgen.family.ModelFamily.infills`) or "left" (left to
-        right, ignoring what follows). Rescoring is the default because it makes the best seams with the
-        shipped models (docs/models.md, "Infilling").
+        ``method``: "middle" (the family reads both sides: fill-in-the-middle; the default of a model that
+        :meth:`~seqgen.family.ModelFamily.infills`), "rescore" (the default of every other model: sample
+        ``candidates`` gaps left to right per output and keep the one under which the kept steps after the
+        gap are most likely; any family; tighter seams, at about 20 times the time) or "left" (left to right,
+        ignoring what follows). See docs/models.md, "Infilling".
         """
         from seqgen.infill import check_gap
 
         encoding = self.config.encoding
         classes = self._classes(events)
         start, end, allowed = check_gap(encoding, classes, start, end, parts)
-        method = method or "rescore"
+        method = method or ("middle" if self.prompt.infill else "rescore")
         if method not in ("middle", "rescore", "left"):
             raise SeqgenError(f"unknown infill method {method!r}; use middle, rescore or left")
         if method == "middle" and not self.prompt.infill:
@@ -260,7 +260,7 @@ class Generator:
 
 
 #: Classifier-free guidance when controls are given, and the most one may ask for.
-DEFAULT_GUIDANCE = 2.0
+DEFAULT_GUIDANCE = 3.0
 MAX_GUIDANCE = 10.0
 
 

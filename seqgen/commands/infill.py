@@ -1,9 +1,10 @@
 """Regenerate part of a track and keep the rest: bars (counted from 1, as in a DAW) or steps, and, where
 the plugin's events have them, only some instruments.
 
-By default candidates are sampled left to right and those under which the kept steps after the gap are
-most likely are kept; a model that learned to fill in the middle can read both sides instead
-(--method middle). Every kept step and instrument is written exactly as it was.
+A model that learned to fill in the middle reads both sides of the gap (--method middle, its default);
+with any other model candidates are sampled left to right and those under which the kept steps after the
+gap are most likely are kept (--method rescore, its default). Every kept step and instrument is written
+exactly as it was.
 """
 
 import os
@@ -27,10 +28,11 @@ def add_arguments(parser) -> None:
                         help="randomness of the new steps: below 1 safer, above 1 wilder (default 1.0)")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
                         help="the same seed gives the same outputs")
-    parser.add_argument("--method", choices=("rescore", "middle", "left"), default="rescore",
-                        help="how the gap sees what follows it: rescore (default: draw candidates left to right and "
-                             "keep those that lead best into the kept steps after the gap), middle (a model trained "
-                             "to fill in the middle reads both sides) or left (ignore what follows)")
+    parser.add_argument("--method", choices=("rescore", "middle", "left"),
+                        help="how the gap sees what follows it: middle (a model trained to fill in the middle reads "
+                             "both sides; its default), rescore (draw candidates left to right and keep those that "
+                             "lead best into the kept steps after the gap; slower; the default of other models) or "
+                             "left (ignore what follows)")
     add_control_argument(parser)
 
 
