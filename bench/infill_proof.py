@@ -15,7 +15,7 @@ bars start at each of ``--positions`` (bars counted from 1).
    and left and rescore of the shipped transformer (which cannot fill in the middle).
 
 Prints markdown tables: mean over windows, with a 95% interval (1.96 standard errors over windows).
-Usage: python bench/infill_proof.py --model /work/runs/control_infill
+Usage: python bench/infill_proof.py [--model drum_kit_control_gmd]
            [--left_model drum_kit_transformer_gmd] [--records /work/gmd/windows/test_drum_tracks.tfrecord]
 """
 
@@ -43,7 +43,7 @@ WAYS = {"infilling_middle": "infilling model, middle (both sides)",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="/work/runs/control_infill", help="the infilling model")
+    parser.add_argument("--model", default="drum_kit_control_gmd", help="the infilling model")
     parser.add_argument("--left_model", default="drum_kit_transformer_gmd", help="a left-only model")
     parser.add_argument("--records", default="/work/gmd/windows/test_drum_tracks.tfrecord")
     parser.add_argument("--bars", type=int, default=16, help="bars of each window read (default 16)")

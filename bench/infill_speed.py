@@ -7,7 +7,7 @@ reads as much context as infilling does), and infilling by each of its methods (
 for a model that learned it; left; rescore: 8 candidates per output). "one by one" is the same infilling
 with the context fed to the stepper one token at a time, as before ``Stepper.feed`` read it in one pass.
 One BLAS thread, as the commands. Usage:
-    python bench/infill_speed.py [--models /work/runs/control_infill drum_kit_transformer_gmd drum_kit_gmd] [--runs 7]
+    python bench/infill_speed.py [--models drum_kit_control_gmd drum_kit_transformer_gmd drum_kit_gmd] [--runs 7]
 """
 
 from seqgen.cli import single_blas_thread
@@ -43,7 +43,7 @@ class OneByOne:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+",
-                        default=["/work/runs/control_infill", "drum_kit_transformer_gmd", "drum_kit_gmd"])
+                        default=["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     print("| model | what (4 outputs) | median s (min, max) | / generating 32 steps |")
