@@ -178,12 +178,12 @@ class PromptedNextEvent(NextEvent):
         build = self.streams(config, training, seed)
         dataset = dataset.filter(lambda classes, numbers: tf.size(classes) >= 2)
 
-        every_step, k = self.every_step(config), len(config.controls)
+        every_step, num_controls = self.every_step(config), len(config.controls)
         outputs = 4 if every_step else 3
 
         def to_stream(classes, numbers):
             stream = tf.numpy_function(build, [classes, numbers], [tf.int64] * outputs, stateful=True)
-            shapes = ([-1], [-1], [-1], [-1, k])
+            shapes = ([-1], [-1], [-1], [-1, num_controls])
             return tuple(tf.reshape(tf.cast(x, tf.int32), shape) for x, shape in zip(stream, shapes))
 
         def to_batch(tokens, steps, labels, *controls):

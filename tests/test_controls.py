@@ -50,6 +50,27 @@ def trained(dataset):
     return str(root / "run")
 
 
+def test_training_streams_read_the_density_of_each_bar_at_every_step():
+    """drum_kit_transformer reads its controls at every step, density per bar: a track of a quiet bar and a
+    busy bar trains each bar's steps on its own density, while the prompt names the track's."""
+    from seqgen.prompt import Prompt
+    from seqgen.task import PROMPTED_NEXT_EVENT
+
+    config = plugins.get_config("drum_kit_transformer").with_hparams(f"{TINY},control_dropout=0,infill_rate=0")
+    encoding, prompt = config.encoding, Prompt.of(config)
+    quiet, busy = [frozenset({36})] + [frozenset()] * 15, [frozenset({36, 42, 38})] * 16
+    classes = encoding.events_to_classes(quiet + busy)
+    numbers = [float("nan")] * 3 + [density(quiet + busy)]  # only density set
+    tokens, steps, labels, read = PROMPTED_NEXT_EVENT.streams(config, training=True, seed=1)(classes, numbers)
+    column = [c.name for c in config.controls].index("density")
+    own = [prompt.control_tokens({"density": density(bar)})[column] for bar in (quiet, busy)]
+    assert tokens[column] == prompt.control_tokens({"density": density(quiet + busy)})[column]
+    events = len(config.controls)  # the first event token, at step 0, predicts step 1 of the quiet bar
+    assert read[events:events + 15, column].tolist() == [own[0]] * 15
+    assert read[events + 15:, column].tolist() == [own[1]] * (len(tokens) - events - 15)
+    assert (read[events:, :column] == tokens[:column]).all()  # the other controls: the prompt's (unset)
+
+
 def _read_back(files, config):
     from seqgen.evaluation import read_class_sequences, read_controls
 
