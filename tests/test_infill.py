@@ -154,7 +154,7 @@ def test_rescoring_keeps_the_candidate_under_which_the_kept_steps_after_the_gap_
     assert len({round(s, 6) for s in scores}) > 1  # the choice was a real one
 
 
-def test_a_model_that_learned_no_fill_in_the_middle_refuses_it_and_rescores_by_default(pairs):
+def test_a_model_that_learned_no_fill_in_the_middle_refuses_it_and_rescores_by_default_the_other_fills_in(pairs):
     with pytest.raises(SeqgenError, match="cannot fill in the middle; use method rescore or left"):
         pairs["rnn"].infill(PAIR_TRACK, bars="3", method="middle")
     with pytest.raises(SeqgenError, match="unknown infill method 'both'"):
@@ -162,6 +162,13 @@ def test_a_model_that_learned_no_fill_in_the_middle_refuses_it_and_rescores_by_d
     default = pairs["rnn"].infill(PAIR_TRACK, bars="3-4", num_outputs=2, seed=4)
     assert [o.events for o in default] == [o.events for o in pairs["rnn"].infill(
         PAIR_TRACK, bars="3-4", num_outputs=2, seed=4, method="rescore")]
+    # A model that learned to fill in the middle does so by default.
+    default, by_method = ([o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4,
+                                                                        seed=5, **method)]
+                          for method in ({}, {"method": "middle"}))
+    assert default == by_method
+    assert default != [o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4, seed=5,
+                                                                      method="rescore")]
 
 
 def test_a_fill_in_the_middle_stream_reads_the_right_side_first_so_the_gap_continues_the_left_as_in_a_plain_one():
