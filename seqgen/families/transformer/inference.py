@@ -32,8 +32,9 @@ def variable_shapes(encoding, hparams, num_tokens=None) -> dict:
     d, ff, heads = hparams.d_model, hparams.d_ff, hparams.num_heads
     num_tokens = num_tokens or encoding.num_classes
     shapes = {"input/class_embedding": (num_tokens, d)}
-    if hparams.control_every_step and num_control_tokens(encoding, hparams, num_tokens):
-        shapes["input/control_embedding"] = (num_control_tokens(encoding, hparams, num_tokens), d)
+    controls = num_control_tokens(encoding, hparams, num_tokens)
+    if hparams.control_every_step and controls:
+        shapes["input/control_embedding"] = (controls, d)
     if encoding.num_position_features:
         shapes["input/position_kernel"] = (encoding.num_position_features, d)
     shapes["input/bias"] = (d,)
