@@ -74,6 +74,21 @@ class Control:
         index = int(np.searchsorted(np.asarray(self.edges[1:-1], np.float64), float(value), side="right"))
         return min(max(index, 0), self.num_bins - 1)
 
+    def blend(self, value) -> tuple:
+        """``((bin, weight), ...)``: how generation reads ``value``. A category is its index; a number
+        between two bins' centres is both bins, each weighted by how near the number is to its centre
+        (weights summing to 1), so a number steers smoothly instead of in steps at the bins' edges; one
+        at or beyond the first or the last centre is that bin alone."""
+        if self.values:
+            return ((self.values.index(value), 1.0),)
+        edges = np.asarray(self.edges, np.float64)
+        centres = (edges[:-1] + edges[1:]) / 2
+        upper = int(np.searchsorted(centres, float(value), side="right"))
+        if upper in (0, len(centres)):
+            return ((min(upper, len(centres) - 1), 1.0),)
+        near = (centres[upper] - float(value)) / (centres[upper] - centres[upper - 1])
+        return tuple((index, weight) for index, weight in ((upper - 1, near), (upper, 1.0 - near)) if weight > 0)
+
     def describe(self) -> dict:
         """What ``seqgen configs`` and bundles list: name, kind, values or range, description."""
         out = {"name": self.name, "kind": self.kind, "description": self.description}

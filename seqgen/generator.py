@@ -53,6 +53,11 @@ class Generator:
 
     def control_tokens(self, controls) -> list:
         """The prompt tokens of ``controls``; a one-line SeqgenError for controls this model cannot take."""
+        return self.prompt.control_tokens(self._checked(controls))
+
+    def _checked(self, controls) -> dict:
+        """``controls`` checked (:func:`seqgen.controls.check_controls`), refused in one line by a model
+        that takes none."""
         from seqgen.controls import check_controls
 
         if controls and not self.controls:
@@ -61,7 +66,7 @@ class Generator:
                    f"them)" if declared else ""
             raise SeqgenError(f"this model takes no controls{also}; generate without --control, or use a model "
                               f"with controls (seqgen configs lists them)")
-        return self.prompt.control_tokens(check_controls(self.controls, controls))
+        return check_controls(self.controls, controls)
 
     def _feed(self, tokens, steps, state=None):
         """Feed one sequence's tokens at their steps: (logits [1, C] after the last, or None, state)."""
@@ -79,7 +84,11 @@ class Generator:
         (classifier-free guidance, Ho & Salimans 2022) weighs the controls' effect: the next event is drawn
         from ``unset + guidance * (given - unset)`` of the log-probabilities with the controls given and
         with them all unset; 1 reads the controls plainly, and the default with controls is
-        :data:`DEFAULT_GUIDANCE` (a model trained with its controls dropped at random knows both).
+        :data:`DEFAULT_GUIDANCE` (a model trained with its controls dropped at random knows both). A number
+        between two bins' centres is read as both bins, their log-probabilities weighed by nearness
+        (:meth:`seqgen.controls.Control.blend`). A per-bar number (``Control.per_bar``, e.g. a density) is
+        also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
+        whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
         """
         primer = list(primer)
         if not primer:
@@ -90,30 +99,37 @@ class Generator:
         _check_seed(seed)
         _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
-        tokens = self.control_tokens(controls)
+        values = self._checked(controls)
         if guidance is None:
-            guidance = DEFAULT_GUIDANCE if tokens != self.prompt.control_tokens({}) else 1.0
+            guidance = DEFAULT_GUIDANCE if values else 1.0
         if not 0 <= guidance <= MAX_GUIDANCE:
             raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
         generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
                                  beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed),
-                                 on_step or (lambda: None), tokens, guidance)
+                                 on_step or (lambda: None), self.prompt.blended_tokens(values), guidance,
+                                 _FirstBar.of(self, values) if guidance else None)
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
     def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
-                steps_per_iteration, rng, on_step, prompt=(), guidance=1.0) -> np.ndarray:
-        """Classes [num_outputs, num_new] continuing the primer classes after the ``prompt`` tokens."""
-        steps = [0] * len(prompt) + list(range(len(primer)))
-        logits, state = self._feed(list(prompt) + list(primer), steps)
-        stepper = self.stepper
-        if guidance != 1.0:
-            free_logits, free_state = self._feed(self.prompt.control_tokens({}) + list(primer), steps)
-            stepper = _Guided(self.stepper, guidance)
-            logits, state = stepper.mix(logits, free_logits), (state, free_state)
+                steps_per_iteration, rng, on_step, prompts=((1.0, ()),), guidance=1.0, first_bar=None) -> np.ndarray:
+        """Classes [num_outputs, num_new] continuing the primer classes after ``prompts``: (weight, prompt
+        tokens) rows, read together (:meth:`seqgen.prompt.Prompt.blended_tokens`). With ``first_bar`` (a
+        :class:`_FirstBar`), each output's beams are drawn that many times over until its first bar is
+        generated, then the ones nearest the requested values go on."""
+        unset = self.prompt.control_tokens({})
+        streams = [list(tokens) for _, tokens in prompts] + ([unset] if guidance != 1.0 else [])
+        steps = [0] * len(unset) + list(range(len(primer)))
+        if len(streams) == 1:
+            stepper = self.stepper
+            logits, state = self._feed(streams[0] + list(primer), steps)
+        else:
+            stepper = _Guided(self.stepper, [weight for weight, _ in prompts], guidance, len(streams))
+            logits, state = stepper.start(np.array([row + list(primer) for row in streams], np.int64), steps)
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
-        rows = np.zeros(num_outputs * beam_size, np.int64)
+        keep = beam_size * (first_bar.candidates if first_bar else 1)  # rows kept per output
+        rows = np.zeros(num_outputs * keep, np.int64)
         state, logits = stepper.reorder(state, rows), logits[rows]
         scores = np.zeros(len(rows))
         out = np.zeros((len(rows), num_new), np.int64)
@@ -122,7 +138,7 @@ class Generator:
         done = 0
         for iteration, length in enumerate(lengths):
             if iteration:
-                rows = _best(scores, num_outputs, beam_size)
+                rows = _best(scores, num_outputs, keep)
             else:
                 rows = np.arange(len(scores))
             rows = _branch(rows, num_outputs, branch_factor)
@@ -134,6 +150,10 @@ class Generator:
                 out[:, done] = chosen
                 done += 1
                 on_step()
+                if first_bar and ((len(primer) + done) % first_bar.steps_per_bar == 0 or done == num_new):
+                    rows = first_bar.nearest(out[:, :done], num_outputs, beam_size)
+                    state, logits, scores, out = stepper.reorder(state, rows), logits[rows], scores[rows], out[rows]
+                    chosen, first_bar, keep = out[:, done - 1], None, beam_size
                 if done < num_new:
                     logits, state = stepper.step(chosen, len(primer) + done - 1, state)
         return out[_best(scores, num_outputs, 1)]
@@ -265,23 +285,71 @@ MAX_GUIDANCE = 10.0
 
 
 class _Guided:
-    """Two streams of one stepper stepped together, one read with the controls given and one with them
-    unset; their log-probabilities mixed by classifier-free guidance (:meth:`Generator.generate`)."""
+    """Streams of one stepper stepped together as one batch: one per row of prompt tokens the controls are
+    read as (:meth:`seqgen.prompt.Prompt.blended_tokens`), with its weight, then (guidance other than 1)
+    one with every control unset. Their log-probabilities are mixed: ``given = sum of weight * log P(row)``,
+    then classifier-free guidance ``free + guidance * (given - free)`` (:meth:`Generator.generate`). The
+    state is the stepper's, sequence ``s * n + b`` being output ``b`` of stream ``s``, and ``n``."""
 
-    def __init__(self, stepper, weight: float):
-        self.stepper, self.weight = stepper, weight
+    def __init__(self, stepper, weights, guidance: float, streams: int):
+        self.stepper, self.weights, self.guidance, self.streams = stepper, np.asarray(weights), guidance, streams
 
-    def mix(self, given, free):
-        given, free = log_softmax(given), log_softmax(free)
-        return free + self.weight * (given - free)
+    def start(self, tokens, steps):
+        """(mixed logits [1, C], state) after feeding each stream's tokens (rows of ``tokens``) at ``steps``."""
+        logits, state = self.stepper.feed(tokens, steps, self.stepper.initial_state(self.streams))
+        return self.mix(logits[:, -1]), (state, 1)
+
+    def mix(self, logits):
+        """[n, C] mixed log-probabilities of the streams' logits [streams * n, C]."""
+        log_probs = log_softmax(logits).reshape(self.streams, -1, logits.shape[-1])
+        given = np.tensordot(self.weights, log_probs[:len(self.weights)], axes=1)
+        if self.guidance == 1.0:
+            return given
+        return log_probs[-1] + self.guidance * (given - log_probs[-1])
 
     def step(self, classes, position, state):
-        given, given_state = self.stepper.step(classes, position, state[0])
-        free, free_state = self.stepper.step(classes, position, state[1])
-        return self.mix(given, free), (given_state, free_state)
+        inner, count = state
+        logits, inner = self.stepper.step(np.tile(classes, self.streams), position, inner)
+        return self.mix(logits), (inner, count)
 
     def reorder(self, state, rows):
-        return self.stepper.reorder(state[0], rows), self.stepper.reorder(state[1], rows)
+        inner, count = state
+        rows = np.asarray(rows, np.int64)
+        every = (np.arange(self.streams)[:, None] * count + rows[None]).reshape(-1)
+        return self.stepper.reorder(inner, every), len(rows)
+
+
+#: How many times :meth:`Generator.generate` draws each output's first bar when a per-bar number is set.
+BAR_CANDIDATES = 4
+
+
+class _FirstBar:
+    """The set per-bar numbers (:attr:`seqgen.controls.Control.per_bar`) of a generation, which it holds
+    by choosing among :data:`BAR_CANDIDATES` first bars per output. A model follows such a control only
+    roughly bar by bar (a bin spans a range; guidance pushes away from the unset value) and a track keeps
+    the pace its first bar sets, so choosing the first bar steers the whole track (docs/models.md)."""
+
+    def __init__(self, generator, targets: dict):
+        self.targets, self.candidates = targets, BAR_CANDIDATES
+        self.decode = generator.config.encoding.class_to_event
+        self.steps_per_bar = generator.config.steps_per_quarter * 4  # 4/4, as training measured bars
+
+    @classmethod
+    def of(cls, generator, values: dict):
+        """The held controls of ``values`` (checked), or None where none is set."""
+        targets = {control: float(values[control.name]) for control in generator.controls
+                   if control.per_bar and control.kind == "number" and control.name in values}
+        return cls(generator, targets) if targets and BAR_CANDIDATES > 1 else None
+
+    def nearest(self, generated, num_outputs: int, keep: int) -> np.ndarray:
+        """Rows of ``generated`` (classes [num_outputs * candidates * keep, n], grouped by output): each
+        output's ``keep`` whose steps measure nearest the requests (relative distances, summed)."""
+        distance = np.zeros(len(generated))
+        for control, target in self.targets.items():
+            measured = np.array([control.measure([self.decode(int(c)) for c in row], {}) for row in generated])
+            distance += np.abs(measured - target) / max(abs(target), 1.0)
+        order = np.argsort(distance.reshape(num_outputs, -1), axis=1, kind="stable")[:, :keep]
+        return (order + np.arange(num_outputs)[:, None] * (len(generated) // num_outputs)).reshape(-1)
 
 
 def _first_step(kept, allowed) -> np.ndarray:
@@ -307,7 +375,9 @@ def _branch(rows, num_outputs, branch_factor):
 
 
 def _best(scores, num_outputs, k):
-    """Rows of the ``k`` highest scores of each output, best first."""
+    """Rows of the ``k`` highest scores of each output, best first (all of them in place when k covers them)."""
     grouped = scores.reshape(num_outputs, -1)
+    if k >= grouped.shape[1]:  # all of them, in place (no reordering of the stepper's state)
+        return np.arange(scores.size)
     order = np.argsort(-grouped, axis=1, kind="stable")[:, :k]
     return (order + np.arange(num_outputs)[:, None] * grouped.shape[1]).reshape(-1)

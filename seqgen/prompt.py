@@ -62,6 +62,18 @@ class Prompt:
             tokens.append(self._offset(index) + (0 if value is None else 1 + control.bin(value)))
         return tokens
 
+    def blended_tokens(self, values: dict) -> list:
+        """``[(weight, tokens)]``: the rows of prompt tokens generation reads ``values`` (checked) as, their
+        weights summing to 1: one row, but two for each number between two bins' centres
+        (:meth:`seqgen.controls.Control.blend`)."""
+        rows = [(1.0, [])]
+        for index, control in enumerate(self.controls):
+            value = values.get(control.name)
+            parts = [(0, 1.0)] if value is None else [(1 + bin_, weight) for bin_, weight in control.blend(value)]
+            rows = [(weight * part, tokens + [self._offset(index) + token])
+                    for weight, tokens in rows for token, part in parts]
+        return rows
+
     def record_tokens(self, numbers) -> list:
         """:meth:`control_tokens` of the floats a record stores (NaN: unset), in control order."""
         return self.control_tokens({control.name: control.from_record(float(number))

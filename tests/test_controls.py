@@ -123,6 +123,74 @@ def test_guidance_weighs_the_controls(trained):
         model.generate(num_steps=8, controls=asked, guidance=11)
 
 
+def test_a_number_is_read_as_the_two_bins_around_it_weighed_by_nearness():
+    from seqgen.prompt import Prompt
+
+    number = Control("n", edges=(0, 2, 4, 10))  # bins' centres 1, 3, 7
+    assert number.blend(0.5) == number.blend(1) == ((0, 1.0),)  # at or before the first centre: that bin
+    assert number.blend(2) == ((0, 0.5), (1, 0.5))
+    assert number.blend(3) == ((1, 1.0),)
+    assert number.blend(4) == ((1, 0.75), (2, 0.25))
+    assert number.blend(9) == number.blend(10) == ((2, 1.0),)
+    assert Control("c", values=("a", "b")).blend("b") == ((1, 1.0),)
+    prompt = Prompt(5, (Control("c", values=("a", "b")), number, Control("m", edges=(0, 1, 2))))
+    rows = prompt.blended_tokens({"c": "b", "n": 4, "m": 0.75})  # tokens: c 5-7, n 8-11, m 12-14
+    assert [tokens for _, tokens in rows] == [[7, 10, 13], [7, 10, 14], [7, 11, 13], [7, 11, 14]]
+    assert [weight for weight, _ in rows] == pytest.approx([0.75 * 0.75, 0.75 * 0.25, 0.25 * 0.75, 0.25 * 0.25])
+    assert prompt.blended_tokens({"n": 3}) == [(1.0, [5, 10, 12])]  # unset controls: their unset tokens
+
+
+def test_generation_samples_a_number_between_two_bins_from_both(trained):
+    """tempo 77.5 lies between the centres of the bins [70, 80) and [80, 90): the next event is drawn from
+    3/4 of the first's log-probabilities plus 1/4 of the second's, then guided against the unset stream."""
+    from seqgen.generator import log_softmax
+
+    model = seqgen.load(trained)
+    generator, encoding = model.generator, model.config.encoding
+    primer = model.primer()
+    classes = list(encoding.events_to_classes(primer))
+
+    def log_probs(values):  # the next event after the primer, read with one row of prompt tokens
+        tokens = generator.prompt.control_tokens(values)
+        steps = [0] * len(tokens) + list(range(len(classes)))
+        logits, _ = generator.stepper.feed([tokens + classes], steps, generator.stepper.initial_state(1))
+        return log_softmax(logits[0, -1])
+
+    def sampled(log_probs, seed, count):  # as the generator draws: one uniform number per output
+        cdf = np.cumsum(np.exp(log_softmax(log_probs)))
+        return (cdf[None] < np.random.default_rng(seed).random(count)[:, None] * cdf[-1]).sum(axis=1).tolist()
+
+    near, far, free = (log_probs(values) for values in
+                       ({"style": "funk", "tempo": 75}, {"style": "funk", "tempo": 85}, {}))
+    given = 0.75 * near + 0.25 * far
+    for guidance, expected in ((1.0, given), (3.0, free + 3.0 * (given - free))):
+        tracks = model.generate(num_outputs=64, num_steps=len(primer) + 1, seed=11, guidance=guidance,
+                                controls={"style": "funk", "tempo": 77.5})
+        drawn = encoding.events_to_classes([track.events[-1] for track in tracks]).tolist()
+        assert drawn == sampled(expected, 11, 64)
+        assert drawn != sampled(near if guidance == 1 else free + 3.0 * (near - free), 11, 64)  # not one bin alone
+
+
+def test_a_per_bar_number_draws_each_outputs_first_bar_several_times(trained, monkeypatch):
+    """density is per bar: the first bar is drawn BAR_CANDIDATES times per output (beams included) and one
+    goes on; guidance 0 (the controls ignored) draws it once. (That the nearest goes on and steers the
+    track: plugins/drums/tests/test_drums_controls.py, on a trained model.)"""
+    from seqgen import generator as generation
+
+    model = seqgen.load(trained)
+    drawn = []
+    monkeypatch.setattr(generation, "_sample", lambda log_probs, rng, sample=generation._sample:
+                        drawn.append(len(log_probs)) or sample(log_probs, rng))
+    for search in ({}, {"beam_size": 2, "branch_factor": 2, "steps_per_iteration": 3}):
+        drawn.clear()
+        tracks = model.generate(num_outputs=3, num_steps=40, seed=2, controls={"density": 12}, **search)
+        assert [len(track) for track in tracks] == [40] * 3
+        rows = 3 * search.get("beam_size", 1) * search.get("branch_factor", 1)
+        assert drawn == [rows * generation.BAR_CANDIDATES] * 15 + [rows] * 24  # the primer is step 0
+    ignored = model.generate(num_outputs=3, num_steps=24, seed=5, controls={"density": 12}, guidance=0)
+    assert [t.events for t in ignored] == [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5)]
+
+
 def test_generate_with_controls_needs_no_tensorflow(trained, tmp_path):
     seqgen.load(trained).save(tmp_path / "c.seqgen")
     code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "
