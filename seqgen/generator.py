@@ -342,8 +342,8 @@ class _FirstBar:
         return cls(generator, targets) if targets and BAR_CANDIDATES > 1 else None
 
     def nearest(self, generated, num_outputs: int, keep: int) -> np.ndarray:
-        """Rows of ``generated`` (classes [num_outputs * candidates * keep, n], grouped by output): each
-        output's ``keep`` whose steps measure nearest the requests (relative distances, summed)."""
+        """Rows of ``generated`` (classes [rows, n], each output's rows together): each output's ``keep``
+        whose steps measure nearest the requests (relative distances, summed)."""
         distance = np.zeros(len(generated))
         for control, target in self.targets.items():
             measured = np.array([control.measure([self.decode(int(c)) for c in row], {}) for row in generated])
