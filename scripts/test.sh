@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Make (once) the repository's own virtual environment .venv, install seqgen with its test extras and the
-# drums plugin into it, then run the checks and the tests (about 13 minutes on a 2-core machine).
+# drums plugin into it, then run the checks (import layers, docs site, and what users install: both packages
+# built and installed as wheels into a fresh venv by scripts/check_installed.py) and the tests (about 15 minutes
+# on a 2-core machine).
 # Nothing is installed into the python3 that runs this script: everything goes into .venv.
 #
 # System packages (Debian/Ubuntu, only when missing and only when run as root; otherwise the tests that need
 # them are skipped and a note says so):
-#   fluidsynth, timgm6mb-soundfont   seqgen render and generate --render synthesize WAV files with them
+#   fluidsynth, timgm6mb-soundfont   seqgen render's FluidSynth path (without them it renders in-process;
+#                                    the tests run both ways)
 #   chromium, chromium-driver        the studio's browser test drives the web page in a headless Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,4 +47,5 @@ PYTHON="$VENV/bin/python"
 "$PYTHON" scripts/check_gpu_extra.py
 "$VENV/bin/lint-imports"                                                # the core's import layers, no circles
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$VENV/site"       # the docs site, warnings as errors
+"$PYTHON" scripts/check_installed.py     # the built wheels as a user installs them, in a fresh venv (not editable)
 "$PYTHON" -m pytest -q "$@"

@@ -56,8 +56,10 @@ def load(source) -> Model:
 
     source = os.fspath(source)
     shipped = shipped_models()
-    if source in shipped and not os.path.exists(source):
-        loaded = bundle.load(shipped[source])
+    path = shipped[source] if source in shipped and not os.path.exists(source) else source
+    if path in shipped.values():
+        _check_shipped_file(path)
+        loaded = bundle.load(path)
         return Model(loaded.config, loaded.weights, loaded.description, source)
     if os.path.isdir(source):
         config, weights = run_dir.load_weights(run_dir=source)
@@ -70,6 +72,17 @@ def load(source) -> Model:
         return Model(loaded.config, loaded.weights, loaded.description, source)
     raise SeqgenError(f"{source} does not exist; give a bundle file, a run directory, a checkpoint or a shipped "
                       f"model's name ({', '.join(sorted(shipped)) or 'none installed'})")
+
+
+def _check_shipped_file(path: str) -> None:
+    """A shipped model's file is there, or SeqgenError naming it and the distribution to reinstall."""
+    if os.path.isfile(path):
+        return
+    from seqgen import plugins
+
+    owner = next(config.plugin for config in plugins.configs().values() if path in config.pretrained)
+    raise SeqgenError(f"the shipped model file {path} is missing from the installed {owner} plugin; reinstall it: "
+                      f"pip install --force-reinstall {plugins.distribution(owner)}")
 
 
 def check_model_flags(args) -> None:

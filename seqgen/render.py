@@ -1,7 +1,9 @@
-"""Listening and looking: MIDI files to WAV (FluidSynth with a General MIDI soundfont) and PNG pictures.
+"""Listening and looking: MIDI files to WAV (from a General MIDI soundfont) and PNG pictures.
 
-The WAV lasts as long as the MIDI file plus a short faded tail for the last hits to ring out. The
-picture comes from the config's ``Tracks.draw``; plugins without one get no PNG.
+The WAV is synthesized by the FluidSynth program where it is installed, else in-process by symusic's
+soundfont synthesizer, so rendering needs no system package: the light install's pretty_midi ships a General
+MIDI soundfont. Either way it lasts as long as the MIDI file plus a short faded tail for the last hits to ring
+out. The picture comes from the config's ``Tracks.draw``; plugins without one get no PNG.
 """
 
 import os
@@ -18,7 +20,7 @@ from seqgen.files import atomic_path
 from seqgen.progress import Progress
 from seqgen.tracks import Tracks
 
-INSTALL_HINT = "apt-get install fluidsynth timgm6mb-soundfont"
+INSTALL_HINT = "apt-get install timgm6mb-soundfont"
 SOUNDFONTS = (
     "/usr/share/sounds/sf2/TimGM6mb.sf2",
     "/usr/share/sounds/sf2/default-GM.sf2",
@@ -29,15 +31,15 @@ SOUNDFONTS = (
 TAIL_SECONDS = 0.5
 
 
-def find_fluidsynth() -> str:
-    path = shutil.which("fluidsynth")
-    if path is None:
-        raise SeqgenError(f"rendering needs FluidSynth, which is not installed; install it with: {INSTALL_HINT}")
-    return path
+def find_fluidsynth():
+    """The FluidSynth program's path, or None when it is not installed (soundfonts are then played in-process)."""
+    return shutil.which("fluidsynth")
 
 
 def find_soundfont(path=None) -> str:
-    """``path`` when given (it must be a SoundFont file), else the first General MIDI soundfont installed."""
+    """``path`` when given (it must be a SoundFont file), else the first General MIDI soundfont installed.
+
+    Without FluidSynth only SoundFont 2 files (``sfbk``) can be played; FluidSynth also takes DLS files."""
     if path:
         from seqgen.paths import check_input_file
 
@@ -47,7 +49,8 @@ def find_soundfont(path=None) -> str:
                 head = stream.read(12)
         except OSError as error:
             raise SeqgenError(f"cannot read --soundfont {path}: {error.strerror}") from None
-        if head[:4] != b"RIFF" or head[8:12] not in (b"sfbk", b"DLS "):
+        kinds = (b"sfbk", b"DLS ") if find_fluidsynth() else (b"sfbk",)
+        if head[:4] != b"RIFF" or head[8:12] not in kinds:
             raise SeqgenError(f"--soundfont {path} is not a SoundFont file (.sf2); give a General MIDI soundfont, "
                               f"e.g. one from: {INSTALL_HINT}")
         return path
@@ -59,7 +62,7 @@ def find_soundfont(path=None) -> str:
 
 
 def _pretty_midi_soundfont() -> tuple:
-    """The small General MIDI soundfont pretty_midi (a note-seq dependency) ships, if present."""
+    """The small General MIDI soundfont pretty_midi (a dependency of the light install) ships, if present."""
     import importlib.util
 
     spec = importlib.util.find_spec("pretty_midi")
@@ -83,30 +86,50 @@ def midi_seconds(path) -> float:
 def render_wav(midi_path, wav_path, soundfont: str, sample_rate: int = 44100) -> None:
     """Synthesize ``midi_path`` into a 16-bit stereo WAV of the MIDI's length plus a faded tail."""
     seconds = midi_seconds(midi_path)
+    fluidsynth = find_fluidsynth()
+    if fluidsynth:
+        audio = _fluidsynth_audio(fluidsynth, midi_path, soundfont, sample_rate)
+    else:
+        audio = _soundfont_audio(midi_path, soundfont, sample_rate)
+    tail = int(TAIL_SECONDS * sample_rate)
+    frames = int(round(seconds * sample_rate)) + tail
+    audio = np.concatenate([audio[:frames], np.zeros((max(0, frames - len(audio)), 2), np.int16)])
+    fade = np.linspace(1.0, 0.0, tail)[:, None]
+    audio[-tail:] = (audio[-tail:] * fade).astype(np.int16)
+    with atomic_path(wav_path) as path:
+        _write_wav(path, audio, sample_rate)
+
+
+def _fluidsynth_audio(fluidsynth: str, midi_path, soundfont: str, sample_rate: int) -> np.ndarray:
+    """``[frames, 2]`` int16 samples of ``midi_path`` played by the FluidSynth program."""
     with tempfile.TemporaryDirectory() as scratch:
         raw = os.path.join(scratch, "out.wav")
         result = subprocess.run(
-            [find_fluidsynth(), "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", str(sample_rate),
+            [fluidsynth, "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", str(sample_rate),
              soundfont, str(midi_path)], capture_output=True, text=True)
         if result.returncode != 0 or not os.path.isfile(raw):
             message = (result.stderr or result.stdout).strip().splitlines()
             raise SeqgenError(f"FluidSynth could not render {midi_path}: {message[-1] if message else 'no output'}")
         with wave.open(raw, "rb") as source:
-            channels, width, rate = source.getnchannels(), source.getsampwidth(), source.getframerate()
-            audio = np.frombuffer(source.readframes(source.getnframes()), np.int16).reshape(-1, channels)
-    tail = int(TAIL_SECONDS * rate)
-    frames = int(round(seconds * rate)) + tail
-    audio = np.concatenate([audio[:frames], np.zeros((max(0, frames - len(audio)), channels), np.int16)])
-    fade = np.linspace(1.0, 0.0, tail)[:, None]
-    audio[-tail:] = (audio[-tail:] * fade).astype(np.int16)
-    with atomic_path(wav_path) as path:
-        _write_wav(path, audio, rate, width)
+            return np.frombuffer(source.readframes(source.getnframes()), np.int16).reshape(-1, source.getnchannels())
 
 
-def _write_wav(path, audio, rate, width) -> None:
+def _soundfont_audio(midi_path, soundfont: str, sample_rate: int) -> np.ndarray:
+    """``[frames, 2]`` int16 samples of ``midi_path`` played in-process from ``soundfont`` (symusic)."""
+    import symusic
+
+    try:
+        score = symusic.Score(str(midi_path))
+        played = np.asarray(symusic.Synthesizer(sf_path=soundfont, sample_rate=sample_rate).render(score, stereo=True))
+    except Exception as error:  # symusic raises RuntimeError and others on files it cannot read
+        raise SeqgenError(f"cannot render {midi_path} with the soundfont {soundfont}: {error}") from None
+    return (np.clip(played.T, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def _write_wav(path, audio, rate) -> None:
     with wave.open(path, "wb") as target:
         target.setnchannels(audio.shape[1])
-        target.setsampwidth(width)
+        target.setsampwidth(2)
         target.setframerate(rate)
         target.writeframes(audio.tobytes())
 
@@ -143,7 +166,6 @@ def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_r
     Files go beside each MIDI file unless ``output_dir`` is given. Existing files are refused unless
     ``overwrite``; every check happens before anything is written.
     """
-    find_fluidsynth()
     soundfont = find_soundfont(soundfont)
     jobs = output_paths(midi_paths, output_dir)
     for midi, wav, png in jobs:

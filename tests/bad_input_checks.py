@@ -18,9 +18,6 @@ import os
 import pathlib
 import re
 import shlex
-import shutil
-
-import pytest
 
 from groove_slice import FUNK
 from support import GROOVE, MAGENTA
@@ -91,13 +88,6 @@ def argv(command: str, places: dict) -> list:
     return shlex.split(command.format(**{name: str(path) for name, path in places.items()}))
 
 
-def skip_without_fluidsynth(command, expected):
-    """Rendering looks for FluidSynth before anything else (scripts/test.sh installs it where it can)."""
-    renders = command.startswith("render") or "--render" in command
-    if renders and not expected.startswith(("--sample_rate", "unknown config")) and not shutil.which("fluidsynth"):
-        pytest.skip("FluidSynth is not installed")
-
-
 def check(code, err, expected, before, after):
     lines = err.strip().splitlines()
     assert code not in (0, None), err
@@ -112,7 +102,6 @@ def run_in_process(command, expected, inputs, tmp_path, capsys, monkeypatch):
     """Run one case through ``seqgen.cli.main`` and check it."""
     from seqgen import cli
 
-    skip_without_fluidsynth(command, expected)
     work = tmp_path / "work"
     work.mkdir()
     found = places(inputs, work)

@@ -1,10 +1,12 @@
 """What the core tests (tests/) and the drums plugin's tests (plugins/drums/tests) share: the paths of the data
-the tests carry in tests/data (nothing outside the repository), the ``registered`` and ``one_blas_thread`` fixtures,
+the tests carry in tests/data (nothing outside the repository), the ``registered``, ``one_blas_thread`` and
+``synthesizer`` fixtures,
 models of random weights, the steps of a written MIDI file, and an environment in which a plugin module counts as
 installed. Both folders import it by name (pyproject.toml puts tests/ on the path)."""
 
 import os
 import pathlib
+import shutil
 
 import pytest
 
@@ -29,6 +31,17 @@ def one_blas_thread():
         return
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+@pytest.fixture(params=["fluidsynth", "in-process"])
+def synthesizer(request, monkeypatch, tmp_path_factory):
+    """Each way seqgen renders WAVs: the FluidSynth program (skipped where it is not installed), and in-process
+    from a soundfont, as on a machine without FluidSynth (a PATH without it, for this process and its children)."""
+    if request.param == "fluidsynth" and shutil.which("fluidsynth") is None:
+        pytest.skip("the FluidSynth program is not installed (apt-get install fluidsynth)")
+    if request.param == "in-process":
+        monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("no-fluidsynth")))
+    return request.param
 
 
 def random_model(config, seed=0):

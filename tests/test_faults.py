@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from support import GROOVE, MAGENTA
+from support import GROOVE, MAGENTA, synthesizer  # noqa: F401 (a fixture)
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
 from seqgen.errors import SeqgenError
@@ -29,10 +29,11 @@ def toy_installed(tmp_path_factory):
     ENV.update(installed_plugin(tmp_path_factory.mktemp("toy"), "toy"))
 
 
-def seqgen(*args, **kwargs) -> subprocess.Popen:
-    """``seqgen ARGS`` in a process of its own (its own process group, as a shell job)."""
+def seqgen(*args, env=None, **kwargs) -> subprocess.Popen:
+    """``seqgen ARGS`` in a process of its own (its own process group, as a shell job), in ENV updated by ``env``."""
     return subprocess.Popen([sys.executable, "-m", "seqgen", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=ENV, start_new_session=True, **kwargs)
+                            stderr=subprocess.PIPE, text=True, env={**ENV, **(env or {})}, start_new_session=True,
+                            **kwargs)
 
 
 def finish(process, timeout=240):
@@ -522,9 +523,11 @@ def test_a_full_disk_in_import_bundle(small_disk):
     assert os.listdir(small_disk) == ["filler"]
 
 
-def test_a_full_disk_in_render_names_what_was_kept(small_disk):
+def test_a_full_disk_in_render_names_what_was_kept(small_disk, synthesizer):
     shutil.copyfile(GROOVE / FUNK, small_disk / "funk.mid")  # 16 bars: a WAV of about 5 MB
-    code, _, err = run("render", small_disk / "funk.mid", "--output_dir", small_disk)
+    # with or without FluidSynth on the PATH (the synthesizer fixture's)
+    code, _, err = finish(seqgen("render", small_disk / "funk.mid", "--output_dir", small_disk,
+                                 env={"PATH": os.environ["PATH"]}))
     assert code == 1
     assert re.fullmatch(r"seqgen render: error: " + FULL.format(what=re.escape(str(small_disk / "funk.wav")),
                                                                 kept="nothing was kept"), one_line(err))

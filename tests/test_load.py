@@ -2,6 +2,7 @@
 family that is not installed says what to install. Models of the toy plugin (toy_plugin.py)."""
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -11,7 +12,7 @@ import pytest
 
 import seqgen
 import toy_plugin
-from seqgen import bundle, plugins, training
+from seqgen import bundle, cli, plugins, training
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn.inference import random_weights
 from seqgen.hookspecs import hookimpl
@@ -127,6 +128,18 @@ def test_unknown_sources_say_what_is_accepted(tmp_path, registered):
         seqgen.load("nope")
     with pytest.raises(SeqgenError, match="is not a training run directory"):
         seqgen.load(tmp_path)
+
+
+def test_a_shipped_model_missing_from_its_install_is_named_with_how_to_reinstall(tmp_path, registered, capsys):
+    """A wheel that lost its data: the shipped file is named, and generate says so in one line, writing nothing."""
+    registered(shipping(tmp_path / "lost.seqgen"), "shipping")
+    expected = (f"the shipped model file {tmp_path / 'lost.seqgen'} is missing from the installed shipping plugin; "
+                f"reinstall it: pip install --force-reinstall seqgen-music-shipping")
+    with pytest.raises(SeqgenError, match=re.escape(expected)):
+        seqgen.load("lost")
+    assert cli.main(["generate", "--config", "toy_shipped", "--output_dir", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"seqgen generate: error: {expected}"] and not (tmp_path / "out").exists()
 
 
 def test_loading_a_bundle_and_generating_imports_no_tensorflow(tmp_path, toy):

@@ -50,7 +50,7 @@ def add_arguments(parser) -> None:
                         help="write the model to --bundle_file instead of generating")
     parser.add_argument("--bundle_description", default="", help="description stored in the saved bundle")
     parser.add_argument("--render", action="store_true",
-                        help="also write a WAV (FluidSynth) and a PNG picture beside each MIDI file")
+                        help="also write a WAV and a PNG picture beside each MIDI file")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
@@ -124,7 +124,6 @@ def run(args) -> int:
     if args.render:
         from seqgen import render
 
-        render.find_fluidsynth()
         render.find_soundfont(args.soundfont)
     from seqgen.progress import Progress
 

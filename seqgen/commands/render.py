@@ -1,8 +1,8 @@
-"""Render MIDI files to WAV audio (FluidSynth) and PNG pictures of their tracks.
+"""Render MIDI files to WAV audio and PNG pictures of their tracks.
 
-Each FILE.mid becomes FILE.wav and FILE.png in --output_dir. The WAV uses a General MIDI soundfont
-(found automatically, or --soundfont); FluidSynth and a soundfont come from
-`apt-get install fluidsynth timgm6mb-soundfont`. The PNG is drawn by the config's plugin (the drums
+Each FILE.mid becomes FILE.wav and FILE.png in --output_dir. The WAV plays a General MIDI soundfont (an
+installed one, else the one pretty_midi ships, or --soundfont) with the FluidSynth program where it is
+installed, else in-process. The PNG is drawn by the config's plugin (the drums
 plugin: one row per drum, one column per step); configs that draw nothing get the WAV alone.
 """
 
@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", help="config that reads and draws the tracks (default: the shipped model's)")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont (default: an installed one)")
     parser.add_argument("--sample_rate", type=bounded_int(8000, 96000, "a sample rate in Hz from 8000 to 96000"),
-                        default=44100, help="WAV sample rate in Hz (FluidSynth's range: 8000 to 96000)")
+                        default=44100, help="WAV sample rate in Hz, 8000 to 96000")
     parser.add_argument("--overwrite", action="store_true", help="replace existing WAV and PNG files")
 
 

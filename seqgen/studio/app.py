@@ -115,7 +115,6 @@ class Studio:
         self.executor = concurrent.futures.ThreadPoolExecutor(min(4, os.cpu_count() or 1), "studio")
         self.root = tempfile.mkdtemp(prefix="seqgen-studio-")
         try:
-            render.find_fluidsynth()
             self.soundfont = render.find_soundfont()
         except SeqgenError as error:
             log.warning("no WAV downloads: %s", error)
@@ -845,7 +844,7 @@ async def download(request):
     path = os.path.join(session.folder, name)
     if suffix == ".wav":
         if studio.soundfont is None:
-            raise HTTPException(404, "WAV downloads need FluidSynth and a soundfont: apt-get install fluidsynth "
+            raise HTTPException(404, "WAV downloads need a General MIDI soundfont: apt-get install "
                                      "timgm6mb-soundfont")
         if not os.path.exists(path):
             from seqgen import render

@@ -35,10 +35,6 @@ PRETRAINED_GROOVE_SAMPLING = os.path.join(os.path.dirname(__file__), "models", "
 PRETRAINED_DRUMIFY = os.path.join(os.path.dirname(__file__), "models", "drumify_gmd.seqgen")
 
 
-def _shipped(*paths) -> tuple:
-    return tuple(path for path in paths if os.path.exists(path))
-
-
 ONE_DRUM = Config(
     id="one_drum",
     description="Drums RNN with 2-state encoding: every drum hit is one class.",
@@ -85,7 +81,7 @@ GROOVE = Config(
     steps_per_quarter=4,
     model="groove",
     extraction=Extraction(min_bars=1, max_steps=512, gap_bars=1.0, split_long_tracks=True),
-    pretrained=_shipped(PRETRAINED_GROOVE_SAMPLING, PRETRAINED_GROOVE),
+    pretrained=(PRETRAINED_GROOVE_SAMPLING, PRETRAINED_GROOVE),
 )
 
 DRUMIFY = Config(
@@ -97,7 +93,7 @@ DRUMIFY = Config(
     steps_per_quarter=4,
     model="drumify",
     extraction=GROOVE.extraction,
-    pretrained=_shipped(PRETRAINED_DRUMIFY),
+    pretrained=(PRETRAINED_DRUMIFY,),
 )
 
 DRUM_STYLE = Config(

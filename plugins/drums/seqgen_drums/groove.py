@@ -98,19 +98,22 @@ def hits_of_classes(classes) -> np.ndarray:
     return ((np.maximum(classes, 0)[..., None] >> np.arange(NUM_DRUMS)) & 1).astype(np.float32)
 
 
-def apply_groove(events, velocities, offsets, encoding=KIT) -> list:
-    """PlayedEvents: each pitch of ``events`` with the velocity (0-1, to MIDI 1-127) and offset (steps) of
-    its drum class at its step; pitches outside the kit stay at velocity 100 on the grid."""
+def apply_groove(events, velocities, offsets, encoding=KIT, amount: float = 1.0, swing: float = 0.0) -> list:
+    """PlayedEvents: each pitch of ``events`` moved ``amount`` of the way from how it is written (a PlayedEvent's
+    own velocity and offset, else velocity 100 on the grid) to the velocity (0-1, to MIDI 1-127) and offset
+    (steps) of its drum class at its step, then the off-beat 16ths (odd steps) delayed by ``swing`` steps;
+    pitches outside the kit stay as written."""
+    check_feel(amount, swing)
     out = []
     for step, event in enumerate(events):
         notes = {}
         for pitch in event:
+            velocity, offset = played(event, pitch)
             drum = encoding.drum_type(pitch)
-            if drum is None:
-                notes[pitch] = (DEFAULT_VELOCITY, 0.0)
-            else:
-                velocity = int(np.clip(round(float(velocities[step, drum]) * 127.0), 1, 127))
-                notes[pitch] = (velocity, float(np.clip(offsets[step, drum], -0.5, 0.5)))
+            if drum is not None:
+                velocity = (1.0 - amount) * velocity + amount * float(velocities[step, drum]) * 127.0
+                offset = (1.0 - amount) * offset + amount * float(offsets[step, drum]) + (swing if step % 2 else 0.0)
+            notes[pitch] = (int(np.clip(round(velocity), 1, 127)), float(np.clip(offset, -0.5, 0.5)))
         out.append(PlayedEvent(notes) if notes else frozenset())
     return out
 
@@ -127,17 +130,6 @@ def check_feel(amount: float, swing: float) -> None:
     if not 0.0 <= swing <= MAX_SWING:
         raise SeqgenError(f"swing must be in 0..{MAX_SWING} (the share of a step the off-beat 16ths are delayed), "
                           f"got {swing}")
-
-
-def feel(velocities, offsets, amount: float = 1.0, swing: float = 0.0) -> tuple:
-    """Velocities (0-1) and offsets (steps) [T, 9] moved ``amount`` of the way from the score (velocity 100,
-    on the grid) to the played ones, then the off-beat 16ths (odd steps) delayed by ``swing`` steps."""
-    check_feel(amount, swing)
-    score_velocity = DEFAULT_VELOCITY / 127.0
-    velocities = score_velocity + amount * (np.asarray(velocities, np.float32) - score_velocity)
-    offsets = amount * np.asarray(offsets, np.float32)
-    offsets[1::2] += swing
-    return velocities, offsets
 
 
 # -- extraction from performances ---------------------------------------------------------------------
@@ -199,8 +191,8 @@ def played_from_midi(path, steps_per_quarter: int = 4) -> MidiPrimer:
     notes = collections.defaultdict(dict)
     for note in (n for instrument in midi.instruments if instrument.is_drum for n in instrument.notes):
         if note.velocity > 0:
-            position = primer.quarters(note.start, tempos) * steps_per_quarter
-            step = int(position + 0.5)
+            position = primer.grid_position(note.start, tempos, found.qpm, steps_per_quarter)
+            step = primer.nearest_step(position)
             known = notes[step].get(note.pitch)
             if known is None or note.velocity > known[0]:
                 notes[step][note.pitch] = (note.velocity, min(0.5, max(-0.5, position - step)))

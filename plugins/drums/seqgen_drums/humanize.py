@@ -1,9 +1,9 @@
 """Humanize drum MIDI files with a groove model: velocities and timing for every hit (GrooVAE's Humanize).
 
-Each FILE.mid is read as a score (its drum hits on the 16th-note grid; the file's own velocities and
-timing are ignored), every hit gets a velocity and an offset from the grid drawn from what the groove
-model predicts from the whole score (--temperature, --seed), --amount of the way from the score (0: as
-written, 1: fully played), with the off-beat 16ths delayed by --swing of a step; the result is written
+Each FILE.mid is read as a score (its drum hits on the 16th-note grid, each with the file's own velocity
+and timing), every hit gets a velocity and an offset from the grid drawn from what the groove model
+predicts from the whole score (--temperature, --seed), and moves --amount of the way from the file's own
+to those (0: the file as written, 1: fully played), with the off-beat 16ths delayed by --swing of a step; the result is written
 to --output_dir as FILE.mid, at the file's tempo. The model is the shipped groove model unless
 --bundle_file names another (a groove bundle, run dir or checkpoint). `seqgen generate --humanize` does
 the same to freshly generated drums (with --amount, --swing and --humanize_temperature).
@@ -45,8 +45,8 @@ def add_feel_arguments(parser, temperature_flag: str) -> None:
     from seqgen_drums.groove import MAX_SWING
 
     parser.add_argument("--amount", type=_bounded_float(0.0, 1.0, "a number from 0 to 1"), default=1.0,
-                        help="how much to humanize: 0 leaves the score as written (velocity 100, on the grid), "
-                             "1 plays it fully (default 1)")
+                        help="how much to humanize: 0 keeps the drums as written (their own velocities and timing; "
+                             "velocity 100 on the grid for new ones), 1 plays them fully (default 1)")
     parser.add_argument("--swing", type=_bounded_float(0.0, MAX_SWING, f"a number from 0 to {MAX_SWING}"),
                         default=0.0, help="delay the off-beat 16th notes by this share of a step "
                                           f"(0 to {MAX_SWING}; 0.33 is a triplet feel; default 0)")
@@ -82,13 +82,14 @@ def load_groove_model(source):
 
 
 def read_score(path, steps_per_quarter: int = 4):
-    """A drum MIDI file's hits on the grid (a MidiPrimer: events, qpm, steps_per_bar)."""
-    from seqgen_drums import primer
+    """A drum MIDI file's hits on the grid with the velocity and timing it gives each (a MidiPrimer of
+    PlayedEvents: events, qpm, steps_per_bar)."""
+    from seqgen_drums.groove import played_from_midi
 
     if not os.path.isfile(path):
         raise SeqgenError(f"MIDI file {path} does not exist")
     try:
-        return primer.primer_from_midi(path, steps_per_quarter)
+        return played_from_midi(path, steps_per_quarter)
     except SeqgenError as error:
         raise SeqgenError(str(error).replace("primer MIDI file", "MIDI file")) from None
 
@@ -97,7 +98,7 @@ def add_output_arguments(parser) -> None:
     parser.add_argument("--output_dir", required=True, help="folder for the MIDI files written (created if missing)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files in --output_dir")
     parser.add_argument("--render", action="store_true",
-                        help="also write a WAV (FluidSynth) and a PNG picture beside each MIDI file written")
+                        help="also write a WAV and a PNG picture beside each MIDI file written")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
@@ -108,7 +109,6 @@ def check_output(args) -> None:
     if args.render:
         from seqgen import render
 
-        render.find_fluidsynth()
         render.find_soundfont(args.soundfont)
 
 

@@ -59,9 +59,15 @@ def read_midi(path):
                           f"give a Standard MIDI File (.mid)") from None
 
 
-def _step(seconds: float, steps_per_second: float) -> int:
-    """The step a time falls on: the nearest, halves rounded up (note_seq's quantization)."""
-    return int(seconds * steps_per_second + 0.5)
+def grid_position(time: float, tempos: list, qpm: float, steps_per_quarter: int) -> float:
+    """Where ``time`` seconds falls on the step grid of the first tempo ``qpm``, in steps (through every tempo
+    change); its step is :func:`nearest_step` of it."""
+    return quarters(time, tempos) * (60.0 / qpm) * (steps_per_quarter * qpm / 60.0)
+
+
+def nearest_step(position: float) -> int:
+    """The step a grid position falls on: the nearest, halves rounded up (note_seq's quantization)."""
+    return int(position + 0.5)
 
 
 def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
@@ -95,12 +101,10 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     steps_per_bar = int(steps_per_bar)
 
     # Every note moved onto the first tempo's clock, then onto the step grid.
-    seconds_per_quarter = 60.0 / qpm
-    steps_per_second = steps_per_quarter * qpm / 60.0
     hits = []
     for note in drums:
-        start = _step(quarters(note.start, tempos) * seconds_per_quarter, steps_per_second)
-        end = _step(quarters(note.end, tempos) * seconds_per_quarter, steps_per_second)
+        start = nearest_step(grid_position(note.start, tempos, qpm, steps_per_quarter))
+        end = nearest_step(grid_position(note.end, tempos, qpm, steps_per_quarter))
         hits.append((note.pitch, start, max(end, start + 1)))
 
     first = min(start for _, start, _ in hits)

@@ -1,7 +1,6 @@
 """seqgen render and generate --render with the drums plugin: a PNG grid of the drums (one row a drum, one column a
 step, bar lines), none for a song without drums, and drawn by the light install too."""
 
-import shutil
 import struct
 import zlib
 
@@ -11,12 +10,10 @@ import pytest
 
 from seqgen import cli
 from seqgen_drums import grid
-from support import GROOVE
+from support import GROOVE, synthesizer  # noqa: F401 (a fixture: each test that renders runs both ways)
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"
-needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None,
-                                      reason="fluidsynth is not installed (apt-get install fluidsynth)")
 
 
 def read_png(path):
@@ -45,8 +42,7 @@ def cell(pixels, drum_type, step):
     return tuple(pixels[y, x])
 
 
-@needs_fluidsynth
-def test_render_draws_a_grid_of_the_steps_beside_the_wav(tmp_path, capsys):
+def test_render_draws_a_grid_of_the_steps_beside_the_wav(tmp_path, capsys, synthesizer):
     """With the default config (drums): the WAV (as tests/test_render.py checks it) and a PNG of each file."""
     assert cli.main(["render", str(FUNK), str(WALTZ), "--output_dir", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out.split()
@@ -67,8 +63,7 @@ def test_render_draws_a_grid_of_the_steps_beside_the_wav(tmp_path, capsys):
     assert steps % 12 == 0 and len(bar_columns) == steps // 12 + 1
 
 
-@needs_fluidsynth
-def test_a_song_without_drums_still_sounds_but_gets_no_grid(tmp_path, capsys):
+def test_a_song_without_drums_still_sounds_but_gets_no_grid(tmp_path, capsys, synthesizer):
     song = pretty_midi.PrettyMIDI()
     piano = pretty_midi.Instrument(program=0)
     piano.notes.append(pretty_midi.Note(velocity=90, pitch=60, start=0.0, end=1.0))
@@ -80,8 +75,7 @@ def test_a_song_without_drums_still_sounds_but_gets_no_grid(tmp_path, capsys):
     assert (tmp_path / "piano.wav").exists() and not (tmp_path / "piano.png").exists()
 
 
-@needs_fluidsynth
-def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys):
+def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys, synthesizer):
     from seqgen import bundle, plugins
     from seqgen.families.events_rnn import inference
 
@@ -99,8 +93,7 @@ def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys):
         assert width == grid.LABEL_WIDTH + 64 * grid.CELL_WIDTH + 1  # four bars of 16 steps
 
 
-@needs_fluidsynth
-def test_the_light_install_draws_the_png_too(tmp_path):
+def test_the_light_install_draws_the_png_too(tmp_path, synthesizer):
     """Without note-seq (the light install), the picture is drawn from the MIDI file pretty_midi reads."""
     import subprocess
     import sys
@@ -109,6 +102,6 @@ def test_the_light_install_draws_the_png_too(tmp_path):
               f"sys.exit(cli.main(['render', {str(FUNK)!r}, '--output_dir', {str(tmp_path)!r}]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "no picture" not in done.stdout + done.stderr
+    assert "no picture" not in done.stdout + done.stderr and (tmp_path / f"{FUNK.stem}.wav").is_file()
     width, height, _ = read_png(tmp_path / f"{FUNK.stem}.png")
     assert (width, height) == (grid.LABEL_WIDTH + 256 * grid.CELL_WIDTH + 1, 9 * grid.CELL_HEIGHT + 1)

@@ -183,8 +183,9 @@ SCORE = plugins.get_config("drum_kit").tracks.parse_primer(
 
 
 def _played(track) -> dict:
-    """``{(step, pitch): (velocity, offset)}`` of a played track."""
-    return {(step, pitch): groove.played(event, pitch) for step, event in enumerate(track.events) for pitch in event}
+    """``{(step, pitch): (velocity, offset)}`` of a played track (or its events)."""
+    return {(step, pitch): groove.played(event, pitch) for step, event in enumerate(getattr(track, "events", track))
+            for pitch in event}
 
 
 @pytest.mark.parametrize("model_name", ["groove_gmd", "groove_sampling_gmd"])
@@ -250,6 +251,51 @@ def test_amount_0_leaves_the_score_and_amount_1_is_the_full_humanize():
         if key[1] != 99:
             assert velocity == pytest.approx((100 + full[key][0]) / 2, abs=1)
             assert offset == pytest.approx(full[key][1] / 2, abs=1e-6)
+
+
+def programmed_beat(path, velocity=64):
+    """Two bars of a programmed beat at 100 bpm, every hit at one ``velocity``, on the grid."""
+    song = pretty_midi.PrettyMIDI(initial_tempo=100)
+    drums = pretty_midi.Instrument(0, is_drum=True)
+    step = 60 / 100 / 4
+    for i in range(32):
+        pitches = [42] + ([36] if i % 8 == 0 else [38] if i % 8 == 4 else [])
+        drums.notes += [pretty_midi.Note(velocity, pitch, i * step, (i + 1) * step) for pitch in pitches]
+    song.instruments.append(drums)
+    song.write(str(path))
+    return path
+
+
+def midi_hits(path) -> list:
+    """Sorted ``(start in ms, pitch, velocity)`` of a MIDI file's drum hits."""
+    notes = [n for i in pretty_midi.PrettyMIDI(str(path)).instruments if i.is_drum for n in i.notes]
+    return sorted((round(n.start * 1000), n.pitch, n.velocity) for n in notes)
+
+
+@pytest.mark.parametrize("kind", ["programmed at velocity 64", "played"])
+def test_humanize_amount_0_gives_back_the_users_own_velocities_and_timing(tmp_path, kind):
+    source = programmed_beat(tmp_path / "beat.mid") if kind.startswith("programmed") else GROOVE / FUNK
+    assert main(["humanize", str(source), "--output_dir", str(tmp_path / "out"), "--amount", "0", "--seed", "1"]) == 0
+    given, written = midi_hits(source), midi_hits(tmp_path / "out" / source.name)
+    if kind.startswith("programmed"):
+        assert {velocity for _, _, velocity in written} == {64}
+    # every hit written is one of the file's, at its time (within 1 ms) and velocity; a drummer's rare second
+    # stroke of one drum within a 16th note is the only thing not kept
+    assert all(any(abs(t - u) <= 1 and p == q and v == w for u, q, w in given) for t, p, v in written)
+    assert len(written) >= 0.95 * len(given)  # 397 of the funk groove's 410
+
+
+def test_humanize_amount_half_moves_each_hit_half_way_from_the_file_to_the_played(tmp_path):
+    model = seqgen.load("groove_sampling_gmd")
+    for score in (CONFIG.tracks.primer_from_midi(str(programmed_beat(tmp_path / "beat.mid")), CONFIG),
+                  CONFIG.tracks.primer_from_midi(str(GROOVE / FUNK), CONFIG)):
+        own, full = _played(score.events), _played(model.humanize(score, seed=4))
+        half = _played(model.humanize(score, seed=4, amount=0.5))
+        assert half.keys() == own.keys() == full.keys()
+        for key, (velocity, offset) in half.items():
+            assert velocity == pytest.approx((own[key][0] + full[key][0]) / 2, abs=1)
+            assert offset == pytest.approx((own[key][1] + full[key][1]) / 2, abs=1e-6)
+        assert any(abs(own[key][0] - full[key][0]) > 10 for key in own)  # the halves are far from both ends
 
 
 def test_swing_moves_only_the_off_beat_16ths():

@@ -17,7 +17,7 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track, feel,
+from seqgen_drums.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
                                  hits_of_classes)
 from seqgen_drums.groove_family import DIRECTIONS
 from seqgen_drums.groove_family.heads import sample_hits, split, velocities_and_offsets
@@ -123,8 +123,9 @@ def humanize_tracks(model, tracks, temperature: float = 1.0, seed=None, amount: 
                     swing: float = 0.0) -> list:
     """Played versions of ``tracks`` (Tracks, lists of drum events or primer text): every hit kept, each given a
     velocity and an offset drawn from the model's distributions at ``temperature`` (0: their means; a
-    model that predicts means gives those whatever the temperature), ``amount`` (0..1) of the way from the
-    score, with the off-beat 16ths delayed by ``swing`` steps; Tracks of the model's config at each qpm."""
+    model that predicts means gives those whatever the temperature), ``amount`` (0..1) of the way from how
+    the track has it (its own velocities and timing where its events are played, else velocity 100 on the
+    grid), with the off-beat 16ths delayed by ``swing`` steps; Tracks of the model's config at each qpm."""
     from seqgen.model import Track
 
     check_temperature(temperature)
@@ -135,9 +136,8 @@ def humanize_tracks(model, tracks, temperature: float = 1.0, seed=None, amount: 
     rng = np.random.default_rng(seed)
     out = []
     for (events, qpm), track_parts in zip(inputs, parts):
-        velocities, offsets = feel(*velocities_and_offsets(track_parts, config.hparams, temperature, rng), amount,
-                                   swing)
-        out.append(Track(apply_groove(events, velocities, offsets, config.encoding), config, qpm))
+        velocities, offsets = velocities_and_offsets(track_parts, config.hparams, temperature, rng)
+        out.append(Track(apply_groove(events, velocities, offsets, config.encoding, amount, swing), config, qpm))
     return out
 
 
