@@ -3,7 +3,7 @@
 import pytest
 
 import toy_plugin
-from support import registered  # noqa: F401  (a fixture)
+from support import registered, synthesizer  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from support import GROOVE, MAGENTA, synthesizer  # noqa: F401 (a fixture)
+from support import GROOVE, MAGENTA
 from groove_slice import FUNK, WALTZ, copy_slice
 from seqgen import convert, files, tfrecord
 from seqgen.errors import SeqgenError

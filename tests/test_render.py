@@ -12,7 +12,7 @@ import pretty_midi
 import pytest
 
 from seqgen import cli, render
-from support import GROOVE, synthesizer  # noqa: F401 (a fixture)
+from support import GROOVE
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"

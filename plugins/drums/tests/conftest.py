@@ -2,7 +2,7 @@
 
 import pytest
 
-from support import GROOVE
+from support import GROOVE, synthesizer  # noqa: F401  (a fixture: each test that renders runs both ways)
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,10 @@ import zlib
 
 import numpy as np
 import pretty_midi
-import pytest
 
 from seqgen import cli
 from seqgen_drums import grid
-from support import GROOVE, synthesizer  # noqa: F401 (a fixture: each test that renders runs both ways)
+from support import GROOVE
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"
