@@ -465,7 +465,7 @@ class NumberedFiles:
         self._release()
         if is_disk_full(error):
             raise _disk_full(f"{self.count} {self.what} in {self.folder}", written,
-                             f"none of them was kept") from None
+                             "none of them was kept") from None
         return False
 
     def _release(self) -> None:

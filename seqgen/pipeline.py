@@ -66,7 +66,7 @@ def load_split_csv(path) -> dict:
 
 def hash_fraction(sequence_id: str, seed: int) -> float:
     """A number in [0, 1) that depends only on the sequence id and the seed."""
-    digest = hashlib.sha256(f"{seed}\0{sequence_id}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{seed}\0{sequence_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2 ** 64
 
 

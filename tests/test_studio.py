@@ -354,7 +354,7 @@ def test_traversal_attempts_reach_no_file(client, attempt):
         client.get(f"/api/files/{generated}.mid/{attempt}"),
         client.get(f"/api/files/{attempt}{generated}.mid"),
         client.get(f"/static/{attempt}"),
-        client.get(f"/static/..%2F..%2Fstudio%2Fapp.py"),
+        client.get("/static/..%2F..%2Fstudio%2Fapp.py"),
     ]
     for answer in answers:
         assert answer.status_code in (400, 404), (answer.request.url, answer.status_code)

@@ -900,7 +900,7 @@ class Guard:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), READ_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise HTTPException(408, f"the request body did not arrive within {READ_TIMEOUT:g} s",
                                     headers={"connection": "close"}) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
