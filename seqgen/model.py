@@ -168,14 +168,14 @@ class Model:
 
     def loop(self, bars: int, repeats: int = 1, num_outputs: int = 1, primer=None, temperature: float = 1.0,
              seed=None, qpm: float = 120.0, controls=None, guidance=None) -> list:
-        """``num_outputs`` Tracks of a ``bars``-bar loop played ``repeats`` times: its last bar leads into its
-        first (:func:`seqgen.song.loop`)."""
+        """``num_outputs`` Songs (of no sections: Tracks whose MIDI files last exactly their bars) of a
+        ``bars``-bar loop played ``repeats`` times: its last bar leads into its first (:func:`seqgen.song.loop`)."""
         from seqgen import song
 
         if repeats < 1:
             raise SeqgenError(f"--loop_repeats must be a positive integer, got {repeats}")
         made = song.loop(self.generator, self.primer(primer), bars, num_outputs, temperature, seed, controls, guidance)
-        return [Track(events * repeats, self.config, qpm) for events in made]
+        return [Song(events * repeats, self.config, qpm) for events in made]  # a MIDI file of exactly its bars
 
     def vary(self, track, amount: float, num_outputs: int = 1, temperature: float = 1.0, seed=None) -> list:
         """``num_outputs`` variations of ``track``: ``amount`` 0 gives it back, 1 a new track with the controls
