@@ -29,6 +29,10 @@ from seqgen.generator import DEFAULT_GUIDANCE, MAX_GUIDANCE
 MAX_BARS = 1024
 #: Bars read on each side of a regenerated gap (whole phrases of 4 bars before it).
 CONTEXT_BARS = 8
+#: New sections drawn per output where a per-bar number is asked for, the nearest to it kept.
+SECTION_CANDIDATES = 4
+#: Infills drawn per regenerated gap, of which the one the bar after it follows best is kept (docs/models.md).
+CANDIDATES = 8
 #: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it (docs/models.md).
 FILL_GUIDANCE = MAX_GUIDANCE
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -123,15 +127,32 @@ def _can_infill(generator) -> bool:
 
 
 def _regenerate(generator, events, start, end, controls, temperature, rng, guidance=DEFAULT_GUIDANCE):
-    """``events`` with steps ``[start, end)`` infilled anew (one output), reading :data:`CONTEXT_BARS` bars each
-    side, the controls weighed by ``guidance``."""
+    """``events`` with steps ``[start, end)`` infilled anew, reading :data:`CONTEXT_BARS` bars each side, the
+    controls weighed by ``guidance``: of :data:`CANDIDATES` infills, the one the bar after it follows best."""
     bar = _steps_per_bar(generator)
     phrase = 4 * bar
     low = max(0, (start - CONTEXT_BARS * bar) // phrase * phrase)
     high = min(len(events), end + CONTEXT_BARS * bar)
-    window = generator.infill(events[low:high], start - low, end - low, num_outputs=1, temperature=temperature,
-                              seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)[0]
-    return events[:low] + window + events[high:]
+    count = CANDIDATES if end < high else 1
+    windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
+                               seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
+    best = _leading(generator, windows, start - low, end - low, bar) if count > 1 else 0
+    return events[:low] + windows[best] + events[high:]
+
+
+def _leading(generator, tracks, start: int, end: int, bar: int) -> int:
+    """Which of ``tracks`` (event lists of one length, differing in ``[start, end)``) the bar from step ``end``
+    follows best: the highest log-likelihood of its steps given the gap and a phrase (4 bars) before it, read
+    left to right with the controls unset."""
+    from seqgen.generator import log_softmax
+
+    phrase = 4 * bar
+    first = max(0, (start - phrase) // phrase * phrase)
+    rows = np.stack([generator.config.encoding.events_to_classes(track[first:end + bar]) for track in tracks])
+    end -= first
+    log_probs = log_softmax(generator.logits(rows[:, :-1]))
+    scored = np.take_along_axis(log_probs, rows[:, 1:, None], -1)[..., 0]
+    return int(scored[:, end - 1:].sum(axis=1).argmax())
 
 
 def _regenerate_bars(generator, events, bars, first_step, controls, temperature, rng):
@@ -199,9 +220,7 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
     for index, section in enumerate(sections):
         if sources[index] is None:
             steps = max(section.bars * bar, len(primer))
-            made = generator.generate(primer, steps, num_outputs, temperature, seed=int(rng.integers(2**63)),
-                                      controls=controls[index])
-            material.append([events[:section.bars * bar] for events in made])
+            material.append(_section(generator, primer, steps, num_outputs, temperature, rng, controls[index]))
         else:
             earlier = material[sources[index]]
             material.append([(events * -(-section.bars * bar // len(events)))[:section.bars * bar]
@@ -224,6 +243,22 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
         events = _starts(events, firsts, start)
         songs.append((events, [(section.name, first) for section, first in zip(sections, firsts)]))
     return songs
+
+
+def _section(generator, primer, steps, num_outputs, temperature, rng, controls) -> list:
+    """``num_outputs`` new sections of ``steps`` steps: where a per-bar number is asked for (e.g. a density), the
+    nearest to it over the whole section of :data:`SECTION_CANDIDATES` drawn per output."""
+    from seqgen.generator import _FirstBar
+
+    chooser = _FirstBar.of(generator, generator._checked(controls))
+    count = SECTION_CANDIDATES if chooser else 1
+    made = generator.generate(primer, steps, num_outputs * count, temperature, seed=int(rng.integers(2**63)),
+                              controls=controls)
+    if count == 1:
+        return made
+    rows = chooser.nearest(np.stack([generator.config.encoding.events_to_classes(events) for events in made]),
+                           num_outputs, 1)
+    return [made[row] for row in rows]
 
 
 def _lacks(generator, fill_controls) -> str:
@@ -287,10 +322,12 @@ def loop(generator, primer, bars: int, num_outputs: int = 1, temperature: float 
     looped = []
     for events in made:
         if gap < steps:
-            wrapped = events + events[:min(bar, gap)]  # what follows the loop's end: its start again
-            events = generator.infill(wrapped, gap, steps, num_outputs=1, temperature=temperature,
-                                      seed=int(rng.integers(2**63)), controls=controls,
-                                      guidance=DEFAULT_GUIDANCE if guidance is None else guidance)[0][:steps]
+            after = min(bar, gap)
+            wrapped = events + events[:after]  # what follows the loop's end: its start again
+            candidates = generator.infill(wrapped, gap, steps, num_outputs=CANDIDATES, temperature=temperature,
+                                          seed=int(rng.integers(2**63)), controls=controls,
+                                          guidance=DEFAULT_GUIDANCE if guidance is None else guidance)
+            events = candidates[_leading(generator, candidates, gap, steps, after)][:steps]
         looped.append(events)
     return looped
 
