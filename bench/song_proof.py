@@ -16,7 +16,8 @@ Measures (bars of 16 steps; the onset grid is 9 instruments x 16 steps):
    takes labelled fill and beat; and how many sections after the first start with a crash;
 3. seams: how well the bar after a boundary follows the bar before it: the model's log-likelihood per step
    of the second bar given the first (controls unset, in nats), the onset grid's Hamming distance and the
-   hit count difference, across each section boundary, across a ``--loop_bars`` loop's wrap (the loop's last
+   hit count difference, across each section boundary (also of songs whose sections all ask the same density,
+   without fills: the seam alone), inside sections, across a ``--loop_bars`` loop's wrap (the loop's last
    bar then its first, for ``Model.loop`` and for plain generated tracks of that length), and for real
    consecutive bars of the Groove test split's 4/4 beats;
 4. repetition: the onset grid's similarity (1 - Hamming / 144) per bar of the second verse to the first
@@ -48,6 +49,7 @@ from seqgen_drums.primer import primer_from_midi  # noqa: E402
 BAR = 16
 FORM = "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4"
 DENSITY = {"intro": 8, "verse": 12, "chorus": 22, "outro": 10}
+EVEN = 16  # every section's density in the seams' second set of songs
 FILL_BITS = (4, 5, 6, 7)  # tom_low, tom_mid, tom_high, crash of the drum kit's classes
 
 
@@ -68,10 +70,16 @@ def main() -> None:
             "joined": joined(model, sections, controls, args.songs, args.seed)}
     classes = {way: [model.config.encoding.events_to_classes(events) for events in tracks]
                for way, tracks in made.items()}
+    even = {name: {"density": EVEN, "tempo": 100} for name in DENSITY}  # no change at the boundaries
+    same = {"song": [s.events for s in model.song(sections, even, False, 0.0, args.songs, seed=args.seed)],
+            "continuation": continued(model, sections, even, args.songs, args.seed),
+            "joined": joined(model, sections, even, args.songs, args.seed)}
+    same = {way: [model.config.encoding.events_to_classes(events) for events in tracks]
+            for way, tracks in same.items()}
     takes = groove_takes(args.groove, model)
     density_table(sections, classes)
     fill_table(sections, classes, takes)
-    seam_table(model, sections, classes, takes, args)
+    seam_table(model, sections, classes, same, takes, args)
     repetition_table(model, sections, controls, takes, args)
     print(f"(model {args.model}, {args.songs} songs of each way, seed {args.seed}, "
           f"{time.perf_counter() - began:.0f} s)")
@@ -187,15 +195,21 @@ def pair_measures(model, pairs) -> dict:
             "hits": [float(abs(int(hits(a).sum()) - int(hits(b).sum()))) for a, b in pairs]}
 
 
-def seam_table(model, sections, classes, takes, args) -> None:
+def seam_table(model, sections, classes, same, takes, args) -> None:
     print("### Seams: the bar after a boundary against the bar before it\n")
     print("| pairs of bars | pairs | log-likelihood per step of the second given the first (nats) | onset grid "
           "Hamming distance (cells of 144) | hit count difference |")
     print("|---|---|---|---|---|")
     rows = {}
+    starts = firsts(sections)
     for way, tracks in classes.items():
         rows[f"{way}: across each section boundary"] = [(t[f - BAR:f], t[f:f + BAR]) for t in tracks
-                                                         for f in firsts(sections)[1:]]
+                                                         for f in starts[1:]]
+    rows["song: consecutive bars inside its sections"] = [
+        (t[k - BAR:k], t[k:k + BAR]) for t in classes["song"] for k in range(BAR, len(t), BAR) if k not in starts]
+    for way, tracks in same.items():
+        rows[f"{way}, every section at density {EVEN}, no fills: across each boundary"] = [
+            (t[f - BAR:f], t[f:f + BAR]) for t in tracks for f in starts[1:]]
     steps = args.loop_bars * BAR
     loops = model.loop(args.loop_bars, num_outputs=args.songs * 4, seed=args.seed)
     plain = model.generate(args.songs * 4, steps, seed=args.seed)
@@ -211,16 +225,16 @@ def seam_table(model, sections, classes, takes, args) -> None:
     print()
 
 
-def similarity(a, b) -> float:
-    """Per bar, 1 - the onset grids' Hamming distance / 144, averaged."""
-    return float(np.mean([1 - (onsets(a[k:k + BAR]) != onsets(b[k:k + BAR])).sum() / (9 * BAR)
-                          for k in range(0, len(a), BAR)]))
+def similarity(a, b) -> tuple:
+    """(per bar, 1 - the onset grids' Hamming distance / 144, averaged; the share of bars identical)."""
+    bars = [(onsets(a[k:k + BAR]) != onsets(b[k:k + BAR])).sum() for k in range(0, len(a), BAR)]
+    return float(np.mean([1 - cells / (9 * BAR) for cells in bars])), float(np.mean([cells == 0 for cells in bars]))
 
 
 def repetition_table(model, sections, controls, takes, args) -> None:
     print("### Repetition: similarity of the onset grids (1 - Hamming distance / 144, per bar)\n")
-    print("| what | similarity |")
-    print("|---|---|")
+    print("| what | similarity | bars identical |")
+    print("|---|---|---|")
     starts, encode = firsts(sections), model.config.encoding.events_to_classes
     verses = [k for k, s in enumerate(sections) if s.name == "verse"]
     body = (sections[verses[0]].bars - 1) * BAR
@@ -228,7 +242,8 @@ def repetition_table(model, sections, controls, takes, args) -> None:
         songs = model.song(sections, controls, True, variation, args.songs, seed=args.seed)
         found = [similarity(encode(s.events[starts[verses[0]]:starts[verses[0]] + body]),
                             encode(s.events[starts[verses[1]]:starts[verses[1]] + body])) for s in songs]
-        print(f"| second verse to the first, variation {variation:g} | {interval(found)} |")
+        print(f"| second verse to the first, variation {variation:g} | {interval([f[0] for f in found])} "
+              f"| {interval([f[1] for f in found])} |")
     clips = [take[:8 * BAR] for take in takes["beat"] if len(take) >= 8 * BAR][:args.songs]
     decode = model.config.encoding.class_to_event
     for amount in (0.0, 0.25, 0.5, 1.0):
@@ -237,7 +252,7 @@ def repetition_table(model, sections, controls, takes, args) -> None:
             for output in model.vary([decode(int(c)) for c in clip], amount, num_outputs=2, seed=args.seed + k):
                 found.append(similarity(encode(output.events), clip))
         print(f"| `vary` output to its clip ({len(clips)} Groove beats of 8 bars), amount {amount:g} | "
-              f"{interval(found)} |")
+              f"{interval([f[0] for f in found])} | {interval([f[1] for f in found])} |")
     print()
 
 
