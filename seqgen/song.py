@@ -3,13 +3,17 @@ and can fill in the middle gets all of it; a model without them gets what it can
 
 - A *form* is a list of :class:`Section` s: a name, a length in bars, its controls, and whether it repeats an
   earlier section of the same name (exactly, or varied: a share of its bars regenerated) or is new.
-  :func:`song` generates each new section with its controls, its first step being what the plugin's
-  :class:`seqgen.tracks.Arrangement` says a section starts with (drums: a crash with the kick); copies the
-  repeated ones; regenerates the varied bars; then fills the last bar of every section but the last anew
-  reading both sides (fill-in-the-middle: the bars before it and the next section after it), with the
-  plugin's fill controls where there are fills.
+  :func:`song` generates each new section with its controls (where a per-bar number such as a density is
+  asked, the nearest of :data:`SECTION_CANDIDATES`); copies the repeated ones; regenerates the varied bars;
+  puts on each section's first step what the plugin's :class:`seqgen.tracks.Arrangement` says a section
+  starts with (drums: a crash with the kick); then, at each boundary, makes the bars around it anew, each
+  reading both sides (fill-in-the-middle): the next section's first bar (but its first step), then the last
+  bar before it, a fill through the plugin's fill controls where there are fills.
 - A *loop* (:func:`loop`) is generated, then its end is regenerated reading its own start after it, so the
   last bar leads into the first as into a following bar.
+
+Every regenerated gap followed by kept bars is drawn :data:`CANDIDATES` times; the one the bar after it
+follows best (read left to right) is kept, or for a section's first bar the one nearest its per-bar numbers.
 - A *variation* (:func:`vary`) of a clip regenerates a share of its bars by infilling, or (all of it) makes
   a new track with the controls measured on the clip.
 
@@ -126,9 +130,10 @@ def _can_infill(generator) -> bool:
     return generator.prompt.infill
 
 
-def _regenerate(generator, events, start, end, controls, temperature, rng, guidance=DEFAULT_GUIDANCE):
+def _regenerate(generator, events, start, end, controls, temperature, rng, guidance=DEFAULT_GUIDANCE, held=False):
     """``events`` with steps ``[start, end)`` infilled anew, reading :data:`CONTEXT_BARS` bars each side, the
-    controls weighed by ``guidance``: of :data:`CANDIDATES` infills, the one the bar after it follows best."""
+    controls weighed by ``guidance``: of :data:`CANDIDATES` infills, the one the bar after it follows best, or
+    with ``held``, where a per-bar number is asked for (e.g. a density), the one nearest to it."""
     bar = _steps_per_bar(generator)
     phrase = 4 * bar
     low = max(0, (start - CONTEXT_BARS * bar) // phrase * phrase)
@@ -136,7 +141,12 @@ def _regenerate(generator, events, start, end, controls, temperature, rng, guida
     count = CANDIDATES if end < high else 1
     windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
                                seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
-    best = _leading(generator, windows, start - low, end - low, bar) if count > 1 else 0
+    chooser = _held(generator, controls) if held else None
+    if chooser and count > 1:
+        gaps = np.stack([generator.config.encoding.events_to_classes(w[start - low:end - low]) for w in windows])
+        best = int(chooser.nearest(gaps, 1, 1)[0])
+    else:
+        best = _leading(generator, windows, start - low, end - low, bar) if count > 1 else 0
     return events[:low] + windows[best] + events[high:]
 
 
@@ -232,25 +242,35 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
         for index, section in enumerate(sections):
             share = varied.get(index, 0.0)
             if share:
-                last = index == len(sections) - 1 or section.bars == 1  # else its last bar is a seam's
-                chosen = _chosen_bars(section.bars if last else section.bars - 1, share, rng, section.bars)
+                skip = 1 if section.bars > 1 else 0  # its first bar (but the song's first) and last are seams'
+                low, high = skip if index else 0, section.bars - (skip if index < len(sections) - 1 else 0)
+                chosen = [low + bar_ for bar_ in _chosen_bars(high - low, share, rng, section.bars)]
                 events = _regenerate_bars(generator, events, chosen, firsts[index], controls[index], temperature, rng)
         events = _starts(events, firsts, start)
-        for index in range(len(sections) - 1):  # each seam: the last bar read with the next section after it
+        for index in range(len(sections) - 1):  # each seam: the bars around it, each read with both sides
+            after = firsts[index + 1]
+            if sections[index + 1].bars > 1:  # the next section's first bar (but its first step) from the bar before
+                events = _regenerate(generator, events, after + 1, after + bar, controls[index + 1], temperature, rng,
+                                     held=True)
             asked = {**controls[index], **fill_controls} if fills else controls[index]
-            events = _regenerate(generator, events, firsts[index + 1] - bar, firsts[index + 1], asked, temperature,
-                                 rng, FILL_GUIDANCE if fills else DEFAULT_GUIDANCE)
+            events = _regenerate(generator, events, after - bar, after, asked, temperature, rng,
+                                 FILL_GUIDANCE if fills else DEFAULT_GUIDANCE)
         events = _starts(events, firsts, start)
         songs.append((events, [(section.name, first) for section, first in zip(sections, firsts)]))
     return songs
 
 
+def _held(generator, controls):
+    """What chooses among candidates by the per-bar numbers ``controls`` ask for, or None where they ask none."""
+    from seqgen.generator import _FirstBar
+
+    return _FirstBar.of(generator, generator._checked(controls))
+
+
 def _section(generator, primer, steps, num_outputs, temperature, rng, controls) -> list:
     """``num_outputs`` new sections of ``steps`` steps: where a per-bar number is asked for (e.g. a density), the
     nearest to it over the whole section of :data:`SECTION_CANDIDATES` drawn per output."""
-    from seqgen.generator import _FirstBar
-
-    chooser = _FirstBar.of(generator, generator._checked(controls))
+    chooser = _held(generator, controls)
     count = SECTION_CANDIDATES if chooser else 1
     made = generator.generate(primer, steps, num_outputs * count, temperature, seed=int(rng.integers(2**63)),
                               controls=controls)
