@@ -3,10 +3,10 @@
 --form lists the sections as name:bars ("intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4"); a name that
 came before repeats that section (exactly, or with --variation of its bars regenerated; options :new,
 :repeat and :vary=0.3 decide per section). --control verse:density=14 steers one section (without a
-section name, every section). Each new section is generated with its controls; then the last bar of every
-section but the last is filled in again reading both sides (a fill, with --fills, through the plugin's fill
-control), and each section's first step plays what the plugin says a section starts with (drums: a crash
-with the kick). One MIDI file per output holds the whole song, with a marker naming each section at its
+section name, every section). Each new section is generated with its controls; then the bars around each
+change are made again reading both sides, the next section's first bar and the last bar before the change
+(a fill, with --fills, through the plugin's fill control); each section's first step plays what the plugin
+says a section starts with (drums: a crash with the kick). One MIDI file per output holds the whole song, with a marker naming each section at its
 first step, and lasts exactly the form's bars.
 """
 
