@@ -36,7 +36,7 @@ CONTEXT_BARS = 8
 #: New sections drawn per output where a per-bar number is asked for, the nearest to it kept.
 SECTION_CANDIDATES = 4
 #: Infills drawn per regenerated gap, of which the one the bar after it follows best is kept (docs/models.md).
-CANDIDATES = 8
+CANDIDATES = 4
 #: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it (docs/models.md).
 FILL_GUIDANCE = MAX_GUIDANCE
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
