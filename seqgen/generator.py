@@ -55,6 +55,12 @@ class Generator:
         """The prompt tokens of ``controls``; a one-line SeqgenError for controls this model cannot take."""
         return self.prompt.control_tokens(self._checked(controls))
 
+    def holder(self, controls):
+        """What holds the per-bar numbers ``controls`` ask for (e.g. a density) by choosing among drawn tracks: an
+        object whose ``nearest(classes, num_outputs, keep)`` gives the rows of ``classes`` [rows, n] (each
+        output's rows together) that measure nearest them; None where ``controls`` ask for none."""
+        return _FirstBar.of(self, self._checked(controls))
+
     def _checked(self, controls) -> dict:
         """``controls`` checked (:func:`seqgen.controls.check_controls`), refused in one line by a model
         that takes none."""

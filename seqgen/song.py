@@ -141,7 +141,7 @@ def _regenerate(generator, events, start, end, controls, temperature, rng, guida
     count = CANDIDATES if end < high else 1
     windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
                                seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
-    chooser = _held(generator, controls) if held else None
+    chooser = generator.holder(controls) if held else None
     if chooser and count > 1:
         gaps = np.stack([generator.config.encoding.events_to_classes(w[start - low:end - low]) for w in windows])
         best = int(chooser.nearest(gaps, 1, 1)[0])
@@ -260,17 +260,10 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
     return songs
 
 
-def _held(generator, controls):
-    """What chooses among candidates by the per-bar numbers ``controls`` ask for, or None where they ask none."""
-    from seqgen.generator import _FirstBar
-
-    return _FirstBar.of(generator, generator._checked(controls))
-
-
 def _section(generator, primer, steps, num_outputs, temperature, rng, controls) -> list:
     """``num_outputs`` new sections of ``steps`` steps: where a per-bar number is asked for (e.g. a density), the
     nearest to it over the whole section of :data:`SECTION_CANDIDATES` drawn per output."""
-    chooser = _held(generator, controls)
+    chooser = generator.holder(controls)
     count = SECTION_CANDIDATES if chooser else 1
     made = generator.generate(primer, steps, num_outputs * count, temperature, seed=int(rng.integers(2**63)),
                               controls=controls)
