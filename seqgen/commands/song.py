@@ -6,8 +6,8 @@ came before repeats that section (exactly, or with --variation of its bars regen
 section name, every section). Each new section is generated with its controls; then the bars around each
 change are made again reading both sides, the next section's first bar and the last bar before the change
 (a fill, with --fills, through the plugin's fill control); each section's first step plays what the plugin
-says a section starts with (drums: a crash with the kick). One MIDI file per output holds the whole song, with a marker naming each section at its
-first step, and lasts exactly the form's bars.
+says a section starts with (drums: a crash with the kick). One MIDI file per output holds the whole song,
+with a marker naming each section at its first step, and lasts exactly the form's bars.
 """
 
 import argparse
