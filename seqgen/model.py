@@ -166,6 +166,21 @@ class Model:
         made = song.song(self.generator, sections, fills, variation, num_outputs, temperature, seed)
         return [Song(events, self.config, qpm, sections=firsts) for events, firsts in made]
 
+    def regenerate_section(self, song: "Song", section: int, controls=None, fills=None, temperature: float = 1.0,
+                           seed=None) -> "Song":
+        """``song`` with its ``section`` (counted from 1) made anew, steered by ``controls`` (``{section name:
+        {control: value}}``, as :meth:`song`); every other section is kept but the bars around the new one's
+        seams, which are made anew reading both sides (:func:`seqgen.song.regenerate_section`)."""
+        from seqgen import song as songs
+
+        firsts = [first for _, first in song.sections] + [len(song)]
+        bar = self.config.steps_per_quarter * 4
+        sections = songs.with_controls([songs.Section(name, (end - first) // bar) for (name, first), end
+                                        in zip(song.sections, firsts[1:])], controls)
+        events = songs.regenerate_section(self.generator, song.events, sections, section - 1, fills, temperature,
+                                          seed)
+        return Song(events, self.config, song.qpm, sections=song.sections)
+
     def loop(self, bars: int, repeats: int = 1, num_outputs: int = 1, primer=None, temperature: float = 1.0,
              seed=None, qpm: float = 120.0, controls=None, guidance=None) -> list:
         """``num_outputs`` Songs (of no sections: Tracks whose MIDI files last exactly their bars) of a

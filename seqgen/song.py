@@ -200,32 +200,16 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
     section's bars regenerated (a section's own ``variation`` wins; 1 makes it new). A model that cannot fill in
     the middle or has no fill control is refused in one line when asked for fills or variations.
     """
-    from seqgen import plugins
-
     config = generator.config
-    arrangement = plugins.song_arrangement(config)
-    fill_controls = dict(arrangement.fill) if arrangement else {}
-    can_fill = bool(fill_controls) and _can_infill(generator) and \
-        set(fill_controls) <= {control.name for control in generator.controls}
+    plan = _Plan.of(generator, sections, fills)
     variation = check_amount(variation, "--variation")
-    if fills and not can_fill:
-        raise SeqgenError(f"--fills yes needs a model with {_lacks(generator, fill_controls)}; leave out --fills "
-                          f"or use a model that has it (seqgen configs lists them)")
-    fills = can_fill if fills is None else bool(fills)
     sources, varied = _plan(sections, variation)
     if any(varied.values()) and not _can_infill(generator):
         raise SeqgenError(f"--variation needs a model that can fill in the middle; this {config.model} model "
                           f"cannot: leave out --variation (repeats are then exact)")
-    names = {control.name for control in generator.controls}
-    beat = {name: value for name, value in (arrangement.beat if arrangement else {}).items() if name in names}
-    controls = [{**beat, **section.controls} for section in sections]
-    for values in controls:  # every bad control is refused before any work
-        generator.control_tokens(values)
+    controls, start, primer = plan.controls, plan.start, plan.primer
     rng = np.random.default_rng(seed)
     bar = _steps_per_bar(generator)
-    start = arrangement.section_start if arrangement and arrangement.section_start else None
-    primer = config.tracks.parse_primer(config.tracks.default_primer) if config.tracks.default_primer else \
-        [config.encoding.no_event]
     material = []
     for index, section in enumerate(sections):
         if sources[index] is None:
@@ -247,17 +231,81 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
                 chosen = [low + bar_ for bar_ in _chosen_bars(high - low, share, rng, section.bars)]
                 events = _regenerate_bars(generator, events, chosen, firsts[index], controls[index], temperature, rng)
         events = _starts(events, firsts, start)
-        for index in range(len(sections) - 1):  # each seam: the bars around it, each read with both sides
-            after = firsts[index + 1]
-            if sections[index + 1].bars > 1:  # the next section's first bar (but its first step) from the bar before
-                events = _regenerate(generator, events, after + 1, after + bar, controls[index + 1], temperature, rng,
-                                     held=True)
-            asked = {**controls[index], **fill_controls} if fills else controls[index]
-            events = _regenerate(generator, events, after - bar, after, asked, temperature, rng,
-                                 FILL_GUIDANCE if fills else DEFAULT_GUIDANCE)
+        for index in range(len(sections) - 1):
+            events = plan.seam(events, index, firsts, temperature, rng)
         events = _starts(events, firsts, start)
         songs.append((events, [(section.name, first) for section, first in zip(sections, firsts)]))
     return songs
+
+
+@attrs.frozen
+class _Plan:
+    """What a song's sections are made with: each one's controls (checked), whether there are fills and their
+    controls, what a section's first step plays (None: as generated) and the primer of a new section."""
+
+    generator: object
+    sections: list
+    controls: list
+    fills: bool
+    fill_controls: dict
+    start: object
+    primer: list
+
+    @classmethod
+    def of(cls, generator, sections, fills):
+        """Refuses in one line fills a model cannot make and controls it cannot take, before any work."""
+        from seqgen import plugins
+
+        config = generator.config
+        arrangement = plugins.song_arrangement(config)
+        fill_controls = dict(arrangement.fill) if arrangement else {}
+        names = {control.name for control in generator.controls}
+        can_fill = bool(fill_controls) and _can_infill(generator) and set(fill_controls) <= names
+        if fills and not can_fill:
+            raise SeqgenError(f"--fills yes needs a model with {_lacks(generator, fill_controls)}; leave out "
+                              f"--fills or use a model that has it (seqgen configs lists them)")
+        beat = {name: value for name, value in (arrangement.beat if arrangement else {}).items() if name in names}
+        controls = [{**beat, **section.controls} for section in sections]
+        for values in controls:
+            generator.control_tokens(values)
+        start = arrangement.section_start if arrangement and arrangement.section_start else None
+        primer = config.tracks.parse_primer(config.tracks.default_primer) if config.tracks.default_primer else \
+            [config.encoding.no_event]
+        return cls(generator, list(sections), controls, can_fill if fills is None else bool(fills), fill_controls,
+                   start, primer)
+
+    def seam(self, events, index: int, firsts, temperature, rng) -> list:
+        """``events`` with the bars around the boundary after section ``index`` made anew, each reading both
+        sides: the next section's first bar (but its first step; the nearest to its per-bar numbers), then the
+        last bar before the boundary (a fill, with fills)."""
+        generator, bar, after = self.generator, _steps_per_bar(self.generator), firsts[index + 1]
+        if self.sections[index + 1].bars > 1:
+            events = _regenerate(generator, events, after + 1, after + bar, self.controls[index + 1], temperature,
+                                 rng, held=True)
+        asked = {**self.controls[index], **self.fill_controls} if self.fills else self.controls[index]
+        return _regenerate(generator, events, after - bar, after, asked, temperature, rng,
+                           FILL_GUIDANCE if self.fills else DEFAULT_GUIDANCE)
+
+
+def regenerate_section(generator, events, sections, index: int, fills=None, temperature: float = 1.0,
+                       seed=None) -> list:
+    """``events`` (a song of the form ``sections``) with section ``index`` made anew with its controls, every
+    other section kept but the bars around its seams, which are made anew reading both sides."""
+    if not 0 <= index < len(sections):
+        raise SeqgenError(f"the song has {len(sections)} sections; choose one from 1 to {len(sections)}")
+    plan = _Plan.of(generator, sections, fills)
+    bar = _steps_per_bar(generator)
+    firsts = np.cumsum([0] + [section.bars * bar for section in sections])[:-1].tolist()
+    if len(events) != sum(section.bars for section in sections) * bar:
+        raise SeqgenError("the song's length does not match its sections")
+    rng = np.random.default_rng(seed)
+    first, steps = firsts[index], sections[index].bars * bar
+    made = _section(generator, plan.primer, max(steps, len(plan.primer)), 1, temperature, rng, plan.controls[index])
+    events = _starts(list(events[:first]) + list(made[0][:steps]) + list(events[first + steps:]), firsts, plan.start)
+    for seam in (index - 1, index):
+        if 0 <= seam < len(sections) - 1:
+            events = plan.seam(events, seam, firsts, temperature, rng)
+    return _starts(events, firsts, plan.start)
 
 
 def _section(generator, primer, steps, num_outputs, temperature, rng, controls) -> list:

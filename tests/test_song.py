@@ -112,6 +112,18 @@ def test_each_seam_is_filled_reading_the_section_after_it(model):
     assert differ and differ <= set(range(BAR, 2 * BAR))
 
 
+def test_one_section_is_made_anew_and_only_the_bars_around_its_seams_change(model):
+    made = model.song("a:3 b:3 c:3", controls={"b": {"busy": 4}}, seed=6)[0]
+    again = model.regenerate_section(made, 2, controls={"b": {"busy": 12}}, seed=7)
+    assert len(again) == len(made) and again.sections == made.sections
+    old, new = bars_of(made.events), bars_of(again.events)
+    assert old[:2] == new[:2] and old[7:] == new[7:]  # a's and c's kept bars
+    assert old[3:6] != new[3:6]  # b, made anew; a's last bar and c's first around it may change too
+    assert again.events[3 * BAR] == again.events[6 * BAR] == MOST  # sections still start as the plugin says
+    with pytest.raises(SeqgenError, match="the song has 3 sections; choose one from 1 to 3"):
+        model.regenerate_section(made, 4)
+
+
 def test_a_model_without_infilling_or_controls_is_refused_fills_and_variations(registered, toy):
     registered(SongsPlugin(), "songs")
     rnn = random_model(plugins.get_config("toy_rnn"))
