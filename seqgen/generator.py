@@ -55,6 +55,12 @@ class Generator:
         """The prompt tokens of ``controls``; a one-line SeqgenError for controls this model cannot take."""
         return self.prompt.control_tokens(self._checked(controls))
 
+    def holder(self, controls):
+        """What holds the per-bar numbers ``controls`` ask for (e.g. a density) by choosing among drawn tracks: an
+        object whose ``nearest(classes, num_outputs, keep)`` gives the rows of ``classes`` [rows, n] (each
+        output's rows together) that measure nearest them; None where ``controls`` ask for none."""
+        return _FirstBar.of(self, self._checked(controls))
+
     def _checked(self, controls) -> dict:
         """``controls`` checked (:func:`seqgen.controls.check_controls`), refused in one line by a model
         that takes none."""
@@ -185,7 +191,7 @@ class Generator:
         return float(scored.sum()), np.exp(scored)
 
     def infill(self, events, start: int, end: int, parts=None, num_outputs=1, temperature=1.0, seed=None,
-               controls=None, method=None, candidates=8) -> list:
+               controls=None, method=None, candidates=8, guidance=None) -> list:
         """``num_outputs`` copies of ``events`` with steps ``[start, end)`` generated anew; with ``parts``
         (names of the encoding's parts, e.g. instruments), only those parts of those steps, every other
         part kept exactly.
@@ -194,7 +200,8 @@ class Generator:
         :meth:`~seqgen.family.ModelFamily.infills`), "rescore" (the default of every other model: sample
         ``candidates`` gaps left to right per output and keep the one under which the kept steps after the
         gap are most likely; any family; tighter seams, at about 20 times the time) or "left" (left to right,
-        ignoring what follows). See docs/models.md, "Infilling".
+        ignoring what follows). See docs/models.md, "Infilling". ``guidance`` weighs the controls as
+        :meth:`generate` does (default 1: read plainly; "middle" and "left" only).
         """
         from seqgen.infill import check_gap
 
@@ -210,27 +217,39 @@ class Generator:
         _check_seed(seed)
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
+        guidance = 1.0 if guidance is None or not controls else guidance
+        if not 0 <= guidance <= MAX_GUIDANCE:
+            raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
         if end == len(classes) or method == "left":
-            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls)
+            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
+                                       guidance=guidance)
         elif method == "middle":
             tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
             gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       (tokens, steps))
+                                       (tokens, steps), guidance)
         else:
             gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
                                        candidates)
         decode = encoding.class_to_event
         return [list(events[:start]) + [decode(int(c)) for c in gap] + list(events[end:]) for gap in gaps]
 
-    def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None):
+    def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None,
+                    guidance=1.0):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
-        default the plain stream of the events before the gap, each step only among its ``allowed``; and the
-        state after the context and the gap but its last class."""
+        default the plain stream of the events before the gap, each step only among its ``allowed`` (with
+        ``guidance`` other than 1, mixed with the same stream with the controls unset, as :meth:`generate`); and
+        the state after the context and the gap but its last class."""
         plain = context is None
         if plain:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
-        logits, state = self._feed(*context)
-        state = self.stepper.reorder(state, np.zeros(rows, np.int64))
+        if guidance != 1.0:
+            unset = self.prompt.control_tokens({}) + list(context[0][len(controls):])
+            stepper = _Guided(self.stepper, [1.0], guidance, 2)
+            logits, state = stepper.start(np.array([list(context[0]), unset], np.int64), context[1])
+        else:
+            stepper = self.stepper
+            logits, state = self._feed(*context)
+        state = stepper.reorder(state, np.zeros(rows, np.int64))
         logits = None if logits is None else logits[np.zeros(rows, np.int64)]
         out = np.zeros((rows, end - start), np.int64)
         for t in range(start, end):
@@ -240,7 +259,7 @@ class Generator:
                 log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)
             if t + 1 < end:
-                logits, state = self.stepper.step(out[:, t - start], t, state)
+                logits, state = stepper.step(out[:, t - start], t, state)
         return out, state
 
     def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates):

@@ -53,3 +53,10 @@ def rhythm_models():
     to offer: ``{name: function(times, velocities, qpm, temperature, seed) -> seqgen.model.Track}`` where
     ``times`` are tap times in seconds (0 is the first downbeat) and ``velocities`` their MIDI velocities
     (1-127), or None or {} when the plugin offers none. Bad input raises a one-line SeqgenError."""
+
+
+@hookspec(firstresult=True)
+def song_arrangement(config):
+    """What tracks of ``config`` play at a song's sections (``seqgen song``, ``Model.song``): a
+    :class:`seqgen.tracks.Arrangement` (the controls that ask for a fill, what a section's first step plays), or
+    None where this plugin has nothing to say about ``config``."""

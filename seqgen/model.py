@@ -45,6 +45,25 @@ class Track:
 
 
 @attrs.frozen
+class Song(Track):
+    """A Track holding a whole song: ``sections`` are its ``(name, first step)`` pairs. Its MIDI file
+    (:meth:`to_midi`, a :class:`seqgen.tracks.MarkedMidi`) has a marker naming each section at its first step
+    and lasts exactly the song's bars."""
+
+    sections: tuple = attrs.field(default=(), converter=tuple)
+
+    def to_midi(self):
+        return self.marked(super().to_midi())
+
+    def marked(self, midi):
+        """``midi`` (a PrettyMIDI of this song, e.g. a humanized one) with the song's markers and length."""
+        from seqgen.tracks import MarkedMidi, seconds_per_step
+
+        seconds = seconds_per_step(self.config.steps_per_quarter, self.qpm)
+        return MarkedMidi(midi, tuple((first * seconds, name) for name, first in self.sections), len(self) * seconds)
+
+
+@attrs.frozen
 class Score:
     """Magenta's log-likelihood of a track: the sum over events 1.. of log P(event t | events before t),
     and those probabilities step by step."""
@@ -132,6 +151,55 @@ class Model:
                                        method)
         qpm = track.qpm if isinstance(track, Track) else 120.0
         return [Track(events, self.config, qpm) for events in filled]
+
+    def song(self, form, controls=None, fills=None, variation: float = 0.0, num_outputs: int = 1,
+             temperature: float = 1.0, seed=None, qpm: float = 120.0) -> list:
+        """``num_outputs`` :class:`Song` s of ``form`` (``"intro:4 verse:8 chorus:8 verse:8"``, or
+        :class:`seqgen.song.Section` s or ``(name, bars)`` pairs), each section steered by ``controls``
+        (``{section name: {control: value}}``), with ``fills`` into each change (None: where the model can) and
+        a share ``variation`` of each repeated section's bars regenerated (0: exact repeats). See
+        :mod:`seqgen.song`."""
+        from seqgen import song
+
+        sections = song.parse_form(form) if isinstance(form, str) else song.check_form(form)
+        sections = song.with_controls(sections, controls)
+        made = song.song(self.generator, sections, fills, variation, num_outputs, temperature, seed)
+        return [Song(events, self.config, qpm, sections=firsts) for events, firsts in made]
+
+    def regenerate_section(self, song: "Song", section: int, controls=None, fills=None, temperature: float = 1.0,
+                           seed=None) -> "Song":
+        """``song`` with its ``section`` (counted from 1) made anew, steered by ``controls`` (``{section name:
+        {control: value}}``, as :meth:`song`); every other section is kept but the bars around the new one's
+        seams, which are made anew reading both sides (:func:`seqgen.song.regenerate_section`)."""
+        from seqgen import song as songs
+
+        firsts = [first for _, first in song.sections] + [len(song)]
+        bar = self.config.steps_per_quarter * 4
+        sections = songs.with_controls([songs.Section(name, (end - first) // bar) for (name, first), end
+                                        in zip(song.sections, firsts[1:])], controls)
+        events = songs.regenerate_section(self.generator, song.events, sections, section - 1, fills, temperature,
+                                          seed)
+        return Song(events, self.config, song.qpm, sections=song.sections)
+
+    def loop(self, bars: int, repeats: int = 1, num_outputs: int = 1, primer=None, temperature: float = 1.0,
+             seed=None, qpm: float = 120.0, controls=None, guidance=None) -> list:
+        """``num_outputs`` Songs (of no sections: Tracks whose MIDI files last exactly their bars) of a
+        ``bars``-bar loop played ``repeats`` times: its last bar leads into its first (:func:`seqgen.song.loop`)."""
+        from seqgen import song
+
+        if repeats < 1:
+            raise SeqgenError(f"--loop_repeats must be a positive integer, got {repeats}")
+        made = song.loop(self.generator, self.primer(primer), bars, num_outputs, temperature, seed, controls, guidance)
+        return [Song(events * repeats, self.config, qpm) for events in made]  # a MIDI file of exactly its bars
+
+    def vary(self, track, amount: float, num_outputs: int = 1, temperature: float = 1.0, seed=None) -> list:
+        """``num_outputs`` variations of ``track``: ``amount`` 0 gives it back, 1 a new track with the controls
+        measured on it, between that share of its bars regenerated (:func:`seqgen.song.vary`)."""
+        from seqgen import song
+
+        qpm = track.qpm if isinstance(track, Track) else 120.0
+        made = song.vary(self.generator, self.primer(track), amount, num_outputs, temperature, seed, {"qpm": qpm})
+        return [Track(events, self.config, qpm) for events in made]
 
     def score(self, track, controls=None) -> Score:
         """The log-likelihood of ``track`` (a Track, primer text or a list of events), given ``controls``."""

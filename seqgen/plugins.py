@@ -300,3 +300,9 @@ def get_config(config_id: str, plugin: str = None):
         where = f" of plugin {plugin!r}" if plugin else ""
         raise SeqgenError(f"unknown config {config_id!r}{where}; valid configs: {', '.join(sorted(known)) or 'none'}")
     return known[config_id]
+
+
+def song_arrangement(config):
+    """The :class:`seqgen.tracks.Arrangement` a plugin gives tracks of ``config`` (the ``song_arrangement`` hook), or
+    None when no plugin gives one."""
+    return manager().hook.song_arrangement(config=config)

@@ -46,6 +46,56 @@ class GenerateOption:
     unavailable: str = ""
 
 
+@attrs.frozen
+class Arrangement:
+    """What a plugin's tracks play at a song's sections (the ``song_arrangement`` hook, :mod:`seqgen.song`):
+    ``fill``, the controls that ask a bar for a fill (e.g. ``{"fill": "yes"}``); ``beat``, those of the other
+    bars (``{"fill": "no"}``; a section's own controls win); ``section_start(event)``, the event a section's
+    first step plays instead of ``event`` (drums: a crash with the kick), or None to keep it."""
+
+    fill: dict = attrs.field(factory=dict)
+    beat: dict = attrs.field(factory=dict)
+    section_start: object = None
+
+
+@attrs.frozen
+class MarkedMidi:
+    """A ``pretty_midi.PrettyMIDI`` written with marker meta events (``(seconds, text)``, e.g. a song's section
+    names, which a DAW shows) and ending exactly at ``end`` seconds (or at its last note, if later)."""
+
+    midi: object
+    markers: tuple = ()
+    end: float = 0.0
+
+    def write(self, path) -> None:
+        import io
+
+        import mido
+
+        buffer = io.BytesIO()
+        self.midi.write(buffer)
+        buffer.seek(0)
+        song = mido.MidiFile(file=buffer)
+        end = self.midi.time_to_tick(self.end)
+        for index, track in enumerate(song.tracks):
+            absolute, tick = [], 0
+            for message in track:
+                tick += message.time
+                if message.type != "end_of_track":
+                    absolute.append((tick, message))
+            if index == 0:
+                absolute += [(self.midi.time_to_tick(seconds), mido.MetaMessage("marker", text=text))
+                             for seconds, text in self.markers]
+                absolute.sort(key=lambda pair: pair[0])  # stable: a marker after the tempo at its tick
+            last = max([end] + [tick for tick, _ in absolute])
+            track.clear()
+            tick = 0
+            for when, message in absolute + [(last, mido.MetaMessage("end_of_track"))]:
+                track.append(message.copy(time=when - tick))
+                tick = when
+        song.save(path)
+
+
 def seconds_per_step(steps_per_quarter: int, qpm: float) -> float:
     return 60.0 / qpm / steps_per_quarter
 

@@ -26,6 +26,8 @@ CONVERT = "convert --input_dir {midi_dir} --output_file {new}/ns.tfrecord"
 IMPORT = "import_bundle --mag_file {mag} --bundle_file {new}/m.seqgen"
 RENDER = "render {song} --output_dir {new}"
 HPARAMS = "configs --config toy_rnn --hparams"
+SONG = f"song {MODEL} --output_dir {{out}}"
+VARY = f"vary {{song}} {MODEL} --output_dir {{out}}"
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +258,38 @@ CASES = [
     ("infill-midi-is-dir", f"infill {{midi_dir}} {MODEL} --output_dir {{out}} --bars 2", r"midi_dir is a directory"),
     ("infill-midi-unreadable", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2",
      r"toy_rnn cannot take a primer from a MIDI file"),
+    # song (the toy model has no controls and cannot fill in the middle)
+    ("song-form-empty", f"{SONG} --form ''", r"--form is empty; write sections as name:bars"),
+    ("song-form-zero-bars", f"{SONG} --form 'intro:2 verse:0'", r"section 'verse:0' must last a whole number of bars"),
+    ("song-form-no-length", f"{SONG} --form 'intro:2 verse'", r"section 'verse' has no length in bars"),
+    ("song-form-bars-text", f"{SONG} --form 'verse:eight'", r"section 'verse:eight' must last a whole number"),
+    ("song-form-unknown-option", f"{SONG} --form 'verse:8:loud'", r"unknown option 'loud'; the options are new"),
+    ("song-form-vary-outside", f"{SONG} --form 'verse:8 verse:8:vary=2'", r"vary must be a number from 0 to 1"),
+    ("song-form-too-long", f"{SONG} --form 'verse:1000 chorus:25'", r"1025 bars in all, more than 1024"),
+    ("song-control-other-section", f"{SONG} --form 'verse:2' --control bridge:density=3",
+     r"--control names section 'bridge', which is not in the form; its sections are verse"),
+    ("song-control-malformed", f"{SONG} --form 'verse:2' --control verse:density", r"malformed at 'density'"),
+    ("song-control-twice", f"{SONG} --form 'verse:2' --control verse:a=1 --control verse:a=2",
+     r"--control gives a twice for section verse"),
+    ("song-control-without", f"{SONG} --form 'verse:2' --control verse:density=3", r"this model takes no controls"),
+    ("song-fills-without", f"{SONG} --form 'verse:2 chorus:2' --fills yes", r"--fills yes needs a model with fills"),
+    ("song-fills-value", f"{SONG} --form 'verse:2' --fills maybe", r"--fills: invalid choice: 'maybe'"),
+    ("song-variation-without", f"{SONG} --form 'verse:2 chorus:2 verse:2' --variation 0.5",
+     r"--variation needs a model that can fill in the middle"),
+    ("song-variation-outside", f"{SONG} --form 'verse:2' --variation 1.5", r"--variation: expected a number from 0"),
+    ("song-output-is-file", f"{SONG} --form 'verse:2'".replace("{out}", "{file}"), r"--output_dir .*keep.txt is a file"),
+    # loops
+    ("generate-loop-bars-zero", f"{GEN} --loop_bars 0", r"--loop_bars: expected a positive integer, got '0'"),
+    ("generate-loop-bars-past-limit", f"{GEN} --loop_bars 5", r"--loop_bars 5 is past this model's limit of 4 bars"),
+    ("generate-loop-repeats-alone", f"{GEN} --loop_repeats 2", r"--loop_repeats repeats a loop; add --loop_bars"),
+    ("generate-loop-repeats-zero", f"{GEN} --loop_bars 2 --loop_repeats 0", r"--loop_repeats: expected a positive"),
+    ("generate-loop-beam", f"{GEN} --loop_bars 2 --beam_size 2", r"--loop_bars samples its loops"),
+    # vary
+    ("vary-amount-outside", f"{VARY} --amount 1.5", r"--amount: expected a number from 0 to 1, got '1.5'"),
+    ("vary-amount-negative", f"{VARY} --amount -0.1", r"--amount: expected a number from 0 to 1"),
+    ("vary-amount-nan", f"{VARY} --amount nan", r"--amount: expected a number from 0 to 1"),
+    ("vary-midi-missing", f"{VARY}".replace("{song}", "{missing}"), r"missing.mid does not exist"),
+    ("vary-midi-unreadable", f"{VARY}", r"toy_rnn cannot take a primer from a MIDI file"),
     # import_bundle
     ("import-mag-is-text", f"{IMPORT}".replace("{mag}", "{text}"), r"notes.txt"),
     ("import-mag-is-midi", f"{IMPORT}".replace("{mag}", "{song}"), r"song.mid"),

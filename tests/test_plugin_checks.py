@@ -55,7 +55,7 @@ def test_a_misspelled_hook_is_refused_in_one_line_at_start_up(tmp_path):
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert ("the seqgen plugin 'melody' implements register_config, which is no seqgen hook (misspelled?); the "
             "hooks are extend_command, generate_options, postprocess_tracks, register_commands, register_configs, "
-            "register_models, rhythm_models"
+            "register_models, rhythm_models, song_arrangement"
             in done.stderr)
 
 

@@ -32,6 +32,11 @@ def add_arguments(parser) -> None:
     primer.add_argument("--primer_midi", help="primer from a MIDI file")
     parser.add_argument("--primer_bars", type=positive_int,
                         help="with --primer_midi: take only its first N bars (e.g. of a whole song)")
+    parser.add_argument("--loop_bars", type=positive_int,
+                        help="make N-bar loops that loop without a seam (their last bar leads into their first); "
+                             "instead of --num_steps")
+    parser.add_argument("--loop_repeats", type=at_most(1000),
+                        help="with --loop_bars: write each loop this many times over (default 1)")
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: the primer MIDI's, else 120)")
     add_control_argument(parser)
     parser.add_argument("--guidance", type=_guidance, default=None,
@@ -120,6 +125,10 @@ def run(args) -> int:
     from seqgen.paths import check_output_dir
 
     _check_size(args)
+    if args.loop_repeats and not args.loop_bars:
+        raise SeqgenError("--loop_repeats repeats a loop; add --loop_bars N")
+    if args.loop_bars and args.beam_size * args.branch_factor > 1:
+        raise SeqgenError("--loop_bars samples its loops; leave out --beam_size and --branch_factor")
     check_output_dir(args.output_dir, "--output_dir")
     if args.render:
         from seqgen import render
@@ -134,10 +143,15 @@ def run(args) -> int:
         model.generator.control_tokens(args.control)  # bad controls are refused before any work
         if "tempo" in args.control and not args.qpm and not args.primer_midi:
             qpm = float(args.control["tempo"])  # a tempo control plays at that tempo
-    with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
-        tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
-                                args.beam_size, args.branch_factor, args.steps_per_iteration, qpm, progress.update,
-                                args.control, args.guidance)
+    if args.loop_bars:
+        tracks = model.loop(args.loop_bars, args.loop_repeats or 1, args.num_outputs, primer, args.temperature,
+                            args.seed, qpm, args.control, args.guidance)
+        args.num_steps = len(tracks[0])
+    else:
+        with Progress(max(0, args.num_steps - len(primer)), "generate", unit="step") as progress:
+            tracks = model.generate(args.num_outputs, args.num_steps, primer, args.temperature, args.seed,
+                                    args.beam_size, args.branch_factor, args.steps_per_iteration, qpm,
+                                    progress.update, args.control, args.guidance)
     tracks = plugins.postprocess_tracks(args, model, tracks)
     paths = write_midi_files(tracks, args.output_dir)
     print(f"wrote {config.tracks.count(len(paths))} of {args.num_steps} steps to {args.output_dir}: "

@@ -161,6 +161,19 @@ def rhythm_models():
 
 
 @hookimpl
+def song_arrangement(config):
+    """Drum songs: a fill through the fill control, a beat elsewhere, and a crash with the kick on each section's
+    first step."""
+    from seqgen.tracks import Arrangement
+
+    from seqgen_drums.tracks import section_start
+
+    if not isinstance(config.tracks, DrumTracks):
+        return None
+    return Arrangement(fill={"fill": "yes"}, beat={"fill": "no"}, section_start=section_start)
+
+
+@hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
     ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
@@ -168,6 +181,10 @@ def extend_command(name, parser):
         from seqgen_drums import humanize
 
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
+        humanize.add_generate_flag(parser)
+    elif name == "song":
+        from seqgen_drums import humanize
+
         humanize.add_generate_flag(parser)
     elif name == "score":
         parser.add_argument("--drums", dest="events", help='the drum track, e.g. "[(36,), (42,), (), (38, 42)]"')

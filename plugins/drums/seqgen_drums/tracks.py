@@ -6,6 +6,13 @@ from seqgen.errors import SeqgenError
 from seqgen.tracks import Note, Tracks, seconds_per_step
 
 PRIMER_EXAMPLE = '"[(36, 42), (), (42,)]"'
+#: What a song's section starts with (:func:`section_start`): a crash cymbal with the kick.
+KICK, CRASH = 36, 49
+
+
+def section_start(event) -> frozenset:
+    """The first step of a song's section: ``event`` with a crash and the kick."""
+    return frozenset(event) | {KICK, CRASH}
 
 
 class DrumTracks(Tracks):

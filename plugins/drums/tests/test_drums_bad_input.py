@@ -31,6 +31,16 @@ CASES = [
     ("infill-middle-cannot", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2 --method middle",
      r"cannot fill in the middle; use method rescore or left"),
     ("infill-midi-is-text", f"infill {{text}} {MODEL} --output_dir {{out}} --bars 2", r"notes.txt"),
+    # songs and loops: the bundle is the events RNN (no controls, no filling in the middle), or the default model
+    ("song-fills-without-controls", f"song {MODEL} --output_dir {{out}} --form 'verse:2 chorus:2' --fills yes",
+     r"--fills yes needs a model with the control fill \(this model has no controls\)"),
+    ("song-variation-without-infill", f"song {MODEL} --output_dir {{out}} --form 'a:2 b:2 a:2' --variation 0.3",
+     r"--variation needs a model that can fill in the middle; this events_rnn model cannot"),
+    ("song-unknown-control", "song --output_dir {out} --form 'verse:2' --control verse:loud=3",
+     r"unknown control 'loud'; this model's controls are: style, fill, tempo, density"),
+    ("song-control-bad-value", "song --output_dir {out} --form 'verse:2' --control verse:style=polka",
+     r"control style has no value 'polka'"),
+    ("generate-loop-past-limit", f"{GEN} --loop_bars 33", r"--loop_bars 33 is past this model's limit of 32 bars"),
     ("infill-control-without", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2 --control style=funk",
      r"this model takes no controls"),
 ]
