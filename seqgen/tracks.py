@@ -13,18 +13,34 @@ from seqgen.errors import SeqgenError
 
 @attrs.frozen
 class MidiPrimer:
-    """A primer read from a MIDI file: its events, the tempo to play on with, and its bar length."""
+    """A primer read from a MIDI file (what :meth:`Tracks.primer_from_midi` returns).
+
+    Attributes:
+        events: The track's events, one per step, in the plugin's own kind of event.
+        qpm: The tempo to play on with, in quarter notes per minute (the file's first tempo).
+        steps_per_bar: The bar's length in steps (from the file's time signature).
+        notice: What was done to make the file usable (tempo or meter changes); empty when nothing was needed.
+    """
 
     events: list
     qpm: float
     steps_per_bar: int
-    # What was done to make the file usable (tempo or meter changes); empty when nothing was needed.
     notice: str = ""
 
 
 @attrs.frozen
 class Note:
-    """One played note, times in seconds."""
+    """One played note (what :meth:`Tracks.notes` returns; MIDI files and NoteSequences are made from them).
+
+    Attributes:
+        pitch: The MIDI pitch, 0-127.
+        start: When it starts, in seconds from the track's first step.
+        end: When it ends, in seconds.
+        velocity: The MIDI velocity, 1-127.
+        program: The General MIDI program, 0-based (0: Acoustic Grand Piano, 32: Acoustic Bass), as in MIDI
+            files and note_seq; ignored for drums.
+        is_drum: Whether it is written on the drum channel (MIDI channel 10), where the pitch names the drum.
+    """
 
     pitch: int
     start: float
@@ -36,9 +52,16 @@ class Note:
 
 @attrs.frozen
 class GenerateOption:
-    """A switch a plugin offers for generating (the ``generate_options`` hook): ``flag`` is the ``seqgen generate``
-    flag it stands for, ``label`` and ``help`` the words a page shows, ``unavailable`` why this model cannot use
-    it (empty when it can)."""
+    """A switch a plugin offers for generating (the ``generate_options`` hook), which pages such as seqgen studio
+    show as a tick box.
+
+    Attributes:
+        flag: The ``seqgen generate`` flag it stands for (e.g. ``--humanize``), added by the plugin's
+            ``extend_command`` hook and applied by its ``postprocess_tracks`` hook.
+        label: The switch's name on a page.
+        help: One line a page shows beside it.
+        unavailable: Why this model cannot use it; empty when it can.
+    """
 
     flag: str
     label: str
