@@ -201,8 +201,12 @@ class Tracks(abc.ABC):
         return ""
 
     def primer_from_midi(self, path, config) -> MidiPrimer:
-        """The primer in a MIDI file, quantized at ``config.steps_per_quarter``; SeqgenError when unusable."""
-        raise SeqgenError(f"{config.id} cannot take a primer from a MIDI file; give the primer as text")
+        """The primer in a MIDI file, quantized at ``config.steps_per_quarter``; SeqgenError when unusable.
+
+        Optional: what reads MIDI files needs it (``generate --primer_midi``, ``infill``, ``vary``,
+        ``score --midi``, ``render``'s pictures, the studio's dropped files)."""
+        raise SeqgenError(f"{config.id} cannot read MIDI files: its plugin's Tracks does not implement "
+                          f"primer_from_midi")
 
     def grid_rows(self, config) -> list:
         """``[(label, pitches)]``: the rows of a step grid (e.g. seqgen studio's), bottom row first, when events are

@@ -25,6 +25,8 @@ DATASET = "create_dataset --config toy_rnn --input {notesequences} --output_dir 
 CONVERT = "convert --input_dir {midi_dir} --output_file {new}/ns.tfrecord"
 IMPORT = "import_bundle --mag_file {mag} --bundle_file {new}/m.seqgen"
 RENDER = "render {song} --output_dir {new}"
+# What reading a MIDI file says when the plugin has no primer_from_midi (infill, score and vary take no text).
+NO_MIDI = r"toy_rnn cannot read MIDI files: its plugin's Tracks does not implement primer_from_midi$"
 HPARAMS = "configs --config toy_rnn --hparams"
 SONG = f"song {MODEL} --output_dir {{out}}"
 VARY = f"vary {{song}} {MODEL} --output_dir {{out}}"
@@ -234,7 +236,8 @@ CASES = [
     ("generate-primer-longer-than-steps", f"{GEN} --primer '[{'1,' * 20}]'",
      r"--num_steps 16 is shorter than the primer \(20 steps\)"),
     ("generate-primer-midi-unreadable", f"{GEN} --primer_midi {{song}}",
-     r"toy_rnn cannot take a primer from a MIDI file; give the primer as text"),
+     r"toy_rnn cannot read MIDI files \(its plugin's Tracks does not implement primer_from_midi\); give the primer "
+     r"as text with --primer"),
     ("generate-primer-midi-missing", f"{GEN} --primer_midi {{missing}}", r"missing.mid does not exist"),
     ("generate-primer-midi-is-dir", f"{GEN} --primer_midi {{midi_dir}}", r"midi_dir is a directory"),
     ("generate-primer-bars-zero", f"{GEN} --primer_midi {{song}} --primer_bars 0", r"--primer_bars: expected a pos"),
@@ -251,13 +254,13 @@ CASES = [
     ("score-events-malformed", f"{SCORE} --events '[1,'", r"malformed toy primer"),
     ("score-events-empty", f"{SCORE} --events '[]'", r"malformed toy primer '\[\]'"),
     ("score-events-and-midi", f"{SCORE} --events [1] --midi {{song}}", r"not allowed with argument"),
-    ("score-midi-unreadable", f"{SCORE} --midi {{song}}", r"toy_rnn cannot take a primer from a MIDI file"),
+    ("score-midi-unreadable", f"{SCORE} --midi {{song}}", NO_MIDI),
     ("score-midi-is-dir", f"{SCORE} --midi {{midi_dir}}", r"midi_dir is a directory"),
     # infill (what the plugin cannot read is said before anything is written)
     ("infill-midi-missing", f"infill {{missing}} {MODEL} --output_dir {{out}} --bars 2", r"missing.mid does not exist"),
     ("infill-midi-is-dir", f"infill {{midi_dir}} {MODEL} --output_dir {{out}} --bars 2", r"midi_dir is a directory"),
     ("infill-midi-unreadable", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2",
-     r"toy_rnn cannot take a primer from a MIDI file"),
+     NO_MIDI),
     # song (the toy model has no controls and cannot fill in the middle)
     ("song-form-empty", f"{SONG} --form ''", r"--form is empty; write sections as name:bars"),
     ("song-form-zero-bars", f"{SONG} --form 'intro:2 verse:0'", r"section 'verse:0' must last a whole number of bars"),
@@ -289,7 +292,7 @@ CASES = [
     ("vary-amount-negative", f"{VARY} --amount -0.1", r"--amount: expected a number from 0 to 1"),
     ("vary-amount-nan", f"{VARY} --amount nan", r"--amount: expected a number from 0 to 1"),
     ("vary-midi-missing", f"{VARY}".replace("{song}", "{missing}"), r"missing.mid does not exist"),
-    ("vary-midi-unreadable", f"{VARY}", r"toy_rnn cannot take a primer from a MIDI file"),
+    ("vary-midi-unreadable", f"{VARY}", NO_MIDI),
     # import_bundle
     ("import-mag-is-text", f"{IMPORT}".replace("{mag}", "{text}"), r"notes.txt"),
     ("import-mag-is-midi", f"{IMPORT}".replace("{mag}", "{song}"), r"song.mid"),

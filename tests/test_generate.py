@@ -139,7 +139,8 @@ def test_cli_default_primer_is_the_configs(model_file, tmp_path):
     (["--primer", "[1, 4]"], "a toy event is a number of onsets from 0 to 3, not 4"),
     (["--primer", "[1, 0, 2]", "--num_steps", "2"], "shorter than the primer"),
     (["--primer_midi", "MISSING"], "does not exist"),
-    (["--primer_midi", str(GROOVE / FUNK)], "toy_rnn cannot take a primer from a MIDI file; give the primer as text"),
+    (["--primer_midi", str(GROOVE / FUNK)], "toy_rnn cannot read MIDI files (its plugin's Tracks does not implement "
+                                            "primer_from_midi); give the primer as text with --primer"),
     (["--qpm", "0"], "--qpm: expected a positive number"),
     (["--temperature", "-1"], "--temperature: expected a positive number"),
     (["--hparams", "attn_length=8"], "--hparams cannot change a trained model"),

@@ -14,6 +14,7 @@ from seqgen.commands import (_number, add_control_argument, add_model_arguments,
                              positive_int, temperature, write_midi_files)
 from seqgen.errors import SeqgenError
 from seqgen.loading import check_model_flags, load_model
+from seqgen.tracks import Tracks
 
 #: Most sequences (outputs x beams x branches) and events (sequences x steps) one run holds in memory.
 MAX_SEQUENCES = 100_000
@@ -86,6 +87,9 @@ def _primer(args, config):
         from seqgen.paths import check_input_file
 
         check_input_file(args.primer_midi, "--primer_midi", "MIDI file")
+        if type(config.tracks).primer_from_midi is Tracks.primer_from_midi:
+            raise SeqgenError(f"{config.id} cannot read MIDI files (its plugin's Tracks does not implement "
+                              f"primer_from_midi); give the primer as text with --primer")
         found = config.tracks.primer_from_midi(args.primer_midi, config)
         if found.notice:
             print(found.notice)
