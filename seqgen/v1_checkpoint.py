@@ -27,6 +27,7 @@ import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
+from seqgen.crc32c import masked_crc32c
 from seqgen.errors import SeqgenError
 
 
@@ -127,62 +128,6 @@ def parse(message_class, data, what: str):
 
 
 # ---------------------------------------------------------------------------------------------------
-# CRC32C (Castagnoli), vectorized with NumPy
-
-
-def _crc_table():
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(0x82F63B78), table >> 1).astype(np.uint32)
-    return table
-
-
-_TABLE = _crc_table()
-_TABLE_LIST = _TABLE.tolist()
-_CHUNK = 512          # bytes per lane in the vectorized CRC
-_VECTOR_FROM = 16384  # below this many bytes, the plain loop is as fast
-_SHIFT = []           # lazily: 4 x 256 tables applying _CHUNK zero bytes to a CRC register
-
-
-def _shift_tables():
-    if not _SHIFT:
-        registers = (np.arange(256, dtype=np.uint32)[None, :] << (8 * np.arange(4, dtype=np.uint32))[:, None])
-        registers = registers.ravel()
-        for _ in range(_CHUNK):
-            registers = _TABLE[registers & 0xFF] ^ (registers >> 8)
-        _SHIFT.extend(row.tolist() for row in registers.reshape(4, 256))
-    return _SHIFT
-
-
-def crc32c(data) -> int:
-    """The CRC32C of ``data`` (bytes-like), as ``crc32c`` packages and LevelDB compute it.
-
-    The register update is linear, so the bytes are cut into lanes of _CHUNK bytes whose CRCs from a
-    zero register are computed side by side with NumPy, then folded: crc = shift(crc) ^ lane_crc.
-    """
-    buf = np.frombuffer(data, np.uint8)
-    crc, table = 0xFFFFFFFF, _TABLE_LIST
-    head = buf.size if buf.size < _VECTOR_FROM else buf.size % _CHUNK
-    for byte in buf[:head].tolist():
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    lanes = (buf.size - head) // _CHUNK
-    if lanes:
-        columns = np.ascontiguousarray(buf[head:].reshape(lanes, _CHUNK).T)
-        registers = np.zeros(lanes, np.uint32)
-        for column in columns:
-            registers = _TABLE[(registers ^ column) & 0xFF] ^ (registers >> 8)
-        s0, s1, s2, s3 = _shift_tables()
-        for lane in registers.tolist():
-            crc = s0[crc & 0xFF] ^ s1[(crc >> 8) & 0xFF] ^ s2[(crc >> 16) & 0xFF] ^ s3[crc >> 24] ^ lane
-    return crc ^ 0xFFFFFFFF
-
-
-def mask_crc(crc: int) -> int:
-    """LevelDB's masked CRC, as stored in block trailers."""
-    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-# ---------------------------------------------------------------------------------------------------
 # The SSTable
 
 MAGIC = bytes.fromhex("57fb808b247547db")
@@ -216,7 +161,7 @@ def _block(data: bytes, offset: int, size: int, what: str) -> memoryview:
                               f"({len(data)} bytes in all)")
     kind = data[offset + size]
     stored, = struct.unpack_from("<I", data, offset + size + 1)
-    if mask_crc(crc32c(memoryview(data)[offset:offset + size + 1])) != stored:
+    if masked_crc32c(memoryview(data)[offset:offset + size + 1]) != stored:
         raise CheckpointError(f"{what} at byte {offset} fails its CRC32C check")
     if kind != 0:
         raise CheckpointError(f"{what} at byte {offset} is compressed (block type {kind}); only "

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqgen import magenta_bundle, plugins, v1_checkpoint
+from seqgen.crc32c import masked_crc32c
 from seqgen.families.events_rnn import magenta
 from seqgen.errors import SeqgenError
 
@@ -51,7 +52,7 @@ def block(entries, restarts=None) -> bytes:
 
 
 def trailer(contents: bytes, kind: int = 0) -> bytes:
-    return bytes([kind]) + struct.pack("<I", v1_checkpoint.mask_crc(v1_checkpoint.crc32c(contents + bytes([kind]))))
+    return bytes([kind]) + struct.pack("<I", masked_crc32c(contents + bytes([kind])))
 
 
 def table(blocks, keys=None) -> bytes:
@@ -219,30 +220,6 @@ def test_reading_a_mag_imports_neither_tensorflow_nor_note_seq():
         "assert not heavy, heavy\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-
-
-# --- CRC32C ------------------------------------------------------------------------------------------------------
-
-def crc32c_bitwise(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def test_crc32c_known_values():
-    assert v1_checkpoint.crc32c(b"123456789") == 0xE3069283
-    assert v1_checkpoint.crc32c(b"") == 0
-    assert v1_checkpoint.crc32c(bytes(32)) == 0x8A9136AA  # RFC 3720 B.4
-    assert v1_checkpoint.crc32c(b"\xff" * 32) == 0x62A8AB43
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.binary(min_size=0, max_size=40000))
-def test_crc32c_matches_the_bitwise_definition(data):
-    assert v1_checkpoint.crc32c(data) == crc32c_bitwise(data)
 
 
 # --- (d) bad bytes: only SeqgenError, one line, fast ------------------------------------------------------------

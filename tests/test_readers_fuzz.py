@@ -27,6 +27,7 @@ from fuzzing import FAST, MIDI_FILES, SCRATCH, damaged, quick, scratch_file
 from support import REPO
 from seqgen import bundle, cli, convert, records, render, tfrecord
 from seqgen.commands import record_files
+from seqgen.crc32c import masked_crc32c_batch
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.hparams import HParams
@@ -90,7 +91,7 @@ RECORDS = _record_file_bytes()
 def _forged(length: int, tail: bytes = b"\0" * 16) -> bytes:
     """A record header claiming ``length`` bytes, its own checksum right, and little behind it."""
     header = struct.pack("<Q", length)
-    return header + struct.pack("<I", int(tfrecord.masked_crc32c_batch([header])[0])) + tail
+    return header + struct.pack("<I", int(masked_crc32c_batch([header])[0])) + tail
 
 
 @FAST

@@ -55,12 +55,6 @@ def bin_edges(bins: int, value_range) -> np.ndarray:
     return np.linspace(low, high, bins + 1, dtype=np.float32)
 
 
-def bin_of(values, bins: int, value_range) -> np.ndarray:
-    """The bin of each value (values outside the range fall in the first or last bin)."""
-    low, high = value_range
-    return np.clip(np.floor((np.asarray(values) - low) / (high - low) * bins), 0, bins - 1).astype(np.int64)
-
-
 def _softmax(logits):
     shifted = logits - logits.max(axis=-1, keepdims=True)
     weights = np.exp(shifted)
