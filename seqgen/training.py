@@ -391,7 +391,7 @@ def _save(manager, step: int, train_dir) -> None:
                           f"and {kept}; free some space (or keep fewer with --num_checkpoints)") from None
 
 
-def train(config, run_dir, files, options: TrainOptions, log=print) -> int:
+def train(config, run_dir, files, options: TrainOptions, log=print) -> "Trainer":
     """Train ``config`` on record ``files`` in ``run_dir``, resuming from its latest checkpoint.
 
     Returns the :class:`Trainer`, whose model holds the final weights.
