@@ -165,6 +165,14 @@ class ModelFamily(abc.ABC):
         network = self.build(config)
         return {name: tuple(var.shape) for name, var in network.variables_by_name().items()}
 
+    def random_weights(self, config, seed=0) -> dict:
+        """Small random weights of :meth:`variable_shapes` (for tests and benchmarks, as
+        :func:`seqgen.testing.random_model` makes them): normal around 0, layer-norm scales (``gamma``) around 1.
+        Families override it with what suits their networks."""
+        rng = np.random.default_rng(seed)
+        return {name: (rng.normal(0.0, 0.1, shape) + name.endswith("gamma")).astype(np.float32)
+                for name, shape in self.variable_shapes(config).items()}
+
     def weights(self, network) -> dict:
         """The network's weights as float32 NumPy arrays keyed by variable name."""
         return {name: np.asarray(var.numpy(), np.float32) for name, var in network.variables_by_name().items()}

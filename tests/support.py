@@ -1,14 +1,16 @@
 """What the core tests (tests/) and the drums plugin's tests (plugins/drums/tests) share: the paths of the data
 the tests carry in tests/data (nothing outside the repository), the ``registered``, ``one_blas_thread`` and
-``synthesizer`` fixtures,
-models of random weights, the steps of a written MIDI file, and an environment in which a plugin module counts as
+``synthesizer`` fixtures, models of random weights (the plugin authors' kit, :mod:`seqgen.testing`), the steps of a written MIDI file, and an environment in which a plugin module counts as
 installed. Both folders import it by name (pyproject.toml puts tests/ on the path)."""
 
+import contextlib
 import os
 import pathlib
 import shutil
 
 import pytest
+
+from seqgen.testing import random_model  # noqa: F401  (the plugin authors' kit; the core tests use it too)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
@@ -44,16 +46,6 @@ def synthesizer(request, monkeypatch, tmp_path_factory):
     return request.param
 
 
-def random_model(config, seed=0):
-    """A :class:`seqgen.model.Model` of ``config`` (either built-in family) with small random weights."""
-    from seqgen.families.events_rnn import inference as events_rnn_inference
-    from seqgen.families.transformer import inference as transformer_inference
-    from seqgen.model import Model
-
-    family = transformer_inference if config.model == "transformer" else events_rnn_inference
-    return Model(config, family.random_weights(config, seed=seed))
-
-
 def read_steps(path, steps_per_quarter=4, qpm=120.0):
     """``({step: pitches starting there}, NoteSequence)`` of a MIDI file seqgen wrote."""
     from seqgen.noteseq import midi_io
@@ -68,18 +60,12 @@ def read_steps(path, steps_per_quarter=4, qpm=120.0):
 
 @pytest.fixture
 def registered():
-    """Register extra plugins in-process (``registered(plugin, name)``) and unregister them afterwards."""
-    from seqgen import plugins
+    """Register extra plugins in-process (``registered(plugin, name)``) and unregister them afterwards (the kit's
+    :func:`seqgen.testing.registered`, for the rest of the test)."""
+    from seqgen import testing
 
-    names = []
-
-    def add(plugin, name):
-        plugins.register(plugin, name)
-        names.append(name)
-
-    yield add
-    for name in names:
-        plugins.unregister(name)
+    with contextlib.ExitStack() as stack:
+        yield lambda plugin, name: stack.enter_context(testing.registered(plugin, name))
 
 
 def installed_plugin(folder, name: str, source: str = None) -> dict:

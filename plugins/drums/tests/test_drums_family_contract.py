@@ -5,6 +5,7 @@ network builds, in the same order and shapes."""
 import pytest
 
 from seqgen import plugins
+from seqgen.testing import check_family_contract
 
 CONFIGS = sorted(config_id for config_id, config in plugins.configs().items()
                  if config.plugin == "drums" and config.family.trained_by_gradient)
@@ -12,7 +13,4 @@ CONFIGS = sorted(config_id for config_id, config in plugins.configs().items()
 
 @pytest.mark.parametrize("config_id", CONFIGS)
 def test_variable_shapes_are_the_built_networks(config_id):
-    config = plugins.get_config(config_id)
-    network = config.family.build(config)
-    built = [(name, tuple(variable.shape)) for name, variable in network.variables_by_name().items()]
-    assert [(name, tuple(shape)) for name, shape in config.family.variable_shapes(config).items()] == built
+    check_family_contract(plugins.get_config(config_id))

@@ -16,7 +16,8 @@ from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.families.events_rnn import inference as events_rnn_inference
 from seqgen.model import Track
-from support import GROOVE, SMALL_TRANSFORMER, one_blas_thread, random_model  # noqa: F401  (one_blas_thread: autouse)
+from seqgen.testing import random_model
+from support import GROOVE, SMALL_TRANSFORMER, one_blas_thread  # noqa: F401  (one_blas_thread: autouse)
 
 HATS = ("hihat_closed", "hihat_open")
 SONG = str(GROOVE / FUNK)  # 16 bars of 4/4 funk, the Groove test split

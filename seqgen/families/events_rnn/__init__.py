@@ -43,6 +43,11 @@ class EventsRNNFamily(ModelFamily):
 
         return variable_shapes(config)
 
+    def random_weights(self, config, seed=0):
+        from seqgen.families.events_rnn.inference import random_weights
+
+        return random_weights(config, seed)
+
     def stepper(self, config, weights):
         from seqgen.families.events_rnn.inference import EventsRNN
 

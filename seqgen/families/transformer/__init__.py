@@ -113,6 +113,11 @@ class TransformerFamily(ModelFamily):
 
         return variable_shapes(config.encoding, config.hparams, num_tokens(config))
 
+    def random_weights(self, config, seed=0):
+        from seqgen.families.transformer.inference import random_weights
+
+        return random_weights(config, seed)
+
     def stepper(self, config, weights):
         from seqgen.families.transformer.inference import TransformerStepper
 
