@@ -46,6 +46,7 @@ PYTHON="$VENV/bin/python"
 "$PYTHON" -m pip install -q -e ".[test,beam]" -e plugins/drums
 "$PYTHON" scripts/check_gpu_extra.py
 "$VENV/bin/lint-imports"                                                # the core's import layers, no circles
+"$VENV/bin/mypy"                                                        # the plugin contracts' types ([tool.mypy])
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$VENV/site"       # the docs site, warnings as errors
 "$PYTHON" scripts/check_installed.py     # the built wheels as a user installs them, in a fresh venv (not editable)
 "$PYTHON" -m pytest -q "$@"

@@ -91,7 +91,7 @@ class Control:
 
     def describe(self) -> dict:
         """What ``seqgen configs`` and bundles list: name, kind, values or range, description."""
-        out = {"name": self.name, "kind": self.kind, "description": self.description}
+        out: dict = {"name": self.name, "kind": self.kind, "description": self.description}
         if self.values:
             out["values"] = list(self.values)
         else:

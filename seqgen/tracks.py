@@ -5,10 +5,14 @@ needed) and note_seq NoteSequences are both made from those notes.
 """
 
 import abc
+from typing import TYPE_CHECKING
 
 import attrs
 
 from seqgen.errors import SeqgenError
+
+if TYPE_CHECKING:
+    import pretty_midi
 
 
 @attrs.frozen
@@ -86,7 +90,7 @@ class MarkedMidi:
     """A ``pretty_midi.PrettyMIDI`` written with marker meta events (``(seconds, text)``, e.g. a song's section
     names, which a DAW shows) and ending exactly at ``end`` seconds (or at its last note, if later)."""
 
-    midi: object
+    midi: "pretty_midi.PrettyMIDI"
     markers: tuple = ()
     end: float = 0.0
 
@@ -213,6 +217,6 @@ class Tracks(abc.ABC):
         sets of MIDI pitches (the first pitch of a row is the one written); empty when the events have no grid."""
         return []
 
-    def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int = None) -> None:
+    def draw(self, events, steps_per_quarter: int, path, steps_per_bar: int | None = None) -> None:
         """Write a PNG picture of ``events`` to ``path`` (optional: without it, rendering makes no picture)."""
         raise SeqgenError("this plugin draws no pictures")
