@@ -1,7 +1,6 @@
 """seqgen-bass: monophonic bass lines (an example plugin; see seqgen's docs/plugins.md)."""
 
-from seqgen.config import Config, Extraction
-from seqgen.hookspecs import hookimpl
+from seqgen.plugin import Config, Extraction, hookimpl
 
 from seqgen_bass.encoding import BassEncoding
 from seqgen_bass.family import BassGRUFamily, BassGRUHParams

@@ -7,7 +7,7 @@ The model also sees where in the bar each step falls: binary step counters, as t
 
 import numpy as np
 
-from seqgen.encoding import Encoding
+from seqgen.plugin import Encoding
 
 NO_EVENT = -2
 NOTE_OFF = -1

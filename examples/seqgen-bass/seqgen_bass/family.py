@@ -6,8 +6,7 @@ generates from it through the core's fallback, which runs the network over the w
 
 import attrs
 
-from seqgen.family import ModelFamily
-from seqgen.hparams import HParams, architecture, positive
+from seqgen.plugin import HParams, ModelFamily, architecture, positive
 
 
 @attrs.frozen

@@ -3,8 +3,7 @@
 import ast
 import collections
 
-from seqgen.errors import SeqgenError
-from seqgen.tracks import Note, Tracks, seconds_per_step
+from seqgen.plugin import Note, SeqgenError, Tracks, seconds_per_step
 
 from seqgen_bass.encoding import MAX_PITCH, MIN_PITCH, NO_EVENT, NOTE_OFF
 
