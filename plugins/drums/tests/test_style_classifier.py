@@ -14,7 +14,7 @@ from seqgen import plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Model
-from seqgen_drums import style_classifier, style_network
+from seqgen_drums import style_classifier, style_inference, style_network
 from seqgen_drums.controls import STYLES
 
 CONFIG = plugins.get_config("drum_style")
@@ -34,9 +34,9 @@ def test_numpy_inference_equals_the_keras_network_and_ignores_padding():
     classes[1, 20:] = -1  # a shorter track, padded
     reference = np.asarray(network(classes.astype(np.int32), training=False))
     weights = config.family.weights(network)
-    found = style_classifier.logits(weights, config.hparams, classes)
+    found = style_inference.logits(weights, config.hparams, classes)
     np.testing.assert_allclose(found, reference, atol=1e-5)
-    alone = style_classifier.logits(weights, config.hparams, classes[1:2, :20])
+    alone = style_inference.logits(weights, config.hparams, classes[1:2, :20])
     np.testing.assert_allclose(alone[0], found[1], atol=1e-6)
 
 

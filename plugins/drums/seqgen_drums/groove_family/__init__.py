@@ -14,9 +14,9 @@ and give per step and drum, through a dense layer, what :mod:`.heads` describes:
 
 Neither generates (no stepper): a loaded model offers ``model.humanize(track)`` and
 ``model.humanize_tracks(tracks)``, or ``model.drumify(rhythm)`` and ``model.drumify_tracks(rhythms)``,
-run in NumPy without TensorFlow (:mod:`.inference`). The Keras network for training is in
-:mod:`.network`, the training tasks in :mod:`.task`. Importing this module imports neither TensorFlow
-nor the network.
+run in NumPy without TensorFlow (:mod:`.inference`, the NumPy leaf, which also names the variables; the
+Keras network for training, :mod:`.network`, imports it). The training tasks are in :mod:`.task`. Importing
+this module imports neither TensorFlow nor the network.
 """
 
 import attrs
@@ -26,10 +26,9 @@ from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, non_negative, positive, positive_sizes, probability
 
 from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
-from seqgen_drums.groove_family.heads import output_width
+from seqgen_drums.groove_family.inference import variable_shapes
 from seqgen_drums.groove_family.task import DRUMIFY_TASK, GROOVE_TASK
 
-DIRECTIONS = ("forward", "backward")
 #: Drumify's rhythm features per step: a tap (0/1), its velocity (0-1) and its offset doubled (-1..1).
 RHYTHM_WIDTH = 3
 
@@ -54,23 +53,6 @@ class GrooveHParams(HParams):
         if (self.velocity_bins > 0) != (self.offset_bins > 0):
             raise SeqgenError(f"hparams velocity_bins ({self.velocity_bins}) and offset_bins ({self.offset_bins}) "
                               "must both be 0 (predict means) or both positive (predict distributions)")
-
-
-def variable_shapes(family, hparams) -> dict:
-    """Variable names and shapes of a ``family`` network, in a fixed order."""
-    shapes, previous = {}, family.num_inputs
-    for k, size in enumerate(hparams.rnn_layer_sizes):
-        for direction in DIRECTIONS:
-            scope = f"bigru_{k}/{direction}"
-            shapes[f"{scope}/kernel"] = (previous, 3 * size)
-            shapes[f"{scope}/recurrent_kernel"] = (size, 3 * size)
-            shapes[f"{scope}/input_bias"] = (3 * size,)
-            shapes[f"{scope}/recurrent_bias"] = (3 * size,)
-        previous = 2 * size
-    width = output_width(hparams, family.with_hits)
-    shapes["output/kernel"] = (previous, width)
-    shapes["output/bias"] = (width,)
-    return shapes
 
 
 class GrooveFamily(ModelFamily):

@@ -19,8 +19,26 @@ from seqgen.errors import SeqgenError
 
 from seqgen_drums.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
                                  hits_of_classes)
-from seqgen_drums.groove_family import DIRECTIONS
-from seqgen_drums.groove_family.heads import sample_hits, split, velocities_and_offsets
+from seqgen_drums.groove_family.heads import output_width, sample_hits, split, velocities_and_offsets
+
+DIRECTIONS = ("forward", "backward")
+
+
+def variable_shapes(family, hparams) -> dict:
+    """Variable names and shapes of a ``family`` network, in a fixed order."""
+    shapes, previous = {}, family.num_inputs
+    for k, size in enumerate(hparams.rnn_layer_sizes):
+        for direction in DIRECTIONS:
+            scope = f"bigru_{k}/{direction}"
+            shapes[f"{scope}/kernel"] = (previous, 3 * size)
+            shapes[f"{scope}/recurrent_kernel"] = (size, 3 * size)
+            shapes[f"{scope}/input_bias"] = (3 * size,)
+            shapes[f"{scope}/recurrent_bias"] = (3 * size,)
+        previous = 2 * size
+    width = output_width(hparams, family.with_hits)
+    shapes["output/kernel"] = (previous, width)
+    shapes["output/bias"] = (width,)
+    return shapes
 
 
 def position_features(num_steps: int) -> np.ndarray:

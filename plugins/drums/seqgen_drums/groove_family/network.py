@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgen_drums.groove_family import DIRECTIONS, variable_shapes
+from seqgen_drums.groove_family.inference import DIRECTIONS, variable_shapes
 
 
 def _initializer(name, shape):
