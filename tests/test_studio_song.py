@@ -2,6 +2,7 @@
 with the section markers, and one line per bad input."""
 
 import io
+import re
 
 import mido
 import pytest
@@ -9,9 +10,9 @@ import pytest
 pytest.importorskip("starlette", reason='seqgen studio needs its extra: pip install -e ".[studio]"')
 pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2: pip install httpx2")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from seqgen.studio import app as studio_app  # noqa: E402
+from seqgen.studio import app as studio_app
 
 STEERED = "drum_kit_control_gmd"  # takes controls (density, fill) and fills in the middle
 LANE = [{"name": "intro", "bars": 2}, {"name": "verse", "bars": 2}, {"name": "chorus", "bars": 2}]
@@ -91,8 +92,11 @@ def test_regenerating_a_section_keeps_the_others_but_its_seams_and_writes_the_ma
     ({"sections": [{"name": "verse"}]}, 'section 1 must be {"name": "verse", "bars": 8}'),
     ({"sections": [{"name": "1st", "bars": 2}]}, "section 1's name must be a letter then letters"),
     ({"sections": [{"name": "verse", "bars": 0}]}, "section 1 (verse) must last a whole number of bars from 1 to 64"),
-    ({"sections": [{"name": "a", "bars": 40}, {"name": "b", "bars": 40}]}, "the song has 80 bars (1280 steps); the "
-                                                                           "studio makes songs of at most 64 bars"),
+    ({"sections": [{"name": "a", "bars": 40}, {"name": "b", "bars": 40}]},
+     "the song has 80 bars (1280 steps); the studio makes songs of at most 64 bars"),
+    ({"sections": [{"name": f"s{n}", "bars": 2} for n in range(32)]},
+     "a song of 32 sections and 64 bars is 71552 steps of work, over the studio's limit of 32768"),
+    ({"sections": [{"name": "verse", "bars": 1}] * 33}, "sections must be a list of 1 to 32 sections"),
     ({"controls": {"bridge": {"density": 3}}}, "controls name section 'bridge', which is not in the lane"),
     ({"controls": {"verse": {"density": 99}}}, "section verse: control density takes a number from 0 to 64"),
     ({"controls": {"verse": {"loudness": 3}}}, "section verse: unknown control 'loudness'"),
@@ -100,8 +104,8 @@ def test_regenerating_a_section_keeps_the_others_but_its_seams_and_writes_the_ma
     ({"variation": 2}, "Variation must be a number from 0 to 1, got 2"),
     ({"fills": "yes"}, "Fills must be true, false or null"),
     ({"temperature": 0}, "Temperature must be a number from 0.1 to 10"),
-    ({"model": "drum_kit_gmd", "fills": True}, "Fills: yes needs a model with the control fill (this model has "
-                                               "no controls); choose Fills: no"),
+    ({"model": "drum_kit_gmd", "fills": True},
+     "Fills: yes needs a model with the control fill (this model has no controls); choose Fills: no"),
     ({"form": "intro:4"}, "unknown field 'form'"),
 ])
 def test_bad_songs_get_400_and_one_line(client, fields, error):
@@ -129,3 +133,10 @@ def test_songs_are_same_origin_json_only(client):
     answer = client.post("/api/song", json={"model": STEERED, "sections": LANE},
                          headers={"origin": "http://evil.example"})
     assert answer.status_code == 403
+
+
+def test_the_lanes_script_is_served_by_the_page_and_loads_nothing_from_elsewhere(client):
+    assert '<script src="/static/song.js" defer></script>' in client.get("/").text
+    script = client.get("/static/song.js")
+    assert script.status_code == 200 and "/api/song/section" in script.text
+    assert not re.search(r"https?://|//cdn|import\s", script.text)

@@ -2,14 +2,22 @@
 test_studio_browser.py drives it): a three-section song built, generated, played with the playing section lit,
 one section looped, one regenerated, and the song downloaded with its section markers."""
 
+import time
+
 import mido
 import pytest
 
-from test_studio_browser import browser, downloads, screenshot, server, wait  # noqa: F401 (fixtures)
-
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
+# Its fixtures and Selenium's names, once it has skipped where Chromium or Selenium is missing.
+from test_studio_browser import (  # noqa: F401
+    ActionChains,
+    By,
+    Keys,
+    browser,
+    downloads,
+    screenshot,
+    server,
+    wait,
+)
 
 BAR = 16
 
@@ -33,7 +41,7 @@ def space(driver) -> None:
     ActionChains(driver).send_keys(Keys.SPACE).perform()
 
 
-def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(server, browser, downloads):
+def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(server, browser, downloads):  # noqa: F811
     driver = browser
     driver.get(server)
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#song-controls [data-control=density]"))
@@ -73,10 +81,14 @@ def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(
 
     # Play: the playing section is lit, each in turn.
     space(driver)
-    for index in range(3):
-        wait(driver, lambda: driver.find_element(By.ID, "lane").get_attribute("data-playing") == str(index),
-             seconds=10)
-        assert "playing" in block(driver, index).get_attribute("class")
+    lit = ("const lane = document.getElementById('lane'), first = document.querySelector("
+           "`#take-grid .cell[data-step='${arguments[1]}']`).getBoundingClientRect(),"
+           "scroll = document.querySelector('#take-grid .scroll').getBoundingClientRect();"
+           "return lane.dataset.playing === String(arguments[0]) && lane.querySelector('.block.playing') === "
+           "lane.children[arguments[0]] && first.left >= scroll.left && first.right <= scroll.right")
+    for index, first in enumerate([0, 2 * BAR, 4 * BAR]):  # each lit in turn, its first step in view
+        wait(driver, lambda index=index, first=first: driver.execute_script(lit, index, first), seconds=10)
+    driver.execute_script("document.getElementById('song-panel').scrollIntoView({block: 'end'})")
     screenshot(driver, "studio-song.png")
 
     # Loop the verse: the playhead stays in its bars, round and round.
@@ -84,9 +96,10 @@ def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(
     driver.find_element(By.ID, "song-loop").click()
     loops = driver.execute_script("return transport.loops")
     wait(driver, lambda: driver.execute_script("return transport.loops") >= loops + 2, seconds=10)
-    for _ in range(10):
+    for _ in range(12):  # over a whole round of the verse (1.2 s at 400 BPM)
         assert driver.find_element(By.ID, "lane").get_attribute("data-playing") == "1"
         assert BAR * 2 <= int(driver.find_element(By.ID, "take").get_attribute("data-step")) < BAR * 4
+        time.sleep(0.1)
     space(driver)
     assert not driver.execute_script("return transport.playing")
     assert driver.find_element(By.ID, "lane").get_attribute("data-playing") == "-1"

@@ -4,7 +4,9 @@ section at its first step (the file ``seqgen song`` writes).
 
 A lane is a list of ``{"name", "bars"}`` sections; a name that came before repeats that section (varied by
 ``variation``); ``controls`` steer the sections by name. A song lasts at most MAX_STEPS steps (the studio's
-longest take), in at most MAX_SECTIONS sections, so its work is bounded like a Generate's.
+longest take), in at most MAX_SECTIONS sections, and its work (:func:`_work`) is at most MAX_SONG_WORK, about
+what the largest Generate costs. A song runs to its end even when its client goes away (``model.song`` takes no
+step callback): these bounds are what limit it.
 """
 
 import os
@@ -16,6 +18,7 @@ from seqgen.errors import SeqgenError
 from seqgen.studio import app, grid
 
 MAX_SECTIONS = 32
+MAX_SONG_WORK = 2 * app.MAX_WORK  # steps the model reads for a song (_work): as long as the largest Generate
 SONG_FIELDS = {"model", "sections", "controls", "fills", "variation", "temperature", "seed", "qpm"}
 SECTION_FIELDS = SONG_FIELDS - {"variation"} | {"cells", "section"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
@@ -51,6 +54,16 @@ def _form(body, model) -> list:
         raise SeqgenError(f"the song has {total} bars ({total * bar} steps); the studio makes songs of at most "
                           f"{app.MAX_STEPS // bar} bars ({app.MAX_STEPS} steps): shorten or remove a section")
     return form
+
+
+def _work(form, bar: int) -> int:
+    """The steps the model reads to make a song of ``form`` at most (its repeats' varied bars aside): every
+    section drawn SECTION_CANDIDATES times, and at each seam two gaps drawn CANDIDATES times, each reading a
+    window of CONTEXT_BARS bars on either side (seqgen.song)."""
+    from seqgen.song import CANDIDATES, CONTEXT_BARS, SECTION_CANDIDATES
+
+    steps = sum(section.bars for section in form) * bar
+    return SECTION_CANDIDATES * steps + (len(form) - 1) * 2 * CANDIDATES * min(steps, (2 * CONTEXT_BARS + 1) * bar)
 
 
 def _controls(body, model, form) -> dict:
@@ -103,6 +116,10 @@ def _song(studio, body: dict, folder: str) -> list:
     """A song of the request's lane: ``[(stem, result json)]``."""
     model = studio.worker_model(body["model"])
     form = _form(body, model)
+    work = _work(form, 4 * model.config.steps_per_quarter)
+    if work > MAX_SONG_WORK:
+        raise SeqgenError(f"a song of {len(form)} sections and {sum(s.bars for s in form)} bars is {work} steps of "
+                          f"work, over the studio's limit of {MAX_SONG_WORK} per song; use fewer sections or bars")
     controls = _controls(body, model, form)
     fills = _fills(body)
     variation = app._number(body, "variation", 0.0, 0.0, 1.0)

@@ -208,7 +208,7 @@ hooks.range = (item) => {
   return [section.first, section.first + section.bars * 4 * take.spq];
 };
 
-// The playing section lit.
+// The playing section lit, and scrolled into view on the take's grid.
 hooks.step = (step) => {
   const take = shownSong();
   const index = take && step >= 0 && transport.playing ? take.song.sections.findIndex(
@@ -217,6 +217,9 @@ hooks.step = (step) => {
   lane.playing = index;
   $("lane").dataset.playing = index;
   $("lane").querySelectorAll(".block").forEach((block, i) => block.classList.toggle("playing", i === index));
+  const scroll = $("take-grid").querySelector(".scroll");
+  const cell = index >= 0 && scroll && scroll.querySelector(`.cell[data-step="${take.song.sections[index].first}"]`);
+  if (cell) scroll.scrollLeft = cell.offsetLeft;
 };
 
 document.addEventListener("DOMContentLoaded", () => {
