@@ -18,7 +18,7 @@ from seqgen.errors import SeqgenError
 from seqgen.studio import app, grid
 
 MAX_SECTIONS = 32
-MAX_SONG_WORK = 2 * app.MAX_WORK  # steps the model reads for a song (_work): as long as the largest Generate
+MAX_SONG_WORK = 2 * app.MAX_WORK  # steps the model reads for a song (_work): about the largest Generate's time
 SONG_FIELDS = {"model", "sections", "controls", "fills", "variation", "temperature", "seed", "qpm"}
 SECTION_FIELDS = SONG_FIELDS - {"variation"} | {"cells", "section"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
@@ -133,7 +133,8 @@ def _song(studio, body: dict, folder: str) -> list:
 
 
 def _section(studio, body: dict, folder: str) -> list:
-    """A song (the request's cells in its lane's sections) with one section made anew: ``[(stem, result json)]``."""
+    """A song (the request's cells in its lane's sections) with one section made anew: ``[(stem, result json)]``.
+    Its work (one section and two seams) is always below MAX_SONG_WORK."""
     from seqgen.model import Song
 
     model = studio.worker_model(body["model"])
