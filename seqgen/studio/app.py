@@ -76,7 +76,8 @@ RESULT_NAME = re.compile(r"[0-9a-f]{16}\.(mid|wav)")
 #: The page's words for the request's fields: error messages use them.
 LABELS = {"new_steps": "Steps to generate", "num_outputs": "Takes", "temperature": "Temperature", "seed": "Seed",
           "beam_size": "Beam width", "branch_factor": "Branches", "steps_per_iteration": "Steps per round",
-          "qpm": "Tempo (BPM)", "swing": "Swing (%)", "steps": "Take length", "velocity": "Velocity"}
+          "qpm": "Tempo (BPM)", "swing": "Swing (%)", "steps": "Take length", "velocity": "Velocity",
+          "variation": "Variation"}
 
 log = logging.getLogger("seqgen.studio")
 
@@ -936,13 +937,15 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
         finally:
             studio.close()
 
+    from seqgen.studio import song  # the arrangement lane's routes (it reads this module's checks)
+
     hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else ["*"]
     app = Starlette(
         routes=[Route("/", index), Route("/api/models", list_models),
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
                 Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
-                Route("/api/taps", taps, methods=["POST"]),
+                Route("/api/taps", taps, methods=["POST"]), *song.ROUTES,
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

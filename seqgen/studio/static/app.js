@@ -5,6 +5,9 @@ const $ = (id) => document.getElementById(id);
 const ROW_COLORS = ["#e6503c", "#f0aa32", "#5ac8e6", "#3c8cf0", "#78c85a", "#5aaa46", "#3c8c3c", "#e66ec8",
                     "#b478f0"];
 const HISTORY = 60;  // undo steps kept
+// What other scripts of the page (song.js) change: the steps [first, end) of an item the transport plays,
+// and what follows the step being played and the take being shown.
+const hooks = { range: (item) => [0, item.steps], step: () => {}, shown: () => {} };
 // A primer or a take: {steps, hits: {"step:row": [velocity, offset]}, rows, spq, ...}; takes also have
 // n, model, primerSteps, kept, resultId and text (and events, by step, for models without a grid).
 const state = {
@@ -498,6 +501,7 @@ function showTakes() {
                                                    state.takes.some((t) => t.n === state.previous)));
   $("primer-panel").classList.toggle("selected-item", state.selected === "primer");
   $("take").hidden = !take;
+  hooks.shown(take);
   if (!take) return;
   $("take-title").textContent = `Take ${take.n}: ${take.steps} steps ` + (take.from ? `(${take.from})` :
     `(${take.primerSteps} primer + ${take.steps - take.primerSteps} new)`);
@@ -857,7 +861,7 @@ const transport = {
   start() {
     if (!selectedItem() || !selectedItem().steps) return;
     this.bus = synth.output();
-    Object.assign(this, { playing: true, step: 0, next: synth.ctx.currentTime + 0.06, queue: [], shown: -1, loops: 0 });
+    Object.assign(this, { playing: true, step: hooks.range(selectedItem())[0], next: synth.ctx.currentTime + 0.06, queue: [], shown: -1, loops: 0 });
     this.timer = setInterval(() => this.tick(), 20);
     $("play").innerHTML = "&#9632; Stop";
     $("play").classList.add("on");
@@ -877,14 +881,15 @@ const transport = {
     if (!item || !item.steps) return this.stop();
     const now = synth.ctx.currentTime;
     const seconds = stepSeconds(item);
+    const [first, end] = hooks.range(item);
     while (this.next < now + 0.12) {
-      if (this.step >= item.steps) {
-        if (!$("loop").checked) {
+      if (this.step >= end || this.step < first) {
+        if (this.step >= end && !$("loop").checked) {
           if (now >= this.next) this.stop();
           return;
         }
-        this.step = 0;
-        this.loops++;
+        if (this.step >= end) this.loops++;
+        this.step = first;
       }
       const late = this.step % 2 ? (swing() / 50 - 1) * seconds : 0;
       for (const sound of soundsAt(item, this.step)) {
@@ -903,6 +908,7 @@ const transport = {
     this.host = host;
     host.classList.toggle("playing", step >= 0);
     host.dataset.step = step;
+    hooks.step(step);
     const board = host.querySelector(".cells");
     const item = selectedItem();
     if (!board || step < 0 || !item || !item.rows.length) return;
