@@ -23,7 +23,8 @@ import seqgen  # noqa: E402
 from seqgen.family import Stepper  # noqa: E402
 from seqgen.generator import Generator  # noqa: E402
 
-SONG = pathlib.Path(__file__).resolve().parents[1] / "tests/data/groove/drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid"
+SONG = (pathlib.Path(__file__).resolve().parents[1]
+        / "tests/data/groove/drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid")
 OUTPUTS, GAP = 4, (112, 144)  # bars 8-9 of 16
 
 

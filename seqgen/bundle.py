@@ -74,7 +74,8 @@ def save(path, config, weights: dict, description: str = "") -> None:
         raise SeqgenError(f"{path} already exists; choose another --bundle_file or remove it first")
     arrays = io.BytesIO()
     np.savez(arrays, **{name: np.asarray(value, np.float32) for name, value in weights.items()})
-    with atomic_path(path, replace=False) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+    with (atomic_path(path, replace=False) as temporary,
+          zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive):
         archive.writestr(MANIFEST, json.dumps(manifest(config, description), indent=2))
         archive.writestr(WEIGHTS, arrays.getvalue())
 

@@ -40,12 +40,12 @@ def find_files(input_dir: str, recursive: bool):
     a NoteSequence cannot hold. None of them is opened.
     """
     midi, other, unsearched, unreadable = [], [], 0, []
-    for root, dirs, files in os.walk(input_dir):
+    for root, dirs, names in os.walk(input_dir):
         dirs.sort()
         if not recursive:
             unsearched = len(dirs)
             dirs.clear()
-        for name in sorted(files):
+        for name in sorted(names):
             relative = os.path.relpath(os.path.join(root, name), input_dir)
             if not name.lower().endswith(MIDI_SUFFIXES):
                 other.append(relative)

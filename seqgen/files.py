@@ -22,7 +22,7 @@ from seqgen.errors import SeqgenError
 PARTIAL_SUFFIX = ".partial"
 LOCK_SUFFIX = ".seqgen-lock"
 _RANDOM = 8  # tempfile's random part
-_PARTIAL = re.compile(r"\..*\.[a-z0-9_]{%d}\.partial" % _RANDOM, re.S)
+_PARTIAL = re.compile(rf"\..*\.[a-z0-9_]{{{_RANDOM}}}\.partial", re.S)
 _GRACE_SECONDS = 2.0  # a partial file this new may belong to a writer that has not locked it yet
 _PLACING = b"placing\n"  # a lock file's note while its holder puts the set in place
 

@@ -1,7 +1,8 @@
 """Magenta ``.mag`` generator bundles: a GeneratorBundle protobuf holding a TF V1 checkpoint.
 
 Magenta stores no hparams: the config's model family reads them from the weights and the metagraph
-(``ModelFamily.hparams_from_weights``). Everything is read with NumPy and protobuf alone (:mod:`seqgen.v1_checkpoint`): neither TensorFlow nor note-seq is imported.
+(``ModelFamily.hparams_from_weights``). Everything is read with NumPy and protobuf alone
+(:mod:`seqgen.v1_checkpoint`): neither TensorFlow nor note-seq is imported.
 """
 
 import os

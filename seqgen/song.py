@@ -63,7 +63,8 @@ def parse_form(text) -> list:
         name, _, rest = item.partition(":")
         length, _, option = rest.partition(":")
         if not _NAME.fullmatch(name):
-            raise SeqgenError(f"--form section {item!r} needs a name of letters, digits, '_' or '-' first; {_FORM_HINT}")
+            raise SeqgenError(f"--form section {item!r} needs a name of letters, digits, '_' or '-' first; "
+                              f"{_FORM_HINT}")
         if not length:
             raise SeqgenError(f"--form section {item!r} has no length in bars; write {name}:8 for 8 bars")
         if not length.isdigit() or int(length) < 1:

@@ -207,7 +207,8 @@ class Trainer:
         self.config = config
         self.micro_batch_size = micro_batch_size
         self.strategy = strategy or choose_strategy()
-        self.micro_batch_values = GPU_MICRO_BATCH_VALUES if tf.config.list_logical_devices("GPU") else MICRO_BATCH_VALUES
+        on_gpu = bool(tf.config.list_logical_devices("GPU"))
+        self.micro_batch_values = GPU_MICRO_BATCH_VALUES if on_gpu else MICRO_BATCH_VALUES
         if seed is not None:
             keras.utils.set_random_seed(seed)
         with self.strategy.scope(), dtype_policy(config.hparams.precision):

@@ -1,7 +1,8 @@
 """What the core tests (tests/) and the drums plugin's tests (plugins/drums/tests) share: the paths of the data
 the tests carry in tests/data (nothing outside the repository), the ``registered``, ``one_blas_thread`` and
-``synthesizer`` fixtures, models of random weights (the plugin authors' kit, :mod:`seqgen.testing`), the steps of a written MIDI file, and an environment in which a plugin module counts as
-installed. Both folders import it by name (pyproject.toml puts tests/ on the path)."""
+``synthesizer`` fixtures, models of random weights (the plugin authors' kit, :mod:`seqgen.testing`), the steps
+of a written MIDI file, and an environment in which a plugin module counts as installed. Both folders import it
+by name (pyproject.toml puts tests/ on the path)."""
 
 import contextlib
 import os

@@ -101,7 +101,8 @@ def test_the_example_plugin_goes_from_midi_files_to_generated_bass_lines(tmp_pat
     assert [bass_notes(m) for m in from_bundle] == [bass_notes(m) for m in from_run]
     with zipfile.ZipFile(bundle) as archive:
         manifest = json.loads(archive.read("manifest.json"))
-    assert (manifest["model"], manifest["model_plugin"], manifest["model_plugin_version"]) == ("bass_gru", "bass", "0.1.0")
+    assert (manifest["model"], manifest["model_plugin"], manifest["model_plugin_version"]) == (
+        "bass_gru", "bass", "0.1.0")
 
     # The family has no stepper of its own: scoring runs its Keras network once over the line, generation
     # the same network over each prefix, and both agree.

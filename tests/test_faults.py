@@ -204,7 +204,8 @@ def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwr
 
 
 def test_the_leftovers_of_a_killed_convert_are_removed_by_the_next_writer_in_that_folder(many_midi, tmp_path):
-    first = seqgen("convert", "--input_dir", many_midi / "half", "--recursive", "--output_file", tmp_path / "a.tfrecord")
+    first = seqgen("convert", "--input_dir", many_midi / "half", "--recursive",
+                   "--output_file", tmp_path / "a.tfrecord")
     wait_for(lambda: len(hidden(tmp_path)) == 2, first)  # its lock file and its partial file
     os.kill(first.pid, signal.SIGKILL)
     first.wait()

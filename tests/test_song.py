@@ -27,7 +27,8 @@ def _busy(events, metadata):
 
 SONGS = Config(id="toy_songs", description="Onset counts with a fill control, filling in the middle.", **TOY,
                model="transformer",
-               hparams=TransformerHParams(controls=True, control_every_step=True, infill=True).override(SMALL_TRANSFORMER),
+               hparams=TransformerHParams(controls=True, control_every_step=True,
+                                          infill=True).override(SMALL_TRANSFORMER),
                controls=(Control("fill", "a fill", values=("no", "yes")),
                          Control("busy", "onsets per bar", edges=(0, 4, 8, 16), measure=_busy, per_bar=True)))
 

@@ -255,7 +255,10 @@ def test_an_instrument_draw_paint_velocity_generate_keep_undo_loop_and_download(
     wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2 * NUM_OUTPUTS)
     assert driver.find_element(By.ID, "take-title").text == "Take 5: 48 steps (bars 2-2 of take 1 regenerated)"
     regenerated = shown_hits(driver)
-    outside = lambda hits: {k: v for k, v in hits.items() if not (16 <= k[0] < 32 and k[1] == PITCHES[CLOSED_HAT])}
+
+    def outside(hits):
+        return {k: v for k, v in hits.items() if not (16 <= k[0] < 32 and k[1] == PITCHES[CLOSED_HAT])}
+
     assert outside(regenerated) == outside(take)
     driver.find_elements(By.CSS_SELECTOR, "#take-list button")[0].click()
     assert shown_hits(driver) == take

@@ -110,7 +110,8 @@ def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(
     assert "error" not in message.get_attribute("class"), message.text
     assert driver.find_element(By.ID, "take-title").text == "Take 2: 96 steps (section 2 (verse) of take 1 made anew)"
     again = driver.execute_script("return cellsOf(selectedItem())")
-    assert again[:BAR] == song[:BAR] and again[5 * BAR:] == song[5 * BAR:] and again[2 * BAR:4 * BAR] != song[2 * BAR:4 * BAR]
+    assert again[:BAR] == song[:BAR] and again[5 * BAR:] == song[5 * BAR:]
+    assert again[2 * BAR:4 * BAR] != song[2 * BAR:4 * BAR]
 
     # Download the song: a MIDI file with a marker at each section, lasting its six bars.
     driver.find_element(By.ID, "song-midi").click()

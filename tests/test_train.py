@@ -124,7 +124,8 @@ def test_resume_with_a_smaller_batch_and_another_learning_rate_goes_on_with_a_no
     lines = []
     config = CONFIG.with_hparams("batch_size=2,learning_rate=0.005")
     trainer = training.train(config, str(run), [data["train"]], _options(num_training_steps=33), log=lines.append)
-    assert lines[0] == f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 (the network is unchanged)."
+    assert lines[0] == (f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 "
+                        "(the network is unchanged).")
     assert lines[1].startswith("Resuming from checkpoint") and trainer.step == 33
     assert run_dir.load_config(run).hparams.batch_size == 2
     # The new learning rate is used, not the one saved with the optimizer in the checkpoint.

@@ -3,8 +3,9 @@
 The model comes from --bundle_file (a .seqgen bundle, a Magenta .mag or a shipped model's name), --run_dir
 (the plugin, config and hparams are read from its run.json) or --checkpoint_file; with none of them, from
 the pretrained model a config ships. Each output extends the primer (the config's default primer unless
---primer or --primer_midi gives one) to exactly --num_steps steps, the primer included. With --save_generator_bundle, the model is written to
---bundle_file instead, as one self-describing file that `seqgen generate --bundle_file` needs alone.
+--primer or --primer_midi gives one) to exactly --num_steps steps, the primer included. With
+--save_generator_bundle, the model is written to --bundle_file instead, as one self-describing file that
+`seqgen generate --bundle_file` needs alone.
 """
 
 import os

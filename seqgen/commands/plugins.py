@@ -9,7 +9,8 @@ from seqgen import plugins
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, version, models, configs, commands, error} "
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON list of {name, version, models, configs, commands, error} "
                              "(error: null, or why a broken plugin fails to import)")
 
 

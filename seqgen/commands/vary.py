@@ -47,7 +47,8 @@ def run(args) -> int:
     tracks = model.vary(Track(found.events, config, found.qpm), args.amount, args.num_outputs, args.temperature,
                         args.seed)
     paths = write_midi_files(tracks, args.output_dir)
-    print(f"wrote {len(paths)} variation{'s' if len(paths) > 1 else ''} of {os.path.basename(args.midi_file)} (amount {args.amount:g}) to "
+    print(f"wrote {len(paths)} variation{'s' if len(paths) > 1 else ''} of {os.path.basename(args.midi_file)} "
+          f"(amount {args.amount:g}) to "
           f"{args.output_dir}: {os.path.basename(paths[0])}"
           + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else ""))
     return 0

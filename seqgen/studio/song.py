@@ -39,7 +39,8 @@ def _form(body, model) -> list:
     form = []
     for number, section in enumerate(sections, 1):
         if not isinstance(section, dict) or set(section) != {"name", "bars"}:
-            raise SeqgenError(f"section {number} must be {{\"name\": \"verse\", \"bars\": 8}}, got {app._shown(section)}")
+            raise SeqgenError(f"section {number} must be {{\"name\": \"verse\", \"bars\": 8}}, "
+                              f"got {app._shown(section)}")
         name, bars = section["name"], section["bars"]
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SeqgenError(f"section {number}'s name must be a letter then letters, digits, '_' or '-' (at most "

@@ -3,8 +3,8 @@
 Each FILE.mid is read as a score (its drum hits on the 16th-note grid, each with the file's own velocity
 and timing), every hit gets a velocity and an offset from the grid drawn from what the groove model
 predicts from the whole score (--temperature, --seed), and moves --amount of the way from the file's own
-to those (0: the file as written, 1: fully played), with the off-beat 16ths delayed by --swing of a step; the result is written
-to --output_dir as FILE.mid, at the file's tempo. The model is the shipped groove model unless
+to those (0: the file as written, 1: fully played), with the off-beat 16ths delayed by --swing of a step; the
+result is written to --output_dir as FILE.mid, at the file's tempo. The model is the shipped groove model unless
 --bundle_file names another (a groove bundle, run dir or checkpoint). `seqgen generate --humanize` does
 the same to freshly generated drums (with --amount, --swing and --humanize_temperature).
 """

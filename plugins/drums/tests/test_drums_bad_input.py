@@ -23,8 +23,10 @@ CASES = [
     ("score-midi-is-text", f"{SCORE} --midi {{text}}", r"notes.txt: not a valid MIDI file"),
     ("score-midi-truncated", f"{SCORE} --midi {{truncated_mid}}", r"truncated.mid: not a valid MIDI file"),
     # infill (the bundle is the shipped drum_kit events RNN: it infills by rescoring)
-    ("infill-bars-outside", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 99", r"--bars 99 is outside the track"),
-    ("infill-bars-malformed", f"infill {{song}} {MODEL} --output_dir {{out}} --bars x-y", r"--bars 'x-y' is not a range"),
+    ("infill-bars-outside", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 99",
+     r"--bars 99 is outside the track"),
+    ("infill-bars-malformed", f"infill {{song}} {MODEL} --output_dir {{out}} --bars x-y",
+     r"--bars 'x-y' is not a range"),
     ("infill-instrument-unknown", f"infill {{song}} {MODEL} --output_dir {{out}} --instruments cowbell",
      r"unknown instrument 'cowbell'; valid: kick, snare"),
     ("infill-everything", f"infill {{song}} {MODEL} --output_dir {{out}}", r"that selects the whole track"),

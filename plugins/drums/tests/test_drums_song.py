@@ -104,8 +104,8 @@ def test_seqgen_generate_loop_bars_writes_loops_repeated(tmp_path, model):
     # The API: the loop's first bar is what plain generation makes, its last bar made anew to lead into it.
     plain = model.generate(num_outputs=4, num_steps=2 * BAR, seed=5)
     loops = model.loop(2, num_outputs=4, seed=5)
-    assert all(p.events[:BAR] == l.events[:BAR] for p, l in zip(plain, loops))
-    assert any(p.events[BAR:] != l.events[BAR:] for p, l in zip(plain, loops))
+    assert all(p.events[:BAR] == loop.events[:BAR] for p, loop in zip(plain, loops))
+    assert any(p.events[BAR:] != loop.events[BAR:] for p, loop in zip(plain, loops))
 
 
 def test_seqgen_vary_keeps_the_clip_at_amount_0_and_changes_more_with_more(tmp_path, model):

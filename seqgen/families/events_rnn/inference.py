@@ -248,11 +248,10 @@ class EventsRNN(Stepper):
         ``position`` counts the steps fed since the zero state. The attention window inside ``state`` is
         updated in place: keep a copy with :meth:`reorder` to step from the same state twice.
         """
-        u = self._class_table[classes] + self._position_term(position)
+        out = self._class_table[classes] + self._position_term(position)
         new_state = []
         for k, layer in enumerate(self.layers):
-            if k:
-                u = layer.linear_input(out)
+            u = layer.linear_input(out) if k else out
             out, layer_state = layer.step(u, state[k], position)
             new_state.append(layer_state)
         return out @ self.fc_weights + self.fc_biases, new_state

@@ -259,7 +259,8 @@ class EventsRnn(NamedWeightsNetwork):
 
             if k == 0:
                 one_hot_part = total[:self.num_classes]
-                pre = tf.gather(one_hot_part, classes) + (self._linear(positions, total[self.num_classes:]) + offset)[:, None]
+                position_part = self._linear(positions, total[self.num_classes:]) + offset
+                pre = tf.gather(one_hot_part, classes) + position_part[:, None]
                 residual = None
                 if projection is not None:
                     proj_k, proj_b = projection
