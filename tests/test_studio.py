@@ -27,7 +27,7 @@ from support import GROOVE, MAGENTA  # noqa: E402
 from seqgen import cli, loading, plugins  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 from seqgen.hookspecs import hookimpl  # noqa: E402
-from seqgen.studio import app as studio_app, grid  # noqa: E402
+from seqgen.studio import app as studio_app, checks, grid, guard, sessions  # noqa: E402
 from seqgen.studio import server as studio_server  # noqa: E402
 from seqgen.tracks import GenerateOption  # noqa: E402
 
@@ -122,7 +122,7 @@ def test_models_lists_the_shipped_models_that_generate_then_the_bundles_of_the_m
     default = next(config for config in plugins.configs().values() if config.default)
     assert loading.shipped_models()[shipped[0]] == default.default_bundle  # seqgen generate's default first
     assert [m["id"] for m in found["models"]] == [*shipped, "small kit.mag"] and "groove_gmd" not in shipped
-    assert found["limits"]["steps"] == studio_app.MAX_STEPS and found["limits"]["work"] == studio_app.MAX_WORK
+    assert found["limits"]["steps"] == checks.MAX_STEPS and found["limits"]["work"] == checks.MAX_WORK
     assert found["wav"] == (shutil.which("fluidsynth") is not None)
 
 
@@ -266,7 +266,7 @@ def test_a_body_that_is_not_a_json_object_is_refused(client):
     for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         answer = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 400 and "must be a JSON object" in answer.json()["error"]
-    huge = client.post("/api/generate", content=b" " * (studio_app.MAX_JSON + 1),
+    huge = client.post("/api/generate", content=b" " * (checks.MAX_JSON + 1),
                        headers={"content-type": "application/json"})
     assert huge.status_code == 413 and "larger than 256 KiB" in huge.json()["error"]
 
@@ -320,7 +320,7 @@ def test_a_dropped_file_that_is_not_usable_gets_a_one_line_error_without_server_
 
 
 def test_an_oversized_upload_is_refused_with_or_without_a_length(client):
-    big = b"\0" * (studio_app.MAX_UPLOAD + 1)
+    big = b"\0" * (checks.MAX_UPLOAD + 1)
     answer = upload(client, big)
     assert answer.status_code == 413 and "larger than 1024 KiB" in answer.json()["error"]
 
@@ -367,18 +367,18 @@ def test_files_of_another_session_or_never_made_cannot_be_downloaded(client):
     stranger = TestClient(client.app, base_url=BASE)  # another browser of the same running server
     answer = stranger.get(f"/api/files/{result}.mid")
     assert answer.status_code == 404 and "no results yet" in answer.json()["error"]
-    stranger.cookies.set(studio_app.COOKIE, "0" * 32)
+    stranger.cookies.set(sessions.COOKIE, "0" * 32)
     assert stranger.get(f"/api/files/{result}.mid").status_code == 404
     for name in ("0123456789abcdef.mid", f"{result}.png", f"{result}.MID", f"{result[:-1]}.mid"):
         assert client.get(f"/api/files/{name}").status_code == 404
 
 
 def test_a_session_keeps_its_newest_results_only(client, monkeypatch):
-    monkeypatch.setattr(studio_app, "MAX_RESULTS", 2)
+    monkeypatch.setattr(sessions, "MAX_RESULTS", 2)
     results = generate(client, num_outputs=3).json()["results"]
     assert client.get(f"/api/files/{results[0]['id']}.mid").status_code == 404
     assert all(client.get(f"/api/files/{r['id']}.mid").status_code == 200 for r in results[1:])
-    folder = client.app.state.studio._sessions[client.cookies[studio_app.COOKIE]].folder
+    folder = client.app.state.studio._sessions[client.cookies[sessions.COOKIE]].folder
     assert sorted(os.listdir(folder)) == sorted(f"{r['id']}.mid" for r in results[1:])
 
 
@@ -561,12 +561,12 @@ def test_a_request_over_the_compute_budget_is_a_400_naming_the_limit(client):
     assert answer.status_code == 400
     assert answer.json()["error"] == ("Takes x Beam width x Branches x Steps to generate is 2 x 16 x 16 x 496 = "
                                       "253952, over the studio's limit of 16384 per Generate; lower one of them")
-    largest = generate(client, num_outputs=16, new_steps=studio_app.MAX_WORK // 16 - 16, seed=1)
+    largest = generate(client, num_outputs=16, new_steps=checks.MAX_WORK // 16 - 16, seed=1)
     assert largest.status_code == 200 and len(largest.json()["results"]) == 16
 
 
 def test_a_cookieless_flood_leaves_a_users_results_downloadable(monkeypatch):
-    monkeypatch.setattr(studio_app, "MAX_SESSIONS", 8)
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 8)
     with fresh_client() as user:
         mine = generate(user, num_outputs=1).json()["results"][0]["id"]
         flood = [generate(TestClient(user.app, base_url=BASE), new_steps=1, num_outputs=1) for _ in range(64)]
@@ -575,7 +575,7 @@ def test_a_cookieless_flood_leaves_a_users_results_downloadable(monkeypatch):
                                              "their last use; try again later")
         assert user.get(f"/api/files/{mine}.mid").status_code == 200
         assert generate(user, num_outputs=1).status_code == 200  # the user goes on working
-        monkeypatch.setattr(studio_app, "SESSION_KEEP", 0.0)  # an hour later, idle sessions make room
+        monkeypatch.setattr(sessions, "SESSION_KEEP", 0.0)  # an hour later, idle sessions make room
         assert generate(TestClient(user.app, base_url=BASE), new_steps=1, num_outputs=1).status_code == 200
 
 
@@ -612,14 +612,14 @@ def test_midi_primers_keep_the_step_cap_and_the_tempo_range(client, tmp_path):
     """A bar longer than the cap is cut at the cap; a tempo outside the page's range is clamped, and the
     next Generate with it works."""
     long_bars = upload(client, meter_and_tempo_midi(tmp_path / "a.mid", 67, 300, 120)).json()
-    assert long_bars["steps"] == studio_app.MAX_PRIMER_FROM_MIDI and long_bars["steps_per_bar"] == 268
+    assert long_bars["steps"] == checks.MAX_PRIMER_FROM_MIDI and long_bars["steps_per_bar"] == 268
     assert "kept the first 256 steps of" in long_bars["notice"]
     slow = upload(client, meter_and_tempo_midi(tmp_path / "b.mid", 4, 8, 60)).json()
     fast = upload(client, meter_and_tempo_midi(tmp_path / "c.mid", 4, 900, 10)).json()
     assert (slow["qpm"], fast["qpm"]) == (20, 400)
     assert "its tempo 900 BPM is outside 20-400: playing at 400" in fast["notice"]
     for found in (long_bars, slow, fast):
-        assert len(found["cells"]) <= studio_app.MAX_PRIMER_FROM_MIDI
+        assert len(found["cells"]) <= checks.MAX_PRIMER_FROM_MIDI
         answer = generate(client, cells=found["cells"], qpm=found["qpm"], new_steps=16, num_outputs=1)
         assert answer.status_code == 200, answer.text
 
@@ -698,7 +698,7 @@ def test_an_abandoned_request_stops_computing_and_the_next_one_is_served(live):
 
 
 def test_a_body_that_never_arrives_is_refused_in_time(live, monkeypatch):
-    monkeypatch.setattr(studio_app, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(guard, "READ_TIMEOUT", 0.5)
     address, app = live
     started = time.monotonic()
     sock = raw_request(address, "POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"

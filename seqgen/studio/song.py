@@ -15,10 +15,12 @@ import re
 from starlette.routing import Route
 
 from seqgen.errors import SeqgenError
-from seqgen.studio import app, grid
+from seqgen.studio import checks, grid
+from seqgen.studio.actions import write_results
+from seqgen.studio.sessions import answer
 
 MAX_SECTIONS = 32
-MAX_SONG_WORK = 2 * app.MAX_WORK  # steps the model reads for a song (_work): about the largest Generate's time
+MAX_SONG_WORK = 2 * checks.MAX_WORK  # steps the model reads for a song (_work): about the largest Generate's time
 SONG_FIELDS = {"model", "sections", "controls", "fills", "variation", "temperature", "seed", "qpm"}
 SECTION_FIELDS = SONG_FIELDS - {"variation"} | {"cells", "section"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
@@ -40,20 +42,20 @@ def _form(body, model) -> list:
     for number, section in enumerate(sections, 1):
         if not isinstance(section, dict) or set(section) != {"name", "bars"}:
             raise SeqgenError(f"section {number} must be {{\"name\": \"verse\", \"bars\": 8}}, "
-                              f"got {app._shown(section)}")
+                              f"got {checks.shown(section)}")
         name, bars = section["name"], section["bars"]
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SeqgenError(f"section {number}'s name must be a letter then letters, digits, '_' or '-' (at most "
-                              f"40), got {app._shown(name)!r}; rename it")
-        most = app.MAX_STEPS // bar
+                              f"40), got {checks.shown(name)!r}; rename it")
+        most = checks.MAX_STEPS // bar
         if not isinstance(bars, int) or isinstance(bars, bool) or not 1 <= bars <= most:
             raise SeqgenError(f"section {number} ({name}) must last a whole number of bars from 1 to {most}, got "
-                              f"{app._shown(bars)}")
+                              f"{checks.shown(bars)}")
         form.append(Section(name, bars))
     total = sum(section.bars for section in form)
-    if total * bar > app.MAX_STEPS:
+    if total * bar > checks.MAX_STEPS:
         raise SeqgenError(f"the song has {total} bars ({total * bar} steps); the studio makes songs of at most "
-                          f"{app.MAX_STEPS // bar} bars ({app.MAX_STEPS} steps): shorten or remove a section")
+                          f"{checks.MAX_STEPS // bar} bars ({checks.MAX_STEPS} steps): shorten or remove a section")
     return form
 
 
@@ -81,7 +83,7 @@ def _controls(body, model, form) -> dict:
             raise SeqgenError(f"controls name section {name[:40]!r}, which is not in the lane; its sections are "
                               f"{', '.join(dict.fromkeys(s.name for s in form))}")
         try:
-            checked[name] = check_controls(model.controls, app._controls({"controls": values}))
+            checked[name] = check_controls(model.controls, checks.controls_of({"controls": values}))
         except SeqgenError as error:
             raise SeqgenError(f"section {name}: {error}") from None
     return {name: values for name, values in checked.items() if values}
@@ -90,7 +92,7 @@ def _controls(body, model, form) -> dict:
 def _fills(body):
     fills = body.get("fills")
     if fills not in (True, False, None):
-        raise SeqgenError(f"Fills must be true, false or null (where the model can), got {app._shown(fills)}")
+        raise SeqgenError(f"Fills must be true, false or null (where the model can), got {checks.shown(fills)}")
     return fills
 
 
@@ -104,7 +106,7 @@ def _in_page_words(error: SeqgenError) -> SeqgenError:
 def _written(songs, folder: str) -> list:
     """``[(stem, result json)]`` of ``songs`` written into ``folder`` with their markers; each result lists
     its sections as ``{name, first (step), bars}``."""
-    found = app._results(songs, folder, 0)
+    found = write_results(songs, folder, 0)
     for (_, result), made in zip(found, songs):
         bar = 4 * made.config.steps_per_quarter
         ends = [first for _, first in made.sections[1:]] + [len(made)]
@@ -123,11 +125,12 @@ def _song(studio, body: dict, folder: str) -> list:
                           f"work, over the studio's limit of {MAX_SONG_WORK} per song; use fewer sections or bars")
     controls = _controls(body, model, form)
     fills = _fills(body)
-    variation = app._number(body, "variation", 0.0, 0.0, 1.0)
-    seed = None if body.get("seed") is None else app._whole(body, "seed", None, 0, 2 ** 63 - 1)
+    variation = checks.number(body, "variation", 0.0, 0.0, 1.0)
+    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2 ** 63 - 1)
     try:
-        songs = model.song(form, controls, fills, variation, 1, app._number(body, "temperature", 1.0, *app.TEMPERATURE),
-                           seed, app._number(body, "qpm", 120.0, *app.QPM))
+        temperature = checks.number(body, "temperature", 1.0, *checks.TEMPERATURE)
+        songs = model.song(form, controls, fills, variation, 1, temperature, seed,
+                           checks.number(body, "qpm", 120.0, *checks.QPM))
     except SeqgenError as error:
         raise _in_page_words(error) from None
     return _written(songs, folder)
@@ -154,41 +157,41 @@ def _section(studio, body: dict, folder: str) -> list:
     number = body.get("section")
     if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= len(form):
         raise SeqgenError(f"section must be the number of one of the song's sections, 1 to {len(form)}, got "
-                          f"{app._shown(number)}")
+                          f"{checks.shown(number)}")
     firsts = [0]
     for section in form[:-1]:
         firsts.append(firsts[-1] + section.bars * bar)
-    song = Song(events, config, app._number(body, "qpm", 120.0, *app.QPM),
+    song = Song(events, config, checks.number(body, "qpm", 120.0, *checks.QPM),
                 sections=[(section.name, first) for section, first in zip(form, firsts)])
-    seed = None if body.get("seed") is None else app._whole(body, "seed", None, 0, 2 ** 63 - 1)
+    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2 ** 63 - 1)
     try:
         made = model.regenerate_section(song, number, controls, fills,
-                                        app._number(body, "temperature", 1.0, *app.TEMPERATURE), seed)
+                                        checks.number(body, "temperature", 1.0, *checks.TEMPERATURE), seed)
     except SeqgenError as error:
         raise _in_page_words(error) from None
     return _written([made], folder)
 
 
-async def _answer(request, fields: set, make):
+async def _made(request, fields: set, make):
     studio = request.app.state.studio
-    body = await app._json_body(request)
-    app._fields(body, fields)
+    body = await checks.json_body(request)
+    checks.check_fields(body, fields)
     studio.source(body["model"])
     session, token = studio.session(request, create=True)
     found = await studio.run(make, studio, body, session.folder)
     for stem, _ in found:
         studio.keep(session, stem, f"{os.path.splitext(body['model'])[0]}_song_{stem[:6]}")
-    return app._answer({"results": [result for _, result in found]}, token)
+    return answer({"results": [result for _, result in found]}, token)
 
 
 async def make_song(request):
     """POST /api/song: a song of the lane's sections."""
-    return await _answer(request, SONG_FIELDS, _song)
+    return await _made(request, SONG_FIELDS, _song)
 
 
 async def regenerate_section(request):
     """POST /api/song/section: the song with one section made anew, the others kept but around its seams."""
-    return await _answer(request, SECTION_FIELDS, _section)
+    return await _made(request, SECTION_FIELDS, _section)
 
 
 ROUTES = [Route("/api/song", make_song, methods=["POST"]),
