@@ -38,7 +38,8 @@ def run(args) -> int:
         reference = fidelity.midi_folder_tracks(args.reference)
     else:
         reference = fidelity.record_tracks(args.reference, where)
-    rows = [(f"reference: {args.reference}" + (f" ({args.where})" if where else ""), fidelity.statistics(reference))]
-    rows += [(folder, fidelity.statistics(fidelity.midi_folder_tracks(folder))) for folder in args.outputs]
-    print(fidelity.table(rows, rows[0][1]))
+    reference = fidelity.statistics(reference)
+    rows = [(f"reference: {args.reference}" + (f" ({args.where})" if where else ""), reference, None)]
+    rows += [(folder, fidelity.statistics(fidelity.midi_folder_tracks(folder)), reference) for folder in args.outputs]
+    print(fidelity.table(rows))
     return 0

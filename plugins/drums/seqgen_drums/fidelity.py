@@ -64,16 +64,16 @@ def statistics(tracks) -> Statistics:
                       len(tracks), steps, len(distances))
 
 
-def table(rows, reference: Statistics) -> str:
-    """A Markdown table of ``rows`` ((name, Statistics)) beside ``reference``: the nine hit rates, the L1
-    distance to the reference's, the empty-step rate and the groove consistency (each with its difference
-    from the reference's)."""
+def table(rows) -> str:
+    """A Markdown table of ``rows`` ((name, Statistics, reference Statistics or None)): the nine hit rates,
+    the L1 distance to the reference's, the empty-step rate and the groove consistency, each beside its
+    difference from the reference's (a row without a reference is one)."""
     lines = ["| tracks | count | steps | " + " | ".join(DRUM_KIT_NAMES) + " | L1 distance | empty steps | "
              "groove consistency |", "|---|---:|---:|" + "---:|" * (NUM_DRUMS + 3)]
-    for name, found in rows:
+    for name, found, reference in rows:
         rates = " | ".join(f"{rate:.3f}" for rate in found.hit_rates)
         empty, groove = found.empty_rate, found.groove_consistency
-        if found is reference:
+        if reference is None:
             differences = ("0", f"{empty:.3f}", _number(groove))
         else:
             differences = (f"{found.l1(reference):.3f}", f"{empty:.3f} ({empty - reference.empty_rate:+.3f})",
@@ -104,25 +104,40 @@ def midi_folder_tracks(folder) -> list:
 
 def record_tracks(path, where=None) -> list:
     """The drum tracks (drum_kit classes) of a record file (``seqgen create_dataset`` of a drum config)
-    whose controls have the values of ``where`` ({name: value}, checked); needs TensorFlow."""
+    whose controls have the values of ``where`` ({name: value}); needs TensorFlow."""
+    return select(labelled_tracks(path), where, path)
+
+
+def labelled_tracks(path) -> list:
+    """``[(classes, {control: value})]`` of a drum record file (unset controls left out); needs TensorFlow."""
     from seqgen import records
-    from seqgen.controls import check_controls
 
     from seqgen_drums.controls import DRUM_CONTROLS
 
     if not os.path.isfile(path):
         raise SeqgenError(f"{path} does not exist; give a record file or a folder of MIDI files")
-    where = check_controls(DRUM_CONTROLS, where)
     names = [control.name for control in DRUM_CONTROLS]
     tracks = []
     for classes, numbers in records.control_dataset(path, 2 ** NUM_DRUMS, names).as_numpy_iterator():
         values = {control.name: control.from_record(float(number)) for control, number in zip(DRUM_CONTROLS, numbers)}
-        if all(_matches(control, values.get(control.name), where[control.name])
-               for control in DRUM_CONTROLS if control.name in where):
-            tracks.append(np.asarray(classes, np.int64))
+        tracks.append((np.asarray(classes, np.int64), {name: value for name, value in values.items() if value is not None}))
+    return tracks
+
+
+def select(labelled, where, source="the records") -> list:
+    """The classes of the ``labelled`` tracks whose controls have the values of ``where`` (checked; a number
+    matches its bin); a SeqgenError naming ``source`` when none has."""
+    from seqgen.controls import check_controls
+
+    from seqgen_drums.controls import DRUM_CONTROLS
+
+    where = check_controls(DRUM_CONTROLS, where)
+    controls = [control for control in DRUM_CONTROLS if control.name in where]
+    tracks = [classes for classes, values in labelled
+              if all(_matches(control, values.get(control.name), where[control.name]) for control in controls)]
     if not tracks:
-        asked = f" with {', '.join(f'{k}={v}' for k, v in where.items())}" if where else ""
-        raise SeqgenError(f"{path} holds no drum tracks{asked}")
+        asked = f" with {', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in where.items())}"
+        raise SeqgenError(f"{source} holds no drum tracks{asked if where else ''}")
     return tracks
 
 
