@@ -123,6 +123,27 @@ def test_guidance_weighs_the_controls(trained):
         model.generate(num_steps=8, controls=asked, guidance=11)
 
 
+def test_each_control_brings_its_own_default_guidance(trained):
+    """Without --guidance: off (1) with no control set; a control's own guidance (the drums' fill asks for
+    less than the default) when set alone; the largest of theirs with several."""
+    from seqgen.generator import DEFAULT_GUIDANCE
+
+    model = seqgen.load(trained)
+    fill = {control.name: control for control in model.controls}["fill"].guidance
+    assert fill < DEFAULT_GUIDANCE
+    assert model.generator.default_guidance({}) == 1.0
+    assert model.generator.default_guidance({"fill": "no"}) == fill
+    assert model.generator.default_guidance({"fill": "no", "style": "jazz"}) == DEFAULT_GUIDANCE
+
+    def fills(**guidance):
+        return [t.events for t in model.generate(num_outputs=2, num_steps=24, seed=4, controls={"fill": "yes"},
+                                                 **guidance)]
+
+    assert fills() == fills(guidance=fill) != fills(guidance=DEFAULT_GUIDANCE)
+    with pytest.raises(SeqgenError, match="control x's guidance must be a non-negative number, got -1"):
+        Control("x", values=("a",), guidance=-1)
+
+
 def test_a_number_is_read_as_the_two_bins_around_it_weighed_by_nearness():
     from seqgen.prompt import Prompt
 
