@@ -120,7 +120,7 @@ def labelled_tracks(path) -> list:
     tracks = []
     for classes, numbers in records.control_dataset(path, 2 ** NUM_DRUMS, names).as_numpy_iterator():
         values = {control.name: control.from_record(float(number)) for control, number in zip(DRUM_CONTROLS, numbers)}
-        tracks.append((np.asarray(classes, np.int64), {name: value for name, value in values.items() if value is not None}))
+        tracks.append((np.asarray(classes, np.int64), {k: v for k, v in values.items() if v is not None}))
     return tracks
 
 
