@@ -27,11 +27,10 @@ import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 import seqgen  # noqa: E402
-from seqgen import records  # noqa: E402
-from seqgen_drums.controls import DRUM_CONTROLS, STYLES, density  # noqa: E402
+from seqgen_drums import fidelity  # noqa: E402
+from seqgen_drums.controls import STYLES, density  # noqa: E402
 from seqgen_drums.encoding import DRUM_KIT_PARTS, DRUM_KIT_PITCHES, DrumEncoding  # noqa: E402
 
-CONTROL_NAMES = [control.name for control in DRUM_CONTROLS]
 TOMS = [DRUM_KIT_PARTS.index(name) for name in ("tom_low", "tom_mid", "tom_high")]
 CRASH = DRUM_KIT_PARTS.index("crash")
 KIT = DrumEncoding(DRUM_KIT_PITCHES)
@@ -40,12 +39,8 @@ STEPS_PER_BAR = 16
 
 def read_tracks(path, encoding):
     """``[(events, {control: value})]`` of a record file with controls (unset ones left out)."""
-    out = []
-    for classes, numbers in records.control_dataset(path, encoding.num_classes, CONTROL_NAMES).as_numpy_iterator():
-        values = {control.name: control.from_record(float(number)) for control, number in zip(DRUM_CONTROLS, numbers)}
-        out.append(([encoding.class_to_event(int(c)) for c in classes],
-                    {name: value for name, value in values.items() if value is not None}))
-    return out
+    return [([encoding.class_to_event(int(c)) for c in classes], values)
+            for classes, values in fidelity.labelled_tracks(path)]
 
 
 def windows(events, length):

@@ -31,6 +31,8 @@ import numpy as np  # noqa: E402
 
 import seqgen  # noqa: E402
 from seqgen.evaluation import read_class_sequences  # noqa: E402
+from seqgen_drums.fidelity import bar_distance  # noqa: E402
+from seqgen_drums.groove import hits_of_classes  # noqa: E402
 
 STEPS_PER_BAR = 16
 #: The seam's infills: --ways names them (the model, then the method) as these keys.
@@ -127,15 +129,11 @@ def likelihood_table(infilling, left_only, tracks, gaps) -> None:
           f"| {interval(mean['shipped'])} |\n")
 
 
-def onsets(classes) -> np.ndarray:
-    """[steps, 9] bool: which instrument of the drum kit each step strikes."""
-    return (np.asarray(classes)[:, None] >> np.arange(9)) & 1 == 1
-
-
 def seam(classes, end) -> tuple:
     """(Hamming distance, |hit count difference|) between the bar ending at ``end`` and the bar after it."""
-    before, after = onsets(classes[end - STEPS_PER_BAR:end]), onsets(classes[end:end + STEPS_PER_BAR])
-    return float((before != after).sum()), float(abs(int(before.sum()) - int(after.sum())))
+    before, after = classes[end - STEPS_PER_BAR:end], classes[end:end + STEPS_PER_BAR]
+    hits = [int(hits_of_classes(bar).sum()) for bar in (before, after)]
+    return float(bar_distance(before, after)), float(abs(hits[0] - hits[1]))
 
 
 def seam_table(ways, encoding, tracks, windows, gaps, outputs, seed) -> None:

@@ -39,6 +39,13 @@ class Control:
     #: Measured on each bar's events alone: a family that reads controls at every step learns it per bar
     #: (each step sees the value of its own bar); asked for once, it holds for every bar generated.
     per_bar: bool = False
+    #: The classifier-free guidance a generation with this control set defaults to (None: the generator's
+    #: ``DEFAULT_GUIDANCE``); with several set, the largest of theirs (``Generator.default_guidance``). A
+    #: control whose strong guidance distorts what the model plays besides it asks for less.
+    guidance: float = None
+    #: Values training never drops (a category's): a track with one of them always reads it, so the control
+    #: left unset never plays like them (the drums' fill=yes: an unset fill is a beat's beginning).
+    kept: tuple = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self):
         if not self.name.isidentifier():
@@ -47,6 +54,10 @@ class Control:
             raise SeqgenError(f"control {self.name} needs either values (a category) or edges (a number)")
         if self.edges and (len(self.edges) < 2 or list(self.edges) != sorted(set(self.edges))):
             raise SeqgenError(f"control {self.name}'s edges must rise, at least two of them")
+        if self.guidance is not None and not 0 <= self.guidance < float("inf"):
+            raise SeqgenError(f"control {self.name}'s guidance must be a non-negative number, got {self.guidance}")
+        if any(value not in self.values for value in self.kept):
+            raise SeqgenError(f"control {self.name}'s kept values must be among its values {list(self.values)}")
         if self.per_bar and self.measure is None:
             raise SeqgenError(f"control {self.name} is per_bar, so it needs a measure of a bar's events")
 

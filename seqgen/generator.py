@@ -89,8 +89,8 @@ class Generator:
         ``on_step()``, when given, is called after each generated step (for progress bars). ``guidance``
         (classifier-free guidance, Ho & Salimans 2022) weighs the controls' effect: the next event is drawn
         from ``unset + guidance * (given - unset)`` of the log-probabilities with the controls given and
-        with them all unset; 1 reads the controls plainly, and the default with controls is
-        :data:`DEFAULT_GUIDANCE` (a model trained with its controls dropped at random knows both). A number
+        with them all unset; 1 reads the controls plainly, and the default is :meth:`default_guidance` (a
+        model trained with its controls dropped at random knows both). A number
         between two bins' centres is read as both bins, their log-probabilities weighed by nearness
         (:meth:`seqgen.controls.Control.blend`). A per-bar number (``Control.per_bar``, e.g. a density) is
         also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
@@ -107,7 +107,7 @@ class Generator:
                         branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
         values = self._checked(controls)
         if guidance is None:
-            guidance = DEFAULT_GUIDANCE if values else 1.0
+            guidance = self.default_guidance(values)
         if not 0 <= guidance <= MAX_GUIDANCE:
             raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
         generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
@@ -116,6 +116,14 @@ class Generator:
                                  _FirstBar.of(self, values) if guidance else None)
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
+
+    def default_guidance(self, values) -> float:
+        """The guidance of a generation with ``values`` (checked controls) when none is asked for: 1 (the
+        controls read plainly, one stream; guidance is off) with none set, else the largest of the set
+        controls' own (:attr:`seqgen.controls.Control.guidance`, :data:`DEFAULT_GUIDANCE` where a control
+        has none)."""
+        return max((DEFAULT_GUIDANCE if control.guidance is None else control.guidance
+                    for control in self.controls if control.name in values), default=1.0)
 
     def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
                 steps_per_iteration, rng, on_step, prompts=((1.0, ()),), guidance=1.0, first_bar=None) -> np.ndarray:
@@ -298,7 +306,8 @@ class Generator:
         return np.where(labels >= 0, scored, 0.0).sum(axis=1)
 
 
-#: Classifier-free guidance when controls are given, and the most one may ask for.
+#: Classifier-free guidance when controls are given (unless they say otherwise: ``Control.guidance``), and
+#: the most one may ask for.
 DEFAULT_GUIDANCE = 3.0
 MAX_GUIDANCE = 10.0
 

@@ -141,6 +141,7 @@ class PromptedNextEvent(NextEvent):
         steps_per_bar = config.steps_per_quarter * 4
         every_step = self.every_step(config)
         per_bar = [index for index, control in enumerate(prompt.controls) if control.per_bar]
+        kept = [(index, control) for index, control in enumerate(prompt.controls) if control.kept]
         decode = config.encoding.class_to_event
 
         def with_step_controls(stream, classes, controls):
@@ -154,10 +155,14 @@ class PromptedNextEvent(NextEvent):
             if not training:
                 numbers[:] = np.nan
             elif prompt.controls:
+                given = numbers.copy()
                 if rng.random() < hparams.control_dropout:
                     numbers[:] = np.nan
                 else:
                     numbers[rng.random(len(numbers)) < hparams.control_dropout] = np.nan
+                for index, control in kept:  # values never dropped (Control.kept)
+                    if control.from_record(given[index]) in control.kept:
+                        numbers[index] = given[index]
             controls = prompt.record_tokens(numbers[:len(prompt.controls)])
             gap = random_gap(len(classes), steps_per_bar, rng) if training and prompt.infill else None
             if gap is not None and rng.random() < hparams.infill_rate:

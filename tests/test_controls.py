@@ -71,6 +71,26 @@ def test_training_streams_read_the_density_of_each_bar_at_every_step():
     assert (read[events:, :column] == tokens[:column]).all()  # the other controls: the prompt's (unset)
 
 
+def test_training_never_drops_a_kept_value():
+    """The drums' fill keeps "yes" (Control.kept): a fill always reads fill=yes in training, whatever the
+    dropout; a beat's fill=no is dropped to unset as the other controls are."""
+    from seqgen.prompt import Prompt
+    from seqgen.task import PROMPTED_NEXT_EVENT
+
+    config = plugins.get_config("drum_kit_transformer").with_hparams(f"{TINY},control_dropout=0.5,infill_rate=0")
+    prompt, fill = Prompt.of(config), [c.name for c in config.controls].index("fill")
+    classes = config.encoding.events_to_classes([frozenset({36})] * 16)
+    build = PROMPTED_NEXT_EVENT.streams(config, training=True, seed=3)
+    for value in ("yes", "no"):
+        numbers = [0.0, float(("no", "yes").index(value)), 100.0, 4.0]  # afrobeat, the fill, tempo, density
+        read = [build(classes, numbers)[0][fill] for _ in range(40)]
+        unset, token = (prompt.control_tokens(values)[fill] for values in ({}, {"fill": value}))
+        assert set(read) == ({token} if value == "yes" else {token, unset})
+        assert sum(build(classes, numbers)[0][0] == prompt.control_tokens({})[0] for _ in range(40)) > 20
+    with pytest.raises(SeqgenError, match=r"control x's kept values must be among its values \['a'\]"):
+        Control("x", values=("a",), kept=("b",))
+
+
 def _read_back(files, config):
     from seqgen.evaluation import read_class_sequences, read_controls
 
@@ -121,6 +141,27 @@ def test_guidance_weighs_the_controls(trained):
     assert plain != unset
     with pytest.raises(SeqgenError, match="--guidance must be a number from 0 to 10"):
         model.generate(num_steps=8, controls=asked, guidance=11)
+
+
+def test_each_control_brings_its_own_default_guidance(trained):
+    """Without --guidance: off (1) with no control set; a control's own guidance (the drums' fill asks for
+    less than the default) when set alone; the largest of theirs with several."""
+    from seqgen.generator import DEFAULT_GUIDANCE
+
+    model = seqgen.load(trained)
+    fill = {control.name: control for control in model.controls}["fill"].guidance
+    assert fill < DEFAULT_GUIDANCE
+    assert model.generator.default_guidance({}) == 1.0
+    assert model.generator.default_guidance({"fill": "no"}) == fill
+    assert model.generator.default_guidance({"fill": "no", "style": "jazz"}) == DEFAULT_GUIDANCE
+
+    def fills(**guidance):
+        return [t.events for t in model.generate(num_outputs=2, num_steps=24, seed=4, controls={"fill": "yes"},
+                                                 **guidance)]
+
+    assert fills() == fills(guidance=fill) != fills(guidance=DEFAULT_GUIDANCE)
+    with pytest.raises(SeqgenError, match="control x's guidance must be a non-negative number, got -1"):
+        Control("x", values=("a",), guidance=-1)
 
 
 def test_a_number_is_read_as_the_two_bins_around_it_weighed_by_nearness():

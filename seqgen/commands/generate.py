@@ -43,7 +43,8 @@ def add_arguments(parser) -> None:
     add_control_argument(parser)
     parser.add_argument("--guidance", type=_guidance, default=None,
                         help="how strongly --control steers (classifier-free guidance): 1 reads the controls "
-                             "plainly, more follows them more closely (default 3 with --control)")
+                             "plainly, more follows them more closely (default with --control: the controls' own, "
+                             "3 unless the plugin sets less; the largest with several)")
     parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")

@@ -131,12 +131,13 @@ def register_configs(register):
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums import drumify, evaluate_drumify, evaluate_groove, humanize
+    from seqgen_drums import drumify, evaluate_drumify, evaluate_groove, evaluate_outputs, humanize
 
     register(from_module("humanize", humanize))
     register(from_module("drumify", drumify))
     register(from_module("evaluate_groove", evaluate_groove))
     register(from_module("evaluate_drumify", evaluate_drumify))
+    register(from_module("evaluate_outputs", evaluate_outputs))
 
 
 @hookimpl

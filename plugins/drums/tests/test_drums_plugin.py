@@ -21,7 +21,7 @@ def test_plugins_json_lists_drums_with_its_configs_models_and_commands_without_t
     drums = next(p for p in json.loads(result.stdout) if p["name"] == "drums")
     assert drums["configs"] == DRUM_CONFIGS
     assert drums["models"] == ["drumify", "groove", "style_classifier"]
-    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "humanize"]
+    assert drums["commands"] == ["drumify", "evaluate_drumify", "evaluate_groove", "evaluate_outputs", "humanize"]
     assert drums["version"] == "0.2.0"
 
 

@@ -1,0 +1,94 @@
+"""What the drum models play against what the drummers played: docs/models.md, "What the models play".
+
+For each model, ``--outputs`` tracks of ``--num_steps`` steps (temperature 1, the default primer: one kick),
+measured by :mod:`seqgen_drums.fidelity` (the nine hit rates and their L1 distance, empty steps, groove
+consistency of consecutive bars) against the Groove test split's records (``--records``, from ``seqgen
+create_dataset ... --min_bars 1``, fills included):
+
+- every model with its controls unset, against the whole split;
+- the default model (``--default``, or every model that takes controls) with one control set per row,
+  against the split's tracks of that value: ``fill=no`` against its beats, ``fill=yes`` (``--fill_steps``:
+  fills are one or two bars) against its fills, ``style=S`` against its tracks of style S (each style that
+  has test tracks), ``density=D`` and ``tempo=T`` against its beats in D's and T's bin.
+
+Prints the references, then one Markdown table per model. Usage:
+
+    python bench/fidelity.py --records gmd/short/test_drum_tracks.tfrecord [--models drum_kit_control_gmd]
+        [--guidance 1] [--candidates 1] [--rows unset fill style density tempo]
+"""
+
+import argparse
+import time
+
+from seqgen.cli import single_blas_thread
+
+single_blas_thread()  # as `seqgen generate` does, before NumPy loads
+
+import seqgen  # noqa: E402
+from seqgen_drums import fidelity  # noqa: E402
+from seqgen_drums.controls import STYLES  # noqa: E402
+
+SHIPPED = ["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
+
+
+def requests(args, records) -> list:
+    """``[(controls, steps, reference name, reference tracks)]`` of the rows asked for by ``--rows``."""
+    labelled = fidelity.labelled_tracks(records)
+    rows = [({}, args.num_steps, "the test split", fidelity.select(labelled, {}))]
+    for fill, steps, name in (("no", args.num_steps, "beats"), ("yes", args.fill_steps, "fills")):
+        rows.append(({"fill": fill}, steps, f"the test split's {name}", fidelity.select(labelled, {"fill": fill})))
+    for style in STYLES:
+        if any(values.get("style") == style for _, values in labelled):  # the styles of the test split
+            rows.append(({"style": style}, args.num_steps, f"the test split's {style}",
+                         fidelity.select(labelled, {"style": style})))
+    for name, values in (("density", args.densities), ("tempo", args.tempos)):
+        for value in values:
+            rows.append(({name: value}, args.num_steps, f"the test split's beats in {name} {value:g}'s bin",
+                         fidelity.select(labelled, {"fill": "no", name: value})))
+    kinds = set(args.rows)
+    return [row for row in rows if (next(iter(row[0]), "unset") in kinds)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", required=True, help="the Groove test split's records with controls")
+    parser.add_argument("--models", nargs="+", default=SHIPPED, help="models: names, bundles, run dirs")
+    parser.add_argument("--outputs", type=int, default=100)
+    parser.add_argument("--num_steps", type=int, default=128)
+    parser.add_argument("--fill_steps", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
+    parser.add_argument("--candidates", type=int, help="first bars drawn per output for a per-bar number "
+                                                       "(seqgen.generator.BAR_CANDIDATES)")
+    parser.add_argument("--densities", type=float, nargs="+", default=[12, 18, 24])
+    parser.add_argument("--tempos", type=float, nargs="+", default=[90, 120])
+    parser.add_argument("--rows", nargs="+", default=["unset", "fill", "style", "density", "tempo"],
+                        choices=["unset", "fill", "style", "density", "tempo"])
+    args = parser.parse_args()
+    if args.candidates:
+        from seqgen import generator
+
+        generator.BAR_CANDIDATES = args.candidates
+    rows = requests(args, args.records)
+    references = {name: fidelity.statistics(tracks) for _, _, name, tracks in rows}
+    print(f"References: {args.records}\n")
+    print(fidelity.table([(name, found, None) for name, found in references.items()]) + "\n")
+    for source in args.models:
+        model = seqgen.load(source)
+        table, started = [], time.monotonic()
+        for controls, steps, name, _ in rows:
+            if controls and not model.controls:
+                continue
+            tracks = model.generate(num_outputs=args.outputs, num_steps=steps, seed=args.seed, controls=controls,
+                                    guidance=args.guidance if controls else None)
+            found = fidelity.statistics([model.config.encoding.events_to_classes(track.events) for track in tracks])
+            asked = ", ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                              for key, value in controls.items()) or "controls unset"
+            table.append((f"{asked} (against {name})", found, references[name]))
+        print(f"### {source}: {args.outputs} outputs per row, guidance {args.guidance or 'default'}, "
+              f"{time.monotonic() - started:.0f} s\n")
+        print(fidelity.table(table) + "\n")
+
+
+if __name__ == "__main__":
+    main()
