@@ -42,7 +42,7 @@ class Control:
     #: The classifier-free guidance a generation with this control set defaults to (None: the generator's
     #: ``DEFAULT_GUIDANCE``); with several set, the largest of theirs (``Generator.default_guidance``). A
     #: control whose strong guidance distorts what the model plays besides it asks for less.
-    guidance: float = None
+    guidance: float | None = None
     #: Values training never drops (a category's): a track with one of them always reads it, so the control
     #: left unset never plays like them (the drums' fill=yes: an unset fill is a beat's beginning).
     kept: tuple = attrs.field(default=(), converter=tuple)
