@@ -3,6 +3,7 @@ and its small bundle generates and infills through the commands like any bundle 
 the toy plugin in tests/test_adapt.py)."""
 
 import os
+import shutil
 
 import pytest
 
@@ -49,3 +50,20 @@ def test_the_adapted_bundle_generates_and_infills_through_the_commands(adapted, 
     assert main(["infill", str(written), "--bundle_file", str(path), "--bars", "2", "--output_dir",
                  str(tmp_path / "filled"), "--num_outputs", "1", "--seed", "1"]) == 0
     assert len(list((tmp_path / "filled").iterdir())) == 1
+
+
+def test_the_studio_offers_the_adapted_bundle_of_its_models_folder(adapted, tmp_path):
+    pytest.importorskip("starlette", reason='seqgen studio needs its extra: pip install -e ".[studio]"')
+    pytest.importorskip("httpx2", reason="Starlette's TestClient needs httpx2: pip install httpx2")
+    from starlette.testclient import TestClient
+
+    from seqgen.studio import app as studio_app
+
+    _, path = adapted
+    (tmp_path / "models").mkdir()
+    shutil.copy(path, tmp_path / "models" / "mine.seqgen")
+    with TestClient(studio_app.create_app(str(tmp_path / "models")), base_url="http://127.0.0.1") as client:
+        assert "mine.seqgen" in [m["id"] for m in client.get("/api/models").json()["models"]]
+        answer = client.post("/api/generate", json={"model": "mine.seqgen", "new_steps": 16, "num_outputs": 1,
+                                                    "seed": 3, "cells": [[0, 2], [], [2], []]})
+        assert answer.status_code == 200 and answer.json()["results"][0]["cells"][:4] == [[0, 2], [], [2], []]
