@@ -1,0 +1,78 @@
+"""Your own drummer, with the Groove MIDI Dataset's drummers as the users: ``seqgen adapt`` on at most 20 of a
+drummer's train-split beats, then the perplexity of the base and the adapted model on that drummer's test-split
+files and on the other drummers' (what is forgotten), with the time taken.
+
+Usage:
+    python bench/adapt_drummers.py --groove /work/shared/datasets/groove --out /tmp/adapt_proof \\
+        [--drummers drummer1 drummer3 drummer5 drummer7 drummer8] [--files 20] [--minutes 5]
+
+Perplexity is exp of the mean cross-entropy per predicted event of the test files' tracks (drum_kit tracks of
+at least 7 bars, cut into windows of 32 bars), read as plain streams with no control set, with the NumPy
+models (as ``seqgen evaluate`` scores). Prints a Markdown table.
+"""
+
+import argparse
+import csv
+import math
+import os
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groove", required=True, help="the Groove MIDI Dataset's folder (with info.csv)")
+    parser.add_argument("--out", required=True, help="folder for the adapted bundles")
+    parser.add_argument("--base", default="drum_kit_control_gmd")
+    parser.add_argument("--drummers", nargs="+", default=["drummer1", "drummer3", "drummer5", "drummer7", "drummer8"])
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    args = parser.parse_args()
+
+    import numpy as np
+    import tensorflow as tf
+
+    import seqgen
+    from seqgen import adapting, evaluation
+
+    with open(os.path.join(args.groove, "info.csv"), newline="") as stream:
+        rows = list(csv.DictReader(stream))
+
+    def files(drummer, split, beats_only=False):
+        return sorted(os.path.join(args.groove, row["midi_filename"]) for row in rows
+                      if row["drummer"] == drummer and row["split"] == split
+                      and (row["beat_type"] == "beat" or not beats_only))
+
+    base = seqgen.load(args.base)
+    config = base.config
+
+    def tracks(paths):
+        found = adapting.read_tracks(adapting.midi_files(paths), config)
+        return [np.array(tf.train.Example.FromString(record).features.feature["classes"].int64_list.value)
+                for records_ in found.values() for record in records_]
+
+    def perplexity(model, sequences):
+        sums = evaluation.model_sums(model.config, model.weights, sequences)
+        return math.exp(sums["loss_sum"] / sums["tokens"])
+
+    os.makedirs(args.out, exist_ok=True)
+    tests = {drummer: tracks(files(drummer, "test")) for drummer in args.drummers}
+    print("| drummer | train-split beats given | adapted on | held out | time | own test tracks | base ppl, own | adapted ppl, "
+          "own | other drummers' test tracks | base ppl, others | adapted ppl, others |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for drummer in args.drummers:
+        chosen = files(drummer, "train", beats_only=True)[:args.files]
+        out = os.path.join(args.out, f"{drummer}.seqgen")
+        start = time.monotonic()
+        result = adapting.adapt(chosen, args.base, out, minutes=args.minutes, overwrite=True, log=lambda line: None)
+        seconds = time.monotonic() - start
+        adapted = seqgen.load(out)
+        others = [t for other, found in tests.items() if other != drummer for t in found]
+        own = tests[drummer]
+        print(f"| {drummer} | {len(chosen)} | {result.training_files} | {result.held_out_files} | "
+              f"{seconds:.0f} s (step {result.best_step} of {result.steps} kept) | {len(own)} | "
+              f"{perplexity(base, own):.3f} | {perplexity(adapted, own):.3f} | {len(others)} | "
+              f"{perplexity(base, others):.3f} | {perplexity(adapted, others):.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
