@@ -59,6 +59,8 @@ def midi_files(sources) -> list:
     for source in map(os.fspath, sources):
         if os.path.isdir(source):
             midi, _, _, _ = convert.find_files(source, recursive=True)
+            if not midi:
+                raise SeqgenError(f"no MIDI files (.mid, .midi) in {source}; give MIDI files or folders of them")
             found += [(source, relative) for relative in midi]
         elif os.path.isfile(source):
             if not source.lower().endswith(convert.MIDI_SUFFIXES):
@@ -88,8 +90,6 @@ def read_tracks(files, config) -> dict:
             by_file[os.path.join(folder, relative)] = records
     if not by_file:
         noun = config.tracks.noun
-        if not files:
-            raise SeqgenError(f"no MIDI files (.mid, .midi) were found; give MIDI files or folders of them")
         why = pipeline.explain_empty(counts, config) if counts["sequences_in"] else "none could be read"
         if unreadable:
             why += f"; {len(unreadable)} could not be read (the first, {unreadable[0]})"
@@ -149,6 +149,10 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
     if os.path.exists(output) and not overwrite:
         raise SeqgenError(f"{output} already exists; pass --overwrite to replace it, or choose another --bundle_file")
     base = loading.load(base_source)
+    base_path = loading.shipped_models().get(base_source, base_source)
+    if os.path.exists(output) and os.path.exists(base_path) and os.path.samefile(output, base_path):
+        raise SeqgenError(f"--bundle_file {output} is the model to adapt (--from); the adapted bundle needs its base: "
+                          f"choose another --bundle_file")
     names = check_base(base, base_source)
     files = midi_files(sources)
     by_file = read_tracks(files, base.config)
@@ -167,8 +171,7 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
         result, adapters = _train(base, names, rank, training_file, held_out_file if held_out_names else None,
                                   minutes * 60.0, seed, log)
     result = attrs.evolve(result, training_files=len(training_names), held_out_files=len(held_out_names))
-    description = (f"{base.description or base.config.id}, adapted with seqgen adapt on {len(by_file)} MIDI files"
-                   ).strip()
+    description = f"{base.description or base.config.id}, adapted with seqgen adapt on {len(by_file)} MIDI files"
     bundle.save_adapted(output, base.config, adapters, base_name(base_source), base.weights, description,
                         replace=overwrite)
     kind = "held-out" if held_out_names else "training"

@@ -150,6 +150,8 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(base, tmp_path, cap
                     "no_such_model does not exist", "shipped model")
     _one_line_error(["adapt", FILES[0], *common, "--minutes", "0"], capsys, "--minutes", "positive")
     _one_line_error(["adapt", str(tmp_path / "nothing"), *common], capsys, "does not exist")
+    (tmp_path / "empty").mkdir()
+    _one_line_error(["adapt", str(tmp_path / "empty"), *common], capsys, "no MIDI files (.mid, .midi) in")
     readme = tmp_path / "notes.txt"
     readme.write_text("not music")
     _one_line_error(["adapt", str(readme), *common], capsys, "is not a MIDI file")
@@ -167,6 +169,10 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(base, tmp_path, cap
     out.write_bytes(b"mine")
     _one_line_error(["adapt", *FILES, *common], capsys, "already exists", "--overwrite")
     assert out.read_bytes() == b"mine"
+    before = base.read_bytes()
+    _one_line_error(["adapt", *FILES, "--from", str(base), "--bundle_file", str(base), "--overwrite"], capsys,
+                    "is the model to adapt")
+    assert base.read_bytes() == before
 
 
 def test_a_base_the_shared_loop_cannot_adapt_is_refused_in_one_line(tmp_path, capsys, toy):
