@@ -132,7 +132,8 @@ def base_name(source: str) -> str:
     return source if source in loading.shipped_models() and not os.path.exists(source) else os.path.abspath(source)
 
 
-def _write_records(folder, name, records) -> str:
+def write_records(folder, name, records) -> str:
+    """Write ``records`` to ``folder/name.tfrecord``; its path."""
     path = os.path.join(folder, f"{name}.tfrecord")
     with open(path, "wb") as stream:
         stream.write(tfrecord.encode_records(records))
@@ -166,9 +167,9 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
             f"(it takes {MIN_FILES_TO_HOLD_OUT}); adapting on all of them and reporting the training loss only.")
     rank = choose_rank(base.weights, names)
     with tempfile.TemporaryDirectory(prefix="seqgen-adapt-") as folder:
-        training_file = _write_records(folder, "training", [r for n in training_names for r in by_file[n]])
-        held_out_file = _write_records(folder, "held_out", [r for n in held_out_names for r in by_file[n]])
-        result, adapters = _train(base, names, rank, training_file, held_out_file if held_out_names else None,
+        training_file = write_records(folder, "training", [r for n in training_names for r in by_file[n]])
+        held_out_file = write_records(folder, "held_out", [r for n in held_out_names for r in by_file[n]])
+        result, adapters = fine_tune(base, names, rank, training_file, held_out_file if held_out_names else None,
                                   minutes * 60.0, seed, log)
     result = attrs.evolve(result, training_files=len(training_names), held_out_files=len(held_out_names))
     description = f"{base.description or base.config.id}, adapted with seqgen adapt on {len(by_file)} MIDI files"
@@ -193,9 +194,11 @@ def _size_text(output, base_source) -> str:
     return size_text(size)
 
 
-def _train(base, names, rank, training_file, held_out_file, seconds, seed, log) -> tuple:
-    """Train adapters on the records of ``training_file`` for ``seconds``: ``(Result, {name: (A, B)})`` of
-    the adapters best on ``held_out_file`` (or the last, without it)."""
+def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, log=print) -> tuple:
+    """Train adapters of ``rank`` on the weights ``names`` of the model ``base`` on the records of
+    ``training_file`` for ``seconds``: ``(Result, {name: (A, B)})`` of the adapters best on ``held_out_file``
+    (or the last, without it). Rank 0 trains all the weights instead, and gives ``(Result, weights)``
+    (full fine-tuning, the baseline of docs/models.md)."""
     import tensorflow as tf
 
     from seqgen.families.keras_network import low_rank_adapters
@@ -205,12 +208,14 @@ def _train(base, names, rank, training_file, held_out_file, seconds, seed, log) 
     task = config.family.task
     hparams = attrs.evolve(config.hparams, batch_size=min(config.hparams.batch_size, MAX_BATCH_SIZE))
     config = attrs.evolve(config, hparams=hparams)
-    with low_rank_adapters(names, rank):
+    with low_rank_adapters(names if rank else (), rank):
         trainer = Trainer(config, strategy=tf.distribute.get_strategy(), seed=seed, learning_rate=LEARNING_RATE)
     config.family.load_weights(trainer.model, base.weights)
     adapters = trainer.model.adapters
 
     def snapshot():
+        if not rank:
+            return config.family.weights(trainer.model)
         return {name: (a.numpy(), b.numpy()) for name, (a, b) in adapters.items()}
 
     def loss_of(totals):
