@@ -61,8 +61,8 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     tests = {drummer: tracks(files(drummer, "test")) for drummer in args.drummers}
     tuned = "adapted" if args.method == "adapters" else "fully fine-tuned"
-    print(f"| drummer | train-split beats given | tuned on | held out | time | own test tracks | base ppl, own | {tuned} "
-          f"ppl, own | other drummers' test tracks | base ppl, others | {tuned} ppl, others |")
+    print(f"| drummer | train-split beats given | tuned on | held out | time | own test tracks | base ppl, own | "
+          f"{tuned} ppl, own | other drummers' test tracks | base ppl, others | {tuned} ppl, others |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for drummer in args.drummers:
         chosen = files(drummer, "train", beats_only=True)[:args.files]

@@ -140,8 +140,12 @@ def write_records(folder, name, records) -> str:
     return path
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)  # at once, also into a pipe
+
+
 def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = False, seed: int = 0,
-          log=print) -> Result:
+          log=_say) -> Result:
     """Adapt the model ``base_source`` to the MIDI ``sources`` for ``minutes`` and write ``output``."""
     output = os.fspath(output)
     if not minutes > 0 or not math.isfinite(minutes):
@@ -170,7 +174,7 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
         training_file = write_records(folder, "training", [r for n in training_names for r in by_file[n]])
         held_out_file = write_records(folder, "held_out", [r for n in held_out_names for r in by_file[n]])
         result, adapters = fine_tune(base, names, rank, training_file, held_out_file if held_out_names else None,
-                                  minutes * 60.0, seed, log)
+                                     minutes * 60.0, seed, log)
     result = attrs.evolve(result, training_files=len(training_names), held_out_files=len(held_out_names))
     description = f"{base.description or base.config.id}, adapted with seqgen adapt on {len(by_file)} MIDI files"
     bundle.save_adapted(output, base.config, adapters, base_name(base_source), base.weights, description,
@@ -185,16 +189,18 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
 
 
 def _size_text(output, base_source) -> str:
+    """The size of the bundle ``output``, and its share of the base's file when the base is one."""
     from seqgen.files import size_text
 
     size = os.path.getsize(output)
     base_path = loading.shipped_models().get(base_source, base_source)
-    if os.path.isfile(base_path):
-        return f"{size_text(size)}, {100 * size / os.path.getsize(base_path):.1f}% of the base's {size_text(os.path.getsize(base_path))}"
-    return size_text(size)
+    if not os.path.isfile(base_path):
+        return size_text(size)
+    base_size = os.path.getsize(base_path)
+    return f"{size_text(size)}, {100 * size / base_size:.1f}% of the base's {size_text(base_size)}"
 
 
-def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, log=print) -> tuple:
+def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, log=_say) -> tuple:
     """Train adapters of ``rank`` on the weights ``names`` of the model ``base`` on the records of
     ``training_file`` for ``seconds``: ``(Result, {name: (A, B)})`` of the adapters best on ``held_out_file``
     (or the last, without it). Rank 0 trains all the weights instead, and gives ``(Result, weights)``

@@ -88,7 +88,8 @@ def save(path, config, weights: dict, description: str = "") -> None:
 def _write(path, meta: dict, weights: dict, replace: bool) -> None:
     arrays = io.BytesIO()
     np.savez(arrays, **{name: np.asarray(value, np.float32) for name, value in weights.items()})
-    with atomic_path(path, replace=replace) as temporary, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(path, replace=replace) as temporary, \
+            zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(meta, indent=2))
         archive.writestr(WEIGHTS, arrays.getvalue())
 
@@ -112,7 +113,8 @@ def save_adapted(path, config, adapters: dict, base: str, base_weights: dict, de
     rank = int(next(iter(adapters.values()))[0].shape[1]) if adapters else 0
     meta = dict(manifest(config, description), format_version=ADAPTED_FORMAT_VERSION,
                 adapter={"base": base, "base_sha256": weights_checksum(base_weights), "rank": rank})
-    arrays = {f"{name}/{part}": value for name, pair in adapters.items() for part, value in zip(("lora_a", "lora_b"), pair)}
+    arrays = {f"{name}/{part}": value for name, pair in adapters.items()
+              for part, value in zip(("lora_a", "lora_b"), pair)}
     _write(path, meta, arrays, replace)
 
 

@@ -89,8 +89,8 @@ def _from_bundle(loaded, source) -> Model:
         raise SeqgenError(f"{source} is adapted from the model {base_source}, which cannot be loaded ({error}); "
                           f"{again}") from None
     if bundle.weights_checksum(base.weights) != loaded.adapter["base_sha256"] or base.config.id != loaded.config.id:
-        raise SeqgenError(f"{source} is adapted from the model {base_source}, but the {base_source} here is a different "
-                          f"model (its weights' checksum differs); {again}")
+        raise SeqgenError(f"{source} is adapted from the model {base_source}, but the {base_source} here is a "
+                          f"different model (its weights' checksum differs); {again}")
     weights = bundle.merge_adapters(base.weights, loaded.weights, source)
     return Model(loaded.config, weights, loaded.description, source)
 

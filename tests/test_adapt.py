@@ -1,19 +1,20 @@
 """seqgen adapt on the toy plugin: a random transformer adapted to a few Groove files (toy tracks) for a few
 seconds, its small bundle loaded without TensorFlow, Ctrl-C, a base that is missing or different, bad input."""
 
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
+import zipfile
 
 import numpy as np
 import pytest
 
 import seqgen
-from seqgen import adapting, bundle, cli, plugins
+from seqgen import adapting, bundle, cli, evaluation, plugins, tfrecord
 from seqgen.errors import SeqgenError
 from seqgen.families.transformer.inference import random_weights
 from support import GROOVE, installed_plugin
@@ -46,8 +47,6 @@ def test_the_adapted_bundle_is_small_and_better_on_held_out_files(adapted, base,
     assert os.path.getsize(path) <= 0.1 * os.path.getsize(base)
     assert result.best_step > 0 and result.best_loss < result.base_loss
     # The same, measured independently with the NumPy models on the held-out files' tracks.
-    from seqgen import evaluation, tfrecord
-
     model, base_model = seqgen.load(path), seqgen.load(base)
     by_file = adapting.read_tracks(adapting.midi_files(FILES), model.config)
     held_out = adapting.split_files(list(by_file))[1]
@@ -59,8 +58,6 @@ def test_the_adapted_bundle_is_small_and_better_on_held_out_files(adapted, base,
 
 def test_the_adapted_bundle_keeps_only_adapters_and_names_its_base(adapted, base):
     _, path = adapted
-    import zipfile, json  # noqa: E401
-
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read(bundle.MANIFEST))
     loaded = bundle.load(path)
@@ -113,10 +110,11 @@ def test_too_few_files_train_on_all_and_report_the_training_loss(base, tmp_path,
 
 def test_ctrl_c_keeps_the_best_so_far(base, tmp_path):
     out = tmp_path / "stopped.seqgen"
+    env = installed_plugin(tmp_path, "toy")
+    env.pop("PYTHONUNBUFFERED", None)  # the progress lines come through a pipe as they are said
     process = subprocess.Popen(
         [sys.executable, "-m", "seqgen", "adapt", *FILES, "--from", str(base), "--bundle_file", str(out),
-         "--minutes", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=installed_plugin(tmp_path, "toy"))
+         "--minutes", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines = []
     for line in process.stdout:  # the held-out loss is logged every 6 s
         lines.append(line)
