@@ -118,11 +118,11 @@ def check_base(model, source) -> tuple:
     """The names of the base model's weights to adapt, or SeqgenError when its family cannot be adapted."""
     family = model.config.family
     if not family.trained_by_gradient:
-        raise SeqgenError(f"--from {source} is a {family.name} model, whose weights are counted or solved, not trained "
-                          f"by gradient: seqgen adapt fine-tunes models that seqgen train trains in its shared loop")
+        raise SeqgenError(f"--from {source} is a model of the {family.name} family, whose weights are counted or "
+                          f"solved, not trained by gradient: seqgen adapt fine-tunes models that seqgen train trains in its shared loop")
     names = family.adapted_weights(model.config)
     if not names:
-        raise SeqgenError(f"--from {source} is a {family.name} model, whose family names no weights to adapt; "
+        raise SeqgenError(f"--from {source} is a model of the {family.name} family, which names no weights to adapt; "
                           f"seqgen adapt fine-tunes e.g. transformer models")
     return names
 
@@ -153,13 +153,13 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
     paths.check_output_file(output, "--bundle_file")
     if os.path.exists(output) and not overwrite:
         raise SeqgenError(f"{output} already exists; pass --overwrite to replace it, or choose another --bundle_file")
+    files = midi_files(sources)  # listed, not read yet
     base = loading.load(base_source)
     base_path = loading.shipped_models().get(base_source, base_source)
     if os.path.exists(output) and os.path.exists(base_path) and os.path.samefile(output, base_path):
         raise SeqgenError(f"--bundle_file {output} is the model to adapt (--from); the adapted bundle needs its base: "
                           f"choose another --bundle_file")
     names = check_base(base, base_source)
-    files = midi_files(sources)
     by_file = read_tracks(files, base.config)
     training_names, held_out_names = split_files(list(by_file), seed)
     if held_out_names:

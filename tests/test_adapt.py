@@ -179,7 +179,7 @@ def test_a_base_the_shared_loop_cannot_adapt_is_refused_in_one_line(tmp_path, ca
 
     bundle.save(tmp_path / "rnn.seqgen", rnn, rnn_weights(rnn))
     _one_line_error(["adapt", FILES[0], "--from", str(tmp_path / "rnn.seqgen"), "--bundle_file",
-                     str(tmp_path / "out.seqgen")], capsys, "events_rnn model", "names no weights to adapt")
+                     str(tmp_path / "out.seqgen")], capsys, "events_rnn family", "names no weights to adapt")
     sys.path.insert(0, str(GROOVE.parents[2] / "docs" / "tutorial"))
     import seqgen_melody
 
