@@ -119,7 +119,8 @@ def check_base(model, source) -> tuple:
     family = model.config.family
     if not family.trained_by_gradient:
         raise SeqgenError(f"--from {source} is a model of the {family.name} family, whose weights are counted or "
-                          f"solved, not trained by gradient: seqgen adapt fine-tunes models that seqgen train trains in its shared loop")
+                          f"solved, not trained by gradient: seqgen adapt fine-tunes models that seqgen train trains "
+                          f"in its shared loop")
     names = family.adapted_weights(model.config)
     if not names:
         raise SeqgenError(f"--from {source} is a model of the {family.name} family, which names no weights to adapt; "
