@@ -5,8 +5,15 @@ model_plugin, model_plugin_version, description, hparams, steps_per_quarter, inp
 and ``weights.npz`` (arrays keyed by variable name, read with ``allow_pickle=False``): loading never
 runs code from the file. Format 1 (no model fields) holds an ``events_rnn``. :func:`load` also reads
 Magenta ``.mag`` bundles (through :mod:`seqgen.magenta_bundle`).
+
+Format 3 is an *adapted* bundle (``seqgen adapt``): its manifest's ``adapter`` names the base model (a
+shipped model's name or a path) and the SHA-256 of the base's weights (:func:`weights_checksum`), and
+``weights.npz`` holds only the low-rank adapters, ``NAME/lora_a`` [in, rank] and ``NAME/lora_b``
+[rank, out] of each adapted weight ``NAME``; the model's weights are the base's with ``A @ B`` added
+(:func:`merge_adapters`, done by :func:`seqgen.load`).
 """
 
+import hashlib
 import io
 import json
 import os
@@ -22,6 +29,7 @@ from seqgen.files import atomic_path
 from seqgen.version import DISTRIBUTION
 
 FORMAT_VERSION = 2
+ADAPTED_FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.npz"
 SUFFIX = ".seqgen"
@@ -37,6 +45,8 @@ class Bundle:
     config: object
     weights: dict
     description: str = ""
+    #: An adapted bundle's manifest ``adapter`` (base, base_sha256, rank); its ``weights`` are the adapters.
+    adapter: dict = None
 
 
 def manifest(config, description: str = "") -> dict:
@@ -72,12 +82,57 @@ def save(path, config, weights: dict, description: str = "") -> None:
     paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):
         raise SeqgenError(f"{path} already exists; choose another --bundle_file or remove it first")
+    _write(path, manifest(config, description), weights, replace=False)
+
+
+def _write(path, meta: dict, weights: dict, replace: bool) -> None:
     arrays = io.BytesIO()
     np.savez(arrays, **{name: np.asarray(value, np.float32) for name, value in weights.items()})
-    with (atomic_path(path, replace=False) as temporary,
+    with (atomic_path(path, replace=replace) as temporary,
           zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive):
-        archive.writestr(MANIFEST, json.dumps(manifest(config, description), indent=2))
+        archive.writestr(MANIFEST, json.dumps(meta, indent=2))
         archive.writestr(WEIGHTS, arrays.getvalue())
+
+
+def weights_checksum(weights: dict) -> str:
+    """SHA-256 of a weights dict: its names, shapes and float32 values, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(weights):
+        value = np.ascontiguousarray(weights[name], np.float32)
+        digest.update(f"{name}:{value.shape}\0".encode("utf-8"))
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def save_adapted(path, config, adapters: dict, base: str, base_weights: dict, description: str = "",
+                 replace: bool = False) -> None:
+    """Write an adapted bundle: ``adapters`` ``{name: (A, B)}`` of the model ``base`` (a shipped model's name
+    or a path) whose weights are ``base_weights``; an existing ``path`` is replaced only when ``replace``."""
+    path = os.fspath(path)
+    paths.check_output_file(path, "--bundle_file")
+    rank = int(next(iter(adapters.values()))[0].shape[1]) if adapters else 0
+    meta = dict(manifest(config, description), format_version=ADAPTED_FORMAT_VERSION,
+                adapter={"base": base, "base_sha256": weights_checksum(base_weights), "rank": rank})
+    arrays = {f"{name}/{part}": value for name, pair in adapters.items()
+              for part, value in zip(("lora_a", "lora_b"), pair)}
+    _write(path, meta, arrays, replace)
+
+
+def merge_adapters(base_weights: dict, adapters: dict, path) -> dict:
+    """The base's weights with each adapter's ``A @ B`` added (``adapters``: an adapted bundle's arrays)."""
+    weights = dict(base_weights)
+    for key in adapters:
+        name, part = key.rsplit("/", 1)
+        if part not in ("lora_a", "lora_b") or f"{name}/lora_a" not in adapters or f"{name}/lora_b" not in adapters:
+            raise SeqgenError(f"{path} is not a valid adapted bundle: {key} is not an adapter pair's part")
+        if part == "lora_b":
+            continue
+        a, b = adapters[key], adapters[f"{name}/lora_b"]
+        base = weights.get(name)
+        if base is None or base.ndim != 2 or a.shape[1] != b.shape[0] or (a.shape[0], b.shape[1]) != base.shape:
+            raise SeqgenError(f"{path}'s adapter of {name} does not fit its base model's weights; adapt the base again")
+        weights[name] = (base + a @ b).astype(np.float32)
+    return weights
 
 
 def _check_kind(path) -> None:
@@ -151,9 +206,9 @@ def _read(path) -> tuple:
         raise SeqgenError(broken) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise SeqgenError(broken)
-    if meta["format_version"] > FORMAT_VERSION:
+    if meta["format_version"] > ADAPTED_FORMAT_VERSION:
         raise SeqgenError(f"{path} has bundle format {meta['format_version']}, newer than this seqgen reads "
-                          f"({FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}")
+                          f"({ADAPTED_FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}")
     return meta, weights
 
 
@@ -199,4 +254,10 @@ def load(path) -> Bundle:
 
         return Bundle(*magenta_bundle.load(path))
     meta, weights = _read(path)
-    return Bundle(_config(meta, path), weights, str(meta.get("description", "")))
+    adapter = meta.get("adapter") if meta["format_version"] == ADAPTED_FORMAT_VERSION else None
+    if meta["format_version"] == ADAPTED_FORMAT_VERSION and not (
+            isinstance(adapter, dict) and isinstance(adapter.get("base"), str)
+            and isinstance(adapter.get("base_sha256"), str)):
+        raise SeqgenError(f"{path} has an incomplete manifest (its adapter names no base); it is not a valid "
+                          f"seqgen bundle")
+    return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter)

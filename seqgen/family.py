@@ -234,6 +234,13 @@ class ModelFamily(abc.ABC):
         schedule of the step (e.g. a warm-up); by default the constant ``hparams.learning_rate``."""
         return hparams.learning_rate
 
+    def adapted_weights(self, config) -> tuple:
+        """The names of the 2-D weights (kernels [in, out]) that ``seqgen adapt`` fine-tunes with low-rank
+        adapters (:mod:`seqgen.adapting`): the network must read each of them through
+        ``compute_weights()`` (:class:`seqgen.families.keras_network.NamedWeightsNetwork`). Empty (the
+        default): models of this family cannot be adapted."""
+        return ()
+
     def activation_values(self, hparams) -> int:
         """Roughly how many float values the training loop keeps per (track, step) for the backward pass;
         the shared loop slices batches so tracks x steps x this stays bounded (see seqgen.training)."""

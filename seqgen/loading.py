@@ -2,7 +2,8 @@
 
 A source is a shipped model's name (e.g. ``drum_kit_gmd``), a ``.seqgen`` bundle, a Magenta ``.mag``
 bundle, a training run directory (its latest checkpoint) or one checkpoint of a run (``R/train/ckpt-N``).
-Bundles and shipped models load without TensorFlow; run dirs and checkpoints need it.
+Bundles and shipped models load without TensorFlow; run dirs and checkpoints need it. An adapted bundle
+(``seqgen adapt``) loads its base model and adds its adapters to the base's weights.
 """
 
 import os
@@ -59,8 +60,7 @@ def load(source) -> Model:
     path = shipped[source] if source in shipped and not os.path.exists(source) else source
     if path in shipped.values():
         _check_shipped_file(path)
-        loaded = bundle.load(path)
-        return Model(loaded.config, loaded.weights, loaded.description, source)
+        return _from_bundle(bundle.load(path), source)
     if os.path.isdir(source):
         config, weights = run_dir.load_weights(run_dir=source)
         return Model(config, weights, "", source)
@@ -68,10 +68,31 @@ def load(source) -> Model:
         config, weights = run_dir.load_weights(checkpoint_file=source)
         return Model(config, weights, "", source)
     if os.path.isfile(source):
-        loaded = bundle.load(source)
-        return Model(loaded.config, loaded.weights, loaded.description, source)
+        return _from_bundle(bundle.load(source), source)
     raise SeqgenError(f"{source} does not exist; give a bundle file, a run directory, a checkpoint or a shipped "
                       f"model's name ({', '.join(sorted(shipped)) or 'none installed'})")
+
+
+def _from_bundle(loaded, source) -> Model:
+    """The Model of a loaded bundle; an adapted one's weights are its base's with the adapters added."""
+    from seqgen import bundle
+
+    if loaded.adapter is None:
+        return Model(loaded.config, loaded.weights, loaded.description, source)
+    base_source = loaded.adapter["base"]
+    again = "put the base back, or adapt again with --from a model you have"
+    if base_source not in shipped_models() and not os.path.exists(base_source):
+        raise SeqgenError(f"{source} is adapted from the model {base_source}, which is missing; {again}")
+    try:
+        base = load(base_source)
+    except SeqgenError as error:
+        raise SeqgenError(f"{source} is adapted from the model {base_source}, which cannot be loaded ({error}); "
+                          f"{again}") from None
+    if bundle.weights_checksum(base.weights) != loaded.adapter["base_sha256"] or base.config.id != loaded.config.id:
+        raise SeqgenError(f"{source} is adapted from the model {base_source}, but the {base_source} here is a "
+                          f"different model (its weights' checksum differs); {again}")
+    weights = bundle.merge_adapters(base.weights, loaded.weights, source)
+    return Model(loaded.config, weights, loaded.description, source)
 
 
 def _check_shipped_file(path: str) -> None:

@@ -32,6 +32,16 @@ class Progress:
             of = f"/{self.total} {self.unit}s ({100 * self.done // self.total}%)" if self.total else f" {self.unit}s"
             print(f"{self.description}: {self.done}{of}", file=self.stream, flush=True)
 
+    @property
+    def showing_bar(self) -> bool:
+        """Whether a bar is shown (on a terminal) rather than plain lines."""
+        return self._bar is not None
+
+    def note(self, text: str) -> None:
+        """Show ``text`` after the bar (e.g. the latest loss); plain lines leave it to the job's own log."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

@@ -200,7 +200,7 @@ def checkpoint_of(model, optimizer=None):
 class Trainer:
     """The model, optimizer, checkpoint and step functions of one run under one strategy."""
 
-    def __init__(self, config, strategy=None, seed=None, micro_batch_size=0):
+    def __init__(self, config, strategy=None, seed=None, micro_batch_size=0, learning_rate=None):
         import keras
         import tensorflow as tf
 
@@ -213,7 +213,8 @@ class Trainer:
             keras.utils.set_random_seed(seed)
         with self.strategy.scope(), dtype_policy(config.hparams.precision):
             self.model = _build(config)
-            self.optimizer = keras.optimizers.Adam(learning_rate=config.family.learning_rate(config.hparams))
+            # learning_rate: a constant instead of the family's (seqgen adapt's).
+            self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate or config.family.learning_rate(config.hparams))
             # float16 gradients under- and overflow: the loss is scaled up and the gradients back down,
             # and a step whose gradients are not finite is skipped (Keras's dynamic loss scaling).
             self.loss_scaler = None

@@ -30,6 +30,7 @@ NO_MIDI = r"toy_rnn cannot read MIDI files: its plugin's Tracks does not impleme
 HPARAMS = "configs --config toy_rnn --hparams"
 SONG = f"song {MODEL} --output_dir {{out}}"
 VARY = f"vary {{song}} {MODEL} --output_dir {{out}}"
+ADAPT = "adapt {song} --from {bundle} --bundle_file {new}/a.seqgen"
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +310,17 @@ CASES = [
      r"cannot write --bundle_file .*keep.txt is a file, not a directory"),
     ("import-bundle-read-only", "import_bundle --mag_file {mag} --bundle_file {readonly}/m.seqgen",
      r"cannot write --bundle_file .*seqgen_test/m.seqgen: .*choose a writable place"),
+    # adapt (tests/test_adapt.py has the rest: no tracks, a base that cannot be adapted, the base as output)
+    ("adapt-midi-missing", f"{ADAPT}".replace("{song}", "{missing}"), r"missing.mid does not exist"),
+    ("adapt-midi-is-text", f"{ADAPT}".replace("{song}", "{text}"), r"notes.txt is not a MIDI file"),
+    ("adapt-dir-without-midi", f"{ADAPT}".replace("{song}", "{empty_dir}"), r"no MIDI files .* in .*empty_dir"),
+    ("adapt-unknown-base", "adapt {song} --from nope --bundle_file {new}/a.seqgen", r"nope does not exist"),
+    ("adapt-base-is-midi", "adapt {song} --from {song} --bundle_file {new}/a.seqgen", r"is a MIDI file, not"),
+    ("adapt-base-not-adaptable", ADAPT, r"a model of the events_rnn family, which names no weights to adapt"),
+    ("adapt-minutes-zero", f"{ADAPT} --minutes 0", r"--minutes: expected a positive number"),
+    ("adapt-minutes-nan", f"{ADAPT} --minutes nan", r"--minutes: expected a positive number"),
+    ("adapt-output-exists", f"{ADAPT}".replace("{new}/a.seqgen", "{out}/keep.txt"), r"keep.txt already exists"),
+    ("adapt-output-read-only", f"{ADAPT}".replace("{new}", "{readonly}"), r"cannot write --bundle_file"),
     # render
     ("render-midi-is-text", "render {text} --output_dir {new}", r"notes.txt: not a valid MIDI file"),
     ("render-midi-empty", "render {empty} --output_dir {new}", r"empty: not a valid MIDI file"),

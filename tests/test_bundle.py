@@ -135,7 +135,7 @@ def test_missing_plugin_is_named_with_how_to_install(saved, tmp_path):
 
 
 def test_newer_format_version_says_to_upgrade(saved, tmp_path):
-    manifest = dict(manifest_of(saved[0]), format_version=bundle.FORMAT_VERSION + 1)
+    manifest = dict(manifest_of(saved[0]), format_version=bundle.ADAPTED_FORMAT_VERSION + 1)
     path = rewrite(saved[0], tmp_path / "newer.seqgen", manifest=manifest)
     with pytest.raises(bundle.SeqgenError, match="newer than this seqgen reads.*upgrade"):
         bundle.load(path)

@@ -130,6 +130,12 @@ class TransformerFamily(ModelFamily):
 
         return network.WarmupSchedule(hparams.learning_rate, hparams.warmup_steps)
 
+    def adapted_weights(self, config):
+        """Every layer's attention (query, key, value, output) and feed-forward kernels."""
+        parts = [f"attention/{part}/kernel" for part in ("query", "key", "value", "output")]
+        parts += ["ffn/hidden/kernel", "ffn/output/kernel"]
+        return tuple(f"layer_{k}/{part}" for k in range(config.hparams.num_layers) for part in parts)
+
     def activation_values(self, hparams, steps: int = 512) -> int:
         """Values per (track, step) in the units of ``seqgen.training.MICRO_BATCH_VALUES``, for tracks of
         ``steps`` steps (drum tracks are cut at 512).
