@@ -99,7 +99,7 @@ def weights_checksum(weights: dict) -> str:
     digest = hashlib.sha256()
     for name in sorted(weights):
         value = np.ascontiguousarray(weights[name], np.float32)
-        digest.update(f"{name}:{value.shape}\0".encode("utf-8"))
+        digest.update(f"{name}:{value.shape}\0".encode())
         digest.update(value.tobytes())
     return digest.hexdigest()
 

@@ -214,7 +214,8 @@ class Trainer:
         with self.strategy.scope(), dtype_policy(config.hparams.precision):
             self.model = _build(config)
             # learning_rate: a constant instead of the family's (seqgen adapt's).
-            self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate or config.family.learning_rate(config.hparams))
+            rate = learning_rate or config.family.learning_rate(config.hparams)
+            self.optimizer = keras.optimizers.Adam(learning_rate=rate)
             # float16 gradients under- and overflow: the loss is scaled up and the gradients back down,
             # and a step whose gradients are not finite is skipped (Keras's dynamic loss scaling).
             self.loss_scaler = None
