@@ -167,11 +167,15 @@ def rhythm_models():
 @hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
-    ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
+    ``generate --humanize`` (and ``live --humanize``) with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
         from seqgen_drums import humanize
 
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
+        humanize.add_generate_flag(parser)
+    elif name == "live":
+        from seqgen_drums import humanize
+
         humanize.add_generate_flag(parser)
     elif name == "score":
         parser.add_argument("--drums", dest="events", help='the drum track, e.g. "[(36,), (42,), (), (38, 42)]"')
