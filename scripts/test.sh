@@ -7,6 +7,7 @@
 # them are skipped and a note says so):
 #   fluidsynth, timgm6mb-soundfont   seqgen render and generate --render synthesize WAV files with them
 #   chromium, chromium-driver        the studio's browser test drives the web page in a headless Chromium
+#   jackd2                           seqgen live's MIDI tests play through a JACK server (dummy driver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ if ! command -v fluidsynth >/dev/null || [ ! -e /usr/share/sounds/sf2/TimGM6mb.s
 fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt_install "the studio's browser test" chromium chromium-driver
+fi
+if ! command -v jackd >/dev/null; then
+  apt_install "seqgen live's MIDI tests" jackd2
 fi
 
 VENV=.venv

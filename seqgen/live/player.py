@@ -19,6 +19,7 @@ LOOKAHEAD = 0.5
 FOLLOW_POLL = 0.005
 #: A clock that starts or comes back is joined at a bar line at least this many beats ahead.
 RESUME_MARGIN = 0.05
+DRUM_CHANNEL = 9  # General MIDI's channel 10
 _OFF, _LINE, _TAKE, _ON = range(4)  # at the same beat: note-offs first, then the bar line, then note-ons
 
 
@@ -99,7 +100,7 @@ class Player:
             start, end, pitch, velocity, is_drum = payload
             scheduled = self.clock.time_of(beat + self._offset)
             seconds = (end - start) * 60.0 / self.clock.bpm
-            channel = 9 if is_drum else 0
+            channel = DRUM_CHANNEL if is_drum else 0
             for output in self.outputs:
                 output.note(pitch, velocity, channel, seconds)
             self.timing.append((scheduled, time.perf_counter()))
@@ -132,7 +133,7 @@ class Player:
         self._push(line, _LINE, bar.number)
         for start, end, pitch, velocity, is_drum in bar.notes:
             self._push(line + start, _ON, (start, end, pitch, velocity, is_drum))
-            self._push(line + end, _OFF, (pitch, 9 if is_drum else 0))
+            self._push(line + end, _OFF, (pitch, DRUM_CHANNEL if is_drum else 0))
         self.played.append(bar)
 
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import sys
+import threading
 import time
 
 from seqgen.errors import SeqgenError
@@ -14,9 +15,13 @@ from seqgen.version import DISTRIBUTION
 INSTALL_HINT = f'pip install "{DISTRIBUTION}[live]"'
 #: The name of the virtual output port a DAW records from.
 VIRTUAL_NAME = "seqgen"
-DRUM_CHANNEL = 9  # General MIDI's channel 10
 #: The OSC addresses (docs/live.md has the table).
 OSC_NOTE, OSC_BAR, OSC_TEMPO = "/seqgen/note", "/seqgen/bar", "/seqgen/tempo"
+#: How often (seconds) a MIDI port opened by name is looked for.
+PORT_WATCH = 0.5
+#: Time (seconds) given to the MIDI system to deliver the last messages before a port is closed (JACK sends
+#: them from its own thread, a period later).
+DELIVERY = 0.1
 
 
 def _mido():
@@ -101,8 +106,22 @@ class MidiOut:
             self.port = _midi_call(f"open the MIDI port {self.target!r}",
                                    lambda backend: backend.open_output(self.target))
         self.name = self.port.name
-        self._checked = 0.0
         self.sounding = set()
+        self._gone = threading.Event()
+        if self.target is not None:
+            import rtmidi
+
+            with _quiet_stderr():
+                probe = rtmidi.MidiOut(getattr(rtmidi, f"API_{self.port.api}"))
+            threading.Thread(target=self._watch, args=(probe,), name="seqgen-live-port-watch", daemon=True).start()
+
+    def _watch(self, probe) -> None:
+        """Look once a second (in this thread, so no note waits for it) whether the port is still there."""
+        while not self.port.closed:
+            if self.target not in probe.get_ports():
+                self._gone.set()
+                return
+            time.sleep(PORT_WATCH)
 
     def note(self, pitch: int, velocity: int, channel: int, seconds: float) -> None:
         self.port.send(self.mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
@@ -119,11 +138,8 @@ class MidiOut:
         pass
 
     def check(self) -> None:
-        """A port opened by name must still be there (checked at most once a second)."""
-        if self.target is None or time.perf_counter() - self._checked < 1.0:
-            return
-        self._checked = time.perf_counter()
-        if self.target not in _midi_call("list MIDI ports", lambda backend: backend.get_output_names()):
+        """A port opened by name must still be there."""
+        if self._gone.is_set():
             self.sounding.clear()
             raise SeqgenError(f"the MIDI port {self.target!r} went away; open it again and rerun seqgen live")
 
@@ -135,6 +151,7 @@ class MidiOut:
             self.port.send(self.mido.Message("control_change", channel=channel, control=123, value=0))
 
     def close(self) -> None:
+        time.sleep(DELIVERY)
         self.port.close()
 
 

@@ -1,0 +1,323 @@
+"""`seqgen live` with the shipped drum model, through real transports: OSC read back by a python-osc server
+(always), and MIDI through a JACK server of the tests' own (its dummy driver needs no sound hardware) read back
+by python-rtmidi. Where JACK cannot start, the MIDI tests are skipped with a line saying why."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("mido", reason="seqgen live needs the live extra (mido)")
+pytest.importorskip("rtmidi", reason="seqgen live needs the live extra (python-rtmidi)")
+pytest.importorskip("pythonosc", reason="seqgen live needs the live extra (python-osc)")
+
+import mido  # noqa: E402
+import pretty_midi  # noqa: E402
+from pythonosc import dispatcher, osc_server  # noqa: E402
+
+BPM = 300.0
+STEP = 60.0 / BPM / 4
+#: How far a note may arrive from its moment in these tests (on a shared, busy machine); docs/benchmarks.md
+#: has the measured figures.
+LATE = 0.025
+
+
+def live(*flags, wait=True, env=None):
+    """Run `python -m seqgen live FLAGS`: its CompletedProcess, or the Popen when not ``wait``."""
+    command = [sys.executable, "-m", "seqgen", "live", *flags]
+    environment = {**os.environ, **(env or {})}
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+
+
+class OscReceiver:
+    """A python-osc server on 127.0.0.1 recording (arrival, address, arguments)."""
+
+    def __init__(self):
+        self.messages = []
+        handler = dispatcher.Dispatcher()
+        handler.set_default_handler(lambda address, *args: self.messages.append((time.perf_counter(), address, args)))
+        self.server = osc_server.BlockingOSCUDPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of(self, address):
+        return [(at, args) for at, name, args in self.messages if name == address]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def osc():
+    receiver = OscReceiver()
+    yield receiver
+    receiver.close()
+
+
+def played_notes(path):
+    """(start seconds, pitch, velocity) of the notes of a MIDI file `seqgen live --save_midi` wrote, in the order
+    they are played."""
+    notes = [note for instrument in pretty_midi.PrettyMIDI(str(path)).instruments for note in instrument.notes]
+    return sorted((round(note.start, 6), note.pitch, note.velocity) for note in notes)
+
+
+def check_on_time(arrivals, starts):
+    """Each arrival is its note's start (counted from the first note) within LATE."""
+    errors = [abs((at - arrivals[0]) - (start - starts[0])) for at, start in zip(arrivals, starts)]
+    assert max(errors) < LATE, f"notes off their moment by up to {max(errors) * 1000:.1f} ms"
+
+
+def test_osc_notes_are_the_generated_track_in_order_and_on_time(osc, tmp_path):
+    saved = tmp_path / "played.mid"
+    done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3",
+                "--save_midi", str(saved))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [args for _, args in osc.of("/seqgen/bar")] == [(1,), (2,), (3,), (4,)]
+    assert [args for _, args in osc.of("/seqgen/tempo")] == [(BPM,)]
+    notes = osc.of("/seqgen/note")
+    expected = played_notes(saved)
+    assert expected and expected[-1][0] < 4 * 16 * STEP  # four bars, no more
+    assert [(pitch, velocity) for _, (pitch, velocity, _) in notes] == [(p, v) for _, p, v in expected]
+    assert all(abs(seconds - STEP) < 1e-6 for _, (_, _, seconds) in notes)  # each drum hit lasts a step
+    check_on_time([at for at, _ in notes], [start for start, _, _ in expected])
+    bars = [at for at, _ in osc.of("/seqgen/bar")]
+    assert all(abs(later - earlier - 16 * STEP) < LATE for earlier, later in zip(bars, bars[1:]))
+
+
+def test_the_same_seed_plays_the_same_bars_and_continues_them(osc, tmp_path):
+    first, second = tmp_path / "a.mid", tmp_path / "b.mid"
+    for path in (first, second):
+        done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "3", "--bpm", "400", "--seed", "11",
+                    "--save_midi", str(path))
+        assert done.returncode == 0, done.stderr
+    assert played_notes(first) == played_notes(second)
+    bars = [{(round(start / STEP) % 16, pitch) for start, pitch, _ in played_notes(first) if
+             int(round(start / STEP) // 16) == bar} for bar in range(3)]
+    assert all(bars), "every bar plays"
+
+
+def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_path):
+    saved = tmp_path / "played.mid"
+    done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "2", "--bpm", f"{BPM:g}", "--seed", "4",
+                "--humanize", "--save_midi", str(saved))
+    assert done.returncode == 0, done.stderr
+    starts = [start for start, _, _ in played_notes(saved)]
+    assert any(abs(start / STEP - round(start / STEP)) > 0.02 for start in starts)
+    velocities = {args[1] for _, args in osc.of("/seqgen/note")}
+    assert len(velocities) > 3
+    bars = [at for at, _ in osc.of("/seqgen/bar")]
+    assert len(bars) == 2 and abs(bars[1] - bars[0] - 16 * STEP) < LATE
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--bpm", "401"], "--bpm: expected a tempo from 20 to 400 beats per minute, got '401'"),
+    (["--bpm", "19.9"], "--bpm: expected a tempo from 20 to 400"),
+    (["--osc", "127.0.0.1:70000"], "--osc: expected a port from 1 to 65535 after the host"),
+    (["--osc", "127.0.0.1"], "--osc: expected HOST:PORT"),
+    (["--osc", "no-such-host.invalid:9000"], "--osc host 'no-such-host.invalid' does not resolve"),
+    (["--osc", "127.0.0.1:9", "--cc", "loudness=7"], "--cc maps 'loudness', which this model has no control of"),
+    (["--osc", "127.0.0.1:9", "--cc", "density=200"], "--cc density=200: expected a CC number from 0 to 127"),
+    (["--osc", "127.0.0.1:9", "--cc", "density"], "--cc 'density' is malformed"),
+    (["--osc", "127.0.0.1:9", "--cc", "density=note36"], "a note can only switch a control of two values"),
+    (["--osc", "127.0.0.1:9", "--control", "groove=7"], "unknown control 'groove'"),
+    (["--osc", "127.0.0.1:9", "--control", "density=500"], "control density takes a number from 0 to 64"),
+])
+def test_bad_input_is_one_line(flags, expected, capsys):
+    from seqgen.cli import main
+
+    assert main(["live", *flags]) in (1, 2)
+    err = capsys.readouterr().err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_missing_osc_receiver_is_said_once_and_playing_goes_on(tmp_path):
+    receiver = OscReceiver()
+    port = receiver.port
+    receiver.close()  # nobody listens there now
+    done = live("--osc", f"127.0.0.1:{port}", "--bars", "2", "--bpm", "400", "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "OSC receiver" in line]
+    assert len(said) == 1 and "is not there" in said[0], done.stderr
+    assert "played 2 bars" in done.stderr and "Traceback" not in done.stderr
+
+
+# MIDI through JACK ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def jack():
+    """A JACK server of this module's own (dummy driver), with MIDO_BACKEND set to JACK for it; skipped with why
+    when it cannot start."""
+    if not shutil.which("jackd"):
+        pytest.skip("jackd is not installed (Debian: apt-get install jackd2); the MIDI tests need a JACK server")
+    import rtmidi
+
+    if rtmidi.API_UNIX_JACK not in rtmidi.get_compiled_api():
+        pytest.skip("this python-rtmidi was built without JACK")
+    name = f"seqgen-test-{os.getpid()}"
+    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_AUDIO_RESERVATION",
+                                                  "JACK_NO_START_SERVER", "MIDO_BACKEND")}
+    os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1",
+                      MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK")
+    server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ready = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], capture_output=True, text=True)
+        if server.poll() is not None or ready.returncode != 0:
+            output = server.communicate(timeout=5)[0] if server.poll() is not None else ready.stdout
+            lines = [line for line in output.splitlines() if line.strip()]
+            pytest.skip(f"the JACK server did not start: {lines[-1] if lines else 'no reason given'}")
+        yield mido.Backend("mido.backends.rtmidi/UNIX_JACK", load=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Reader:
+    """A virtual JACK input port of the test's own, recording (arrival, mido message)."""
+
+    def __init__(self, backend, name="reader"):
+        self.messages = []
+        self.port = backend.open_input(name, virtual=True, client_name="test",
+                                       callback=lambda message: self.messages.append((time.perf_counter(), message)))
+        self.name = f"test:{name}"
+
+    def of(self, kind):
+        return [(at, message) for at, message in self.messages if message.type == kind]
+
+    def note_ons(self):
+        return [(at, message) for at, message in self.of("note_on") if message.velocity]
+
+
+def test_midi_notes_are_the_generated_track_in_order_and_on_time(jack, tmp_path):
+    reader = Reader(jack)
+    saved = tmp_path / "played.mid"
+    try:
+        done = live("--midi_out", reader.name, "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3",
+                    "--save_midi", str(saved))
+    finally:
+        reader.port.close()
+    assert done.returncode == 0, done.stderr
+    expected = played_notes(saved)
+    ons = reader.note_ons()
+    assert [(m.note, m.velocity, m.channel) for _, m in ons] == [(p, v, 9) for _, p, v in expected]
+    check_on_time([at for at, _ in ons], [start for start, _, _ in expected])
+    offs = [m.note for _, m in reader.of("note_off")]
+    assert sorted(offs) == sorted(m.note for _, m in ons)  # every note ends
+    all_off = [m.channel for _, m in reader.of("control_change") if m.control == 123]
+    assert all_off == list(range(16))
+
+
+def test_ctrl_c_silences_every_note(jack):
+    reader = Reader(jack)
+    process = live("--midi_out", reader.name, "--bpm", "400", "--seed", "2", wait=False)
+    try:
+        deadline = time.monotonic() + 30
+        while len(reader.note_ons()) < 20 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        time.sleep(0.1)
+    finally:
+        process.kill()
+        reader.port.close()
+    assert process.returncode == 0, err
+    assert "stopped; every note silenced" in err and "Traceback" not in err
+    sounding = set()
+    for _, message in reader.messages:
+        if message.type == "note_on" and message.velocity:
+            sounding.add(message.note)
+        elif message.type in ("note_on", "note_off"):
+            sounding.discard(message.note)
+    assert not sounding, f"notes left sounding: {sounding}"
+    assert [m.channel for _, m in reader.of("control_change") if m.control == 123] == list(range(16))
+
+
+def test_a_cc_moves_the_density_of_the_next_bars(jack, tmp_path):
+    reader = Reader(jack)
+    saved = tmp_path / "played.mid"
+    bars, bar_seconds = 12, 60.0 / 400 * 4
+    process = live("--midi_out", reader.name, "--bars", str(bars), "--bpm", "400", "--seed", "5",
+                   "--control", "density=4", "--cc", "density=1", "--save_midi", str(saved), wait=False)
+    try:
+        deadline = time.monotonic() + 30
+        while "seqgen:seqgen in" not in jack.get_output_names() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        knob = jack.open_output("seqgen:seqgen in")
+        while not reader.note_ons() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(4.5 * bar_seconds)  # during bar 5
+        knob.send(mido.Message("control_change", control=1, value=127))
+        _, err = process.communicate(timeout=30)
+        knob.close()
+    finally:
+        process.kill()
+        reader.port.close()
+    assert process.returncode == 0, err
+    assert "steering density from CC 1" in err
+    per_bar = [0] * bars
+    for start, _, _ in played_notes(saved):
+        per_bar[min(int(start / (bar_seconds * BPM / 400)), bars - 1)] += 1
+    before, after = per_bar[:5], per_bar[8:]
+    assert max(before) < min(after), per_bar
+    assert sum(after) / len(after) > sum(before) / len(before) + 10, per_bar
+
+
+def test_an_unknown_port_is_one_line(jack):
+    done = live("--midi_out", "no such port", "--bars", "1")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "seqgen live: error: --midi_out 'no such port': no MIDI output port is named it; the output ports are: none "
+        "(seqgen live --list_ports)"], done.stderr
+
+
+def test_list_ports(jack):
+    reader = Reader(jack, "listed")
+    try:
+        done = live("--list_ports")
+    finally:
+        reader.port.close()
+    assert done.returncode == 0 and "'test:listed'" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_midi_port_that_goes_away_is_one_line(jack):
+    reader = Reader(jack)
+    process = live("--midi_out", reader.name, "--bpm", "400", "--seed", "1", wait=False)
+    try:
+        deadline = time.monotonic() + 30
+        while not reader.note_ons() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        reader.port.close()
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert err.strip().splitlines()[-1] == ("seqgen live: error: the MIDI port 'test:reader' went away; open it "
+                                            "again and rerun seqgen live"), err
+    assert "Traceback" not in err
+
+
+def test_no_midi_system_is_one_line():
+    done = live("--bars", "1", env={"MIDO_BACKEND": "mido.backends.rtmidi/UNIX_JACK",
+                                    "JACK_DEFAULT_SERVER": "seqgen-no-such-server", "JACK_NO_START_SERVER": "1"})
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seqgen live: error: cannot make the virtual MIDI port 'seqgen': "
+                                                   "UNIX_JACK is not available"), done.stderr
