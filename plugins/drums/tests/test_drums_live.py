@@ -321,3 +321,66 @@ def test_no_midi_system_is_one_line():
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("seqgen live: error: cannot make the virtual MIDI port 'seqgen': "
                                                    "UNIX_JACK is not available"), done.stderr
+
+
+def _send_clock(port, beats, bpm, sent):
+    """MIDI clocks for ``beats`` beats at ``bpm``, each at its moment; their send times appended to ``sent``."""
+    interval = 60.0 / bpm / 24
+    moment = time.perf_counter()
+    for _ in range(int(beats * 24)):
+        while time.perf_counter() < moment:
+            time.sleep(min(0.001, max(0.0, moment - time.perf_counter())))
+        port.send(mido.Message("clock"))
+        sent.append(time.perf_counter())
+        moment += interval
+
+
+def _stderr_until(process, text, seconds=30):
+    """Lines of the process's stderr up to the one holding ``text``."""
+    lines = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"no {text!r} on stderr: {''.join(lines)}")
+
+
+def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues(jack, osc):
+    master = jack.open_output("clock", virtual=True, client_name="test")
+    process = live("--clock_in", "test:clock", "--osc", f"127.0.0.1:{osc.port}", "--bars", "7", "--seed", "1",
+                   wait=False)
+    ticks = []
+    try:
+        _stderr_until(process, "waiting for the MIDI clock to start")
+        master.send(mido.Message("start"))
+        _send_clock(master, 12, 300, ticks)
+        _send_clock(master, 10, 200, ticks)  # from beat 12: 200 bpm
+        master.send(mido.Message("stop"))
+        stopped = time.perf_counter()
+        time.sleep(1.5)
+        master.send(mido.Message("continue"))
+        resumed = time.perf_counter()
+        _send_clock(master, 12, 200, ticks)
+        _, rest = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        master.close()
+    assert process.returncode == 0, rest
+    assert rest.count("waiting for the MIDI clock to continue") == 1, rest
+    bars = osc.of("/seqgen/bar")
+    assert [args for _, args in bars] == [(number,) for number in range(1, 8)]
+    lines = []  # the clock a bar line fell on: the nearest clock on a bar line (every 96 clocks)
+    for at, _ in bars:
+        index = min(range(0, len(ticks), 96), key=lambda i: abs(ticks[i] - at))
+        assert abs(ticks[index] - at) < LATE, f"bar line {(ticks[index] - at) * 1000:.1f} ms off the clock's"
+        lines.append(index // 96)
+    assert lines == [1, 2, 3, 4, 5, 6, 7], lines  # bar 5 (from beat 20) is cut by the stop at beat 22; 6 goes on at 24
+    assert not [at for at, _ in bars if stopped < at < resumed]
+    tempos = [args[0] for _, args in osc.of("/seqgen/tempo")]
+    assert abs(tempos[0] - 300) < 3 and abs(tempos[-1] - 200) < 2, tempos
+    notes = [at for at, _ in osc.of("/seqgen/note")]
+    assert not [at for at in notes if stopped + 0.01 < at < resumed]
