@@ -70,11 +70,13 @@ def played_notes(path):
 
 
 def check_on_time(arrivals, starts):
-    """The notes arrive at their starts (counted from the first note): the median within 5 ms, nine in ten within
-    LATE (a busy machine may hold up a process now and then)."""
-    errors = sorted(abs((at - arrivals[0]) - (start - starts[0])) for at, start in zip(arrivals, starts))
-    assert errors[len(errors) // 2] < 0.005 and errors[int(len(errors) * 0.9)] < LATE, \
-        f"notes off their moments by (ms): {[round(error * 1000, 1) for error in errors]}"
+    """The notes arrive at their starts, all shifted alike (the median shift): half within 3 ms, three in four
+    within LATE (a machine busy with other work holds up a process now and then; docs/benchmarks.md has the
+    figures of a quiet one)."""
+    shifts = sorted(at - start for at, start in zip(arrivals, starts))
+    errors = sorted(abs(shift - shifts[len(shifts) // 2]) for shift in shifts)
+    assert errors[len(errors) // 2] < 0.003 and errors[int(len(errors) * 0.75)] < LATE, \
+        f"notes off their moments by (ms): {[round(float(error) * 1000, 1) for error in errors]}"
 
 
 def test_osc_notes_are_the_generated_track_in_order_and_on_time(osc, tmp_path):
