@@ -13,7 +13,8 @@ import copy
 import os
 import sys
 
-from seqgen.commands import _number, add_control_argument, add_model_arguments, bounded_int, positive_int, temperature
+from seqgen.commands import (_number, add_control_argument, add_model_arguments, bounded_int, positive_int,
+                             temperature)
 from seqgen.errors import SeqgenError
 
 DEFAULT_BPM = 120.0

@@ -10,7 +10,6 @@ import heapq
 import math
 import time
 
-from seqgen.errors import SeqgenError
 from seqgen.live.drummer import BEATS_PER_BAR
 
 #: Beats before its bar line that a bar's notes are taken (a played note starts at most this early).
@@ -136,8 +135,3 @@ class Player:
             self._push(line + end, _OFF, (pitch, DRUM_CHANNEL if is_drum else 0))
         self.played.append(bar)
 
-
-def check_bpm(bpm: float) -> float:
-    if not 20 <= bpm <= 400:
-        raise SeqgenError(f"--bpm {bpm:g} is outside 20 to 400; give a tempo in that range")
-    return bpm

@@ -120,8 +120,9 @@ class MidiOut:
         while not self.port.closed:
             if self.target not in probe.get_ports():
                 self._gone.set()
-                return
+                break
             time.sleep(PORT_WATCH)
+        probe.delete()
 
     def note(self, pitch: int, velocity: int, channel: int, seconds: float) -> None:
         self.port.send(self.mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))

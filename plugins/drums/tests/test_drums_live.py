@@ -16,9 +16,9 @@ pytest.importorskip("mido", reason="seqgen live needs the live extra (mido)")
 pytest.importorskip("rtmidi", reason="seqgen live needs the live extra (python-rtmidi)")
 pytest.importorskip("pythonosc", reason="seqgen live needs the live extra (python-osc)")
 
-import mido  # noqa: E402
-import pretty_midi  # noqa: E402
-from pythonosc import dispatcher, osc_server  # noqa: E402
+import mido
+import pretty_midi
+from pythonosc import dispatcher, osc_server
 
 BPM = 300.0
 STEP = 60.0 / BPM / 4
@@ -393,3 +393,51 @@ def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues
     assert abs(tempos[0] - 300) < 6 and abs(tempos[-1] - 200) < 4, tempos
     notes = [at for at, _ in osc.of("/seqgen/note")]
     assert not [at for at in notes if stopped + 0.01 < at < resumed]
+
+
+# The bars themselves, in-process ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model():
+    import seqgen
+
+    return seqgen.load("drum_kit_control_gmd")
+
+
+def _hits(events):
+    return {(step, pitch) for step, event in enumerate(events) for pitch in event}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_each_bar_continues_the_bars_before_as_a_loop_with_variations(model, seed):
+    from seqgen.live.drummer import Drummer
+    from seqgen.live.steering import Steering
+
+    drummer = Drummer(model, Steering(), seed=seed)
+    bars = [_hits(drummer.generate(number).track.events) for number in range(10)]
+    alone = [_hits(model.generate(1, 16, seed=seed * 100 + number)[0].events) for number in range(10)]
+
+    def shared(hits):  # the mean share of hits a bar has in common with the bar before it
+        return sum(len(a & b) / len(a | b) for a, b in zip(hits, hits[1:])) / (len(hits) - 1)
+
+    assert shared(bars) > shared(alone) + 0.1 and shared(bars) > 0.3
+    assert any(a != b for a, b in zip(bars, bars[1:]))  # variations, not one bar over and over
+
+
+def test_cc_mappings_steer_the_next_bars(model):
+    from seqgen.live.steering import Steering, parse
+
+    steering = Steering({"density": 8}, parse("density=1,fill=64,style=program,fill=note36", model.controls))
+    steering.receive(mido.Message("control_change", control=1, value=127))
+    assert steering.next_bar() == {"density": 64.0}  # the knob's top is the control's top
+    steering.receive(mido.Message("control_change", control=1, value=0))
+    steering.receive(mido.Message("control_change", control=64, value=127))  # the switch: a fill next bar
+    assert steering.next_bar() == {"density": 0.0, "fill": "yes"}
+    assert steering.next_bar() == {"density": 0.0}  # and only that bar
+    steering.receive(mido.Message("note_on", note=36, velocity=90))
+    steering.receive(mido.Message("program_change", program=5))
+    style = next(control for control in model.controls if control.name == "style")
+    assert steering.next_bar() == {"density": 0.0, "fill": "yes", "style": style.values[5]}
+    steering.receive(mido.Message("control_change", control=7, value=127))  # not mapped
+    steering.receive(mido.Message("note_on", note=38, velocity=90))
+    assert steering.next_bar() == {"density": 0.0, "style": style.values[5]}
