@@ -6,10 +6,15 @@ p50 / p99 / max over --bars bars at each tempo, while the default model generate
 The player runs in this process (seqgen.live, as `seqgen live` runs it); the receiver is a second process that
 stamps each message on arrival with time.perf_counter (CLOCK_MONOTONIC on Linux, the same clock in both).
 
+The player's and the drummer's threads run real-time (SCHED_FIFO, as `seqgen live` asks where the user may) and
+so does the receiver (as a DAW's MIDI thread), or all ordinary.
+
 Usage: python bench/live_timing.py [--bars 64] [--bpm 120 180] [--runs 3] [--transports osc jack] [--period 64]
+                                   [--scheduling realtime ordinary]
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -21,16 +26,20 @@ import time
 RECEIVE_SECONDS_AFTER = 1.0
 
 
-def receive(transport: str, where: str, out: str) -> None:
+def receive(transport: str, scheduling: str, out: str) -> None:
     """The receiver process: stamp every note-on until the sender's end marker, then write the stamps."""
+    from seqgen.live.realtime import PLAYER, realtime
+
+    if scheduling == "realtime":
+        realtime(PLAYER)  # as a DAW's MIDI thread
     stamps = []
     if transport == "osc":
         from pythonosc import dispatcher, osc_server
 
         handler = dispatcher.Dispatcher()
-        handler.map("/seqgen/note", lambda address, *args: stamps.append(time.perf_counter()))
-        server = osc_server.BlockingOSCUDPServer(("127.0.0.1", int(where)), handler)
-        print("ready", flush=True)
+        handler.map("/seqgen/note", lambda address, *args: stamps.append((time.perf_counter(), args[0])))
+        server = osc_server.BlockingOSCUDPServer(("127.0.0.1", 0), handler)
+        print("ready", server.server_address[1], flush=True)
         server.timeout = 0.2
         while not os.path.exists(out + ".done"):
             server.handle_request()
@@ -42,9 +51,9 @@ def receive(transport: str, where: str, out: str) -> None:
 
         def stamp(message):
             if message.type == "note_on" and message.velocity:
-                stamps.append(time.perf_counter())
+                stamps.append((time.perf_counter(), message.note))
 
-        port = backend.open_input(where, virtual=True, client_name="bench", callback=stamp)
+        port = backend.open_input("in", virtual=True, client_name="bench", callback=stamp)
         print("ready", flush=True)
         while not os.path.exists(out + ".done"):
             time.sleep(0.1)
@@ -53,42 +62,52 @@ def receive(transport: str, where: str, out: str) -> None:
         json.dump(stamps, stream)
 
 
-def play(transport: str, bpm: float, bars: int, seed: int) -> dict:
+def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> dict:
     """Play ``bars`` bars at ``bpm`` to a receiver process: the latency figures (ms) and CPU seconds per bar."""
     import seqgen
     from seqgen.live import ports
     from seqgen.live.clock import Clock
     from seqgen.live.drummer import Drummer
     from seqgen.live.player import Player
+    from seqgen.live.realtime import PLAYER, realtime
     from seqgen.live.steering import Steering
     from seqgen.loading import default_config
 
     folder = tempfile.mkdtemp()
     out = os.path.join(folder, "stamps.json")
-    where = "9931" if transport == "osc" else "in"
-    receiver = subprocess.Popen([sys.executable, __file__, "--receive", transport, where, out],
+    receiver = subprocess.Popen([sys.executable, __file__, "--receive", transport,
+                                 "realtime" if scheduling else "ordinary", out],
                                 stdout=subprocess.PIPE, text=True)
-    assert receiver.stdout.readline().strip() == "ready"
-    output = ports.OscOut("127.0.0.1", 9931) if transport == "osc" else ports.MidiOut("bench:in")
+    ready = receiver.stdout.readline().split()
+    output = ports.OscOut("127.0.0.1", int(ready[1])) if transport == "osc" else ports.MidiOut("bench:in")
     model = seqgen.load(default_config().default_bundle)
     sys.setswitchinterval(0.0002)  # as seqgen live
-    player = Player(Clock(bpm), Drummer(model, Steering(), seed=seed), [output], bars)
+    player = Player(Clock(bpm), Drummer(model, Steering(), seed=seed, realtime=scheduling), [output], bars)
+    gc.freeze()  # as seqgen live
+    granted = realtime(PLAYER) if scheduling else False
     cpu = time.process_time()
     player.play()
     cpu = time.process_time() - cpu
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # the next run starts ordinary
     output.close()
     time.sleep(RECEIVE_SECONDS_AFTER)
     open(out + ".done", "w").close()
     receiver.wait(timeout=30)
     with open(out) as stream:
         arrivals = json.load(stream)
-    if len(arrivals) != len(player.timing):
-        raise SystemExit(f"{transport}: {len(player.timing)} notes sent, {len(arrivals)} received")
-    latency = sorted((arrival - scheduled) * 1000 for (scheduled, _), arrival in zip(player.timing, arrivals))
-    sending = sorted((sent - scheduled) * 1000 for scheduled, sent in player.timing)
-    return {"notes": len(latency), "p50": statistics.median(latency), "p99": latency[int(len(latency) * 0.99)],
+    matched, position = [], 0  # each arrival with the note sent it is (in order, by pitch; a lost one skipped)
+    for arrival, pitch in arrivals:
+        while position < len(player.timing) and player.timing[position][2] != pitch:
+            position += 1
+        if position == len(player.timing):
+            raise SystemExit(f"{transport}: a note arrived that was not sent, or out of order")
+        matched.append((player.timing[position][0], arrival))
+        position += 1
+    latency = sorted((arrival - scheduled) * 1000 for scheduled, arrival in matched)
+    sending = sorted((sent - scheduled) * 1000 for scheduled, sent, _ in player.timing)
+    return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency), "p99": latency[int(len(latency) * 0.99)],
             "max": latency[-1], "send_p99": sending[int(len(sending) * 0.99)], "late_bars": player.late_bars,
-            "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm}
+            "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm, "realtime": granted}
 
 
 def jack_server(period: int):
@@ -98,7 +117,8 @@ def jack_server(period: int):
                       MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK")
     server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", str(period)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return server
 
 
@@ -110,6 +130,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--transports", nargs="+", default=["osc", "jack"], choices=["osc", "jack"])
     parser.add_argument("--period", type=int, default=64, help="JACK period in frames at 48 kHz (default 64)")
+    parser.add_argument("--scheduling", nargs="+", default=["realtime", "ordinary"], choices=["realtime", "ordinary"],
+                        help="the player's and drummer's threads real-time (as seqgen live asks, where allowed) or ordinary")
     args = parser.parse_args()
     if args.receive:
         receive(*args.receive)
@@ -117,16 +139,21 @@ def main() -> None:
     server = jack_server(args.period) if "jack" in args.transports else None
     try:
         print(f"load average before: {os.getloadavg()[0]:.2f}")
-        print("| transport | bpm | run | notes | p50 ms | p99 ms | max ms | sent p99 ms | late bars | CPU s/bar | CPU share |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| transport | threads | bpm | run | notes | lost | p50 ms | p99 ms | max ms | sent p99 ms | late bars | "
+              "CPU s/bar | CPU share |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for transport in args.transports:
-            for bpm in args.bpm:
-                for run in range(args.runs):
-                    got = play(transport, bpm, args.bars, seed=run)
-                    name = "OSC 127.0.0.1" if transport == "osc" else f"JACK MIDI ({args.period} frames)"
-                    print(f"| {name} | {bpm:g} | {run + 1} | {got['notes']} | {got['p50']:.2f} | {got['p99']:.2f} | "
-                          f"{got['max']:.2f} | {got['send_p99']:.2f} | {got['late_bars']} | {got['cpu_per_bar']:.4f} | "
-                          f"{got['cpu_per_bar'] / got['bar_seconds']:.1%} |", flush=True)
+            for scheduling in args.scheduling:
+                for bpm in args.bpm:
+                    for run in range(args.runs):
+                        got = play(transport, bpm, args.bars, run, scheduling == "realtime")
+                        name = "OSC 127.0.0.1" if transport == "osc" else f"JACK MIDI ({args.period} frames)"
+                        player = "real-time" if got["realtime"] else "ordinary"
+                        print(f"| {name} | {player} | {bpm:g} | {run + 1} | {got['notes']} | {got['lost']} | "
+                              f"{got['p50']:.2f} | "
+                              f"{got['p99']:.2f} | {got['max']:.2f} | {got['send_p99']:.2f} | {got['late_bars']} | "
+                              f"{got['cpu_per_bar']:.4f} | {got['cpu_per_bar'] / got['bar_seconds']:.1%} |",
+                              flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if server is not None:

@@ -10,6 +10,7 @@ See docs/live.md.
 
 import argparse
 import copy
+import gc
 import os
 import sys
 
@@ -128,6 +129,7 @@ def run(args) -> int:
     from seqgen.live.clock import Clock, MidiClock
     from seqgen.live.drummer import Drummer
     from seqgen.live.player import Player
+    from seqgen.live.realtime import PLAYER, realtime
     from seqgen.live.steering import Steering, parse
     from seqgen.loading import load_model
 
@@ -162,13 +164,17 @@ def run(args) -> int:
                                                      ports.MidiIn("seqgen in", virtual=True))
             port.listeners.append(steering.receive)
         sys.setswitchinterval(SWITCH_INTERVAL)
-        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess)
+        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True)
         player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in))
         heard = ", ".join(port.name for port in outputs)
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
         steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
         _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
              + (f"for {args.bars} bars" if args.bars else "(Ctrl+C stops)"))
+        gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
+        if not realtime(PLAYER):  # this thread plays
+            _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
+                 "(docs/live.md, 'How it keeps time')")
         try:
             player.play()
             stopped = ""

@@ -33,10 +33,11 @@ def bar_notes(track) -> tuple:
 class Drummer:
     """Generates bar ``n`` when asked (:meth:`ask`) and hands it over (:meth:`take`), in a thread of its own.
 
-    ``postprocess(track, number)`` may change each bar before it is played (e.g. a plugin's humanizing)."""
+    ``postprocess(track, number)`` may change each bar before it is played (e.g. a plugin's humanizing); with
+    ``realtime``, its thread asks for real-time scheduling (:mod:`seqgen.live.realtime`)."""
 
     def __init__(self, model, steering, temperature: float = 1.0, seed: int = None, postprocess=None,
-                 window_bars: int = WINDOW_BARS):
+                 window_bars: int = WINDOW_BARS, realtime: bool = False):
         self.model, self.steering = model, steering
         self.temperature, self.seed = temperature, seed
         self.postprocess = postprocess
@@ -44,6 +45,7 @@ class Drummer:
         self.window = window_bars * self.steps_per_bar
         self.history = []  # the events generated so far, bar after bar
         self._asked, self._done = queue.Queue(), queue.Queue()
+        self.realtime = realtime
         self._thread = threading.Thread(target=self._run, name="seqgen-live-drummer", daemon=True)
         self._thread.start()
 
@@ -65,6 +67,10 @@ class Drummer:
         self._asked.put(None)
 
     def _run(self) -> None:
+        if self.realtime:
+            from seqgen.live.realtime import DRUMMER, realtime
+
+            realtime(DRUMMER)
         while True:
             number = self._asked.get()
             if number is None:

@@ -8,6 +8,7 @@ starts on the clock's next bar line, and after a master clock stops and comes ba
 
 import heapq
 import math
+import threading
 import time
 
 from seqgen.live.drummer import BEATS_PER_BAR
@@ -24,7 +25,7 @@ _OFF, _LINE, _TAKE, _ON = range(4)  # at the same beat: note-offs first, then th
 
 class Player:
     """Plays ``bars`` bars (None: until stopped) from ``drummer`` to ``outputs`` on ``clock``; :attr:`played`
-    holds the bars played, :attr:`timing` (scheduled moment, sent moment) of every note-on."""
+    holds the bars played, :attr:`timing` (scheduled moment, sent moment, pitch) of every note-on."""
 
     def __init__(self, clock, drummer, outputs, bars: int = None, say=print, follows: bool = False):
         self.clock, self.drummer, self.outputs = clock, drummer, list(outputs)
@@ -36,6 +37,11 @@ class Player:
         self._count = 0
         self._offset = 0.0  # the clock's beat = the player's beat + offset
         self._tempo_sent = None
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """End :meth:`play` (from another thread) at once, every note silenced."""
+        self._stop.set()
 
     def _push(self, beat: float, kind: int, payload=None) -> None:
         self._count += 1
@@ -48,7 +54,7 @@ class Player:
             first = self.drummer.take()
             self._start()
             self._add_bar(first)
-            while self._queue:
+            while self._queue and not self._stop.is_set():
                 item = heapq.heappop(self._queue)
                 if self._wait(item):
                     self._do(item[0], item[1], item[3])
@@ -71,7 +77,7 @@ class Player:
             for output in self.outputs:
                 output.silence()
             self.say("seqgen live: waiting for the MIDI clock to " + ("continue" if self.played else "start"))
-            while self.clock.stalled(time.perf_counter()):
+            while self.clock.stalled(time.perf_counter()) and not self._stop.is_set():
                 self.clock.running.wait(0.05)
         lines = [beat for beat, kind, _, _ in self._queue if kind == _LINE]
         mine = min(lines) if lines else math.ceil(min((b for b, *_ in self._queue), default=0.0) / BEATS_PER_BAR
@@ -86,13 +92,16 @@ class Player:
         while True:
             now = time.perf_counter()
             if self.clock.stalled(now):
+                if item[1] == _OFF:  # a note-off needs no clock
+                    return True
                 heapq.heappush(self._queue, item)
                 self._wait_for_clock()
                 return False
             left = self.clock.time_of(item[0] + self._offset) - now
             if left <= 0:
                 return True
-            time.sleep(min(left, FOLLOW_POLL) if self.follows else left)
+            if self._stop.wait(min(left, FOLLOW_POLL) if self.follows else left):
+                return False
 
     def _do(self, beat: float, kind: int, payload) -> None:
         if kind == _ON:
@@ -102,7 +111,7 @@ class Player:
             channel = DRUM_CHANNEL if is_drum else 0
             for output in self.outputs:
                 output.note(pitch, velocity, channel, seconds)
-            self.timing.append((scheduled, time.perf_counter()))
+            self.timing.append((scheduled, time.perf_counter(), pitch))
         elif kind == _OFF:
             for output in self.outputs:
                 output.note_off(payload[0], payload[1])
@@ -134,4 +143,5 @@ class Player:
             self._push(line + start, _ON, (start, end, pitch, velocity, is_drum))
             self._push(line + end, _OFF, (pitch, DRUM_CHANNEL if is_drum else 0))
         self.played.append(bar)
+
 

@@ -103,6 +103,25 @@ class Steering:
             return control.values[amount * len(control.values) // 128]
         return control.low + (control.high - control.low) * amount / 127
 
+    def change(self, controls: dict, declared) -> None:
+        """Set ``controls`` ({name: value}, checked against the ``declared`` controls; None unsets one) for the next
+        bars; a control of two values (a switch) set to its second (a fill) holds for the next bar only, to its first
+        it is unset."""
+        from seqgen.controls import check_controls
+
+        by_name = {control.name: control for control in declared}
+        checked = check_controls(declared, controls)
+        with self._lock:
+            for name in controls:
+                control = by_name[name]
+                switch = control.kind == "category" and len(control.values) == 2
+                if switch and checked.get(name) == control.values[1]:
+                    self._once[name] = checked[name]
+                elif name not in checked or switch:
+                    self._held.pop(name, None)
+                else:
+                    self._held[name] = checked[name]
+
     def next_bar(self) -> dict:
         """The controls to generate the next bar with (a switch asked for is used once)."""
         with self._lock:

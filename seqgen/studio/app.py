@@ -42,6 +42,7 @@ from starlette.staticfiles import StaticFiles
 
 from seqgen.errors import SeqgenError
 from seqgen.studio import grid
+from seqgen.studio.live import LiveDesk
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 BUNDLE_SUFFIXES = (".seqgen", ".mag")
@@ -108,6 +109,7 @@ class Studio:
         self.counts = collections.Counter()  # "steps" generated, jobs "cancelled" (tests and logs read them)
         self._counting = threading.Lock()
         self.executor = self.root = self.soundfont = None
+        self.live = LiveDesk()
 
     def open(self) -> None:
         from seqgen import render
@@ -121,6 +123,7 @@ class Studio:
             log.warning("no WAV downloads: %s", error)
 
     def close(self) -> None:
+        self.live.stop()
         self.executor.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -836,6 +839,42 @@ async def clip(request):
     return _answer({"id": stem}, token)
 
 
+LIVE_FIELDS = {"model", "qpm", "controls", "midi", "osc"}
+MAX_OSC = 300  # characters of an OSC host:port
+
+
+async def live_status(request):
+    return JSONResponse(request.app.state.studio.live.status())
+
+
+async def live_start(request):
+    """The Live panel's Start: the model plays bar by bar to the virtual MIDI port and/or an OSC receiver."""
+    studio = request.app.state.studio
+    body = await _json_body(request)
+    _fields(body, LIVE_FIELDS)
+    qpm = _number(body, "qpm", 120.0, *QPM)
+    midi, osc = body.get("midi", True), body.get("osc") or ""
+    if not isinstance(midi, bool) or not isinstance(osc, str) or len(osc) > MAX_OSC:
+        raise SeqgenError(f"midi must be true or false, osc a host:port of at most {MAX_OSC} characters")
+    model = await studio.run(studio.model, body["model"])
+    return JSONResponse(await studio.run(studio.live.start, model, body["model"], qpm, _controls(body), midi,
+                                         osc.strip()))
+
+
+async def live_steer(request):
+    """The Live panel's knobs: the controls of the next bars."""
+    body = await _json_body(request)
+    if not isinstance(body, dict) or set(body) != {"controls"}:
+        raise SeqgenError("the request must be {\"controls\": {name: value}}")
+    studio = request.app.state.studio
+    return JSONResponse(await studio.run(studio.live.steer, _controls(body)))
+
+
+async def live_stop(request):
+    studio = request.app.state.studio
+    return JSONResponse(await studio.run(studio.live.stop))
+
+
 async def download(request):
     studio, name = request.app.state.studio, request.path_params["name"]
     session, _ = studio.session(request)
@@ -943,7 +982,10 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
                 Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
-                Route("/api/taps", taps, methods=["POST"]),
+                Route("/api/taps", taps, methods=["POST"]), Route("/api/live", live_status),
+                Route("/api/live/start", live_start, methods=["POST"]),
+                Route("/api/live/steer", live_steer, methods=["POST"]),
+                Route("/api/live/stop", live_stop, methods=["POST"]),
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

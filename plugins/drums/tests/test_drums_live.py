@@ -368,29 +368,30 @@ def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues
         time.sleep(1.5)
         master.send(mido.Message("continue"))
         resumed = time.perf_counter()
-        _send_clock(master, 12, 200, ticks)
+        _send_clock(master, 16, 200, ticks)  # to beat 38: bar 7 ends at 32
         _, rest = process.communicate(timeout=30)
     finally:
         process.kill()
         master.close()
-    assert process.returncode == 0, rest
+    assert process.returncode == 0, (process.returncode, rest)
     assert rest.count("waiting for the MIDI clock to continue") == 1, rest
     bars = osc.of("/seqgen/bar")
     assert [args for _, args in bars] == [(number,) for number in range(1, 8)]
-    lines, errors = [], []  # the clock each bar line fell on (the nearest on a bar line: every 96 clocks), how far
-    for at, _ in bars:
+    lines, errors, all_errors = [], [], []  # the clock each bar line fell on (the nearest on a bar line: every 96
+    for at, _ in bars:                      # clocks), how far after it (ms)
         index = min(range(0, len(ticks), 96), key=lambda i: abs(ticks[i][1] - at))
         lines.append(index // 96)
+        all_errors.append(round((at - ticks[index][1]) * 1000, 1))
         # Judged only where this test sent the beat before on time: on a busy machine its own clock stumbles.
         if all(abs(sent - moment) < 0.003 for moment, sent in ticks[max(0, index - 24):index + 1]):
-            errors.append(round((at - ticks[index][1]) * 1000, 1))
+            errors.append(all_errors[-1])
     if len(errors) < 3:
         pytest.skip(f"this machine is too busy for the test to send a steady MIDI clock ({len(errors)} of 7 bars)")
-    assert max(map(abs, errors)) < LATE * 1000, f"bar lines this many ms after the clock's: {errors}"
+    assert max(map(abs, errors)) < LATE * 1000, f"bar lines this many ms after the clock's: {all_errors}; {rest}"
     assert lines == [1, 2, 3, 4, 5, 6, 7], lines  # bar 5 (from beat 20) is cut by the stop at beat 22; 6 goes on at 24
     assert not [at for at, _ in bars if stopped < at < resumed]
     tempos = [args[0] for _, args in osc.of("/seqgen/tempo")]
-    assert abs(tempos[0] - 300) < 6 and abs(tempos[-1] - 200) < 4, tempos
+    assert abs(tempos[0] - 300) < 6 and min(abs(tempo - 200) for tempo in tempos[1:]) < 4, tempos
     notes = [at for at, _ in osc.of("/seqgen/note")]
     assert not [at for at in notes if stopped + 0.01 < at < resumed]
 
