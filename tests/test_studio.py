@@ -948,6 +948,9 @@ def test_the_live_panel_starts_is_steered_and_stops_through_the_api(client):
                                           "tempo, density"}
         assert client.post("/api/live/steer", json={"density": 3}).status_code == 400
         assert client.post("/api/live/start", json=LIVE, headers={"origin": "https://evil.example"}).status_code == 403
+        deadline = time.monotonic() + 10
+        while client.get("/api/live").json()["bars"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stopped = client.post("/api/live/stop", json={}).json()
-    assert not stopped["playing"] and stopped["bars"] >= 1 and not stopped["error"]
+    assert not stopped["playing"] and stopped["bars"] >= 2 and not stopped["error"]

@@ -25,7 +25,7 @@ _OFF, _LINE, _TAKE, _ON = range(4)  # at the same beat: note-offs first, then th
 
 class Player:
     """Plays ``bars`` bars (None: until stopped) from ``drummer`` to ``outputs`` on ``clock``; :attr:`played`
-    holds the bars played, :attr:`timing` (scheduled moment, sent moment, pitch) of every note-on."""
+    holds the bars whose bar line has come, :attr:`timing` (scheduled moment, sent moment, pitch) of every note-on."""
 
     def __init__(self, clock, drummer, outputs, bars: int = None, say=print, follows: bool = False):
         self.clock, self.drummer, self.outputs = clock, drummer, list(outputs)
@@ -122,7 +122,9 @@ class Player:
                 self.late_bars += 1
             self._add_bar(self.drummer.take())
 
-    def _bar_line(self, number: int) -> None:
+    def _bar_line(self, bar) -> None:
+        self.played.append(bar)
+        number = bar.number
         for output in self.outputs:
             output.check()
         bpm = round(self.clock.bpm, 2)
@@ -138,10 +140,9 @@ class Player:
 
     def _add_bar(self, bar) -> None:
         line = bar.number * BEATS_PER_BAR
-        self._push(line, _LINE, bar.number)
+        self._push(line, _LINE, bar)
         for start, end, pitch, velocity, is_drum in bar.notes:
             self._push(line + start, _ON, (start, end, pitch, velocity, is_drum))
             self._push(line + end, _OFF, (pitch, DRUM_CHANNEL if is_drum else 0))
-        self.played.append(bar)
 
 
