@@ -71,7 +71,7 @@ def _midi_call(what: str, call):
         system = backend_name().partition("/")[2] or "the system's MIDI"
         raise SeqgenError(f"cannot {what}: {system} is not available ({str(error).strip() or type(error).__name__})"
                           f"; start it (on Linux: an ALSA sequencer, or a JACK server such as `jackd -d dummy`), "
-                          f"or send OSC with --osc") from None
+                          f"or send OSC instead (--osc)") from None
 
 
 def port_names() -> tuple:
@@ -116,7 +116,7 @@ class MidiOut:
             threading.Thread(target=self._watch, args=(probe,), name="seqgen-live-port-watch", daemon=True).start()
 
     def _watch(self, probe) -> None:
-        """Look once a second (in this thread, so no note waits for it) whether the port is still there."""
+        """Look every PORT_WATCH seconds (in this thread, so no note waits for it) whether the port is still there."""
         while not self.port.closed:
             if self.target not in probe.get_ports():
                 self._gone.set()
