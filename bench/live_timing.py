@@ -105,9 +105,9 @@ def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> 
         position += 1
     latency = sorted((arrival - scheduled) * 1000 for scheduled, arrival in matched)
     sending = sorted((sent - scheduled) * 1000 for scheduled, sent, _ in player.timing)
-    return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency), "p99": latency[int(len(latency) * 0.99)],
-            "max": latency[-1], "send_p99": sending[int(len(sending) * 0.99)], "late_bars": player.late_bars,
-            "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm, "realtime": granted}
+    return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency),
+            "p99": latency[int(len(latency) * 0.99)], "max": latency[-1], "send_p99": sending[int(len(sending) * 0.99)],
+            "late_bars": player.late_bars, "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm, "realtime": granted}
 
 
 def jack_server(period: int):
@@ -131,7 +131,8 @@ def main() -> None:
     parser.add_argument("--transports", nargs="+", default=["osc", "jack"], choices=["osc", "jack"])
     parser.add_argument("--period", type=int, default=64, help="JACK period in frames at 48 kHz (default 64)")
     parser.add_argument("--scheduling", nargs="+", default=["realtime", "ordinary"], choices=["realtime", "ordinary"],
-                        help="the player's and drummer's threads real-time (as seqgen live asks, where allowed) or ordinary")
+                        help="the player's and drummer's threads real-time (as seqgen live asks, where allowed) or "
+                             "ordinary")
     args = parser.parse_args()
     if args.receive:
         receive(*args.receive)

@@ -46,6 +46,7 @@ class Drummer:
         self.history = []  # the events generated so far, bar after bar
         self._asked, self._done = queue.Queue(), queue.Queue()
         self.realtime = realtime
+        self.between_steps = None  # called between the steps generated (the player's Player.hold_off)
         self._thread = threading.Thread(target=self._run, name="seqgen-live-drummer", daemon=True)
         self._thread.start()
 
@@ -92,7 +93,8 @@ class Drummer:
             steps = len(primer) + self.steps_per_bar
         else:
             primer, steps = self.model.primer(None), self.steps_per_bar
-        events = self.model.generate(1, steps, primer, self.temperature, seed, controls=controls)[0].events
+        events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=self.between_steps,
+                                     controls=controls)[0].events
         events = events[-self.steps_per_bar:]
         self.history = (self.history + events)[-self.window:]
         track = Track(events, self.model.config, 60.0)

@@ -17,6 +17,8 @@ from seqgen.live.drummer import BEATS_PER_BAR
 LOOKAHEAD = 0.5
 #: How often (seconds) the player looks at a clock it follows while waiting for a moment.
 FOLLOW_POLL = 0.005
+#: Seconds around a moment when the drummer pauses between its steps, leaving the interpreter to the player.
+GUARD = 0.004
 #: A clock that starts or comes back is joined at a bar line at least this many beats ahead.
 RESUME_MARGIN = 0.05
 DRUM_CHANNEL = 9  # General MIDI's channel 10
@@ -38,6 +40,18 @@ class Player:
         self._offset = 0.0  # the clock's beat = the player's beat + offset
         self._tempo_sent = None
         self._stop = threading.Event()
+        self._next = None  # the moment (perf_counter) the player waits for
+        drummer.between_steps = self.hold_off
+
+    def hold_off(self) -> None:
+        """Called by the drummer's thread between the steps it generates: while a moment is near, it sleeps (so
+        Python's interpreter lock is free when the player wakes; generating holds it in long stretches)."""
+        upcoming = self._next
+        if upcoming is None:
+            return
+        left = upcoming - time.perf_counter()
+        if -GUARD < left < GUARD:
+            time.sleep(left + GUARD)
 
     def stop(self) -> None:
         """End :meth:`play` (from another thread) at once, every note silenced."""
@@ -97,7 +111,8 @@ class Player:
                 heapq.heappush(self._queue, item)
                 self._wait_for_clock()
                 return False
-            left = self.clock.time_of(item[0] + self._offset) - now
+            self._next = self.clock.time_of(item[0] + self._offset)
+            left = self._next - now
             if left <= 0:
                 return True
             if self._stop.wait(min(left, FOLLOW_POLL) if self.follows else left):
