@@ -170,7 +170,7 @@ def run(args) -> int:
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
         steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
         _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
-             + (f"for {args.bars} bars" if args.bars else "(Ctrl+C stops)"))
+             + (f"for {_bars(args.bars)}" if args.bars else "(Ctrl+C stops)"))
         gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
         if not realtime(PLAYER):  # this thread plays
             _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
@@ -182,11 +182,15 @@ def run(args) -> int:
             stopped = " (stopped; every note silenced)"
     finally:
         closing.close()
-    _say(f"seqgen live: played {len(player.played)} bars{stopped}"
-         + (f"; {player.late_bars} bars were generated late" if player.late_bars else ""))
+    _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
+         + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
     if args.save_midi and player.played:
         _save(args.save_midi, player.played, bpm if not args.clock_in else clock.bpm)
     return 0
+
+
+def _bars(count: int) -> str:
+    return f"{count} bar" + ("" if count == 1 else "s")
 
 
 def _save(path, bars, bpm) -> None:
