@@ -50,6 +50,14 @@ def add_arguments(parser) -> None:
     steer.add_argument("--midi_in", metavar="PORT",
                        help="the input port --cc reads (default: a virtual input port named 'seqgen in'; "
                             "--clock_in's port when given)")
+    listen = parser.add_argument_group("call and response")
+    listen.add_argument("--listen", metavar="PORT", nargs="?", const="",
+                        help="listen to a pad or keyboard on this input port (alone: the virtual 'seqgen in') for "
+                             "--listen_bars bars, answer with as many bars of drums that follow what was played, "
+                             "and listen again")
+    listen.add_argument("--listen_bars", type=positive_int, default=2, help="bars of each call and answer (default 2)")
+    listen.add_argument("--answer", metavar="MODEL",
+                        help="the model that answers: one a plugin offers for tapped rhythms (default: the first)")
     parser.add_argument("--save_midi", metavar="FILE.mid", help="also write what was played to this MIDI file")
 
 
@@ -141,6 +149,10 @@ def run(args) -> int:
             raise SeqgenError(f"--save_midi {args.save_midi} already exists; choose another file or remove it first")
     if args.midi_in and not args.cc:
         raise SeqgenError("--midi_in is the port --cc reads; give --cc too (e.g. --cc density=1)")
+    if args.listen is None and (args.answer or args.listen_bars != 2):
+        raise SeqgenError("--answer and --listen_bars set how --listen answers; add --listen")
+    if args.listen is not None and (args.cc or args.control):
+        raise SeqgenError("with --listen the answers follow what is played, and take no --control or --cc; drop them")
     model = load_model(args)
     if not model.family.generative:
         raise SeqgenError(f"a {model.config.model} model does not generate tracks; give a model that does")
@@ -148,27 +160,44 @@ def run(args) -> int:
     model.generator.control_tokens(controls)  # bad controls are refused before anything plays
     mappings = parse(args.cc, model.controls) if args.cc else []
     bpm = args.bpm or float(controls.get("tempo", DEFAULT_BPM))
-    postprocess = _postprocess(args, model)
+    call_and_response = None
+    if args.listen is not None:  # the answers are played already: no plugin's postprocessing
+        from seqgen.live.listening import CallAndResponse, answer_model
+
+        answer = answer_model(args.answer)
+        answer([0.0], [100], bpm, args.temperature, args.seed)  # loaded and ready before anything plays
+        call_and_response, postprocess = CallAndResponse(answer, args.listen_bars, args.temperature, args.seed), None
+    else:
+        postprocess = _postprocess(args, model)
     steering = Steering(controls, mappings)
     clock = MidiClock(bpm) if args.clock_in else Clock(bpm)
     closing = _Closing()
     try:
         outputs = _outputs(args, closing)
-        inputs = {}
+        inputs = {}  # name (None: the virtual 'seqgen in') -> the MidiIn, opened once
+
+        def listen(name, flag, listener):
+            if name not in inputs:
+                inputs[name] = closing.enter(ports.MidiIn(name, flag=flag) if name else
+                                             ports.MidiIn("seqgen in", virtual=True))
+            inputs[name].listeners.append(listener)
+            return inputs[name]
+
         if args.clock_in:
-            inputs[args.clock_in] = closing.enter(ports.MidiIn(args.clock_in, flag="--clock_in"))
-            inputs[args.clock_in].listeners.append(clock.receive)
+            listen(args.clock_in, "--clock_in", clock.receive)
         if mappings:
-            name = args.midi_in or args.clock_in
-            port = inputs.get(name) or closing.enter(ports.MidiIn(name, flag="--midi_in") if name else
-                                                     ports.MidiIn("seqgen in", virtual=True))
-            port.listeners.append(steering.receive)
+            port = listen(args.midi_in or args.clock_in, "--midi_in", steering.receive)
+        if call_and_response:
+            pad = listen(args.listen or None, "--listen", call_and_response.receive)
         sys.setswitchinterval(SWITCH_INTERVAL)
-        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True)
+        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
+                          call_and_response=call_and_response)
         player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in))
         heard = ", ".join(port.name for port in outputs)
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
         steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
+        if call_and_response:
+            steered += f"; listening to {pad.name} for {_bars(args.listen_bars)}, then answering"
         _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
              + (f"for {_bars(args.bars)}" if args.bars else "(Ctrl+C stops)"))
         gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes

@@ -34,10 +34,12 @@ class Drummer:
     """Generates bar ``n`` when asked (:meth:`ask`) and hands it over (:meth:`take`), in a thread of its own.
 
     ``postprocess(track, number)`` may change each bar before it is played (e.g. a plugin's humanizing); with
-    ``realtime``, its thread asks for real-time scheduling (:mod:`seqgen.live.realtime`)."""
+    ``realtime``, its thread asks for real-time scheduling (:mod:`seqgen.live.realtime`); with
+    ``call_and_response`` (:class:`seqgen.live.listening.CallAndResponse`) it listens and answers instead of
+    generating. Its :attr:`player` (set by the :class:`~seqgen.live.player.Player`) says when bars fall."""
 
     def __init__(self, model, steering, temperature: float = 1.0, seed: int = None, postprocess=None,
-                 window_bars: int = WINDOW_BARS, realtime: bool = False):
+                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None):
         self.model, self.steering = model, steering
         self.temperature, self.seed = temperature, seed
         self.postprocess = postprocess
@@ -46,7 +48,8 @@ class Drummer:
         self.history = []  # the events generated so far, bar after bar
         self._asked, self._done = queue.Queue(), queue.Queue()
         self.realtime = realtime
-        self.between_steps = None  # called between the steps generated (the player's Player.hold_off)
+        self.call_and_response = call_and_response
+        self.player = None
         self._thread = threading.Thread(target=self._run, name="seqgen-live-drummer", daemon=True)
         self._thread.start()
 
@@ -86,6 +89,11 @@ class Drummer:
         """Bar ``number``: the first from the config's default primer, each next one continuing the window."""
         from seqgen.model import Track
 
+        if self.call_and_response is not None:
+            events, config = self.call_and_response.bar(number, self.steps_per_bar, self.model.config,
+                                                        self.player.moment_of, self.player.clock.bpm)
+            track = Track(events, config, 60.0)
+            return Bar(number, track, {}, bar_notes(track))
         controls = self.steering.next_bar()
         seed = None if self.seed is None else (self.seed + number) % 2**63
         if self.history:
@@ -93,7 +101,8 @@ class Drummer:
             steps = len(primer) + self.steps_per_bar
         else:
             primer, steps = self.model.primer(None), self.steps_per_bar
-        events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=self.between_steps,
+        on_step = self.player.hold_off if self.player is not None else None
+        events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=on_step,
                                      controls=controls)[0].events
         events = events[-self.steps_per_bar:]
         self.history = (self.history + events)[-self.window:]

@@ -41,7 +41,11 @@ class Player:
         self._tempo_sent = None
         self._stop = threading.Event()
         self._next = None  # the moment (perf_counter) the player waits for
-        drummer.between_steps = self.hold_off
+        drummer.player = self
+
+    def moment_of(self, number: int) -> float:
+        """When bar ``number``'s bar line falls (``time.perf_counter``), as the clock says now."""
+        return self.clock.time_of(number * BEATS_PER_BAR + self._offset)
 
     def hold_off(self) -> None:
         """Called by the drummer's thread between the steps it generates: while a moment is near, it sleeps (so

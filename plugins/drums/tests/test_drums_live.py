@@ -133,6 +133,10 @@ def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_pa
     (["--osc", "127.0.0.1:9", "--cc", "density=note36"], "a note can only switch a control of two values"),
     (["--osc", "127.0.0.1:9", "--control", "groove=7"], "unknown control 'groove'"),
     (["--osc", "127.0.0.1:9", "--control", "density=500"], "control density takes a number from 0 to 64"),
+    (["--osc", "127.0.0.1:9", "--listen", "--answer", "nope"],
+     "--answer 'nope' is no model that plays to a rhythm; choose one of drumify_gmd"),
+    (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
+    (["--osc", "127.0.0.1:9", "--listen", "--cc", "density=1"], "with --listen the answers follow what is played"),
 ])
 def test_bad_input_is_one_line(flags, expected, capsys):
     from seqgen.cli import main
@@ -441,3 +445,35 @@ def test_cc_mappings_steer_the_next_bars(model):
     steering.receive(mido.Message("control_change", control=7, value=127))  # not mapped
     steering.receive(mido.Message("note_on", note=38, velocity=90))
     assert steering.next_bar() == {"density": 0.0, "style": style.values[5]}
+
+
+def test_listen_answers_a_call_with_drums_that_follow_it(jack, osc):
+    """--listen: two bars of silence while the test taps a rhythm on its pad, then two bars of drums (Drumify)
+    with a hit on the taps."""
+    pad = jack.open_output("pad", virtual=True, client_name="test")
+    beat = 0.5  # 120 bpm
+    taps = [0, 1, 1.5, 2, 3, 4, 5, 6, 6.5, 7]  # beats from the call's first bar line, in its two bars
+    process = live("--listen", "test:pad", "--listen_bars", "2", "--bars", "4", "--bpm", "120", "--seed", "1",
+                   "--osc", f"127.0.0.1:{osc.port}", wait=False)
+    try:
+        deadline = time.monotonic() + 30
+        while not osc.of("/seqgen/bar") and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.002)
+        call = osc.of("/seqgen/bar")[0][0]
+        for tap in taps:
+            while time.perf_counter() < call + tap * beat:
+                time.sleep(0.001)
+            pad.send(mido.Message("note_on", note=60, velocity=100))
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        pad.close()
+    assert process.returncode == 0, err
+    assert "listening to test:pad for 2 bars, then answering" in err
+    bars = {args[0]: at for at, args in osc.of("/seqgen/bar")}
+    assert sorted(bars) == [1, 2, 3, 4]
+    notes = [at for at, _ in osc.of("/seqgen/note")]
+    assert not [at for at in notes if at < bars[3] - 0.2], "the drummer is silent while it listens"
+    answered = {round((at - bars[3]) / (beat / 4)) for at in notes}  # steps of the answer with a hit
+    followed = [tap for tap in taps if {round(tap * 4) - 1, round(tap * 4), round(tap * 4) + 1} & answered]
+    assert len(followed) >= 0.8 * len(taps), (sorted(answered), taps)
