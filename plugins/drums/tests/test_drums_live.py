@@ -477,3 +477,25 @@ def test_listen_answers_a_call_with_drums_that_follow_it(jack, osc):
     answered = {round((at - bars[3]) / (beat / 4)) for at in notes}  # steps of the answer with a hit
     followed = [tap for tap in taps if {round(tap * 4) - 1, round(tap * 4), round(tap * 4) + 1} & answered]
     assert len(followed) >= 0.8 * len(taps), (sorted(answered), taps)
+
+
+def test_a_call_with_nothing_played_is_answered_with_silence(model):
+    from seqgen.live.listening import CallAndResponse, answer_model
+
+    now = time.perf_counter()
+    lines = {0: now - 2.0, 1: now - 1.0}  # bar lines gone by: the answer is made at once
+
+    def answer(taps):
+        listening = CallAndResponse(answer_model(), bars=1, seed=1)
+        for at in taps:
+            listening.receive(mido.Message("note_on", note=60, velocity=90), lines[0] + at)
+        listening.receive(mido.Message("note_on", note=60, velocity=0), lines[0])  # a note-off is no tap
+        assert listening.is_call(0) and not listening.is_call(1)
+        silent, _ = listening.bar(0, 16, model.config, lines.get, 240.0)
+        events, config = listening.bar(1, 16, model.config, lines.get, 240.0)
+        assert not any(silent)
+        return [step for step, event in enumerate(events) if event]
+
+    assert answer([]) == []
+    played = answer([0.0, 0.25, 0.5, 0.75])  # quarter notes at 240 bpm
+    assert {0, 4, 8, 12} <= set(played)
