@@ -15,6 +15,8 @@ from seqgen.live.drummer import BEATS_PER_BAR
 
 #: Beats before its bar line that a bar's notes are taken (a played note starts at most this early).
 LOOKAHEAD = 0.5
+#: Seconds from starting to the moment the first note may be due.
+START = 0.05
 #: How often (seconds) the player looks at a clock it follows while waiting for a moment.
 FOLLOW_POLL = 0.005
 #: Seconds around a moment when the drummer pauses between its steps, leaving the interpreter to the player.
@@ -84,7 +86,8 @@ class Player:
 
     def _start(self) -> None:
         if not self.follows:
-            self.clock.start(time.perf_counter() + 0.05)  # the first bar line a moment from now
+            # The first bar line a moment from now, after the earliest a played note of it may come.
+            self.clock.start(time.perf_counter() + START + LOOKAHEAD * 60.0 / self.clock.bpm)
             return
         self._wait_for_clock()
 
