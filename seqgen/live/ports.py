@@ -107,21 +107,22 @@ class MidiOut:
                                    lambda backend: backend.open_output(self.target))
         self.name = self.port.name
         self.sounding = set()
-        self._gone = threading.Event()
+        self._gone, self._closed, self._watcher = threading.Event(), threading.Event(), None
         if self.target is not None:
             import rtmidi
 
             with _quiet_stderr():
                 probe = rtmidi.MidiOut(getattr(rtmidi, f"API_{self.port.api}"))
-            threading.Thread(target=self._watch, args=(probe,), name="seqgen-live-port-watch", daemon=True).start()
+            self._watcher = threading.Thread(target=self._watch, args=(probe,), name="seqgen-live-port-watch",
+                                             daemon=True)
+            self._watcher.start()
 
     def _watch(self, probe) -> None:
         """Look every PORT_WATCH seconds (in this thread, so no note waits for it) whether the port is still there."""
-        while not self.port.closed:
+        while not self._closed.wait(PORT_WATCH):
             if self.target not in probe.get_ports():
                 self._gone.set()
                 break
-            time.sleep(PORT_WATCH)
         probe.delete()
 
     def note(self, pitch: int, velocity: int, channel: int, seconds: float) -> None:
@@ -153,32 +154,53 @@ class MidiOut:
 
     def close(self) -> None:
         time.sleep(DELIVERY)
+        self._closed.set()
+        if self._watcher is not None:
+            self._watcher.join(PORT_WATCH + 1.0)
         self.port.close()
 
 
 class MidiIn:
-    """Messages from a MIDI input port (an existing one by name, or a virtual one), each given with its arrival
-    time (``time.perf_counter``) to every listener, on rtmidi's thread."""
+    """Messages from a MIDI input port (an existing one by name, or a virtual one), each given as a mido message
+    with its arrival time (``time.perf_counter``) to every listener, on rtmidi's thread. Read with python-rtmidi
+    itself, so that closing takes the callback away before the port goes (mido's close leaves one in place)."""
 
     def __init__(self, name: str, virtual: bool = False, flag: str = "--midi_in"):
-        self.listeners = []
-        if virtual:
-            self.port = _midi_call(f"make the virtual MIDI port {name!r}", lambda backend: backend.open_input(
-                name, virtual=True, client_name=VIRTUAL_NAME, callback=self._receive))
-        else:
-            _, inputs = port_names()
-            target = _resolve(name, inputs, flag, "input")
-            self.port = _midi_call(f"open the MIDI port {target!r}",
-                                   lambda backend: backend.open_input(target, callback=self._receive))
-        self.name = self.port.name
+        import rtmidi
 
-    def _receive(self, message) -> None:
+        self.listeners = []
+        self._parse = _mido().Message.from_bytes
+        api = backend_name().partition("/")[2]
+        api = getattr(rtmidi, f"API_{api}", rtmidi.API_UNSPECIFIED)
+        self._rt = _midi_call("open a MIDI input", lambda backend: rtmidi.MidiIn(api, VIRTUAL_NAME))
+        try:
+            if virtual:
+                _midi_call(f"make the virtual MIDI port {name!r}", lambda backend: self._rt.open_virtual_port(name))
+                self.name = name
+            else:
+                inputs = self._rt.get_ports()
+                self.name = _resolve(name, inputs, flag, "input")
+                _midi_call(f"open the MIDI port {self.name!r}",
+                           lambda backend: self._rt.open_port(inputs.index(self.name)))
+        except SeqgenError:
+            self._rt.delete()
+            raise
+        self._rt.ignore_types(sysex=True, timing=False, active_sense=True)  # MIDI clock is timing
+        self._rt.set_callback(self._receive)
+
+    def _receive(self, event, data=None) -> None:
         at = time.perf_counter()
+        try:
+            message = self._parse(event[0])
+        except ValueError:  # not a whole MIDI message
+            return
         for listener in self.listeners:
             listener(message, at)
 
     def close(self) -> None:
-        self.port.close()
+        self._rt.cancel_callback()
+        self._rt.close_port()
+        self._rt.delete()
 
 
 def osc_target(text: str) -> tuple:
