@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--bpm", type=_bpm, help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
                                                  f"--control tempo; with --clock_in, the clock's)")
     parser.add_argument("--bars", type=positive_int, help="stop after this many bars (default: play until Ctrl+C)")
+    parser.add_argument("--primer", help="what the first bar continues, as text in the plugin's notation (default: "
+                                         "the config's own primer)")
     add_control_argument(parser)
     parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
@@ -159,6 +161,9 @@ def run(args) -> int:
     controls = dict(args.control or {})
     model.generator.control_tokens(controls)  # bad controls are refused before anything plays
     mappings = parse(args.cc, model.controls) if args.cc else []
+    if args.primer is None and model.config.tracks.default_primer is None:
+        raise SeqgenError(f"{model.config.id} has no default primer; give one with --primer")
+    model.primer(args.primer)  # a primer it cannot read is refused before anything plays
     bpm = args.bpm or float(controls.get("tempo", DEFAULT_BPM))
     call_and_response = None
     if args.listen is not None:  # the answers are played already: no plugin's postprocessing
@@ -191,7 +196,7 @@ def run(args) -> int:
             pad = listen(args.listen or None, "--listen", call_and_response.receive)
         sys.setswitchinterval(SWITCH_INTERVAL)
         drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
-                          call_and_response=call_and_response)
+                          call_and_response=call_and_response, primer=args.primer)
         player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in))
         heard = ", ".join(port.name for port in outputs)
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"

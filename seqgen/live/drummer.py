@@ -39,7 +39,7 @@ class Drummer:
     generating. Its :attr:`player` (set by the :class:`~seqgen.live.player.Player`) says when bars fall."""
 
     def __init__(self, model, steering, temperature: float = 1.0, seed: int = None, postprocess=None,
-                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None):
+                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None, primer=None):
         self.model, self.steering = model, steering
         self.temperature, self.seed = temperature, seed
         self.postprocess = postprocess
@@ -49,6 +49,7 @@ class Drummer:
         self._asked, self._done = queue.Queue(), queue.Queue()
         self.realtime = realtime
         self.call_and_response = call_and_response
+        self.primer = model.primer(primer)  # the first bar's (a one-line SeqgenError when unusable)
         self.player = None
         self._thread = threading.Thread(target=self._run, name="seqgen-live-drummer", daemon=True)
         self._thread.start()
@@ -86,7 +87,7 @@ class Drummer:
                 return
 
     def generate(self, number: int) -> Bar:
-        """Bar ``number``: the first from the config's default primer, each next one continuing the window."""
+        """Bar ``number``: the first continuing ``primer`` (default: the config's), each next one the window."""
         from seqgen.model import Track
 
         if self.call_and_response is not None:
@@ -100,7 +101,8 @@ class Drummer:
             primer = self.history[-self.window:]
             steps = len(primer) + self.steps_per_bar
         else:
-            primer, steps = self.model.primer(None), self.steps_per_bar
+            primer = self.primer  # the first bar is the one after the primer's last whole bar
+            steps = (len(primer) // self.steps_per_bar + 1) * self.steps_per_bar
         on_step = self.player.hold_off if self.player is not None else None
         events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=on_step,
                                      controls=controls)[0].events

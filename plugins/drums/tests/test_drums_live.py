@@ -135,6 +135,7 @@ def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_pa
     (["--osc", "127.0.0.1:9", "--cc", "density=note36"], "a note can only switch a control of two values"),
     (["--osc", "127.0.0.1:9", "--control", "groove=7"], "unknown control 'groove'"),
     (["--osc", "127.0.0.1:9", "--control", "density=500"], "control density takes a number from 0 to 64"),
+    (["--osc", "127.0.0.1:9", "--primer", "[(36,), ("], "malformed drum primer '[(36,), ('"),
     (["--osc", "127.0.0.1:9", "--listen", "--answer", "nope"],
      "--answer 'nope' is no model that plays to a rhythm; choose one of drumify_gmd"),
     (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
