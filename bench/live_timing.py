@@ -95,14 +95,19 @@ def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> 
     receiver.wait(timeout=30)
     with open(out) as stream:
         arrivals = json.load(stream)
-    matched, position = [], 0  # each arrival with the note sent it is (in order, by pitch; a lost one skipped)
+    # Each arrival paired with the latest note of its pitch due before it, not yet paired: notes of one moment may
+    # arrive in another order (one JACK cycle), and a note may be lost (a JACK cycle missed).
+    waiting = {}
+    for scheduled, sent, pitch in player.timing:
+        waiting.setdefault(pitch, []).append(scheduled)
+    matched = []
     for arrival, pitch in arrivals:
-        while position < len(player.timing) and player.timing[position][2] != pitch:
-            position += 1
-        if position == len(player.timing):
-            raise SystemExit(f"{transport}: a note arrived that was not sent, or out of order")
-        matched.append((player.timing[position][0], arrival))
-        position += 1
+        queue = waiting.get(pitch, [])
+        while len(queue) > 1 and queue[1] <= arrival:  # a later note of the pitch was due: this one was lost
+            queue.pop(0)
+        if not queue or queue[0] > arrival:
+            raise SystemExit(f"{transport}: a note of pitch {pitch} arrived that was not sent")
+        matched.append((queue.pop(0), arrival))
     latency = sorted((arrival - scheduled) * 1000 for scheduled, arrival in matched)
     sending = sorted((sent - scheduled) * 1000 for scheduled, sent, _ in player.timing)
     return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency),
