@@ -95,24 +95,42 @@ def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> 
     receiver.wait(timeout=30)
     with open(out) as stream:
         arrivals = json.load(stream)
-    # Each arrival paired with the latest note of its pitch due before it, not yet paired: notes of one moment may
-    # arrive in another order (one JACK cycle), and a note may be lost (a JACK cycle missed).
-    waiting = {}
-    for scheduled, sent, pitch in player.timing:
-        waiting.setdefault(pitch, []).append(scheduled)
-    matched = []
+    by_pitch = {}
+    for scheduled, _, pitch in player.timing:
+        by_pitch.setdefault(pitch, ([], []))[0].append(scheduled)
     for arrival, pitch in arrivals:
-        queue = waiting.get(pitch, [])
-        while len(queue) > 1 and queue[1] <= arrival:  # a later note of the pitch was due: this one was lost
-            queue.pop(0)
-        if not queue or queue[0] > arrival:
+        if pitch not in by_pitch:
             raise SystemExit(f"{transport}: a note of pitch {pitch} arrived that was not sent")
-        matched.append((queue.pop(0), arrival))
+        by_pitch[pitch][1].append(arrival)
+    matched = [pair for due, came in by_pitch.values() for pair in pair_up(due, came)]
     latency = sorted((arrival - scheduled) * 1000 for scheduled, arrival in matched)
     sending = sorted((sent - scheduled) * 1000 for scheduled, sent, _ in player.timing)
     return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency),
             "p99": latency[int(len(latency) * 0.99)], "max": latency[-1], "send_p99": sending[int(len(sending) * 0.99)],
             "late_bars": player.late_bars, "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm, "realtime": granted}
+
+
+def pair_up(due: list, came: list) -> list:
+    """(moment due, arrival) of each arrival of one pitch, in order, with the notes due: the pairing of least total
+    latency in which none arrives before it was due; the notes left unpaired were lost (notes of one moment may
+    arrive in another order through JACK, and a missed JACK cycle loses its notes)."""
+    inf = float("inf")
+    # cost[i][j]: the least total latency pairing the first j arrivals with notes among the first i due.
+    cost = [[0.0] + [inf] * len(came)]
+    for i, moment in enumerate(due):
+        row = list(cost[i])  # note i lost
+        for j, arrival in enumerate(came):
+            if arrival >= moment and cost[i][j] + arrival - moment < row[j + 1]:
+                row[j + 1] = cost[i][j] + arrival - moment
+        cost.append(row)
+    if cost[-1][-1] == inf:
+        raise SystemExit("a note arrived before it was due, or more arrived than were sent")
+    pairs, j = [], len(came)
+    for i in range(len(due), 0, -1):  # back from the end: note i - 1 paired where that was the cheaper way
+        if j and cost[i][j] != cost[i - 1][j]:
+            pairs.append((due[i - 1], came[j - 1]))
+            j -= 1
+    return pairs[::-1]
 
 
 def jack_server(period: int):
