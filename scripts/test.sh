@@ -10,6 +10,7 @@
 #   fluidsynth, timgm6mb-soundfont   seqgen render's FluidSynth path (without them it renders in-process;
 #                                    the tests run both ways)
 #   chromium, chromium-driver        the studio's browser test drives the web page in a headless Chromium
+#   jackd2                           seqgen live's MIDI tests play through a JACK server (dummy driver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,9 @@ if ! command -v fluidsynth >/dev/null || [ ! -e /usr/share/sounds/sf2/TimGM6mb.s
 fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt_install "the studio's browser test" chromium chromium-driver
+fi
+if ! command -v jackd >/dev/null; then
+  apt_install "seqgen live's MIDI tests" jackd2
 fi
 
 VENV=.venv

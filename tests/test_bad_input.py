@@ -340,6 +340,18 @@ CASES = [
     ("render-soundfont-is-text", f"{RENDER} --soundfont {{text}}", r"notes.txt is not a SoundFont"),
     ("render-soundfont-is-dir", f"{RENDER} --soundfont {{midi_dir}}", r"soundfont .*midi_dir"),
     ("render-unknown-config", f"{RENDER} --config nope", r"unknown config 'nope'"),
+    # live (MIDI ports: plugins/drums/tests/test_drums_live.py, through a JACK server)
+    ("live-bpm-high", f"live {MODEL} --bpm 401", r"--bpm: expected a tempo from 20 to 400 beats per minute"),
+    ("live-bpm-low", f"live {MODEL} --bpm 10", r"--bpm: expected a tempo from 20 to 400 beats per minute"),
+    ("live-osc-port-zero", f"live {MODEL} --osc 127.0.0.1:0", r"--osc: expected a port from 1 to 65535"),
+    ("live-osc-no-port", f"live {MODEL} --osc localhost", r"--osc: expected HOST:PORT"),
+    ("live-osc-host", f"live {MODEL} --osc no-such-host.invalid:9000", r"--osc host 'no-such-host.invalid' does "
+                                                                      r"not resolve"),
+    ("live-cc-no-control", f"live {MODEL} --osc 127.0.0.1:9 --cc density=1",
+     r"--cc maps 'density', which this model has no control of; its controls are: none"),
+    ("live-control-none", f"live {MODEL} --osc 127.0.0.1:9 --control density=4", r"this model takes no controls"),
+    ("live-save-exists", f"live {MODEL} --osc 127.0.0.1:9 --save_midi {{song}}", r"--save_midi .* already exists"),
+    ("live-midi-in-alone", f"live {MODEL} --osc 127.0.0.1:9 --midi_in x", r"--midi_in is the port --cc reads"),
 ]
 
 

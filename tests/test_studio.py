@@ -913,3 +913,44 @@ def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
             assert (answer.status_code, answer.json()) == (400, {"error": "kick_on_taps takes at most 3 taps"})
     finally:
         plugins.unregister("taps")
+
+
+LIVE = {"model": "drum_kit_control_gmd", "qpm": 240, "midi": False, "osc": "127.0.0.1:9"}
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"midi": False, "osc": ""}, "choose where the notes go: the MIDI port, an OSC host:port, or both"),
+    ({"osc": "127.0.0.1"}, "OSC: expected HOST:PORT, e.g. 127.0.0.1:9000, got '127.0.0.1'"),
+    ({"osc": "127.0.0.1:0"}, "OSC: expected a port from 1 to 65535 after the host, got '127.0.0.1:0'"),
+    ({"osc": "no-such-host.invalid:9"}, "--osc host 'no-such-host.invalid' does not resolve to an address; give a host "
+                                        "name or an IP address, e.g. --osc 127.0.0.1:9"),
+    ({"qpm": 500}, "Tempo (BPM) must be a number from 20 to 400, got 500"),
+    ({"midi": "yes"}, "midi must be true or false, osc a host:port of at most 300 characters"),
+    ({"controls": {"density": 99}}, "control density takes a number from 0 to 64, got 99"),
+    ({"bars": 4}, "unknown field 'bars'; known: controls, midi, model, osc, qpm"),
+])
+def test_bad_live_starts_get_one_line_and_nothing_plays(client, fields, error):
+    answer = client.post("/api/live/start", json=LIVE | fields)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    assert client.get("/api/live").json()["playing"] is False
+
+
+def test_the_live_panel_starts_is_steered_and_stops_through_the_api(client):
+    assert client.post("/api/live/steer", json={"controls": {"density": 8}}).json() == {
+        "error": "nothing is playing; press Start first"}
+    started = client.post("/api/live/start", json=LIVE | {"controls": {"density": 8}}).json()
+    assert started["playing"] and started["to"] == ["OSC 127.0.0.1:9"] and started["bpm"] == 240
+    try:
+        answer = client.post("/api/live/steer", json={"controls": {"density": 64, "fill": "yes"}})
+        assert answer.status_code == 200 and answer.json()["playing"]
+        answer = client.post("/api/live/steer", json={"controls": {"loudness": 3}})
+        assert answer.json() == {"error": "unknown control 'loudness'; this model's controls are: style, fill, "
+                                          "tempo, density"}
+        assert client.post("/api/live/steer", json={"density": 3}).status_code == 400
+        assert client.post("/api/live/start", json=LIVE, headers={"origin": "https://evil.example"}).status_code == 403
+        deadline = time.monotonic() + 10
+        while client.get("/api/live").json()["bars"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stopped = client.post("/api/live/stop", json={}).json()
+    assert not stopped["playing"] and stopped["bars"] >= 2 and not stopped["error"]

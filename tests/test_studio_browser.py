@@ -11,6 +11,7 @@ import pathlib
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -366,3 +367,63 @@ def test_a_rhythm_tapped_on_the_keyboard_becomes_a_drum_take_to_play_and_downloa
     driver.find_element(By.ID, "tap-make").click()
     wait(driver, lambda: len(driver.find_elements(By.CSS_SELECTOR, "#take-list button")) == 2)
     assert driver.find_element(By.ID, "take-title").text == f"Take 2: 16 steps (drumify_gmd played to {count} taps)"
+
+
+def test_the_live_panel_plays_steers_and_stops(server, browser):
+    """The Live panel: the selected model plays bar by bar to an OSC receiver of the test's own (python-osc), its
+    density knob moves the next bars, Fill asks for a fill, and Stop stops it."""
+    osc_server = pytest.importorskip("pythonosc.osc_server", reason="the Live panel needs the live extra")
+    from pythonosc import dispatcher
+
+    received = []
+    handler = dispatcher.Dispatcher()
+    handler.set_default_handler(lambda address, *args: received.append((time.perf_counter(), address, args)))
+    receiver = osc_server.BlockingOSCUDPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    driver = browser
+    try:
+        driver.get(server)
+        wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#model option[value=drum_kit_control_gmd]"))
+        Select(driver.find_element(By.ID, "model")).select_by_value("drum_kit_control_gmd")
+        wait(driver, lambda: driver.find_elements(By.ID, "live-density"))
+        assert driver.find_element(By.ID, "live-status").text == "stopped"
+        assert not driver.find_element(By.ID, "live-stop").is_enabled()
+        for field, value in (("qpm", "300"), ("live-osc", f"127.0.0.1:{receiver.server_address[1]}")):
+            driver.find_element(By.ID, field).clear()
+            driver.find_element(By.ID, field).send_keys(value)
+        driver.find_element(By.CSS_SELECTOR, "#controls [data-control=density]").send_keys("2")  # starts sparse
+        driver.find_element(By.ID, "live-midi").click()  # OSC only: no MIDI system needed
+        driver.find_element(By.ID, "live-start").click()
+        wait(driver, lambda: "playing drum_kit_control_gmd" in driver.find_element(By.ID, "live-status").text)
+        assert "to OSC 127.0.0.1" in driver.find_element(By.ID, "live-status").text
+
+        def bars():
+            return [args[0] for _, address, args in received if address == "/seqgen/bar"]
+
+        wait(driver, lambda: len(bars()) >= 4)
+        steered = len(bars())
+        driver.execute_script("const knob = document.getElementById('live-density'); knob.value = knob.max;"
+                              "knob.dispatchEvent(new Event('input')); knob.dispatchEvent(new Event('change'));")
+        driver.find_element(By.ID, "live-fill").click()
+        wait(driver, lambda: len(bars()) >= steered + 6)
+        driver.find_element(By.ID, "live-stop").click()
+        wait(driver, lambda: driver.find_element(By.ID, "live-status").text.startswith("stopped after"))
+        assert not driver.find_element(By.ID, "live-stop").is_enabled()
+        assert "error" not in driver.find_element(By.ID, "message").get_attribute("class")
+        count = len(received)
+        time.sleep(0.5)
+        assert len(received) == count  # stopped means silent
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    per_bar = {}  # notes between one bar line and the next
+    bar = None
+    for _, address, args in received:
+        if address == "/seqgen/bar":
+            bar = args[0]
+            per_bar.setdefault(bar, 0)
+        elif address == "/seqgen/note":
+            per_bar[bar] += 1
+    before = [per_bar[number] for number in range(1, steered + 1)]
+    after = [per_bar[number] for number in range(steered + 3, steered + 6)]  # from the bar after next
+    assert max(before) < min(after), per_bar

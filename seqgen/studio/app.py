@@ -2,8 +2,8 @@
 
 The parts, one concern each: :mod:`.guard` (only same-origin requests change anything), :mod:`.sessions` (the
 models offered and cached, the worker pool, each browser's session folder), :mod:`.checks` (what a request may
-ask, in the page's words), :mod:`.actions` (the music each request makes, in the worker threads), and
-:mod:`.song` (the arrangement lane's routes).
+ask, in the page's words), :mod:`.actions` (the music each request makes, in the worker threads),
+:mod:`.song` (the arrangement lane's routes) and :mod:`.live` (the Live panel's drummer and routes).
 
 Nothing a request names reaches the filesystem except model ids, looked up in the server's own list
 (shipped models and the bundles inside ``--models``), and result files of the caller's session, named by
@@ -36,7 +36,7 @@ from seqgen.studio.actions import (description, generate_takes, infill_takes, pr
 from seqgen.studio.checks import (CLIP_FIELDS, INFILL_FIELDS, MAX_BATCH, MAX_BEAM, MAX_OUTPUTS, MAX_PRIMER_FROM_MIDI,
                                   MAX_STEPS, MAX_TAP_SECONDS, MAX_TAPS, MAX_UPLOAD, MAX_WORK, QPM, RHYTHM_FIELDS, SWING,
                                   TEMPERATURE, Clip, Job, check_fields, json_body, read_body)
-from seqgen.studio import song
+from seqgen.studio import live, song
 from seqgen.studio.guard import Guard
 from seqgen.studio.sessions import ClientGone, Session, Studio, answer
 
@@ -226,7 +226,7 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
                 Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
                 Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
                 Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
-                Route("/api/taps", taps, methods=["POST"]), *song.ROUTES,
+                Route("/api/taps", taps, methods=["POST"]), *song.ROUTES, *live.ROUTES,
                 Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},

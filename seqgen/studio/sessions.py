@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from seqgen.errors import SeqgenError
+from seqgen.studio.live import LiveDesk
 
 
 log = logging.getLogger("seqgen.studio")
@@ -59,6 +60,7 @@ class Studio:
         self.counts = collections.Counter()  # "steps" generated, jobs "cancelled" (tests and logs read them)
         self._counting = threading.Lock()
         self.executor = self.root = self.soundfont = None
+        self.live = LiveDesk()
 
     def open(self) -> None:
         from seqgen import render
@@ -71,6 +73,7 @@ class Studio:
             log.warning("no WAV downloads: %s", error)
 
     def close(self) -> None:
+        self.live.stop()
         self.executor.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -177,13 +177,13 @@ def song_arrangement(config):
 @hookimpl
 def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
-    ``generate --humanize`` with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
+    ``generate --humanize`` (and ``live --humanize``) with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
         from seqgen_drums import humanize
 
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
         humanize.add_generate_flag(parser)
-    elif name == "song":
+    elif name in ("song", "live"):
         from seqgen_drums import humanize
 
         humanize.add_generate_flag(parser)

@@ -1,0 +1,235 @@
+"""Play generated tracks in real time, bar by bar, to a MIDI port or an OSC receiver, in time with a DAW.
+
+A virtual MIDI output port named `seqgen` (or an existing port, --midi_out) gets note-ons and note-offs;
+--osc HOST:PORT gets /seqgen/note [pitch, velocity, seconds], /seqgen/bar [bar from 1] and /seqgen/tempo
+[bpm]. Each bar is generated while the one before plays, continuing what was played. The tempo is --bpm, or
+a MIDI clock's (--clock_in PORT); --cc maps incoming MIDI to the model's controls for the next bars. It plays
+--bars bars, or until Ctrl+C, which silences every note. Needs the live extra: pip install "seqgen-music[live]".
+See docs/live.md.
+"""
+
+import argparse
+import copy
+import gc
+import os
+import sys
+
+from seqgen.commands import (_number, add_control_argument, add_model_arguments, bounded_int, positive_int,
+                             temperature)
+from seqgen.errors import SeqgenError
+
+DEFAULT_BPM = 120.0
+#: While a bar is generated in the background, the player's thread gets the interpreter within this many
+#: seconds (Python's default, 5 ms, would move notes by as much).
+SWITCH_INTERVAL = 0.0002
+
+
+def add_arguments(parser) -> None:
+    add_model_arguments(parser)
+    parser.add_argument("--bpm", type=_bpm, help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
+                                                 f"--control tempo; with --clock_in, the clock's)")
+    parser.add_argument("--bars", type=positive_int, help="stop after this many bars (default: play until Ctrl+C)")
+    parser.add_argument("--primer", help="what the first bar continues, as text in the plugin's notation (default: "
+                                         "the config's own primer)")
+    add_control_argument(parser)
+    parser.add_argument("--temperature", type=temperature, default=1.0,
+                        help="above 1 more random, below 1 less (default 1.0)")
+    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+                        help="random seed: the same seed plays the same bars")
+    where = parser.add_argument_group("where the notes go (default: a virtual MIDI port named seqgen)")
+    where.add_argument("--midi_out", metavar="PORT", help="an existing MIDI output port, by name (--list_ports)")
+    where.add_argument("--virtual_port", metavar="NAME", nargs="?", const="seqgen",
+                       help="a virtual MIDI output port a DAW records from (default name seqgen; made when no "
+                            "other destination is given)")
+    where.add_argument("--osc", type=_osc, metavar="HOST:PORT", help="send OSC messages to this UDP receiver")
+    where.add_argument("--list_ports", action="store_true", help="list the MIDI ports there are, and stop")
+    steer = parser.add_argument_group("following and steering")
+    steer.add_argument("--clock_in", metavar="PORT",
+                       help="follow the MIDI clock (start, stop, continue, song position) of this input port")
+    steer.add_argument("--cc", metavar="NAME=CC,...",
+                       help="map incoming MIDI to controls, e.g. density=1,fill=64,style=program (a CC number, "
+                            "'program' or noteN)")
+    steer.add_argument("--midi_in", metavar="PORT",
+                       help="the input port --cc reads (default: a virtual input port named 'seqgen in'; "
+                            "--clock_in's port when given)")
+    listen = parser.add_argument_group("call and response")
+    listen.add_argument("--listen", metavar="PORT", nargs="?", const="",
+                        help="listen to a pad or keyboard on this input port (alone: the virtual 'seqgen in') for "
+                             "--listen_bars bars, answer with as many bars of drums that follow what was played, "
+                             "and listen again")
+    listen.add_argument("--listen_bars", type=positive_int, default=2, help="bars of each call and answer (default 2)")
+    listen.add_argument("--answer", metavar="MODEL",
+                        help="the model that answers: one a plugin offers for tapped rhythms (default: the first)")
+    parser.add_argument("--save_midi", metavar="FILE.mid", help="also write what was played to this MIDI file")
+
+
+def _bpm(text: str) -> float:
+    return _number(float, text, lambda v: 20 <= v <= 400, "a tempo from 20 to 400 beats per minute")
+
+
+def _osc(text: str) -> tuple:
+    from seqgen.live.ports import osc_target
+
+    try:
+        return osc_target(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _list_ports() -> int:
+    from seqgen.live.ports import backend_name, port_names
+
+    outputs, inputs = port_names()
+    print(f"MIDI ports ({backend_name()}):")
+    print("outputs (--midi_out): " + (", ".join(repr(name) for name in outputs) or "none"))
+    print("inputs (--clock_in, --midi_in): " + (", ".join(repr(name) for name in inputs) or "none"))
+    return 0
+
+
+def _postprocess(args, model):
+    """Each bar as the plugins' ``postprocess_tracks`` hooks leave it (e.g. drums' --humanize), seeded per bar."""
+    from seqgen import plugins
+
+    def apply(track, number):
+        bar_args = copy.copy(args)
+        if args.seed is not None:
+            bar_args.seed = (args.seed + number) % 2**63
+        return plugins.postprocess_tracks(bar_args, model, [track])[0]
+
+    apply(model.generate(1, model.config.steps_per_quarter * 4, seed=0)[0], 0)  # bad plugin flags refused now
+    return apply
+
+
+def _outputs(args, stack) -> list:
+    from seqgen.live.ports import MidiOut, OscOut
+
+    outputs = []
+    if args.osc:
+        outputs.append(stack.enter(OscOut(*args.osc, say=_say)))
+    if args.midi_out:
+        outputs.append(stack.enter(MidiOut(args.midi_out)))
+    if args.virtual_port or not outputs:
+        outputs.append(stack.enter(MidiOut(args.virtual_port or "seqgen", virtual=True)))
+    return outputs
+
+
+class _Closing:
+    """Ports closed in reverse order however the command ends."""
+
+    def __init__(self):
+        self.ports = []
+
+    def enter(self, port):
+        self.ports.append(port)
+        return port
+
+    def close(self):
+        for port in reversed(self.ports):
+            port.close()
+
+
+def run(args) -> int:
+    if args.list_ports:
+        return _list_ports()
+    from seqgen.live import ports
+    from seqgen.live.clock import Clock, MidiClock
+    from seqgen.live.drummer import Drummer
+    from seqgen.live.player import Player
+    from seqgen.live.realtime import PLAYER, realtime
+    from seqgen.live.steering import Steering, parse
+    from seqgen.loading import load_model
+
+    if args.save_midi:
+        from seqgen.paths import check_output_file
+
+        check_output_file(args.save_midi, "--save_midi")
+        if os.path.exists(args.save_midi):
+            raise SeqgenError(f"--save_midi {args.save_midi} already exists; choose another file or remove it first")
+    if args.midi_in and not args.cc:
+        raise SeqgenError("--midi_in is the port --cc reads; give --cc too (e.g. --cc density=1)")
+    if args.listen is None and (args.answer or args.listen_bars != 2):
+        raise SeqgenError("--answer and --listen_bars set how --listen answers; add --listen")
+    if args.listen is not None and (args.cc or args.control):
+        raise SeqgenError("with --listen the answers follow what is played, and take no --control or --cc; drop them")
+    model = load_model(args)
+    if not model.family.generative:
+        raise SeqgenError(f"a {model.config.model} model does not generate tracks; give a model that does")
+    controls = dict(args.control or {})
+    model.generator.control_tokens(controls)  # bad controls are refused before anything plays
+    mappings = parse(args.cc, model.controls) if args.cc else []
+    if args.primer is None and model.config.tracks.default_primer is None:
+        raise SeqgenError(f"{model.config.id} has no default primer; give one with --primer")
+    model.primer(args.primer)  # a primer it cannot read is refused before anything plays
+    bpm = args.bpm or float(controls.get("tempo", DEFAULT_BPM))
+    call_and_response = None
+    if args.listen is not None:  # the answers are played already: no plugin's postprocessing
+        from seqgen.live.listening import CallAndResponse, answer_model
+
+        answer = answer_model(args.answer)
+        answer([0.0], [100], bpm, args.temperature, args.seed)  # loaded and ready before anything plays
+        call_and_response, postprocess = CallAndResponse(answer, args.listen_bars, args.temperature, args.seed), None
+    else:
+        postprocess = _postprocess(args, model)
+    steering = Steering(controls, mappings)
+    clock = MidiClock(bpm) if args.clock_in else Clock(bpm)
+    closing = _Closing()
+    try:
+        outputs = _outputs(args, closing)
+        inputs = {}  # name (None: the virtual 'seqgen in') -> the MidiIn, opened once
+
+        def listen(name, flag, listener):
+            if name not in inputs:
+                inputs[name] = closing.enter(ports.MidiIn(name, flag=flag) if name else
+                                             ports.MidiIn("seqgen in", virtual=True))
+            inputs[name].listeners.append(listener)
+            return inputs[name]
+
+        if args.clock_in:
+            listen(args.clock_in, "--clock_in", clock.receive)
+        if mappings:
+            port = listen(args.midi_in or args.clock_in, "--midi_in", steering.receive)
+        if call_and_response:
+            pad = listen(args.listen or None, "--listen", call_and_response.receive)
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
+                          call_and_response=call_and_response, primer=args.primer)
+        player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in))
+        heard = ", ".join(port.name for port in outputs)
+        tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
+        steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
+        if call_and_response:
+            steered += f"; listening to {pad.name} for {_bars(args.listen_bars)}, then answering"
+        _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
+             + (f"for {_bars(args.bars)}" if args.bars else "(Ctrl+C stops)"))
+        gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
+        if not realtime(PLAYER):  # this thread plays
+            _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
+                 "(docs/live.md, 'How it keeps time')")
+        try:
+            player.play()
+            stopped = ""
+        except KeyboardInterrupt:
+            stopped = " (stopped; every note silenced)"
+    finally:
+        closing.close()
+    _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
+         + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
+    if args.save_midi and player.played:
+        _save(args.save_midi, player.played, bpm if not args.clock_in else clock.bpm)
+    return 0
+
+
+def _bars(count: int) -> str:
+    return f"{count} bar" + ("" if count == 1 else "s")
+
+
+def _save(path, bars, bpm) -> None:
+    from seqgen.model import Track
+
+    first = bars[0].track
+    Track([event for bar in bars for event in bar.track.events], first.config, bpm).write_midi(path)
+    _say(f"seqgen live: wrote what was played to {path}")
