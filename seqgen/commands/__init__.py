@@ -191,3 +191,26 @@ def write_midi_files(tracks, output_dir) -> list:
         for track, temporary in zip(tracks, staged.temporaries):
             track.to_midi().write(temporary)
         return staged.place(lambda number, i: f"{stem}_{number}_{i:0{digits}d}.mid", first_run=run)
+
+
+def model_and_midi_track(args, doing: str):
+    """``(model, Track, steps per bar)``: the model a command's flags name and the track in its ``args.midi_file``
+    (and its bar length), for commands
+    that change a user's MIDI file (infill, vary). SeqgenError, before anything is written, when the file, the
+    ``--output_dir``, the model or the track cannot serve; ``doing`` ("to keep") ends the message of an empty file."""
+    from seqgen.loading import load_model
+    from seqgen.model import Track
+    from seqgen.paths import check_input_file, check_output_dir
+
+    check_input_file(args.midi_file, "FILE.mid", "MIDI file")
+    check_output_dir(args.output_dir, "--output_dir")
+    model = load_model(args)
+    config = model.config
+    if not config.family.generative:
+        raise SeqgenError(f"a {config.model} model does not generate tracks; give a model that does")
+    found = config.tracks.primer_from_midi(args.midi_file, config)
+    if found.notice:
+        print(found.notice)
+    if not any(event != config.encoding.no_event for event in found.events):
+        raise SeqgenError(f"{args.midi_file} has no {config.tracks.noun} notes {doing}; give a file with some")
+    return model, Track(found.events, config, found.qpm), found.steps_per_bar

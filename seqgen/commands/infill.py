@@ -9,9 +9,8 @@ exactly as it was.
 
 import os
 
-from seqgen.commands import (add_control_argument, add_model_arguments, at_most, bounded_int, temperature,
-                             write_midi_files)
-from seqgen.errors import SeqgenError
+from seqgen.commands import (add_control_argument, add_model_arguments, at_most, bounded_int, model_and_midi_track,
+                             temperature, write_midi_files)
 
 
 def add_arguments(parser) -> None:
@@ -37,25 +36,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from seqgen.loading import load_model
-    from seqgen.model import Track
-    from seqgen.paths import check_input_file, check_output_dir
-
-    check_input_file(args.midi_file, "FILE.mid", "MIDI file")
-    check_output_dir(args.output_dir, "--output_dir")
-    model = load_model(args)
-    config = model.config
-    if not config.family.generative:
-        raise SeqgenError(f"a {config.model} model does not generate tracks; give a model that does")
-    found = config.tracks.primer_from_midi(args.midi_file, config)
-    if found.notice:
-        print(found.notice)
-    if not any(event != config.encoding.no_event for event in found.events):
-        raise SeqgenError(f"{args.midi_file} has no {config.tracks.noun} notes to keep; give a file with some")
-    track = Track(found.events, config, found.qpm)
+    model, track, steps_per_bar = model_and_midi_track(args, "to keep")
     tracks = model.infill(track, bars=args.bars, steps=args.steps, instruments=args.instruments,
                           num_outputs=args.num_outputs, temperature=args.temperature, seed=args.seed,
-                          controls=args.control, steps_per_bar=found.steps_per_bar, method=args.method)
+                          controls=args.control, steps_per_bar=steps_per_bar, method=args.method)
     paths = write_midi_files(tracks, args.output_dir)
     what = f"bars {args.bars}" if args.bars else f"steps {args.steps}" if args.steps else "every bar"
     if args.instruments:
