@@ -19,6 +19,8 @@ from seqgen.errors import SeqgenError
 from seqgen.families.transformer.inference import random_weights
 from support import GROOVE, installed_plugin
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 #: Big enough that the adapters are a small part of it (a tiny model's manifest alone is a tenth of it).
 BASE_HPARAMS = "num_layers=2,d_model=64,num_heads=2,d_ff=256,max_relative_distance=32"
 FILES = sorted(str(path) for path in (GROOVE / "drummer1" / "eval_session").glob("*.mid"))

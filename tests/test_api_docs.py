@@ -4,7 +4,11 @@ import contextlib
 import io
 import re
 
+import pytest
+
 from support import REPO
+
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 

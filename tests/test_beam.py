@@ -8,6 +8,8 @@ from groove_slice import copy_slice  # noqa: E402
 from seqgen import beam_pipeline, convert, pipeline, plugins, tfrecord  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 
 def test_beam_and_local_runs_agree(tmp_path, toy):
     config = plugins.get_config("toy_rnn")

@@ -14,7 +14,7 @@ import pytest
 
 from support import REPO
 
-pytestmark = pytest.mark.clean_clone
+pytestmark = [pytest.mark.clean_clone, pytest.mark.slow]
 
 FAST_MODULES = ["plugins/drums/tests/test_encodings.py", "tests/test_hparams.py", "tests/test_magenta_bundle.py"]
 

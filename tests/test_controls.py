@@ -24,6 +24,8 @@ from seqgen_drums.controls import STYLES, density
 from seqgen_drums.encoding import DrumEncoding
 from seqgen_drums.tracks import DrumTracks
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 TINY = "num_layers=1,d_model=16,num_heads=2,d_ff=32,batch_size=4,max_relative_distance=16"
 
 

@@ -14,6 +14,8 @@ from groove_slice import copy_slice, slice_rows
 from seqgen import convert, pipeline, plugins
 from support import installed_plugin
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 HPARAMS = "batch_size=4,rnn_layer_sizes=[16],attn_length=3,learning_rate=0.01"
 
 WORKER = """

@@ -19,6 +19,8 @@ import pytest
 from support import GROOVE, REPO
 from groove_slice import bass_song_rows
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 EXAMPLE = REPO / "examples" / "seqgen-bass"
 ROOTS = (40, 45, 43, 38)  # E, A, G, D: one bar each
 

@@ -19,6 +19,8 @@ from seqgen import convert, files, tfrecord
 from seqgen.errors import SeqgenError
 from support import installed_plugin
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 HPARAMS = "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 

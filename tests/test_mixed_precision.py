@@ -16,6 +16,8 @@ from seqgen import convert, pipeline, plugins, run_dir, training
 from seqgen.errors import SeqgenError
 from seqgen.generator import log_softmax
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 HPARAMS = {
     "events_rnn": ("toy_rnn", "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,"
                               "learning_rate=0.01"),

@@ -35,6 +35,8 @@ from seqgen.midi_reader import read_midi_file
 from seqgen.model import Model
 from toy_plugin import TOY_RNN
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 SHIPPED = REPO / "plugins" / "drums" / "seqgen_drums" / "models" / "drum_kit_gmd.seqgen"
 
 

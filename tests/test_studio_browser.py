@@ -32,6 +32,8 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 DOCS = REPO / "docs"
 KICK, SNARE, CLOSED_HAT = 0, 1, 2
 PITCHES = {KICK: 36, SNARE: 38, CLOSED_HAT: 42}

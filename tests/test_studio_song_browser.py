@@ -19,6 +19,8 @@ from test_studio_browser import (  # noqa: F401
     wait,
 )
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 BAR = 16
 
 

@@ -20,6 +20,8 @@ from seqgen import cli, convert, pipeline, plugins, records, run_dir, training
 from seqgen.errors import SeqgenError
 from support import installed_plugin
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 HPARAMS = "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"
 SUMMARIES = {"loss", "metrics/perplexity", "metrics/accuracy", "metrics/event_accuracy",
              "metrics/no_event_accuracy", "metrics/loss_per_step", "metrics/perplexity_per_step"}

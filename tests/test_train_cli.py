@@ -17,6 +17,8 @@ from seqgen import cli, convert, pipeline, plugins, run_dir
 from seqgen.errors import SeqgenError
 from support import installed_plugin
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 HPARAMS = "batch_size=2,rnn_layer_sizes=[8],attn_length=2"
 #: The lines TensorFlow's C++ libraries print on their own (oneDNN, the CPU feature guard, absl).
 TF_LINES = re.compile(r"oneDNN|cpu_feature_guard|absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:", re.M)

@@ -6,10 +6,13 @@ import shlex
 import shutil
 
 import mido
+import pytest
 
 from groove_slice import FUNK
 from seqgen.cli import main
 from support import GROOVE, REPO, read_steps
+
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 
 
 def _section_commands():

@@ -13,6 +13,8 @@ from seqgen.cli import main
 from seqgen.model import Track
 from support import GROOVE, one_blas_thread  # noqa: F401  (one_blas_thread: autouse)
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 #: Four grooves of one drummer (each gives drum tracks of at least 7 bars): three to adapt on, one held out.
 FILES = [str(GROOVE / "drummer1" / "eval_session" / name) for name in (
     "1_funk-groove1_138_beat_4-4.mid", "2_funk-groove2_105_beat_4-4.mid", "3_soul-groove3_86_beat_4-4.mid",

@@ -20,6 +20,8 @@ import mido
 import pretty_midi
 from pythonosc import dispatcher, osc_server
 
+pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
+
 BPM = 300.0
 STEP = 60.0 / BPM / 4
 #: How far a note may arrive from its moment in these tests (on a shared, busy machine); docs/benchmarks.md
