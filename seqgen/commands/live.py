@@ -2,10 +2,10 @@
 
 A virtual MIDI output port named `seqgen` (or an existing port, --midi_out) gets note-ons and note-offs;
 --osc HOST:PORT gets /seqgen/note [pitch, velocity, seconds], /seqgen/bar [bar from 1] and /seqgen/tempo
-[bpm]. Each bar is generated while the one before plays, continuing what was played. The tempo is --bpm, or
-a MIDI clock's (--clock_in PORT); --cc maps incoming MIDI to the model's controls for the next bars. It plays
---bars bars, or until Ctrl+C, which silences every note. Needs the live extra: pip install "seqgen-music[live]".
-See docs/live.md.
+[bpm]. Each bar is generated while the one before plays, continuing what was played. The tempo is --bpm, a
+MIDI clock's (--clock_in PORT), or an Ableton Link session's (--link, with its beat phase: the link extra);
+--cc maps incoming MIDI to the model's controls for the next bars. It plays --bars bars, or until Ctrl+C,
+which silences every note. Needs the live extra: pip install "seqgen-music[live]". See docs/live.md.
 """
 
 import argparse
@@ -13,12 +13,15 @@ import copy
 import gc
 import os
 import sys
+import time
 
 from seqgen.commands import (_number, add_control_argument, add_model_arguments, bounded_int, positive_int,
                              temperature)
 from seqgen.errors import SeqgenError
 
 DEFAULT_BPM = 120.0
+#: Seconds --link waits for the peers of a session to be found (on a local network, half a second).
+LINK_JOIN = 1.5
 #: While a bar is generated in the background, the player's thread gets the interpreter within this many
 #: seconds (Python's default, 5 ms, would move notes by as much).
 SWITCH_INTERVAL = 0.0002
@@ -27,7 +30,8 @@ SWITCH_INTERVAL = 0.0002
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--bpm", type=_bpm, help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
-                                                 f"--control tempo; with --clock_in, the clock's)")
+                                                 f"--control tempo; with --clock_in, the clock's; with --link, the "
+                                                 f"session's, and this proposes one to it)")
     parser.add_argument("--bars", type=positive_int, help="stop after this many bars (default: play until Ctrl+C)")
     parser.add_argument("--primer", help="what the first bar continues, as text in the plugin's notation (default: "
                                          "the config's own primer)")
@@ -46,6 +50,9 @@ def add_arguments(parser) -> None:
     steer = parser.add_argument_group("following and steering")
     steer.add_argument("--clock_in", metavar="PORT",
                        help="follow the MIDI clock (start, stop, continue, song position) of this input port")
+    steer.add_argument("--link", action="store_true",
+                       help="join an Ableton Link session and follow its tempo and beat phase, a bar being 4 beats "
+                            "(needs the link extra)")
     steer.add_argument("--cc", metavar="NAME=CC,...",
                        help="map incoming MIDI to controls, e.g. density=1,fill=64,style=program (a CC number, "
                             "'program' or noteN)")
@@ -149,6 +156,8 @@ def run(args) -> int:
         check_output_file(args.save_midi, "--save_midi")
         if os.path.exists(args.save_midi):
             raise SeqgenError(f"--save_midi {args.save_midi} already exists; choose another file or remove it first")
+    if args.link and args.clock_in:
+        raise SeqgenError("--link and --clock_in are two masters to follow; give one of them")
     if args.midi_in and not args.cc:
         raise SeqgenError("--midi_in is the port --cc reads; give --cc too (e.g. --cc density=1)")
     if args.listen is None and (args.answer or args.listen_bars != 2):
@@ -175,9 +184,9 @@ def run(args) -> int:
     else:
         postprocess = _postprocess(args, model)
     steering = Steering(controls, mappings)
-    clock = MidiClock(bpm) if args.clock_in else Clock(bpm)
     closing = _Closing()
     try:
+        clock = _link(args, bpm, closing) if args.link else MidiClock(bpm) if args.clock_in else Clock(bpm)
         outputs = _outputs(args, closing)
         inputs = {}  # name (None: the virtual 'seqgen in') -> the MidiIn, opened once
 
@@ -197,9 +206,13 @@ def run(args) -> int:
         sys.setswitchinterval(SWITCH_INTERVAL)
         drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
                           call_and_response=call_and_response, primer=args.primer)
-        player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in))
+        player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in or args.link))
         heard = ", ".join(port.name for port in outputs)
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
+        if args.link:
+            peers = clock.peers()
+            tempo = (f"the tempo of the Link session ({clock.bpm:g} bpm, {peers} other peer"
+                     + ("" if peers == 1 else "s") + (")" if peers else "; it follows them when they join)"))
         steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
         if call_and_response:
             steered += f"; listening to {pad.name} for {_bars(args.listen_bars)}, then answering"
@@ -219,8 +232,23 @@ def run(args) -> int:
     _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
          + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
     if args.save_midi and player.played:
-        _save(args.save_midi, player.played, bpm if not args.clock_in else clock.bpm)
+        _save(args.save_midi, player.played, clock.bpm if args.clock_in or args.link else bpm)
     return 0
+
+
+def _link(args, bpm, closing):
+    """A :class:`~seqgen.live.clock.LinkClock` in the session its peers on the network are in (waiting up to
+    :data:`LINK_JOIN` seconds for them), to which ``--bpm`` proposes its tempo."""
+    from seqgen.live.clock import LinkClock
+
+    clock = closing.enter(LinkClock(bpm))
+    deadline = time.monotonic() + LINK_JOIN
+    while not clock.peers() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if args.bpm:
+        clock.propose(args.bpm)
+    clock.refresh()
+    return clock
 
 
 def _bars(count: int) -> str:

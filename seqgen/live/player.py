@@ -3,7 +3,8 @@
 Bar ``n`` is asked of the drummer at bar line ``n - 1`` (generated while bar ``n - 1`` plays) and taken
 :data:`LOOKAHEAD` beats before its bar line (a played note may come early); its notes, their note-offs and
 its bar line wait in one queue ordered by beat. The player's beats are the clock's shifted to a bar line: it
-starts on the clock's next bar line, and after a master clock stops and comes back it goes on at the next.
+starts on the clock's next bar line, and after a master clock stops and comes back (or a Link session's beat
+jumps) it goes on at the next.
 """
 
 import heapq
@@ -92,14 +93,19 @@ class Player:
         self._wait_for_clock()
 
     def _wait_for_clock(self) -> None:
-        """Wait until the clock runs (saying so once), then go on at its next bar line: the player's next bar
-        line moves there, and the notes left of the bar the clock stopped in are dropped."""
+        """Wait until the clock runs (saying so once), then go on at its next bar line."""
         if self.clock.stalled(time.perf_counter()):
             for output in self.outputs:
                 output.silence()
-            self.say("seqgen live: waiting for the MIDI clock to " + ("continue" if self.played else "start"))
+            self.say(f"seqgen live: waiting for {self.clock.name} to " + ("continue" if self.played else "start"))
             while self.clock.stalled(time.perf_counter()) and not self._stop.is_set():
                 self.clock.running.wait(0.05)
+        self._rejoin()
+
+    def _rejoin(self) -> None:
+        """Go on at the clock's next bar line: the player's next bar line moves there, and the notes left of the
+        bar the clock stopped or jumped in are dropped."""
+        self.clock.jumped()  # a jump before now is behind: the bar lines go by the clock as it is now
         lines = [beat for beat, kind, _, _ in self._queue if kind == _LINE]
         mine = min(lines) if lines else math.ceil(min((b for b, *_ in self._queue), default=0.0) / BEATS_PER_BAR
                                                    ) * BEATS_PER_BAR
@@ -117,6 +123,13 @@ class Player:
                     return True
                 heapq.heappush(self._queue, item)
                 self._wait_for_clock()
+                return False
+            if self.clock.jumped():  # a Link session's beat, when it joins another session
+                heapq.heappush(self._queue, item)
+                for output in self.outputs:
+                    output.silence()
+                self.say(f"seqgen live: {self.clock.name} moved its beat; going on at its next bar line")
+                self._rejoin()
                 return False
             self._next = self.clock.time_of(item[0] + self._offset)
             left = self._next - now

@@ -2,6 +2,7 @@
 (always), and MIDI through a JACK server of the tests' own (its dummy driver needs no sound hardware) read back
 by python-rtmidi. Where JACK cannot start, the MIDI tests are skipped with a line saying why."""
 
+import math
 import os
 import shutil
 import signal
@@ -142,6 +143,7 @@ def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_pa
      "--answer 'nope' is no model that plays to a rhythm; choose one of drumify_gmd"),
     (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
     (["--osc", "127.0.0.1:9", "--listen", "--cc", "density=1"], "with --listen the answers follow what is played"),
+    (["--osc", "127.0.0.1:9", "--link", "--clock_in", "x"], "--link and --clock_in are two masters to follow"),
 ])
 def test_bad_input_is_one_line(flags, expected, capsys):
     from seqgen.cli import main
@@ -404,6 +406,131 @@ def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues
     assert abs(tempos[-1] - 200) < 10, tempos
     notes = [at for at, _ in osc.of("/seqgen/note")]
     assert not [at for at in notes if stopped + 0.01 < at < resumed]
+
+
+# Following an Ableton Link session --------------------------------------------------------------------------------
+
+#: Seconds two Link peers are given to find each other (half a second on a local machine).
+LINK_DISCOVERY = 5.0
+
+
+@pytest.fixture
+def link_peer():
+    """A Link peer of the test's own at 120 bpm, alone in its session; skipped with why where Link peers cannot
+    find each other (multicast on the machine's interfaces) or another session would mix with it."""
+    link = pytest.importorskip("link", reason="--link needs the link extra (LinkPython-extern)")
+    peer, probe = link.Link(120.0), link.Link(120.0)
+    peer.enabled = probe.enabled = True
+    deadline = time.monotonic() + LINK_DISCOVERY
+    while not (peer.numPeers() and probe.numPeers()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    found = probe.numPeers()
+    probe.enabled = False
+    deadline = time.monotonic() + LINK_DISCOVERY
+    while found and peer.numPeers() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    others = peer.numPeers()
+    if not found or others:
+        peer.enabled = False
+        pytest.skip(f"two Link peers in one process did not find each other in {LINK_DISCOVERY:g} s (no multicast "
+                    f"here)" if not found else f"another Link session is on this network ({others} peers)")
+    yield peer
+    peer.enabled = False
+
+
+def _set_tempo(peer, bpm):
+    state = peer.captureSessionState()
+    state.setTempo(bpm, peer.clock().micros())
+    peer.commitSessionState(state)
+
+
+def test_the_drummer_follows_a_link_session_s_tempo_and_beat_phase(link_peer, osc):
+    peer = link_peer
+    process = live("--link", "--bpm", "150", "--osc", f"127.0.0.1:{osc.port}", "--bars", "6", "--seed", "1",
+                   wait=False)
+    try:
+        said = _stderr_until(process, "seqgen live: playing")
+        deadline = time.monotonic() + 2
+        while abs(peer.captureSessionState().tempo() - 150) > 0.01 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proposed = peer.captureSessionState().tempo()  # --bpm proposed to the session
+        while len(osc.of("/seqgen/bar")) < 3 and process.poll() is None:
+            time.sleep(0.005)
+        time.sleep(0.2)  # half a beat into bar 3
+        at_150 = peer.captureSessionState()
+        _set_tempo(peer, 100.0)
+        peers = peer.numPeers()
+        _, rest = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    rest = "".join(said) + rest
+    if peers > 1:
+        pytest.skip(f"another Link peer joined the test's session ({peers} peers), moving its tempo")
+    assert process.returncode == 0, rest
+    assert "the tempo of the Link session (150 bpm, 1 other peer)" in said[-1], rest
+    assert abs(proposed - 150) < 0.01, proposed
+    assert "moved its beat" not in rest, rest
+    bars = osc.of("/seqgen/bar")
+    assert [args for _, args in bars] == [(number,) for number in range(1, 7)], rest
+    arrivals = [at for at, _ in bars]
+    spacing = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    # Four beats of the session's tempo between bar lines (bar 3 to 4 spans the change).
+    assert all(abs(gap - 4 * 60 / 150) < BAR_LATE for gap in spacing[:2]), spacing
+    assert all(abs(gap - 4 * 60 / 100) < BAR_LATE for gap in spacing[3:]), spacing
+    # Each bar line on one of the session's (its phase in a bar of 4 beats is 0), on Link's clock.
+    offset = peer.clock().micros() / 1e6 - time.perf_counter()
+    errors = []
+    for number, at in enumerate(arrivals, 1):
+        state, bpm = (at_150, 150) if number <= 3 else (peer.captureSessionState(), 100)
+        phase = state.phaseAtTime(int((at + offset) * 1e6), 4)
+        errors.append(round(((phase + 2) % 4 - 2) * 60 / bpm * 1000, 1))  # ms after the session's bar line
+    # Half within LATE, all within BAR_LATE (the OSC receiver, an ordinary thread, waits on a busy machine); a
+    # bar line off the session's phase would be a beat or more away.
+    late = f"bar lines this many ms after the session's: {errors}; {rest}"
+    assert sorted(map(abs, errors))[len(errors) // 2] < LATE * 1000 and max(map(abs, errors)) < BAR_LATE * 1000, late
+    tempos = [args[0] for _, args in osc.of("/seqgen/tempo")]
+    assert tempos == [150.0, 100.0], tempos
+
+
+def test_a_link_clock_follows_the_session_and_reports_a_jump_of_its_beat_once(link_peer):
+    from seqgen.live.clock import LinkClock
+
+    peer = link_peer
+    _set_tempo(peer, 140.0)
+    clock = LinkClock(90.0)
+    try:
+        deadline = time.monotonic() + LINK_DISCOVERY
+        while not clock.peers() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        clock.stalled(time.perf_counter())
+        clock.jumped()  # joining the session may move its beat
+        assert clock.bpm == pytest.approx(140.0, abs=0.01)  # Link keeps a tempo as microseconds a beat
+        offset = peer.clock().micros() / 1e6 - time.perf_counter()
+        bar_line = clock.time_of(4 * math.ceil(clock.beat_at(time.perf_counter()) / 4))
+        phase = peer.captureSessionState().phaseAtTime(int((bar_line + offset) * 1e6), 4)
+        assert min(phase, 4 - phase) < 0.001, phase  # a bar line of the clock's is one of the session's
+        _set_tempo(peer, 110.0)
+        time.sleep(0.3)
+        assert not clock.stalled(time.perf_counter()) and clock.bpm == pytest.approx(110.0, abs=0.01)
+        assert not clock.jumped()
+        state = peer.captureSessionState()  # a peer moves the session's beat on by one
+        now = peer.clock().micros()
+        state.forceBeatAtTime(state.beatAtTime(now, 4) + 1, now, 4)
+        peer.commitSessionState(state)
+        time.sleep(0.3)
+        clock.stalled(time.perf_counter())
+        assert clock.jumped() and not clock.jumped()
+    finally:
+        clock.close()
+
+
+def test_link_without_its_library_is_one_line(monkeypatch, capsys):
+    from seqgen.cli import main
+
+    monkeypatch.setitem(sys.modules, "link", None)  # what `import link` meets where LinkPython-extern is missing
+    assert main(["live", "--link", "--osc", "127.0.0.1:9", "--bars", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and 'install it with: pip install "seqgen-music[link]"' in err, err
 
 
 # The bars themselves, in-process ----------------------------------------------------------------------------------
