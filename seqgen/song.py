@@ -239,6 +239,14 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
     return songs
 
 
+def arrangement(generator, sections, fills=None) -> tuple:
+    """What playing ``sections`` bar by bar (``seqgen live --form``) takes from a song's plan: ``(controls of each
+    section, whether there are fills, the fill controls, what a section's first step plays (None: as made))``;
+    fills and controls the model lacks are refused in one line, as :func:`song` refuses them."""
+    plan = _Plan.of(generator, sections, fills)
+    return plan.controls, plan.fills, plan.fill_controls, plan.start
+
+
 @attrs.frozen
 class _Plan:
     """What a song's sections are made with: each one's controls (checked), whether there are fills and their

@@ -4,8 +4,10 @@ A virtual MIDI output port named `seqgen` (or an existing port, --midi_out) gets
 --osc HOST:PORT gets /seqgen/note [pitch, velocity, seconds], /seqgen/bar [bar from 1] and /seqgen/tempo
 [bpm]. Each bar is generated while the one before plays, continuing what was played. The tempo is --bpm, a
 MIDI clock's (--clock_in PORT), or an Ableton Link session's (--link, with its beat phase: the link extra);
---cc maps incoming MIDI to the model's controls for the next bars. It plays --bars bars, or until Ctrl+C,
-which silences every note. Needs the live extra: pip install "seqgen-music[live]". See docs/live.md.
+--cc maps incoming MIDI to the model's controls for the next bars. --form plays a song form (as seqgen
+song's: each section's bars with its controls, a fill into each change, a crash on each section's first
+step) and sends /seqgen/section [name, bar]. It plays --bars bars, the form's, or until Ctrl+C, which
+silences every note. Needs the live extra: pip install "seqgen-music[live]". See docs/live.md.
 """
 
 import argparse
@@ -15,8 +17,10 @@ import os
 import sys
 import time
 
-from seqgen.commands import (_number, add_control_argument, add_model_arguments, bounded_int, positive_int,
-                             temperature)
+import attrs
+
+from seqgen.commands import _number, add_model_arguments, bounded_int, positive_int, temperature
+from seqgen.commands.song import section_controls, song_controls
 from seqgen.errors import SeqgenError
 
 DEFAULT_BPM = 120.0
@@ -32,10 +36,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--bpm", type=_bpm, help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
                                                  f"--control tempo; with --clock_in, the clock's; with --link, the "
                                                  f"session's, and this proposes one to it)")
-    parser.add_argument("--bars", type=positive_int, help="stop after this many bars (default: play until Ctrl+C)")
+    parser.add_argument("--bars", type=positive_int,
+                        help="stop after this many bars (default: the --form's bars, else play until Ctrl+C)")
     parser.add_argument("--primer", help="what the first bar continues, as text in the plugin's notation (default: "
                                          "the config's own primer)")
-    add_control_argument(parser)
+    parser.add_argument("--control", action="append", type=section_controls, default=[],
+                        metavar="[SECTION:]NAME=VALUE,...",
+                        help="steer a model that has controls, e.g. --control style=funk,density=12; with --form, one "
+                             "section: --control verse:density=14 (`seqgen configs` lists each config's controls)")
+    parser.add_argument("--form", help='play a song form, sections as name:bars, e.g. "intro:4 verse:8 chorus:8 '
+                                       'outro:4" (as seqgen song\'s; sends /seqgen/section [name, bar] over OSC)')
+    parser.add_argument("--fills", choices=("yes", "no"),
+                        help="with --form, a fill in the last bar of each section but the last (default: where the "
+                             "model can)")
     parser.add_argument("--temperature", type=temperature, default=1.0,
                         help="above 1 more random, below 1 less (default 1.0)")
     parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
@@ -162,13 +175,21 @@ def run(args) -> int:
         raise SeqgenError("--midi_in is the port --cc reads; give --cc too (e.g. --cc density=1)")
     if args.listen is None and (args.answer or args.listen_bars != 2):
         raise SeqgenError("--answer and --listen_bars set how --listen answers; add --listen")
-    if args.listen is not None and (args.cc or args.control):
-        raise SeqgenError("with --listen the answers follow what is played, and take no --control or --cc; drop them")
+    if args.listen is not None and (args.cc or args.control or args.form):
+        raise SeqgenError("with --listen the answers follow what is played, and take no --control, --cc or --form; "
+                          "drop them")
+    by_section, controls = song_controls(args.control)
+    sections = _sections(args, by_section, controls)
     model = load_model(args)
     if not model.family.generative:
         raise SeqgenError(f"a {model.config.model} model does not generate tracks; give a model that does")
-    controls = dict(args.control or {})
     model.generator.control_tokens(controls)  # bad controls are refused before anything plays
+    form = _form(args, model, sections)
+    if form is not None:
+        controls = dict(sections[0].controls)
+        bars = args.bars or len(form)
+    else:
+        bars = args.bars
     mappings = parse(args.cc, model.controls) if args.cc else []
     if args.primer is None and model.config.tracks.default_primer is None:
         raise SeqgenError(f"{model.config.id} has no default primer; give one with --primer")
@@ -183,7 +204,7 @@ def run(args) -> int:
         call_and_response, postprocess = CallAndResponse(answer, args.listen_bars, args.temperature, args.seed), None
     else:
         postprocess = _postprocess(args, model)
-    steering = Steering(controls, mappings)
+    steering = Steering({} if form is not None else controls, mappings)  # a form's controls are its sections'
     closing = _Closing()
     try:
         clock = _link(args, bpm, closing) if args.link else MidiClock(bpm) if args.clock_in else Clock(bpm)
@@ -205,8 +226,8 @@ def run(args) -> int:
             pad = listen(args.listen or None, "--listen", call_and_response.receive)
         sys.setswitchinterval(SWITCH_INTERVAL)
         drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
-                          call_and_response=call_and_response, primer=args.primer)
-        player = Player(clock, drummer, outputs, args.bars, say=_say, follows=bool(args.clock_in or args.link))
+                          call_and_response=call_and_response, primer=args.primer, form=form)
+        player = Player(clock, drummer, outputs, bars, say=_say, follows=bool(args.clock_in or args.link))
         heard = ", ".join(port.name for port in outputs)
         tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
         if args.link:
@@ -216,8 +237,10 @@ def run(args) -> int:
         steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
         if call_and_response:
             steered += f"; listening to {pad.name} for {_bars(args.listen_bars)}, then answering"
+        if form is not None:
+            steered += f"; the form {' '.join(f'{s.name}:{s.bars}' for s in sections)}"
         _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
-             + (f"for {_bars(args.bars)}" if args.bars else "(Ctrl+C stops)"))
+             + (f"for {_bars(bars)}" if bars else "(Ctrl+C stops)"))
         gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
         if not realtime(PLAYER):  # this thread plays
             _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
@@ -234,6 +257,29 @@ def run(args) -> int:
     if args.save_midi and player.played:
         _save(args.save_midi, player.played, clock.bpm if args.clock_in or args.link else bpm)
     return 0
+
+
+def _sections(args, by_section, everywhere):
+    """The --form's sections (None without one), each with its --control values; one line for what is wrong."""
+    from seqgen import song
+
+    if args.form is None:
+        if by_section or args.fills:
+            flag = f"--control {next(iter(by_section))}:..." if by_section else "--fills"
+            raise SeqgenError(f"{flag} is for a song form; add --form (e.g. --form \"verse:8 chorus:8\") or drop it")
+        return None
+    sections = song.with_controls(song.parse_form(args.form), by_section)
+    return [attrs.evolve(section, controls={**everywhere, **section.controls}) for section in sections]
+
+
+def _form(args, model, sections):
+    """The :class:`~seqgen.live.form.Form` of ``sections`` (None without them); what the model lacks for its
+    controls or fills refused in one line, as seqgen song refuses it."""
+    from seqgen.live.form import Form
+
+    if sections is None:
+        return None
+    return Form(model.generator, sections, None if args.fills is None else args.fills == "yes")
 
 
 def _link(args, bpm, closing):

@@ -23,7 +23,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--form", required=True,
                         help='the sections as name:bars, e.g. "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4" '
                              "(options: verse:8:new, verse:8:repeat, verse:8:vary=0.3)")
-    parser.add_argument("--control", action="append", type=_section_controls, default=[],
+    parser.add_argument("--control", action="append", type=section_controls, default=[],
                         metavar="[SECTION:]NAME=VALUE,...",
                         help="steer a section, e.g. --control verse:density=14 --control chorus:density=22,style=funk "
                              "(without SECTION: every section; `seqgen configs` lists each config's controls)")
@@ -48,7 +48,7 @@ def _qpm(text: str) -> float:
     return _number(float, text, lambda v: 4 <= v <= 1000, "a positive number from 4 to 1000 (quarter notes per minute)")
 
 
-def _section_controls(text: str) -> tuple:
+def section_controls(text: str) -> tuple:
     """``"verse:density=14,style=funk"`` as ``("verse", {...})``; without a section, ``(None, {...})``."""
     from seqgen import controls
 

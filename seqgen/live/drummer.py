@@ -1,5 +1,6 @@
 """The bars to play, generated one ahead in a background thread: each bar continues the last bars played (a
-rolling window as its primer), so the music is a loop with variations, steered by the controls of its moment."""
+rolling window as its primer), so the music is a loop with variations, or a song form's sections
+(:mod:`seqgen.live.form`), steered by the controls of its moment."""
 
 import queue
 import threading
@@ -15,12 +16,14 @@ BEATS_PER_BAR = 4
 class Bar:
     """One bar: its ``track`` (a :class:`seqgen.model.Track` of one bar's steps, as played), the controls it was
     generated with, and its notes as (start beat, end beat, pitch, velocity, is_drum), beats counted from its
-    bar line (a played note may start a little before it)."""
+    bar line (a played note may start a little before it); ``section``: the name of the form's section it starts
+    (None: it starts none)."""
 
     number: int
     track: object
     controls: dict
     notes: tuple
+    section: str = None
 
 
 def bar_notes(track) -> tuple:
@@ -36,10 +39,12 @@ class Drummer:
     ``postprocess(track, number)`` may change each bar before it is played (e.g. a plugin's humanizing); with
     ``realtime``, its thread asks for real-time scheduling (:mod:`seqgen.live.realtime`); with
     ``call_and_response`` (:class:`seqgen.live.listening.CallAndResponse`) it listens and answers instead of
-    generating. Its :attr:`player` (set by the :class:`~seqgen.live.player.Player`) says when bars fall."""
+    generating; with ``form`` (:class:`seqgen.live.form.Form`) each bar has its section's controls, overridden by
+    the steering's. Its :attr:`player` (set by the :class:`~seqgen.live.player.Player`) says when bars fall."""
 
     def __init__(self, model, steering, temperature: float = 1.0, seed: int = None, postprocess=None,
-                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None, primer=None):
+                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None, primer=None,
+                 form=None):
         self.model, self.steering = model, steering
         self.temperature, self.seed = temperature, seed
         self.postprocess = postprocess
@@ -49,6 +54,7 @@ class Drummer:
         self._asked, self._done = queue.Queue(), queue.Queue()
         self.realtime = realtime
         self.call_and_response = call_and_response
+        self.form = form
         self.primer = model.primer(primer)  # the first bar's (a one-line SeqgenError when unusable)
         self.player = None
         self._thread = threading.Thread(target=self._run, name="seqgen-live-drummer", daemon=True)
@@ -96,6 +102,9 @@ class Drummer:
             track = Track(events, config, 60.0)
             return Bar(number, track, {}, bar_notes(track))
         controls = self.steering.next_bar()
+        planned = self.form.bar(number) if self.form is not None else None
+        if planned is not None:
+            controls = {**planned.controls, **controls}
         seed = None if self.seed is None else (self.seed + number) % 2**63
         if self.history:
             primer = self.history[-self.window:]
@@ -106,9 +115,11 @@ class Drummer:
         on_step = self.player.hold_off if self.player is not None else None
         events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=on_step,
                                      controls=controls)[0].events
-        events = events[-self.steps_per_bar:]
+        events = list(events[-self.steps_per_bar:])
+        if planned is not None and planned.first and self.form.start:
+            events[0] = self.form.start(events[0])
         self.history = (self.history + events)[-self.window:]
         track = Track(events, self.model.config, 60.0)
         if self.postprocess is not None:
             track = self.postprocess(track, number)
-        return Bar(number, track, controls, bar_notes(track))
+        return Bar(number, track, controls, bar_notes(track), planned.section if planned and planned.first else None)

@@ -169,6 +169,8 @@ class Player:
             self._tempo_sent = bpm
         for output in self.outputs:
             output.bar(number + 1)
+            if bar.section is not None:
+                output.section(bar.section, number + 1)
         if self.bars is None or number + 1 < self.bars:
             self.drummer.ask(number + 1)
             self._push((number + 1) * BEATS_PER_BAR - LOOKAHEAD, _TAKE)

@@ -16,7 +16,7 @@ INSTALL_HINT = f'pip install "{DISTRIBUTION}[live]"'
 #: The name of the virtual output port a DAW records from.
 VIRTUAL_NAME = "seqgen"
 #: The OSC addresses (docs/live.md has the table).
-OSC_NOTE, OSC_BAR, OSC_TEMPO = "/seqgen/note", "/seqgen/bar", "/seqgen/tempo"
+OSC_NOTE, OSC_BAR, OSC_TEMPO, OSC_SECTION = "/seqgen/note", "/seqgen/bar", "/seqgen/tempo", "/seqgen/section"
 #: How often (seconds) a MIDI port opened by name is looked for.
 PORT_WATCH = 0.5
 #: Time (seconds) given to the MIDI system to deliver the last messages before a port is closed (JACK sends
@@ -134,6 +134,9 @@ class MidiOut:
         self.sounding.discard((pitch, channel))
 
     def bar(self, number: int) -> None:
+        pass
+
+    def section(self, name: str, number: int) -> None:
         pass
 
     def tempo(self, bpm: float) -> None:
@@ -261,6 +264,9 @@ class OscOut:
 
     def bar(self, number: int) -> None:
         self._send(OSC_BAR, (int(number), "i"))
+
+    def section(self, name: str, number: int) -> None:
+        self._send(OSC_SECTION, (str(name), "s"), (int(number), "i"))
 
     def tempo(self, bpm: float) -> None:
         self._send(OSC_TEMPO, (float(bpm), "f"))

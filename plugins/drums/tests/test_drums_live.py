@@ -144,6 +144,16 @@ def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_pa
     (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
     (["--osc", "127.0.0.1:9", "--listen", "--cc", "density=1"], "with --listen the answers follow what is played"),
     (["--osc", "127.0.0.1:9", "--link", "--clock_in", "x"], "--link and --clock_in are two masters to follow"),
+    (["--osc", "127.0.0.1:9", "--form", "a:x"], "--form section 'a:x' must last a whole number of bars"),
+    (["--osc", "127.0.0.1:9", "--form", ""], "--form is empty"),
+    (["--osc", "127.0.0.1:9", "--form", "a:1 b:2", "--control", "c:density=3"],
+     "--control names section 'c', which is not in the form; its sections are a, b"),
+    (["--osc", "127.0.0.1:9", "--control", "a:density=3"], "--control a:... is for a song form; add --form"),
+    (["--osc", "127.0.0.1:9", "--fills", "yes"], "--fills is for a song form; add --form"),
+    (["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--fills", "yes"],
+     "--fills yes needs a model with the control fill (this model has no controls)"),
+    (["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--control", "b:density=3"],
+     "this model takes no controls"),
 ])
 def test_bad_input_is_one_line(flags, expected, capsys):
     from seqgen.cli import main
@@ -152,6 +162,23 @@ def test_bad_input_is_one_line(flags, expected, capsys):
     err = capsys.readouterr().err
     assert expected in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_song_form_plays_its_sections_with_their_starts_and_stops_at_its_end(osc, tmp_path):
+    saved = tmp_path / "played.mid"
+    done = live("--osc", f"127.0.0.1:{osc.port}", "--bpm", "400", "--seed", "5", "--form", "a:1 b:2",
+                "--control", "b:density=20", "--save_midi", str(saved))
+    assert done.returncode == 0, done.stderr
+    assert "played 3 bars" in done.stderr and "Traceback" not in done.stderr
+    assert [args for _, args in osc.of("/seqgen/bar")] == [(1,), (2,), (3,)]  # the form's bars, no more
+    assert [args for _, args in osc.of("/seqgen/section")] == [("a", 1), ("b", 2)]
+    order = [(address, args) for _, address, args in osc.messages if address in ("/seqgen/bar", "/seqgen/section")]
+    assert order[order.index(("/seqgen/section", ("b", 2))) - 1] == ("/seqgen/bar", (2,))  # at its bar line
+    bar_seconds, step = 60.0 / 400 * 4, 60.0 / 400 / 4
+    notes = played_notes(saved)
+    assert notes and notes[-1][0] < 3 * bar_seconds
+    for first in (0, 1):  # each section's first step: a crash with the kick (drums' section start)
+        assert {49, 36} <= {pitch for start, pitch, _ in notes if abs(start - first * bar_seconds) < step / 2}
 
 
 def test_a_missing_osc_receiver_is_said_once_and_playing_goes_on(tmp_path):
@@ -579,6 +606,27 @@ def test_cc_mappings_steer_the_next_bars(model):
     steering.receive(mido.Message("control_change", control=7, value=127))  # not mapped
     steering.receive(mido.Message("note_on", note=38, velocity=90))
     assert steering.next_bar() == {"density": 0.0, "style": style.values[5]}
+
+
+def test_a_form_s_sections_steer_their_bars_with_a_fill_into_each_change(model):
+    from seqgen import song
+    from seqgen.live.drummer import Drummer
+    from seqgen.live.form import Form
+    from seqgen.live.steering import Steering
+
+    sections = song.with_controls(song.parse_form("a:2 b:2"), {"a": {"density": 6}, "b": {"density": 24}})
+    form = Form(model.generator, sections)  # fills: where the model can, as this one can
+    assert [(bar.section, bar.first, bar.controls.get("density"), bar.controls.get("fill")) for bar in form.bars] == [
+        ("a", True, 6, "no"), ("a", False, 6, "yes"), ("b", True, 24, "no"), ("b", False, 24, "no")]
+    assert [bar.controls.get("fill") for bar in Form(model.generator, sections, fills=False).bars] == ["no"] * 4
+    steering = Steering()
+    drummer = Drummer(model, steering, seed=3, form=form)
+    first = drummer.generate(0)
+    assert first.section == "a" and {36, 49} <= set(first.track.events[0])
+    assert drummer.generate(1).section is None
+    steering.change({"density": 40}, model.controls)  # steering overrides the section's controls
+    third = drummer.generate(2)
+    assert third.section == "b" and third.controls["density"] == 40 and {36, 49} <= set(third.track.events[0])
 
 
 def test_listen_answers_a_call_with_drums_that_follow_it(jack, osc):
