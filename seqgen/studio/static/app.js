@@ -366,21 +366,27 @@ function showOptions(options) {
   }));
 }
 
+// A control's field: a menu of its values or a number in its range, "any" (empty) when unset.
+function controlInput(control) {
+  let input;
+  if (control.kind === "category") {
+    input = document.createElement("select");
+    input.append(new Option("any", ""), ...control.values.map((value) => new Option(value, value)));
+  } else {
+    input = document.createElement("input");
+    Object.assign(input, { type: "number", min: control.low, max: control.high, step: "any", placeholder: "any" });
+  }
+  input.dataset.control = control.name;
+  return input;
+}
+
 // Controls a model is steered by (a style, a density...): a menu or a number each, "any" when unset.
 function showControls(controls) {
   $("controls").replaceChildren(...controls.map((control) => {
     const label = document.createElement("label");
     label.className = "field";
     label.append(capitalized(control.name));
-    let input;
-    if (control.kind === "category") {
-      input = document.createElement("select");
-      input.append(new Option("any", ""), ...control.values.map((value) => new Option(value, value)));
-    } else {
-      input = document.createElement("input");
-      Object.assign(input, { type: "number", min: control.low, max: control.high, step: "any", placeholder: "any" });
-    }
-    input.dataset.control = control.name;
+    const input = controlInput(control);
     const help = document.createElement("small");
     help.textContent = control.description;
     label.append(input, help);

@@ -109,15 +109,7 @@ function showSection() {
     const label = document.createElement("label");
     label.title = control.description;
     label.append(capitalized(control.name), " ");
-    let input;
-    if (control.kind === "category") {
-      input = document.createElement("select");
-      input.append(new Option("any", ""), ...control.values.map((value) => new Option(value, value)));
-    } else {
-      input = document.createElement("input");
-      Object.assign(input, { type: "number", min: control.low, max: control.high, step: "any", placeholder: "any" });
-    }
-    input.dataset.control = control.name;
+    const input = controlInput(control);
     input.value = values[control.name] ?? "";
     input.addEventListener("change", () => {
       const mine = lane.controls[section.name] = lane.controls[section.name] || {};
