@@ -13,7 +13,9 @@ and can fill in the middle gets all of it; a model without them gets what it can
   last bar leads into the first as into a following bar.
 
 Every regenerated gap followed by kept bars is drawn :data:`CANDIDATES` times; the one the bar after it
-follows best (read left to right) is kept, or for a section's first bar the one nearest its per-bar numbers.
+follows best (read left to right) is kept, or for a section's first bar the one nearest its per-bar numbers
+(measured over the whole bar), the bar as the section made it being one more candidate: the bars before it,
+another section's, pull its infills towards their own density (a quiet outro after a loud chorus).
 - A *variation* (:func:`vary`) of a clip regenerates a share of its bars by infilling, or (all of it) makes
   a new track with the controls measured on the clip.
 
@@ -134,17 +136,20 @@ def _can_infill(generator) -> bool:
 def _regenerate(generator, events, start, end, controls, temperature, rng, guidance=DEFAULT_GUIDANCE, held=False):
     """``events`` with steps ``[start, end)`` infilled anew, reading :data:`CONTEXT_BARS` bars each side, the
     controls weighed by ``guidance``: of :data:`CANDIDATES` infills, the one the bar after it follows best, or
-    with ``held``, where a per-bar number is asked for (e.g. a density), the one nearest to it."""
+    with ``held``, where a per-bar number is asked for (e.g. a density), the one nearest to it over whole bars,
+    the steps as they were among the candidates."""
     bar = _steps_per_bar(generator)
     phrase = 4 * bar
     low = max(0, (start - CONTEXT_BARS * bar) // phrase * phrase)
     high = min(len(events), end + CONTEXT_BARS * bar)
+    chooser = generator.holder(controls) if held else None
     count = CANDIDATES if end < high else 1
     windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
                                seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
-    chooser = generator.holder(controls) if held else None
     if chooser and count > 1:
-        gaps = np.stack([generator.config.encoding.events_to_classes(w[start - low:end - low]) for w in windows])
+        windows = [*windows, events[low:high]]  # the bars as they were are a candidate too: none drifts further
+        first = start // bar * bar - low  # measured over whole bars, the gap's kept first step included
+        gaps = np.stack([generator.config.encoding.events_to_classes(w[first:end - low]) for w in windows])
         best = int(chooser.nearest(gaps, 1, 1)[0])
     else:
         best = _leading(generator, windows, start - low, end - low, bar) if count > 1 else 0
