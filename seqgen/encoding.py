@@ -25,7 +25,9 @@ class Encoding(abc.ABC):
 
     Events may be any hashable Python values the plugin's :class:`seqgen.tracks.Tracks` makes (ints,
     frozensets of pitches, ...). Optionally, ``num_position_features`` and :meth:`position_features` add
-    per-step inputs (Magenta's binary step counters); everything else is derived from these.
+    per-step inputs (Magenta's binary step counters), and :meth:`may_precede` says which events may come
+    right before an event whose meaning depends on the one before it (for infilling); everything else is
+    derived from these.
     """
 
     #: How many features :meth:`position_features` gives per step (0: none).
@@ -56,6 +58,13 @@ class Encoding(abc.ABC):
         """Bool [num_classes]: the classes equal to class ``index`` on every part not named in
         ``regenerate`` (what a step may become when only those parts are regenerated)."""
         raise NotImplementedError(f"{type(self).__name__} has no parts")
+
+    def may_precede(self, index: int) -> np.ndarray:
+        """Bool [num_classes]: the classes that may come right before an event of class ``index`` without changing
+        what it means (a "hold the note" event needs a note before it, not a rest). Infilling draws only these
+        right before a kept event and between the steps it regenerates (:func:`seqgen.infill.check_gap`).
+        Every class by default."""
+        return np.ones(self.num_classes, bool)
 
     @property
     def input_size(self) -> int:

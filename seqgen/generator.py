@@ -215,7 +215,7 @@ class Generator:
 
         encoding = self.config.encoding
         classes = self._classes(events)
-        start, end, allowed = check_gap(encoding, classes, start, end, parts)
+        start, end, allowed, pairs = check_gap(encoding, classes, start, end, parts)
         method = method or ("middle" if self.prompt.infill else "rescore")
         if method not in ("middle", "rescore", "left"):
             raise SeqgenError(f"unknown infill method {method!r}; use middle, rescore or left")
@@ -230,21 +230,22 @@ class Generator:
             raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
         if end == len(classes) or method == "left":
             gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       guidance=guidance)
+                                       guidance=guidance, pairs=pairs)
         elif method == "middle":
             tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
             gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       (tokens, steps), guidance)
+                                       (tokens, steps), guidance, pairs)
         else:
             gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       candidates)
+                                       candidates, pairs)
         decode = encoding.class_to_event
         return [list(events[:start]) + [decode(int(c)) for c in gap] + list(events[end:]) for gap in gaps]
 
     def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None,
-                    guidance=1.0):
+                    guidance=1.0, pairs=None):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
-        default the plain stream of the events before the gap, each step only among its ``allowed`` (with
+        default the plain stream of the events before the gap, each step only among its ``allowed`` and, with
+        ``pairs`` (:func:`seqgen.infill.order`), those that may come after the step drawn before it (with
         ``guidance`` other than 1, mixed with the same stream with the controls unset, as :meth:`generate`); and
         the state after the context and the gap but its last class."""
         plain = context is None
@@ -264,16 +265,21 @@ class Generator:
             if t == 0 and plain:  # a plain stream never predicts the first step: see _first_step
                 log_probs = _first_step(classes[end:], allowed[0])[None].repeat(rows, 0)
             else:
-                log_probs = log_softmax(np.where(allowed[t - start], logits, -np.inf), temperature)
+                mask = allowed[t - start]
+                if pairs is not None and t > start:
+                    mask = mask & pairs[out[:, t - start - 1]]
+                log_probs = log_softmax(np.where(mask, logits, -np.inf), temperature)
             out[:, t - start] = _sample(log_probs, rng)
             if t + 1 < end:
                 logits, state = stepper.step(out[:, t - start], t, state)
         return out, state
 
-    def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates):
+    def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates,
+                       pairs=None):
         """Per output, the best of ``candidates`` left-to-right gaps by the log-likelihood of the kept steps
         after the gap (the events RNN's way of seeing the right side)."""
-        gaps, state = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls)
+        gaps, state = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls,
+                                       pairs=pairs)
         # Read on from the sampling state: the gap's last class, then the kept steps but the last.
         tokens = np.concatenate([gaps[:, -1:], np.tile(classes[end:-1], (len(gaps), 1))], 1)
         logits, _ = self.stepper.feed(tokens, range(end - 1, len(classes) - 1), state)

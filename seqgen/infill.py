@@ -46,8 +46,10 @@ def selection(num_steps: int, steps_per_bar: int, bars=None, steps=None) -> tupl
 
 
 def check_gap(encoding, classes, start: int, end: int, parts=None) -> tuple:
-    """``(start, end, allowed)``: the checked gap, and per gap step the classes it may take [end - start, C]
-    (every class, or with ``parts`` those equal to the kept class on every other part)."""
+    """``(start, end, allowed, order)``: the checked gap; per gap step the classes it may take [end - start, C]
+    (every class, or with ``parts`` those equal to the kept class on every other part, and of them those the
+    encoding's :meth:`~seqgen.encoding.Encoding.may_precede` lets the kept steps around the gap follow); and
+    ``order`` (:func:`order`), what the sampler keeps between the steps it draws."""
     num_steps = len(classes)
     if not 0 <= start < end <= num_steps:
         raise SeqgenError(f"the steps to regenerate [{start}, {end}) are empty or outside the track of "
@@ -67,4 +69,30 @@ def check_gap(encoding, classes, start: int, end: int, parts=None) -> tuple:
             raise SeqgenError("that selects the whole track; keep some bars (or choose --instruments), or use "
                               "seqgen generate")
         allowed = np.ones((end - start, encoding.num_classes), bool)
-    return start, end, allowed
+    pairs = order(encoding)
+    if pairs is not None:
+        _keep_meanings(pairs, classes, start, end, allowed)
+    return start, end, allowed, pairs
+
+
+def order(encoding):
+    """Bool [C, C], ``[x, y]`` where class x may come right before class y (the encoding's ``may_precede``),
+    or None where every order may (the default)."""
+    pairs = np.stack([np.asarray(encoding.may_precede(y), bool) for y in range(encoding.num_classes)], axis=1)
+    return None if pairs.all() else pairs
+
+
+def _keep_meanings(pairs, classes, start: int, end: int, allowed) -> None:
+    """Narrow ``allowed`` (in place) so that every class left at a gap step can come after the kept step before
+    the gap (or the step before it) and lead on, step by step, to the kept step after the gap; one line
+    where no gap can."""
+    after = pairs[:, classes[end]] if end < len(classes) else np.ones(len(pairs), bool)
+    for t in reversed(range(end - start)):
+        allowed[t] &= after
+        after = pairs[:, allowed[t]].any(axis=1)  # the classes that may precede one allowed at t
+    if start > 0:
+        allowed[0] &= pairs[classes[start - 1]]
+    if not allowed.any(axis=1).all():
+        steps = f"step {end}" if end - start == 1 else f"steps {start + 1}-{end}"
+        raise SeqgenError(f"no events for {steps} let the kept steps around them keep their meaning (the "
+                          f"encoding's may_precede allows none); regenerate more steps around them")

@@ -94,11 +94,28 @@ def test_the_page_and_its_files_are_served_and_load_nothing_from_elsewhere(clien
     page = client.get("/")
     assert page.status_code == 200 and "<title>seqgen studio</title>" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for name in ("app.js", "app.css"):
-        found = client.get(f"/static/{name}")
-        assert found.status_code == 200 and len(found.text) > 1000
-        assert not re.search(r"https?://|//cdn|@import", found.text), name
+    style = client.get("/static/app.css")
+    assert style.status_code == 200 and len(style.text) > 1000 and not re.search(r"https?://|//cdn|@import", style.text)
     assert not re.search(r"https?://", page.text)
+
+
+def test_the_pages_modules_are_served_as_javascript_and_import_only_each_other(client):
+    """A browser runs a module script only when it comes as JavaScript; every module the page's one script
+    imports, and what they import, is served, and every script in static/ is reached."""
+    scripts = re.findall(r'<script([^>]*) src="/static/([\w.]+)"', client.get("/").text)
+    assert scripts == [(' type="module"', "main.js")]
+    reached, waiting = set(), ["main.js"]
+    while waiting:
+        name = waiting.pop()
+        reached.add(name)
+        found = client.get(f"/static/{name}")
+        assert found.status_code == 200 and found.headers["content-type"].startswith("text/javascript"), name
+        assert not re.search(r"https?://|//cdn|import\(", found.text), name
+        imports = re.findall(r'^import .* from "([^"]+)";$', found.text, re.M)
+        assert all(re.fullmatch(r"\./[a-z]+\.js", path) for path in imports), (name, imports)
+        waiting += [path[2:] for path in imports if path[2:] not in reached]
+    static = pathlib.Path(studio_app.STATIC)
+    assert reached == {path.name for path in static.glob("*.js")}
 
 
 def test_requests_for_another_host_name_are_refused():
@@ -539,7 +556,7 @@ def test_a_cross_origin_form_post_and_a_no_cors_request_change_nothing():
         assert studio.counts["steps"] == 16
 
 
-@pytest.mark.parametrize("path", ["/", "/static/app.js", "/api/models", "/api/files/nothing.mid", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/static/main.js", "/api/models", "/api/files/nothing.mid", "/nowhere"])
 def test_every_answer_refuses_to_be_framed(client, path):
     headers = client.get(path).headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"

@@ -88,12 +88,18 @@ def browser(downloads, tmp_path_factory):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
     driver.set_script_timeout(30)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the page itself is 1280x720
                            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
     yield driver
+    # No script error all along (a module that did not load, a name not defined...); the answers of 4xx the tests
+    # provoke on purpose are logged as failed resources, not script errors.
+    errors = [entry["message"] for entry in driver.get_log("browser")
+              if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]]
     driver.quit()
+    assert not errors, errors
 
 
 def wait(driver, condition, seconds=30):

@@ -16,6 +16,7 @@ them (the ``rhythm_models`` hook).
 import contextlib
 import hashlib
 import logging
+import mimetypes
 import os
 import re
 import secrets
@@ -44,6 +45,9 @@ from seqgen.studio.sessions import ClientGone, Session, Studio, answer
 log = logging.getLogger("seqgen.studio")
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
+# The page's scripts are ES modules, which a browser runs only when served as JavaScript; the type StaticFiles
+# guesses comes from the system's tables, which on some (a Windows registry) say text/plain for .js.
+mimetypes.add_type("text/javascript", ".js")
 LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 MAX_ERROR = 300  # characters of an error message
 RESULT_NAME = re.compile(r"[0-9a-f]{16}\.(mid|wav)")

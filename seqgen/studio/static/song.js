@@ -1,10 +1,17 @@
 // seqgen studio: the arrangement lane. Sections are blocks (a name, a length in bars; controls by name);
 // Generate song makes a take of them (POST /api/song) that plays with the playing section lit and can loop the
 // chosen section; Regenerate section makes that section anew (POST /api/song/section); Song MIDI downloads the
-// song as the server wrote it, with a marker naming each section. Uses what app.js defines (state, hooks...).
-"use strict";
+// song as the server wrote it, with a marker naming each section. It follows the takes and the transport through
+// the hooks of state.js.
+import { hooks, selectedItem, state } from "./state.js";
+import { $, capitalized, downloadLink, numberField, say, tempo } from "./page.js";
+import { postJson } from "./api.js";
+import { controlInput } from "./controls.js";
+import { cellsOf } from "./primer.js";
+import { addTakes, takeOf } from "./takes.js";
+import { transport } from "./transport.js";
 
-const lane = {
+export const lane = {
   sections: [{ name: "intro", bars: 2 }, { name: "verse", bars: 4 }, { name: "chorus", bars: 4 }],
   controls: {},  // {section name: {control: value}}
   chosen: 0,  // the index of the chosen block
@@ -142,12 +149,10 @@ function songRequest(sections) {
 
 // A take of a song the server made, chosen.
 function songTake(result, request, from) {
-  remember();
   const take = takeOf(result, { options: [], qpm: request.qpm }, { hits: {} });
   take.song = { sections: result.sections, id: result.id };
   take.from = from;
-  state.takes.push(take);
-  select(take.n);
+  addTakes([take]);
   return take;
 }
 
@@ -185,23 +190,23 @@ function regenerateSection() {
 }
 
 // A song take chosen brings its sections into the lane (once, so that the lane can then be changed).
-hooks.shown = (take) => {
+function showSong(take) {
   const song = songOf(take);
   if (song && take.n !== lane.take) lane.sections = song.sections.map(({ name, bars }) => ({ name, bars }));
   lane.take = take ? take.n : null;
   drawLane();
-};
+}
 
 // The chosen section, when Loop section is ticked and the chosen take is a song of the lane's sections.
-hooks.range = (item) => {
+function songRange(item) {
   const take = shownSong();
   if (!$("song-loop").checked || !take || take !== item) return [0, item.steps];
   const section = take.song.sections[lane.chosen];
   return [section.first, section.first + section.bars * 4 * take.spq];
-};
+}
 
 // The playing section lit, and scrolled into view on the take's grid.
-hooks.step = (step) => {
+function showPlaying(step) {
   const take = shownSong();
   const index = take && step >= 0 && transport.playing ? take.song.sections.findIndex(
     (s) => step >= s.first && step < s.first + s.bars * 4 * take.spq) : -1;
@@ -212,20 +217,16 @@ hooks.step = (step) => {
   const scroll = $("take-grid").querySelector(".scroll");
   const cell = index >= 0 && scroll && scroll.querySelector(`.cell[data-step="${take.song.sections[index].first}"]`);
   if (cell) scroll.scrollLeft = cell.offsetLeft;
-};
+}
 
-document.addEventListener("DOMContentLoaded", () => {
+export function wireSong() {
+  Object.assign(hooks, { shown: showSong, range: songRange, step: showPlaying });
   $("song-add").addEventListener("click", addSection);
   $("song-generate").addEventListener("click", generateSong);
   $("song-regenerate").addEventListener("click", regenerateSection);
   $("song-midi").addEventListener("click", (event) => {  // a download (the answer's name), not a page to open
     event.preventDefault();
-    const link = document.createElement("a");
-    link.href = $("song-midi").href;
-    link.download = "";
-    document.body.append(link);
-    link.click();
-    link.remove();
+    downloadLink($("song-midi").href);
   });
   drawLane();
-});
+}
