@@ -26,7 +26,7 @@ single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 
 import seqgen  # noqa: E402
 from seqgen_drums import fidelity  # noqa: E402
-from seqgen_drums.controls import STYLES  # noqa: E402
+from seqgen_drums.events.controls import STYLES  # noqa: E402
 
 SHIPPED = ["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
 

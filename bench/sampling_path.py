@@ -26,8 +26,8 @@ import seqgen  # noqa: E402
 from seqgen import controls as control_text  # noqa: E402
 from seqgen.generator import _sample, log_softmax  # noqa: E402
 from seqgen_drums import fidelity  # noqa: E402
-from seqgen_drums.encoding import DRUM_KIT_NAMES  # noqa: E402
-from seqgen_drums.groove import STEPS_PER_BAR, hits_of_classes  # noqa: E402
+from seqgen_drums.events.encoding import DRUM_KIT_NAMES  # noqa: E402
+from seqgen_drums.events.groove import STEPS_PER_BAR, hits_of_classes  # noqa: E402
 
 
 def rates(values) -> str:

@@ -12,12 +12,12 @@ from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 
-from seqgen_drums.controls import DRUM_CONTROLS
-from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
-from seqgen_drums.groove import GrooveTracks
+from seqgen_drums.events.controls import DRUM_CONTROLS
+from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
+from seqgen_drums.events.groove import GrooveTracks
 from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
 from seqgen_drums.style_classifier import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
-from seqgen_drums.tracks import DrumTracks
+from seqgen_drums.events.tracks import DrumTracks
 
 __version__ = "0.2.0"
 
@@ -167,7 +167,7 @@ def song_arrangement(config):
     first step."""
     from seqgen.tracks import Arrangement
 
-    from seqgen_drums.tracks import section_start
+    from seqgen_drums.events.tracks import section_start
 
     if not isinstance(config.tracks, DrumTracks):
         return None

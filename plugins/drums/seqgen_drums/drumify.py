@@ -25,7 +25,7 @@ def rhythm_models() -> dict:
 def drumify_taps(times, velocities, qpm: float, temperature: float = 1.0, seed=None):
     """The shipped model's groove that follows taps at ``times`` (seconds; 0 is the first downbeat) with
     ``velocities`` (MIDI 1-127; None: 100 each) at ``qpm``: a Track."""
-    from seqgen_drums.rhythm import rhythm_from_times
+    from seqgen_drums.events.rhythm import rhythm_from_times
 
     return _shipped_model().drumify(rhythm_from_times(times, qpm, velocities), temperature, seed)
 
@@ -56,7 +56,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from seqgen_drums import humanize
-    from seqgen_drums.rhythm import rhythm_from_midi
+    from seqgen_drums.events.rhythm import rhythm_from_midi
 
     humanize.check_output(args)
     rhythms = [rhythm_from_midi(path, args.part) for path in args.midi_files]

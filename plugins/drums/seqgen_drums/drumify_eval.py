@@ -14,8 +14,8 @@ import collections
 import attrs
 import numpy as np
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
-from seqgen_drums.rhythm import Rhythm, collapse
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.events.rhythm import Rhythm, collapse
 
 #: Onsets this close to a tap follow it.
 FOLLOW_MS = 20.0
@@ -51,7 +51,7 @@ class CommonPattern:
         self.pattern = np.array(bars.most_common(1)[0][0], np.int64)
 
     def play(self, rhythm) -> tuple:
-        from seqgen_drums.groove import hits_of_classes
+        from seqgen_drums.events.groove import hits_of_classes
 
         classes = np.resize(self.pattern, len(rhythm))
         return hits_of_classes(classes).astype(bool), np.zeros((len(rhythm), NUM_DRUMS), np.float32)
@@ -126,7 +126,7 @@ def evaluate(performances, train_performances=None, models=()) -> list:
 
 def table(rows) -> str:
     """A Markdown table of :class:`Following` rows."""
-    from seqgen_drums.encoding import DRUM_KIT_NAMES
+    from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
     lines = ["| model | " + " | ".join(f"{name} F1" for name in DRUM_KIT_NAMES) + " | all F1 | onsets | within "
              f"{FOLLOW_MS:g} ms of a tap |", "|---" * (NUM_DRUMS + 5) + "|"]

@@ -17,7 +17,7 @@ their sorted values).
 import attrs
 import numpy as np
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
 
 
 @attrs.frozen
@@ -36,7 +36,7 @@ class Performance:
 
 def read_performances(files, config) -> list:
     """Every groove record of ``files`` (seqgen records with per-step values, from ``create_dataset``)."""
-    from seqgen_drums.groove import VALUE_WIDTH
+    from seqgen_drums.events.groove import VALUE_WIDTH
 
     from seqgen import records
 
@@ -231,7 +231,7 @@ def table(rows) -> str:
 
 def spread_table(rows) -> str:
     """A Markdown table of :class:`Spread` rows."""
-    from seqgen_drums.encoding import DRUM_KIT_NAMES
+    from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
     lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) "
              "| offset W1 (steps) |",

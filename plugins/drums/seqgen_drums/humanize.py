@@ -42,7 +42,7 @@ def add_seed_argument(parser) -> None:
 def add_feel_arguments(parser, temperature_flag: str) -> None:
     """--amount, --swing and the sampling temperature (``temperature_flag``) of humanize."""
     from seqgen.commands import non_negative_float
-    from seqgen_drums.groove import MAX_SWING
+    from seqgen_drums.events.groove import MAX_SWING
 
     parser.add_argument("--amount", type=_bounded_float(0.0, 1.0, "a number from 0 to 1"), default=1.0,
                         help="how much to humanize: 0 keeps the drums as written (their own velocities and timing; "
@@ -84,7 +84,7 @@ def load_groove_model(source):
 def read_score(path, steps_per_quarter: int = 4):
     """A drum MIDI file's hits on the grid with the velocity and timing it gives each (a MidiPrimer of
     PlayedEvents: events, qpm, steps_per_bar)."""
-    from seqgen_drums.groove import played_from_midi
+    from seqgen_drums.events.groove import played_from_midi
 
     if not os.path.isfile(path):
         raise SeqgenError(f"MIDI file {path} does not exist")
@@ -191,7 +191,7 @@ def generate_option(model):
     """``--humanize`` as a switch for pages such as seqgen studio, with why ``model`` cannot use it."""
     from seqgen.tracks import GenerateOption
 
-    from seqgen_drums.tracks import DrumTracks
+    from seqgen_drums.events.tracks import DrumTracks
 
     unavailable = "" if isinstance(model.config.tracks, DrumTracks) else f"needs a drum model, not {model.config.id}"
     if not unavailable:
@@ -213,7 +213,7 @@ def postprocess(args, model, tracks):
             raise SeqgenError("--amount, --swing and --humanize_temperature set how --humanize plays the drums; "
                               "add --humanize")
         return None
-    from seqgen_drums.tracks import DrumTracks
+    from seqgen_drums.events.tracks import DrumTracks
 
     if not isinstance(model.config.tracks, DrumTracks):
         raise SeqgenError(f"--humanize needs a drum model; this is a {model.config.id} model")

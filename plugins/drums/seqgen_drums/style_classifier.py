@@ -31,8 +31,8 @@ from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, non_negative, positive, positive_sizes, probability
 from seqgen.task import Task
 
-from seqgen_drums.controls import DRUM_CONTROLS, STYLES
-from seqgen_drums.groove import STEPS_PER_BAR
+from seqgen_drums.events.controls import DRUM_CONTROLS, STYLES
+from seqgen_drums.events.groove import STEPS_PER_BAR
 from seqgen_drums.style_inference import NUM_INPUTS, classify_style, style_probabilities, variable_shapes
 
 #: The style control (the label the classifier learns) of the drum configs.

@@ -7,8 +7,8 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.controls import STYLES
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
+from seqgen_drums.events.controls import STYLES
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
 from seqgen_drums.groove_family.inference import position_features
 
 #: Input features per step: the nine drum hits and the position in the bar (one-hot of 16).

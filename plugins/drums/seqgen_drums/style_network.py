@@ -7,7 +7,7 @@
 import keras
 import tensorflow as tf
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
 from seqgen_drums.style_inference import variable_shapes
 
 

@@ -13,8 +13,9 @@ from groove_slice import FUNK, train_tiny
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
-from seqgen_drums import drumify_eval, groove, groove_eval, rhythm
-from seqgen_drums.rhythm import Rhythm, rhythm_from_midi, rhythm_from_times
+from seqgen_drums import drumify_eval, groove_eval
+from seqgen_drums.events import groove, rhythm
+from seqgen_drums.events.rhythm import Rhythm, rhythm_from_midi, rhythm_from_times
 
 CONFIG = plugins.get_config("drumify")
 STEP = 60 / 120 / 4  # seconds per 16th at 120 qpm

@@ -25,7 +25,7 @@ from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, non_negative, positive, positive_sizes, probability
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
 from seqgen_drums.groove_family.inference import variable_shapes
 from seqgen_drums.groove_family.task import DRUMIFY_TASK, GROOVE_TASK
 
