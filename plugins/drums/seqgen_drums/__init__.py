@@ -15,8 +15,8 @@ from seqgen.hookspecs import hookimpl
 from seqgen_drums.events.controls import DRUM_CONTROLS
 from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
 from seqgen_drums.events.groove import GrooveTracks
-from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
-from seqgen_drums.style_classifier import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
+from seqgen_drums.families.groove import DrumifyFamily, GrooveFamily, GrooveHParams
+from seqgen_drums.families.style import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
 from seqgen_drums.events.tracks import DrumTracks
 
 __version__ = "0.2.0"

@@ -64,7 +64,7 @@ class ModelPlayer:
         self.model, self.name, self.temperature, self.seed = model, name or model.source, temperature, seed
 
     def play_all(self, rhythms) -> list:
-        from seqgen_drums.groove_family.inference import predict, rhythm_features, sample_drums
+        from seqgen_drums.families.groove.inference import predict, rhythm_features, sample_drums
 
         parts = predict(self.model, [rhythm_features(rhythm) for rhythm in rhythms])
         rng = np.random.default_rng(self.seed)

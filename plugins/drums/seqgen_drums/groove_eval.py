@@ -131,8 +131,8 @@ class ModelPredictor:
         self.seed = seed
 
     def predict_all(self, performances) -> list:
-        from seqgen_drums.groove_family.heads import velocities_and_offsets
-        from seqgen_drums.groove_family.inference import predict, score_features
+        from seqgen_drums.families.groove.heads import velocities_and_offsets
+        from seqgen_drums.families.groove.inference import predict, score_features
 
         parts = predict(self.model, [score_features(p.classes) for p in performances])
         rng = np.random.default_rng(self.seed)

@@ -60,7 +60,7 @@ def test_a_part_of_a_song_is_chosen_with_part(tmp_path):
 def test_the_training_collapse_is_the_rhythm_a_performance_gives():
     import tensorflow as tf
 
-    from seqgen_drums.groove_family.task import collapse as tf_collapse
+    from seqgen_drums.families.groove.task import collapse as tf_collapse
 
     rng = np.random.default_rng(0)
     hits = rng.random((2, 40, 9)) < 0.2

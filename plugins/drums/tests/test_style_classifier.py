@@ -14,7 +14,8 @@ from seqgen import plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Model
-from seqgen_drums import style_classifier, style_inference, style_network
+from seqgen_drums.families import style as style_classifier
+from seqgen_drums.families.style import inference as style_inference, network as style_network
 from seqgen_drums.events.controls import STYLES
 
 CONFIG = plugins.get_config("drum_style")

@@ -13,7 +13,7 @@ notes of one class fall in one step (a flam, or a kick on 35 and 36), the loudes
 quantized NoteSequence keeps each note's real start time beside its step), writes them back as MIDI
 with their velocities and shifted onsets, reads them from MIDI files and draws them (velocity as shade,
 timing as the position of a tick within the cell). The groove family's training task
-(:mod:`seqgen_drums.groove_family.task`) reads them as records: the classes of the score with the
+(:mod:`seqgen_drums.families.groove.task`) reads them as records: the classes of the score with the
 velocities and offsets as per-step values.
 """
 

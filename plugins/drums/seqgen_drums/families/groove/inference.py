@@ -19,7 +19,7 @@ from seqgen.errors import SeqgenError
 
 from seqgen_drums.events.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
                                  hits_of_classes)
-from seqgen_drums.groove_family.heads import output_width, sample_hits, split, velocities_and_offsets
+from seqgen_drums.families.groove.heads import output_width, sample_hits, split, velocities_and_offsets
 
 DIRECTIONS = ("forward", "backward")
 

@@ -24,7 +24,7 @@ import numpy as np
 from seqgen.task import Task
 
 from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, VALUE_WIDTH
-from seqgen_drums.groove_family.heads import OFFSET_RANGE, VELOCITY_RANGE, binned, layout
+from seqgen_drums.families.groove.heads import OFFSET_RANGE, VELOCITY_RANGE, binned, layout
 
 
 def _hits(classes):
