@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 import seqgen  # noqa: E402
-from seqgen_drums import fidelity  # noqa: E402
+from seqgen_drums.evaluation import fidelity  # noqa: E402
 from seqgen_drums.events.controls import STYLES, density  # noqa: E402
 from seqgen_drums.events.encoding import DRUM_KIT_PARTS, DRUM_KIT_PITCHES, DrumEncoding  # noqa: E402
 

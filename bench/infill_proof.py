@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 
 import seqgen  # noqa: E402
 from seqgen.evaluation import read_class_sequences  # noqa: E402
-from seqgen_drums.fidelity import bar_distance  # noqa: E402
+from seqgen_drums.evaluation.fidelity import bar_distance  # noqa: E402
 from seqgen_drums.events.groove import hits_of_classes  # noqa: E402
 
 STEPS_PER_BAR = 16

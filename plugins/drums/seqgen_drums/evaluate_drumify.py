@@ -17,7 +17,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from seqgen_drums import drumify_eval
+    from seqgen_drums.evaluation import drumify as drumify_eval
     from seqgen_drums.drumify import DEFAULT_MODEL
     from seqgen_drums.evaluate_groove import read_records
     from seqgen_drums.humanize import load_model

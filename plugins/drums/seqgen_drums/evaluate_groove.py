@@ -35,7 +35,7 @@ def read_records(args) -> tuple:
     """``(performances, training performances or None)`` of --sequence_example_file and --baselines_from."""
     from seqgen import plugins
 
-    from seqgen_drums import groove_eval
+    from seqgen_drums.evaluation import groove as groove_eval
 
     config = plugins.get_config("groove", "drums")
     performances = groove_eval.read_performances(args.sequence_example_file, config)
@@ -48,7 +48,7 @@ def read_records(args) -> tuple:
 
 
 def run(args) -> int:
-    from seqgen_drums import groove_eval
+    from seqgen_drums.evaluation import groove as groove_eval
     from seqgen_drums.humanize import DEFAULT_MODEL, load_groove_model
 
     performances, train = read_records(args)

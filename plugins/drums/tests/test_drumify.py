@@ -13,7 +13,7 @@ from groove_slice import FUNK, train_tiny
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
-from seqgen_drums import drumify_eval, groove_eval
+from seqgen_drums.evaluation import drumify as drumify_eval, groove as groove_eval
 from seqgen_drums.events import groove, rhythm
 from seqgen_drums.events.rhythm import Rhythm, rhythm_from_midi, rhythm_from_times
 

@@ -16,7 +16,7 @@ from seqgen import bundle, pipeline, plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Track
-from seqgen_drums import groove_eval
+from seqgen_drums.evaluation import groove as groove_eval
 from seqgen_drums.events import grid, groove
 from seqgen_drums.families.groove import inference
 
