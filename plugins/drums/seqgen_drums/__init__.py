@@ -131,7 +131,8 @@ def register_configs(register):
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums import drumify, evaluate_drumify, evaluate_groove, evaluate_outputs, humanize
+    from seqgen_drums.commands import evaluate_drumify, evaluate_groove, evaluate_outputs
+    from seqgen_drums.played import drumify, humanize
 
     register(from_module("humanize", humanize))
     register(from_module("drumify", drumify))
@@ -142,21 +143,21 @@ def register_commands(register):
 
 @hookimpl
 def postprocess_tracks(args, model, tracks):
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
 
     return humanize.postprocess(args, model, tracks)
 
 
 @hookimpl
 def generate_options(model):
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
 
     return [humanize.generate_option(model)]
 
 
 @hookimpl
 def rhythm_models():
-    from seqgen_drums import drumify
+    from seqgen_drums.played import drumify
 
     return drumify.rhythm_models()
 
@@ -179,12 +180,12 @@ def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
     ``generate --humanize`` (and ``live --humanize``) with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
-        from seqgen_drums import humanize
+        from seqgen_drums.played import humanize
 
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
         humanize.add_generate_flag(parser)
     elif name in ("song", "live"):
-        from seqgen_drums import humanize
+        from seqgen_drums.played import humanize
 
         humanize.add_generate_flag(parser)
     elif name == "score":

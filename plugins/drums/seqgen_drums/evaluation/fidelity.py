@@ -90,7 +90,7 @@ def midi_folder_tracks(folder) -> list:
     """The drum tracks (drum_kit classes) of the MIDI files in ``folder`` and its subfolders, each on its
     own file's grid from the bar of its first hit to the bar of its last; a SeqgenError when there are none."""
     from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
-    from seqgen_drums.humanize import read_score
+    from seqgen_drums.played.humanize import read_score
 
     if not os.path.isdir(folder):
         raise SeqgenError(f"{folder} is not a folder; give a folder of MIDI files")

@@ -49,7 +49,7 @@ def read_records(args) -> tuple:
 
 def run(args) -> int:
     from seqgen_drums.evaluation import groove as groove_eval
-    from seqgen_drums.humanize import DEFAULT_MODEL, load_groove_model
+    from seqgen_drums.played.humanize import DEFAULT_MODEL, load_groove_model
 
     performances, train = read_records(args)
     sources = [DEFAULT_MODEL, "groove_gmd"] if args.model is None else args.model

@@ -40,7 +40,7 @@ def _shipped_model():
 def add_arguments(parser) -> None:
     from seqgen.commands import non_negative_float, positive_int
 
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
 
     parser.add_argument("midi_files", nargs="+", metavar="FILE.mid", help="MIDI files whose rhythm to drum to")
     parser.add_argument("--part", type=positive_int, metavar="N",
@@ -55,7 +55,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
     from seqgen_drums.events.rhythm import rhythm_from_midi
 
     humanize.check_output(args)
