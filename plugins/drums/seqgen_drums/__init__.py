@@ -131,8 +131,7 @@ def register_configs(register):
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums.commands import evaluate_drumify, evaluate_groove, evaluate_outputs
-    from seqgen_drums.played import drumify, humanize
+    from seqgen_drums.commands import drumify, evaluate_drumify, evaluate_groove, evaluate_outputs, humanize
 
     register(from_module("humanize", humanize))
     register(from_module("drumify", drumify))
