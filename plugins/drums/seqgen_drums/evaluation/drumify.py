@@ -1,5 +1,5 @@
-"""Evaluate drumify models and baselines on groove records: how well the drums they play to a performance's
-rhythm match the performance, and how closely they follow the rhythm.
+"""What ``seqgen evaluate_drumify`` measures of drumify models and baselines on groove records: how well the
+drums they play to a performance's rhythm match the performance, and how closely they follow the rhythm.
 
 Each performance is collapsed to its rhythm (a tap at every step with a hit, the loudest hit's velocity
 and offset: what the models are given); its hits are the truth. Reported per drum class: the onset F1 of

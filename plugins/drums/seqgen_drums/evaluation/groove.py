@@ -1,5 +1,5 @@
-"""Evaluate groove models and baselines on groove records: how far the velocities and timing they give the
-hits of real performances are from the drummer's.
+"""What ``seqgen evaluate_groove`` measures of groove models and baselines on groove records: how far the
+velocities and timing they give the hits of real performances are from the drummer's.
 
 Input: the performances' scores (their hits, quantized); truth: the velocity and the offset from the grid
 of every hit as played. Reported over all hits: the mean absolute error of the velocity (MIDI units,
