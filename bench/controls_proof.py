@@ -27,9 +27,9 @@ import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 import seqgen  # noqa: E402
-from seqgen_drums import fidelity  # noqa: E402
-from seqgen_drums.controls import STYLES, density  # noqa: E402
-from seqgen_drums.encoding import DRUM_KIT_PARTS, DRUM_KIT_PITCHES, DrumEncoding  # noqa: E402
+from seqgen_drums.evaluation import fidelity  # noqa: E402
+from seqgen_drums.events.controls import STYLES, density  # noqa: E402
+from seqgen_drums.events.encoding import DRUM_KIT_PARTS, DRUM_KIT_PITCHES, DrumEncoding  # noqa: E402
 
 TOMS = [DRUM_KIT_PARTS.index(name) for name in ("tom_low", "tom_mid", "tom_high")]
 CRASH = DRUM_KIT_PARTS.index("crash")

@@ -1,7 +1,7 @@
 """What the drum models play against what the drummers played: docs/models.md, "What the models play".
 
 For each model, ``--outputs`` tracks of ``--num_steps`` steps (temperature 1, the default primer: one kick),
-measured by :mod:`seqgen_drums.fidelity` (the nine hit rates and their L1 distance, empty steps, groove
+measured by :mod:`seqgen_drums.evaluation.fidelity` (the nine hit rates and their L1 distance, empty steps, groove
 consistency of consecutive bars) against the Groove test split's records (``--records``, from ``seqgen
 create_dataset ... --min_bars 1``, fills included):
 
@@ -25,8 +25,8 @@ from seqgen.cli import single_blas_thread
 single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 
 import seqgen  # noqa: E402
-from seqgen_drums import fidelity  # noqa: E402
-from seqgen_drums.controls import STYLES  # noqa: E402
+from seqgen_drums.evaluation import fidelity  # noqa: E402
+from seqgen_drums.events.controls import STYLES  # noqa: E402
 
 SHIPPED = ["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
 

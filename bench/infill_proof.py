@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 
 import seqgen  # noqa: E402
 from seqgen.evaluation import read_class_sequences  # noqa: E402
-from seqgen_drums.fidelity import bar_distance  # noqa: E402
-from seqgen_drums.groove import hits_of_classes  # noqa: E402
+from seqgen_drums.evaluation.fidelity import bar_distance  # noqa: E402
+from seqgen_drums.events.groove import hits_of_classes  # noqa: E402
 
 STEPS_PER_BAR = 16
 #: The seam's infills: --ways names them (the model, then the method) as these keys.

@@ -5,7 +5,7 @@
    over the whole stream) and from the NumPy stepper (:meth:`seqgen.generator.Generator.generate`), both
    drawing with the same random numbers; prints the largest difference of their logits on the Keras-sampled
    streams (fed at once and stepped one token at a time) and both sets' statistics
-   (:mod:`seqgen_drums.fidelity`).
+   (:mod:`seqgen_drums.evaluation.fidelity`).
 2. Teacher forcing: on the tracks of ``--records`` (with ``--where``), each drum class's expected hit rate
    under the model's next-step distributions beside the rate the tracks have, over all steps and over
    the first bar.
@@ -25,9 +25,9 @@ import numpy as np  # noqa: E402
 import seqgen  # noqa: E402
 from seqgen import controls as control_text  # noqa: E402
 from seqgen.generator import _sample, log_softmax  # noqa: E402
-from seqgen_drums import fidelity  # noqa: E402
-from seqgen_drums.encoding import DRUM_KIT_NAMES  # noqa: E402
-from seqgen_drums.groove import STEPS_PER_BAR, hits_of_classes  # noqa: E402
+from seqgen_drums.evaluation import fidelity  # noqa: E402
+from seqgen_drums.events.encoding import DRUM_KIT_NAMES  # noqa: E402
+from seqgen_drums.events.groove import STEPS_PER_BAR, hits_of_classes  # noqa: E402
 
 
 def rates(values) -> str:

@@ -44,7 +44,7 @@ import seqgen  # noqa: E402
 from seqgen import song  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 from seqgen.generator import log_softmax  # noqa: E402
-from seqgen_drums.primer import primer_from_midi  # noqa: E402
+from seqgen_drums.events.primer import primer_from_midi  # noqa: E402
 
 BAR = 16
 FORM = "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4"

@@ -49,7 +49,7 @@ PYTHON="$VENV/bin/python"
 # resolved.
 "$PYTHON" -m pip install -q -e ".[test,beam]" -e plugins/drums
 "$PYTHON" scripts/check_gpu_extra.py
-"$VENV/bin/lint-imports"                                                # the core's import layers, no circles
+"$VENV/bin/lint-imports"                                                # the core's and the drums plugin's import layers, no circles
 "$VENV/bin/mypy"                                                        # the plugin contracts' types ([tool.mypy])
 "$VENV/bin/ruff" check --quiet .                                        # lint ([tool.ruff])
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$VENV/site"       # the docs site, warnings as errors

@@ -65,7 +65,7 @@ def humanize_mean():
 
 
 def drumify():
-    from seqgen_drums.rhythm import rhythm_from_times
+    from seqgen_drums.events.rhythm import rhythm_from_times
 
     taps = rhythm_from_times([0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 2.25, 3.0, 3.5], qpm=120,
                              velocities=[110, 80, 70, 100, 90, 110, 60, 100, 80])

@@ -20,9 +20,9 @@ from seqgen.controls import Control
 from seqgen.errors import SeqgenError
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
-from seqgen_drums.controls import STYLES, density
-from seqgen_drums.encoding import DrumEncoding
-from seqgen_drums.tracks import DrumTracks
+from seqgen_drums.events.controls import STYLES, density
+from seqgen_drums.events.encoding import DrumEncoding
+from seqgen_drums.events.tracks import DrumTracks
 
 pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 

@@ -12,12 +12,12 @@ from seqgen.families.events_rnn import EventsRNNHParams
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 
-from seqgen_drums.controls import DRUM_CONTROLS
-from seqgen_drums.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
-from seqgen_drums.groove import GrooveTracks
-from seqgen_drums.groove_family import DrumifyFamily, GrooveFamily, GrooveHParams
-from seqgen_drums.style_classifier import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
-from seqgen_drums.tracks import DrumTracks
+from seqgen_drums.events.controls import DRUM_CONTROLS
+from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, ONE_DRUM_PITCHES, DrumEncoding
+from seqgen_drums.events.groove import GrooveTracks
+from seqgen_drums.families.groove import DrumifyFamily, GrooveFamily, GrooveHParams
+from seqgen_drums.families.style import STYLE_CONTROL, StyleClassifierFamily, StyleClassifierHParams
+from seqgen_drums.events.tracks import DrumTracks
 
 __version__ = "0.2.0"
 
@@ -131,7 +131,7 @@ def register_configs(register):
 def register_commands(register):
     from seqgen.commands import from_module
 
-    from seqgen_drums import drumify, evaluate_drumify, evaluate_groove, evaluate_outputs, humanize
+    from seqgen_drums.commands import drumify, evaluate_drumify, evaluate_groove, evaluate_outputs, humanize
 
     register(from_module("humanize", humanize))
     register(from_module("drumify", drumify))
@@ -142,21 +142,21 @@ def register_commands(register):
 
 @hookimpl
 def postprocess_tracks(args, model, tracks):
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
 
     return humanize.postprocess(args, model, tracks)
 
 
 @hookimpl
 def generate_options(model):
-    from seqgen_drums import humanize
+    from seqgen_drums.played import humanize
 
     return [humanize.generate_option(model)]
 
 
 @hookimpl
 def rhythm_models():
-    from seqgen_drums import drumify
+    from seqgen_drums.played import drumify
 
     return drumify.rhythm_models()
 
@@ -167,7 +167,7 @@ def song_arrangement(config):
     first step."""
     from seqgen.tracks import Arrangement
 
-    from seqgen_drums.tracks import section_start
+    from seqgen_drums.events.tracks import section_start
 
     if not isinstance(config.tracks, DrumTracks):
         return None
@@ -179,12 +179,12 @@ def extend_command(name, parser):
     """Magenta's drum flags: ``generate --primer_drums`` and ``score --drums`` (same as --primer / --events); and
     ``generate --humanize`` (and ``live --humanize``) with ``--amount``, ``--swing`` and ``--humanize_temperature``."""
     if name == "generate":
-        from seqgen_drums import humanize
+        from seqgen_drums.played import humanize
 
         parser.add_argument("--primer_drums", dest="primer", help='drum primer, e.g. "[(36, 42), (), (42,)]"')
         humanize.add_generate_flag(parser)
     elif name in ("song", "live"):
-        from seqgen_drums import humanize
+        from seqgen_drums.played import humanize
 
         humanize.add_generate_flag(parser)
     elif name == "score":

@@ -13,8 +13,9 @@ from groove_slice import FUNK, train_tiny
 from seqgen import plugins
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
-from seqgen_drums import drumify_eval, groove, groove_eval, rhythm
-from seqgen_drums.rhythm import Rhythm, rhythm_from_midi, rhythm_from_times
+from seqgen_drums.evaluation import drumify as drumify_eval, groove as groove_eval
+from seqgen_drums.events import groove, rhythm
+from seqgen_drums.events.rhythm import Rhythm, rhythm_from_midi, rhythm_from_times
 
 CONFIG = plugins.get_config("drumify")
 STEP = 60 / 120 / 4  # seconds per 16th at 120 qpm
@@ -59,7 +60,7 @@ def test_a_part_of_a_song_is_chosen_with_part(tmp_path):
 def test_the_training_collapse_is_the_rhythm_a_performance_gives():
     import tensorflow as tf
 
-    from seqgen_drums.groove_family.task import collapse as tf_collapse
+    from seqgen_drums.families.groove.task import collapse as tf_collapse
 
     rng = np.random.default_rng(0)
     hits = rng.random((2, 40, 9)) < 0.2

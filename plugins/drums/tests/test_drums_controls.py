@@ -11,7 +11,7 @@ import pytest
 import seqgen
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
-from seqgen_drums.controls import density
+from seqgen_drums.events.controls import density
 
 #: What the shipped transformer and events RNN generated for seed 7 before controls existed (commit 2dd86d3).
 BEFORE = {

@@ -8,7 +8,7 @@ import numpy as np
 import pretty_midi
 
 from seqgen import cli
-from seqgen_drums import grid
+from seqgen_drums.events import grid
 from support import GROOVE
 
 FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid"  # 16 bars, 256 steps

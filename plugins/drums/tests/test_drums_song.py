@@ -11,7 +11,7 @@ import pytest
 
 import seqgen
 from seqgen.cli import main
-from seqgen_drums.controls import density
+from seqgen_drums.events.controls import density
 from support import one_blas_thread, read_steps  # noqa: F401  (one_blas_thread: autouse)
 
 TOMS_AND_CRASH = {41, 43, 45, 47, 48, 50, 49, 52, 55, 57}

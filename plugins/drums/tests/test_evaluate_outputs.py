@@ -8,7 +8,7 @@ import pytest
 
 from seqgen import plugins, records
 from seqgen.cli import main
-from seqgen_drums import fidelity
+from seqgen_drums.evaluation import fidelity
 
 CONFIG = plugins.get_config("drum_kit_transformer")
 KICK, SNARE, CLOSED, RIDE = 36, 38, 42, 51

@@ -16,8 +16,9 @@ from seqgen import bundle, pipeline, plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Track
-from seqgen_drums import groove, groove_eval, grid
-from seqgen_drums.groove_family import inference
+from seqgen_drums.evaluation import groove as groove_eval
+from seqgen_drums.events import grid, groove
+from seqgen_drums.families.groove import inference
 
 CONFIG = plugins.get_config("groove")
 TINY = "batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,dropout_keep_prob=1.0"
@@ -160,7 +161,7 @@ def test_evaluate_groove_prints_the_table(groove_splits, capsys):
                                                ("groove", "rnn_layer_sizes=[8],velocity_bins=0,offset_bins=0"),
                                                ("drumify", "rnn_layer_sizes=[8,6],velocity_bins=5,offset_bins=7")])
 def test_numpy_inference_equals_the_keras_network(config_id, hparams):
-    from seqgen_drums.groove_family import network as groove_network
+    from seqgen_drums.families.groove import network as groove_network
 
     config = plugins.get_config(config_id).with_hparams(hparams)
     network = groove_network.build_model(config)

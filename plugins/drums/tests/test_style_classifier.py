@@ -14,8 +14,9 @@ from seqgen import plugins, records, training
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.model import Model
-from seqgen_drums import style_classifier, style_inference, style_network
-from seqgen_drums.controls import STYLES
+from seqgen_drums.families import style as style_classifier
+from seqgen_drums.families.style import inference as style_inference, network as style_network
+from seqgen_drums.events.controls import STYLES
 
 CONFIG = plugins.get_config("drum_style")
 TINY = "batch_size=8,filters=[8,8],kernel_size=2,window=32,learning_rate=0.01,dropout_keep_prob=1.0"

@@ -17,9 +17,9 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
+from seqgen_drums.events.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
                                  hits_of_classes)
-from seqgen_drums.groove_family.heads import output_width, sample_hits, split, velocities_and_offsets
+from seqgen_drums.families.groove.heads import output_width, sample_hits, split, velocities_and_offsets
 
 DIRECTIONS = ("forward", "backward")
 
@@ -165,12 +165,13 @@ def humanize(model, track, temperature: float = 1.0, seed=None, amount: float = 
 
 
 def _rhythm(rhythm):
-    from seqgen_drums.rhythm import Rhythm, check_rhythm, rhythm_from_events
+    from seqgen_drums.events.rhythm import Rhythm, check_rhythm, rhythm_from_events
 
     if not isinstance(rhythm, Rhythm):
         events = list(getattr(rhythm, "events", rhythm))
         if not all(isinstance(event, (set, frozenset)) for event in events):
-            raise SeqgenError("a rhythm must be a Rhythm (seqgen_drums.rhythm) or a list of events (sets of pitches)")
+            raise SeqgenError("a rhythm must be a Rhythm (seqgen_drums.events.rhythm) or a list of events "
+                              "(sets of pitches)")
         rhythm = rhythm_from_events(events, float(getattr(rhythm, "qpm", 120.0)))
     return check_rhythm(rhythm)
 
@@ -201,7 +202,7 @@ def sample_drums(parts, taps, hparams, temperature, rng) -> tuple:
 
 
 def drumify_tracks(model, rhythms, temperature: float = 1.0, seed=None) -> list:
-    """Drum grooves that follow ``rhythms`` (:class:`seqgen_drums.rhythm.Rhythm`, or lists of events whose
+    """Drum grooves that follow ``rhythms`` (:class:`seqgen_drums.events.rhythm.Rhythm`, or lists of events whose
     non-empty steps are taps): per tap, the drums, velocities and offsets drawn from the model at
     ``temperature`` (0: the likely drums at their distributions' means). Tracks of the model's config."""
     from seqgen.model import Track

@@ -14,7 +14,7 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.groove import STEPS_PER_BAR, played
+from seqgen_drums.events.groove import STEPS_PER_BAR, played
 
 STEPS_PER_QUARTER = 4
 #: The longest rhythm, in steps (over three hours at 120 qpm), as the longest drum primer.
@@ -99,7 +99,7 @@ def rhythm_from_times(times, qpm: float = 120.0, velocities=None) -> Rhythm:
 def rhythm_from_midi(path, part=None) -> Rhythm:
     """The rhythm of a MIDI file's notes (every part's, or only part ``part``: 1 is the file's first part
     with notes, in the order of its tracks and channels), through the file's tempo changes, at its first tempo."""
-    from seqgen_drums import primer
+    from seqgen_drums.events import primer
 
     try:
         midi = primer.read_midi(path)
@@ -122,7 +122,7 @@ def rhythm_from_midi(path, part=None) -> Rhythm:
 def check_rhythm(rhythm) -> Rhythm:
     """The rhythm, or SeqgenError when it has no taps."""
     if not isinstance(rhythm, Rhythm):
-        raise SeqgenError(f"a rhythm must be a Rhythm (see seqgen_drums.rhythm), got {type(rhythm).__name__}")
+        raise SeqgenError(f"a rhythm must be a Rhythm (see seqgen_drums.events.rhythm), got {type(rhythm).__name__}")
     if not rhythm.taps.any():
         raise SeqgenError("the rhythm is empty: it has no taps; tap or play at least one note")
     return rhythm

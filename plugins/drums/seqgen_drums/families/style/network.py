@@ -1,5 +1,5 @@
 """The style_classifier family's Keras network (TensorFlow backend): the math of
-:func:`seqgen_drums.style_inference.logits`.
+:func:`seqgen_drums.families.style.inference.logits`.
 
 ``model(classes [B, T] int, -1 where padded) -> [B, styles]`` logits.
 """
@@ -7,8 +7,8 @@
 import keras
 import tensorflow as tf
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
-from seqgen_drums.style_inference import variable_shapes
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.families.style.inference import variable_shapes
 
 
 def step_features(classes, dtype):

@@ -25,9 +25,9 @@ from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, non_negative, positive, positive_sizes, probability
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
-from seqgen_drums.groove_family.inference import variable_shapes
-from seqgen_drums.groove_family.task import DRUMIFY_TASK, GROOVE_TASK
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.families.groove.inference import variable_shapes
+from seqgen_drums.families.groove.task import DRUMIFY_TASK, GROOVE_TASK
 
 #: Drumify's rhythm features per step: a tap (0/1), its velocity (0-1) and its offset doubled (-1..1).
 RHYTHM_WIDTH = 3
@@ -65,7 +65,7 @@ class GrooveFamily(ModelFamily):
     with_hits = False
 
     def build(self, config):
-        from seqgen_drums.groove_family import network
+        from seqgen_drums.families.groove import network
 
         return network.build_model(config)
 
@@ -73,7 +73,7 @@ class GrooveFamily(ModelFamily):
         return variable_shapes(self, config.hparams)
 
     def operations(self):
-        from seqgen_drums.groove_family import inference
+        from seqgen_drums.families.groove import inference
 
         return {"humanize": inference.humanize, "humanize_tracks": inference.humanize_tracks}
 
@@ -89,6 +89,6 @@ class DrumifyFamily(GrooveFamily):
     with_hits = True
 
     def operations(self):
-        from seqgen_drums.groove_family import inference
+        from seqgen_drums.families.groove import inference
 
         return {"drumify": inference.drumify, "drumify_tracks": inference.drumify_tracks}

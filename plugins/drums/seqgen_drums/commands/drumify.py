@@ -9,62 +9,36 @@ the groove is written to --output_dir as FILE.mid at the file's first tempo. The
 drumify model unless --bundle_file names another (a drumify bundle, run dir or checkpoint).
 """
 
-import functools
-
-#: The shipped drumify model (``seqgen.load`` knows it by this name).
-DEFAULT_MODEL = "drumify_gmd"
-
-
-def rhythm_models() -> dict:
-    """The shipped model, for pages that take tapped rhythms (the ``rhythm_models`` hook); {} when not shipped."""
-    from seqgen.loading import shipped_models
-
-    return {DEFAULT_MODEL: drumify_taps} if DEFAULT_MODEL in shipped_models() else {}
-
-
-def drumify_taps(times, velocities, qpm: float, temperature: float = 1.0, seed=None):
-    """The shipped model's groove that follows taps at ``times`` (seconds; 0 is the first downbeat) with
-    ``velocities`` (MIDI 1-127; None: 100 each) at ``qpm``: a Track."""
-    from seqgen_drums.rhythm import rhythm_from_times
-
-    return _shipped_model().drumify(rhythm_from_times(times, qpm, velocities), temperature, seed)
-
-
-@functools.cache
-def _shipped_model():
-    import seqgen
-
-    return seqgen.load(DEFAULT_MODEL)
+from seqgen_drums.commands import kit
+from seqgen_drums.played.drumify import DEFAULT_MODEL
+from seqgen_drums.played.humanize import load_model
 
 
 def add_arguments(parser) -> None:
     from seqgen.commands import non_negative_float, positive_int
 
-    from seqgen_drums import humanize
-
     parser.add_argument("midi_files", nargs="+", metavar="FILE.mid", help="MIDI files whose rhythm to drum to")
     parser.add_argument("--part", type=positive_int, metavar="N",
                         help="drum to part N of each file only (1: the first part with notes; default: all notes)")
-    humanize.add_output_arguments(parser)
+    kit.add_output_arguments(parser)
     parser.add_argument("--bundle_file", default=DEFAULT_MODEL,
                         help=f"drumify model: a bundle, run dir, checkpoint or shipped name (default {DEFAULT_MODEL})")
     parser.add_argument("--temperature", type=non_negative_float, default=1.0,
                         help="sampling temperature of the drums, velocities and timing: 1 as the model learned them, "
                              "lower for plainer grooves, 0 for the likeliest drums at their mean timing (default 1)")
-    humanize.add_seed_argument(parser)
+    kit.add_seed_argument(parser)
 
 
 def run(args) -> int:
-    from seqgen_drums import humanize
-    from seqgen_drums.rhythm import rhythm_from_midi
+    from seqgen_drums.events.rhythm import rhythm_from_midi
 
-    humanize.check_output(args)
+    kit.check_output(args)
     rhythms = [rhythm_from_midi(path, args.part) for path in args.midi_files]
-    model = humanize.load_model(args.bundle_file, "drumify", "drumifying", DEFAULT_MODEL)
-    targets = humanize.output_targets(args.midi_files, args.output_dir, args.overwrite, "drumified")
-    grooves = humanize.write_outputs(args, targets, lambda: model.drumify_tracks(rhythms, args.temperature, args.seed))
+    model = load_model(args.bundle_file, "drumify", "drumifying", DEFAULT_MODEL)
+    targets = kit.output_targets(args.midi_files, args.output_dir, args.overwrite, "drumified")
+    grooves = kit.write_outputs(args, targets, lambda: model.drumify_tracks(rhythms, args.temperature, args.seed))
     taps = sum(int(rhythm.taps.sum()) for rhythm in rhythms)
-    print(f"drumified {len(targets)} file{'s' * (len(targets) > 1)} ({taps} taps, {humanize.count_hits(grooves)} "
+    print(f"drumified {len(targets)} file{'s' * (len(targets) > 1)} ({taps} taps, {kit.count_hits(grooves)} "
           f"drum hits) into {args.output_dir}")
-    humanize.render_outputs(args, model.config, targets)
+    kit.render_outputs(args, model.config, targets)
     return 0

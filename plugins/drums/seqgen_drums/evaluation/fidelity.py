@@ -20,8 +20,8 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.encoding import DRUM_KIT_NAMES
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
+from seqgen_drums.events.encoding import DRUM_KIT_NAMES
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
 
 #: Cells of one bar's onset grid.
 GRID_CELLS = NUM_DRUMS * STEPS_PER_BAR
@@ -89,8 +89,8 @@ def _number(value, sign="") -> str:
 def midi_folder_tracks(folder) -> list:
     """The drum tracks (drum_kit classes) of the MIDI files in ``folder`` and its subfolders, each on its
     own file's grid from the bar of its first hit to the bar of its last; a SeqgenError when there are none."""
-    from seqgen_drums.encoding import DRUM_KIT_PITCHES, DrumEncoding
-    from seqgen_drums.humanize import read_score
+    from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
+    from seqgen_drums.played.humanize import read_score
 
     if not os.path.isdir(folder):
         raise SeqgenError(f"{folder} is not a folder; give a folder of MIDI files")
@@ -112,7 +112,7 @@ def labelled_tracks(path) -> list:
     """``[(classes, {control: value})]`` of a drum record file (unset controls left out); needs TensorFlow."""
     from seqgen import records
 
-    from seqgen_drums.controls import DRUM_CONTROLS
+    from seqgen_drums.events.controls import DRUM_CONTROLS
 
     if not os.path.isfile(path):
         raise SeqgenError(f"{path} does not exist; give a record file or a folder of MIDI files")
@@ -129,7 +129,7 @@ def select(labelled, where, source="the records") -> list:
     matches its bin); a SeqgenError naming ``source`` when none has."""
     from seqgen.controls import check_controls
 
-    from seqgen_drums.controls import DRUM_CONTROLS
+    from seqgen_drums.events.controls import DRUM_CONTROLS
 
     where = check_controls(DRUM_CONTROLS, where)
     controls = [control for control in DRUM_CONTROLS if control.name in where]

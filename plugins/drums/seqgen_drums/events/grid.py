@@ -1,7 +1,7 @@
 """A PNG picture of a drum track: one row per drum type of the drum kit, one column per step.
 
 Kick is the bottom row, ride the top; bright lines mark bars, dim ones quarter notes. A played hit (a
-:class:`seqgen_drums.groove.PlayedEvent`, with velocity and timing) is shaded by its velocity (dim when
+:class:`seqgen_drums.events.groove.PlayedEvent`, with velocity and timing) is shaded by its velocity (dim when
 soft, full color at 127) and carries a white tick at its onset: the middle of the cell is the grid, left
 of it early, right of it late (half a step is half a cell). Written with numpy and zlib only, so no
 imaging library is needed.
@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from seqgen_drums.encoding import DRUM_KIT_PITCHES, DrumEncoding
+from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
 
 CELL_WIDTH = 8  # pixels per step, grid line included
 CELL_HEIGHT = 12  # pixels per drum row, grid line included

@@ -10,21 +10,21 @@ and, with --baselines_from, the most common bar of the training records.
 
 
 def add_arguments(parser) -> None:
-    from seqgen_drums import evaluate_groove
+    from seqgen_drums.commands import evaluate_groove
 
     evaluate_groove.add_arguments(parser, "drumify", "the most-common-bar baseline",
                                   "the likely drums at their means")
 
 
 def run(args) -> int:
-    from seqgen_drums import drumify_eval
-    from seqgen_drums.drumify import DEFAULT_MODEL
-    from seqgen_drums.evaluate_groove import read_records
-    from seqgen_drums.humanize import load_model
+    from seqgen_drums.commands.evaluate_groove import read_records
+    from seqgen_drums.evaluation import drumify
+    from seqgen_drums.played.drumify import DEFAULT_MODEL
+    from seqgen_drums.played.humanize import load_model
 
     performances, train = read_records(args)
     sources = [DEFAULT_MODEL] if args.model is None else args.model
-    models = [drumify_eval.ModelPlayer(load_model(source, "drumify", "evaluate_drumify", DEFAULT_MODEL), source,
+    models = [drumify.ModelPlayer(load_model(source, "drumify", "evaluate_drumify", DEFAULT_MODEL), source,
                                        args.temperature, args.seed) for source in sources]
-    print(drumify_eval.table(drumify_eval.evaluate(performances, train, models)))
+    print(drumify.table(drumify.evaluate(performances, train, models)))
     return 0

@@ -13,7 +13,7 @@ notes of one class fall in one step (a flam, or a kick on 35 and 36), the loudes
 quantized NoteSequence keeps each note's real start time beside its step), writes them back as MIDI
 with their velocities and shifted onsets, reads them from MIDI files and draws them (velocity as shade,
 timing as the position of a tick within the cell). The groove family's training task
-(:mod:`seqgen_drums.groove_family.task`) reads them as records: the classes of the score with the
+(:mod:`seqgen_drums.families.groove.task`) reads them as records: the classes of the score with the
 velocities and offsets as per-step values.
 """
 
@@ -25,8 +25,8 @@ import numpy as np
 from seqgen.errors import SeqgenError
 from seqgen.tracks import MidiPrimer, Note, seconds_per_step
 
-from seqgen_drums.encoding import DRUM_KIT_PITCHES, DrumEncoding
-from seqgen_drums.tracks import DrumTracks
+from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
+from seqgen_drums.events.tracks import DrumTracks
 
 NUM_DRUMS = len(DRUM_KIT_PITCHES)
 #: Steps per bar of the groove representation (4/4 at 4 steps per quarter note), as GrooVAE.
@@ -155,11 +155,11 @@ def _played_by_step(quantized_sequence, ignore_is_drum) -> tuple:
 
 
 def extract_played_tracks(quantized_sequence, extraction) -> tuple:
-    """``(list of PlayedTracks, counts)``: drum tracks cut as :func:`seqgen_drums.extraction.extract_drum_tracks`
+    """``(list of PlayedTracks, counts)``: drum tracks cut as :func:`seqgen_drums.events.extraction.extract_drum_tracks`
     cuts them (same starts, gaps, min_bars, max_steps and windows), each event a PlayedEvent. Only 4/4
     (16 steps per bar at 4 steps per quarter note) is kept, as GrooVAE."""
     from seqgen.noteseq import sequences_lib
-    from seqgen_drums.extraction import cut_tracks
+    from seqgen_drums.events.extraction import cut_tracks
 
     counts = collections.Counter()
     steps_per_bar = sequences_lib.steps_per_bar_in_quantized_sequence(quantized_sequence)
@@ -177,10 +177,10 @@ def extract_played_tracks(quantized_sequence, extraction) -> tuple:
 
 def played_from_midi(path, steps_per_quarter: int = 4) -> MidiPrimer:
     """The drum part of a MIDI file as PlayedEvents on its own grid (events, qpm and bar length as
-    :func:`seqgen_drums.primer.primer_from_midi` reads them, which also checks the file)."""
+    :func:`seqgen_drums.events.primer.primer_from_midi` reads them, which also checks the file)."""
     import pretty_midi
 
-    from seqgen_drums import primer
+    from seqgen_drums.events import primer
 
     found = primer.primer_from_midi(path, steps_per_quarter)
     midi = pretty_midi.PrettyMIDI(str(path))

@@ -1,5 +1,5 @@
-"""Evaluate groove models and baselines on groove records: how far the velocities and timing they give the
-hits of real performances are from the drummer's.
+"""What ``seqgen evaluate_groove`` measures of groove models and baselines on groove records: how far the
+velocities and timing they give the hits of real performances are from the drummer's.
 
 Input: the performances' scores (their hits, quantized); truth: the velocity and the offset from the grid
 of every hit as played. Reported over all hits: the mean absolute error of the velocity (MIDI units,
@@ -17,7 +17,7 @@ their sorted values).
 import attrs
 import numpy as np
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
 
 
 @attrs.frozen
@@ -36,7 +36,7 @@ class Performance:
 
 def read_performances(files, config) -> list:
     """Every groove record of ``files`` (seqgen records with per-step values, from ``create_dataset``)."""
-    from seqgen_drums.groove import VALUE_WIDTH
+    from seqgen_drums.events.groove import VALUE_WIDTH
 
     from seqgen import records
 
@@ -131,8 +131,8 @@ class ModelPredictor:
         self.seed = seed
 
     def predict_all(self, performances) -> list:
-        from seqgen_drums.groove_family.heads import velocities_and_offsets
-        from seqgen_drums.groove_family.inference import predict, score_features
+        from seqgen_drums.families.groove.heads import velocities_and_offsets
+        from seqgen_drums.families.groove.inference import predict, score_features
 
         parts = predict(self.model, [score_features(p.classes) for p in performances])
         rng = np.random.default_rng(self.seed)
@@ -231,7 +231,7 @@ def table(rows) -> str:
 
 def spread_table(rows) -> str:
     """A Markdown table of :class:`Spread` rows."""
-    from seqgen_drums.encoding import DRUM_KIT_NAMES
+    from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
     lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) "
              "| offset W1 (steps) |",

@@ -1,15 +1,15 @@
 """The style_classifier family's NumPy leaf: its variables' names and shapes, the logits of a batch of tracks, and
 the probabilities and most likely style of drum tracks, without TensorFlow. The Keras network
-(:mod:`seqgen_drums.style_network`) computes the same logits and imports its variables' shapes from here.
+(:mod:`.network`) computes the same logits and imports its variables' shapes from here.
 """
 
 import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.controls import STYLES
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
-from seqgen_drums.groove_family.inference import position_features
+from seqgen_drums.events.controls import STYLES
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, hits_of_classes
+from seqgen_drums.families.groove.inference import position_features
 
 #: Input features per step: the nine drum hits and the position in the bar (one-hot of 16).
 NUM_INPUTS = NUM_DRUMS + STEPS_PER_BAR

@@ -1,5 +1,5 @@
-"""Evaluate drumify models and baselines on groove records: how well the drums they play to a performance's
-rhythm match the performance, and how closely they follow the rhythm.
+"""What ``seqgen evaluate_drumify`` measures of drumify models and baselines on groove records: how well the
+drums they play to a performance's rhythm match the performance, and how closely they follow the rhythm.
 
 Each performance is collapsed to its rhythm (a tap at every step with a hit, the loudest hit's velocity
 and offset: what the models are given); its hits are the truth. Reported per drum class: the onset F1 of
@@ -14,8 +14,8 @@ import collections
 import attrs
 import numpy as np
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR
-from seqgen_drums.rhythm import Rhythm, collapse
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR
+from seqgen_drums.events.rhythm import Rhythm, collapse
 
 #: Onsets this close to a tap follow it.
 FOLLOW_MS = 20.0
@@ -51,7 +51,7 @@ class CommonPattern:
         self.pattern = np.array(bars.most_common(1)[0][0], np.int64)
 
     def play(self, rhythm) -> tuple:
-        from seqgen_drums.groove import hits_of_classes
+        from seqgen_drums.events.groove import hits_of_classes
 
         classes = np.resize(self.pattern, len(rhythm))
         return hits_of_classes(classes).astype(bool), np.zeros((len(rhythm), NUM_DRUMS), np.float32)
@@ -64,7 +64,7 @@ class ModelPlayer:
         self.model, self.name, self.temperature, self.seed = model, name or model.source, temperature, seed
 
     def play_all(self, rhythms) -> list:
-        from seqgen_drums.groove_family.inference import predict, rhythm_features, sample_drums
+        from seqgen_drums.families.groove.inference import predict, rhythm_features, sample_drums
 
         parts = predict(self.model, [rhythm_features(rhythm) for rhythm in rhythms])
         rng = np.random.default_rng(self.seed)
@@ -126,7 +126,7 @@ def evaluate(performances, train_performances=None, models=()) -> list:
 
 def table(rows) -> str:
     """A Markdown table of :class:`Following` rows."""
-    from seqgen_drums.encoding import DRUM_KIT_NAMES
+    from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
     lines = ["| model | " + " | ".join(f"{name} F1" for name in DRUM_KIT_NAMES) + " | all F1 | onsets | within "
              f"{FOLLOW_MS:g} ms of a tap |", "|---" * (NUM_DRUMS + 5) + "|"]

@@ -18,7 +18,8 @@ evaluation: one after another; a track's remainder shorter than a window is left
 
 A loaded model offers ``model.classify_style(track)`` (the style's name) and
 ``model.style_probabilities(tracks)`` (float [N, styles]), in NumPy without TensorFlow
-(:mod:`seqgen_drums.style_inference`, which the Keras network, :mod:`seqgen_drums.style_network`, imports).
+(:mod:`.inference`, the NumPy leaf, which the Keras network, :mod:`.network`, imports). Importing this module
+imports neither TensorFlow nor the network.
 """
 
 import math
@@ -31,9 +32,9 @@ from seqgen.family import ModelFamily
 from seqgen.hparams import HParams, architecture, non_negative, positive, positive_sizes, probability
 from seqgen.task import Task
 
-from seqgen_drums.controls import DRUM_CONTROLS, STYLES
-from seqgen_drums.groove import STEPS_PER_BAR
-from seqgen_drums.style_inference import NUM_INPUTS, classify_style, style_probabilities, variable_shapes
+from seqgen_drums.events.controls import DRUM_CONTROLS, STYLES
+from seqgen_drums.events.groove import STEPS_PER_BAR
+from seqgen_drums.families.style.inference import NUM_INPUTS, classify_style, style_probabilities, variable_shapes
 
 #: The style control (the label the classifier learns) of the drum configs.
 STYLE_CONTROL = next(control for control in DRUM_CONTROLS if control.name == "style")
@@ -149,9 +150,9 @@ class StyleClassifierFamily(ModelFamily):
     generative = False
 
     def build(self, config):
-        from seqgen_drums import style_network
+        from seqgen_drums.families.style import network
 
-        return style_network.build_model(config)
+        return network.build_model(config)
 
     def variable_shapes(self, config):
         return variable_shapes(config.hparams)

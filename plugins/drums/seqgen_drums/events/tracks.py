@@ -23,7 +23,7 @@ class DrumTracks(Tracks):
     default_primer = "[(36,)]"
 
     def extract(self, quantized_sequence, extraction):
-        from seqgen_drums.extraction import extract_drum_tracks
+        from seqgen_drums.events.extraction import extract_drum_tracks
 
         return extract_drum_tracks(quantized_sequence, extraction)
 
@@ -65,7 +65,7 @@ class DrumTracks(Tracks):
         return "[" + ", ".join(repr(tuple(sorted(event))) for event in events) + "]"
 
     def primer_from_midi(self, path, config):
-        from seqgen_drums import primer
+        from seqgen_drums.events import primer
 
         return primer.primer_from_midi(path, config.steps_per_quarter)
 
@@ -79,6 +79,6 @@ class DrumTracks(Tracks):
                 for pitches in config.encoding.drum_type_pitches]
 
     def draw(self, events, steps_per_quarter, path, steps_per_bar=None):
-        from seqgen_drums import grid
+        from seqgen_drums.events import grid
 
         grid.write_png(events, path, steps_per_bar or 4 * steps_per_quarter, steps_per_quarter)

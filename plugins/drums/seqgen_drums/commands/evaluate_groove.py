@@ -35,28 +35,28 @@ def read_records(args) -> tuple:
     """``(performances, training performances or None)`` of --sequence_example_file and --baselines_from."""
     from seqgen import plugins
 
-    from seqgen_drums import groove_eval
+    from seqgen_drums.evaluation import groove
 
     config = plugins.get_config("groove", "drums")
-    performances = groove_eval.read_performances(args.sequence_example_file, config)
+    performances = groove.read_performances(args.sequence_example_file, config)
     if not performances:
         raise SeqgenError(f"{' '.join(args.sequence_example_file)} hold no groove records")
-    train = groove_eval.read_performances(args.baselines_from, config) if args.baselines_from else None
+    train = groove.read_performances(args.baselines_from, config) if args.baselines_from else None
     if train is not None and not train:
         raise SeqgenError(f"--baselines_from {' '.join(args.baselines_from)} hold no groove records")
     return performances, train
 
 
 def run(args) -> int:
-    from seqgen_drums import groove_eval
-    from seqgen_drums.humanize import DEFAULT_MODEL, load_groove_model
+    from seqgen_drums.evaluation import groove
+    from seqgen_drums.played.humanize import DEFAULT_MODEL, load_groove_model
 
     performances, train = read_records(args)
     sources = [DEFAULT_MODEL, "groove_gmd"] if args.model is None else args.model
-    models = [groove_eval.ModelPredictor(load_groove_model(source), source, args.temperature, args.seed)
+    models = [groove.ModelPredictor(load_groove_model(source), source, args.temperature, args.seed)
               for source in sources]
-    errors, spreads = groove_eval.evaluate(performances, train, models)
-    print(groove_eval.table(errors))
+    errors, spreads = groove.evaluate(performances, train, models)
+    print(groove.table(errors))
     print()
-    print(groove_eval.spread_table(spreads))
+    print(groove.spread_table(spreads))
     return 0

@@ -4,7 +4,7 @@ collection has it)."""
 
 from seqgen.controls import Control
 
-from seqgen_drums.encoding import DRUM_KIT_PITCHES, DrumEncoding
+from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
 
 #: The Groove MIDI Dataset's 18 top-level styles (info.csv's ``style`` before the '/').
 STYLES = ("afrobeat", "afrocuban", "blues", "country", "dance", "funk", "gospel", "highlife", "hiphop", "jazz",

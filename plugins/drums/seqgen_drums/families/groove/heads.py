@@ -14,7 +14,7 @@ NumPy only; :mod:`.task` does the same with TensorFlow for training.
 
 import numpy as np
 
-from seqgen_drums.groove import NUM_DRUMS
+from seqgen_drums.events.groove import NUM_DRUMS
 
 VELOCITY_RANGE = (0.0, 1.0)
 OFFSET_RANGE = (-0.5, 0.5)

@@ -1,5 +1,5 @@
 """The groove and drumify families' Keras network (TensorFlow backend): the math of
-:func:`seqgen_drums.groove_family.inference.forward`.
+:func:`seqgen_drums.families.groove.inference.forward`.
 
 ``model((features [B, T, num_inputs] float, mask [B, T] float), training) -> [B, T, width]``: the raw
 outputs per step that :mod:`.heads` names (logits, or a mean model's pre-activation means). The task
@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqgen_drums.groove_family.inference import DIRECTIONS, variable_shapes
+from seqgen_drums.families.groove.inference import DIRECTIONS, variable_shapes
 
 
 def _initializer(name, shape):

@@ -23,8 +23,8 @@ import numpy as np
 
 from seqgen.task import Task
 
-from seqgen_drums.groove import NUM_DRUMS, STEPS_PER_BAR, VALUE_WIDTH
-from seqgen_drums.groove_family.heads import OFFSET_RANGE, VELOCITY_RANGE, binned, layout
+from seqgen_drums.events.groove import NUM_DRUMS, STEPS_PER_BAR, VALUE_WIDTH
+from seqgen_drums.families.groove.heads import OFFSET_RANGE, VELOCITY_RANGE, binned, layout
 
 
 def _hits(classes):
@@ -45,7 +45,7 @@ def _with_positions(features):
 
 def collapse(hits, velocities, offsets):
     """The rhythm [B, T, 3] of performances (TensorFlow): per step a tap where any drum sounds, the loudest
-    hit's velocity and its offset doubled (as :func:`seqgen_drums.rhythm.collapse`)."""
+    hit's velocity and its offset doubled (as :func:`seqgen_drums.events.rhythm.collapse`)."""
     import tensorflow as tf
 
     loudness = velocities * hits
@@ -99,7 +99,7 @@ class GrooveTask(Task):
 
     def encode(self, config, track):
         from seqgen import records
-        from seqgen_drums.groove import groove_arrays
+        from seqgen_drums.events.groove import groove_arrays
 
         _, velocities, offsets = groove_arrays(track, config.encoding)
         values = np.concatenate([velocities, offsets], axis=1)

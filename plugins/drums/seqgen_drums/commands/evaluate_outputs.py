@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from seqgen import controls
 
-    from seqgen_drums import fidelity
+    from seqgen_drums.evaluation import fidelity
 
     where = controls.parse(args.where) if args.where is not None else None
     if os.path.isdir(args.reference):
