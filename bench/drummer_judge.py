@@ -15,7 +15,7 @@ adapted models' outputs beside the base model's (issue 33's last column; docs/mo
 
 Usage:
     python bench/drummer_judge.py --groove /work/shared/datasets/groove --adapted /tmp/adapt_proof \\
-        [--base drum_kit_control_gmd] [--drummers drummer1 drummer3 drummer5 drummer7 drummer8] [--tracks 200]
+        [--base drum_kit_control_gmd] [--drummers drummer1 drummer3 drummer5 drummer7 drummer8] [--tracks 1000]
 Prints Markdown tables.
 """
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--base", default="drum_kit_control_gmd")
     parser.add_argument("--drummers", nargs="+", default=["drummer1", "drummer3", "drummer5", "drummer7", "drummer8"])
     parser.add_argument("--bars", type=int, default=4)
-    parser.add_argument("--tracks", type=int, default=200, help="generated tracks per model")
+    parser.add_argument("--tracks", type=int, default=1000, help="generated tracks per model")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     start = time.monotonic()
