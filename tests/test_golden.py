@@ -14,5 +14,5 @@ def test_fixed_seeds_play_what_they_played_before(name, tmp_path):
     golden.CASES[name]().write_midi(path)
     now = golden.notes(pretty_midi.PrettyMIDI(str(path)))
     assert before, f"{name}: the golden file has no notes"
-    assert now == before, f"{name}: {len(now)} notes now against {len(before)} before; first difference at " \
-                          f"{next((i for i, (a, b) in enumerate(zip(now, before)) if a != b), min(len(now), len(before)))}"
+    first = next((i for i, (a, b) in enumerate(zip(now, before)) if a != b), min(len(now), len(before)))
+    assert now == before, f"{name}: {len(now)} notes now against {len(before)} before; first difference at {first}"
