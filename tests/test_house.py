@@ -1,4 +1,4 @@
-"""House rules on size (docs/architecture.md): no module of the core or the drums plugin over 500 lines, no
+"""House rules on size (CONTRIBUTING.md): no module of the core or the drums plugin over 500 lines, no
 function over 60 (from its ``def`` to its last line, decorators left out); the studio's JavaScript files
 likewise, their functions found by a brace-matching scan."""
 
