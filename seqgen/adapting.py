@@ -218,21 +218,12 @@ def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, 
     with low_rank_adapters(names if rank else (), rank):
         trainer = Trainer(config, strategy=tf.distribute.get_strategy(), seed=seed, learning_rate=LEARNING_RATE)
     config.family.load_weights(trainer.model, base.weights)
-    adapters = trainer.model.adapters
-
-    def snapshot():
-        if not rank:
-            return config.family.weights(trainer.model)
-        return {name: (a.numpy(), b.numpy()) for name, (a, b) in adapters.items()}
-
-    def loss_of(totals):
-        return totals["loss_sum"] / totals["tokens"] if totals["tokens"] else math.nan
 
     # Without held-out files, the training files are scored (as held-out files are: no dropout) before and after.
     scored = trainer.distribute(task.dataset(config, [held_out_file or training_file]).cache(), training=False)
     batches = iter(trainer.distribute(task.dataset(config, [training_file]), training=True, seed=seed))
-    base_loss = loss_of(trainer.evaluate(scored))
-    best = (base_loss, 0, snapshot())
+    base_loss = _loss_of(trainer.evaluate(scored))
+    best = (base_loss, 0, _snapshot(trainer, rank))
     start = time.monotonic()  # the budget is the training's (the first step included)
     window = {"loss_sum": 0.0, "tokens": 0.0}
     interval, interrupted, shown = seconds / EVALUATIONS, False, 0
@@ -245,13 +236,7 @@ def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, 
             now = time.monotonic()
             if now >= next_check or now - start >= seconds:
                 next_check = now + interval
-                if held_out_file:
-                    loss = loss_of(trainer.evaluate(scored))
-                    if loss < best[0]:
-                        best = (loss, trainer.step, snapshot())
-                    text = f"held-out loss {loss:.4f} (best {best[0]:.4f}, base {base_loss:.4f})"
-                else:
-                    text = f"training loss {loss_of(window):.4f} (base {base_loss:.4f})"
+                text, best = _score(trainer, scored if held_out_file else None, window, best, base_loss, rank)
                 window = {"loss_sum": 0.0, "tokens": 0.0}
                 progress.note(text)
                 if not progress.showing_bar:
@@ -264,7 +249,29 @@ def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, 
     finally:
         progress.close()
     if not held_out_file:  # the last adapters, scored on the training files
-        best = (loss_of(trainer.evaluate(scored)), trainer.step, snapshot())
+        best = (_loss_of(trainer.evaluate(scored)), trainer.step, _snapshot(trainer, rank))
     loss, best_step, kept = best
     result = Result(0, 0, base_loss, loss, best_step, trainer.step, time.monotonic() - start, rank, interrupted)
     return result, kept
+
+
+def _snapshot(trainer, rank) -> dict:
+    """The adapters as NumPy ``{name: (A, B)}``, or at rank 0 all the weights."""
+    if not rank:
+        return trainer.config.family.weights(trainer.model)
+    return {name: (a.numpy(), b.numpy()) for name, (a, b) in trainer.model.adapters.items()}
+
+
+def _loss_of(totals: dict) -> float:
+    return totals["loss_sum"] / totals["tokens"] if totals["tokens"] else math.nan
+
+
+def _score(trainer, scored, window: dict, best: tuple, base_loss: float, rank) -> tuple:
+    """``(text, best)``: the loss on the ``scored`` held-out batches, ``best`` (loss, step, snapshot) kept
+    or replaced by the adapters now; without ``scored``, the training loss over ``window``'s steps."""
+    if scored is None:
+        return f"training loss {_loss_of(window):.4f} (base {base_loss:.4f})", best
+    loss = _loss_of(trainer.evaluate(scored))
+    if loss < best[0]:
+        best = (loss, trainer.step, _snapshot(trainer, rank))
+    return f"held-out loss {loss:.4f} (best {best[0]:.4f}, base {base_loss:.4f})", best

@@ -35,74 +35,91 @@ def _read_step(path) -> int:
     return int(reader.get_tensor(STEP_KEY))
 
 
+class _Saver:
+    """The checkpoints of a fit: its weights (by name, checked against the family's shapes) and step."""
+
+    def __init__(self, config, train_dir, num_checkpoints):
+        import numpy as np
+        import tensorflow as tf
+
+        self.family = config.family
+        self.shapes = self.family.variable_shapes(config)
+        self.variables = {name: tf.Variable(np.zeros(shape, np.float32), name=name.replace("/", "_"))
+                          for name, shape in self.shapes.items()}
+        self.step_variable = tf.Variable(0, dtype=tf.int64)
+        self.manager = tf.train.CheckpointManager(_checkpoint(self.variables, self.step_variable), train_dir,
+                                                  max_to_keep=num_checkpoints or None)
+
+    def save(self, weights: dict, step: int) -> None:
+        import numpy as np
+
+        for name, variable in self.variables.items():
+            value = np.asarray(weights[name], np.float32)
+            if value.shape != tuple(self.shapes[name]):
+                raise SeqgenError(f"the {self.family.name} family's fit gave {name} the shape {list(value.shape)}; "
+                                  f"its variable_shapes say {list(self.shapes[name])}")
+            variable.assign(value)
+        self.step_variable.assign(step)
+        self.manager.save(checkpoint_number=step)
+
+
+def _start(config, run_dir, train_dir, log) -> tuple:
+    """``(step, weights)`` of the run's latest checkpoint, or of a new run."""
+    import tensorflow as tf
+
+    from seqgen import run_dir as runs
+
+    latest = tf.train.latest_checkpoint(train_dir)
+    if latest:
+        step = _read_step(latest)
+        _, weights = runs.load_weights(run_dir, checkpoint_file=latest)
+        log(f"Resuming from checkpoint {latest} at step {step}.")
+        return step, weights
+    log(f"Starting a new run in {run_dir}.")
+    return 0, config.family.initial_weights(config)
+
+
 def fit(config, run_dir, files, options, log=print) -> int:
     """Fit ``config``'s family on record ``files`` in ``run_dir``, resuming after its latest checkpoint.
 
     ``options`` is a :class:`seqgen.training.TrainOptions` (its step, summary and checkpoint settings;
     micro batches and seeds do not apply). Returns the step reached.
     """
-    import numpy as np
     import tensorflow as tf
 
     from seqgen import evaluation
     from seqgen import run_dir as runs
-    from seqgen.training import _write_summaries as write_summaries
+    from seqgen.training.summaries import write_summaries
 
-    family = config.family
     runs.save_run(run_dir, config, log)
     train_dir = os.path.join(run_dir, "train")
     tracks = evaluation.read_class_sequences(files, config.encoding.num_classes)
     batch_size = config.hparams.batch_size
     steps_in_pass = math.ceil(len(tracks) / batch_size)
     stop = min(options.num_training_steps, steps_in_pass) if options.num_training_steps else steps_in_pass
-    latest = tf.train.latest_checkpoint(train_dir)
-    if latest:
-        step = _read_step(latest)
-        _, weights = runs.load_weights(run_dir, checkpoint_file=latest)
-        log(f"Resuming from checkpoint {latest} at step {step}.")
-    else:
-        step, weights = 0, family.initial_weights(config)
-        log(f"Starting a new run in {run_dir}.")
-    shapes = family.variable_shapes(config)
-    variables = {name: tf.Variable(np.zeros(shape, np.float32), name=name.replace("/", "_"))
-                 for name, shape in shapes.items()}
-    step_variable = tf.Variable(step, dtype=tf.int64)
-    manager = tf.train.CheckpointManager(_checkpoint(variables, step_variable), train_dir,
-                                         max_to_keep=options.num_checkpoints or None)
+    step, weights = _start(config, run_dir, train_dir, log)
+    saver = _Saver(config, train_dir, options.num_checkpoints)
     writer = tf.summary.create_file_writer(train_dir)
-
-    def save():
-        for name, variable in variables.items():
-            value = np.asarray(weights[name], np.float32)
-            if value.shape != tuple(shapes[name]):
-                raise SeqgenError(f"the {family.name} family's fit gave {name} the shape {list(value.shape)}; its "
-                                  f"variable_shapes say {list(shapes[name])}")
-            variable.assign(value)
-        step_variable.assign(step)
-        manager.save(checkpoint_number=step)
-
     last_save, last_saved_step, seen = time.monotonic(), step, 0
     try:
         while step < stop:
             batch = tracks[step * batch_size:(step + 1) * batch_size]
-            weights = family.fit(config, weights, batch)
+            weights = config.family.fit(config, weights, batch)
             step += 1
             seen += len(batch)
             if step % options.summary_frequency == 0 or step == stop:
                 values = {"tracks": float(min(step * batch_size, len(tracks)))}
                 write_summaries(writer, values, step)
                 log(f"Step {step}: {seen} tracks fitted in this run, {int(values['tracks'])} of {len(tracks)} in all")
-            due = (options.save_checkpoint_steps and step - last_saved_step >= options.save_checkpoint_steps) or (
-                options.save_checkpoint_secs and time.monotonic() - last_save >= options.save_checkpoint_secs)
-            if due:
-                save()
+            if options.save_due(step, last_saved_step, last_save):
+                saver.save(weights, step)
                 last_save, last_saved_step = time.monotonic(), step
     except KeyboardInterrupt:
         log("Interrupted; saving a checkpoint.")
-        save()
+        saver.save(weights, step)
         raise
-    if step != last_saved_step or not manager.latest_checkpoint:
-        save()
+    if step != last_saved_step or not saver.manager.latest_checkpoint:
+        saver.save(weights, step)
     log(f"Fitting done at step {step}; checkpoints in {train_dir}.")
     return step
 
@@ -114,7 +131,7 @@ def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, po
 
     from seqgen import evaluation, metrics
     from seqgen import run_dir as runs
-    from seqgen.training import _write_summaries as write_summaries
+    from seqgen.training.summaries import format_values, write_summaries
 
     train_dir, eval_dir = os.path.join(run_dir, "train"), os.path.join(run_dir, "eval")
     sequences = evaluation.read_class_sequences(files, config.encoding.num_classes)
@@ -131,7 +148,7 @@ def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, po
         step = _read_step(path)
         write_summaries(writer, values, step)
         log(f"Eval of {os.path.basename(path)} at step {step} on {int(totals['tokens'])} labels: "
-            + ", ".join(f"{name.split('/')[-1]} = {value:.4f}" for name, value in values.items()))
+            f"{format_values(values)}")
         evaluated += 1
     log(f"No new checkpoint in {train_dir} for {timeout_secs:g} seconds; eval stops.")
     return evaluated

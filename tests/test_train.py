@@ -165,7 +165,7 @@ def test_magenta_records_train_and_evaluate_like_seqgen_records(trained, data, t
             writer.write(_magenta_record(track, CONFIG.encoding))
     trainer = training.Trainer(CONFIG)
     trainer.checkpoint.restore(run_dir.latest_checkpoint(run)).expect_partial()
-    by_format = [trainer.evaluate(trainer.distribute(training._class_sequences([f], CONFIG), training=False))
+    by_format = [trainer.evaluate(trainer.distribute(CONFIG.family.task.dataset(CONFIG, [f]), training=False))
                  for f in (magenta_file, data["eval"])]
     assert by_format[0] == pytest.approx(by_format[1], rel=1e-6)
     lines = []
@@ -179,7 +179,7 @@ def test_micro_batches_give_the_same_step(data, CONFIG):
     results = []
     for micro_batch_size in (0, 1):
         trainer = training.Trainer(CONFIG, seed=4, micro_batch_size=micro_batch_size)
-        batch = next(iter(trainer.distribute(training._class_sequences([data["train"]], CONFIG), True, seed=4)))
+        batch = next(iter(trainer.distribute(CONFIG.family.task.dataset(CONFIG, [data["train"]]), True, seed=4)))
         sums = trainer.train_step(batch)
         results.append((sums, trainer.model.variables_by_name()["fully_connected/weights"].numpy()))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)

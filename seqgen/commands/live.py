@@ -155,14 +155,22 @@ class _Closing:
 def run(args) -> int:
     if args.list_ports:
         return _list_ports()
-    from seqgen.live import ports
-    from seqgen.live.clock import Clock, MidiClock
-    from seqgen.live.drummer import Drummer
-    from seqgen.live.player import Player
-    from seqgen.live.realtime import PLAYER, realtime
-    from seqgen.live.steering import Steering, parse
-    from seqgen.loading import load_model
+    _check_flags(args)
+    plan = _plan(args)
+    closing = _Closing()
+    try:
+        clock, player, stopped = _play(args, plan, closing)
+    finally:
+        closing.close()
+    _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
+         + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
+    if args.save_midi and player.played:
+        _save(args.save_midi, player.played, clock.bpm if args.clock_in or args.link else plan.bpm)
+    return 0
 
+
+def _check_flags(args) -> None:
+    """Flags that do not go together, and a --save_midi file there is already, refused in one line."""
     if args.save_midi:
         from seqgen.paths import check_output_file
 
@@ -178,6 +186,28 @@ def run(args) -> int:
     if args.listen is not None and (args.cc or args.control or args.form):
         raise SeqgenError("with --listen the answers follow what is played, and take no --control, --cc or --form; "
                           "drop them")
+
+
+@attrs.frozen
+class _Plan:
+    """What is played, all of it checked before anything plays."""
+
+    model: object
+    sections: list | None  # the --form's, each with its controls
+    form: object  # a seqgen.live.form.Form, or None
+    bars: int | None  # None: until Ctrl+C
+    bpm: float
+    mappings: list  # --cc's
+    steering: object
+    call_and_response: object  # --listen's, or None
+    postprocess: object  # the plugins' postprocessing of each bar, or None
+
+
+def _plan(args) -> _Plan:
+    """The model and what steers it from ``args``; bad controls, primers or plugin flags refused in one line."""
+    from seqgen.live.steering import Steering, parse
+    from seqgen.loading import load_model
+
     by_section, controls = song_controls(args.control)
     sections = _sections(args, by_section, controls)
     model = load_model(args)
@@ -205,58 +235,78 @@ def run(args) -> int:
     else:
         postprocess = _postprocess(args, model)
     steering = Steering({} if form is not None else controls, mappings)  # a form's controls are its sections'
-    closing = _Closing()
+    return _Plan(model, sections, form, bars, bpm, mappings, steering, call_and_response, postprocess)
+
+
+def _play(args, plan: _Plan, closing) -> tuple:
+    """Open the clock and ports (closed by ``closing``) and play: ``(clock, player, stopped)``, stopped
+    saying how Ctrl+C ended it ("" when it did not)."""
+    from seqgen.live.clock import Clock, MidiClock
+    from seqgen.live.drummer import Drummer
+    from seqgen.live.player import Player
+    from seqgen.live.realtime import PLAYER, realtime
+
+    bpm = plan.bpm
+    clock = _link(args, bpm, closing) if args.link else MidiClock(bpm) if args.clock_in else Clock(bpm)
+    outputs = _outputs(args, closing)
+    inputs = _inputs(args, plan, clock, closing)
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    drummer = Drummer(plan.model, plan.steering, args.temperature, args.seed, plan.postprocess, realtime=True,
+                      call_and_response=plan.call_and_response, primer=args.primer, form=plan.form)
+    player = Player(clock, drummer, outputs, plan.bars, say=_say, follows=bool(args.clock_in or args.link))
+    _say(_playing(args, plan, clock, outputs, inputs))
+    gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
+    if not realtime(PLAYER):  # this thread plays
+        _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
+             "(docs/live.md, 'How it keeps time')")
     try:
-        clock = _link(args, bpm, closing) if args.link else MidiClock(bpm) if args.clock_in else Clock(bpm)
-        outputs = _outputs(args, closing)
-        inputs = {}  # name (None: the virtual 'seqgen in') -> the MidiIn, opened once
+        player.play()
+        return clock, player, ""
+    except KeyboardInterrupt:
+        return clock, player, " (stopped; every note silenced)"
 
-        def listen(name, flag, listener):
-            if name not in inputs:
-                inputs[name] = closing.enter(ports.MidiIn(name, flag=flag) if name else
-                                             ports.MidiIn("seqgen in", virtual=True))
-            inputs[name].listeners.append(listener)
-            return inputs[name]
 
-        if args.clock_in:
-            listen(args.clock_in, "--clock_in", clock.receive)
-        if mappings:
-            port = listen(args.midi_in or args.clock_in, "--midi_in", steering.receive)
-        if call_and_response:
-            pad = listen(args.listen or None, "--listen", call_and_response.receive)
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        drummer = Drummer(model, steering, args.temperature, args.seed, postprocess, realtime=True,
-                          call_and_response=call_and_response, primer=args.primer, form=form)
-        player = Player(clock, drummer, outputs, bars, say=_say, follows=bool(args.clock_in or args.link))
-        heard = ", ".join(port.name for port in outputs)
-        tempo = f"the MIDI clock of {inputs[args.clock_in].name}" if args.clock_in else f"{bpm:g} bpm"
-        if args.link:
-            peers = clock.peers()
-            tempo = (f"the tempo of the Link session ({clock.bpm:g} bpm, {peers} other peer"
-                     + ("" if peers == 1 else "s") + (")" if peers else "; it follows them when they join)"))
-        steered = f"; steering {', '.join(m.describe() for m in mappings)} from {port.name}" if mappings else ""
-        if call_and_response:
-            steered += f"; listening to {pad.name} for {_bars(args.listen_bars)}, then answering"
-        if form is not None:
-            steered += f"; the form {' '.join(f'{s.name}:{s.bars}' for s in sections)}"
-        _say(f"seqgen live: playing {model.config.id} to {heard} at {tempo}{steered} "
-             + (f"for {_bars(bars)}" if bars else "(Ctrl+C stops)"))
-        gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
-        if not realtime(PLAYER):  # this thread plays
-            _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
-                 "(docs/live.md, 'How it keeps time')")
-        try:
-            player.play()
-            stopped = ""
-        except KeyboardInterrupt:
-            stopped = " (stopped; every note silenced)"
-    finally:
-        closing.close()
-    _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
-         + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
-    if args.save_midi and player.played:
-        _save(args.save_midi, player.played, clock.bpm if args.clock_in or args.link else bpm)
-    return 0
+def _inputs(args, plan: _Plan, clock, closing) -> dict:
+    """The MIDI inputs the clock, --cc and --listen follow, each port opened once (closed by ``closing``):
+    ``{flag: port}``."""
+    from seqgen.live import ports
+
+    opened = {}  # name (None: the virtual 'seqgen in') -> the MidiIn
+
+    def listen(name, flag, listener):
+        if name not in opened:
+            opened[name] = closing.enter(ports.MidiIn(name, flag=flag) if name else
+                                         ports.MidiIn("seqgen in", virtual=True))
+        opened[name].listeners.append(listener)
+        return opened[name]
+
+    inputs = {}
+    if args.clock_in:
+        inputs["--clock_in"] = listen(args.clock_in, "--clock_in", clock.receive)
+    if plan.mappings:
+        inputs["--midi_in"] = listen(args.midi_in or args.clock_in, "--midi_in", plan.steering.receive)
+    if plan.call_and_response:
+        inputs["--listen"] = listen(args.listen or None, "--listen", plan.call_and_response.receive)
+    return inputs
+
+
+def _playing(args, plan: _Plan, clock, outputs, inputs) -> str:
+    """The line saying what plays where, at which tempo, steered by what, for how long."""
+    heard = ", ".join(port.name for port in outputs)
+    tempo = f"the MIDI clock of {inputs['--clock_in'].name}" if args.clock_in else f"{plan.bpm:g} bpm"
+    if args.link:
+        peers = clock.peers()
+        tempo = (f"the tempo of the Link session ({clock.bpm:g} bpm, {peers} other peer"
+                 + ("" if peers == 1 else "s") + (")" if peers else "; it follows them when they join)"))
+    steered = ""
+    if plan.mappings:
+        steered = f"; steering {', '.join(m.describe() for m in plan.mappings)} from {inputs['--midi_in'].name}"
+    if plan.call_and_response:
+        steered += f"; listening to {inputs['--listen'].name} for {_bars(args.listen_bars)}, then answering"
+    if plan.form is not None:
+        steered += f"; the form {' '.join(f'{s.name}:{s.bars}' for s in plan.sections)}"
+    return (f"seqgen live: playing {plan.model.config.id} to {heard} at {tempo}{steered} "
+            + (f"for {_bars(plan.bars)}" if plan.bars else "(Ctrl+C stops)"))
 
 
 def _sections(args, by_section, everywhere):

@@ -231,62 +231,19 @@ class EventsRnn(NamedWeightsNetwork):
         keep = hparams.dropout_keep_prob if training else 1.0
         layer_input = None  # [T, B, size] for layers after the first
         for k, size in enumerate(hparams.rnn_layer_sizes):
-            scope = f"{CELLS}/cell_{k}"
-            projection = None
-            if f"{scope}/input_projection_wrapper/kernel" in v:
-                projection = (v[f"{scope}/input_projection_wrapper/kernel"],
-                              v[f"{scope}/input_projection_wrapper/bias"])
-                scope += "/input_projection_wrapper"
-            attention = k == 0 and hparams.attn_length > 0
-            if attention:
-                scope += "/attention_cell_wrapper"
+            scope, projection, attention = self._layer_scope(v, k)
             kernel, bias = v[f"{scope}/basic_lstm_cell/kernel"], v[f"{scope}/basic_lstm_cell/bias"]
-
-            # x_proj(x) = x @ A + a: every linear map applied to this layer's input before its LSTM
-            # kernel, as a matrix on the one-hot / position / dense parts.
-            maps = []
-            if projection is not None:
-                maps.append(projection)
-            if attention:
-                wrapper_kernel, wrapper_bias = v[f"{scope}/kernel"], v[f"{scope}/bias"]
-                in_size = wrapper_kernel.shape[1]
-                maps.append((wrapper_kernel[:in_size], wrapper_bias))
             in_size = kernel.shape[0] - size
-            maps.append((kernel[:in_size], bias))
-            total, offset = maps[0]
-            for matrix, shift in maps[1:]:
-                total, offset = tf.matmul(total, matrix), tf.linalg.matvec(matrix, offset, transpose_a=True) + shift
-
+            total, offset = self._input_map(v, scope, projection, attention, kernel[:in_size], bias)
             if k == 0:
-                one_hot_part = total[:self.num_classes]
-                position_part = self._linear(positions, total[self.num_classes:]) + offset
-                pre = tf.gather(one_hot_part, classes) + position_part[:, None]
-                residual = None
-                if projection is not None:
-                    proj_k, proj_b = projection
-                    residual = (tf.gather(proj_k[:self.num_classes], classes)
-                                + (self._linear(positions, proj_k[self.num_classes:]) + proj_b)[:, None])
+                pre, residual = self._first_input(classes, positions, total, offset, projection)
             else:
                 pre = tf.einsum("tbi,ig->tbg", layer_input, total) + offset
                 residual = None
                 if hparams.residual_connections:
                     residual = layer_input if projection is None else (
                         tf.einsum("tbi,ih->tbh", layer_input, projection[0]) + projection[1])
-
-            w_h = kernel[in_size:]
-            if attention:
-                wrapper_attn_rows = v[f"{scope}/kernel"][v[f"{scope}/kernel"].shape[1]:]
-                # attns enter through the wrapper kernel, then through the LSTM input kernel (after
-                # any input projection, which acts on x only).
-                w_attn = tf.matmul(wrapper_attn_rows, kernel[:in_size])
-                m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
-                m_bias = tf.concat([tf.zeros([4 * size], pre.dtype), v[f"{scope}/attn_output_projection/bias"]], 0)
-                outputs = _attention_layer(
-                    pre, m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
-                    v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
-                    hparams.attn_length)
-            else:
-                outputs = _lstm_layer(pre, tf.convert_to_tensor(w_h))
+            outputs = self._recurrence(v, scope, pre, kernel[in_size:], kernel[:in_size], size, attention)
             if residual is not None:
                 outputs = outputs + residual
             if keep < 1.0:
@@ -296,6 +253,67 @@ class EventsRnn(NamedWeightsNetwork):
         weights = self.variables_by_name()
         return (tf.einsum("tbh,hc->btc", tf.cast(layer_input, tf.float32), weights["fully_connected/weights"])
                 + weights["fully_connected/biases"])
+
+    def _layer_scope(self, v, k) -> tuple:
+        """``(scope, projection, attention)`` of layer ``k``: the scope of its wrapped LSTM cell's weights, its
+        input projection's (kernel, bias) or None, and whether it is the attention layer."""
+        scope = f"{CELLS}/cell_{k}"
+        projection = None
+        if f"{scope}/input_projection_wrapper/kernel" in v:
+            projection = (v[f"{scope}/input_projection_wrapper/kernel"],
+                          v[f"{scope}/input_projection_wrapper/bias"])
+            scope += "/input_projection_wrapper"
+        attention = k == 0 and self.hparams.attn_length > 0
+        if attention:
+            scope += "/attention_cell_wrapper"
+        return scope, projection, attention
+
+    @staticmethod
+    def _input_map(v, scope, projection, attention, input_kernel, bias) -> tuple:
+        """x_proj(x) = x @ A + a: every linear map applied to a layer's input before its LSTM kernel
+        (``input_kernel``, the kernel's input rows), as one matrix on the one-hot / position / dense parts:
+        ``(A, a)``."""
+        maps = []
+        if projection is not None:
+            maps.append(projection)
+        if attention:
+            wrapper_kernel, wrapper_bias = v[f"{scope}/kernel"], v[f"{scope}/bias"]
+            in_size = wrapper_kernel.shape[1]
+            maps.append((wrapper_kernel[:in_size], wrapper_bias))
+        maps.append((input_kernel, bias))
+        total, offset = maps[0]
+        for matrix, shift in maps[1:]:
+            total, offset = tf.matmul(total, matrix), tf.linalg.matvec(matrix, offset, transpose_a=True) + shift
+        return total, offset
+
+    def _first_input(self, classes, positions, total, offset, projection) -> tuple:
+        """``(pre, residual)`` of the first layer: its input map applied to the one-hot classes (a gather)
+        and the position features, and the input projection of the same as its residual (None without)."""
+        one_hot_part = total[:self.num_classes]
+        position_part = self._linear(positions, total[self.num_classes:]) + offset
+        pre = tf.gather(one_hot_part, classes) + position_part[:, None]
+        residual = None
+        if projection is not None:
+            proj_k, proj_b = projection
+            residual = (tf.gather(proj_k[:self.num_classes], classes)
+                        + (self._linear(positions, proj_k[self.num_classes:]) + proj_b)[:, None])
+        return pre, residual
+
+    def _recurrence(self, v, scope, pre, w_h, input_kernel, size, attention):
+        """The layer's outputs [T, B, size] from ``pre``: an LSTM whose recurrent kernel is ``w_h``, with
+        attention where ``attention``."""
+        if not attention:
+            return _lstm_layer(pre, tf.convert_to_tensor(w_h))
+        wrapper_attn_rows = v[f"{scope}/kernel"][v[f"{scope}/kernel"].shape[1]:]
+        # attns enter through the wrapper kernel, then through the LSTM input kernel (after
+        # any input projection, which acts on x only).
+        w_attn = tf.matmul(wrapper_attn_rows, input_kernel)
+        m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
+        m_bias = tf.concat([tf.zeros([4 * size], pre.dtype), v[f"{scope}/attn_output_projection/bias"]], 0)
+        return _attention_layer(
+            pre, m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
+            v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
+            self.hparams.attn_length)
 
 
 def build_model(config) -> EventsRnn:
