@@ -375,13 +375,19 @@ class _FirstBar:
                    if control.per_bar and control.kind == "number" and control.name in values}
         return cls(generator, targets) if targets and BAR_CANDIDATES > 1 else None
 
-    def nearest(self, generated, num_outputs: int, keep: int) -> np.ndarray:
-        """Rows of ``generated`` (classes [rows, n], each output's rows together): each output's ``keep``
-        whose steps measure nearest the requests (relative distances, summed)."""
+    def distances(self, generated) -> np.ndarray:
+        """How far each row of ``generated`` (classes [rows, n]) measures from the requests: relative distances
+        (to the request, or to 1 where it is smaller), summed over the requests."""
         distance = np.zeros(len(generated))
         for control, target in self.targets.items():
             measured = np.array([control.measure([self.decode(int(c)) for c in row], {}) for row in generated])
             distance += np.abs(measured - target) / max(abs(target), 1.0)
+        return distance
+
+    def nearest(self, generated, num_outputs: int, keep: int) -> np.ndarray:
+        """Rows of ``generated`` (classes [rows, n], each output's rows together): each output's ``keep``
+        whose steps measure nearest the requests (:meth:`distances`)."""
+        distance = self.distances(generated)
         order = np.argsort(distance.reshape(num_outputs, -1), axis=1, kind="stable")[:, :keep]
         return (order + np.arange(num_outputs)[:, None] * (len(generated) // num_outputs)).reshape(-1)
 

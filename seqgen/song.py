@@ -14,8 +14,9 @@ and can fill in the middle gets all of it; a model without them gets what it can
 
 Every regenerated gap followed by kept bars is drawn :data:`CANDIDATES` times; the one the bar after it
 follows best (read left to right) is kept, or for a section's first bar the one nearest its per-bar numbers
-(measured over the whole bar), the bar as the section made it being one more candidate: the bars before it,
-another section's, pull its infills towards their own density (a quiet outro after a loud chorus).
+(measured over the whole bar) unless none is within :data:`HELD_SLACK` and the bar as the section made it is
+nearer: the bars before it, another section's, pull its infills towards their own density (a quiet outro
+after a loud chorus).
 - A *variation* (:func:`vary`) of a clip regenerates a share of its bars by infilling, or (all of it) makes
   a new track with the controls measured on the clip.
 
@@ -39,6 +40,9 @@ CONTEXT_BARS = 8
 SECTION_CANDIDATES = 4
 #: Infills drawn per regenerated gap, of which the one the bar after it follows best is kept (docs/models.md).
 CANDIDATES = 4
+#: How far (relative) from its per-bar numbers a section's first bar, infilled reading the section before, may
+#: measure; where every infill is further and the bar as the section made it nearer, that bar is kept.
+HELD_SLACK = 0.1
 #: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it (docs/models.md).
 FILL_GUIDANCE = MAX_GUIDANCE
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -136,8 +140,8 @@ def _can_infill(generator) -> bool:
 def _regenerate(generator, events, start, end, controls, temperature, rng, guidance=DEFAULT_GUIDANCE, held=False):
     """``events`` with steps ``[start, end)`` infilled anew, reading :data:`CONTEXT_BARS` bars each side, the
     controls weighed by ``guidance``: of :data:`CANDIDATES` infills, the one the bar after it follows best, or
-    with ``held``, where a per-bar number is asked for (e.g. a density), the one nearest to it over whole bars,
-    the steps as they were among the candidates."""
+    with ``held``, where a per-bar number is asked for (e.g. a density), the one nearest to it over whole bars
+    (or the steps as they were, where no infill is within :data:`HELD_SLACK` and they are nearer)."""
     bar = _steps_per_bar(generator)
     phrase = 4 * bar
     low = max(0, (start - CONTEXT_BARS * bar) // phrase * phrase)
@@ -147,10 +151,12 @@ def _regenerate(generator, events, start, end, controls, temperature, rng, guida
     windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
                                seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
     if chooser and count > 1:
-        windows = [*windows, events[low:high]]  # the bars as they were are a candidate too: none drifts further
         first = start // bar * bar - low  # measured over whole bars, the gap's kept first step included
-        gaps = np.stack([generator.config.encoding.events_to_classes(w[first:end - low]) for w in windows])
-        best = int(chooser.nearest(gaps, 1, 1)[0])
+        distance = chooser.distances(np.stack([generator.config.encoding.events_to_classes(w[first:end - low])
+                                               for w in [*windows, events[low:high]]]))
+        best = int(distance[:-1].argmin())
+        if distance[best] > max(HELD_SLACK, distance[-1]):  # no infill near enough: the bars as they were
+            return events
     else:
         best = _leading(generator, windows, start - low, end - low, bar) if count > 1 else 0
     return events[:low] + windows[best] + events[high:]
