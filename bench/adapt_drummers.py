@@ -42,17 +42,22 @@ def main() -> None:
         rows = list(csv.DictReader(stream))
 
     def files(drummer, split, beats_only=False):
-        return sorted(os.path.join(args.groove, row["midi_filename"]) for row in rows
-                      if row["drummer"] == drummer and row["split"] == split
-                      and (row["beat_type"] == "beat" or not beats_only))
+        return sorted(
+            os.path.join(args.groove, row["midi_filename"])
+            for row in rows
+            if row["drummer"] == drummer and row["split"] == split and (row["beat_type"] == "beat" or not beats_only)
+        )
 
     base = seqgen.load(args.base)
     config = base.config
 
     def tracks(paths):
         found = adapting.read_tracks(adapting.midi_files(paths), config)
-        return [np.array(tf.train.Example.FromString(record).features.feature["classes"].int64_list.value)
-                for records_ in found.values() for record in records_]
+        return [
+            np.array(tf.train.Example.FromString(record).features.feature["classes"].int64_list.value)
+            for records_ in found.values()
+            for record in records_
+        ]
 
     def perplexity(model, sequences):
         sums = evaluation.model_sums(model.config, model.weights, sequences)
@@ -61,11 +66,13 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     tests = {drummer: tracks(files(drummer, "test")) for drummer in args.drummers}
     tuned = "adapted" if args.method == "adapters" else "fully fine-tuned"
-    print(f"| drummer | train-split beats given | tuned on | held out | time | own test tracks | base ppl, own | "
-          f"{tuned} ppl, own | other drummers' test tracks | base ppl, others | {tuned} ppl, others |")
+    print(
+        f"| drummer | train-split beats given | tuned on | held out | time | own test tracks | base ppl, own | "
+        f"{tuned} ppl, own | other drummers' test tracks | base ppl, others | {tuned} ppl, others |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for drummer in args.drummers:
-        chosen = files(drummer, "train", beats_only=True)[:args.files]
+        chosen = files(drummer, "train", beats_only=True)[: args.files]
         start = time.monotonic()
         if args.method == "adapters":
             out = os.path.join(args.out, f"{drummer}.seqgen")
@@ -76,10 +83,13 @@ def main() -> None:
         seconds = time.monotonic() - start
         others = [t for other, found in tests.items() if other != drummer for t in found]
         own = tests[drummer]
-        print(f"| {drummer} | {len(chosen)} | {result.training_files} | {result.held_out_files} | "
-              f"{seconds:.0f} s (step {result.best_step} of {result.steps} kept) | {len(own)} | "
-              f"{perplexity(base, own):.3f} | {perplexity(adapted, own):.3f} | {len(others)} | "
-              f"{perplexity(base, others):.3f} | {perplexity(adapted, others):.3f} |", flush=True)
+        print(
+            f"| {drummer} | {len(chosen)} | {result.training_files} | {result.held_out_files} | "
+            f"{seconds:.0f} s (step {result.best_step} of {result.steps} kept) | {len(own)} | "
+            f"{perplexity(base, own):.3f} | {perplexity(adapted, own):.3f} | {len(others)} | "
+            f"{perplexity(base, others):.3f} | {perplexity(adapted, others):.3f} |",
+            flush=True,
+        )
 
 
 def full_fine_tune(adapting, Model, base, chosen, minutes):
@@ -91,8 +101,9 @@ def full_fine_tune(adapting, Model, base, chosen, minutes):
     with tempfile.TemporaryDirectory() as folder:
         training_file = adapting.write_records(folder, "training", [r for n in training for r in by_file[n]])
         held_out_file = adapting.write_records(folder, "held_out", [r for n in held_out for r in by_file[n]])
-        result, weights = adapting.fine_tune(base, (), 0, training_file, held_out_file if held_out else None,
-                                             minutes * 60.0, log=lambda line: None)
+        result, weights = adapting.fine_tune(
+            base, (), 0, training_file, held_out_file if held_out else None, minutes * 60.0, log=lambda line: None
+        )
     result = attrs.evolve(result, training_files=len(training), held_out_files=len(held_out))
     return result, Model(base.config, weights)
 

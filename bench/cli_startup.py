@@ -24,8 +24,10 @@ def main() -> None:
     seqgen = shutil.which("seqgen") or sys.exit("seqgen is not installed: pip install -e .")
     for args in (["--help"], ["plugins", "--json"]):
         times = [wall_time([seqgen, *args]) for _ in range(runs)]
-        print(f"seqgen {' '.join(args)}: median {statistics.median(times):.3f} s "
-              f"(min {min(times):.3f}, max {max(times):.3f}, {runs} runs)")
+        print(
+            f"seqgen {' '.join(args)}: median {statistics.median(times):.3f} s "
+            f"(min {min(times):.3f}, max {max(times):.3f}, {runs} runs)"
+        )
 
 
 if __name__ == "__main__":

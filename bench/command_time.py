@@ -26,11 +26,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as out:
             full = [out if part == "OUT" else part for part in command]
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "seqgen", *full], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "seqgen", *full],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             times.append(time.perf_counter() - start)
-    print(f"seqgen {' '.join(command)}: median {statistics.median(times):.3f} s "
-          f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs)")
+    print(
+        f"seqgen {' '.join(command)}: median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs)"
+    )
 
 
 if __name__ == "__main__":

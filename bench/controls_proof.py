@@ -39,13 +39,15 @@ STEPS_PER_BAR = 16
 
 def read_tracks(path, encoding):
     """``[(events, {control: value})]`` of a record file with controls (unset ones left out)."""
-    return [([encoding.class_to_event(int(c)) for c in classes], values)
-            for classes, values in fidelity.labelled_tracks(path)]
+    return [
+        ([encoding.class_to_event(int(c)) for c in classes], values)
+        for classes, values in fidelity.labelled_tracks(path)
+    ]
 
 
 def windows(events, length):
     """The consecutive windows of ``length`` steps of a track (a remainder shorter than one is left out)."""
-    return [events[start:start + length] for start in range(0, len(events) - length + 1, length)]
+    return [events[start : start + length] for start in range(0, len(events) - length + 1, length)]
 
 
 def percent(part, whole) -> str:
@@ -54,8 +56,9 @@ def percent(part, whole) -> str:
 
 def judge_real(classifier, real_tracks, window) -> tuple:
     """(windows right, windows) per style of the labelled ``real_tracks``, cut into windows."""
-    real = [(cut, values["style"]) for events, values in real_tracks if "style" in values
-            for cut in windows(events, window)]
+    real = [
+        (cut, values["style"]) for events, values in real_tracks if "style" in values for cut in windows(events, window)
+    ]
     guesses = [STYLES[k] for k in classifier.style_probabilities([cut for cut, _ in real]).argmax(1)]
     right = collections.Counter(label for (_, label), guess in zip(real, guesses) if guess == label)
     return right, collections.Counter(label for _, label in real)
@@ -64,10 +67,12 @@ def judge_real(classifier, real_tracks, window) -> tuple:
 def real_line(classifier, real_tracks, args) -> None:
     right, count = judge_real(classifier, real_tracks, args.window)
     per_style = {style: right[style] / count[style] for style in STYLES if count[style]}
-    print(f"Classifier on the real windows of {args.window} steps of {args.style_records}: "
-          f"{percent(sum(right.values()), sum(count.values()))} of {sum(count.values())} right; per-style mean "
-          f"{100 * np.mean(list(per_style.values())):.1f}% over {len(per_style)} styles "
-          f"({', '.join(f'{style} {100 * value:.0f}%' for style, value in per_style.items())}).\n")
+    print(
+        f"Classifier on the real windows of {args.window} steps of {args.style_records}: "
+        f"{percent(sum(right.values()), sum(count.values()))} of {sum(count.values())} right; per-style mean "
+        f"{100 * np.mean(list(per_style.values())):.1f}% over {len(per_style)} styles "
+        f"({', '.join(f'{style} {100 * value:.0f}%' for style, value in per_style.items())}).\n"
+    )
 
 
 def style_table(model, classifier, real_tracks, args) -> None:
@@ -76,8 +81,13 @@ def style_table(model, classifier, real_tracks, args) -> None:
     generated_right, generated_count, predicted_as = collections.Counter(), collections.Counter(), {}
     started = time.monotonic()
     for index, style in enumerate(STYLES):
-        tracks = model.generate(num_outputs=args.per_style, num_steps=args.num_steps, controls={"style": style},
-                                guidance=args.guidance, seed=args.seed + index)
+        tracks = model.generate(
+            num_outputs=args.per_style,
+            num_steps=args.num_steps,
+            controls={"style": style},
+            guidance=args.guidance,
+            seed=args.seed + index,
+        )
         cut = [window for track in tracks for window in windows(track.events, args.window)]
         guesses = [STYLES[k] for k in classifier.style_probabilities(cut).argmax(1)]
         generated_count[style] = len(cut)
@@ -89,34 +99,54 @@ def style_table(model, classifier, real_tracks, args) -> None:
     seconds = time.monotonic() - started
     majority, majority_count = real_count.most_common(1)[0]
     print(f"## Style: the classifier's accuracy on windows of {args.window} steps\n")
-    print(f"Real windows: {total} of the held-out records; generated: {args.per_style} tracks of "
-          f"{args.num_steps} steps per style (seeds {args.seed}..{args.seed + len(STYLES) - 1}, one per style), "
-          f"{sum(generated_count.values())} windows; and {args.unset} tracks with no control set (seed "
-          f"{args.seed + len(STYLES)}), {len(unset_cut)} windows; generated in {seconds:.0f} s.\n")
-    print("| style | real windows | accuracy on real | generated windows | accuracy on generated "
-          "| generated, most often judged | judged this style, no control set |")
+    print(
+        f"Real windows: {total} of the held-out records; generated: {args.per_style} tracks of "
+        f"{args.num_steps} steps per style (seeds {args.seed}..{args.seed + len(STYLES) - 1}, one per style), "
+        f"{sum(generated_count.values())} windows; and {args.unset} tracks with no control set (seed "
+        f"{args.seed + len(STYLES)}), {len(unset_cut)} windows; generated in {seconds:.0f} s.\n"
+    )
+    print(
+        "| style | real windows | accuracy on real | generated windows | accuracy on generated "
+        "| generated, most often judged | judged this style, no control set |"
+    )
     print("|---|---:|---:|---:|---:|---|---:|")
     for style in STYLES:
         guess, times = predicted_as[style]
-        print(f"| {style} | {real_count[style]} | {percent(real_right[style], real_count[style])} | "
-              f"{generated_count[style]} | {percent(generated_right[style], generated_count[style])} | "
-              f"{guess} ({times}) | {percent(unset_judged[style], len(unset_cut))} |")
+        print(
+            f"| {style} | {real_count[style]} | {percent(real_right[style], real_count[style])} | "
+            f"{generated_count[style]} | {percent(generated_right[style], generated_count[style])} | "
+            f"{guess} ({times}) | {percent(unset_judged[style], len(unset_cut))} |"
+        )
     styles_in_real = [s for s in STYLES if real_count[s]]
     balanced_real = np.mean([real_right[s] / real_count[s] for s in styles_in_real])
     balanced_generated_same = np.mean([generated_right[s] / generated_count[s] for s in styles_in_real])
-    print(f"| **all** | {total} | {percent(sum(real_right.values()), total)} "
-          f"(per-style mean {100 * balanced_real:.1f}%) | {sum(generated_count.values())} | "
-          f"{percent(sum(generated_right.values()), sum(generated_count.values()))} "
-          f"(the {len(styles_in_real)} styles of the real windows: {100 * balanced_generated_same:.1f}%) | | |")
-    print(f"\nChance: the largest style of the real windows ({majority}) is {percent(majority_count, total)} "
-          f"of them; 1 / {len(STYLES)} styles = {100 / len(STYLES):.1f}% (the generated windows are the same "
-          f"number per style, so always one style scores 1 / {len(STYLES)} on them).\n")
+    print(
+        f"| **all** | {total} | {percent(sum(real_right.values()), total)} "
+        f"(per-style mean {100 * balanced_real:.1f}%) | {sum(generated_count.values())} | "
+        f"{percent(sum(generated_right.values()), sum(generated_count.values()))} "
+        f"(the {len(styles_in_real)} styles of the real windows: {100 * balanced_generated_same:.1f}%) | | |"
+    )
+    print(
+        f"\nChance: the largest style of the real windows ({majority}) is {percent(majority_count, total)} "
+        f"of them; 1 / {len(STYLES)} styles = {100 / len(STYLES):.1f}% (the generated windows are the same "
+        f"number per style, so always one style scores 1 / {len(STYLES)} on them).\n"
+    )
 
 
 def density_table(model, real_tracks, args) -> None:
-    measured = {request: [density(track.events) for track in model.generate(
-        num_outputs=args.per_density, num_steps=args.num_steps, controls={"density": request},
-        guidance=args.guidance, seed=args.seed + index)] for index, request in enumerate(args.densities)}
+    measured = {
+        request: [
+            density(track.events)
+            for track in model.generate(
+                num_outputs=args.per_density,
+                num_steps=args.num_steps,
+                controls={"density": request},
+                guidance=args.guidance,
+                seed=args.seed + index,
+            )
+        ]
+        for index, request in enumerate(args.densities)
+    }
     requests = [request for request, values in measured.items() for _ in values]
     values = [value for values in measured.values() for value in values]
     rho = spearmanr(requests, values).statistic
@@ -126,11 +156,15 @@ def density_table(model, real_tracks, args) -> None:
     print("|---:|---:|---:|---:|---:|")
     for request, found in measured.items():
         mean = float(np.mean(found))
-        print(f"| {request:g} | {mean:.1f} | {100 * (mean - request) / request:+.1f}% | {np.median(found):.1f} | "
-              f"{min(found):.1f} - {max(found):.1f} |")
-    print(f"\nSpearman rank correlation of request and measured hits per bar over all {len(values)} outputs: "
-          f"{rho:.3f}. The held-out records' tracks have {np.percentile(real, 5):.1f} to {np.percentile(real, 95):.1f} "
-          f"hits per bar (5th to 95th percentile; median {np.median(real):.1f}).\n")
+        print(
+            f"| {request:g} | {mean:.1f} | {100 * (mean - request) / request:+.1f}% | {np.median(found):.1f} | "
+            f"{min(found):.1f} - {max(found):.1f} |"
+        )
+    print(
+        f"\nSpearman rank correlation of request and measured hits per bar over all {len(values)} outputs: "
+        f"{rho:.3f}. The held-out records' tracks have {np.percentile(real, 5):.1f} to {np.percentile(real, 95):.1f} "
+        f"hits per bar (5th to 95th percentile; median {np.median(real):.1f}).\n"
+    )
 
 
 def per_bar(events) -> tuple:
@@ -149,8 +183,13 @@ def per_bar(events) -> tuple:
 def fill_table(model, fill_tracks, args) -> None:
     rows = []
     for index, fill in enumerate(("yes", "no")):
-        tracks = model.generate(num_outputs=args.per_fill, num_steps=args.fill_steps, controls={"fill": fill},
-                                guidance=args.guidance, seed=args.seed + index)
+        tracks = model.generate(
+            num_outputs=args.per_fill,
+            num_steps=args.fill_steps,
+            controls={"fill": fill},
+            guidance=args.guidance,
+            seed=args.seed + index,
+        )
         rows.append((f"generated, fill={fill}", [per_bar(track.events) for track in tracks]))
     for fill in ("yes", "no"):
         real = [per_bar(events) for events, values in fill_tracks if values.get("fill") == fill]
@@ -179,11 +218,19 @@ def main() -> None:
     parser.add_argument("--densities", type=float, nargs="+", default=[8, 12, 16, 20, 24, 28])
     parser.add_argument("--per_density", type=int, default=20, help="tracks generated per density")
     parser.add_argument("--per_fill", type=int, default=40, help="tracks generated per fill value")
-    parser.add_argument("--fill_steps", type=int, default=32, help="steps of each generated fill (Groove's "
-                                                                   "fills are mostly one or two bars)")
-    parser.add_argument("--parts", nargs="+", default=["style", "density", "fill"],
-                        choices=["real", "style", "density", "fill"],
-                        help="what to print (real: only the classifier's accuracy on --style_records)")
+    parser.add_argument(
+        "--fill_steps",
+        type=int,
+        default=32,
+        help="steps of each generated fill (Groove's fills are mostly one or two bars)",
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["style", "density", "fill"],
+        choices=["real", "style", "density", "fill"],
+        help="what to print (real: only the classifier's accuracy on --style_records)",
+    )
     args = parser.parse_args()
     model, classifier = seqgen.load(args.model), seqgen.load(args.classifier)
     print(f"Model: {args.model} ({model.description or model.source}); classifier: {args.classifier}.\n")

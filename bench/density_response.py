@@ -29,8 +29,11 @@ def main() -> None:
     parser.add_argument("--per_request", type=int, default=20)
     parser.add_argument("--num_steps", type=int, default=128)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
-    parser.add_argument("--candidates", type=int, help="first bars drawn per output (seqgen.generator."
-                                                       "BAR_CANDIDATES; 1: the model alone)")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="first bars drawn per output (seqgen.generator.BAR_CANDIDATES; 1: the model alone)",
+    )
     args = parser.parse_args()
     if args.candidates:
         from seqgen import generator
@@ -42,8 +45,13 @@ def main() -> None:
     for seed in args.seeds:
         asked, measured, offsets = [], [], []
         for index, request in enumerate(args.requests):
-            tracks = model.generate(num_outputs=args.per_request, num_steps=args.num_steps, seed=seed + index,
-                                    controls={args.control: request}, guidance=args.guidance)
+            tracks = model.generate(
+                num_outputs=args.per_request,
+                num_steps=args.num_steps,
+                seed=seed + index,
+                controls={args.control: request},
+                guidance=args.guidance,
+            )
             values = [control.measure(track.events, {}) for track in tracks]
             asked += [request] * len(values)
             measured += values
@@ -52,11 +60,16 @@ def main() -> None:
         met.append(int((abs(offsets) <= 0.15).sum()))
         errors.append(float(abs(offsets).mean()))
         correlations.append(float(spearmanr(asked, measured).statistic))
-        print(f"seed {seed}: Spearman {correlations[-1]:.3f}; mean off by (%) "
-              + " ".join(f"{request:g}:{offset * 100:+.0f}" for request, offset in zip(args.requests, offsets))
-              + f"; met within 15%: {met[-1]}/{len(args.requests)}; mean |off| {errors[-1] * 100:.1f}%", flush=True)
-    print(f"medians over {len(args.seeds)} seeds: Spearman {statistics.median(correlations):.3f}, met within 15% "
-          f"{statistics.median(met):g}/{len(args.requests)}, mean |off| {statistics.median(errors) * 100:.1f}%")
+        print(
+            f"seed {seed}: Spearman {correlations[-1]:.3f}; mean off by (%) "
+            + " ".join(f"{request:g}:{offset * 100:+.0f}" for request, offset in zip(args.requests, offsets))
+            + f"; met within 15%: {met[-1]}/{len(args.requests)}; mean |off| {errors[-1] * 100:.1f}%",
+            flush=True,
+        )
+    print(
+        f"medians over {len(args.seeds)} seeds: Spearman {statistics.median(correlations):.3f}, met within 15% "
+        f"{statistics.median(met):g}/{len(args.requests)}, mean |off| {statistics.median(errors) * 100:.1f}%"
+    )
 
 
 if __name__ == "__main__":

@@ -60,22 +60,28 @@ def main() -> None:
         tracks = model.generate(num_outputs=args.tracks, num_steps=length, seed=args.seed)
         return probabilities(judge, np.array([features(grid(track.events, row_of, len(rows))) for track in tracks]))
 
-    print_generated(args, judged(base), {d: judged(seqgen.load(os.path.join(args.adapted, f"{d}.seqgen")))
-                                         for d in args.drummers})
+    print_generated(
+        args, judged(base), {d: judged(seqgen.load(os.path.join(args.adapted, f"{d}.seqgen"))) for d in args.drummers}
+    )
     print(f"\nTime taken: {time.monotonic() - start:.0f} s.")
 
 
 def real_windows(args, config, row_of, splits, length) -> tuple:
     """(features [windows, n], drummer index [windows], file index [windows]) of the drummers' 4/4 beats."""
     with open(os.path.join(args.groove, "info.csv"), newline="") as stream:
-        files = sorted((row["midi_filename"], args.drummers.index(row["drummer"])) for row in csv.DictReader(stream)
-                       if row["drummer"] in args.drummers and row["split"] in splits
-                       and row["beat_type"] == "beat" and row["time_signature"] == "4-4")
+        files = sorted(
+            (row["midi_filename"], args.drummers.index(row["drummer"]))
+            for row in csv.DictReader(stream)
+            if row["drummer"] in args.drummers
+            and row["split"] in splits
+            and row["beat_type"] == "beat"
+            and row["time_signature"] == "4-4"
+        )
     found, labels, file_of = [], [], []
     for number, (name, label) in enumerate(files):
         events = config.tracks.primer_from_midi(os.path.join(args.groove, name), config).events
         for begin in range(0, len(events) - length + 1, length):
-            window = grid(events[begin:begin + length], row_of, len(set(row_of.values())))
+            window = grid(events[begin : begin + length], row_of, len(set(row_of.values())))
             if window.any():
                 found.append(features(window))
                 labels.append(label)
@@ -99,15 +105,22 @@ def features(hits) -> np.ndarray:
     together = (steps.T @ steps / len(steps))[np.triu_indices(hits.shape[2], 1)]
     per_bar = hits.sum(axis=(1, 2))
     change = np.abs(np.diff(hits, axis=0)).sum(axis=(1, 2)).mean() if len(hits) > 1 else 0.0
-    return np.concatenate([hits.mean(axis=0).reshape(-1), [per_bar.mean(), per_bar.std(), change],
-                           hits.sum(axis=1).mean(axis=0), together])
+    return np.concatenate(
+        [
+            hits.mean(axis=0).reshape(-1),
+            [per_bar.mean(), per_bar.std(), change],
+            hits.sum(axis=1).mean(axis=0),
+            together,
+        ]
+    )
 
 
 def fit_judge(x, y, file_of, classes) -> dict:
     """The judge fit on all of (x, y), its L2 weight the best of L2_CHOICES on every fifth file held out."""
     held = file_of % 5 == 0
-    accuracy = {l2: np.mean(balanced_hits(fit(x[~held], y[~held], classes, l2), x[held], y[held], classes))
-                for l2 in L2_CHOICES}
+    accuracy = {
+        l2: np.mean(balanced_hits(fit(x[~held], y[~held], classes, l2), x[held], y[held], classes)) for l2 in L2_CHOICES
+    }
     l2 = max(accuracy, key=accuracy.get)
     return {**fit(x, y, classes, l2), "l2": l2, "choice": accuracy}
 
@@ -163,12 +176,17 @@ def print_real(args, judge, train, test) -> None:
     guesses = probabilities(judge, x).argmax(axis=1)
     recall = balanced_hits(judge, x, y, classes)
     print(f"## The judge on real windows of {args.bars} bars\n")
-    print(f"Trained on {len(train[1])} windows of {len(set(train[2]))} train-split files; L2 weight {judge['l2']} "
-          f"(per-drummer mean accuracy on the held-out fifth: " +
-          ", ".join(f"{l2}: {100 * a:.1f}%" for l2, a in judge["choice"].items()) + ").\n")
-    print(f"Validation+test: {len(y)} windows of {len(set(file_of))} files; accuracy "
-          f"{wilson(np.sum(guesses == y), len(y))}, per-drummer mean {100 * np.mean(recall):.1f}%; "
-          f"chance {100 / classes:.0f}%.\n")
+    print(
+        f"Trained on {len(train[1])} windows of {len(set(train[2]))} train-split files; L2 weight {judge['l2']} "
+        f"(per-drummer mean accuracy on the held-out fifth: "
+        + ", ".join(f"{l2}: {100 * a:.1f}%" for l2, a in judge["choice"].items())
+        + ").\n"
+    )
+    print(
+        f"Validation+test: {len(y)} windows of {len(set(file_of))} files; accuracy "
+        f"{wilson(np.sum(guesses == y), len(y))}, per-drummer mean {100 * np.mean(recall):.1f}%; "
+        f"chance {100 / classes:.0f}%.\n"
+    )
     print("| real drummer | windows | " + " | ".join(f"judged {d}" for d in args.drummers) + " | right |")
     print("|---|---:|" + "---:|" * (classes + 1))
     for k, drummer in enumerate(args.drummers):
@@ -180,20 +198,27 @@ def print_generated(args, base, adapted) -> None:
     """The share of the base's and each adapted model's windows the judge gives each drummer."""
     n, classes = len(base), len(args.drummers)
     print(f"\n## Generated windows judged ({n} per model, seed {args.seed}, temperature 1.0, no controls)\n")
-    print("| drummer | adapted: mean P(drummer) | base: mean P(drummer) | adapted: judged drummer | "
-          "base: judged drummer | adapted − base, judged drummer | adapted judged most often as |")
+    print(
+        "| drummer | adapted: mean P(drummer) | base: mean P(drummer) | adapted: judged drummer | "
+        "base: judged drummer | adapted − base, judged drummer | adapted judged most often as |"
+    )
     print("|---|---:|---:|---:|---:|---:|---|")
     for k, drummer in enumerate(args.drummers):
         mine, theirs = adapted[drummer].argmax(axis=1) == k, base.argmax(axis=1) == k
         difference = mine.mean() - theirs.mean()
         half = 1.96 * np.sqrt(mine.var() / n + theirs.var() / n)
         most = np.bincount(adapted[drummer].argmax(axis=1), minlength=classes)
-        print(f"| {drummer} | {mean_interval(adapted[drummer][:, k])} | {mean_interval(base[:, k])} | "
-              f"{wilson(mine.sum(), n)} | {wilson(theirs.sum(), n)} | {100 * difference:+.1f} points "
-              f"({100 * (difference - half):+.1f} to {100 * (difference + half):+.1f}) | "
-              f"{args.drummers[most.argmax()]} ({most.max()}) |")
-    print(f"\nChance: {100 / classes:.0f}%. The base's windows judged as: " + ", ".join(
-        f"{d} {100 * np.mean(base.argmax(axis=1) == k):.0f}%" for k, d in enumerate(args.drummers)) + ".")
+        print(
+            f"| {drummer} | {mean_interval(adapted[drummer][:, k])} | {mean_interval(base[:, k])} | "
+            f"{wilson(mine.sum(), n)} | {wilson(theirs.sum(), n)} | {100 * difference:+.1f} points "
+            f"({100 * (difference - half):+.1f} to {100 * (difference + half):+.1f}) | "
+            f"{args.drummers[most.argmax()]} ({most.max()}) |"
+        )
+    print(
+        f"\nChance: {100 / classes:.0f}%. The base's windows judged as: "
+        + ", ".join(f"{d} {100 * np.mean(base.argmax(axis=1) == k):.0f}%" for k, d in enumerate(args.drummers))
+        + "."
+    )
 
 
 if __name__ == "__main__":

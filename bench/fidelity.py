@@ -39,12 +39,24 @@ def requests(args, records) -> list:
         rows.append(({"fill": fill}, steps, f"the test split's {name}", fidelity.select(labelled, {"fill": fill})))
     for style in STYLES:
         if any(values.get("style") == style for _, values in labelled):  # the styles of the test split
-            rows.append(({"style": style}, args.num_steps, f"the test split's {style}",
-                         fidelity.select(labelled, {"style": style})))
+            rows.append(
+                (
+                    {"style": style},
+                    args.num_steps,
+                    f"the test split's {style}",
+                    fidelity.select(labelled, {"style": style}),
+                )
+            )
     for name, values in (("density", args.densities), ("tempo", args.tempos)):
         for value in values:
-            rows.append(({name: value}, args.num_steps, f"the test split's beats in {name} {value:g}'s bin",
-                         fidelity.select(labelled, {"fill": "no", name: value})))
+            rows.append(
+                (
+                    {name: value},
+                    args.num_steps,
+                    f"the test split's beats in {name} {value:g}'s bin",
+                    fidelity.select(labelled, {"fill": "no", name: value}),
+                )
+            )
     kinds = set(args.rows)
     return [row for row in rows if (next(iter(row[0]), "unset") in kinds)]
 
@@ -58,12 +70,19 @@ def main() -> None:
     parser.add_argument("--fill_steps", type=int, default=32)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
-    parser.add_argument("--candidates", type=int, help="first bars drawn per output for a per-bar number "
-                                                       "(seqgen.generator.BAR_CANDIDATES)")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="first bars drawn per output for a per-bar number (seqgen.generator.BAR_CANDIDATES)",
+    )
     parser.add_argument("--densities", type=float, nargs="+", default=[12, 18, 24])
     parser.add_argument("--tempos", type=float, nargs="+", default=[90, 120])
-    parser.add_argument("--rows", nargs="+", default=["unset", "fill", "style", "density", "tempo"],
-                        choices=["unset", "fill", "style", "density", "tempo"])
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=["unset", "fill", "style", "density", "tempo"],
+        choices=["unset", "fill", "style", "density", "tempo"],
+    )
     args = parser.parse_args()
     if args.candidates:
         from seqgen import generator
@@ -79,14 +98,26 @@ def main() -> None:
         for controls, steps, name, _ in rows:
             if controls and not model.controls:
                 continue
-            tracks = model.generate(num_outputs=args.outputs, num_steps=steps, seed=args.seed, controls=controls,
-                                    guidance=args.guidance if controls else None)
+            tracks = model.generate(
+                num_outputs=args.outputs,
+                num_steps=steps,
+                seed=args.seed,
+                controls=controls,
+                guidance=args.guidance if controls else None,
+            )
             found = fidelity.statistics([model.config.encoding.events_to_classes(track.events) for track in tracks])
-            asked = ", ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
-                              for key, value in controls.items()) or "controls unset"
+            asked = (
+                ", ".join(
+                    f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                    for key, value in controls.items()
+                )
+                or "controls unset"
+            )
             table.append((f"{asked} (against {name})", found, references[name]))
-        print(f"### {source}: {args.outputs} outputs per row, guidance {args.guidance or 'default'}, "
-              f"{time.monotonic() - started:.0f} s\n")
+        print(
+            f"### {source}: {args.outputs} outputs per row, guidance {args.guidance or 'default'}, "
+            f"{time.monotonic() - started:.0f} s\n"
+        )
         print(fidelity.table(table) + "\n")
 
 

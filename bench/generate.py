@@ -72,8 +72,21 @@ def measure(config, runs, steered=()) -> None:
                 assert len(tracks) == 10 and all(len(t) == 128 for t in tracks)
             process = []
             for seed in range(runs):
-                command = [seqgen, "generate", "--bundle_file", str(path), "--output_dir", f"{tmp}/out",
-                           "--num_outputs", "10", "--num_steps", "128", "--seed", str(seed), *extra]
+                command = [
+                    seqgen,
+                    "generate",
+                    "--bundle_file",
+                    str(path),
+                    "--output_dir",
+                    f"{tmp}/out",
+                    "--num_outputs",
+                    "10",
+                    "--num_steps",
+                    "128",
+                    "--seed",
+                    str(seed),
+                    *extra,
+                ]
                 start = time.perf_counter()
                 subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
                 process.append(time.perf_counter() - start)

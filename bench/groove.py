@@ -42,8 +42,10 @@ def main() -> None:
                 start = time.perf_counter()
                 operation(inputs)
                 times.append(time.perf_counter() - start)
-            print(f"{name} {operation.func.__name__} {num_tracks} x {num_steps} steps: median "
-                  f"{statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs)")
+            print(
+                f"{name} {operation.func.__name__} {num_tracks} x {num_steps} steps: median "
+                f"{statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs)"
+            )
 
 
 if __name__ == "__main__":

@@ -36,11 +36,13 @@ from seqgen_drums.events.groove import hits_of_classes  # noqa: E402
 
 STEPS_PER_BAR = 16
 #: The seam's infills: --ways names them (the model, then the method) as these keys.
-WAYS = {"infilling_middle": "infilling model, middle (both sides)",
-        "infilling_left": "infilling model, left (left side only)",
-        "infilling_rescore": "infilling model, rescore (8 left-to-right candidates)",
-        "shipped_left": "shipped transformer, left",
-        "shipped_rescore": "shipped transformer, rescore"}
+WAYS = {
+    "infilling_middle": "infilling model, middle (both sides)",
+    "infilling_left": "infilling model, left (left side only)",
+    "infilling_rescore": "infilling model, rescore (8 left-to-right candidates)",
+    "shipped_left": "shipped transformer, left",
+    "shipped_rescore": "shipped transformer, rescore",
+}
 
 
 def main() -> None:
@@ -54,8 +56,11 @@ def main() -> None:
     parser.add_argument("--seam_windows", type=int, default=0, help="infill only the first N windows (0: all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tables", default="likelihood,seam", help="which tables (default both)")
-    parser.add_argument("--ways", default=",".join(WAYS),
-                        help=f"the seam's infills, by model and method (default all: {','.join(WAYS)})")
+    parser.add_argument(
+        "--ways",
+        default=",".join(WAYS),
+        help=f"the seam's infills, by model and method (default all: {','.join(WAYS)})",
+    )
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -70,17 +75,21 @@ def main() -> None:
     for bars, first in gaps:
         if first < 2 or first + bars > args.bars:
             raise SystemExit(f"a gap of {bars} bars from bar {first} needs a kept bar on each side")
-    print(f"infilling model: {checkpoint_of(infilling)}; left-only model: {args.left_model}; "
-          f"{len(windows)} windows of {args.bars} bars from {args.records}\n")
+    print(
+        f"infilling model: {checkpoint_of(infilling)}; left-only model: {args.left_model}; "
+        f"{len(windows)} windows of {args.bars} bars from {args.records}\n"
+    )
 
     tables = args.tables.split(",")
     if "likelihood" in tables:
         likelihood_table(infilling, left_only, tracks, gaps)
     if "seam" in tables:
-        seam_tracks = tracks[:args.seam_windows] if args.seam_windows else tracks
-        ways = [(WAYS[way], infilling if way.startswith("infilling") else left_only, way.split("_")[-1])
-                for way in args.ways.split(",")]
-        seam_table(ways, encoding, seam_tracks, windows[:len(seam_tracks)], gaps, args.outputs, args.seed)
+        seam_tracks = tracks[: args.seam_windows] if args.seam_windows else tracks
+        ways = [
+            (WAYS[way], infilling if way.startswith("infilling") else left_only, way.split("_")[-1])
+            for way in args.ways.split(",")
+        ]
+        seam_table(ways, encoding, seam_tracks, windows[: len(seam_tracks)], gaps, args.outputs, args.seed)
     print(f"\n({time.perf_counter() - began:.0f} s)")
 
 
@@ -101,9 +110,11 @@ def interval(per_window) -> str:
 
 def likelihood_table(infilling, left_only, tracks, gaps) -> None:
     print("### Log-likelihood of the true gap (bits per step; lower is better)\n")
-    print("| gap | infilling model, both sides | infilling model, left side only | both sides minus left "
-          "| both sides, another window's right side | both sides, right side cut to 1 bar "
-          "| shipped transformer, left side only |")
+    print(
+        "| gap | infilling model, both sides | infilling model, left side only | both sides minus left "
+        "| both sides, another window's right side | both sides, right side cut to 1 bar "
+        "| shipped transformer, left side only |"
+    )
     print("|---|---|---|---|---|---|---|")
     rows = {"both": [], "left": [], "other": [], "near": [], "shipped": []}
     for bars, first in gaps:
@@ -115,23 +126,26 @@ def likelihood_table(infilling, left_only, tracks, gaps) -> None:
         swapped = [track[:end] + tracks[(w + 1) % len(tracks)][end:] for w, track in enumerate(tracks)]
         other = infilling.generator.gap_log_likelihoods(swapped, start, end, both_sides=True) * bits
         # Only one bar after the gap: the bars before the gap come closer to it in the stream.
-        cut = [track[:end + STEPS_PER_BAR] for track in tracks]
+        cut = [track[: end + STEPS_PER_BAR] for track in tracks]
         near = infilling.generator.gap_log_likelihoods(cut, start, end, both_sides=True) * bits
         shipped = left_only.generator.gap_log_likelihoods(tracks, start, end, both_sides=False) * bits
-        for name, values in (("both", both), ("left", left), ("other", other), ("near", near),
-                             ("shipped", shipped)):
+        for name, values in (("both", both), ("left", left), ("other", other), ("near", near), ("shipped", shipped)):
             rows[name].append(values)
-        print(f"| {bars} bar{'s' if bars > 1 else ''} from bar {first} | {interval(both)} | {interval(left)} "
-              f"| {interval(both - left)} | {interval(other)} | {interval(near)} | {interval(shipped)} |")
+        print(
+            f"| {bars} bar{'s' if bars > 1 else ''} from bar {first} | {interval(both)} | {interval(left)} "
+            f"| {interval(both - left)} | {interval(other)} | {interval(near)} | {interval(shipped)} |"
+        )
     mean = {name: np.mean(values, axis=0) for name, values in rows.items()}  # per window, over the gaps
-    print(f"| every gap (per window) | {interval(mean['both'])} | {interval(mean['left'])} "
-          f"| {interval(mean['both'] - mean['left'])} | {interval(mean['other'])} | {interval(mean['near'])} "
-          f"| {interval(mean['shipped'])} |\n")
+    print(
+        f"| every gap (per window) | {interval(mean['both'])} | {interval(mean['left'])} "
+        f"| {interval(mean['both'] - mean['left'])} | {interval(mean['other'])} | {interval(mean['near'])} "
+        f"| {interval(mean['shipped'])} |\n"
+    )
 
 
 def seam(classes, end) -> tuple:
     """(Hamming distance, |hit count difference|) between the bar ending at ``end`` and the bar after it."""
-    before, after = classes[end - STEPS_PER_BAR:end], classes[end:end + STEPS_PER_BAR]
+    before, after = classes[end - STEPS_PER_BAR : end], classes[end : end + STEPS_PER_BAR]
     hits = [int(hits_of_classes(bar).sum()) for bar in (before, after)]
     return float(bar_distance(before, after)), float(abs(hits[0] - hits[1]))
 
@@ -148,15 +162,20 @@ def seam_table(ways, encoding, tracks, windows, gaps, outputs, seed) -> None:
             found["real consecutive bars"][w].append(seam(classes, end))
             for name, model, method in ways:
                 began = time.perf_counter()
-                filled = model.generator.infill(events, start, end, num_outputs=outputs, method=method,
-                                                seed=seed + w * 1000 + first * 10 + bars)
+                filled = model.generator.infill(
+                    events, start, end, num_outputs=outputs, method=method, seed=seed + w * 1000 + first * 10 + bars
+                )
                 timing[name] += time.perf_counter() - began
                 for output in filled:
                     found[name][w].append(seam(encoding.events_to_classes(output), end))
-    print(f"### The seam: the last infilled bar against the kept bar after it ({len(tracks)} windows, "
-          f"{outputs} infills per gap and method; lower is closer)\n")
-    print("| bars before the kept bar | onset grid Hamming distance (cells of 144) | hit count difference "
-          "| infilling time (s) |")
+    print(
+        f"### The seam: the last infilled bar against the kept bar after it ({len(tracks)} windows, "
+        f"{outputs} infills per gap and method; lower is closer)\n"
+    )
+    print(
+        "| bars before the kept bar | onset grid Hamming distance (cells of 144) | hit count difference "
+        "| infilling time (s) |"
+    )
     print("|---|---|---|---|")
     for name, per_window in found.items():
         hamming = [np.mean([h for h, _ in cells]) for cells in per_window]

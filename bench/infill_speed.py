@@ -23,8 +23,10 @@ import seqgen  # noqa: E402
 from seqgen.family import Stepper  # noqa: E402
 from seqgen.generator import Generator  # noqa: E402
 
-SONG = (pathlib.Path(__file__).resolve().parents[1]
-        / "tests/data/groove/drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid")
+SONG = (
+    pathlib.Path(__file__).resolve().parents[1]
+    / "tests/data/groove/drummer1/eval_session/1_funk-groove1_138_beat_4-4.mid"
+)
 OUTPUTS, GAP = 4, (112, 144)  # bars 8-9 of 16
 
 
@@ -43,8 +45,9 @@ class OneByOne:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+",
-                        default=["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"])
+    parser.add_argument(
+        "--models", nargs="+", default=["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
+    )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     print("| model | what (4 outputs) | median s (min, max) | / generating 32 steps |")
@@ -60,13 +63,23 @@ def measure(source, runs) -> None:
     assert len(events) == 256, "the funk beat has 16 bars of 16 steps"
     generator, one_by_one = model.generator, Generator(config, OneByOne(model.generator.stepper))
     methods = (["middle"] if generator.prompt.infill else []) + ["left", "rescore"]
-    tasks = [("generate 32 steps", lambda seed: generator.generate(events[:1], 33, OUTPUTS, seed=seed)),
-             ("continue 14 bars by 32 steps", lambda seed: generator.generate(events[:224], 256, OUTPUTS, seed=seed))]
+    tasks = [
+        ("generate 32 steps", lambda seed: generator.generate(events[:1], 33, OUTPUTS, seed=seed)),
+        ("continue 14 bars by 32 steps", lambda seed: generator.generate(events[:224], 256, OUTPUTS, seed=seed)),
+    ]
     for method in methods:
-        tasks.append((f"infill bars 8-9, {method}",
-                      lambda seed, m=method: generator.infill(events, *GAP, num_outputs=OUTPUTS, seed=seed, method=m)))
-    tasks.append((f"infill bars 8-9, {methods[0]}, one by one", lambda seed: one_by_one.infill(
-        events, *GAP, num_outputs=OUTPUTS, seed=seed, method=methods[0])))
+        tasks.append(
+            (
+                f"infill bars 8-9, {method}",
+                lambda seed, m=method: generator.infill(events, *GAP, num_outputs=OUTPUTS, seed=seed, method=m),
+            )
+        )
+    tasks.append(
+        (
+            f"infill bars 8-9, {methods[0]}, one by one",
+            lambda seed: one_by_one.infill(events, *GAP, num_outputs=OUTPUTS, seed=seed, method=methods[0]),
+        )
+    )
     times = {name: [] for name, _ in tasks}
     for seed in range(runs + 1):  # interleaved, so that a busy moment of the machine hits every task alike
         for name, task in tasks:

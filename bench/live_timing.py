@@ -75,9 +75,11 @@ def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> 
 
     folder = tempfile.mkdtemp()
     out = os.path.join(folder, "stamps.json")
-    receiver = subprocess.Popen([sys.executable, __file__, "--receive", transport,
-                                 "realtime" if scheduling else "ordinary", out],
-                                stdout=subprocess.PIPE, text=True)
+    receiver = subprocess.Popen(
+        [sys.executable, __file__, "--receive", transport, "realtime" if scheduling else "ordinary", out],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     ready = receiver.stdout.readline().split()
     output = ports.OscOut("127.0.0.1", int(ready[1])) if transport == "osc" else ports.MidiOut("bench:in")
     model = seqgen.load(default_config().default_bundle)
@@ -105,9 +107,18 @@ def play(transport: str, bpm: float, bars: int, seed: int, scheduling: bool) -> 
     matched = [pair for due, came in by_pitch.values() for pair in pair_up(due, came)]
     latency = sorted((arrival - scheduled) * 1000 for scheduled, arrival in matched)
     sending = sorted((sent - scheduled) * 1000 for scheduled, sent, _ in player.timing)
-    return {"notes": len(player.timing), "lost": len(player.timing) - len(matched), "p50": statistics.median(latency),
-            "p99": latency[int(len(latency) * 0.99)], "max": latency[-1], "send_p99": sending[int(len(sending) * 0.99)],
-            "late_bars": player.late_bars, "cpu_per_bar": cpu / bars, "bar_seconds": 240.0 / bpm, "realtime": granted}
+    return {
+        "notes": len(player.timing),
+        "lost": len(player.timing) - len(matched),
+        "p50": statistics.median(latency),
+        "p99": latency[int(len(latency) * 0.99)],
+        "max": latency[-1],
+        "send_p99": sending[int(len(sending) * 0.99)],
+        "late_bars": player.late_bars,
+        "cpu_per_bar": cpu / bars,
+        "bar_seconds": 240.0 / bpm,
+        "realtime": granted,
+    }
 
 
 def pair_up(due: list, came: list) -> list:
@@ -136,12 +147,20 @@ def pair_up(due: list, came: list) -> list:
 def jack_server(period: int):
     """A JACK server of this script's own (dummy driver) and the environment to reach it."""
     name = f"seqgen-bench-{os.getpid()}"
-    os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1",
-                      MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK")
-    server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", str(period)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    os.environ.update(
+        JACK_DEFAULT_SERVER=name,
+        JACK_NO_AUDIO_RESERVATION="1",
+        JACK_NO_START_SERVER="1",
+        MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK",
+    )
+    server = subprocess.Popen(
+        ["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", str(period)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        ["jack_wait", "-s", name, "-w", "-t", "10"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return server
 
 
@@ -153,9 +172,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--transports", nargs="+", default=["osc", "jack"], choices=["osc", "jack"])
     parser.add_argument("--period", type=int, default=64, help="JACK period in frames at 48 kHz (default 64)")
-    parser.add_argument("--scheduling", nargs="+", default=["realtime", "ordinary"], choices=["realtime", "ordinary"],
-                        help="the player's and drummer's threads real-time (as seqgen live asks, where allowed) or "
-                             "ordinary")
+    parser.add_argument(
+        "--scheduling",
+        nargs="+",
+        default=["realtime", "ordinary"],
+        choices=["realtime", "ordinary"],
+        help="the player's and drummer's threads real-time (as seqgen live asks, where allowed) or ordinary",
+    )
     args = parser.parse_args()
     if args.receive:
         receive(*args.receive)
@@ -163,8 +186,10 @@ def main() -> None:
     server = jack_server(args.period) if "jack" in args.transports else None
     try:
         print(f"load average before: {os.getloadavg()[0]:.2f}")
-        print("| transport | threads | bpm | run | notes | lost | p50 ms | p99 ms | max ms | sent p99 ms | late bars | "
-              "CPU s/bar | CPU share |")
+        print(
+            "| transport | threads | bpm | run | notes | lost | p50 ms | p99 ms | max ms | sent p99 ms | late bars | "
+            "CPU s/bar | CPU share |"
+        )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for transport in args.transports:
             for scheduling in args.scheduling:
@@ -173,11 +198,13 @@ def main() -> None:
                         got = play(transport, bpm, args.bars, run, scheduling == "realtime")
                         name = "OSC 127.0.0.1" if transport == "osc" else f"JACK MIDI ({args.period} frames)"
                         player = "real-time" if got["realtime"] else "ordinary"
-                        print(f"| {name} | {player} | {bpm:g} | {run + 1} | {got['notes']} | {got['lost']} | "
-                              f"{got['p50']:.2f} | "
-                              f"{got['p99']:.2f} | {got['max']:.2f} | {got['send_p99']:.2f} | {got['late_bars']} | "
-                              f"{got['cpu_per_bar']:.4f} | {got['cpu_per_bar'] / got['bar_seconds']:.1%} |",
-                              flush=True)
+                        print(
+                            f"| {name} | {player} | {bpm:g} | {run + 1} | {got['notes']} | {got['lost']} | "
+                            f"{got['p50']:.2f} | "
+                            f"{got['p99']:.2f} | {got['max']:.2f} | {got['send_p99']:.2f} | {got['late_bars']} | "
+                            f"{got['cpu_per_bar']:.4f} | {got['cpu_per_bar'] / got['bar_seconds']:.1%} |",
+                            flush=True,
+                        )
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if server is not None:

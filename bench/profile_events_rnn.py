@@ -50,8 +50,14 @@ def main() -> None:
         return tf.Variable(tf.cast(rng.normal(dims) * 0.05, args.dtype))
 
     pre = weight(*shape, 4 * size)
-    attention = [weight(2 * size, 5 * size), weight(5 * size), weight(size, size), weight(2 * size, size),
-                 weight(size), weight(size)]
+    attention = [
+        weight(2 * size, 5 * size),
+        weight(5 * size),
+        weight(size, size),
+        weight(2 * size, size),
+        weight(size),
+        weight(size),
+    ]
     w_h = weight(size, 4 * size)
     hidden = weight(*shape, size)
     out_w, out_b = weight(size, classes), weight(classes)
@@ -67,11 +73,19 @@ def main() -> None:
         logits = tf.einsum("tbh,hc->tbc", hidden, out_w) + out_b
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
 
-    parts = {"layer 0 (attention)": (attention_layer, [pre, *attention]),
-             "layer 1 or 2 (LSTM)": (lstm_layer, [pre, w_h]),
-             "output layer and loss": (output_layer, [hidden, out_w, out_b])}
-    result = {"config": args.config, "dtype": args.dtype, "tracks": args.tracks, "steps": args.steps,
-              "runs": args.runs, "seconds": {}}
+    parts = {
+        "layer 0 (attention)": (attention_layer, [pre, *attention]),
+        "layer 1 or 2 (LSTM)": (lstm_layer, [pre, w_h]),
+        "output layer and loss": (output_layer, [hidden, out_w, out_b]),
+    }
+    result = {
+        "config": args.config,
+        "dtype": args.dtype,
+        "tracks": args.tracks,
+        "steps": args.steps,
+        "runs": args.runs,
+        "seconds": {},
+    }
     for name, (part, variables) in parts.items():
         forward = tf.function(lambda part=part: tf.reduce_sum(part()))
 
@@ -81,8 +95,10 @@ def main() -> None:
                 total = tf.reduce_sum(part())
             return tape.gradient(total, variables)
 
-        result["seconds"][name] = {"forward": round(_median_seconds(forward, args.runs), 3),
-                                   "forward + backward": round(_median_seconds(forward_backward, args.runs), 3)}
+        result["seconds"][name] = {
+            "forward": round(_median_seconds(forward, args.runs), 3),
+            "forward + backward": round(_median_seconds(forward_backward, args.runs), 3),
+        }
     print(json.dumps(result, indent=2))
 
 

@@ -14,8 +14,16 @@ import time
 
 from seqgen import render
 
-FUNK = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "groove", "drummer1", "eval_session",
-                    "1_funk-groove1_138_beat_4-4.mid")
+FUNK = os.path.join(
+    os.path.dirname(__file__),
+    "..",
+    "tests",
+    "data",
+    "groove",
+    "drummer1",
+    "eval_session",
+    "1_funk-groove1_138_beat_4-4.mid",
+)
 
 
 def main() -> None:

@@ -80,18 +80,33 @@ def main() -> None:
         logits, state = stepper.step(streams[:, index], int(steps[0, index]), state)
         stepped.append(logits)
     keras = network(streams[:, :-1], steps=steps[:, :-1]).numpy()
-    print(f"Model {args.model}, controls {controls or 'unset'}; {args.outputs} tracks of {args.num_steps} steps, "
-          f"seed {args.seed}, against {args.records} ({args.where or 'all'}).\n")
-    print(f"Logits on the Keras-sampled streams: largest |Keras - NumPy fed at once| "
-          f"{np.abs(keras - fed).max():.1e}, |fed at once - stepped| {np.abs(fed - np.stack(stepped, 1)).max():.1e}.\n")
-    numpy_tracks = [encoding.events_to_classes(track.events) for track in model.generate(
-        num_outputs=args.outputs, num_steps=args.num_steps, seed=args.seed, controls=controls, guidance=1.0)]
-    keras_tracks = list(streams[:, len(tokens):])
+    print(
+        f"Model {args.model}, controls {controls or 'unset'}; {args.outputs} tracks of {args.num_steps} steps, "
+        f"seed {args.seed}, against {args.records} ({args.where or 'all'}).\n"
+    )
+    print(
+        f"Logits on the Keras-sampled streams: largest |Keras - NumPy fed at once| "
+        f"{np.abs(keras - fed).max():.1e}, |fed at once - stepped| {np.abs(fed - np.stack(stepped, 1)).max():.1e}.\n"
+    )
+    numpy_tracks = [
+        encoding.events_to_classes(track.events)
+        for track in model.generate(
+            num_outputs=args.outputs, num_steps=args.num_steps, seed=args.seed, controls=controls, guidance=1.0
+        )
+    ]
+    keras_tracks = list(streams[:, len(tokens) :])
     same = sum(np.array_equal(a, b) for a, b in zip(numpy_tracks, keras_tracks))
     print(f"{same} of {args.outputs} tracks are the same event for event.\n")
-    print(fidelity.table([("the records", found, None),
-                          ("sampled from the Keras network", fidelity.statistics(keras_tracks), found),
-                          ("sampled by the NumPy stepper", fidelity.statistics(numpy_tracks), found)]) + "\n")
+    print(
+        fidelity.table(
+            [
+                ("the records", found, None),
+                ("sampled from the Keras network", fidelity.statistics(keras_tracks), found),
+                ("sampled by the NumPy stepper", fidelity.statistics(numpy_tracks), found),
+            ]
+        )
+        + "\n"
+    )
 
     table = hits_of_classes(np.arange(encoding.num_classes))  # [classes, 9]
     expected, actual = [], []
@@ -111,7 +126,7 @@ def main() -> None:
     print("| generated, bar | " + " | ".join(DRUM_KIT_NAMES) + " |")
     print("|---|" + "---:|" * len(DRUM_KIT_NAMES))
     for bar in range(args.num_steps // STEPS_PER_BAR):
-        print(f"| {bar + 1} | {rates(hits[:, bar * STEPS_PER_BAR:(bar + 1) * STEPS_PER_BAR].mean((0, 1)))} |")
+        print(f"| {bar + 1} | {rates(hits[:, bar * STEPS_PER_BAR : (bar + 1) * STEPS_PER_BAR].mean((0, 1)))} |")
     first = [classes[:STEPS_PER_BAR] for classes in reference]
     print(f"| the records' first bars | {rates(np.concatenate([table[c] for c in first]).mean(0))} |")
 

@@ -41,7 +41,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import seqgen  # noqa: E402
-from seqgen import song  # noqa: E402
+from seqgen.form import parse_form  # noqa: E402
 from seqgen.errors import SeqgenError  # noqa: E402
 from seqgen.generator import log_softmax  # noqa: E402
 from seqgen_drums.events.primer import primer_from_midi  # noqa: E402
@@ -63,26 +63,31 @@ def main() -> None:
     args = parser.parse_args()
     began = time.perf_counter()
     model = seqgen.load(args.model)
-    sections = song.parse_form(FORM)
+    sections = parse_form(FORM)
     controls = {name: {"density": value, "tempo": 100} for name, value in DENSITY.items()}
-    made = {"song": [s.events for s in model.song(sections, controls, True, 0.0, args.songs, seed=args.seed)],
-            "continuation": continued(model, sections, controls, args.songs, args.seed),
-            "joined": joined(model, sections, controls, args.songs, args.seed)}
-    classes = {way: [model.config.encoding.events_to_classes(events) for events in tracks]
-               for way, tracks in made.items()}
+    made = {
+        "song": [s.events for s in model.song(sections, controls, True, 0.0, args.songs, seed=args.seed)],
+        "continuation": continued(model, sections, controls, args.songs, args.seed),
+        "joined": joined(model, sections, controls, args.songs, args.seed),
+    }
+    classes = {
+        way: [model.config.encoding.events_to_classes(events) for events in tracks] for way, tracks in made.items()
+    }
     even = {name: {"density": EVEN, "tempo": 100} for name in DENSITY}  # no change at the boundaries
-    same = {"song": [s.events for s in model.song(sections, even, False, 0.0, args.songs, seed=args.seed)],
-            "continuation": continued(model, sections, even, args.songs, args.seed),
-            "joined": joined(model, sections, even, args.songs, args.seed)}
-    same = {way: [model.config.encoding.events_to_classes(events) for events in tracks]
-            for way, tracks in same.items()}
+    same = {
+        "song": [s.events for s in model.song(sections, even, False, 0.0, args.songs, seed=args.seed)],
+        "continuation": continued(model, sections, even, args.songs, args.seed),
+        "joined": joined(model, sections, even, args.songs, args.seed),
+    }
+    same = {way: [model.config.encoding.events_to_classes(events) for events in tracks] for way, tracks in same.items()}
     takes = groove_takes(args.groove, model)
     density_table(sections, classes)
     fill_table(sections, classes, takes)
     seam_table(model, sections, classes, same, takes, args)
     repetition_table(model, sections, controls, takes, args)
-    print(f"(model {args.model}, {args.songs} songs of each way, seed {args.seed}, "
-          f"{time.perf_counter() - began:.0f} s)")
+    print(
+        f"(model {args.model}, {args.songs} songs of each way, seed {args.seed}, {time.perf_counter() - began:.0f} s)"
+    )
 
 
 def continued(model, sections, controls, count, seed) -> list:
@@ -91,15 +96,22 @@ def continued(model, sections, controls, count, seed) -> list:
     for index, section in enumerate(sections):
         for k in range(count):
             length = len(tracks[k]) if index else 0
-            tracks[k] = model.generate(1, length + section.bars * BAR, tracks[k], seed=seed * 1000 + index * 10 + k,
-                                       controls=controls[section.name])[0].events
+            tracks[k] = model.generate(
+                1,
+                length + section.bars * BAR,
+                tracks[k],
+                seed=seed * 1000 + index * 10 + k,
+                controls=controls[section.name],
+            )[0].events
     return tracks
 
 
 def joined(model, sections, controls, count, seed) -> list:
     """The second baseline: every section generated on its own, joined."""
-    parts = [model.generate(count, s.bars * BAR, seed=seed * 1000 + i, controls=controls[s.name])
-             for i, s in enumerate(sections)]
+    parts = [
+        model.generate(count, s.bars * BAR, seed=seed * 1000 + i, controls=controls[s.name])
+        for i, s in enumerate(sections)
+    ]
     return [[event for part in parts for event in part[k].events] for k in range(count)]
 
 
@@ -138,7 +150,7 @@ def groove_takes(root, model) -> dict:
                 events = primer_from_midi(str(root / row["midi_filename"]), 4).events
             except SeqgenError:
                 continue
-            events = events[:len(events) // BAR * BAR]
+            events = events[: len(events) // BAR * BAR]
             if events:
                 takes[row["beat_type"]].append(model.config.encoding.events_to_classes(events))
     return takes
@@ -153,7 +165,7 @@ def density_table(sections, classes) -> None:
         per = {name: [] for name in names}
         for track in tracks:
             for section, first in zip(sections, firsts(sections)):
-                body = track[first:first + max(section.bars - 1, 1) * BAR]
+                body = track[first : first + max(section.bars - 1, 1) * BAR]
                 per[section.name].append(hits(body).sum() / (len(body) / BAR))
         misses = [abs(np.mean(per[n]) - DENSITY[n]) / DENSITY[n] for n in names]
         print(f"| {way} | " + " | ".join(interval(per[n]) for n in names) + f" | {max(misses):.0%} |")
@@ -172,11 +184,13 @@ def fill_table(sections, classes, takes) -> None:
             for first in starts:
                 marked[first] = 0  # the song's own crash and kick: not counted
             for bar in range(len(track) // BAR):
-                (last if (bar + 1) * BAR in starts[1:] else other).append(fill_hits(marked[bar * BAR:(bar + 1) * BAR]))
+                (last if (bar + 1) * BAR in starts[1:] else other).append(
+                    fill_hits(marked[bar * BAR : (bar + 1) * BAR])
+                )
             crashes += [bool(track[first] >> 7 & 1) for first in starts[1:]]
         print(f"| {way} | {interval(last)} | {interval(other)} | {np.mean(crashes):.0%} |")
     for label, kind in (("Groove test split, takes labelled fill", "fill"), ("Groove test split, beats", "beat")):
-        bars = [fill_hits(take[k:k + BAR]) for take in takes[kind] for k in range(0, len(take), BAR)]
+        bars = [fill_hits(take[k : k + BAR]) for take in takes[kind] for k in range(0, len(take), BAR)]
         print(f"| {label} ({len(bars)} bars) | | {interval(bars)} | |")
     print()
 
@@ -186,48 +200,60 @@ def pair_measures(model, pairs) -> dict:
     stacked = np.array([np.concatenate(pair) for pair in pairs])
     log_probs = []
     for chunk in range(0, len(stacked), 64):
-        rows = stacked[chunk:chunk + 64]
+        rows = stacked[chunk : chunk + 64]
         scored = log_softmax(model.generator.logits(rows[:, :-1]))
         picked = np.take_along_axis(scored, rows[:, 1:, None], -1)[..., 0]
-        log_probs += picked[:, BAR - 1:].mean(axis=1).tolist()
-    return {"ll": log_probs,
-            "hamming": [float((onsets(a) != onsets(b)).sum()) for a, b in pairs],
-            "hits": [float(abs(int(hits(a).sum()) - int(hits(b).sum()))) for a, b in pairs]}
+        log_probs += picked[:, BAR - 1 :].mean(axis=1).tolist()
+    return {
+        "ll": log_probs,
+        "hamming": [float((onsets(a) != onsets(b)).sum()) for a, b in pairs],
+        "hits": [float(abs(int(hits(a).sum()) - int(hits(b).sum()))) for a, b in pairs],
+    }
 
 
 def seam_table(model, sections, classes, same, takes, args) -> None:
     print("### Seams: the bar after a boundary against the bar before it\n")
-    print("| pairs of bars | pairs | log-likelihood per step of the second given the first (nats) | onset grid "
-          "Hamming distance (cells of 144) | hit count difference |")
+    print(
+        "| pairs of bars | pairs | log-likelihood per step of the second given the first (nats) | onset grid "
+        "Hamming distance (cells of 144) | hit count difference |"
+    )
     print("|---|---|---|---|---|")
     rows = {}
     starts = firsts(sections)
     for way, tracks in classes.items():
-        rows[f"{way}: across each section boundary"] = [(t[f - BAR:f], t[f:f + BAR]) for t in tracks
-                                                         for f in starts[1:]]
+        rows[f"{way}: across each section boundary"] = [
+            (t[f - BAR : f], t[f : f + BAR]) for t in tracks for f in starts[1:]
+        ]
     rows["song: consecutive bars inside its sections"] = [
-        (t[k - BAR:k], t[k:k + BAR]) for t in classes["song"] for k in range(BAR, len(t), BAR) if k not in starts]
+        (t[k - BAR : k], t[k : k + BAR]) for t in classes["song"] for k in range(BAR, len(t), BAR) if k not in starts
+    ]
     for way, tracks in same.items():
         rows[f"{way}, every section at density {EVEN}, no fills: across each boundary"] = [
-            (t[f - BAR:f], t[f:f + BAR]) for t in tracks for f in starts[1:]]
+            (t[f - BAR : f], t[f : f + BAR]) for t in tracks for f in starts[1:]
+        ]
     steps = args.loop_bars * BAR
     loops = model.loop(args.loop_bars, num_outputs=args.songs * 4, seed=args.seed)
     plain = model.generate(args.songs * 4, steps, seed=args.seed)
     for label, tracks in (("Model.loop", loops), ("plain generated tracks", plain)):
         encoded = [model.config.encoding.events_to_classes(t.events) for t in tracks]
-        rows[f"{label}: across the wrap of {args.loop_bars}-bar loops"] = [(c[steps - BAR:], c[:BAR]) for c in encoded]
+        rows[f"{label}: across the wrap of {args.loop_bars}-bar loops"] = [(c[steps - BAR :], c[:BAR]) for c in encoded]
     rows["Groove test split: real consecutive bars of beats"] = [
-        (take[k - BAR:k], take[k:k + BAR]) for take in takes["beat"] for k in range(BAR, min(len(take), 17 * BAR), BAR)]
+        (take[k - BAR : k], take[k : k + BAR])
+        for take in takes["beat"]
+        for k in range(BAR, min(len(take), 17 * BAR), BAR)
+    ]
     for label, pairs in rows.items():
         found = pair_measures(model, pairs)
-        print(f"| {label} | {len(pairs)} | {interval(found['ll'])} | {interval(found['hamming'])} "
-              f"| {interval(found['hits'])} |")
+        print(
+            f"| {label} | {len(pairs)} | {interval(found['ll'])} | {interval(found['hamming'])} "
+            f"| {interval(found['hits'])} |"
+        )
     print()
 
 
 def similarity(a, b) -> tuple:
     """(per bar, 1 - the onset grids' Hamming distance / 144, averaged; the share of bars identical)."""
-    bars = [(onsets(a[k:k + BAR]) != onsets(b[k:k + BAR])).sum() for k in range(0, len(a), BAR)]
+    bars = [(onsets(a[k : k + BAR]) != onsets(b[k : k + BAR])).sum() for k in range(0, len(a), BAR)]
     return float(np.mean([1 - cells / (9 * BAR) for cells in bars])), float(np.mean([cells == 0 for cells in bars]))
 
 
@@ -240,19 +266,28 @@ def repetition_table(model, sections, controls, takes, args) -> None:
     body = (sections[verses[0]].bars - 1) * BAR
     for variation in (0.0, 0.3, 1.0):
         songs = model.song(sections, controls, True, variation, args.songs, seed=args.seed)
-        found = [similarity(encode(s.events[starts[verses[0]]:starts[verses[0]] + body]),
-                            encode(s.events[starts[verses[1]]:starts[verses[1]] + body])) for s in songs]
-        print(f"| second verse to the first, variation {variation:g} | {interval([f[0] for f in found])} "
-              f"| {interval([f[1] for f in found])} |")
-    clips = [take[:8 * BAR] for take in takes["beat"] if len(take) >= 8 * BAR][:args.songs]
+        found = [
+            similarity(
+                encode(s.events[starts[verses[0]] : starts[verses[0]] + body]),
+                encode(s.events[starts[verses[1]] : starts[verses[1]] + body]),
+            )
+            for s in songs
+        ]
+        print(
+            f"| second verse to the first, variation {variation:g} | {interval([f[0] for f in found])} "
+            f"| {interval([f[1] for f in found])} |"
+        )
+    clips = [take[: 8 * BAR] for take in takes["beat"] if len(take) >= 8 * BAR][: args.songs]
     decode = model.config.encoding.class_to_event
     for amount in (0.0, 0.25, 0.5, 1.0):
         found = []
         for k, clip in enumerate(clips):
             for output in model.vary([decode(int(c)) for c in clip], amount, num_outputs=2, seed=args.seed + k):
                 found.append(similarity(encode(output.events), clip))
-        print(f"| `vary` output to its clip ({len(clips)} Groove beats of 8 bars), amount {amount:g} | "
-              f"{interval([f[0] for f in found])} | {interval([f[1] for f in found])} |")
+        print(
+            f"| `vary` output to its clip ({len(clips)} Groove beats of 8 bars), amount {amount:g} | "
+            f"{interval([f[0] for f in found])} | {interval([f[1] for f in found])} |"
+        )
     print()
 
 

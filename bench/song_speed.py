@@ -27,9 +27,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     model = seqgen.load(args.model)
-    jobs = {"plain 64 bars": lambda seed: model.generate(1, 1024, seed=seed),
-            "plain 64 bars, density=16": lambda seed: model.generate(1, 1024, seed=seed, controls={"density": 16}),
-            f"song {FORM}": lambda seed: model.song(FORM, CONTROLS, fills=True, seed=seed)}
+    jobs = {
+        "plain 64 bars": lambda seed: model.generate(1, 1024, seed=seed),
+        "plain 64 bars, density=16": lambda seed: model.generate(1, 1024, seed=seed, controls={"density": 16}),
+        f"song {FORM}": lambda seed: model.song(FORM, CONTROLS, fills=True, seed=seed),
+    }
     times = {name: [] for name in jobs}
     for run in range(args.runs):
         for name, job in jobs.items():

@@ -29,8 +29,9 @@ def free_port() -> int:
 def start(port: int):
     """The server process and the seconds until it answered its first request."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "seqgen", "studio", "--port", str(port)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqgen", "studio", "--port", str(port)], stdout=subprocess.DEVNULL
+    )
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
@@ -49,8 +50,9 @@ def stop(process) -> None:
 
 def generate_seconds(opener, port: int) -> float:
     body = json.dumps({"model": "drum_kit_gmd", "num_outputs": 10, "new_steps": 127}).encode()  # after 1 step
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", body,
-                                     {"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/generate", body, {"Content-Type": "application/json"}
+    )
     started = time.perf_counter()
     with opener.open(request, timeout=60) as answer:
         results = json.load(answer)["results"]
@@ -76,10 +78,14 @@ def main() -> None:
         warm = [generate_seconds(opener, port) for _ in range(runs)]
     finally:
         stop(process)
-    print(f"start-up to first answer: median {statistics.median(startups):.3f} s "
-          f"(min {min(startups):.3f}, max {max(startups):.3f}, {runs} runs)")
-    print(f"generate 10 x 128: first request {first:.3f} s (loads the model); then median "
-          f"{statistics.median(warm):.3f} s (min {min(warm):.3f}, max {max(warm):.3f}, {runs} runs)")
+    print(
+        f"start-up to first answer: median {statistics.median(startups):.3f} s "
+        f"(min {min(startups):.3f}, max {max(startups):.3f}, {runs} runs)"
+    )
+    print(
+        f"generate 10 x 128: first request {first:.3f} s (loads the model); then median "
+        f"{statistics.median(warm):.3f} s (min {min(warm):.3f}, max {max(warm):.3f}, {runs} runs)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def free_port() -> int:
 
 
 def start(port: int):
-    process = subprocess.Popen([sys.executable, "-m", "seqgen", "studio", "--port", str(port)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqgen", "studio", "--port", str(port)], stdout=subprocess.DEVNULL
+    )
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models", timeout=10) as answer:
@@ -60,8 +61,9 @@ def body(new_api: bool, model: str, takes: int, new_steps: int, primer_steps: in
 
 
 def generate_seconds(opener, port: int, data: bytes) -> float:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/generate", data,
-                                     {"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/generate", data, {"Content-Type": "application/json"}
+    )
     started = time.perf_counter()
     with opener.open(request, timeout=600) as answer:
         assert len(json.load(answer)["results"]) >= 1
@@ -76,8 +78,11 @@ def percentile(values, share: float) -> float:
 def abandon(port: int, data: bytes) -> None:
     """Send a generate request and hang up 0.5 s later, as a closed browser tab does."""
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(f"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        sock.sendall(
+            f"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
         time.sleep(0.5)
 
 
@@ -91,16 +96,23 @@ def main() -> None:
     port = free_port()
     process, models = start(port)
     new_api = "steps" in models["limits"]
-    openers = [urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-               for _ in range(args.concurrency)]
+    openers = [
+        urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        for _ in range(args.concurrency)
+    ]
     try:
         generate_seconds(openers[0], port, body(new_api, "drum_kit_gmd", 4, 64, 1, 0))
         before = resident_mib(process.pid)
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
-            latencies = list(pool.map(
-                lambda n: generate_seconds(openers[n % args.concurrency], port,
-                                           body(new_api, "drum_kit_gmd", 4, 64, 1, n)), range(args.requests)))
+            latencies = list(
+                pool.map(
+                    lambda n: generate_seconds(
+                        openers[n % args.concurrency], port, body(new_api, "drum_kit_gmd", 4, 64, 1, n)
+                    ),
+                    range(args.requests),
+                )
+            )
         wall = time.perf_counter() - started
         after = resident_mib(process.pid)
         heavy = body(new_api, "drum_kit_transformer_gmd", 16, 1008, 1, 1)
@@ -111,11 +123,15 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(60)
-    print(f"load: {args.requests} requests (4 takes x 64 new steps), {args.concurrency} at a time: median "
-          f"{statistics.median(latencies):.3f} s, p95 {percentile(latencies, 0.95):.3f} s, max {max(latencies):.3f} s, "
-          f"{args.requests / wall:.1f} requests/s; server memory {before:.0f} MiB before, {after:.0f} MiB after")
-    print(f"abandoned: {args.abandon} heaviest requests hung up after 0.5 s; the next normal request took "
-          f"{behind:.3f} s; server memory then {peak:.0f} MiB")
+    print(
+        f"load: {args.requests} requests (4 takes x 64 new steps), {args.concurrency} at a time: median "
+        f"{statistics.median(latencies):.3f} s, p95 {percentile(latencies, 0.95):.3f} s, max {max(latencies):.3f} s, "
+        f"{args.requests / wall:.1f} requests/s; server memory {before:.0f} MiB before, {after:.0f} MiB after"
+    )
+    print(
+        f"abandoned: {args.abandon} heaviest requests hung up after 0.5 s; the next normal request took "
+        f"{behind:.3f} s; server memory then {peak:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

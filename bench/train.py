@@ -28,13 +28,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--micro_batch_size", type=int, default=0,
-                        help="sum gradients over slices of this many tracks (bounds memory); 0: automatic")
+    parser.add_argument(
+        "--micro_batch_size",
+        type=int,
+        default=0,
+        help="sum gradients over slices of this many tracks (bounds memory); 0: automatic",
+    )
     args = parser.parse_args()
     missing = [path for path in args.records if not os.path.isfile(path) and not glob.glob(path)]
     if missing:
-        sys.exit(f"bench/train.py: no record file matches {missing[0]}: make one from the Groove MIDI Dataset with "
-                 "`seqgen convert` and `seqgen create_dataset` (docs/models.md) and pass it as --records FILE")
+        sys.exit(
+            f"bench/train.py: no record file matches {missing[0]}: make one from the Groove MIDI Dataset with "
+            "`seqgen convert` and `seqgen create_dataset` (docs/models.md) and pass it as --records FILE"
+        )
 
     import tensorflow as tf
 
@@ -55,7 +61,9 @@ def main() -> None:
         cpu_seconds.append(time.process_time() - cpu_start)
         tokens.append(sums["tokens"])
     result = {
-        "config": args.config, "hparams": config.hparams.to_dict(), "micro_batch_size": args.micro_batch_size,
+        "config": args.config,
+        "hparams": config.hparams.to_dict(),
+        "micro_batch_size": args.micro_batch_size,
         "seconds_per_step": statistics.median(seconds),
         "useful_tokens_per_second": sum(tokens) / sum(seconds),
         "useful_tokens_per_step": statistics.median(tokens),

@@ -47,8 +47,9 @@ def main() -> None:
             with tf.GradientTape() as tape:
                 sums = task.batch_sums(config, model, batch, training=True)
                 loss = sums["loss_sum"] / tf.maximum(task.loss_count(batch), 1.0)
-            grads = training.clip_by_global_norm(tape.gradient(loss, model.trainable_variables),
-                                                 config.hparams.clip_norm)
+            grads = training.clip_by_global_norm(
+                tape.gradient(loss, model.trainable_variables), config.hparams.clip_norm
+            )
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             return loss
 
@@ -58,8 +59,9 @@ def main() -> None:
     dataset = task.batches(config, task.dataset(config, args.records), args.batch_size, training=True, seed=0)
 
     def padded(batch):
-        return tuple(tf.pad(x, [[0, 0], [0, args.length - tf.shape(x)[1]]] + [[0, 0]] * (len(x.shape) - 2))
-                     for x in batch)
+        return tuple(
+            tf.pad(x, [[0, 0], [0, args.length - tf.shape(x)[1]]] + [[0, 0]] * (len(x.shape) - 2)) for x in batch
+        )
 
     fits = dataset.filter(lambda *batch: tf.shape(batch[0])[1] <= args.length)  # prompt tokens lengthen streams
     batches = iter(fits.map(lambda *batch: padded(batch)))
@@ -73,14 +75,21 @@ def main() -> None:
             if index >= args.warmup:
                 seconds[name].append(time.perf_counter() - start)
             losses[name].append(round(loss, 5))
-    print(json.dumps({
-        "config": args.config, "hparams": config.hparams.to_dict(), "batch": [args.batch_size, args.length],
-        "device": training.describe_devices(tf.distribute.get_strategy(), config.hparams.precision),
-        **{f"{name}_seconds_per_step": statistics.median(times) for name, times in seconds.items()},
-        **{f"{name}_step_seconds": [round(s, 3) for s in times] for name, times in seconds.items()},
-        **{f"{name}_losses": curve for name, curve in losses.items()},
-        "largest_loss_difference": max(abs(a - b) for a, b in zip(*losses.values())),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "config": args.config,
+                "hparams": config.hparams.to_dict(),
+                "batch": [args.batch_size, args.length],
+                "device": training.describe_devices(tf.distribute.get_strategy(), config.hparams.precision),
+                **{f"{name}_seconds_per_step": statistics.median(times) for name, times in seconds.items()},
+                **{f"{name}_step_seconds": [round(s, 3) for s in times] for name, times in seconds.items()},
+                **{f"{name}_losses": curve for name, curve in losses.items()},
+                "largest_loss_difference": max(abs(a - b) for a, b in zip(*losses.values())),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,26 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = pathlib.Path(folder) / "report.json"
-        command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                   "--report", str(report), f"{REPO}[gpu]"]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            f"{REPO}[gpu]",
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             print(f"check_gpu_extra: pip could not resolve .[gpu]:\n{done.stderr.strip()}", file=sys.stderr)
             return 1
-        versions = {item["metadata"]["name"].lower(): item["metadata"]["version"]
-                    for item in json.loads(report.read_text())["install"]}
+        versions = {
+            item["metadata"]["name"].lower(): item["metadata"]["version"]
+            for item in json.loads(report.read_text())["install"]
+        }
     cuda = sorted(name for name in versions if name.startswith("nvidia-") and name.endswith("-cu12"))
     problems = []
     if "tensorflow" not in versions:
@@ -38,8 +50,10 @@ def main() -> int:
     if problems:
         print(f"check_gpu_extra: {'; '.join(problems)}", file=sys.stderr)
         return 1
-    print(f"gpu extra resolves: tensorflow {versions['tensorflow']} with {len(cuda)} CUDA packages "
-          f"({', '.join(cuda[:3])}, ...), {len(versions)} packages in all")
+    print(
+        f"gpu extra resolves: tensorflow {versions['tensorflow']} with {len(cuda)} CUDA packages "
+        f"({', '.join(cuda[:3])}, ...), {len(versions)} packages in all"
+    )
     return 0
 
 

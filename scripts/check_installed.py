@@ -37,8 +37,15 @@ class Failed(Exception):
 def run(step: str, command, cwd, env, timeout=900, expect_fail=False) -> str:
     """Run ``command`` (a list, or a string for bash); its output, or Failed naming ``step``."""
     shell = isinstance(command, str)
-    result = subprocess.run(["bash", "-c", command] if shell else command, cwd=cwd, env=env, timeout=timeout,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-c", command] if shell else command,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     output = result.stdout + result.stderr
     if (result.returncode != 0) != expect_fail:
         print(output[-4000:], file=sys.stderr)
@@ -64,8 +71,16 @@ def readme_block(heading: str, language: str) -> str:
 
 def copy_working_tree(target: Path) -> None:
     """The checkout's files (tracked and untracked, not ignored), as a fresh clone with the changes has them."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            check=True, capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if source.is_file():
@@ -80,8 +95,11 @@ def free_port() -> int:
 
 
 def http(url: str, body: dict = None):
-    request = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"content-type": "application/json"} if body is not None else {})
+    request = urllib.request.Request(
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"content-type": "application/json"} if body is not None else {},
+    )
     with urllib.request.urlopen(request, timeout=120) as answer:
         return answer.status, answer.read()
 
@@ -89,8 +107,14 @@ def http(url: str, body: dict = None):
 def check_studio(venv: Path, folder: Path) -> None:
     port = free_port()
     log = open(folder / "studio.log", "w")
-    server = subprocess.Popen([str(venv / "bin" / "seqgen"), "studio", "--port", str(port)], cwd=folder,
-                              env=venv_env(venv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(venv / "bin" / "seqgen"), "studio", "--port", str(port)],
+        cwd=folder,
+        env=venv_env(venv),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -137,8 +161,10 @@ def main() -> int:
         return 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print("installed-package check: passed (README set-up, wheels, plugins, API, render, studio, no TensorFlow, "
-          "missing model)")
+    print(
+        "installed-package check: passed (README set-up, wheels, plugins, API, render, studio, no TensorFlow, "
+        "missing model)"
+    )
     return 0
 
 
@@ -157,17 +183,28 @@ def check(scratch: Path) -> None:
         raise Failed(f"README's set-up command: wrote {len(made)} MIDI files into ./generated, not 10")
 
     for source in (checkout, checkout / "plugins" / "drums"):
-        run(f"python -m build {source.relative_to(checkout) or '.'}",
-            [sys.executable, "-m", "build", "--outdir", str(dist), str(source)], scratch, here)
+        run(
+            f"python -m build {source.relative_to(checkout) or '.'}",
+            [sys.executable, "-m", "build", "--outdir", str(dist), str(source)],
+            scratch,
+            here,
+        )
     wheels = {re.sub(r"-\d.*", "", path.name): path for path in dist.glob("*.whl")}
     if sorted(wheels) != ["seqgen_music", "seqgen_music_drums"] or len(list(dist.glob("*.tar.gz"))) != 2:
         raise Failed(f"python -m build: made {sorted(p.name for p in dist.iterdir())}, not two sdists and two wheels")
     python = str(venv / "bin" / "python")
-    run("pip install the wheels", [python, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps",
-                                   *map(str, wheels.values())], folder, venv_env(venv))
-    run("pip install the studio extra", [python, "-m", "pip", "install", "-q",
-                                         f"seqgen-music[studio] @ {wheels['seqgen_music'].as_uri()}"],
-        folder, venv_env(venv))
+    run(
+        "pip install the wheels",
+        [python, "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", *map(str, wheels.values())],
+        folder,
+        venv_env(venv),
+    )
+    run(
+        "pip install the studio extra",
+        [python, "-m", "pip", "install", "-q", f"seqgen-music[studio] @ {wheels['seqgen_music'].as_uri()}"],
+        folder,
+        venv_env(venv),
+    )
 
     listed = json.loads(run("seqgen plugins --json", ["seqgen", "plugins", "--json"], folder, venv_env(venv)))
     broken = [f"{plugin['name']} ({plugin['error']})" for plugin in listed if plugin["error"]]
@@ -184,28 +221,49 @@ def check(scratch: Path) -> None:
             print("note: FluidSynth is not installed here; seqgen render was checked without it only")
             continue
         out = folder / f"render {label}"
-        run(f"seqgen render {label}", ["seqgen", "render", str(clip), "--output_dir", str(out)], folder,
-            venv_env(venv, path))
+        run(
+            f"seqgen render {label}",
+            ["seqgen", "render", str(clip), "--output_dir", str(out)],
+            folder,
+            venv_env(venv, path),
+        )
         if not (out / "drums_0.wav").is_file() or not (out / "drums_0.png").is_file():
             raise Failed(f"seqgen render {label}: wrote {sorted(p.name for p in out.iterdir())}, not a WAV and a PNG")
 
     check_studio(venv, folder)
 
-    if run("TensorFlow not installed", [python, "-c", "import importlib.util; "
-                                        "print(importlib.util.find_spec('tensorflow') is None)"],
-           folder, venv_env(venv)).strip() != "True":
+    if (
+        run(
+            "TensorFlow not installed",
+            [python, "-c", "import importlib.util; print(importlib.util.find_spec('tensorflow') is None)"],
+            folder,
+            venv_env(venv),
+        ).strip()
+        != "True"
+    ):
         raise Failed("TensorFlow not installed: the light install has TensorFlow")
 
-    site = run("find the installed plugin", [python, "-c", "import seqgen_drums, os; "
-                                             "print(os.path.dirname(seqgen_drums.__file__))"], folder, venv_env(venv))
+    site = run(
+        "find the installed plugin",
+        [python, "-c", "import seqgen_drums, os; print(os.path.dirname(seqgen_drums.__file__))"],
+        folder,
+        venv_env(venv),
+    )
     models = Path(site.strip()) / "models"
     for model in models.glob("*.seqgen"):
         model.unlink()
-    said = run("seqgen generate with the shipped models deleted", ["seqgen", "generate", "--output_dir", "gone"],
-               folder, venv_env(venv), expect_fail=True).strip()
+    said = run(
+        "seqgen generate with the shipped models deleted",
+        ["seqgen", "generate", "--output_dir", "gone"],
+        folder,
+        venv_env(venv),
+        expect_fail=True,
+    ).strip()
     if len(said.splitlines()) != 1 or "reinstall" not in said or ".seqgen" not in said:
-        raise Failed(f"seqgen generate with the shipped models deleted: said {said!r}, not one line naming the "
-                     f"missing file and saying to reinstall")
+        raise Failed(
+            f"seqgen generate with the shipped models deleted: said {said!r}, not one line naming the "
+            f"missing file and saying to reinstall"
+        )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,13 @@ import shutil
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-MAGENTA_FILES = ["drum_kit_gmd_64x2_attn32_300steps.mag", "one_drum_gmd_128x2_300steps.mag",
-                 "reference_logits.json", "reference_softmax_full.json", "README.md"]
+MAGENTA_FILES = [
+    "drum_kit_gmd_64x2_attn32_300steps.mag",
+    "one_drum_gmd_128x2_300steps.mag",
+    "reference_logits.json",
+    "reference_softmax_full.json",
+    "README.md",
+]
 CREDIT = """\
 # Credit
 
@@ -43,19 +48,30 @@ def fail(message):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--groove", type=pathlib.Path, default=REPO.parent / "shared" / "datasets" / "groove",
-                        help="the full Groove MIDI Dataset (the folder holding info.csv)")
-    parser.add_argument("--magenta", type=pathlib.Path, default=REPO.parent / "shared" / "reference" / "magenta",
-                        help="the folder holding Magenta's reference .mag bundles and outputs")
+    parser.add_argument(
+        "--groove",
+        type=pathlib.Path,
+        default=REPO.parent / "shared" / "datasets" / "groove",
+        help="the full Groove MIDI Dataset (the folder holding info.csv)",
+    )
+    parser.add_argument(
+        "--magenta",
+        type=pathlib.Path,
+        default=REPO.parent / "shared" / "reference" / "magenta",
+        help="the folder holding Magenta's reference .mag bundles and outputs",
+    )
     parser.add_argument("--output", type=pathlib.Path, default=REPO / "tests" / "data")
     args = parser.parse_args()
     if not (args.groove / "info.csv").is_file():
-        fail(f"no Groove MIDI Dataset at {args.groove} (no info.csv there): download it from "
-             "https://magenta.tensorflow.org/datasets/groove and pass its folder as --groove DIR")
+        fail(
+            f"no Groove MIDI Dataset at {args.groove} (no info.csv there): download it from "
+            "https://magenta.tensorflow.org/datasets/groove and pass its folder as --groove DIR"
+        )
     missing = [name for name in MAGENTA_FILES if not (args.magenta / name).is_file()]
     if missing:
-        fail(f"{args.magenta} lacks {', '.join(missing)}: "
-             "pass the folder of Magenta's reference files as --magenta DIR")
+        fail(
+            f"{args.magenta} lacks {', '.join(missing)}: pass the folder of Magenta's reference files as --magenta DIR"
+        )
 
     sys.path.insert(0, str(REPO / "tests"))
     import groove_slice
@@ -79,12 +95,14 @@ def main() -> None:
         stream.write(lines[0] + "".join(body))
     for name in ("LICENSE", "README"):
         shutil.copyfile(args.groove / name, groove / name)
-    (groove / "CREDIT.md").write_text(CREDIT.format(count=len(kept), total=len(rows),
-                                                    stride=groove_slice.TRAIN_STRIDE))
+    (groove / "CREDIT.md").write_text(CREDIT.format(count=len(kept), total=len(rows), stride=groove_slice.TRAIN_STRIDE))
     # The slice gives each test the rows the full dataset would.
     sliced = groove_slice.read_rows(groove)
-    for select in (groove_slice.slice_rows, groove_slice.bass_song_rows,
-                   lambda rows: [r for r in rows if r["split"] == "test"]):
+    for select in (
+        groove_slice.slice_rows,
+        groove_slice.bass_song_rows,
+        lambda rows: [r for r in rows if r["split"] == "test"],
+    ):
         assert select(sliced) == select(rows)
 
     magenta = args.output / "magenta"
@@ -94,8 +112,10 @@ def main() -> None:
         shutil.copyfile(args.magenta / name, magenta / name)
 
     size = sum(p.stat().st_size for p in args.output.rglob("*") if p.is_file())
-    print(f"wrote {len(kept)} Groove MIDI files and {len(MAGENTA_FILES)} Magenta files to {args.output} "
-          f"({size / 1e6:.2f} MB in all)")
+    print(
+        f"wrote {len(kept)} Groove MIDI files and {len(MAGENTA_FILES)} Magenta files to {args.output} "
+        f"({size / 1e6:.2f} MB in all)"
+    )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ PYTHON="$VENV/bin/python"
 "$VENV/bin/lint-imports"                                                # the core's and the drums plugin's import layers, no circles
 "$VENV/bin/mypy"                                                        # the plugin contracts' types ([tool.mypy])
 "$VENV/bin/ruff" check --quiet .                                        # lint ([tool.ruff])
+"$VENV/bin/ruff" format --check --quiet .                               # format ([tool.ruff.format])
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$VENV/site"       # the docs site, warnings as errors
 "$PYTHON" scripts/check_installed.py     # the built wheels as a user installs them, in a fresh venv (not editable)
 "$PYTHON" -m pytest -q "$@"

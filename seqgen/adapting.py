@@ -118,13 +118,17 @@ def check_base(model, source) -> tuple:
     """The names of the base model's weights to adapt, or SeqgenError when its family cannot be adapted."""
     family = model.config.family
     if not family.trained_by_gradient:
-        raise SeqgenError(f"--from {source} is a model of the {family.name} family, whose weights are counted or "
-                          f"solved, not trained by gradient: seqgen adapt fine-tunes models that seqgen train trains "
-                          f"in its shared loop")
+        raise SeqgenError(
+            f"--from {source} is a model of the {family.name} family, whose weights are counted or "
+            f"solved, not trained by gradient: seqgen adapt fine-tunes models that seqgen train trains "
+            f"in its shared loop"
+        )
     names = family.adapted_weights(model.config)
     if not names:
-        raise SeqgenError(f"--from {source} is a model of the {family.name} family, which names no weights to adapt; "
-                          f"seqgen adapt fine-tunes e.g. transformer models")
+        raise SeqgenError(
+            f"--from {source} is a model of the {family.name} family, which names no weights to adapt; "
+            f"seqgen adapt fine-tunes e.g. transformer models"
+        )
     return names
 
 
@@ -145,8 +149,9 @@ def _say(line: str) -> None:
     print(line, flush=True)  # at once, also into a pipe
 
 
-def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = False, seed: int = 0,
-          log=_say) -> Result:
+def adapt(
+    sources, base_source, output, minutes: float = 5.0, overwrite: bool = False, seed: int = 0, log=_say
+) -> Result:
     """Adapt the model ``base_source`` to the MIDI ``sources`` for ``minutes`` and write ``output``."""
     output = os.fspath(output)
     if not minutes > 0 or not math.isfinite(minutes):
@@ -158,32 +163,42 @@ def adapt(sources, base_source, output, minutes: float = 5.0, overwrite: bool = 
     base = loading.load(base_source)
     base_path = loading.shipped_models().get(base_source, base_source)
     if os.path.exists(output) and os.path.exists(base_path) and os.path.samefile(output, base_path):
-        raise SeqgenError(f"--bundle_file {output} is the model to adapt (--from); the adapted bundle needs its base: "
-                          f"choose another --bundle_file")
+        raise SeqgenError(
+            f"--bundle_file {output} is the model to adapt (--from); the adapted bundle needs its base: "
+            f"choose another --bundle_file"
+        )
     names = check_base(base, base_source)
     by_file = read_tracks(files, base.config)
     training_names, held_out_names = split_files(list(by_file), seed)
     if held_out_names:
-        log(f"Read {len(files)} MIDI files: {len(by_file)} gave tracks; adapting on {len(training_names)} "
+        log(
+            f"Read {len(files)} MIDI files: {len(by_file)} gave tracks; adapting on {len(training_names)} "
             f"({sum(len(by_file[n]) for n in training_names)} tracks), holding out {len(held_out_names)} "
-            f"({sum(len(by_file[n]) for n in held_out_names)} tracks) to keep the best.")
+            f"({sum(len(by_file[n]) for n in held_out_names)} tracks) to keep the best."
+        )
     else:
-        log(f"Read {len(files)} MIDI files: {len(by_file)} gave tracks, too few to hold some out for validation "
-            f"(it takes {MIN_FILES_TO_HOLD_OUT}); adapting on all of them and reporting the training loss only.")
+        log(
+            f"Read {len(files)} MIDI files: {len(by_file)} gave tracks, too few to hold some out for validation "
+            f"(it takes {MIN_FILES_TO_HOLD_OUT}); adapting on all of them and reporting the training loss only."
+        )
     rank = choose_rank(base.weights, names)
     with tempfile.TemporaryDirectory(prefix="seqgen-adapt-") as folder:
         training_file = write_records(folder, "training", [r for n in training_names for r in by_file[n]])
         held_out_file = write_records(folder, "held_out", [r for n in held_out_names for r in by_file[n]])
-        result, adapters = fine_tune(base, names, rank, training_file, held_out_file if held_out_names else None,
-                                     minutes * 60.0, seed, log)
+        result, adapters = fine_tune(
+            base, names, rank, training_file, held_out_file if held_out_names else None, minutes * 60.0, seed, log
+        )
     result = attrs.evolve(result, training_files=len(training_names), held_out_files=len(held_out_names))
     description = f"{base.description or base.config.id}, adapted with seqgen adapt on {len(by_file)} MIDI files"
-    bundle.save_adapted(output, base.config, adapters, base_name(base_source), base.weights, description,
-                        replace=overwrite)
+    bundle.save_adapted(
+        output, base.config, adapters, base_name(base_source), base.weights, description, replace=overwrite
+    )
     kind = "held-out" if held_out_names else "training"
-    log(f"{'Interrupted: kept' if result.interrupted else 'Kept'} the adapters of step {result.best_step} of "
+    log(
+        f"{'Interrupted: kept' if result.interrupted else 'Kept'} the adapters of step {result.best_step} of "
         f"{result.steps} ({result.seconds:.0f} s, rank {rank}): {kind} loss {result.base_loss:.4f} before, "
-        f"{result.best_loss:.4f} after. Wrote {output} ({_size_text(output, base_source)}).")
+        f"{result.best_loss:.4f} after. Wrote {output} ({_size_text(output, base_source)})."
+    )
     if result.interrupted:
         raise KeyboardInterrupt
     return result

@@ -31,8 +31,9 @@ def _output_paths(output_dir, config, options, overwrite) -> dict:
         name = pipeline.output_path("", split, config)
         paths[split] = FileSystems.join(str(output_dir), name)
         if FileSystems.exists(paths[split]) and not overwrite:
-            raise SeqgenError(f"{paths[split]} already exists; pass --overwrite to replace it, or choose another "
-                              f"--output_dir")
+            raise SeqgenError(
+                f"{paths[split]} already exists; pass --overwrite to replace it, or choose another --output_dir"
+            )
     if not FileSystems.exists(str(output_dir)):
         FileSystems.mkdirs(str(output_dir))
     return paths
@@ -47,8 +48,7 @@ def _process_and_count(serialized, config, options, task):
     return split, out
 
 
-def create_dataset(input_path, output_dir, config, options, runner="DirectRunner", overwrite=False,
-                   beam_options=""):
+def create_dataset(input_path, output_dir, config, options, runner="DirectRunner", overwrite=False, beam_options=""):
     """Run the pipeline on Beam; ``(Counter, {split: path})`` as :func:`seqgen.pipeline.create_dataset`."""
     beam = _beam()
     from apache_beam.metrics.metric import MetricsFilter
@@ -56,13 +56,17 @@ def create_dataset(input_path, output_dir, config, options, runner="DirectRunner
 
     paths = _output_paths(output_dir, config, options, overwrite)
     beam_pipeline = beam.Pipeline(runner=runner, options=PipelineOptions(shlex.split(beam_options)))
-    results = (beam_pipeline
-               | "ReadNoteSequences" >> beam.io.ReadFromTFRecord(str(input_path), coder=beam.coders.BytesCoder())
-               | "Process" >> beam.Map(_process_and_count, config, options, config.family.task))
+    results = (
+        beam_pipeline
+        | "ReadNoteSequences" >> beam.io.ReadFromTFRecord(str(input_path), coder=beam.coders.BytesCoder())
+        | "Process" >> beam.Map(_process_and_count, config, options, config.family.task)
+    )
     for split, path in paths.items():
-        (results
-         | f"Select_{split}" >> beam.FlatMap(lambda result, wanted: result[1] if result[0] == wanted else [], split)
-         | f"Write_{split}" >> beam.io.WriteToTFRecord(path, coder=beam.coders.BytesCoder(), shard_name_template=""))
+        (
+            results
+            | f"Select_{split}" >> beam.FlatMap(lambda result, wanted: result[1] if result[0] == wanted else [], split)
+            | f"Write_{split}" >> beam.io.WriteToTFRecord(path, coder=beam.coders.BytesCoder(), shard_name_template="")
+        )
     result = beam_pipeline.run()
     result.wait_until_finish()
     counts = collections.Counter(sequences_in=0)

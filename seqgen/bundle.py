@@ -53,12 +53,21 @@ def manifest(config, description: str = "") -> dict:
     from seqgen import plugins
 
     model_plugin = plugins.family_plugin(config.model)
-    return {"format_version": FORMAT_VERSION, "plugin": config.plugin, "plugin_version": plugins.version(config.plugin),
-            "config": config.id, "model": config.model, "model_plugin": model_plugin,
-            "model_plugin_version": plugins.version(model_plugin),
-            "description": description, "hparams": config.hparams.to_dict(),
-            "steps_per_quarter": config.steps_per_quarter, "input_size": config.encoding.input_size,
-            "num_classes": config.encoding.num_classes, **_abilities(config)}
+    return {
+        "format_version": FORMAT_VERSION,
+        "plugin": config.plugin,
+        "plugin_version": plugins.version(config.plugin),
+        "config": config.id,
+        "model": config.model,
+        "model_plugin": model_plugin,
+        "model_plugin_version": plugins.version(model_plugin),
+        "description": description,
+        "hparams": config.hparams.to_dict(),
+        "steps_per_quarter": config.steps_per_quarter,
+        "input_size": config.encoding.input_size,
+        "num_classes": config.encoding.num_classes,
+        **_abilities(config),
+    }
 
 
 def _abilities(config) -> dict:
@@ -88,8 +97,10 @@ def save(path, config, weights: dict, description: str = "") -> None:
 def _write(path, meta: dict, weights: dict, replace: bool) -> None:
     arrays = io.BytesIO()
     np.savez(arrays, **{name: np.asarray(value, np.float32) for name, value in weights.items()})
-    with (atomic_path(path, replace=replace) as temporary,
-          zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive):
+    with (
+        atomic_path(path, replace=replace) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr(MANIFEST, json.dumps(meta, indent=2))
         archive.writestr(WEIGHTS, arrays.getvalue())
 
@@ -104,17 +115,22 @@ def weights_checksum(weights: dict) -> str:
     return digest.hexdigest()
 
 
-def save_adapted(path, config, adapters: dict, base: str, base_weights: dict, description: str = "",
-                 replace: bool = False) -> None:
+def save_adapted(
+    path, config, adapters: dict, base: str, base_weights: dict, description: str = "", replace: bool = False
+) -> None:
     """Write an adapted bundle: ``adapters`` ``{name: (A, B)}`` of the model ``base`` (a shipped model's name
     or a path) whose weights are ``base_weights``; an existing ``path`` is replaced only when ``replace``."""
     path = os.fspath(path)
     paths.check_output_file(path, "--bundle_file")
     rank = int(next(iter(adapters.values()))[0].shape[1]) if adapters else 0
-    meta = dict(manifest(config, description), format_version=ADAPTED_FORMAT_VERSION,
-                adapter={"base": base, "base_sha256": weights_checksum(base_weights), "rank": rank})
-    arrays = {f"{name}/{part}": value for name, pair in adapters.items()
-              for part, value in zip(("lora_a", "lora_b"), pair)}
+    meta = dict(
+        manifest(config, description),
+        format_version=ADAPTED_FORMAT_VERSION,
+        adapter={"base": base, "base_sha256": weights_checksum(base_weights), "rank": rank},
+    )
+    arrays = {
+        f"{name}/{part}": value for name, pair in adapters.items() for part, value in zip(("lora_a", "lora_b"), pair)
+    }
     _write(path, meta, arrays, replace)
 
 
@@ -144,15 +160,19 @@ def _check_kind(path) -> None:
         raise SeqgenError(f"cannot read {path}: {error.strerror}") from None
     if zipfile.is_zipfile(path):
         return
-    give = ("give a .seqgen file written by seqgen (generate --save_generator_bundle or import_bundle), a Magenta "
-            ".mag or a shipped model's name")
+    give = (
+        "give a .seqgen file written by seqgen (generate --save_generator_bundle or import_bundle), a Magenta "
+        ".mag or a shipped model's name"
+    )
     if not head:
         raise SeqgenError(f"{path} is empty, not a valid seqgen bundle; {give}")
     if head == b"MThd":
-        raise SeqgenError(f"{path} is a MIDI file, not a valid seqgen bundle (a MIDI primer goes with --primer_midi); "
-                          f"{give}")
-    raise SeqgenError(f"{path} is not a valid seqgen bundle (not a zip archive: truncated, or another kind of file); "
-                      f"{give}")
+        raise SeqgenError(
+            f"{path} is a MIDI file, not a valid seqgen bundle (a MIDI primer goes with --primer_midi); {give}"
+        )
+    raise SeqgenError(
+        f"{path} is not a valid seqgen bundle (not a zip archive: truncated, or another kind of file); {give}"
+    )
 
 
 def _member(archive, name, path, limit=None) -> bytes:
@@ -160,8 +180,10 @@ def _member(archive, name, path, limit=None) -> bytes:
     info = archive.getinfo(name)
     limit = limit or MAX_MEMBER_BYTES
     if info.file_size > limit:
-        raise SeqgenError(f"{path} is not a valid seqgen bundle: its {name} claims {info.file_size} bytes, more "
-                          f"than a bundle holds ({limit}); it is corrupted or was not written by seqgen")
+        raise SeqgenError(
+            f"{path} is not a valid seqgen bundle: its {name} claims {info.file_size} bytes, more "
+            f"than a bundle holds ({limit}); it is corrupted or was not written by seqgen"
+        )
     return archive.read(info)
 
 
@@ -181,19 +203,23 @@ def _arrays(content: bytes, path) -> dict:
             header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, _, dtype = header(stream)
             if dtype.hasobject:
-                raise SeqgenError(f"{path} is not a valid seqgen bundle: {name} holds Python objects, which seqgen "
-                                  f"never loads (they could run code)")
+                raise SeqgenError(
+                    f"{path} is not a valid seqgen bundle: {name} holds Python objects, which seqgen "
+                    f"never loads (they could run code)"
+                )
             if int(np.prod(shape, dtype=object)) * dtype.itemsize != len(data) - stream.tell():
                 raise ValueError(f"{name}'s shape {shape} does not match its data")
             stream.seek(0)
-            weights[name[:-len(".npy")]] = np.lib.format.read_array(stream, allow_pickle=False)
+            weights[name[: -len(".npy")]] = np.lib.format.read_array(stream, allow_pickle=False)
     return weights
 
 
 def _read(path) -> tuple:
     """(manifest dict, weights dict) of a ``.seqgen`` file, or SeqgenError saying what is wrong."""
-    broken = (f"{path} is not a valid seqgen bundle (truncated or corrupted); "
-              f"write it again with seqgen generate --save_generator_bundle")
+    broken = (
+        f"{path} is not a valid seqgen bundle (truncated or corrupted); "
+        f"write it again with seqgen generate --save_generator_bundle"
+    )
     _check_kind(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -201,14 +227,25 @@ def _read(path) -> tuple:
             content = _member(archive, WEIGHTS, path)
             meta = json.loads(manifest)
             weights = _arrays(content, path)
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error, OSError, UnicodeDecodeError,
-            RecursionError, NotImplementedError):  # NotImplementedError: a compression zipfile lacks
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        EOFError,
+        zlib.error,
+        OSError,
+        UnicodeDecodeError,
+        RecursionError,
+        NotImplementedError,
+    ):  # NotImplementedError: a compression zipfile lacks
         raise SeqgenError(broken) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise SeqgenError(broken)
     if meta["format_version"] > ADAPTED_FORMAT_VERSION:
-        raise SeqgenError(f"{path} has bundle format {meta['format_version']}, newer than this seqgen reads "
-                          f"({ADAPTED_FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}")
+        raise SeqgenError(
+            f"{path} has bundle format {meta['format_version']}, newer than this seqgen reads "
+            f"({ADAPTED_FORMAT_VERSION}); upgrade seqgen: pip install --upgrade {DISTRIBUTION}"
+        )
     return meta, weights
 
 
@@ -224,22 +261,31 @@ def _config(meta: dict, path):
         sizes = (int(meta["input_size"]), int(meta["num_classes"]))
     except (KeyError, TypeError, ValueError):
         raise SeqgenError(f"{path} has an incomplete manifest; it is not a valid seqgen bundle") from None
-    for name, needs, version in ((plugin, f"the seqgen plugin {plugin!r}", meta.get("plugin_version")),
-                                 (model_plugin, f"model family {model!r} from the seqgen plugin {model_plugin!r}",
-                                  meta.get("model_plugin_version"))):
+    for name, needs, version in (
+        (plugin, f"the seqgen plugin {plugin!r}", meta.get("plugin_version")),
+        (
+            model_plugin,
+            f"model family {model!r} from the seqgen plugin {model_plugin!r}",
+            meta.get("model_plugin_version"),
+        ),
+    ):
         if name not in plugins.plugin_names():
             raise plugins.not_installed(name, f"{path} needs {needs} (version {version})")
     if model not in plugins.families():
-        raise SeqgenError(f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
-                          f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}")
+        raise SeqgenError(
+            f"{path} needs model family {model!r}, which the installed plugin {model_plugin!r} "
+            f"does not provide; upgrade it: pip install --upgrade {plugins.distribution(model_plugin)}"
+        )
     config = plugins.get_config(config_id, plugin)
     if config.model != model:
         config = attrs.evolve(config, model=model)
     encoding = config.encoding
     if sizes != (encoding.input_size, encoding.num_classes):
-        raise SeqgenError(f"{path} was made with an encoding of {sizes[0]} inputs and {sizes[1]} classes, but "
-                          f"the installed {plugin} plugin's {config_id} has {encoding.input_size} and "
-                          f"{encoding.num_classes}; install the plugin version {meta.get('plugin_version')}")
+        raise SeqgenError(
+            f"{path} was made with an encoding of {sizes[0]} inputs and {sizes[1]} classes, but "
+            f"the installed {plugin} plugin's {config_id} has {encoding.input_size} and "
+            f"{encoding.num_classes}; install the plugin version {meta.get('plugin_version')}"
+        )
     hparams = config.family.hparams_class.from_dict(hparams)
     return attrs.evolve(config, hparams=hparams, steps_per_quarter=steps_per_quarter)
 
@@ -256,8 +302,11 @@ def load(path) -> Bundle:
     meta, weights = _read(path)
     adapter = meta.get("adapter") if meta["format_version"] == ADAPTED_FORMAT_VERSION else None
     if meta["format_version"] == ADAPTED_FORMAT_VERSION and not (
-            isinstance(adapter, dict) and isinstance(adapter.get("base"), str)
-            and isinstance(adapter.get("base_sha256"), str)):
-        raise SeqgenError(f"{path} has an incomplete manifest (its adapter names no base); it is not a valid "
-                          f"seqgen bundle")
+        isinstance(adapter, dict)
+        and isinstance(adapter.get("base"), str)
+        and isinstance(adapter.get("base_sha256"), str)
+    ):
+        raise SeqgenError(
+            f"{path} has an incomplete manifest (its adapter names no base); it is not a valid seqgen bundle"
+        )
     return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter)

@@ -47,7 +47,8 @@ _level_set_here = False  # whether TF_CPP_MIN_LOG_LEVEL is ours (a later main() 
 _TF_LOG_LINE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] .*"
-    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)\s*$")
+    r"|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\.)\s*$"
+)
 
 
 def _tensorflow_logs_wanted(verbose: bool) -> bool:
@@ -145,15 +146,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="seqgen", description="Train and sample sequence models of symbolic music.")
+    parser = _Parser(prog="seqgen", description="Train and sample sequence models of symbolic music.")
     parser.add_argument("--version", action="version", version=f"seqgen {__version__}")
     verbose_help = f"show TensorFlow's C++ log lines (hidden by default; or set {VERBOSE_VARIABLE}=1)"
     parser.add_argument("--verbose", action="store_true", help=verbose_help)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in sorted(plugins.commands().items()):
-        sub = subparsers.add_parser(name, help=command.help, description=command.description,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = subparsers.add_parser(
+            name,
+            help=command.help,
+            description=command.description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.add_arguments(sub)
         if not any("--verbose" in action.option_strings for action in sub._actions):
             sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help)
@@ -222,8 +226,11 @@ def _run(args) -> int:
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in TRAINING_MODULES:
             raise
-        print(f"seqgen {args.command}: error: this needs {error.name.split('.')[0]}, which the light install "
-              f"leaves out; install the training extra: pip install '{DISTRIBUTION}[train]'", file=sys.stderr)
+        print(
+            f"seqgen {args.command}: error: this needs {error.name.split('.')[0]}, which the light install "
+            f"leaves out; install the training extra: pip install '{DISTRIBUTION}[train]'",
+            file=sys.stderr,
+        )
         return 1
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -232,8 +239,10 @@ def _run(args) -> int:
         if not is_disk_full(error):
             raise
         where = f" while writing {disk_full_path(error)}" if disk_full_path(error) else ""
-        print(f"seqgen {args.command}: error: no space left on the device{where}; free some space or write "
-              f"elsewhere", file=sys.stderr)
+        print(
+            f"seqgen {args.command}: error: no space left on the device{where}; free some space or write elsewhere",
+            file=sys.stderr,
+        )
         return 1
 
 

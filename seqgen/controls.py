@@ -165,8 +165,10 @@ def parse(text: str) -> dict:
         name, equals, value = part.partition("=")
         name, value = name.strip(), value.strip()
         if not equals or not name or not value:
-            raise SeqgenError(f"--control {text!r} is malformed at {part.strip()!r}; write name=value pairs "
-                              f"separated by commas, e.g. --control style=funk,density=12")
+            raise SeqgenError(
+                f"--control {text!r} is malformed at {part.strip()!r}; write name=value pairs "
+                f"separated by commas, e.g. --control style=funk,density=12"
+            )
         if name in controls:
             raise SeqgenError(f"--control names {name} twice; give each control once")
         controls[name] = value
@@ -186,7 +188,7 @@ def sequence_metadata(sequence) -> dict:
         metadata["qpm"] = float(sequence.tempos[0].qpm)
     for annotation in sequence.text_annotations:
         if annotation.text.startswith(METADATA_PREFIX):
-            key, _, value = annotation.text[len(METADATA_PREFIX):].partition("=")
+            key, _, value = annotation.text[len(METADATA_PREFIX) :].partition("=")
             metadata[key] = value
     return metadata
 
@@ -212,13 +214,16 @@ def load_metadata_csv(path, key: str = "midi_filename") -> dict:
         with open(path, newline="", encoding="utf-8") as stream:
             reader = csv.DictReader(stream)
             if key not in (reader.fieldnames or ()):
-                raise SeqgenError(f"--metadata_csv {path} has no {key!r} column; it needs one naming each MIDI "
-                                  f"file relative to --input_dir (as the Groove dataset's info.csv)")
+                raise SeqgenError(
+                    f"--metadata_csv {path} has no {key!r} column; it needs one naming each MIDI "
+                    f"file relative to --input_dir (as the Groove dataset's info.csv)"
+                )
             rows = {}
             for row in reader:
                 if None in row:
-                    raise SeqgenError(f"--metadata_csv {path} line {reader.line_num} has more fields than its "
-                                      f"header; check the CSV")
+                    raise SeqgenError(
+                        f"--metadata_csv {path} line {reader.line_num} has more fields than its header; check the CSV"
+                    )
                 name = (row.pop(key) or "").strip()
                 if name:
                     rows[os.path.normpath(name)] = row

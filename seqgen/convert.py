@@ -157,8 +157,9 @@ def worker_pool(workers: int, initializer=None, initargs=()):
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def convert_directory(input_dir, output_file, recursive=False, overwrite=False, workers=None,
-                      warn=None, metadata_csv=None) -> ConvertResult:
+def convert_directory(
+    input_dir, output_file, recursive=False, overwrite=False, workers=None, warn=None, metadata_csv=None
+) -> ConvertResult:
     """Convert every MIDI file of ``input_dir`` into ``output_file``; corrupt files are reported to ``warn``.
     With ``metadata_csv``, each file's row (by its path relative to ``input_dir``) goes into its
     NoteSequence; a CSV that names none of the files is refused before anything is written."""
@@ -184,17 +185,18 @@ def convert_directory(input_dir, output_file, recursive=False, overwrite=False, 
             raise SeqgenError(f"no {'readable ' * bool(unreadable)}MIDI files (.mid, .midi) in {input_dir}{hint}")
         labels = [rows.get(os.path.normpath(relative)) for relative in midi]
         if rows and not any(labels):
-            raise SeqgenError(f"--metadata_csv {metadata_csv} names none of the {len(midi)} MIDI files in "
-                              f"{input_dir} (e.g. {midi[0]}); its midi_filename paths must be relative to "
-                              f"--input_dir")
+            raise SeqgenError(
+                f"--metadata_csv {metadata_csv} names none of the {len(midi)} MIDI files in "
+                f"{input_dir} (e.g. {midi[0]}); its midi_filename paths must be relative to "
+                f"--input_dir"
+            )
         with open(output.temporary(output_file), "wb") as stream:
             converted, failed = _convert_all(input_dir, midi, labels, stream, workers)
     for relative, reason in failed:
         warn(f"warning: skipped {os.path.join(input_dir, relative)}: not a readable MIDI file ({reason})")
     failed_names = {relative for relative, _ in failed}
     labelled = sum(1 for relative, row in zip(midi, labels) if row is not None and relative not in failed_names)
-    return ConvertResult(converted=converted, skipped=len(other), failed=tuple(failed + unreadable),
-                         labelled=labelled)
+    return ConvertResult(converted=converted, skipped=len(other), failed=tuple(failed + unreadable), labelled=labelled)
 
 
 def _write(stream, records) -> int:
@@ -227,8 +229,10 @@ def _convert_all(input_dir, midi, labels, stream, workers):
             converted += _write(stream, batch)
             if not converted:  # leave no empty record file behind (and keep the one --overwrite names)
                 first, reason = failed[0]
-                raise SeqgenError(f"none of the {len(midi)} MIDI files in {input_dir} could be read (the first, "
-                                  f"{first}: {reason}); check that they are Standard MIDI Files")
+                raise SeqgenError(
+                    f"none of the {len(midi)} MIDI files in {input_dir} could be read (the first, "
+                    f"{first}: {reason}); check that they are Standard MIDI Files"
+                )
         finally:
             if pool is not None:
                 pool.terminate()

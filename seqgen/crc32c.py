@@ -65,7 +65,7 @@ def crc32c_batch(chunks) -> np.ndarray:
     ends = np.cumsum(padded)
     buffer = np.zeros(int(ends[-1]), np.uint8)
     for chunk, end in zip(chunks, ends):  # zero bytes in front of a chunk leave its raw CRC unchanged
-        buffer[end - len(chunk):end] = np.frombuffer(chunk, np.uint8)
+        buffer[end - len(chunk) : end] = np.frombuffer(chunk, np.uint8)
     lanes = buffer.reshape(-1, _LANE).T.copy()
     state = np.zeros(lanes.shape[1], np.uint32)
     for column in lanes:

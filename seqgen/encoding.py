@@ -92,7 +92,7 @@ class Encoding(abc.ABC):
         """The input vector for ``events[position]`` (used one step at a time during generation)."""
         vector = np.zeros(self.input_size, np.float32)
         vector[self.event_to_class(events[position])] = 1.0
-        vector[self.num_classes:] = self.position_features(position + 1)[position]
+        vector[self.num_classes :] = self.position_features(position + 1)[position]
         return vector
 
     def encode(self, events):

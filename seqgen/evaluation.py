@@ -51,15 +51,15 @@ def model_sums(config, weights: dict, sequences, batch_size: int = 32, controls=
     controls = controls or [{}] * len(sequences)
     ordered = sorted((pair for pair in zip(sequences, controls) if len(pair[0]) > 1), key=lambda p: len(p[0]))
     for start in range(0, len(ordered), batch_size):
-        batch = [sequence for sequence, _ in ordered[start:start + batch_size]]
-        prompts = [generator.control_tokens(c) for _, c in ordered[start:start + batch_size]]
+        batch = [sequence for sequence, _ in ordered[start : start + batch_size]]
+        prompts = [generator.control_tokens(c) for _, c in ordered[start : start + batch_size]]
         width = max(len(s) for s in batch) - 1
         inputs = np.zeros((len(batch), width), np.int64)
         for row, sequence in enumerate(batch):
-            inputs[row, :len(sequence) - 1] = sequence[:-1]
+            inputs[row, : len(sequence) - 1] = sequence[:-1]
         log_probs = log_softmax(generator.logits(inputs, prompts if prompts[0] else None))
         for row, sequence in enumerate(batch):
-            _add_sums(sums, log_probs[row, :len(sequence) - 1], sequence[1:], config.encoding.no_event_class)
+            _add_sums(sums, log_probs[row, : len(sequence) - 1], sequence[1:], config.encoding.no_event_class)
     return sums
 
 

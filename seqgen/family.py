@@ -140,8 +140,9 @@ class ModelFamily(abc.ABC):
         need not."""
         from seqgen.errors import SeqgenError
 
-        raise SeqgenError(f"the {self.name} model family has no Keras network (its weights are fitted, not "
-                          f"trained by gradient)")
+        raise SeqgenError(
+            f"the {self.name} model family has no Keras network (its weights are fitted, not trained by gradient)"
+        )
 
     def initial_weights(self, config) -> dict:
         """A fitted family's weights before it has seen any track (e.g. zero counts), as float32 arrays
@@ -170,8 +171,10 @@ class ModelFamily(abc.ABC):
         :func:`seqgen.testing.random_model` makes them): normal around 0, layer-norm scales (``gamma``) around 1.
         Families override it with what suits their networks."""
         rng = np.random.default_rng(seed)
-        return {name: (rng.normal(0.0, 0.1, shape) + name.endswith("gamma")).astype(np.float32)
-                for name, shape in self.variable_shapes(config).items()}
+        return {
+            name: (rng.normal(0.0, 0.1, shape) + name.endswith("gamma")).astype(np.float32)
+            for name, shape in self.variable_shapes(config).items()
+        }
 
     def weights(self, network) -> dict:
         """The network's weights as float32 NumPy arrays keyed by variable name."""
@@ -185,13 +188,16 @@ class ModelFamily(abc.ABC):
         missing = sorted(set(expected) - set(weights))
         extra = sorted(set(weights) - set(expected))
         if missing or extra:
-            raise SeqgenError(f"the weights do not fit this {self.name} model's hparams: missing {missing[:3]}, "
-                              f"unexpected {extra[:3]}")
+            raise SeqgenError(
+                f"the weights do not fit this {self.name} model's hparams: missing {missing[:3]}, "
+                f"unexpected {extra[:3]}"
+            )
         for name, var in expected.items():
             value = np.asarray(weights[name], np.float32)
             if tuple(value.shape) != tuple(var.shape):
-                raise SeqgenError(f"weight {name} has shape {list(value.shape)}, the {self.name} model "
-                                  f"expects {list(var.shape)}")
+                raise SeqgenError(
+                    f"weight {name} has shape {list(value.shape)}, the {self.name} model expects {list(var.shape)}"
+                )
             var.assign(value)
 
     def stepper(self, config, weights: dict) -> Stepper:
@@ -209,8 +215,10 @@ class ModelFamily(abc.ABC):
         in errors. A family that reads no such files keeps this default, which refuses."""
         from seqgen.errors import SeqgenError
 
-        raise SeqgenError(f"{source} holds weights without hparams, which the {self.name} model family cannot "
-                          f"read; give a seqgen bundle")
+        raise SeqgenError(
+            f"{source} holds weights without hparams, which the {self.name} model family cannot "
+            f"read; give a seqgen bundle"
+        )
 
     def operations(self) -> dict:
         """``{name: function(model, *args, **kwargs)}``: what a loaded model of this family offers besides

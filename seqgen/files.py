@@ -128,7 +128,7 @@ def _try_lock(fd):
 
 def _new_partial(folder, name: str):
     """``(path, fd)`` of a new partial file for ``name`` in ``folder``, held by this process."""
-    prefix = _hidden_name(folder, name, "." + "x" * _RANDOM + PARTIAL_SUFFIX)[:-(_RANDOM + len(PARTIAL_SUFFIX))]
+    prefix = _hidden_name(folder, name, "." + "x" * _RANDOM + PARTIAL_SUFFIX)[: -(_RANDOM + len(PARTIAL_SUFFIX))]
     fd, path = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=PARTIAL_SUFFIX)
     _held.add(fd)
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
@@ -206,8 +206,10 @@ def _written(paths) -> int:
 
 
 def _disk_full(what: str, written: int, kept: str) -> DiskFull:
-    return DiskFull(f"no space left on the device while writing {what} ({size_text(written)} written); the "
-                    f"unfinished output was removed and {kept}; free some space or write elsewhere")
+    return DiskFull(
+        f"no space left on the device while writing {what} ({size_text(written)} written); the "
+        f"unfinished output was removed and {kept}; free some space or write elsewhere"
+    )
 
 
 def _kept_text(paths) -> str:
@@ -261,8 +263,10 @@ class atomic_path:
 
 
 def _lock_path(path) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(path)),
-                        _hidden_name(os.path.dirname(os.path.abspath(path)), os.path.basename(path), LOCK_SUFFIX))
+    return os.path.join(
+        os.path.dirname(os.path.abspath(path)),
+        _hidden_name(os.path.dirname(os.path.abspath(path)), os.path.basename(path), LOCK_SUFFIX),
+    )
 
 
 def unfinished(path) -> bool:
@@ -287,8 +291,10 @@ def existing_outputs(paths) -> list:
 
 def _busy(path, note: bytes, hint) -> SeqgenError:
     holder = note.decode("utf-8", "replace").replace(_PLACING.decode(), "").strip()
-    return SeqgenError(f"{path} is being written by another seqgen command{f' ({holder})' if holder else ''}; wait "
-                       f"for it to end, or {hint}")
+    return SeqgenError(
+        f"{path} is being written by another seqgen command{f' ({holder})' if holder else ''}; wait "
+        f"for it to end, or {hint}"
+    )
 
 
 def _take_lock(path, hint):
@@ -351,8 +357,7 @@ class OutputSet:
             for folder in {os.path.dirname(os.path.abspath(path)) for path in self.paths}:
                 remove_leftovers(folder)
             for path in self.paths:
-                self._temporaries[path] = _new_partial(os.path.dirname(os.path.abspath(path)),
-                                                       os.path.basename(path))
+                self._temporaries[path] = _new_partial(os.path.dirname(os.path.abspath(path)), os.path.basename(path))
         except BaseException as error:
             self._release()
             if is_disk_full(error):
@@ -386,8 +391,9 @@ class OutputSet:
         placed = []
         try:
             for path in self.paths:
-                _place(self.temporary(path), path, self._replace[path],
-                       f"pass --overwrite to replace it, or {self.hint}")
+                _place(
+                    self.temporary(path), path, self._replace[path], f"pass --overwrite to replace it, or {self.hint}"
+                )
                 placed.append(path)
         except BaseException:
             for path in placed:  # the set stays whole: take back what was linked (a replaced file is gone)
@@ -464,8 +470,7 @@ class NumberedFiles:
         written = _written(self.temporaries)
         self._release()
         if is_disk_full(error):
-            raise _disk_full(f"{self.count} {self.what} in {self.folder}", written,
-                             "none of them was kept") from None
+            raise _disk_full(f"{self.count} {self.what} in {self.folder}", written, "none of them was kept") from None
         return False
 
     def _release(self) -> None:

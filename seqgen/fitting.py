@@ -30,8 +30,10 @@ def _read_step(path) -> int:
 
     reader = tf.train.load_checkpoint(path)
     if not reader.has_tensor(STEP_KEY):
-        raise SeqgenError(f"{path} is not a checkpoint of a fitted model (no step); was it written by the shared "
-                          f"training loop? Use a new --run_dir")
+        raise SeqgenError(
+            f"{path} is not a checkpoint of a fitted model (no step); was it written by the shared "
+            f"training loop? Use a new --run_dir"
+        )
     return int(reader.get_tensor(STEP_KEY))
 
 
@@ -44,11 +46,14 @@ class _Saver:
 
         self.family = config.family
         self.shapes = self.family.variable_shapes(config)
-        self.variables = {name: tf.Variable(np.zeros(shape, np.float32), name=name.replace("/", "_"))
-                          for name, shape in self.shapes.items()}
+        self.variables = {
+            name: tf.Variable(np.zeros(shape, np.float32), name=name.replace("/", "_"))
+            for name, shape in self.shapes.items()
+        }
         self.step_variable = tf.Variable(0, dtype=tf.int64)
-        self.manager = tf.train.CheckpointManager(_checkpoint(self.variables, self.step_variable), train_dir,
-                                                  max_to_keep=num_checkpoints or None)
+        self.manager = tf.train.CheckpointManager(
+            _checkpoint(self.variables, self.step_variable), train_dir, max_to_keep=num_checkpoints or None
+        )
 
     def save(self, weights: dict, step: int) -> None:
         import numpy as np
@@ -56,8 +61,10 @@ class _Saver:
         for name, variable in self.variables.items():
             value = np.asarray(weights[name], np.float32)
             if value.shape != tuple(self.shapes[name]):
-                raise SeqgenError(f"the {self.family.name} family's fit gave {name} the shape {list(value.shape)}; "
-                                  f"its variable_shapes say {list(self.shapes[name])}")
+                raise SeqgenError(
+                    f"the {self.family.name} family's fit gave {name} the shape {list(value.shape)}; "
+                    f"its variable_shapes say {list(self.shapes[name])}"
+                )
             variable.assign(value)
         self.step_variable.assign(step)
         self.manager.save(checkpoint_number=step)
@@ -103,7 +110,7 @@ def fit(config, run_dir, files, options, log=print) -> int:
     last_save, last_saved_step, seen = time.monotonic(), step, 0
     try:
         while step < stop:
-            batch = tracks[step * batch_size:(step + 1) * batch_size]
+            batch = tracks[step * batch_size : (step + 1) * batch_size]
             weights = config.family.fit(config, weights, batch)
             step += 1
             seen += len(batch)
@@ -147,8 +154,10 @@ def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, po
         values = metrics.summarize(totals)
         step = _read_step(path)
         write_summaries(writer, values, step)
-        log(f"Eval of {os.path.basename(path)} at step {step} on {int(totals['tokens'])} labels: "
-            f"{format_values(values)}")
+        log(
+            f"Eval of {os.path.basename(path)} at step {step} on {int(totals['tokens'])} labels: "
+            f"{format_values(values)}"
+        )
         evaluated += 1
     log(f"No new checkpoint in {train_dir} for {timeout_secs:g} seconds; eval stops.")
     return evaluated

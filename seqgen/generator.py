@@ -9,6 +9,7 @@ keeps the ``beam_size`` most likely; the most likely beam is the output. Plain s
 
 import numpy as np
 
+from seqgen.beam import best, branch
 from seqgen.errors import SeqgenError
 
 
@@ -68,10 +69,15 @@ class Generator:
 
         if controls and not self.controls:
             declared = ", ".join(c.name for c in self.config.controls)
-            also = f" (its config declares {declared}, but this {self.config.model} model was not trained with " \
-                   f"them)" if declared else ""
-            raise SeqgenError(f"this model takes no controls{also}; generate without --control, or use a model "
-                              f"with controls (seqgen configs lists them)")
+            also = (
+                f" (its config declares {declared}, but this {self.config.model} model was not trained with them)"
+                if declared
+                else ""
+            )
+            raise SeqgenError(
+                f"this model takes no controls{also}; generate without --control, or use a model "
+                f"with controls (seqgen configs lists them)"
+            )
         return check_controls(self.controls, controls)
 
     def _feed(self, tokens, steps, state=None):
@@ -82,8 +88,20 @@ class Generator:
         logits, state = self.stepper.feed(np.asarray(tokens, np.int64)[None], steps, state)
         return logits[:, -1], state
 
-    def generate(self, primer, num_steps, num_outputs=1, temperature=1.0, beam_size=1, branch_factor=1,
-                 steps_per_iteration=1, seed=None, on_step=None, controls=None, guidance=None) -> list:
+    def generate(
+        self,
+        primer,
+        num_steps,
+        num_outputs=1,
+        temperature=1.0,
+        beam_size=1,
+        branch_factor=1,
+        steps_per_iteration=1,
+        seed=None,
+        on_step=None,
+        controls=None,
+        guidance=None,
+    ) -> list:
         """``num_outputs`` event lists of exactly ``num_steps`` events, each starting with ``primer``.
 
         ``on_step()``, when given, is called after each generated step (for progress bars). ``guidance``
@@ -96,24 +114,31 @@ class Generator:
         also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
         whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
         """
-        primer = list(primer)
-        if not primer:
-            raise SeqgenError("the primer is empty; give at least one event")
-        if num_steps < len(primer):
-            raise SeqgenError(f"--num_steps {num_steps} is shorter than the primer ({len(primer)} steps); "
-                              f"ask for at least {len(primer)} steps")
+        primer = _checked_primer(primer, num_steps)
         _check_seed(seed)
-        _check_positive(num_outputs=num_outputs, temperature=temperature, beam_size=beam_size,
-                        branch_factor=branch_factor, steps_per_iteration=steps_per_iteration)
+        _check_positive(
+            num_outputs=num_outputs,
+            temperature=temperature,
+            beam_size=beam_size,
+            branch_factor=branch_factor,
+            steps_per_iteration=steps_per_iteration,
+        )
         values = self._checked(controls)
-        if guidance is None:
-            guidance = self.default_guidance(values)
-        if not 0 <= guidance <= MAX_GUIDANCE:
-            raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
-        generated = self._search(self._classes(primer), num_steps - len(primer), num_outputs, temperature,
-                                 beam_size, branch_factor, steps_per_iteration, np.random.default_rng(seed),
-                                 on_step or (lambda: None), self.prompt.blended_tokens(values), guidance,
-                                 _FirstBar.of(self, values) if guidance else None)
+        guidance = _check_guidance(self.default_guidance(values) if guidance is None else guidance)
+        generated = self._search(
+            self._classes(primer),
+            num_steps - len(primer),
+            num_outputs,
+            temperature,
+            beam_size,
+            branch_factor,
+            steps_per_iteration,
+            np.random.default_rng(seed),
+            on_step or (lambda: None),
+            self.prompt.blended_tokens(values),
+            guidance,
+            _FirstBar.of(self, values) if guidance else None,
+        )
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
@@ -122,11 +147,30 @@ class Generator:
         controls read plainly, one stream; guidance is off) with none set, else the largest of the set
         controls' own (:attr:`seqgen.controls.Control.guidance`, :data:`DEFAULT_GUIDANCE` where a control
         has none)."""
-        return max((DEFAULT_GUIDANCE if control.guidance is None else control.guidance
-                    for control in self.controls if control.name in values), default=1.0)
+        return max(
+            (
+                DEFAULT_GUIDANCE if control.guidance is None else control.guidance
+                for control in self.controls
+                if control.name in values
+            ),
+            default=1.0,
+        )
 
-    def _search(self, primer, num_new, num_outputs, temperature, beam_size, branch_factor,
-                steps_per_iteration, rng, on_step, prompts=((1.0, ()),), guidance=1.0, first_bar=None) -> np.ndarray:
+    def _search(
+        self,
+        primer,
+        num_new,
+        num_outputs,
+        temperature,
+        beam_size,
+        branch_factor,
+        steps_per_iteration,
+        rng,
+        on_step,
+        prompts=((1.0, ()),),
+        guidance=1.0,
+        first_bar=None,
+    ) -> np.ndarray:
         """Classes [num_outputs, num_new] continuing the primer classes after ``prompts``: (weight, prompt
         tokens) rows, read together (:meth:`seqgen.prompt.Prompt.blended_tokens`). With ``first_bar`` (a
         :class:`_FirstBar`), each output's beams are drawn that many times over until its first bar is
@@ -152,10 +196,10 @@ class Generator:
         done = 0
         for iteration, length in enumerate(lengths):
             if iteration:
-                rows = _best(scores, num_outputs, keep)
+                rows = best(scores, num_outputs, keep)
             else:
                 rows = np.arange(len(scores))
-            rows = _branch(rows, num_outputs, branch_factor)
+            rows = branch(rows, num_outputs, branch_factor)
             state, logits, scores, out = stepper.reorder(state, rows), logits[rows], scores[rows], out[rows]
             for _ in range(length):
                 log_probs = log_softmax(logits, temperature)
@@ -170,7 +214,7 @@ class Generator:
                     chosen, first_bar, keep = out[:, done - 1], None, beam_size
                 if done < num_new:
                     logits, state = stepper.step(chosen, len(primer) + done - 1, state)
-        return out[_best(scores, num_outputs, 1)]
+        return out[best(scores, num_outputs, 1)]
 
     def logits(self, classes, prompts=None) -> np.ndarray:
         """Logits [B, T, C] of class sequences [B, T] read after the rows of ``prompts`` [B, K] (prompt
@@ -182,9 +226,11 @@ class Generator:
         if not prompts.shape[1]:
             prompts = np.tile(self.prompt.control_tokens({}), (len(classes), 1))
         count = prompts.shape[1]
-        logits, _ = self.stepper.feed(np.concatenate([prompts, classes], 1),
-                                      [0] * count + list(range(classes.shape[1])),
-                                      self.stepper.initial_state(len(classes)))
+        logits, _ = self.stepper.feed(
+            np.concatenate([prompts, classes], 1),
+            [0] * count + list(range(classes.shape[1])),
+            self.stepper.initial_state(len(classes)),
+        )
         return logits[:, count:]
 
     def log_likelihood(self, events, controls=None):
@@ -198,8 +244,20 @@ class Generator:
         scored = log_probs[np.arange(len(classes) - 1), classes[1:]]
         return float(scored.sum()), np.exp(scored)
 
-    def infill(self, events, start: int, end: int, parts=None, num_outputs=1, temperature=1.0, seed=None,
-               controls=None, method=None, candidates=8, guidance=None) -> list:
+    def infill(
+        self,
+        events,
+        start: int,
+        end: int,
+        parts=None,
+        num_outputs=1,
+        temperature=1.0,
+        seed=None,
+        controls=None,
+        method=None,
+        candidates=8,
+        guidance=None,
+    ) -> list:
         """``num_outputs`` copies of ``events`` with steps ``[start, end)`` generated anew; with ``parts``
         (names of the encoding's parts, e.g. instruments), only those parts of those steps, every other
         part kept exactly.
@@ -225,24 +283,26 @@ class Generator:
         _check_seed(seed)
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
-        guidance = 1.0 if guidance is None or not controls else guidance
-        if not 0 <= guidance <= MAX_GUIDANCE:
-            raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
+        guidance = _check_guidance(1.0 if guidance is None or not controls else guidance)
         if end == len(classes) or method == "left":
-            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       guidance=guidance, pairs=pairs)
+            gaps, _ = self._sample_gap(
+                classes, start, end, allowed, num_outputs, temperature, rng, controls, guidance=guidance, pairs=pairs
+            )
         elif method == "middle":
             tokens, steps = self.prompt.context_before_gap(classes, start, end, controls)
-            gaps, _ = self._sample_gap(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       (tokens, steps), guidance, pairs)
+            gaps, _ = self._sample_gap(
+                classes, start, end, allowed, num_outputs, temperature, rng, controls, (tokens, steps), guidance, pairs
+            )
         else:
-            gaps = self._rescored_gaps(classes, start, end, allowed, num_outputs, temperature, rng, controls,
-                                       candidates, pairs)
+            gaps = self._rescored_gaps(
+                classes, start, end, allowed, num_outputs, temperature, rng, controls, candidates, pairs
+            )
         decode = encoding.class_to_event
         return [list(events[:start]) + [decode(int(c)) for c in gap] + list(events[end:]) for gap in gaps]
 
-    def _sample_gap(self, classes, start, end, allowed, rows, temperature, rng, controls, context=None,
-                    guidance=1.0, pairs=None):
+    def _sample_gap(
+        self, classes, start, end, allowed, rows, temperature, rng, controls, context=None, guidance=1.0, pairs=None
+    ):
         """Gap classes [rows, end - start] sampled left to right after ``context`` (tokens, steps), by
         default the plain stream of the events before the gap, each step only among its ``allowed`` and, with
         ``pairs`` (:func:`seqgen.infill.order`), those that may come after the step drawn before it (with
@@ -252,7 +312,7 @@ class Generator:
         if plain:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
         if guidance != 1.0:
-            unset = self.prompt.control_tokens({}) + list(context[0][len(controls):])
+            unset = self.prompt.control_tokens({}) + list(context[0][len(controls) :])
             stepper = _Guided(self.stepper, [1.0], guidance, 2)
             logits, state = stepper.start(np.array([list(context[0]), unset], np.int64), context[1])
         else:
@@ -274,19 +334,19 @@ class Generator:
                 logits, state = stepper.step(out[:, t - start], t, state)
         return out, state
 
-    def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates,
-                       pairs=None):
+    def _rescored_gaps(self, classes, start, end, allowed, rows, temperature, rng, controls, candidates, pairs=None):
         """Per output, the best of ``candidates`` left-to-right gaps by the log-likelihood of the kept steps
         after the gap (the events RNN's way of seeing the right side)."""
-        gaps, state = self._sample_gap(classes, start, end, allowed, rows * candidates, temperature, rng, controls,
-                                       pairs=pairs)
+        gaps, state = self._sample_gap(
+            classes, start, end, allowed, rows * candidates, temperature, rng, controls, pairs=pairs
+        )
         # Read on from the sampling state: the gap's last class, then the kept steps but the last.
         tokens = np.concatenate([gaps[:, -1:], np.tile(classes[end:-1], (len(gaps), 1))], 1)
         logits, _ = self.stepper.feed(tokens, range(end - 1, len(classes) - 1), state)
         log_probs = np.take_along_axis(log_softmax(logits), np.tile(classes[end:], (len(gaps), 1))[..., None], -1)
         scores = log_probs[..., 0].sum(axis=1)
-        best = scores.reshape(rows, candidates).argmax(axis=1) + np.arange(rows) * candidates
-        return gaps[best]
+        chosen = scores.reshape(rows, candidates).argmax(axis=1) + np.arange(rows) * candidates
+        return gaps[chosen]
 
     def gap_log_likelihood(self, events, start: int, end: int, both_sides: bool = True, controls=None) -> float:
         """log P(the events of ``[start, end)`` | the rest): read with the steps after the gap
@@ -336,7 +396,7 @@ class _Guided:
     def mix(self, logits):
         """[n, C] mixed log-probabilities of the streams' logits [streams * n, C]."""
         log_probs = log_softmax(logits).reshape(self.streams, -1, logits.shape[-1])
-        given = np.tensordot(self.weights, log_probs[:len(self.weights)], axes=1)
+        given = np.tensordot(self.weights, log_probs[: len(self.weights)], axes=1)
         if self.guidance == 1.0:
             return given
         return log_probs[-1] + self.guidance * (given - log_probs[-1])
@@ -371,8 +431,11 @@ class _FirstBar:
     @classmethod
     def of(cls, generator, values: dict):
         """The held controls of ``values`` (checked), or None where none is set."""
-        targets = {control: float(values[control.name]) for control in generator.controls
-                   if control.per_bar and control.kind == "number" and control.name in values}
+        targets = {
+            control: float(values[control.name])
+            for control in generator.controls
+            if control.per_bar and control.kind == "number" and control.name in values
+        }
         return cls(generator, targets) if targets and BAR_CANDIDATES > 1 else None
 
     def distances(self, generated) -> np.ndarray:
@@ -392,6 +455,25 @@ class _FirstBar:
         return (order + np.arange(num_outputs)[:, None] * (len(generated) // num_outputs)).reshape(-1)
 
 
+def _checked_primer(primer, num_steps: int) -> list:
+    """``primer`` as a list, refused in one line when empty or longer than ``num_steps``."""
+    primer = list(primer)
+    if not primer:
+        raise SeqgenError("the primer is empty; give at least one event")
+    if num_steps < len(primer):
+        raise SeqgenError(
+            f"--num_steps {num_steps} is shorter than the primer ({len(primer)} steps); "
+            f"ask for at least {len(primer)} steps"
+        )
+    return primer
+
+
+def _check_guidance(guidance: float) -> float:
+    if not 0 <= guidance <= MAX_GUIDANCE:
+        raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
+    return guidance
+
+
 def _first_step(kept, allowed) -> np.ndarray:
     """Log-probabilities [C] of a track's first step where no model predicts it: the allowed classes as often
     as the ``kept`` steps play them (a drum track's own hits, not any of the 512 combinations alike), or
@@ -407,17 +489,3 @@ def _sample(log_probs, rng) -> np.ndarray:
     cdf = np.cumsum(np.exp(log_probs), axis=1)
     draws = rng.random(len(cdf))[:, None] * cdf[:, -1:]
     return np.minimum((cdf < draws).sum(axis=1), cdf.shape[1] - 1)
-
-
-def _branch(rows, num_outputs, branch_factor):
-    """Each output's beams repeated ``branch_factor`` times (Magenta's ``beam * branch_factor``)."""
-    return np.tile(rows.reshape(num_outputs, -1), (1, branch_factor)).reshape(-1)
-
-
-def _best(scores, num_outputs, k):
-    """Rows of the ``k`` highest scores of each output, best first (all of them in place when k covers them)."""
-    grouped = scores.reshape(num_outputs, -1)
-    if k >= grouped.shape[1]:  # all of them, in place (no reordering of the stepper's state)
-        return np.arange(scores.size)
-    order = np.argsort(-grouped, axis=1, kind="stable")[:, :k]
-    return (order + np.arange(num_outputs)[:, None] * grouped.shape[1]).reshape(-1)

@@ -63,8 +63,7 @@ class HParams:
     precision: str = attrs.field(default="float32", validator=precision)
 
     def to_dict(self) -> dict:
-        return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in attrs.asdict(self).items()}
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in attrs.asdict(self).items()}
 
     @classmethod
     def names(cls) -> list:

@@ -19,8 +19,9 @@ def parse_range(text, what: str) -> tuple:
     try:
         first, last = int(first), int(last)
     except (TypeError, ValueError):
-        raise SeqgenError(f"--{what} {text!r} is not a range; write e.g. --{what} 3-4 or --{what} 5 "
-                          f"(counted from 1)") from None
+        raise SeqgenError(
+            f"--{what} {text!r} is not a range; write e.g. --{what} 3-4 or --{what} 5 (counted from 1)"
+        ) from None
     if first < 1 or last < first:
         raise SeqgenError(f"--{what} {text!r} must count from 1 with the first not after the last, e.g. 3-4")
     return first, last
@@ -52,12 +53,14 @@ def check_gap(encoding, classes, start: int, end: int, parts=None) -> tuple:
     ``order`` (:func:`order`), what the sampler keeps between the steps it draws."""
     num_steps = len(classes)
     if not 0 <= start < end <= num_steps:
-        raise SeqgenError(f"the steps to regenerate [{start}, {end}) are empty or outside the track of "
-                          f"{num_steps} steps")
+        raise SeqgenError(
+            f"the steps to regenerate [{start}, {end}) are empty or outside the track of {num_steps} steps"
+        )
     if parts:
         if not encoding.parts:
-            raise SeqgenError("this model's events have no separate instruments; regenerate whole steps "
-                              "(leave out --instruments)")
+            raise SeqgenError(
+                "this model's events have no separate instruments; regenerate whole steps (leave out --instruments)"
+            )
         unknown = [p for p in parts if p not in encoding.parts]
         if unknown:
             raise SeqgenError(f"unknown instrument {unknown[0]!r}; valid: {', '.join(encoding.parts)}")
@@ -66,8 +69,9 @@ def check_gap(encoding, classes, start: int, end: int, parts=None) -> tuple:
             raise SeqgenError("that selects everything; keep some bars or instruments, or use seqgen generate")
     else:
         if (start, end) == (0, num_steps):
-            raise SeqgenError("that selects the whole track; keep some bars (or choose --instruments), or use "
-                              "seqgen generate")
+            raise SeqgenError(
+                "that selects the whole track; keep some bars (or choose --instruments), or use seqgen generate"
+            )
         allowed = np.ones((end - start, encoding.num_classes), bool)
     pairs = order(encoding)
     if pairs is not None:
@@ -94,5 +98,7 @@ def _keep_meanings(pairs, classes, start: int, end: int, allowed) -> None:
         allowed[0] &= pairs[classes[start - 1]]
     if not allowed.any(axis=1).all():
         steps = f"step {end}" if end - start == 1 else f"steps {start + 1}-{end}"
-        raise SeqgenError(f"no events for {steps} let the kept steps around them keep their meaning (the "
-                          f"encoding's may_precede allows none); regenerate more steps around them")
+        raise SeqgenError(
+            f"no events for {steps} let the kept steps around them keep their meaning (the "
+            f"encoding's may_precede allows none); regenerate more steps around them"
+        )

@@ -38,11 +38,12 @@ def default_config(config_id: str = None, plugin: str = None):
     if len(shipped) == 1:
         return shipped[0]
     if len(shipped) > 1:
-        raise SeqgenError(f"several configs ship a pretrained model ({', '.join(sorted(c.id for c in shipped))}); "
-                          f"choose one with --config")
+        raise SeqgenError(
+            f"several configs ship a pretrained model ({', '.join(sorted(c.id for c in shipped))}); "
+            f"choose one with --config"
+        )
     which = f"config {config_id!r} ships none" if config_id else "no installed config ships one"
-    raise SeqgenError(f"no model given, and {which} pretrained; pass --bundle_file, --run_dir or "
-                      f"--checkpoint_file")
+    raise SeqgenError(f"no model given, and {which} pretrained; pass --bundle_file, --run_dir or --checkpoint_file")
 
 
 def _is_checkpoint(path: str) -> bool:
@@ -69,8 +70,10 @@ def load(source) -> Model:
         return Model(config, weights, "", source)
     if os.path.isfile(source):
         return _from_bundle(bundle.load(source), source)
-    raise SeqgenError(f"{source} does not exist; give a bundle file, a run directory, a checkpoint or a shipped "
-                      f"model's name ({', '.join(sorted(shipped)) or 'none installed'})")
+    raise SeqgenError(
+        f"{source} does not exist; give a bundle file, a run directory, a checkpoint or a shipped "
+        f"model's name ({', '.join(sorted(shipped)) or 'none installed'})"
+    )
 
 
 def _from_bundle(loaded, source) -> Model:
@@ -86,11 +89,14 @@ def _from_bundle(loaded, source) -> Model:
     try:
         base = load(base_source)
     except SeqgenError as error:
-        raise SeqgenError(f"{source} is adapted from the model {base_source}, which cannot be loaded ({error}); "
-                          f"{again}") from None
+        raise SeqgenError(
+            f"{source} is adapted from the model {base_source}, which cannot be loaded ({error}); {again}"
+        ) from None
     if bundle.weights_checksum(base.weights) != loaded.adapter["base_sha256"] or base.config.id != loaded.config.id:
-        raise SeqgenError(f"{source} is adapted from the model {base_source}, but the {base_source} here is a "
-                          f"different model (its weights' checksum differs); {again}")
+        raise SeqgenError(
+            f"{source} is adapted from the model {base_source}, but the {base_source} here is a "
+            f"different model (its weights' checksum differs); {again}"
+        )
     weights = bundle.merge_adapters(base.weights, loaded.weights, source)
     return Model(loaded.config, weights, loaded.description, source)
 
@@ -102,24 +108,32 @@ def _check_shipped_file(path: str) -> None:
     from seqgen import plugins
 
     owner = next(config.plugin for config in plugins.configs().values() if path in config.pretrained)
-    raise SeqgenError(f"the shipped model file {path} is missing from the installed {owner} plugin; reinstall it: "
-                      f"pip install --force-reinstall {plugins.distribution(owner)}")
+    raise SeqgenError(
+        f"the shipped model file {path} is missing from the installed {owner} plugin; reinstall it: "
+        f"pip install --force-reinstall {plugins.distribution(owner)}"
+    )
 
 
 def check_model_flags(args) -> None:
     """--bundle_file, --run_dir and --checkpoint_file each name the kind of thing they say."""
     if args.bundle_file and os.path.isdir(args.bundle_file):
-        raise SeqgenError(f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
-                          f"or a shipped model's name (a training run goes with --run_dir)")
+        raise SeqgenError(
+            f"--bundle_file {args.bundle_file} is a directory; give a bundle file (.seqgen or .mag) "
+            f"or a shipped model's name (a training run goes with --run_dir)"
+        )
     if args.run_dir and not os.path.isdir(args.run_dir):
         what = "is a file, not a run directory" if os.path.exists(args.run_dir) else "does not exist"
-        raise SeqgenError(f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
-                          f"goes with --bundle_file)")
+        raise SeqgenError(
+            f"--run_dir {args.run_dir} {what}; give the --run_dir that seqgen train wrote (a bundle "
+            f"goes with --bundle_file)"
+        )
     if args.checkpoint_file:
         path = str(args.checkpoint_file)
         if os.path.isdir(path):
-            raise SeqgenError(f"--checkpoint_file {path} is a directory; give one checkpoint such as "
-                              f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)")
+            raise SeqgenError(
+                f"--checkpoint_file {path} is a directory; give one checkpoint such as "
+                f"RUN_DIR/train/ckpt-100 (a whole run goes with --run_dir)"
+            )
         from seqgen.run_dir import check_checkpoint
 
         check_checkpoint(path)
@@ -137,6 +151,7 @@ def load_model(args):
     source = args.bundle_file or args.run_dir or args.checkpoint_file
     model = load(source or default_config(args.config, args.plugin).default_bundle)
     if args.config and args.config != model.config.id:
-        raise SeqgenError(f"the model is a {model.config.id} model, not {args.config}; drop --config or pass "
-                          f"another model")
+        raise SeqgenError(
+            f"the model is a {model.config.id} model, not {args.config}; drop --config or pass another model"
+        )
     return model

@@ -15,12 +15,20 @@ from seqgen.errors import SeqgenError
 
 
 # magenta/protobuf/generator.proto (note_seq.protobuf.generator_pb2), with its public field numbers
-_MESSAGES = v1_checkpoint.message_classes("seqgen/magenta_generator.proto", "seqgen.magenta", {
-    "GeneratorDetails": [("id", 1, "string"), ("description", 2, "string")],
-    "BundleDetails": [("description", 1, "string")],
-    "GeneratorBundle": [("generator_details", 1, "GeneratorDetails"), ("checkpoint_file", 2, "bytes", "repeated"),
-                        ("metagraph_file", 3, "bytes"), ("bundle_details", 4, "BundleDetails")],
-})
+_MESSAGES = v1_checkpoint.message_classes(
+    "seqgen/magenta_generator.proto",
+    "seqgen.magenta",
+    {
+        "GeneratorDetails": [("id", 1, "string"), ("description", 2, "string")],
+        "BundleDetails": [("description", 1, "string")],
+        "GeneratorBundle": [
+            ("generator_details", 1, "GeneratorDetails"),
+            ("checkpoint_file", 2, "bytes", "repeated"),
+            ("metagraph_file", 3, "bytes"),
+            ("bundle_details", 4, "BundleDetails"),
+        ],
+    },
+)
 GeneratorBundle = _MESSAGES["GeneratorBundle"]
 
 
@@ -32,8 +40,10 @@ def _generator_pb2():
 def _other_kind(data: bytes):
     """What a file that is clearly not a ``.mag`` is, with what to do; None when it may be one."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        return ("a zip archive (a .seqgen bundle renamed?), not a Magenta .mag bundle; give it a .seqgen "
-                "name and pass it as --bundle_file")
+        return (
+            "a zip archive (a .seqgen bundle renamed?), not a Magenta .mag bundle; give it a .seqgen "
+            "name and pass it as --bundle_file"
+        )
     if data.startswith(b"MThd"):
         return "a MIDI file, not a Magenta .mag bundle; pass a .mag file exported by Magenta"
     return None
@@ -50,8 +60,10 @@ def parse_bundle(data: bytes, path) -> "GeneratorBundle":
     except SeqgenError:
         pass
     if bundle is None or not bundle.generator_details.id or len(bundle.checkpoint_file) != 1:
-        raise SeqgenError(f"{path} is not a valid Magenta .mag bundle (truncated, corrupted or another kind "
-                          f"of file); download or export it again")
+        raise SeqgenError(
+            f"{path} is not a valid Magenta .mag bundle (truncated, corrupted or another kind "
+            f"of file); download or export it again"
+        )
     return bundle
 
 
@@ -59,8 +71,9 @@ def _checkpoint_weights(data: bytes, path) -> dict:
     try:
         return v1_checkpoint.read_checkpoint(data)
     except v1_checkpoint.CheckpointError as error:
-        raise SeqgenError(f"the checkpoint inside {path} is truncated or corrupted: {error}; download or "
-                          f"export the bundle again") from None
+        raise SeqgenError(
+            f"the checkpoint inside {path} is truncated or corrupted: {error}; download or export the bundle again"
+        ) from None
 
 
 def load_bytes(data: bytes, path):
@@ -70,8 +83,10 @@ def load_bytes(data: bytes, path):
     bundle = parse_bundle(data, path)
     config_id = bundle.generator_details.id
     if config_id not in plugins.configs():
-        raise SeqgenError(f"Magenta bundle {path} is for generator {config_id!r}, which no installed seqgen "
-                          f"plugin provides (known configs: {', '.join(sorted(plugins.configs())) or 'none'})")
+        raise SeqgenError(
+            f"Magenta bundle {path} is for generator {config_id!r}, which no installed seqgen "
+            f"plugin provides (known configs: {', '.join(sorted(plugins.configs())) or 'none'})"
+        )
     config = plugins.get_config(config_id)
     weights = _checkpoint_weights(bundle.checkpoint_file[0], path)
     # Magenta stores no hparams: the config's family reads its architecture from the weights and metagraph.

@@ -34,6 +34,7 @@ def batch_sums(logits, labels, mask, no_event_class) -> dict:
 
 def summarize(sums: dict) -> dict:
     """Magenta's summary values from (Python float) sums."""
+
     def ratio(a, b):
         return a / b if b else float("nan")
 

@@ -13,8 +13,15 @@ import mido
 from mido.midifiles.meta import KeySignatureError, build_meta_message
 
 _MAX_LENGTH = 1_000_000  # mido's limit on one message's data
-_CHANNEL = {0x8: ("note_off", 2), 0x9: ("note_on", 2), 0xA: ("polytouch", 2), 0xB: ("control_change", 2),
-            0xC: ("program_change", 1), 0xD: ("aftertouch", 1), 0xE: ("pitchwheel", 2)}
+_CHANNEL = {
+    0x8: ("note_off", 2),
+    0x9: ("note_on", 2),
+    0xA: ("polytouch", 2),
+    0xB: ("control_change", 2),
+    0xC: ("program_change", 1),
+    0xD: ("aftertouch", 1),
+    0xE: ("pitchwheel", 2),
+}
 _SYSTEM = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0, 0xF8: 0, 0xFA: 0, 0xFB: 0, 0xFC: 0, 0xFE: 0}
 
 
@@ -44,7 +51,7 @@ def _take(data, pos, size):
         raise OSError(f"message length {size} exceeds maximum length {_MAX_LENGTH}")
     if pos + size > len(data):
         raise EOFError("unexpected end of file")
-    return data[pos:pos + size], pos + size
+    return data[pos : pos + size], pos + size
 
 
 def _varint(data, pos):
@@ -106,8 +113,12 @@ def _read_track(data, pos):
 
 
 _WRAPPED = re.compile(r"^Midi decoding error <class '(?:\w+\.)*(\w+)'>: ?(.*)$", re.S)
-_KINDS = {"EOFError": "the file ends too soon: truncated?", "KeySignatureError": "a bad key signature",
-          "IndexError": "a damaged event", "KeyError": "a damaged event"}
+_KINDS = {
+    "EOFError": "the file ends too soon: truncated?",
+    "KeySignatureError": "a bad key signature",
+    "IndexError": "a damaged event",
+    "KeyError": "a damaged event",
+}
 
 
 def describe_error(error) -> str:
@@ -128,8 +139,9 @@ def read_midi_file(data: bytes, name="the MIDI file") -> mido.MidiFile:
     try:
         return read_midi(data)
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error, KeySignatureError) as error:
-        raise SeqgenError(f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI "
-                          f"File (.mid)") from None
+        raise SeqgenError(
+            f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI File (.mid)"
+        ) from None
 
 
 def read_midi(data: bytes) -> mido.MidiFile:
@@ -138,7 +150,7 @@ def read_midi(data: bytes) -> mido.MidiFile:
     name, size = struct.unpack(">4sL", header)
     if name != b"MThd":
         raise OSError("MThd not found. Probably not a MIDI file")
-    fields = data[pos:pos + size]
+    fields = data[pos : pos + size]
     if len(fields) < 6:
         raise EOFError("unexpected end of file")
     _, num_tracks, ticks_per_beat = struct.unpack(">hhh", fields[:6])

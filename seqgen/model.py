@@ -120,19 +120,52 @@ class Model:
             return ()
         return self.generator.controls
 
-    def generate(self, num_outputs: int = 1, num_steps: int = 128, primer=None, temperature: float = 1.0,
-                 seed=None, beam_size: int = 1, branch_factor: int = 1, steps_per_iteration: int = 1,
-                 qpm: float = 120.0, on_step=None, controls=None, guidance=None) -> list:
+    def generate(
+        self,
+        num_outputs: int = 1,
+        num_steps: int = 128,
+        primer=None,
+        temperature: float = 1.0,
+        seed=None,
+        beam_size: int = 1,
+        branch_factor: int = 1,
+        steps_per_iteration: int = 1,
+        qpm: float = 120.0,
+        on_step=None,
+        controls=None,
+        guidance=None,
+    ) -> list:
         """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``, steered by
         ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`) with
         classifier-free ``guidance`` (see :meth:`seqgen.generator.Generator.generate`)."""
-        events = self.generator.generate(self.primer(primer), num_steps, num_outputs, temperature, beam_size,
-                                         branch_factor, steps_per_iteration, seed, on_step, controls, guidance)
+        events = self.generator.generate(
+            self.primer(primer),
+            num_steps,
+            num_outputs,
+            temperature,
+            beam_size,
+            branch_factor,
+            steps_per_iteration,
+            seed,
+            on_step,
+            controls,
+            guidance,
+        )
         return [Track(track, self.config, qpm) for track in events]
 
-    def infill(self, track, bars=None, steps=None, instruments=None, num_outputs: int = 1,
-               temperature: float = 1.0, seed=None, controls=None, steps_per_bar: int = None,
-               method: str = None) -> list:
+    def infill(
+        self,
+        track,
+        bars=None,
+        steps=None,
+        instruments=None,
+        num_outputs: int = 1,
+        temperature: float = 1.0,
+        seed=None,
+        controls=None,
+        steps_per_bar: int = None,
+        method: str = None,
+    ) -> list:
         """``num_outputs`` copies of ``track`` with the selected ``bars`` or ``steps`` (counted from 1, both
         ends included: ``"3-4"``, ``(3, 4)`` or ``5``) regenerated, and of them only ``instruments`` (names
         of the encoding's parts, e.g. ``["hihat_closed"]``) when given; everything else is kept exactly.
@@ -147,42 +180,64 @@ class Model:
             instruments = [name.strip() for name in instruments.split(",") if name.strip()]
         bar = steps_per_bar or self.config.steps_per_quarter * 4
         start, end = selection(len(events), bar, bars, steps)
-        filled = self.generator.infill(events, start, end, instruments, num_outputs, temperature, seed, controls,
-                                       method)
+        filled = self.generator.infill(
+            events, start, end, instruments, num_outputs, temperature, seed, controls, method
+        )
         qpm = track.qpm if isinstance(track, Track) else 120.0
         return [Track(events, self.config, qpm) for events in filled]
 
-    def song(self, form, controls=None, fills=None, variation: float = 0.0, num_outputs: int = 1,
-             temperature: float = 1.0, seed=None, qpm: float = 120.0) -> list:
+    def song(
+        self,
+        form,
+        controls=None,
+        fills=None,
+        variation: float = 0.0,
+        num_outputs: int = 1,
+        temperature: float = 1.0,
+        seed=None,
+        qpm: float = 120.0,
+    ) -> list:
         """``num_outputs`` :class:`Song` s of ``form`` (``"intro:4 verse:8 chorus:8 verse:8"``, or
-        :class:`seqgen.song.Section` s or ``(name, bars)`` pairs), each section steered by ``controls``
+        :class:`seqgen.form.Section` s or ``(name, bars)`` pairs), each section steered by ``controls``
         (``{section name: {control: value}}``), with ``fills`` into each change (None: where the model can) and
         a share ``variation`` of each repeated section's bars regenerated (0: exact repeats). See
         :mod:`seqgen.song`."""
-        from seqgen import song
+        from seqgen import form as forms, song
 
-        sections = song.parse_form(form) if isinstance(form, str) else song.check_form(form)
-        sections = song.with_controls(sections, controls)
+        sections = forms.parse_form(form) if isinstance(form, str) else forms.check_form(form)
+        sections = forms.with_controls(sections, controls)
         made = song.song(self.generator, sections, fills, variation, num_outputs, temperature, seed)
         return [Song(events, self.config, qpm, sections=firsts) for events, firsts in made]
 
-    def regenerate_section(self, song: "Song", section: int, controls=None, fills=None, temperature: float = 1.0,
-                           seed=None) -> "Song":
+    def regenerate_section(
+        self, song: "Song", section: int, controls=None, fills=None, temperature: float = 1.0, seed=None
+    ) -> "Song":
         """``song`` with its ``section`` (counted from 1) made anew, steered by ``controls`` (``{section name:
         {control: value}}``, as :meth:`song`); every other section is kept but the bars around the new one's
         seams, which are made anew reading both sides (:func:`seqgen.song.regenerate_section`)."""
-        from seqgen import song as songs
+        from seqgen import form, song as songs
 
         firsts = [first for _, first in song.sections] + [len(song)]
         bar = self.config.steps_per_quarter * 4
-        sections = songs.with_controls([songs.Section(name, (end - first) // bar) for (name, first), end
-                                        in zip(song.sections, firsts[1:])], controls)
-        events = songs.regenerate_section(self.generator, song.events, sections, section - 1, fills, temperature,
-                                          seed)
+        sections = form.with_controls(
+            [form.Section(name, (end - first) // bar) for (name, first), end in zip(song.sections, firsts[1:])],
+            controls,
+        )
+        events = songs.regenerate_section(self.generator, song.events, sections, section - 1, fills, temperature, seed)
         return Song(events, self.config, song.qpm, sections=song.sections)
 
-    def loop(self, bars: int, repeats: int = 1, num_outputs: int = 1, primer=None, temperature: float = 1.0,
-             seed=None, qpm: float = 120.0, controls=None, guidance=None) -> list:
+    def loop(
+        self,
+        bars: int,
+        repeats: int = 1,
+        num_outputs: int = 1,
+        primer=None,
+        temperature: float = 1.0,
+        seed=None,
+        qpm: float = 120.0,
+        controls=None,
+        guidance=None,
+    ) -> list:
         """``num_outputs`` Songs (of no sections: Tracks whose MIDI files last exactly their bars) of a
         ``bars``-bar loop played ``repeats`` times: its last bar leads into its first (:func:`seqgen.song.loop`)."""
         from seqgen import song

@@ -20,8 +20,10 @@ def _bare_package():
         return sys.modules["note_seq"]
     spec = importlib.util.find_spec("note_seq")
     if spec is None:
-        raise SeqgenError("this needs note-seq, which the light install leaves out; install the training "
-                          f"extra: pip install '{DISTRIBUTION}[train]'")
+        raise SeqgenError(
+            "this needs note-seq, which the light install leaves out; install the training "
+            f"extra: pip install '{DISTRIBUTION}[train]'"
+        )
     package = types.ModuleType("note_seq")
     package.__path__ = list(spec.submodule_search_locations)
     package.__spec__ = spec

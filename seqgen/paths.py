@@ -81,8 +81,9 @@ def check_input_file(path, flag, kind: str) -> None:
     if not os.path.exists(path):
         raise SeqgenError(f"{_named(flag, path)} {why_missing(path)}; give a {kind}")
     if not os.path.isfile(path):
-        raise SeqgenError(f"{_named(flag, path)} is {special_kind(os.stat(path).st_mode)}, not a regular file; "
-                          f"give a {kind}")
+        raise SeqgenError(
+            f"{_named(flag, path)} is {special_kind(os.stat(path).st_mode)}, not a regular file; give a {kind}"
+        )
 
 
 def why_missing(path) -> str:
@@ -101,8 +102,13 @@ def why_missing(path) -> str:
 
 def special_kind(mode: int) -> str:
     """What a file of ``mode`` (from stat) is, in words: 'a FIFO', 'a character device', ..."""
-    for test, words in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+    for test, words in (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
         if test(mode):
             return words
     return "a regular file" if stat.S_ISREG(mode) else "a special file"

@@ -51,8 +51,10 @@ def load_split_csv(path) -> dict:
             reader = csv.DictReader(stream)
             missing = {"midi_filename", "split"} - set(reader.fieldnames or ())
             if missing:
-                raise SeqgenError(f"--split_csv {path} lacks the column(s) {', '.join(sorted(missing))}; it needs "
-                                  f"'midi_filename' and 'split' columns (as the Groove dataset's info.csv)")
+                raise SeqgenError(
+                    f"--split_csv {path} lacks the column(s) {', '.join(sorted(missing))}; it needs "
+                    f"'midi_filename' and 'split' columns (as the Groove dataset's info.csv)"
+                )
             splits = {row["midi_filename"]: row["split"].strip() for row in reader if row["split"].strip()}
     except OSError as error:
         raise SeqgenError(f"cannot read --split_csv {path}: {error.strerror}") from None
@@ -67,7 +69,7 @@ def load_split_csv(path) -> dict:
 def hash_fraction(sequence_id: str, seed: int) -> float:
     """A number in [0, 1) that depends only on the sequence id and the seed."""
     digest = hashlib.sha256(f"{seed}\0{sequence_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def assign_split(sequence, options: SplitOptions):
@@ -98,8 +100,12 @@ def process(serialized: bytes, config, options: SplitOptions, task=None):
         counts["pieces_after_time_change_split"] += 1
         try:
             quantized = sequences_lib.quantize_note_sequence(piece, config.steps_per_quarter)
-        except (sequences_lib.MultipleTimeSignatureError, sequences_lib.MultipleTempoError,
-                sequences_lib.BadTimeSignatureError, sequences_lib.NegativeTimeError) as error:
+        except (
+            sequences_lib.MultipleTimeSignatureError,
+            sequences_lib.MultipleTempoError,
+            sequences_lib.BadTimeSignatureError,
+            sequences_lib.NegativeTimeError,
+        ) as error:
             counts[_QUANTIZE_ERRORS[type(error).__name__]] += 1
             continue
         tracks, track_counts = config.tracks.extract(quantized, config.extraction)
@@ -125,8 +131,9 @@ def check_outputs(output_dir, config, options, overwrite) -> dict:
     paths = {split: output_path(output_dir, split, config) for split in options.split_names}
     existing = files.existing_outputs(paths.values())  # a killed run's unfinished output may be redone
     if existing and not overwrite:
-        raise SeqgenError(f"{existing[0]} already exists; pass --overwrite to replace it, or choose another "
-                          f"--output_dir")
+        raise SeqgenError(
+            f"{existing[0]} already exists; pass --overwrite to replace it, or choose another --output_dir"
+        )
     return paths
 
 
@@ -136,8 +143,10 @@ def explain_empty(counts, config) -> str:
     if not counts["sequences_in"]:
         return "the input holds no NoteSequences"
     if counts["sequences_not_in_split_csv"] == counts["sequences_in"]:
-        return ("no NoteSequence filename is listed in --split_csv: run `seqgen convert` with --input_dir at the "
-                "directory the CSV's midi_filename paths are relative to")
+        return (
+            "no NoteSequence filename is listed in --split_csv: run `seqgen convert` with --input_dir at the "
+            "directory the CSV's midi_filename paths are relative to"
+        )
     hint = config.tracks.empty_output_hint(counts)
     if hint:
         return hint
@@ -145,8 +154,7 @@ def explain_empty(counts, config) -> str:
         return "no sequence could be quantized (see the discarded counts above)"
     too_short = sum(v for k, v in counts.items() if "too_short" in k)
     if too_short:
-        return (f"every {noun} was shorter than min_bars={config.extraction.min_bars} bars "
-                f"({too_short} discarded)")
+        return f"every {noun} was shorter than min_bars={config.extraction.min_bars} bars ({too_short} discarded)"
     return f"no {noun} was found in the input"
 
 

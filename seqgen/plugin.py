@@ -17,7 +17,31 @@ from seqgen.hparams import HParams, architecture, non_negative, positive, probab
 from seqgen.task import Task
 from seqgen.tracks import Arrangement, GenerateOption, MidiPrimer, Note, Tracks, seconds_per_step
 
-__all__ = ["Arrangement", "Command", "Config", "Control", "Encoding", "Extraction", "GenerateOption", "HParams",
-           "MidiPrimer", "ModelFamily", "Note", "PrefixStepper", "SeqgenError", "Stepper", "Task", "Tracks",
-           "add_config_arguments", "add_model_arguments", "architecture", "config_from_args", "hookimpl",
-           "non_negative", "positive", "probability", "record_files", "seconds_per_step"]
+__all__ = [
+    "Arrangement",
+    "Command",
+    "Config",
+    "Control",
+    "Encoding",
+    "Extraction",
+    "GenerateOption",
+    "HParams",
+    "MidiPrimer",
+    "ModelFamily",
+    "Note",
+    "PrefixStepper",
+    "SeqgenError",
+    "Stepper",
+    "Task",
+    "Tracks",
+    "add_config_arguments",
+    "add_model_arguments",
+    "architecture",
+    "config_from_args",
+    "hookimpl",
+    "non_negative",
+    "positive",
+    "probability",
+    "record_files",
+    "seconds_per_step",
+]

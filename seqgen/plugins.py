@@ -46,7 +46,8 @@ def _entry_points() -> dict:
         if entry_point.name in found and found[entry_point.name].value != entry_point.value:
             raise SeqgenError(
                 f"two installed packages register a seqgen plugin named {entry_point.name!r} "
-                f"({found[entry_point.name].value} and {entry_point.value}); uninstall one of them")
+                f"({found[entry_point.name].value} and {entry_point.value}); uninstall one of them"
+            )
         found[entry_point.name] = entry_point
     return found
 
@@ -58,15 +59,23 @@ def _register(pm: pluggy.PluginManager, plugin, name: str) -> None:
     except pluggy.PluginValidationError as error:
         if pm.has_plugin(name):
             pm.unregister(name=name)
-        raise SeqgenError(f"the seqgen plugin {name!r} has a hook with arguments the hook does not take "
-                          f"({str(error).splitlines()[0]}); see seqgen.hookspecs") from None
-    unknown = sorted(caller.name for caller in pm.get_hookcallers(plugin) or () if not caller.has_spec()
-                     and any(not hook.optionalhook for hook in caller.get_hookimpls() if hook.plugin is plugin))
+        raise SeqgenError(
+            f"the seqgen plugin {name!r} has a hook with arguments the hook does not take "
+            f"({str(error).splitlines()[0]}); see seqgen.hookspecs"
+        ) from None
+    unknown = sorted(
+        caller.name
+        for caller in pm.get_hookcallers(plugin) or ()
+        if not caller.has_spec()
+        and any(not hook.optionalhook for hook in caller.get_hookimpls() if hook.plugin is plugin)
+    )
     if unknown:
         pm.unregister(name=name)
         known = sorted(n for n, f in vars(hookspecs).items() if hasattr(f, "seqgen_spec"))
-        raise SeqgenError(f"the seqgen plugin {name!r} implements {', '.join(unknown)}, which is no seqgen hook "
-                          f"(misspelled?); the hooks are {', '.join(known)}")
+        raise SeqgenError(
+            f"the seqgen plugin {name!r} implements {', '.join(unknown)}, which is no seqgen hook "
+            f"(misspelled?); the hooks are {', '.join(known)}"
+        )
 
 
 @functools.cache
@@ -81,8 +90,10 @@ def manager() -> pluggy.PluginManager:
     _broken.clear()
     for name in names:
         if name not in available:
-            raise SeqgenError(f"SEQGEN_LOAD_PLUGINS names unknown plugin {name!r}; "
-                              f"installed plugins: {', '.join(sorted(available)) or 'none'}")
+            raise SeqgenError(
+                f"SEQGEN_LOAD_PLUGINS names unknown plugin {name!r}; "
+                f"installed plugins: {', '.join(sorted(available)) or 'none'}"
+            )
         try:
             module = available[name].load()
         except Exception as error:  # whatever a plugin's import raises, it must not stop the others
@@ -101,10 +112,11 @@ def broken() -> dict:
 def not_installed(name: str, needs: str) -> SeqgenError:
     """The error for something that needs plugin ``name``, which is not loaded: installed but broken, or absent."""
     if name in broken():
-        return SeqgenError(f"{needs}, but the seqgen plugin {name!r} fails to import ({_broken[name]}); reinstall "
-                           f"it (pip install --force-reinstall {distribution(name)}) or fix what it imports")
-    return SeqgenError(f"{needs}, which is not installed; install it (pip install {distribution(name)}) and "
-                       f"try again")
+        return SeqgenError(
+            f"{needs}, but the seqgen plugin {name!r} fails to import ({_broken[name]}); reinstall "
+            f"it (pip install --force-reinstall {distribution(name)}) or fix what it imports"
+        )
+    return SeqgenError(f"{needs}, which is not installed; install it (pip install {distribution(name)}) and try again")
 
 
 def _changed() -> None:
@@ -174,30 +186,39 @@ def _check_item(kind: str, plugin: str, item, key) -> None:
     """One line refusing what a plugin registered: not a ``kind``, or with an empty or malformed name."""
     needs, expected = _KINDS[kind]
     if isinstance(item, type) or not all(hasattr(item, attribute) for attribute in needs):
-        raise SeqgenError(f"the seqgen plugin {plugin!r} registered a {type(item).__name__} as a {kind}; register "
-                          f"a {expected}")
+        raise SeqgenError(
+            f"the seqgen plugin {plugin!r} registered a {type(item).__name__} as a {kind}; register a {expected}"
+        )
     name = key(item)
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise SeqgenError(f"the seqgen plugin {plugin!r} registered a {kind} named {name!r}; a {kind} name is a "
-                          f"letter followed by letters, digits, '_' or '-'")
+        raise SeqgenError(
+            f"the seqgen plugin {plugin!r} registered a {kind} named {name!r}; a {kind} name is a "
+            f"letter followed by letters, digits, '_' or '-'"
+        )
 
 
 def _check_config(plugin: str, config, families: dict) -> None:
     """A config's family must be installed with the hparams it takes; its tracks name themselves fully."""
     if config.model not in families:
-        raise SeqgenError(f"config {config.id!r} of plugin {plugin!r} needs model family {config.model!r}, "
-                          f"which no installed plugin provides; installed families: "
-                          f"{', '.join(sorted(families)) or 'none'}")
+        raise SeqgenError(
+            f"config {config.id!r} of plugin {plugin!r} needs model family {config.model!r}, "
+            f"which no installed plugin provides; installed families: "
+            f"{', '.join(sorted(families)) or 'none'}"
+        )
     hparams_class = families[config.model][1].hparams_class
     if type(config.hparams) is not hparams_class:
-        raise SeqgenError(f"config {config.id!r} of plugin {plugin!r} gives hparams of type "
-                          f"{type(config.hparams).__name__}; family {config.model!r} needs {hparams_class.__name__}")
+        raise SeqgenError(
+            f"config {config.id!r} of plugin {plugin!r} gives hparams of type "
+            f"{type(config.hparams).__name__}; family {config.model!r} needs {hparams_class.__name__}"
+        )
     tracks = type(config.tracks)
     noun_by, plural_by = (next(k for k in tracks.__mro__ if name in vars(k)) for name in ("noun", "plural"))
     if noun_by is not plural_by and issubclass(noun_by, plural_by):  # a noun newer than its plural
-        raise SeqgenError(f"config {config.id!r} of plugin {plugin!r}: {tracks.__name__} sets noun = "
-                          f"{tracks.noun!r} but not plural (used in messages and record file names); set "
-                          f"plural = \"{tracks.noun}s\" or the right word")
+        raise SeqgenError(
+            f"config {config.id!r} of plugin {plugin!r}: {tracks.__name__} sets noun = "
+            f"{tracks.noun!r} but not plural (used in messages and record file names); set "
+            f'plural = "{tracks.noun}s" or the right word'
+        )
 
 
 def _unique(kind: str, hook_name: str, key) -> dict:
@@ -207,8 +228,10 @@ def _unique(kind: str, hook_name: str, key) -> dict:
         for item in items:
             _check_item(kind, name, item, key)
             if key(item) in result:
-                raise SeqgenError(f"{kind} {key(item)!r} is registered twice, by plugins {result[key(item)][0]!r} "
-                                  f"and {name!r}; uninstall one of them")
+                raise SeqgenError(
+                    f"{kind} {key(item)!r} is registered twice, by plugins {result[key(item)][0]!r} "
+                    f"and {name!r}; uninstall one of them"
+                )
             result[key(item)] = (name, item)
     return result
 
@@ -219,8 +242,10 @@ def _registered() -> tuple:
     families = _unique("model family", "register_models", lambda family: family.name)
     for name, (plugin, family) in families.items():
         if not isinstance(family.hparams_class, type):
-            raise SeqgenError(f"the seqgen plugin {plugin!r} registered model family {name!r} without an "
-                              f"hparams_class; set it to the family's frozen attrs HParams subclass")
+            raise SeqgenError(
+                f"the seqgen plugin {plugin!r} registered model family {name!r} without an "
+                f"hparams_class; set it to the family's frozen attrs HParams subclass"
+            )
     configs = _unique("config", "register_configs", lambda config: config.id)
     for config_id, (plugin, config) in configs.items():
         _check_config(plugin, config, families)
@@ -274,13 +299,21 @@ def plugins() -> list:
     """``[{name, version, models, configs, commands, error}]`` for every installed plugin, by name: ``error`` is
     None for a loaded plugin, and why it fails to import for a broken one (which registers nothing)."""
     families_, configs_, commands_ = _registered()
-    found = [{"name": name, "version": version(name),
-              "models": sorted(k for k, (p, _) in families_.items() if p == name),
-              "configs": sorted(k for k, (p, _) in configs_.items() if p == name),
-              "commands": sorted(k for k, (p, _) in commands_.items() if p == name), "error": None}
-             for name in plugin_names()]
-    found += [{"name": name, "version": version(name), "models": [], "configs": [], "commands": [], "error": error}
-              for name, error in broken().items()]
+    found = [
+        {
+            "name": name,
+            "version": version(name),
+            "models": sorted(k for k, (p, _) in families_.items() if p == name),
+            "configs": sorted(k for k, (p, _) in configs_.items() if p == name),
+            "commands": sorted(k for k, (p, _) in commands_.items() if p == name),
+            "error": None,
+        }
+        for name in plugin_names()
+    ]
+    found += [
+        {"name": name, "version": version(name), "models": [], "configs": [], "commands": [], "error": error}
+        for name, error in broken().items()
+    ]
     return sorted(found, key=lambda plugin: plugin["name"])
 
 

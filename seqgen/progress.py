@@ -20,8 +20,9 @@ class Progress:
         if self.stream.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total or None, desc=description, unit=unit, file=self.stream, leave=False,
-                             dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total or None, desc=description, unit=unit, file=self.stream, leave=False, dynamic_ncols=True
+            )
 
     def update(self, count: int = 1) -> None:
         self.done += count

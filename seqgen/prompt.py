@@ -35,8 +35,11 @@ class Prompt:
     @classmethod
     def of(cls, config):
         family = config.family
-        return cls(config.encoding.num_classes, tuple(config.controls) if family.takes_controls(config) else (),
-                   family.infills(config))
+        return cls(
+            config.encoding.num_classes,
+            tuple(config.controls) if family.takes_controls(config) else (),
+            family.infills(config),
+        )
 
     def _offset(self, index: int) -> int:
         return self.num_classes + sum(c.num_bins + 1 for c in self.controls[:index])
@@ -70,14 +73,18 @@ class Prompt:
         for index, control in enumerate(self.controls):
             value = values.get(control.name)
             parts = [(0, 1.0)] if value is None else [(1 + bin_, weight) for bin_, weight in control.blend(value)]
-            rows = [(weight * part, tokens + [self._offset(index) + token])
-                    for weight, tokens in rows for token, part in parts]
+            rows = [
+                (weight * part, tokens + [self._offset(index) + token])
+                for weight, tokens in rows
+                for token, part in parts
+            ]
         return rows
 
     def record_tokens(self, numbers) -> list:
         """:meth:`control_tokens` of the floats a record stores (NaN: unset), in control order."""
-        return self.control_tokens({control.name: control.from_record(float(number))
-                                    for control, number in zip(self.controls, numbers)})
+        return self.control_tokens(
+            {control.name: control.from_record(float(number)) for control, number in zip(self.controls, numbers)}
+        )
 
     def step_controls(self, control_tokens, steps, bar_values=None, steps_per_bar: int = 16):
         """[T, K] int64: the control token each of a stream's T tokens (at ``steps``, the K control tokens
@@ -114,8 +121,9 @@ class Prompt:
         if not 0 <= start < end < n:
             raise ValueError(f"gap [{start}, {end}) must lie inside a track of {n} steps with steps after it")
         k = len(control_tokens)
-        tokens = np.concatenate([control_tokens, [self.suffix_token], classes[end:], [self.middle_token],
-                                 classes[:end - 1]]).astype(np.int64)
+        tokens = np.concatenate(
+            [control_tokens, [self.suffix_token], classes[end:], [self.middle_token], classes[: end - 1]]
+        ).astype(np.int64)
         steps = np.concatenate([np.zeros(k), [end - 1], np.arange(end, n), [0], np.arange(end - 1)]).astype(np.int64)
         labels = np.concatenate([np.full(k, -1), classes[end:], [-1], classes[:end]]).astype(np.int64)
         return tokens, steps, labels

@@ -91,8 +91,9 @@ def add_context(record: bytes, context: dict) -> bytes:
     """``record`` (a seqgen record) with more named float scalars (appended fields merge into its features)."""
     if not context:
         return record
-    return record + _field(1, b"".join(_entry(name, _float_feature([float(value)]))
-                                       for name, value in sorted(context.items())))
+    return record + _field(
+        1, b"".join(_entry(name, _float_feature([float(value)])) for name, value in sorted(context.items()))
+    )
 
 
 def write_examples(path, examples) -> None:
@@ -114,8 +115,10 @@ def expand_paths(paths_or_globs) -> list:
         matched = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         matched = [m for m in matched if os.path.isfile(m)]
         if not matched:
-            raise SeqgenError(f"no record file matches {pattern!r}; give a TFRecord file made by "
-                              f"`seqgen create_dataset` (or Magenta), or a glob such as 'out/training_*.tfrecord'")
+            raise SeqgenError(
+                f"no record file matches {pattern!r}; give a TFRecord file made by "
+                f"`seqgen create_dataset` (or Magenta), or a glob such as 'out/training_*.tfrecord'"
+            )
         files += [m for m in matched if m not in files]
     return files
 
@@ -132,8 +135,10 @@ def detect_format(path, num_classes: int):
         if "classes" in example.features.feature:
             classes = example.features.feature["classes"].int64_list.value
             if classes and max(classes) >= num_classes:
-                raise SeqgenError(f"{path} holds class {max(classes)}, but the config has only {num_classes} "
-                                  f"classes: were these records made for another config?")
+                raise SeqgenError(
+                    f"{path} holds class {max(classes)}, but the config has only {num_classes} "
+                    f"classes: were these records made for another config?"
+                )
             return SEQGEN_FORMAT, None
         sequence = tf.train.SequenceExample.FromString(record)
     except Exception as error:  # protobuf's DecodeError and friends
@@ -144,11 +149,15 @@ def detect_format(path, num_classes: int):
     if "inputs" in lists and "labels" in lists and lists["inputs"].feature:
         input_size = len(lists["inputs"].feature[0].float_list.value)
         if input_size < num_classes:
-            raise SeqgenError(f"{path} has inputs of size {input_size}, fewer than the config's {num_classes} "
-                              f"classes: were these records made for another config?")
+            raise SeqgenError(
+                f"{path} has inputs of size {input_size}, fewer than the config's {num_classes} "
+                f"classes: were these records made for another config?"
+            )
         return MAGENTA_FORMAT, input_size
-    raise SeqgenError(f"{path} holds neither seqgen records (feature 'classes') nor Magenta records "
-                      f"(feature lists 'inputs' and 'labels')")
+    raise SeqgenError(
+        f"{path} holds neither seqgen records (feature 'classes') nor Magenta records "
+        f"(feature lists 'inputs' and 'labels')"
+    )
 
 
 def class_dataset(paths_or_globs, num_classes: int):
@@ -183,8 +192,9 @@ def control_dataset(paths_or_globs, num_classes: int, names):
 
     nan = float("nan")
     features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)}
-    features.update({RECORD_PREFIX + name: tf.io.FixedLenFeature([1], tf.float32, default_value=[nan])
-                     for name in names})
+    features.update(
+        {RECORD_PREFIX + name: tf.io.FixedLenFeature([1], tf.float32, default_value=[nan]) for name in names}
+    )
 
     def parse(record):
         parsed = tf.io.parse_single_example(record, features)
@@ -207,8 +217,10 @@ def control_dataset(paths_or_globs, num_classes: int, names):
                 unlabelled = _parsed(tf.data.TFRecordDataset(path), found, num_classes)
                 datasets.append(unlabelled.map(lambda c: (c, tf.fill([len(names)], nan))))
     if not datasets:
-        return tf.data.Dataset.from_generator(lambda: iter(()), output_signature=(
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([len(names)], tf.float32)))
+        return tf.data.Dataset.from_generator(
+            lambda: iter(()),
+            output_signature=(tf.TensorSpec([None], tf.int32), tf.TensorSpec([len(names)], tf.float32)),
+        )
     dataset = datasets[0]
     for other in datasets[1:]:
         dataset = dataset.concatenate(other)
@@ -220,11 +232,16 @@ def _parsed(records, kind, num_classes):
 
     if kind[0] == SEQGEN_FORMAT:
         features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)}
-        return records.map(lambda r: tf.cast(tf.io.parse_single_example(r, features)["classes"], tf.int32),
-                           num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return records.map(
+            lambda r: tf.cast(tf.io.parse_single_example(r, features)["classes"], tf.int32),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
     input_size = kind[1]
-    sequence_features = {"inputs": tf.io.FixedLenSequenceFeature([input_size], tf.float32),
-                         "labels": tf.io.FixedLenSequenceFeature([], tf.int64)}
+    sequence_features = {
+        "inputs": tf.io.FixedLenSequenceFeature([input_size], tf.float32),
+        "labels": tf.io.FixedLenSequenceFeature([], tf.int64),
+    }
 
     def to_classes(record):
         _, parsed = tf.io.parse_single_sequence_example(record, sequence_features=sequence_features)
@@ -262,19 +279,28 @@ def values_dataset(paths_or_globs, num_classes: int, value_width: int, context=(
         if width == 0:
             continue
         if width is None:
-            raise SeqgenError(f"{path} holds class records without per-step values; make the records with "
-                              f"`seqgen create_dataset` and this model's config")
+            raise SeqgenError(
+                f"{path} holds class records without per-step values; make the records with "
+                f"`seqgen create_dataset` and this model's config"
+            )
         if width != value_width:
-            raise SeqgenError(f"{path} holds {width} values per step, the config expects {value_width}: were "
-                              f"these records made for another config?")
+            raise SeqgenError(
+                f"{path} holds {width} values per step, the config expects {value_width}: were "
+                f"these records made for another config?"
+            )
         detect_format(path, num_classes)
         files.append(path)
-    spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, value_width], tf.float32),
-            tf.TensorSpec([len(context)], tf.float32))
+    spec = (
+        tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([None, value_width], tf.float32),
+        tf.TensorSpec([len(context)], tf.float32),
+    )
     if not files:
         return tf.data.Dataset.from_generator(lambda: iter(()), output_signature=spec)
-    features = {"classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
-                VALUES: tf.io.FixedLenSequenceFeature([], tf.float32, allow_missing=True)}
+    features = {
+        "classes": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
+        VALUES: tf.io.FixedLenSequenceFeature([], tf.float32, allow_missing=True),
+    }
     features.update({name: tf.io.FixedLenFeature([1], tf.float32) for name in context})
 
     def parse(record):

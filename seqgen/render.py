@@ -51,14 +51,17 @@ def find_soundfont(path=None) -> str:
             raise SeqgenError(f"cannot read --soundfont {path}: {error.strerror}") from None
         kinds = (b"sfbk", b"DLS ") if find_fluidsynth() else (b"sfbk",)
         if head[:4] != b"RIFF" or head[8:12] not in kinds:
-            raise SeqgenError(f"--soundfont {path} is not a SoundFont file (.sf2); give a General MIDI soundfont, "
-                              f"e.g. one from: {INSTALL_HINT}")
+            raise SeqgenError(
+                f"--soundfont {path} is not a SoundFont file (.sf2); give a General MIDI soundfont, "
+                f"e.g. one from: {INSTALL_HINT}"
+            )
         return path
     for candidate in SOUNDFONTS + _pretty_midi_soundfont():
         if os.path.isfile(candidate):
             return candidate
-    raise SeqgenError(f"no General MIDI soundfont found; install one with: {INSTALL_HINT}, "
-                      f"or pass --soundfont FILE.sf2")
+    raise SeqgenError(
+        f"no General MIDI soundfont found; install one with: {INSTALL_HINT}, or pass --soundfont FILE.sf2"
+    )
 
 
 def _pretty_midi_soundfont() -> tuple:
@@ -79,8 +82,9 @@ def midi_seconds(path) -> float:
     except Exception as error:  # pretty_midi raises many kinds on bad files
         from seqgen.midi_reader import describe_error
 
-        raise SeqgenError(f"cannot render {path}: not a valid MIDI file ({describe_error(error)}); give Standard "
-                          f"MIDI Files (.mid)") from None
+        raise SeqgenError(
+            f"cannot render {path}: not a valid MIDI file ({describe_error(error)}); give Standard MIDI Files (.mid)"
+        ) from None
 
 
 def render_wav(midi_path, wav_path, soundfont: str, sample_rate: int = 44100) -> None:
@@ -105,8 +109,24 @@ def _fluidsynth_audio(fluidsynth: str, midi_path, soundfont: str, sample_rate: i
     with tempfile.TemporaryDirectory() as scratch:
         raw = os.path.join(scratch, "out.wav")
         result = subprocess.run(
-            [fluidsynth, "-ni", "-q", "-F", raw, "-T", "wav", "-O", "s16", "-r", str(sample_rate),
-             soundfont, str(midi_path)], capture_output=True, text=True)
+            [
+                fluidsynth,
+                "-ni",
+                "-q",
+                "-F",
+                raw,
+                "-T",
+                "wav",
+                "-O",
+                "s16",
+                "-r",
+                str(sample_rate),
+                soundfont,
+                str(midi_path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0 or not os.path.isfile(raw):
             message = (result.stderr or result.stdout).strip().splitlines()
             raise SeqgenError(f"FluidSynth could not render {midi_path}: {message[-1] if message else 'no output'}")
@@ -152,15 +172,18 @@ def output_paths(midi_paths, output_dir=None) -> list:
         stem = os.path.splitext(os.path.basename(midi))[0]
         base = os.path.join(output_dir if output_dir else os.path.dirname(midi), stem)
         if base in seen:
-            raise SeqgenError(f"{seen[base]} and {midi} would both be rendered to {base}.wav; "
-                              f"rename one or render them into different output folders")
+            raise SeqgenError(
+                f"{seen[base]} and {midi} would both be rendered to {base}.wav; "
+                f"rename one or render them into different output folders"
+            )
         seen[base] = midi
         found.append((midi, base + ".wav", base + ".png"))
     return found
 
 
-def render_outputs(midi_paths, config, output_dir=None, soundfont=None, sample_rate: int = 44100,
-                   overwrite: bool = False, log=print) -> list:
+def render_outputs(
+    midi_paths, config, output_dir=None, soundfont=None, sample_rate: int = 44100, overwrite: bool = False, log=print
+) -> list:
     """Write a WAV and (when the plugin draws) a PNG for each MIDI file; returns the paths written.
 
     Files go beside each MIDI file unless ``output_dir`` is given. Existing files are refused unless

@@ -30,13 +30,17 @@ def check_run(run_dir, config) -> list:
         return []
     old = load_config(run_dir)
     if (old.plugin, old.id, old.model) != (config.plugin, config.id, config.model):
-        raise SeqgenError(f"{run_dir} holds a run of config {old.id!r} ({old.model}), not {config.id!r} "
-                          f"({config.model}); use another --run_dir or the same --config")
+        raise SeqgenError(
+            f"{run_dir} holds a run of config {old.id!r} ({old.model}), not {config.id!r} "
+            f"({config.model}); use another --run_dir or the same --config"
+        )
     differ = config.hparams.architecture_differences(old.hparams)
     if differ:
-        raise SeqgenError(f"{run_dir} was trained with another architecture ({', '.join(differ)} differ: "
-                          f"{_hparams_text(old.hparams.to_dict())}); restart with those --hparams or use a "
-                          f"new --run_dir")
+        raise SeqgenError(
+            f"{run_dir} was trained with another architecture ({', '.join(differ)} differ: "
+            f"{_hparams_text(old.hparams.to_dict())}); restart with those --hparams or use a "
+            f"new --run_dir"
+        )
     previous = old.hparams.to_dict()
     return [f"{k}={v}" for k, v in config.hparams.to_dict().items() if previous.get(k) != v]
 
@@ -45,8 +49,13 @@ def save_run(run_dir, config, log=print) -> None:
     """Record ``config`` in ``run_dir/run.json``. A run dir of another config, family or architecture is
     refused; other hparams (batch size, learning rate, dropout, ...) may change, with a notice."""
     path = os.path.join(run_dir, RUN_FILE)
-    record = {"plugin": config.plugin, "config": config.id, "model": config.model,
-              "hparams": config.hparams.to_dict(), "seqgen_version": __version__}
+    record = {
+        "plugin": config.plugin,
+        "config": config.id,
+        "model": config.model,
+        "hparams": config.hparams.to_dict(),
+        "seqgen_version": __version__,
+    }
     existed = os.path.exists(path)
     changed = check_run(run_dir, config)
     if existed:
@@ -61,8 +70,10 @@ def save_run(run_dir, config, log=print) -> None:
 def _refuse(run_dir, stream):
     stream.seek(0)
     holder = stream.read().strip()
-    return SeqgenError(f"another seqgen train{f' ({holder})' if holder else ''} is training in {run_dir}; wait for it "
-                       f"to end or stop it, or use another --run_dir (seqgen train --eval may run beside it)")
+    return SeqgenError(
+        f"another seqgen train{f' ({holder})' if holder else ''} is training in {run_dir}; wait for it "
+        f"to end or stop it, or use another --run_dir (seqgen train --eval may run beside it)"
+    )
 
 
 def check_unlocked(run_dir) -> None:
@@ -124,8 +135,9 @@ def _hparams_text(hparams: dict) -> str:
 def _read(run_dir) -> dict:
     path = os.path.join(run_dir, RUN_FILE)
     if not os.path.isfile(path):
-        raise SeqgenError(f"{run_dir} is not a training run directory (no {RUN_FILE}); give the --run_dir "
-                          f"that `seqgen train` wrote")
+        raise SeqgenError(
+            f"{run_dir} is not a training run directory (no {RUN_FILE}); give the --run_dir that `seqgen train` wrote"
+        )
     try:
         with open(path) as stream:
             record = json.load(stream)
@@ -166,8 +178,9 @@ def newest_checkpoint(train_dir):
 def latest_checkpoint(run_dir) -> str:
     path = newest_checkpoint(os.path.join(run_dir, "train"))
     if path is None:
-        raise SeqgenError(f"{run_dir}/train holds no checkpoint yet; train first (seqgen train --run_dir "
-                          f"{run_dir} ...)")
+        raise SeqgenError(
+            f"{run_dir}/train holds no checkpoint yet; train first (seqgen train --run_dir {run_dir} ...)"
+        )
     return path
 
 
@@ -181,8 +194,9 @@ def check_checkpoint(path) -> str:
     """:func:`checkpoint_prefix` of ``path``; SeqgenError when no checkpoint is there."""
     prefix = checkpoint_prefix(path)
     if not os.path.isfile(prefix + ".index"):
-        raise SeqgenError(f"no checkpoint {prefix} (expected {prefix}.index); give a checkpoint such as "
-                          f"RUN_DIR/train/ckpt-100")
+        raise SeqgenError(
+            f"no checkpoint {prefix} (expected {prefix}.index); give a checkpoint such as RUN_DIR/train/ckpt-100"
+        )
     return prefix
 
 
@@ -193,12 +207,17 @@ def damaged_checkpoint(path, error) -> SeqgenError:
 
     folder = os.path.dirname(os.path.abspath(path))
     state = tf.train.get_checkpoint_state(folder)
-    earlier = [p for p in (state.all_model_checkpoint_paths if state else [])
-               if os.path.abspath(p) != os.path.abspath(path) and os.path.isfile(p + ".index")]
+    earlier = [
+        p
+        for p in (state.all_model_checkpoint_paths if state else [])
+        if os.path.abspath(p) != os.path.abspath(path) and os.path.isfile(p + ".index")
+    ]
     reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
     if earlier:
-        todo = (f"use the previous checkpoint {earlier[-1]} (generate --checkpoint_file {earlier[-1]}; to resume "
-                f"training from it, remove the damaged {path}.* files and run again)")
+        todo = (
+            f"use the previous checkpoint {earlier[-1]} (generate --checkpoint_file {earlier[-1]}; to resume "
+            f"training from it, remove the damaged {path}.* files and run again)"
+        )
     else:
         todo = "there is no earlier checkpoint: start again with a new --run_dir"
     return SeqgenError(f"the checkpoint {path} is damaged ({reason}): its files are cut short or corrupted; {todo}")
@@ -213,12 +232,16 @@ def _check_complete(reader, path) -> None:
     from seqgen.files import size_text
 
     dtypes = reader.get_variable_to_dtype_map()
-    needed = sum(int(np.prod(shape)) * dtypes[key].size for key, shape in reader.get_variable_to_shape_map().items()
-                 if dtypes[key] != tf.string)
+    needed = sum(
+        int(np.prod(shape)) * dtypes[key].size
+        for key, shape in reader.get_variable_to_shape_map().items()
+        if dtypes[key] != tf.string
+    )
     held = sum(os.path.getsize(name) for name in tf.io.gfile.glob(f"{path}.data-*"))
     if held < needed:
-        raise damaged_checkpoint(path, f"its data holds {size_text(held)} of the {size_text(needed)} its index "
-                                       f"calls for")
+        raise damaged_checkpoint(
+            path, f"its data holds {size_text(held)} of the {size_text(needed)} its index calls for"
+        )
 
 
 def checkpoint_key(name: str) -> str:
@@ -248,13 +271,17 @@ def load_weights(run_dir=None, checkpoint_file=None) -> tuple:
     for index, (name, shape) in enumerate(expected.items()):
         key = f"weights/v{index}/.ATTRIBUTES/VARIABLE_VALUE" if by_position else checkpoint_key(name)
         if not reader.has_tensor(key):
-            raise SeqgenError(f"{path} is not a checkpoint of this run's network (no {name}); was it written "
-                              f"by another seqgen version?")
+            raise SeqgenError(
+                f"{path} is not a checkpoint of this run's network (no {name}); was it written "
+                f"by another seqgen version?"
+            )
         try:
             weights[name] = reader.get_tensor(key)
         except (IndexError, ValueError, tf.errors.OpError) as error:  # a data file cut short or corrupted
             raise damaged_checkpoint(path, error) from None
         if tuple(weights[name].shape) != shape:
-            raise SeqgenError(f"{path} has {name} of shape {list(weights[name].shape)}, but {run_dir}/{RUN_FILE} "
-                              f"calls for {list(shape)}")
+            raise SeqgenError(
+                f"{path} has {name} of shape {list(weights[name].shape)}, but {run_dir}/{RUN_FILE} "
+                f"calls for {list(shape)}"
+            )
     return config, weights

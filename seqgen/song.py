@@ -1,8 +1,8 @@
 """Songs, loops and variations, made of generation and infilling (any plugin whose model takes controls
 and can fill in the middle gets all of it; a model without them gets what it can).
 
-- A *form* is a list of :class:`Section` s: a name, a length in bars, its controls, and whether it repeats an
-  earlier section of the same name (exactly, or varied: a share of its bars regenerated) or is new.
+- A *form* (:mod:`seqgen.form`) is a list of Sections: a name, a length in bars, its controls, and whether it
+  repeats an earlier section of the same name (exactly, or varied: a share of its bars regenerated) or is new.
   :func:`song` generates each new section with its controls (where a per-bar number such as a density is
   asked, the nearest of :data:`SECTION_CANDIDATES`); copies the repeated ones; regenerates the varied bars;
   puts on each section's first step what the plugin's :class:`seqgen.tracks.Arrangement` says a section
@@ -24,16 +24,13 @@ Infilling reads a window of :data:`CONTEXT_BARS` bars each side of a gap, so a l
 bars cost. Bars are 4 quarters, as everywhere in generation.
 """
 
-import re
-
 import attrs
 import numpy as np
 
 from seqgen.errors import SeqgenError
+from seqgen.form import check_amount
 from seqgen.generator import DEFAULT_GUIDANCE, MAX_GUIDANCE
 
-#: The most bars a form may hold in all.
-MAX_BARS = 1024
 #: Bars read on each side of a regenerated gap (whole phrases of 4 bars before it).
 CONTEXT_BARS = 8
 #: New sections drawn per output where a per-bar number is asked for, the nearest to it kept.
@@ -45,88 +42,6 @@ CANDIDATES = 4
 HELD_SLACK = 0.1
 #: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it (docs/models.md).
 FILL_GUIDANCE = MAX_GUIDANCE
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-_FORM_HINT = 'write sections as name:bars, e.g. --form "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4"'
-
-
-@attrs.frozen
-class Section:
-    """One section of a form. ``variation`` (0..1, None: the song's) is the share of its bars regenerated
-    when it repeats an earlier section of its name; ``new`` makes it new even so."""
-
-    name: str
-    bars: int
-    controls: dict = attrs.field(factory=dict)
-    variation: float = None
-    new: bool = False
-
-
-def parse_form(text) -> list:
-    """``"intro:4 verse:8 chorus:8:new verse:8:vary=0.5"`` as Sections (options: ``new``, ``repeat`` (variation
-    0) and ``vary=X``); a one-line SeqgenError when malformed."""
-    sections = []
-    for item in str(text or "").split():
-        name, _, rest = item.partition(":")
-        length, _, option = rest.partition(":")
-        if not _NAME.fullmatch(name):
-            raise SeqgenError(f"--form section {item!r} needs a name of letters, digits, '_' or '-' first; "
-                              f"{_FORM_HINT}")
-        if not length:
-            raise SeqgenError(f"--form section {item!r} has no length in bars; write {name}:8 for 8 bars")
-        if not length.isdigit() or int(length) < 1:
-            raise SeqgenError(f"--form section {item!r} must last a whole number of bars, at least 1; "
-                              f"write e.g. {name}:8")
-        section = Section(name, int(length))
-        if option == "new":
-            section = attrs.evolve(section, new=True)
-        elif option == "repeat":
-            section = attrs.evolve(section, variation=0.0)
-        elif option.startswith("vary="):
-            section = attrs.evolve(section, variation=check_amount(option[5:], f"--form section {item!r}: vary"))
-        elif option:
-            raise SeqgenError(f"--form section {item!r} has unknown option {option!r}; the options are new, repeat "
-                              f"and vary=0..1, e.g. {name}:{length}:vary=0.3")
-        sections.append(section)
-    return check_form(sections)
-
-
-def check_form(sections) -> list:
-    """``sections`` (Sections or ``(name, bars)`` pairs) as Sections, refused in one line when empty, when a
-    section lasts no bar, or when they hold more than :data:`MAX_BARS` in all."""
-    sections = [section if isinstance(section, Section) else Section(*section) for section in sections or ()]
-    if not sections:
-        raise SeqgenError(f"--form is empty; {_FORM_HINT}")
-    for section in sections:
-        if not _NAME.fullmatch(str(section.name)) or isinstance(section.bars, bool) or \
-                not isinstance(section.bars, (int, np.integer)) or section.bars < 1:
-            raise SeqgenError(f"--form section {section.name}:{section.bars} needs a name and a whole number of "
-                              f"bars, at least 1; {_FORM_HINT}")
-    total = sum(section.bars for section in sections)
-    if total > MAX_BARS:
-        raise SeqgenError(f"--form has {total} bars in all, more than {MAX_BARS}; make it shorter")
-    return sections
-
-
-def check_amount(value, what: str) -> float:
-    """``value`` as a number from 0 to 1, or a one-line SeqgenError naming ``what``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not 0 <= number <= 1:
-        raise SeqgenError(f"{what} must be a number from 0 to 1, got {value!r}")
-    return number
-
-
-def with_controls(sections, controls) -> list:
-    """``sections`` with ``controls`` ({section name: {control: value}}) added to each section of that name; a
-    name not in the form is refused in one line."""
-    names = list(dict.fromkeys(section.name for section in sections))
-    for name in controls or {}:
-        if name not in names:
-            raise SeqgenError(f"--control names section {name!r}, which is not in the form; its sections are "
-                              f"{', '.join(names)}")
-    return [attrs.evolve(s, controls={**s.controls, **(controls or {}).get(s.name, {})}) for s in sections]
 
 
 def _steps_per_bar(generator) -> int:
@@ -148,12 +63,26 @@ def _regenerate(generator, events, start, end, controls, temperature, rng, guida
     high = min(len(events), end + CONTEXT_BARS * bar)
     chooser = generator.holder(controls) if held else None
     count = CANDIDATES if end < high else 1
-    windows = generator.infill(events[low:high], start - low, end - low, num_outputs=count, temperature=temperature,
-                               seed=int(rng.integers(2**63)), controls=controls, guidance=guidance)
+    windows = generator.infill(
+        events[low:high],
+        start - low,
+        end - low,
+        num_outputs=count,
+        temperature=temperature,
+        seed=int(rng.integers(2**63)),
+        controls=controls,
+        guidance=guidance,
+    )
     if chooser and count > 1:
         first = start // bar * bar - low  # measured over whole bars, the gap's kept first step included
-        distance = chooser.distances(np.stack([generator.config.encoding.events_to_classes(w[first:end - low])
-                                               for w in [*windows, events[low:high]]]))
+        distance = chooser.distances(
+            np.stack(
+                [
+                    generator.config.encoding.events_to_classes(w[first : end - low])
+                    for w in [*windows, events[low:high]]
+                ]
+            )
+        )
         best = int(distance[:-1].argmin())
         if distance[best] > max(HELD_SLACK, distance[-1]):  # no infill near enough: the bars as they were
             return events
@@ -170,11 +99,11 @@ def _leading(generator, tracks, start: int, end: int, bar: int) -> int:
 
     phrase = 4 * bar
     first = max(0, (start - phrase) // phrase * phrase)
-    rows = np.stack([generator.config.encoding.events_to_classes(track[first:end + bar]) for track in tracks])
+    rows = np.stack([generator.config.encoding.events_to_classes(track[first : end + bar]) for track in tracks])
     end -= first
     log_probs = log_softmax(generator.logits(rows[:, :-1]))
     scored = np.take_along_axis(log_probs, rows[:, 1:, None], -1)[..., 0]
-    return int(scored[:, end - 1:].sum(axis=1).argmax())
+    return int(scored[:, end - 1 :].sum(axis=1).argmax())
 
 
 def _regenerate_bars(generator, events, bars, first_step, controls, temperature, rng):
@@ -182,8 +111,9 @@ def _regenerate_bars(generator, events, bars, first_step, controls, temperature,
     as one gap."""
     bar = _steps_per_bar(generator)
     for run in _runs(sorted(bars)):
-        events = _regenerate(generator, events, first_step + run[0] * bar, first_step + (run[-1] + 1) * bar,
-                             controls, temperature, rng)
+        events = _regenerate(
+            generator, events, first_step + run[0] * bar, first_step + (run[-1] + 1) * bar, controls, temperature, rng
+        )
     return events
 
 
@@ -204,8 +134,9 @@ def _chosen_bars(pool: int, share: float, rng, total: int = None) -> list:
     return sorted(rng.choice(pool, size=chosen, replace=False).tolist())
 
 
-def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: int = 1, temperature: float = 1.0,
-         seed=None) -> list:
+def song(
+    generator, sections, fills=None, variation: float = 0.0, num_outputs: int = 1, temperature: float = 1.0, seed=None
+) -> list:
     """``num_outputs`` songs of the form ``sections`` (Sections, checked): ``[(events, [(name, first step)])]``.
 
     ``fills``: True, False, or None (fills where the model can make them). ``variation``: the share of a repeated
@@ -217,8 +148,10 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
     variation = check_amount(variation, "--variation")
     sources, varied = _plan(sections, variation)
     if any(varied.values()) and not _can_infill(generator):
-        raise SeqgenError(f"--variation needs a model that can fill in the middle; this {config.model} model "
-                          f"cannot: leave out --variation (repeats are then exact)")
+        raise SeqgenError(
+            f"--variation needs a model that can fill in the middle; this {config.model} model "
+            f"cannot: leave out --variation (repeats are then exact)"
+        )
     controls, start, primer = plan.controls, plan.start, plan.primer
     rng = np.random.default_rng(seed)
     bar = _steps_per_bar(generator)
@@ -229,8 +162,9 @@ def song(generator, sections, fills=None, variation: float = 0.0, num_outputs: i
             material.append(_section(generator, primer, steps, num_outputs, temperature, rng, controls[index]))
         else:
             earlier = material[sources[index]]
-            material.append([(events * -(-section.bars * bar // len(events)))[:section.bars * bar]
-                             for events in earlier])
+            material.append(
+                [(events * -(-section.bars * bar // len(events)))[: section.bars * bar] for events in earlier]
+            )
     firsts = np.cumsum([0] + [section.bars * bar for section in sections])[:-1].tolist()
     songs = []
     for output in range(num_outputs):
@@ -282,17 +216,29 @@ class _Plan:
         names = {control.name for control in generator.controls}
         can_fill = bool(fill_controls) and _can_infill(generator) and set(fill_controls) <= names
         if fills and not can_fill:
-            raise SeqgenError(f"--fills yes needs a model with {_lacks(generator, fill_controls)}; leave out "
-                              f"--fills or use a model that has it (seqgen configs lists them)")
+            raise SeqgenError(
+                f"--fills yes needs a model with {_lacks(generator, fill_controls)}; leave out "
+                f"--fills or use a model that has it (seqgen configs lists them)"
+            )
         beat = {name: value for name, value in (arrangement.beat if arrangement else {}).items() if name in names}
         controls = [{**beat, **section.controls} for section in sections]
         for values in controls:
             generator.control_tokens(values)
         start = arrangement.section_start if arrangement and arrangement.section_start else None
-        primer = config.tracks.parse_primer(config.tracks.default_primer) if config.tracks.default_primer else \
-            [config.encoding.no_event]
-        return cls(generator, list(sections), controls, can_fill if fills is None else bool(fills), fill_controls,
-                   start, primer)
+        primer = (
+            config.tracks.parse_primer(config.tracks.default_primer)
+            if config.tracks.default_primer
+            else [config.encoding.no_event]
+        )
+        return cls(
+            generator,
+            list(sections),
+            controls,
+            can_fill if fills is None else bool(fills),
+            fill_controls,
+            start,
+            primer,
+        )
 
     def seam(self, events, index: int, firsts, temperature, rng) -> list:
         """``events`` with the bars around the boundary after section ``index`` made anew, each reading both
@@ -300,15 +246,25 @@ class _Plan:
         last bar before the boundary (a fill, with fills)."""
         generator, bar, after = self.generator, _steps_per_bar(self.generator), firsts[index + 1]
         if self.sections[index + 1].bars > 1:
-            events = _regenerate(generator, events, after + 1, after + bar, self.controls[index + 1], temperature,
-                                 rng, held=True)
+            events = _regenerate(
+                generator, events, after + 1, after + bar, self.controls[index + 1], temperature, rng, held=True
+            )
         asked = {**self.controls[index], **self.fill_controls} if self.fills else self.controls[index]
-        return _regenerate(generator, events, after - bar, after, asked, temperature, rng,
-                           FILL_GUIDANCE if self.fills else DEFAULT_GUIDANCE)
+        return _regenerate(
+            generator,
+            events,
+            after - bar,
+            after,
+            asked,
+            temperature,
+            rng,
+            FILL_GUIDANCE if self.fills else DEFAULT_GUIDANCE,
+        )
 
 
-def regenerate_section(generator, events, sections, index: int, fills=None, temperature: float = 1.0,
-                       seed=None) -> list:
+def regenerate_section(
+    generator, events, sections, index: int, fills=None, temperature: float = 1.0, seed=None
+) -> list:
     """``events`` (a song of the form ``sections``) with section ``index`` made anew with its controls, every
     other section kept but the bars around its seams, which are made anew reading both sides."""
     if not 0 <= index < len(sections):
@@ -321,7 +277,7 @@ def regenerate_section(generator, events, sections, index: int, fills=None, temp
     rng = np.random.default_rng(seed)
     first, steps = firsts[index], sections[index].bars * bar
     made = _section(generator, plan.primer, max(steps, len(plan.primer)), 1, temperature, rng, plan.controls[index])
-    events = _starts(list(events[:first]) + list(made[0][:steps]) + list(events[first + steps:]), firsts, plan.start)
+    events = _starts(list(events[:first]) + list(made[0][:steps]) + list(events[first + steps :]), firsts, plan.start)
     for seam in (index - 1, index):
         if 0 <= seam < len(sections) - 1:
             events = plan.seam(events, seam, firsts, temperature, rng)
@@ -333,12 +289,14 @@ def _section(generator, primer, steps, num_outputs, temperature, rng, controls) 
     nearest to it over the whole section of :data:`SECTION_CANDIDATES` drawn per output."""
     chooser = generator.holder(controls)
     count = SECTION_CANDIDATES if chooser else 1
-    made = generator.generate(primer, steps, num_outputs * count, temperature, seed=int(rng.integers(2**63)),
-                              controls=controls)
+    made = generator.generate(
+        primer, steps, num_outputs * count, temperature, seed=int(rng.integers(2**63)), controls=controls
+    )
     if count == 1:
         return made
-    rows = chooser.nearest(np.stack([generator.config.encoding.events_to_classes(events) for events in made]),
-                           num_outputs, 1)
+    rows = chooser.nearest(
+        np.stack([generator.config.encoding.events_to_classes(events) for events in made]), num_outputs, 1
+    )
     return [made[row] for row in rows]
 
 
@@ -348,8 +306,9 @@ def _lacks(generator, fill_controls) -> str:
     if not fill_controls:
         return "fills (its plugin names no fill control)"
     if not set(fill_controls) <= names:
-        return f"the control {', '.join(sorted(set(fill_controls) - names))} (this model has " + \
-            (f"only {', '.join(sorted(names))})" if names else "no controls)")
+        return f"the control {', '.join(sorted(set(fill_controls) - names))} (this model has " + (
+            f"only {', '.join(sorted(names))})" if names else "no controls)"
+        )
     return f"fill-in-the-middle (this {generator.config.model} model cannot fill in the middle)"
 
 
@@ -383,21 +342,35 @@ def max_loop_bars(generator) -> int:
     return max(1, generator.config.extraction.max_steps // _steps_per_bar(generator))
 
 
-def loop(generator, primer, bars: int, num_outputs: int = 1, temperature: float = 1.0, seed=None, controls=None,
-         guidance=None, on_step=None) -> list:
+def loop(
+    generator,
+    primer,
+    bars: int,
+    num_outputs: int = 1,
+    temperature: float = 1.0,
+    seed=None,
+    controls=None,
+    guidance=None,
+    on_step=None,
+) -> list:
     """``num_outputs`` event lists of ``bars`` bars that loop: generated from ``primer``, then from the second bar
     on (from the second step of a one-bar loop) the last bar regenerated reading the loop's start after it."""
     bar = _steps_per_bar(generator)
     limit = max_loop_bars(generator)
     if not 1 <= bars <= limit:
-        raise SeqgenError(f"--loop_bars {bars} is past this model's limit of {limit} bars (the longest track it "
-                          f"learned); ask for 1 to {limit}")
+        raise SeqgenError(
+            f"--loop_bars {bars} is past this model's limit of {limit} bars (the longest track it "
+            f"learned); ask for 1 to {limit}"
+        )
     steps = bars * bar
     if len(primer) > steps:
-        raise SeqgenError(f"the primer ({len(primer)} steps) is longer than --loop_bars {bars} ({steps} steps); "
-                          f"give a shorter primer or more bars")
-    made = generator.generate(primer, steps, num_outputs, temperature, seed=seed, controls=controls,
-                              guidance=guidance, on_step=on_step)
+        raise SeqgenError(
+            f"the primer ({len(primer)} steps) is longer than --loop_bars {bars} ({steps} steps); "
+            f"give a shorter primer or more bars"
+        )
+    made = generator.generate(
+        primer, steps, num_outputs, temperature, seed=seed, controls=controls, guidance=guidance, on_step=on_step
+    )
     rng = np.random.default_rng(None if seed is None else (seed, 1))
     gap = max((bars - 1) * bar, len(primer), 1)
     looped = []
@@ -405,9 +378,16 @@ def loop(generator, primer, bars: int, num_outputs: int = 1, temperature: float 
         if gap < steps:
             after = min(bar, gap)
             wrapped = events + events[:after]  # what follows the loop's end: its start again
-            candidates = generator.infill(wrapped, gap, steps, num_outputs=CANDIDATES, temperature=temperature,
-                                          seed=int(rng.integers(2**63)), controls=controls,
-                                          guidance=DEFAULT_GUIDANCE if guidance is None else guidance)
+            candidates = generator.infill(
+                wrapped,
+                gap,
+                steps,
+                num_outputs=CANDIDATES,
+                temperature=temperature,
+                seed=int(rng.integers(2**63)),
+                controls=controls,
+                guidance=DEFAULT_GUIDANCE if guidance is None else guidance,
+            )
             events = candidates[_leading(generator, candidates, gap, steps, after)][:steps]
         looped.append(events)
     return looped
@@ -428,8 +408,9 @@ def measured_controls(generator, events, metadata=None) -> dict:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def vary(generator, events, amount: float, num_outputs: int = 1, temperature: float = 1.0, seed=None,
-         metadata=None) -> list:
+def vary(
+    generator, events, amount: float, num_outputs: int = 1, temperature: float = 1.0, seed=None, metadata=None
+) -> list:
     """``num_outputs`` variations of ``events``: ``amount`` 0 gives them back, 1 a new track of their length with
     the controls measured on them, between a share ``amount`` of their bars (of their beats, for a clip of one
     bar) regenerated by infilling, with those controls."""
@@ -442,8 +423,9 @@ def vary(generator, events, amount: float, num_outputs: int = 1, temperature: fl
     controls = measured_controls(generator, events, metadata)
     rng = np.random.default_rng(seed)
     if amount == 1 or len(events) < 2:
-        made = generator.generate(events[:1], len(events), num_outputs, temperature, seed=int(rng.integers(2**63)),
-                                  controls=controls)
+        made = generator.generate(
+            events[:1], len(events), num_outputs, temperature, seed=int(rng.integers(2**63)), controls=controls
+        )
         return [list(track) for track in made]
     bar = _steps_per_bar(generator)
     quarter = generator.config.steps_per_quarter
@@ -456,7 +438,8 @@ def vary(generator, events, amount: float, num_outputs: int = 1, temperature: fl
         if len(chosen) == count:  # a share short of 1 keeps some of the clip
             del chosen[int(rng.integers(count))]
         for run in _runs(chosen):
-            varied = _regenerate(generator, varied, run[0] * unit, min((run[-1] + 1) * unit, len(events)), controls,
-                                 temperature, rng)
+            varied = _regenerate(
+                generator, varied, run[0] * unit, min((run[-1] + 1) * unit, len(events)), controls, temperature, rng
+            )
         out.append(varied)
     return out

@@ -78,8 +78,8 @@ def padded_batches(sequences, batch_size: int, training: bool, seed=None):
     sequences = sequences.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
     boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
     batches = sequences.bucket_by_sequence_length(
-        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1,
-        drop_remainder=True)
+        lambda s: tf.size(s), boundaries, [batch_size] * (len(boundaries) + 1), padding_values=-1, drop_remainder=True
+    )
     return batches.map(split).prefetch(2)
 
 
@@ -101,8 +101,7 @@ class NextEvent(Task):
         from seqgen import metrics
 
         inputs, labels, mask = batch
-        return metrics.batch_sums(network(inputs, training=training), labels, mask,
-                                  config.encoding.no_event_class)
+        return metrics.batch_sums(network(inputs, training=training), labels, mask, config.encoding.no_event_class)
 
     def summarize(self, sums):
         from seqgen import metrics
@@ -145,8 +144,14 @@ class PromptedNextEvent(NextEvent):
         decode = config.encoding.class_to_event
 
         def with_step_controls(stream, classes, controls):
-            bars = [[decode(int(c)) for c in classes[start:start + steps_per_bar]]
-                    for start in range(0, len(classes), steps_per_bar)] if per_bar else []
+            bars = (
+                [
+                    [decode(int(c)) for c in classes[start : start + steps_per_bar]]
+                    for start in range(0, len(classes), steps_per_bar)
+                ]
+                if per_bar
+                else []
+            )
             bar_values = {index: [prompt.controls[index].measure(events, {}) for events in bars] for index in per_bar}
             return (*stream, prompt.step_controls(controls, stream[1], bar_values, steps_per_bar))
 
@@ -163,7 +168,7 @@ class PromptedNextEvent(NextEvent):
                 for index, control in kept:  # values never dropped (Control.kept)
                     if control.from_record(given[index]) in control.kept:
                         numbers[index] = given[index]
-            controls = prompt.record_tokens(numbers[:len(prompt.controls)])
+            controls = prompt.record_tokens(numbers[: len(prompt.controls)])
             gap = random_gap(len(classes), steps_per_bar, rng) if training and prompt.infill else None
             if gap is not None and rng.random() < hparams.infill_rate:
                 stream = prompt.fill_in_middle(classes, *gap, controls)
@@ -202,8 +207,12 @@ class PromptedNextEvent(NextEvent):
         dataset = dataset.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat().map(to_stream)
         boundaries = [BUCKET_WIDTH * (k + 1) + 1 for k in range(64)]
         batches = dataset.bucket_by_sequence_length(
-            lambda tokens, *rest: tf.size(tokens), boundaries, [batch_size] * (len(boundaries) + 1),
-            padding_values=padding, drop_remainder=True)
+            lambda tokens, *rest: tf.size(tokens),
+            boundaries,
+            [batch_size] * (len(boundaries) + 1),
+            padding_values=padding,
+            drop_remainder=True,
+        )
         return batches.map(to_batch).prefetch(2)
 
     def loss_count(self, batch):
@@ -216,8 +225,12 @@ class PromptedNextEvent(NextEvent):
 
         tokens, steps, labels, weights = batch[:4]
         controls = batch[4] if len(batch) == 6 else None
-        return metrics.batch_sums(network(tokens, steps=steps, controls=controls, training=training), labels,
-                                  weights, config.encoding.no_event_class)
+        return metrics.batch_sums(
+            network(tokens, steps=steps, controls=controls, training=training),
+            labels,
+            weights,
+            config.encoding.no_event_class,
+        )
 
 
 PROMPTED_NEXT_EVENT = PromptedNextEvent()

@@ -29,8 +29,9 @@ def check_family_contract(config) -> None:
     built = [(name, tuple(variable.shape)) for name, variable in network.variables_by_name().items()]
     named = [(name, tuple(shape)) for name, shape in config.family.variable_shapes(config).items()]
     first = next((a, b) for a, b in zip(named + [None], built + [None]) if a != b) if named != built else None
-    assert named == built, (f"{config.model}'s variable_shapes for {config.id} differ from the network it builds: "
-                            f"first difference {first}")
+    assert named == built, (
+        f"{config.model}'s variable_shapes for {config.id} differ from the network it builds: first difference {first}"
+    )
 
 
 def random_model(config, seed=0):

@@ -14,12 +14,13 @@ from seqgen.crc32c import masked_crc32c_batch
 from seqgen.errors import SeqgenError
 from seqgen.files import atomic_path
 
+
 def encode_records(records) -> bytes:
     """The TFRecord file content holding ``records`` (a list of byte strings)."""
     records = list(records)
     headers = [struct.pack("<Q", len(r)) for r in records]
     crcs = masked_crc32c_batch(headers + records)
-    header_crcs, data_crcs = crcs[:len(records)], crcs[len(records):]
+    header_crcs, data_crcs = crcs[: len(records)], crcs[len(records) :]
     parts = []
     for header, header_crc, record, data_crc in zip(headers, header_crcs, records, data_crcs):
         parts += [header, struct.pack("<I", header_crc), record, struct.pack("<I", data_crc)]
@@ -75,17 +76,19 @@ def decode_records(content: bytes, name="data", verify=True) -> list:
         end = offset + 12 + length
         if end + 4 > len(content):
             raise _not_a_record_file(name, len(records) + 1, "ends past the end of the file")
-        headers.append(content[offset:offset + 8])
-        records.append(bytes(view[offset + 12:end]))
+        headers.append(content[offset : offset + 8])
+        records.append(bytes(view[offset + 12 : end]))
         stored += [header_crc, struct.unpack_from("<I", content, end)[0]]
         offset = end + 4
     if verify and records:
         computed = masked_crc32c_batch(headers + records)
-        computed = np.stack([computed[:len(records)], computed[len(records):]], 1).ravel()
+        computed = np.stack([computed[: len(records)], computed[len(records) :]], 1).ravel()
         bad = np.flatnonzero(computed != np.asarray(stored, np.uint32))
         if len(bad):
-            raise SeqgenError(f"{name} is not a TFRecord file or is corrupt (checksum of record "
-                              f"{bad[0] // 2 + 1} does not match); {_HINT}")
+            raise SeqgenError(
+                f"{name} is not a TFRecord file or is corrupt (checksum of record "
+                f"{bad[0] // 2 + 1} does not match); {_HINT}"
+            )
     return records
 
 
@@ -130,8 +133,9 @@ def scan(path, limit=None, hint=_HINT) -> list:
                 raise _not_a_record_file(path, len(found) + 1, "has a header cut short", hint)
             length, header_crc = struct.unpack("<QI", header)
             if offset + 16 + length > size:
-                _check_header_crcs(path, headers + [header[:8]], stored + [header_crc], len(found) - len(headers) + 1,
-                                   hint)
+                _check_header_crcs(
+                    path, headers + [header[:8]], stored + [header_crc], len(found) - len(headers) + 1, hint
+                )
                 raise _not_a_record_file(path, len(found) + 1, "ends past the end of the file", hint)
             found.append((offset + 12, length))
             headers.append(header[:8])
@@ -155,8 +159,7 @@ def first_record(path, hint=_HINT):
         stream.seek(offset)
         data = stream.read(length + 4)
     if int(masked_crc32c_batch([data[:length]])[0]) != struct.unpack("<I", data[length:])[0]:
-        raise SeqgenError(f"{path} is not a TFRecord file or is corrupt (checksum of record 1 does not match); "
-                          f"{hint}")
+        raise SeqgenError(f"{path} is not a TFRecord file or is corrupt (checksum of record 1 does not match); {hint}")
     return data[:length]
 
 
@@ -179,7 +182,8 @@ def check_file(path, hint=_HINT, batch_bytes=16 << 20) -> int:
                 stored.append(struct.unpack("<I", data[length:])[0])
             bad = np.flatnonzero(masked_crc32c_batch(chunks) != np.asarray(stored, np.uint32))
             if len(bad):
-                raise SeqgenError(f"{path} is corrupt (checksum of record {start + int(bad[0]) + 1} does not "
-                                  f"match); {hint}")
+                raise SeqgenError(
+                    f"{path} is corrupt (checksum of record {start + int(bad[0]) + 1} does not match); {hint}"
+                )
             start = end
     return len(found)

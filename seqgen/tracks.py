@@ -111,8 +111,10 @@ class MarkedMidi:
                 if message.type != "end_of_track":
                     absolute.append((tick, message))
             if index == 0:
-                absolute += [(self.midi.time_to_tick(seconds), mido.MetaMessage("marker", text=text))
-                             for seconds, text in self.markers]
+                absolute += [
+                    (self.midi.time_to_tick(seconds), mido.MetaMessage("marker", text=text))
+                    for seconds, text in self.markers
+                ]
                 absolute.sort(key=lambda pair: pair[0])  # stable: a marker after the tempo at its tick
             last = max([end] + [tick for tick, _ in absolute])
             track.clear()
@@ -174,8 +176,9 @@ class Tracks(abc.ABC):
             if key not in instruments:
                 instruments[key] = pretty_midi.Instrument(program=note.program, is_drum=note.is_drum)
                 midi.instruments.append(instruments[key])
-            instruments[key].notes.append(pretty_midi.Note(velocity=note.velocity, pitch=note.pitch,
-                                                           start=note.start, end=note.end))
+            instruments[key].notes.append(
+                pretty_midi.Note(velocity=note.velocity, pitch=note.pitch, start=note.start, end=note.end)
+            )
         return midi
 
     def to_note_sequence(self, events, steps_per_quarter: int, qpm: float):
@@ -186,9 +189,15 @@ class Tracks(abc.ABC):
         sequence.tempos.add(qpm=qpm)
         sequence.time_signatures.add(numerator=4, denominator=4)
         for note in self.notes(events, steps_per_quarter, qpm):
-            sequence.notes.add(pitch=note.pitch, velocity=note.velocity, program=note.program,
-                               instrument=9 if note.is_drum else 0, is_drum=note.is_drum,
-                               start_time=note.start, end_time=note.end)
+            sequence.notes.add(
+                pitch=note.pitch,
+                velocity=note.velocity,
+                program=note.program,
+                instrument=9 if note.is_drum else 0,
+                is_drum=note.is_drum,
+                start_time=note.start,
+                end_time=note.end,
+            )
         sequence.total_time = len(events) * seconds_per_step(steps_per_quarter, qpm)
         return sequence
 
@@ -209,8 +218,9 @@ class Tracks(abc.ABC):
 
         Optional: what reads MIDI files needs it (``generate --primer_midi``, ``infill``, ``vary``,
         ``score --midi``, ``render``'s pictures, the studio's dropped files)."""
-        raise SeqgenError(f"{config.id} cannot read MIDI files: its plugin's Tracks does not implement "
-                          f"primer_from_midi")
+        raise SeqgenError(
+            f"{config.id} cannot read MIDI files: its plugin's Tracks does not implement primer_from_midi"
+        )
 
     def grid_rows(self, config) -> list:
         """``[(label, pitches)]``: the rows of a step grid (e.g. seqgen studio's), bottom row first, when events are

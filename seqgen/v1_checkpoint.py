@@ -40,8 +40,13 @@ class CheckpointError(SeqgenError):
 
 _POOL = descriptor_pool.DescriptorPool()
 _FIELD = descriptor_pb2.FieldDescriptorProto
-_SCALARS = {"string": _FIELD.TYPE_STRING, "bytes": _FIELD.TYPE_BYTES, "int32": _FIELD.TYPE_INT32,
-            "int64": _FIELD.TYPE_INT64, "bool": _FIELD.TYPE_BOOL}
+_SCALARS = {
+    "string": _FIELD.TYPE_STRING,
+    "bytes": _FIELD.TYPE_BYTES,
+    "int32": _FIELD.TYPE_INT32,
+    "int64": _FIELD.TYPE_INT64,
+    "bool": _FIELD.TYPE_BOOL,
+}
 
 
 def message_classes(file_name: str, package: str, messages: dict) -> dict:
@@ -55,8 +60,12 @@ def message_classes(file_name: str, package: str, messages: dict) -> dict:
         message = proto.message_type.add(name=name)
         oneofs = []
         for field_name, number, kind, *how in fields:
-            field = message.field.add(name=field_name, number=number, json_name=field_name,
-                                      label=_FIELD.LABEL_REPEATED if how == ["repeated"] else _FIELD.LABEL_OPTIONAL)
+            field = message.field.add(
+                name=field_name,
+                number=number,
+                json_name=field_name,
+                label=_FIELD.LABEL_REPEATED if how == ["repeated"] else _FIELD.LABEL_OPTIONAL,
+            )
             if kind in _SCALARS:
                 field.type = _SCALARS[kind]
             else:
@@ -78,43 +87,66 @@ def message_classes(file_name: str, package: str, messages: dict) -> dict:
     return classes
 
 
-_TF = message_classes("seqgen/tensorflow_v1.proto", "seqgen.tensorflow_v1", {
-    # tensor_shape.proto
-    "TensorShapeProto": [("dim", 2, "Dim", "repeated"), ("unknown_rank", 3, "bool")],
-    "Dim": [("size", 1, "int64"), ("name", 2, "string")],
-    # tensor_slice.proto: an extent without ``length`` spans the whole dimension
-    "TensorSliceProto": [("extent", 1, "Extent", "repeated")],
-    "Extent": [("start", 1, "int64"), ("length", 2, "int64", "oneof has_length")],
-    # tensor.proto. float_val (5) and double_val (6) are packed repeated fields: declared as bytes
-    # (the same wire type) they come back as their raw little-endian values, read with np.frombuffer.
-    "TensorProto": [("dtype", 1, "int32"), ("tensor_shape", 2, "TensorShapeProto"),
-                    ("tensor_content", 4, "bytes"), ("float_val", 5, "bytes"), ("double_val", 6, "bytes"),
-                    ("int_val", 7, "int32", "repeated"), ("int64_val", 10, "int64", "repeated"),
-                    ("bool_val", 11, "bool", "repeated")],
-    # saved_tensor_slice.proto
-    "SavedSliceMeta": [("name", 1, "string"), ("shape", 2, "TensorShapeProto"), ("type", 3, "int32"),
-                       ("slice", 4, "TensorSliceProto", "repeated")],
-    "SavedTensorSliceMeta": [("tensor", 1, "SavedSliceMeta", "repeated")],
-    "SavedSlice": [("name", 1, "string"), ("slice", 2, "TensorSliceProto"), ("data", 3, "TensorProto")],
-    "SavedTensorSlices": [("meta", 1, "SavedTensorSliceMeta"), ("data", 2, "SavedSlice")],
-    # meta_graph.proto, graph.proto, node_def.proto, attr_value.proto: only what static shapes need
-    "MetaGraphDef": [("graph_def", 2, "GraphDef"), ("collection_def", 4, "CollectionDefEntry", "repeated")],
-    "CollectionDefEntry": [("key", 1, "string"), ("value", 2, "CollectionDef")],
-    "CollectionDef": [("node_list", 1, "NodeList")],
-    "NodeList": [("value", 1, "string", "repeated")],
-    "GraphDef": [("node", 1, "NodeDef", "repeated")],
-    "NodeDef": [("name", 1, "string"), ("op", 2, "string"), ("input", 3, "string", "repeated"),
-                ("attr", 5, "AttrEntry", "repeated")],
-    "AttrEntry": [("key", 1, "string"), ("value", 2, "AttrValue")],
-    "AttrValue": [("list", 1, "ListValue"), ("shape", 7, "TensorShapeProto"), ("tensor", 8, "TensorProto")],
-    "ListValue": [("shape", 7, "TensorShapeProto", "repeated")],
-})
+_TF = message_classes(
+    "seqgen/tensorflow_v1.proto",
+    "seqgen.tensorflow_v1",
+    {
+        # tensor_shape.proto
+        "TensorShapeProto": [("dim", 2, "Dim", "repeated"), ("unknown_rank", 3, "bool")],
+        "Dim": [("size", 1, "int64"), ("name", 2, "string")],
+        # tensor_slice.proto: an extent without ``length`` spans the whole dimension
+        "TensorSliceProto": [("extent", 1, "Extent", "repeated")],
+        "Extent": [("start", 1, "int64"), ("length", 2, "int64", "oneof has_length")],
+        # tensor.proto. float_val (5) and double_val (6) are packed repeated fields: declared as bytes
+        # (the same wire type) they come back as their raw little-endian values, read with np.frombuffer.
+        "TensorProto": [
+            ("dtype", 1, "int32"),
+            ("tensor_shape", 2, "TensorShapeProto"),
+            ("tensor_content", 4, "bytes"),
+            ("float_val", 5, "bytes"),
+            ("double_val", 6, "bytes"),
+            ("int_val", 7, "int32", "repeated"),
+            ("int64_val", 10, "int64", "repeated"),
+            ("bool_val", 11, "bool", "repeated"),
+        ],
+        # saved_tensor_slice.proto
+        "SavedSliceMeta": [
+            ("name", 1, "string"),
+            ("shape", 2, "TensorShapeProto"),
+            ("type", 3, "int32"),
+            ("slice", 4, "TensorSliceProto", "repeated"),
+        ],
+        "SavedTensorSliceMeta": [("tensor", 1, "SavedSliceMeta", "repeated")],
+        "SavedSlice": [("name", 1, "string"), ("slice", 2, "TensorSliceProto"), ("data", 3, "TensorProto")],
+        "SavedTensorSlices": [("meta", 1, "SavedTensorSliceMeta"), ("data", 2, "SavedSlice")],
+        # meta_graph.proto, graph.proto, node_def.proto, attr_value.proto: only what static shapes need
+        "MetaGraphDef": [("graph_def", 2, "GraphDef"), ("collection_def", 4, "CollectionDefEntry", "repeated")],
+        "CollectionDefEntry": [("key", 1, "string"), ("value", 2, "CollectionDef")],
+        "CollectionDef": [("node_list", 1, "NodeList")],
+        "NodeList": [("value", 1, "string", "repeated")],
+        "GraphDef": [("node", 1, "NodeDef", "repeated")],
+        "NodeDef": [
+            ("name", 1, "string"),
+            ("op", 2, "string"),
+            ("input", 3, "string", "repeated"),
+            ("attr", 5, "AttrEntry", "repeated"),
+        ],
+        "AttrEntry": [("key", 1, "string"), ("value", 2, "AttrValue")],
+        "AttrValue": [("list", 1, "ListValue"), ("shape", 7, "TensorShapeProto"), ("tensor", 8, "TensorProto")],
+        "ListValue": [("shape", 7, "TensorShapeProto", "repeated")],
+    },
+)
 SavedTensorSlices = _TF["SavedTensorSlices"]
 MetaGraphDef = _TF["MetaGraphDef"]
 
 # DataType enum (types.proto) -> (packed-bytes field or None, repeated field, little-endian dtype)
-_DTYPES = {1: ("float_val", None, "<f4"), 2: ("double_val", None, "<f8"), 3: (None, "int_val", "<i4"),
-           9: (None, "int64_val", "<i8"), 10: (None, "bool_val", "|b1")}
+_DTYPES = {
+    1: ("float_val", None, "<f4"),
+    2: ("double_val", None, "<f8"),
+    3: (None, "int_val", "<i4"),
+    9: (None, "int64_val", "<i8"),
+    10: (None, "bool_val", "|b1"),
+}
 
 
 def parse(message_class, data, what: str):
@@ -157,26 +189,28 @@ def _handle(buf, pos: int, end: int, what: str):
 def _block(data: bytes, offset: int, size: int, what: str) -> memoryview:
     """The contents of the block at (offset, size), its bounds and CRC checked."""
     if offset + size + TRAILER > len(data) - FOOTER:
-        raise CheckpointError(f"{what} at byte {offset} ({size} bytes) runs past the end of the data "
-                              f"({len(data)} bytes in all)")
+        raise CheckpointError(
+            f"{what} at byte {offset} ({size} bytes) runs past the end of the data ({len(data)} bytes in all)"
+        )
     kind = data[offset + size]
-    stored, = struct.unpack_from("<I", data, offset + size + 1)
-    if masked_crc32c(memoryview(data)[offset:offset + size + 1]) != stored:
+    (stored,) = struct.unpack_from("<I", data, offset + size + 1)
+    if masked_crc32c(memoryview(data)[offset : offset + size + 1]) != stored:
         raise CheckpointError(f"{what} at byte {offset} fails its CRC32C check")
     if kind != 0:
-        raise CheckpointError(f"{what} at byte {offset} is compressed (block type {kind}); only "
-                              f"uncompressed checkpoints, as TensorFlow's V1 Saver writes them, can be read")
-    return memoryview(data)[offset:offset + size]
+        raise CheckpointError(
+            f"{what} at byte {offset} is compressed (block type {kind}); only "
+            f"uncompressed checkpoints, as TensorFlow's V1 Saver writes them, can be read"
+        )
+    return memoryview(data)[offset : offset + size]
 
 
 def _entries(block: memoryview, what: str):
     """(key, value) of each entry of a block; values are memoryviews into the block."""
     if len(block) < 4:
         raise CheckpointError(f"{what} is {len(block)} bytes, too short to be a block")
-    restarts, = struct.unpack_from("<I", block, len(block) - 4)
+    (restarts,) = struct.unpack_from("<I", block, len(block) - 4)
     if not 1 <= restarts <= (len(block) - 4) // 4:
-        raise CheckpointError(f"{what} claims {restarts} restart points, which do not fit in its "
-                              f"{len(block)} bytes")
+        raise CheckpointError(f"{what} claims {restarts} restart points, which do not fit in its {len(block)} bytes")
     end = len(block) - 4 - 4 * restarts
     pos, key = 0, b""
     while pos < end:  # each entry moves pos on by at least its three varints
@@ -185,9 +219,9 @@ def _entries(block: memoryview, what: str):
         length, pos = _varint(block, pos, end, 5, f"an entry of {what}")
         if shared > len(key) or unshared + length > end - pos:
             raise CheckpointError(f"an entry of {what} claims more bytes than the block holds")
-        key = key[:shared] + bytes(block[pos:pos + unshared])
+        key = key[:shared] + bytes(block[pos : pos + unshared])
         pos += unshared
-        yield key, block[pos:pos + length]
+        yield key, block[pos : pos + length]
         pos += length
 
 
@@ -233,8 +267,10 @@ def _is_full(slice_proto, shape: tuple) -> bool:
     """Whether a TensorSliceProto covers the whole tensor (full extents are stored without a length)."""
     if len(slice_proto.extent) not in (0, len(shape)):
         return False
-    return all(e.start == 0 and (e.WhichOneof("has_length") is None or e.length == size)
-               for e, size in zip(slice_proto.extent, shape))
+    return all(
+        e.start == 0 and (e.WhichOneof("has_length") is None or e.length == size)
+        for e, size in zip(slice_proto.extent, shape)
+    )
 
 
 def _values(tensor, dtype: int, shape: tuple, name: str) -> np.ndarray:
@@ -249,14 +285,16 @@ def _values(tensor, dtype: int, shape: tuple, name: str) -> np.ndarray:
         raw = tensor.tensor_content
     if raw or count == 0:
         if len(raw) != count * item:
-            raise CheckpointError(f"tensor {name!r} of shape {list(shape)} holds {len(raw) // item} values "
-                                  f"instead of {count}")
+            raise CheckpointError(
+                f"tensor {name!r} of shape {list(shape)} holds {len(raw) // item} values instead of {count}"
+            )
         values = np.frombuffer(raw, code)
     else:
         listed = getattr(tensor, repeated)
         if len(listed) != count:
-            raise CheckpointError(f"tensor {name!r} of shape {list(shape)} holds {len(listed)} values "
-                                  f"instead of {count}")
+            raise CheckpointError(
+                f"tensor {name!r} of shape {list(shape)} holds {len(listed)} values instead of {count}"
+            )
         values = np.array(listed, dtype=code)
     return values.astype(np.dtype(code).newbyteorder("="), copy=True).reshape(shape)
 
@@ -271,8 +309,9 @@ def read_checkpoint(data: bytes) -> dict:
     for key, value in table_entries(data):
         if meta is None:
             if key != b"":
-                raise CheckpointError("its first entry is not the tensor list (key \"\"); it is not a "
-                                      "TensorFlow V1 checkpoint")
+                raise CheckpointError(
+                    'its first entry is not the tensor list (key ""); it is not a TensorFlow V1 checkpoint'
+                )
             meta = parse(SavedTensorSlices, value, "the tensor list").meta
             continue
         saved = parse(SavedTensorSlices, value, f"entry {bytes(key)[:60]!r}").data
@@ -287,25 +326,30 @@ def read_checkpoint(data: bytes) -> dict:
         if name in weights:
             raise CheckpointError(f"tensor {name!r} is listed twice")
         if tensor.type not in _DTYPES:
-            raise CheckpointError(f"tensor {name!r} has data type {tensor.type}; only float, double, int32, "
-                                  f"int64 and bool tensors can be read")
+            raise CheckpointError(
+                f"tensor {name!r} has data type {tensor.type}; only float, double, int32, "
+                f"int64 and bool tensors can be read"
+            )
         shape = _shape(tensor.shape, f"tensor {name!r}")
         if len(tensor.slice) != 1 or not _is_full(tensor.slice[0], shape):
             pieces = f"in {len(tensor.slice)} slices" if len(tensor.slice) != 1 else "as a partial slice"
-            raise CheckpointError(f"tensor {name!r} is saved {pieces}; only unpartitioned variables, saved "
-                                  f"whole, can be read")
+            raise CheckpointError(
+                f"tensor {name!r} is saved {pieces}; only unpartitioned variables, saved whole, can be read"
+            )
         saved = slices.pop(name, None)
         if saved is None:
             raise CheckpointError(f"tensor {name!r} is listed but its values are missing")
         if not _is_full(saved.slice, shape):
             raise CheckpointError(f"the values stored for tensor {name!r} do not cover it whole")
         if saved.data.dtype not in (0, tensor.type):
-            raise CheckpointError(f"tensor {name!r} is listed as data type {tensor.type} but stored as "
-                                  f"{saved.data.dtype}")
+            raise CheckpointError(
+                f"tensor {name!r} is listed as data type {tensor.type} but stored as {saved.data.dtype}"
+            )
         weights[name] = _values(saved.data, tensor.type, shape, name)
     if slices:
-        raise CheckpointError(f"values are stored for tensor {next(iter(slices))!r}, which the tensor list "
-                              f"does not name")
+        raise CheckpointError(
+            f"values are stored for tensor {next(iter(slices))!r}, which the tensor list does not name"
+        )
     return weights
 
 

@@ -30,12 +30,21 @@ def write_inputs(root, bundle: bytes, classes: list):
 
     song = (GROOVE / FUNK).read_bytes()
     mag = (MAGENTA / "one_drum_gmd_128x2_300steps.mag").read_bytes()
-    files = {"song.mid": song, "truncated.mid": song[:len(song) // 2], "empty": b"",
-             "notes.txt": b"these are not drums\n", "model.seqgen": bundle,
-             "truncated.seqgen": bundle[:len(bundle) // 2], "one_drum.mag": mag,
-             "truncated.mag": mag[:len(mag) // 2], "text.mag": b"not a bundle\n",
-             "midi_dir/song.mid": song, "bad_midi_dir/truncated.mid": song[:100], "bad_midi_dir/empty.mid": b"",
-             "bad_midi_dir/notes.mid": b"not midi\n"}
+    files = {
+        "song.mid": song,
+        "truncated.mid": song[: len(song) // 2],
+        "empty": b"",
+        "notes.txt": b"these are not drums\n",
+        "model.seqgen": bundle,
+        "truncated.seqgen": bundle[: len(bundle) // 2],
+        "one_drum.mag": mag,
+        "truncated.mag": mag[: len(mag) // 2],
+        "text.mag": b"not a bundle\n",
+        "midi_dir/song.mid": song,
+        "bad_midi_dir/truncated.mid": song[:100],
+        "bad_midi_dir/empty.mid": b"",
+        "bad_midi_dir/notes.mid": b"not midi\n",
+    }
     for name, content in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(content)
@@ -43,7 +52,7 @@ def write_inputs(root, bundle: bytes, classes: list):
     records.write_class_records(root / "train.tfrecord", [classes * 4] * 4)
     records.write_class_records(root / "wide.tfrecord", [[0, 1, 2, 5, 9, 17, 0, 1] * 4] * 4)
     content = (root / "train.tfrecord").read_bytes()
-    (root / "truncated.tfrecord").write_bytes(content[:len(content) - 7])
+    (root / "truncated.tfrecord").write_bytes(content[: len(content) - 7])
     convert.convert_directory(root / "midi_dir", root / "ns.tfrecord", workers=1)
     return root
 
@@ -61,16 +70,31 @@ def places(inputs, work):
     for name in ("keep.txt", "song.wav", "training_toy_tracks.tfrecord"):
         (out / name).write_text(f"{name}: the user's own file\n")
     (work / "keep.txt").write_text("keep me\n")
-    return {"song": inputs / "song.mid", "truncated_mid": inputs / "truncated.mid", "empty": inputs / "empty",
-            "text": inputs / "notes.txt", "records": inputs / "train.tfrecord",
-            "wide_records": inputs / "wide.tfrecord",
-            "truncated_records": inputs / "truncated.tfrecord", "notesequences": inputs / "ns.tfrecord",
-            "bundle": inputs / "model.seqgen", "truncated_bundle": inputs / "truncated.seqgen",
-            "mag": inputs / "one_drum.mag", "truncated_mag": inputs / "truncated.mag",
-            "text_mag": inputs / "text.mag", "midi_dir": inputs / "midi_dir", "bad_midi_dir": inputs / "bad_midi_dir",
-            "empty_dir": inputs / "empty_dir", "run": inputs / "run", "missing": work / "missing.mid",
-            "out": out, "new": work / "new", "file": work / "keep.txt", "under_file": work / "keep.txt" / "sub",
-            "readonly": readonly / "seqgen_test"}
+    return {
+        "song": inputs / "song.mid",
+        "truncated_mid": inputs / "truncated.mid",
+        "empty": inputs / "empty",
+        "text": inputs / "notes.txt",
+        "records": inputs / "train.tfrecord",
+        "wide_records": inputs / "wide.tfrecord",
+        "truncated_records": inputs / "truncated.tfrecord",
+        "notesequences": inputs / "ns.tfrecord",
+        "bundle": inputs / "model.seqgen",
+        "truncated_bundle": inputs / "truncated.seqgen",
+        "mag": inputs / "one_drum.mag",
+        "truncated_mag": inputs / "truncated.mag",
+        "text_mag": inputs / "text.mag",
+        "midi_dir": inputs / "midi_dir",
+        "bad_midi_dir": inputs / "bad_midi_dir",
+        "empty_dir": inputs / "empty_dir",
+        "run": inputs / "run",
+        "missing": work / "missing.mid",
+        "out": out,
+        "new": work / "new",
+        "file": work / "keep.txt",
+        "under_file": work / "keep.txt" / "sub",
+        "readonly": readonly / "seqgen_test",
+    }
 
 
 def snapshot(*folders) -> dict:
@@ -95,7 +119,8 @@ def check(code, err, expected, before, after):
     assert "Traceback" not in err
     assert re.search(expected, lines[0]), lines[0]
     assert after == before, "files changed: " + ", ".join(
-        sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)))
+        sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    )
 
 
 def run_in_process(command, expected, inputs, tmp_path, capsys, monkeypatch):

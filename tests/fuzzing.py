@@ -12,14 +12,16 @@ from hypothesis import strategies as st
 from groove_slice import FUNK, WALTZ
 from support import GROOVE
 
-FAST = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 #: "Quickly": no single example may take longer (a loaded test machine included); checked by ``quick``.
 SECONDS = 20
 
 
 def quick(test):
     """Fail an example that takes more than SECONDS (hypothesis' own deadline is too tight for busy machines)."""
+
     @functools.wraps(test)
     def timed(*args, **kwargs):
         started = time.monotonic()
@@ -53,11 +55,11 @@ def mutated(draw, base: bytes):
             data[where] ^= 1 << draw(st.integers(0, 7))
         elif kind == "overwrite":
             chunk = draw(st.binary(min_size=1, max_size=8))
-            data[where:where + len(chunk)] = chunk
+            data[where : where + len(chunk)] = chunk
         elif kind == "insert":
             data[where:where] = draw(st.binary(min_size=1, max_size=16))
         elif kind == "delete":
-            del data[where:where + draw(st.integers(1, 64))]
+            del data[where : where + draw(st.integers(1, 64))]
         else:
             del data[where:]
     return bytes(data)
@@ -66,10 +68,12 @@ def mutated(draw, base: bytes):
 def damaged(*bases: bytes):
     """Random bytes, a base cut short, a mutated base, or a base with random bytes glued on."""
     base = st.sampled_from(bases)
-    return st.one_of(st.binary(max_size=300),
-                     st.tuples(base, st.integers(0, 1 << 20)).map(lambda b: b[0][:b[1] % (len(b[0]) + 1)]),
-                     base.flatmap(mutated),
-                     st.tuples(base, st.binary(min_size=1, max_size=64)).map(lambda b: b[0] + b[1]))
+    return st.one_of(
+        st.binary(max_size=300),
+        st.tuples(base, st.integers(0, 1 << 20)).map(lambda b: b[0][: b[1] % (len(b[0]) + 1)]),
+        base.flatmap(mutated),
+        st.tuples(base, st.binary(min_size=1, max_size=64)).map(lambda b: b[0] + b[1]),
+    )
 
 
 #: Two Groove songs: 4/4 funk and a 3/4 waltz.

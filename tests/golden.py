@@ -18,8 +18,13 @@ SCORE = "[" + ", ".join(["(36, 42), (), (42,), (), (38, 42), (), (42,), (42,)"] 
 
 def _control():
     model = seqgen.load("drum_kit_control_gmd")
-    take = model.generate(num_outputs=1, num_steps=64, seed=1, qpm=100,
-                          controls={"style": "funk", "fill": "no", "tempo": 100, "density": 16})[0]
+    take = model.generate(
+        num_outputs=1,
+        num_steps=64,
+        seed=1,
+        qpm=100,
+        controls={"style": "funk", "fill": "no", "tempo": 100, "density": 16},
+    )[0]
     return take, model
 
 
@@ -34,8 +39,9 @@ def control_infill():
 
 def control_song():
     model = seqgen.load("drum_kit_control_gmd")
-    return model.song("intro:2 verse:2 chorus:2 verse:2", controls={"chorus": {"density": 22}}, fills=True,
-                      variation=0.5, seed=1)[0]
+    return model.song(
+        "intro:2 verse:2 chorus:2 verse:2", controls={"chorus": {"density": 22}}, fills=True, variation=0.5, seed=1
+    )[0]
 
 
 def control_vary():
@@ -67,20 +73,36 @@ def humanize_mean():
 def drumify():
     from seqgen_drums.events.rhythm import rhythm_from_times
 
-    taps = rhythm_from_times([0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 2.25, 3.0, 3.5], qpm=120,
-                             velocities=[110, 80, 70, 100, 90, 110, 60, 100, 80])
+    taps = rhythm_from_times(
+        [0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 2.25, 3.0, 3.5], qpm=120, velocities=[110, 80, 70, 100, 90, 110, 60, 100, 80]
+    )
     return seqgen.load("drumify_gmd").drumify(taps, temperature=1.0, seed=1)
 
 
-CASES = {case.__name__: case for case in (control_generate, control_infill, control_song, control_vary,
-                                          events_rnn_generate, transformer_generate, magenta_generate,
-                                          humanize_sampling, humanize_mean, drumify)}
+CASES = {
+    case.__name__: case
+    for case in (
+        control_generate,
+        control_infill,
+        control_song,
+        control_vary,
+        events_rnn_generate,
+        transformer_generate,
+        magenta_generate,
+        humanize_sampling,
+        humanize_mean,
+        drumify,
+    )
+}
 
 
 def notes(midi) -> list:
     """Every note of a pretty_midi.PrettyMIDI as (pitch, velocity, start, end), rounded to a microsecond."""
-    return sorted((note.pitch, note.velocity, round(float(note.start), 6), round(float(note.end), 6))
-                  for instrument in midi.instruments for note in instrument.notes)
+    return sorted(
+        (note.pitch, note.velocity, round(float(note.start), 6), round(float(note.end), 6))
+        for instrument in midi.instruments
+        for note in instrument.notes
+    )
 
 
 if __name__ == "__main__":

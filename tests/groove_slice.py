@@ -29,8 +29,14 @@ def slice_rows(rows=None):
     rows = read_rows() if rows is None else rows
     chosen = []
     for split, count in (("train", 6), ("validation", 3), ("test", 3)):
-        beats = [r for r in rows if r["split"] == split and r["beat_type"] == "beat"
-                 and r["time_signature"] == "4-4" and 20 < float(r["duration"]) < 60]
+        beats = [
+            r
+            for r in rows
+            if r["split"] == split
+            and r["beat_type"] == "beat"
+            and r["time_signature"] == "4-4"
+            and 20 < float(r["duration"]) < 60
+        ]
         chosen += beats[:count]
     chosen += [r for r in rows if r["beat_type"] == "beat" and float(r["duration"]) > 90][:1]
     chosen += [r for r in rows if r["beat_type"] == "fill"][:3]
@@ -42,8 +48,14 @@ def slice_rows(rows=None):
 def bass_song_rows(rows=None, count=12):
     """Short 4/4 training beats, the songs test_example_plugin.py adds bass lines to."""
     rows = read_rows() if rows is None else rows
-    return [r for r in rows if r["split"] == "train" and r["beat_type"] == "beat" and r["time_signature"] == "4-4"
-            and float(r["duration"]) < 40][:count]
+    return [
+        r
+        for r in rows
+        if r["split"] == "train"
+        and r["beat_type"] == "beat"
+        and r["time_signature"] == "4-4"
+        and float(r["duration"]) < 40
+    ][:count]
 
 
 def fixture_rows(rows):
@@ -79,9 +91,13 @@ def train_tiny(config, groove_splits, run) -> list:
     from seqgen import training
 
     lines = []
-    trainer = training.train(config, str(run), [str(groove_splits / "train_drum_tracks.tfrecord")],
-                             training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0,
-                                                   seed=1), log=lines.append)
+    trainer = training.train(
+        config,
+        str(run),
+        [str(groove_splits / "train_drum_tracks.tfrecord")],
+        training.TrainOptions(num_training_steps=30, summary_frequency=10, save_checkpoint_secs=0, seed=1),
+        log=lines.append,
+    )
     assert trainer.step == 30
     losses = [float(line.split("loss = ")[1].split(",")[0]) for line in lines if "loss = " in line]
     assert len(losses) == 3 and losses[-1] < losses[0]

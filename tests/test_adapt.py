@@ -74,11 +74,14 @@ def test_the_adapted_bundle_keeps_only_adapters_and_names_its_base(adapted, base
 
 def test_the_adapted_bundle_loads_and_generates_where_tensorflow_cannot_be_imported(adapted, tmp_path):
     _, path = adapted
-    code = ("import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
-            f"import seqgen; m = seqgen.load({str(path)!r}); t = m.generate(2, 16, seed=1)\n"
-            "assert len(t) == 2 and len(t[0]) == 16; print('ok')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=installed_plugin(tmp_path, "toy"))
+    code = (
+        "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
+        f"import seqgen; m = seqgen.load({str(path)!r}); t = m.generate(2, 16, seed=1)\n"
+        "assert len(t) == 2 and len(t[0]) == 16; print('ok')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=installed_plugin(tmp_path, "toy")
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
@@ -115,8 +118,24 @@ def test_ctrl_c_keeps_the_best_so_far(base, tmp_path):
     env = installed_plugin(tmp_path, "toy")
     env.pop("PYTHONUNBUFFERED", None)  # the progress lines come through a pipe as they are said
     process = subprocess.Popen(
-        [sys.executable, "-m", "seqgen", "adapt", *FILES, "--from", str(base), "--bundle_file", str(out),
-         "--minutes", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "seqgen",
+            "adapt",
+            *FILES,
+            "--from",
+            str(base),
+            "--bundle_file",
+            str(out),
+            "--minutes",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines = []
     for line in process.stdout:  # the held-out loss is logged every 6 s
         lines.append(line)
@@ -146,8 +165,12 @@ def _one_line_error(argv, capsys, *expected):
 def test_bad_input_is_refused_in_one_line_and_writes_nothing(base, tmp_path, capsys):
     out = tmp_path / "out.seqgen"
     common = ["--from", str(base), "--bundle_file", str(out)]
-    _one_line_error(["adapt", FILES[0], "--from", "no_such_model", "--bundle_file", str(out)], capsys,
-                    "no_such_model does not exist", "shipped model")
+    _one_line_error(
+        ["adapt", FILES[0], "--from", "no_such_model", "--bundle_file", str(out)],
+        capsys,
+        "no_such_model does not exist",
+        "shipped model",
+    )
     _one_line_error(["adapt", FILES[0], *common, "--minutes", "0"], capsys, "--minutes", "positive")
     _one_line_error(["adapt", str(tmp_path / "nothing"), *common], capsys, "does not exist")
     (tmp_path / "empty").mkdir()
@@ -163,15 +186,22 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(base, tmp_path, cap
     drums.notes.append(pretty_midi.Note(100, 36, 0.0, 0.1))
     midi.instruments.append(drums)
     midi.write(str(tmp_path / "short.mid"))
-    _one_line_error(["adapt", str(tmp_path / "short.mid"), *common], capsys,
-                    "none of the 1 MIDI files read gave a toy track", "shorter than min_bars=2")
+    _one_line_error(
+        ["adapt", str(tmp_path / "short.mid"), *common],
+        capsys,
+        "none of the 1 MIDI files read gave a toy track",
+        "shorter than min_bars=2",
+    )
     assert not out.exists()
     out.write_bytes(b"mine")
     _one_line_error(["adapt", *FILES, *common], capsys, "already exists", "--overwrite")
     assert out.read_bytes() == b"mine"
     before = base.read_bytes()
-    _one_line_error(["adapt", *FILES, "--from", str(base), "--bundle_file", str(base), "--overwrite"], capsys,
-                    "is the model to adapt")
+    _one_line_error(
+        ["adapt", *FILES, "--from", str(base), "--bundle_file", str(base), "--overwrite"],
+        capsys,
+        "is the model to adapt",
+    )
     assert base.read_bytes() == before
 
 
@@ -180,8 +210,12 @@ def test_a_base_the_shared_loop_cannot_adapt_is_refused_in_one_line(tmp_path, ca
     from seqgen.families.events_rnn.inference import random_weights as rnn_weights
 
     bundle.save(tmp_path / "rnn.seqgen", rnn, rnn_weights(rnn))
-    _one_line_error(["adapt", FILES[0], "--from", str(tmp_path / "rnn.seqgen"), "--bundle_file",
-                     str(tmp_path / "out.seqgen")], capsys, "events_rnn family", "names no weights to adapt")
+    _one_line_error(
+        ["adapt", FILES[0], "--from", str(tmp_path / "rnn.seqgen"), "--bundle_file", str(tmp_path / "out.seqgen")],
+        capsys,
+        "events_rnn family",
+        "names no weights to adapt",
+    )
     sys.path.insert(0, str(GROOVE.parents[2] / "docs" / "tutorial"))
     import seqgen_melody
 
@@ -189,8 +223,18 @@ def test_a_base_the_shared_loop_cannot_adapt_is_refused_in_one_line(tmp_path, ca
     try:
         config = plugins.get_config(seqgen_melody.MELODY.id)
         bundle.save(tmp_path / "bigram.seqgen", config, config.family.initial_weights(config))
-        _one_line_error(["adapt", FILES[0], "--from", str(tmp_path / "bigram.seqgen"), "--bundle_file",
-                         str(tmp_path / "out.seqgen")], capsys, "counted or solved, not trained by gradient")
+        _one_line_error(
+            [
+                "adapt",
+                FILES[0],
+                "--from",
+                str(tmp_path / "bigram.seqgen"),
+                "--bundle_file",
+                str(tmp_path / "out.seqgen"),
+            ],
+            capsys,
+            "counted or solved, not trained by gradient",
+        )
     finally:
         plugins.unregister("melody")
     assert not (tmp_path / "out.seqgen").exists()

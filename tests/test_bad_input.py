@@ -18,8 +18,10 @@ TINY = "batch_size=2,rnn_layer_sizes=[8],attn_length=2"
 MODEL = "--bundle_file {bundle}"
 GEN = f"generate {MODEL} --output_dir {{out}} --num_outputs 2 --num_steps 16"
 SCORE = f"score {MODEL}"
-TRAIN = (f"train --config toy_rnn --hparams {TINY} --run_dir {{new}} --sequence_example_file {{records}} "
-         "--num_training_steps 1")
+TRAIN = (
+    f"train --config toy_rnn --hparams {TINY} --run_dir {{new}} --sequence_example_file {{records}} "
+    "--num_training_steps 1"
+)
 EVAL = f"evaluate {MODEL} --sequence_example_file {{records}}"
 DATASET = "create_dataset --config toy_rnn --input {notesequences} --output_dir {new}"
 CONVERT = "convert --input_dir {midi_dir} --output_file {new}/ns.tfrecord"
@@ -71,50 +73,107 @@ CASES = [
     ("hparams-list-of-floats", f"{HPARAMS} rnn_layer_sizes=[6.5]", r"rnn_layer_sizes expects a list of integers"),
     ("hparams-probability", f"{HPARAMS} dropout_keep_prob=1.5", r"dropout_keep_prob must be in \(0, 1\]"),
     ("hparams-probability-nan", f"{HPARAMS} dropout_keep_prob=nan", r"dropout_keep_prob expects a finite"),
-    ("hparams-negative-length", f"{HPARAMS} attn_length=-1",
-     r"attn_length must be a whole number from 0 to 4096, got -1"),
+    (
+        "hparams-negative-length",
+        f"{HPARAMS} attn_length=-1",
+        r"attn_length must be a whole number from 0 to 4096, got -1",
+    ),
     ("hparams-unknown", f"{HPARAMS} nope=1", r"unknown hparam 'nope'; valid names: batch_size"),
     ("hparams-no-value", f"{HPARAMS} batch_size", r"malformed --hparams part 'batch_size': expected name=value"),
     ("hparams-unclosed", f"{HPARAMS} rnn_layer_sizes=[64", r"unclosed '\['"),
     ("hparams-all-configs", "configs --hparams batch_size=x", r"batch_size expects an integer"),
     # convert
-    ("convert-input-missing", "convert --input_dir {missing} --output_file {new}/ns.tfrecord",
-     r"--input_dir .*missing.mid does not exist"),
-    ("convert-input-is-file", "convert --input_dir {song} --output_file {new}/ns.tfrecord",
-     r"--input_dir .*song.mid is a file, not a directory"),
-    ("convert-input-empty-dir", "convert --input_dir {empty_dir} --output_file {new}/ns.tfrecord",
-     r"no MIDI files \(.mid, .midi\) in"),
-    ("convert-only-unreadable", "convert --input_dir {bad_midi_dir} --output_file {new}/ns.tfrecord",
-     r"none of the 3 MIDI files in .*bad_midi_dir could be read"),
-    ("convert-output-exists", "convert --input_dir {midi_dir} --output_file {file}",
-     r"keep.txt already exists; pass --overwrite"),
-    ("convert-output-is-dir", "convert --input_dir {midi_dir} --output_file {out} --overwrite",
-     r"--output_file .*out is a directory; give a file name"),
-    ("convert-output-under-file", "convert --input_dir {midi_dir} --output_file {under_file}/ns.tfrecord",
-     r"cannot write --output_file .*keep.txt/sub/ns.tfrecord: .*keep.txt is a file, not a directory"),
-    ("convert-output-read-only", "convert --input_dir {midi_dir} --output_file {readonly}/ns.tfrecord",
-     r"cannot write --output_file .*seqgen_test/ns.tfrecord: .*; choose a writable place"),
+    (
+        "convert-input-missing",
+        "convert --input_dir {missing} --output_file {new}/ns.tfrecord",
+        r"--input_dir .*missing.mid does not exist",
+    ),
+    (
+        "convert-input-is-file",
+        "convert --input_dir {song} --output_file {new}/ns.tfrecord",
+        r"--input_dir .*song.mid is a file, not a directory",
+    ),
+    (
+        "convert-input-empty-dir",
+        "convert --input_dir {empty_dir} --output_file {new}/ns.tfrecord",
+        r"no MIDI files \(.mid, .midi\) in",
+    ),
+    (
+        "convert-only-unreadable",
+        "convert --input_dir {bad_midi_dir} --output_file {new}/ns.tfrecord",
+        r"none of the 3 MIDI files in .*bad_midi_dir could be read",
+    ),
+    (
+        "convert-output-exists",
+        "convert --input_dir {midi_dir} --output_file {file}",
+        r"keep.txt already exists; pass --overwrite",
+    ),
+    (
+        "convert-output-is-dir",
+        "convert --input_dir {midi_dir} --output_file {out} --overwrite",
+        r"--output_file .*out is a directory; give a file name",
+    ),
+    (
+        "convert-output-under-file",
+        "convert --input_dir {midi_dir} --output_file {under_file}/ns.tfrecord",
+        r"cannot write --output_file .*keep.txt/sub/ns.tfrecord: .*keep.txt is a file, not a directory",
+    ),
+    (
+        "convert-output-read-only",
+        "convert --input_dir {midi_dir} --output_file {readonly}/ns.tfrecord",
+        r"cannot write --output_file .*seqgen_test/ns.tfrecord: .*; choose a writable place",
+    ),
     # create_dataset
-    ("dataset-input-missing", "create_dataset --config toy_rnn --input {missing} --output_dir {new}",
-     r"--input .*missing.mid does not exist"),
-    ("dataset-input-is-dir", "create_dataset --config toy_rnn --input {midi_dir} --output_dir {new}",
-     r"--input .*midi_dir is a directory; give a TFRecord file of NoteSequences"),
-    ("dataset-input-is-midi", "create_dataset --config toy_rnn --input {song} --output_dir {new}",
-     r"song.mid is not a TFRecord file.*seqgen convert"),
-    ("dataset-input-empty", "create_dataset --config toy_rnn --input {empty} --output_dir {new}",
-     r"empty holds no NoteSequences"),
-    ("dataset-input-truncated", "create_dataset --config toy_rnn --input {truncated_records} --output_dir {new}",
-     r"truncated.tfrecord is not a TFRecord file or is truncated"),
-    ("dataset-input-class-records", "create_dataset --config toy_rnn --input {records} --output_dir {new}",
-     r"train.tfrecord holds training records, not NoteSequences"),
-    ("dataset-output-exists", "create_dataset --config toy_rnn --input {notesequences} --output_dir {out}",
-     r"training_toy_tracks.tfrecord already exists; pass --overwrite"),
-    ("dataset-output-is-file", "create_dataset --config toy_rnn --input {notesequences} --output_dir {file}",
-     r"--output_dir .*keep.txt is a file; give a directory"),
-    ("dataset-output-under-file", f"{DATASET}".replace("{new}", "{under_file}"),
-     r"--output_dir .*keep.txt/sub.*keep.txt is a file, not a directory"),
-    ("dataset-output-read-only", "create_dataset --config toy_rnn --input {notesequences} --output_dir {readonly}",
-     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    (
+        "dataset-input-missing",
+        "create_dataset --config toy_rnn --input {missing} --output_dir {new}",
+        r"--input .*missing.mid does not exist",
+    ),
+    (
+        "dataset-input-is-dir",
+        "create_dataset --config toy_rnn --input {midi_dir} --output_dir {new}",
+        r"--input .*midi_dir is a directory; give a TFRecord file of NoteSequences",
+    ),
+    (
+        "dataset-input-is-midi",
+        "create_dataset --config toy_rnn --input {song} --output_dir {new}",
+        r"song.mid is not a TFRecord file.*seqgen convert",
+    ),
+    (
+        "dataset-input-empty",
+        "create_dataset --config toy_rnn --input {empty} --output_dir {new}",
+        r"empty holds no NoteSequences",
+    ),
+    (
+        "dataset-input-truncated",
+        "create_dataset --config toy_rnn --input {truncated_records} --output_dir {new}",
+        r"truncated.tfrecord is not a TFRecord file or is truncated",
+    ),
+    (
+        "dataset-input-class-records",
+        "create_dataset --config toy_rnn --input {records} --output_dir {new}",
+        r"train.tfrecord holds training records, not NoteSequences",
+    ),
+    (
+        "dataset-output-exists",
+        "create_dataset --config toy_rnn --input {notesequences} --output_dir {out}",
+        r"training_toy_tracks.tfrecord already exists; pass --overwrite",
+    ),
+    (
+        "dataset-output-is-file",
+        "create_dataset --config toy_rnn --input {notesequences} --output_dir {file}",
+        r"--output_dir .*keep.txt is a file; give a directory",
+    ),
+    (
+        "dataset-output-under-file",
+        f"{DATASET}".replace("{new}", "{under_file}"),
+        r"--output_dir .*keep.txt/sub.*keep.txt is a file, not a directory",
+    ),
+    (
+        "dataset-output-read-only",
+        "create_dataset --config toy_rnn --input {notesequences} --output_dir {readonly}",
+        r"cannot create --output_dir .*seqgen_test: .*choose a writable place",
+    ),
     ("dataset-eval-ratio-nan", f"{DATASET} --eval_ratio nan", r"--eval_ratio: expected a number in \[0, 1\)"),
     ("dataset-eval-ratio-inf", f"{DATASET} --eval_ratio inf", r"--eval_ratio: expected a number in \[0, 1\)"),
     ("dataset-eval-ratio-negative", f"{DATASET} --eval_ratio -0.1", r"--eval_ratio: expected a number in"),
@@ -127,30 +186,57 @@ CASES = [
     ("dataset-split-csv-empty", f"{DATASET} --split_csv {{empty}}", r"--split_csv .*empty lacks the column"),
     ("dataset-split-csv-is-dir", f"{DATASET} --split_csv {{midi_dir}}", r"--split_csv .*midi_dir.*directory"),
     ("dataset-unknown-runner", f"{DATASET} --runner Bogus", r"--runner Bogus is not a Beam runner .*DirectRunner"),
-    ("dataset-beam-options-unbalanced", f"{DATASET} --runner DirectRunner --beam_options='--project=\"P'",
-     r"--beam_options .* cannot be split into options \(No closing quotation\); quote it"),
-    ("dataset-unknown-config", "create_dataset --config nope --input {notesequences} --output_dir {new}",
-     r"unknown config 'nope'"),
+    (
+        "dataset-beam-options-unbalanced",
+        f"{DATASET} --runner DirectRunner --beam_options='--project=\"P'",
+        r"--beam_options .* cannot be split into options \(No closing quotation\); quote it",
+    ),
+    (
+        "dataset-unknown-config",
+        "create_dataset --config nope --input {notesequences} --output_dir {new}",
+        r"unknown config 'nope'",
+    ),
     ("dataset-bad-hparams", f"{DATASET} --hparams batch_size=0", r"batch_size must be positive"),
     # train
-    ("train-run-dir-is-file", f"{TRAIN}".replace("{new}", "{file}"),
-     r"--run_dir .*keep.txt is a file; give a directory"),
-    ("train-run-dir-under-file", f"{TRAIN}".replace("{new}", "{under_file}"),
-     r"--run_dir .*keep.txt/sub.*keep.txt is a file, not a directory"),
-    ("train-run-dir-read-only", f"{TRAIN}".replace("{new}", "{readonly}"),
-     r"cannot create --run_dir .*seqgen_test: .*choose a writable place"),
+    (
+        "train-run-dir-is-file",
+        f"{TRAIN}".replace("{new}", "{file}"),
+        r"--run_dir .*keep.txt is a file; give a directory",
+    ),
+    (
+        "train-run-dir-under-file",
+        f"{TRAIN}".replace("{new}", "{under_file}"),
+        r"--run_dir .*keep.txt/sub.*keep.txt is a file, not a directory",
+    ),
+    (
+        "train-run-dir-read-only",
+        f"{TRAIN}".replace("{new}", "{readonly}"),
+        r"cannot create --run_dir .*seqgen_test: .*choose a writable place",
+    ),
     ("train-records-are-midi", f"{TRAIN}".replace("{records}", "{song}"), r"song.mid is not a TFRecord file"),
     ("train-records-are-text", f"{TRAIN}".replace("{records}", "{text}"), r"notes.txt is not a TFRecord file"),
     ("train-records-are-a-bundle", f"{TRAIN}".replace("{records}", "{bundle}"), r"model.seqgen is not a TFRecord"),
-    ("train-records-empty", f"{TRAIN}".replace("{records}", "{empty}"),
-     r"no records in .*empty \(empty record files\); give training records"),
-    ("train-records-truncated", f"{TRAIN}".replace("{records}", "{truncated_records}"),
-     r"truncated.tfrecord is not a TFRecord file or is truncated"),
-    ("train-records-of-notesequences", f"{TRAIN}".replace("{records}", "{notesequences}"),
-     r"ns.tfrecord holds no training examples.*with `seqgen create_dataset`"),
+    (
+        "train-records-empty",
+        f"{TRAIN}".replace("{records}", "{empty}"),
+        r"no records in .*empty \(empty record files\); give training records",
+    ),
+    (
+        "train-records-truncated",
+        f"{TRAIN}".replace("{records}", "{truncated_records}"),
+        r"truncated.tfrecord is not a TFRecord file or is truncated",
+    ),
+    (
+        "train-records-of-notesequences",
+        f"{TRAIN}".replace("{records}", "{notesequences}"),
+        r"ns.tfrecord holds no training examples.*with `seqgen create_dataset`",
+    ),
     ("train-records-are-a-dir", f"{TRAIN}".replace("{records}", "{midi_dir}"), r"no record file matches"),
-    ("train-records-of-another-config", f"{TRAIN}".replace("{records}", "{wide_records}"),
-     r"holds class 17, but the config has only 4 classes"),
+    (
+        "train-records-of-another-config",
+        f"{TRAIN}".replace("{records}", "{wide_records}"),
+        r"holds class 17, but the config has only 4 classes",
+    ),
     ("train-steps-negative", f"{TRAIN} --num_training_steps -1", r"--num_training_steps: expected a non-negative"),
     ("train-steps-text", f"{TRAIN} --num_training_steps x", r"--num_training_steps: expected a non-negative"),
     ("train-steps-float", f"{TRAIN} --num_training_steps 1.5", r"--num_training_steps: expected a non-negative"),
@@ -168,53 +254,104 @@ CASES = [
     ("train-eval-timeout-inf", f"{TRAIN} --eval --eval_timeout_secs inf", r"--eval_timeout_secs: expected"),
     ("train-bad-hparams", f"{TRAIN} --hparams batch_size=0", r"batch_size must be positive"),
     ("train-no-config", "train --run_dir {new} --sequence_example_file {records}", r"--config is required"),
-    ("train-another-architecture", "train --config toy_rnn --run_dir {run} --sequence_example_file {records}",
-     r"was trained with another architecture"),
+    (
+        "train-another-architecture",
+        "train --config toy_rnn --run_dir {run} --sequence_example_file {records}",
+        r"was trained with another architecture",
+    ),
     # evaluate
     ("evaluate-records-are-midi", f"{EVAL}".replace("{records}", "{song}"), r"song.mid is not a TFRecord file"),
-    ("evaluate-records-empty", f"{EVAL}".replace("{records}", "{empty}"),
-     r"no records in .*empty \(empty record files\); give training records"),
-    ("evaluate-records-truncated", f"{EVAL}".replace("{records}", "{truncated_records}"),
-     r"truncated.tfrecord is not a TFRecord file or is truncated"),
-    ("evaluate-unigram-from-midi", "evaluate --config toy_rnn --sequence_example_file {records} "
-                                   "--unigram_from {song}", r"song.mid is not a TFRecord file"),
-    ("evaluate-untrained-no-config", "evaluate --untrained --sequence_example_file {records}",
-     r"--untrained needs --config"),
+    (
+        "evaluate-records-empty",
+        f"{EVAL}".replace("{records}", "{empty}"),
+        r"no records in .*empty \(empty record files\); give training records",
+    ),
+    (
+        "evaluate-records-truncated",
+        f"{EVAL}".replace("{records}", "{truncated_records}"),
+        r"truncated.tfrecord is not a TFRecord file or is truncated",
+    ),
+    (
+        "evaluate-unigram-from-midi",
+        "evaluate --config toy_rnn --sequence_example_file {records} --unigram_from {song}",
+        r"song.mid is not a TFRecord file",
+    ),
+    (
+        "evaluate-untrained-no-config",
+        "evaluate --untrained --sequence_example_file {records}",
+        r"--untrained needs --config",
+    ),
     ("evaluate-seed-negative", f"{EVAL} --seed -1", r"--seed: expected a non-negative integer"),
     ("evaluate-hparams-on-a-bundle", f"{EVAL} --hparams batch_size=2", r"--hparams cannot change a trained model"),
     ("evaluate-config-mismatch", f"{EVAL} --config toy_transformer", r"is a toy_rnn model, not toy_transformer"),
     # models given to generate, score and evaluate
-    ("bundle-is-text", f"{GEN}".replace("{bundle}", "{text}"),
-     r"notes.txt is not a valid seqgen bundle \(not a zip archive.*give a .seqgen file"),
-    ("bundle-is-midi", f"{GEN}".replace("{bundle}", "{song}"),
-     r"song.mid is a MIDI file, not a valid seqgen bundle \(a MIDI primer goes with --primer_midi\)"),
-    ("bundle-is-records", f"{SCORE} --events [1]".replace("{bundle}", "{records}"),
-     r"train.tfrecord is not a valid seqgen bundle"),
+    (
+        "bundle-is-text",
+        f"{GEN}".replace("{bundle}", "{text}"),
+        r"notes.txt is not a valid seqgen bundle \(not a zip archive.*give a .seqgen file",
+    ),
+    (
+        "bundle-is-midi",
+        f"{GEN}".replace("{bundle}", "{song}"),
+        r"song.mid is a MIDI file, not a valid seqgen bundle \(a MIDI primer goes with --primer_midi\)",
+    ),
+    (
+        "bundle-is-records",
+        f"{SCORE} --events [1]".replace("{bundle}", "{records}"),
+        r"train.tfrecord is not a valid seqgen bundle",
+    ),
     ("bundle-empty", f"{GEN}".replace("{bundle}", "{empty}"), r"empty is empty, not a valid seqgen bundle"),
-    ("bundle-truncated", f"{GEN}".replace("{bundle}", "{truncated_bundle}"),
-     r"truncated.seqgen is not a valid seqgen bundle \(not a zip archive: truncated"),
-    ("bundle-is-dir", f"{GEN}".replace("{bundle}", "{midi_dir}"),
-     r"--bundle_file .*midi_dir is a directory; give a bundle file"),
+    (
+        "bundle-truncated",
+        f"{GEN}".replace("{bundle}", "{truncated_bundle}"),
+        r"truncated.seqgen is not a valid seqgen bundle \(not a zip archive: truncated",
+    ),
+    (
+        "bundle-is-dir",
+        f"{GEN}".replace("{bundle}", "{midi_dir}"),
+        r"--bundle_file .*midi_dir is a directory; give a bundle file",
+    ),
     ("bundle-missing", f"{GEN}".replace("{bundle}", "{missing}"), r"missing.mid does not exist"),
     ("mag-is-text", f"{GEN}".replace("{bundle}", "{text_mag}"), r"text.mag"),
     ("mag-truncated", f"{GEN}".replace("{bundle}", "{truncated_mag}"), r"truncated.mag"),
-    ("run-dir-is-file", f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {file}"),
-     r"--run_dir .*keep.txt is a file, not a run directory"),
-    ("run-dir-without-run", f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {empty_dir}"),
-     r"empty_dir is not a training run directory"),
-    ("run-dir-without-checkpoint", f"{EVAL}".replace("--bundle_file {bundle}", "--run_dir {run}"),
-     r"holds no checkpoint yet; train first"),
-    ("checkpoint-is-text", f"{SCORE} --events [1]".replace("--bundle_file {bundle}", "--checkpoint_file {text}"),
-     r"no checkpoint .*notes.txt \(expected .*notes.txt.index\)"),
-    ("checkpoint-is-dir", f"{GEN}".replace("--bundle_file {bundle}", "--checkpoint_file {run}"),
-     r"--checkpoint_file .*run is a directory"),
+    (
+        "run-dir-is-file",
+        f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {file}"),
+        r"--run_dir .*keep.txt is a file, not a run directory",
+    ),
+    (
+        "run-dir-without-run",
+        f"{GEN}".replace("--bundle_file {bundle}", "--run_dir {empty_dir}"),
+        r"empty_dir is not a training run directory",
+    ),
+    (
+        "run-dir-without-checkpoint",
+        f"{EVAL}".replace("--bundle_file {bundle}", "--run_dir {run}"),
+        r"holds no checkpoint yet; train first",
+    ),
+    (
+        "checkpoint-is-text",
+        f"{SCORE} --events [1]".replace("--bundle_file {bundle}", "--checkpoint_file {text}"),
+        r"no checkpoint .*notes.txt \(expected .*notes.txt.index\)",
+    ),
+    (
+        "checkpoint-is-dir",
+        f"{GEN}".replace("--bundle_file {bundle}", "--checkpoint_file {run}"),
+        r"--checkpoint_file .*run is a directory",
+    ),
     ("two-models", f"{GEN} --run_dir {{run}}", r"give only one of --bundle_file and --run_dir"),
     # generate
     ("generate-output-is-file", f"{GEN}".replace("{out}", "{file}"), r"--output_dir .*keep.txt is a file"),
-    ("generate-output-under-file", f"{GEN}".replace("{out}", "{under_file}"),
-     r"cannot create --output_dir .*keep.txt/sub: .*keep.txt is a file, not a directory"),
-    ("generate-output-read-only", f"{GEN}".replace("{out}", "{readonly}"),
-     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    (
+        "generate-output-under-file",
+        f"{GEN}".replace("{out}", "{under_file}"),
+        r"cannot create --output_dir .*keep.txt/sub: .*keep.txt is a file, not a directory",
+    ),
+    (
+        "generate-output-read-only",
+        f"{GEN}".replace("{out}", "{readonly}"),
+        r"cannot create --output_dir .*seqgen_test: .*choose a writable place",
+    ),
     ("generate-outputs-zero", f"{GEN} --num_outputs 0", r"--num_outputs: expected a positive integer, got '0'"),
     ("generate-outputs-nan", f"{GEN} --num_outputs nan", r"--num_outputs: expected a positive integer"),
     ("generate-outputs-huge", f"{GEN} --num_outputs 1000000000", r"--num_outputs: expected at most"),
@@ -235,20 +372,32 @@ CASES = [
     ("generate-primer-event", f"{GEN} --primer '[1, 9]'", r"a toy event is a number of onsets from 0 to 3, not 9"),
     ("generate-primer-empty-list", f"{GEN} --primer '[]'", r"malformed toy primer '\[\]': expected a list"),
     ("generate-primer-deep", f"{GEN} --primer '{'[' * 5000}{']' * 5000}'", r"malformed toy primer"),
-    ("generate-primer-longer-than-steps", f"{GEN} --primer '[{'1,' * 20}]'",
-     r"--num_steps 16 is shorter than the primer \(20 steps\)"),
-    ("generate-primer-midi-unreadable", f"{GEN} --primer_midi {{song}}",
-     r"toy_rnn cannot read MIDI files \(its plugin's Tracks does not implement primer_from_midi\); give the primer "
-     r"as text with --primer"),
+    (
+        "generate-primer-longer-than-steps",
+        f"{GEN} --primer '[{'1,' * 20}]'",
+        r"--num_steps 16 is shorter than the primer \(20 steps\)",
+    ),
+    (
+        "generate-primer-midi-unreadable",
+        f"{GEN} --primer_midi {{song}}",
+        r"toy_rnn cannot read MIDI files \(its plugin's Tracks does not implement primer_from_midi\); give the primer "
+        r"as text with --primer",
+    ),
     ("generate-primer-midi-missing", f"{GEN} --primer_midi {{missing}}", r"missing.mid does not exist"),
     ("generate-primer-midi-is-dir", f"{GEN} --primer_midi {{midi_dir}}", r"midi_dir is a directory"),
     ("generate-primer-bars-zero", f"{GEN} --primer_midi {{song}} --primer_bars 0", r"--primer_bars: expected a pos"),
     ("generate-primer-bars-text", f"{GEN} --primer_midi {{song}} --primer_bars x", r"--primer_bars: expected a pos"),
     ("generate-primer-bars-alone", f"{GEN} --primer_bars 2", r"--primer_bars needs --primer_midi"),
-    ("generate-save-bundle-exists", "generate --save_generator_bundle --run_dir {run} --bundle_file {file}",
-     r"keep.txt already exists; choose another --bundle_file"),
-    ("generate-save-bundle-alone", "generate --save_generator_bundle --bundle_file {new}/m.seqgen",
-     r"--save_generator_bundle writes --bundle_file from --run_dir or --checkpoint_file"),
+    (
+        "generate-save-bundle-exists",
+        "generate --save_generator_bundle --run_dir {run} --bundle_file {file}",
+        r"keep.txt already exists; choose another --bundle_file",
+    ),
+    (
+        "generate-save-bundle-alone",
+        "generate --save_generator_bundle --bundle_file {new}/m.seqgen",
+        r"--save_generator_bundle writes --bundle_file from --run_dir or --checkpoint_file",
+    ),
     ("generate-soundfont-missing", f"{GEN} --render --soundfont {{missing}}", r"soundfont .*missing.mid does not"),
     ("generate-soundfont-is-text", f"{GEN} --render --soundfont {{text}}", r"notes.txt is not a SoundFont"),
     # score
@@ -261,8 +410,7 @@ CASES = [
     # infill (what the plugin cannot read is said before anything is written)
     ("infill-midi-missing", f"infill {{missing}} {MODEL} --output_dir {{out}} --bars 2", r"missing.mid does not exist"),
     ("infill-midi-is-dir", f"infill {{midi_dir}} {MODEL} --output_dir {{out}} --bars 2", r"midi_dir is a directory"),
-    ("infill-midi-unreadable", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2",
-     NO_MIDI),
+    ("infill-midi-unreadable", f"infill {{song}} {MODEL} --output_dir {{out}} --bars 2", NO_MIDI),
     # song (the toy model has no controls and cannot fill in the middle)
     ("song-form-empty", f"{SONG} --form ''", r"--form is empty; write sections as name:bars"),
     ("song-form-zero-bars", f"{SONG} --form 'intro:2 verse:0'", r"section 'verse:0' must last a whole number of bars"),
@@ -271,19 +419,31 @@ CASES = [
     ("song-form-unknown-option", f"{SONG} --form 'verse:8:loud'", r"unknown option 'loud'; the options are new"),
     ("song-form-vary-outside", f"{SONG} --form 'verse:8 verse:8:vary=2'", r"vary must be a number from 0 to 1"),
     ("song-form-too-long", f"{SONG} --form 'verse:1000 chorus:25'", r"1025 bars in all, more than 1024"),
-    ("song-control-other-section", f"{SONG} --form 'verse:2' --control bridge:density=3",
-     r"--control names section 'bridge', which is not in the form; its sections are verse"),
+    (
+        "song-control-other-section",
+        f"{SONG} --form 'verse:2' --control bridge:density=3",
+        r"--control names section 'bridge', which is not in the form; its sections are verse",
+    ),
     ("song-control-malformed", f"{SONG} --form 'verse:2' --control verse:density", r"malformed at 'density'"),
-    ("song-control-twice", f"{SONG} --form 'verse:2' --control verse:a=1 --control verse:a=2",
-     r"--control gives a twice for section verse"),
+    (
+        "song-control-twice",
+        f"{SONG} --form 'verse:2' --control verse:a=1 --control verse:a=2",
+        r"--control gives a twice for section verse",
+    ),
     ("song-control-without", f"{SONG} --form 'verse:2' --control verse:density=3", r"this model takes no controls"),
     ("song-fills-without", f"{SONG} --form 'verse:2 chorus:2' --fills yes", r"--fills yes needs a model with fills"),
     ("song-fills-value", f"{SONG} --form 'verse:2' --fills maybe", r"--fills: invalid choice: 'maybe'"),
-    ("song-variation-without", f"{SONG} --form 'verse:2 chorus:2 verse:2' --variation 0.5",
-     r"--variation needs a model that can fill in the middle"),
+    (
+        "song-variation-without",
+        f"{SONG} --form 'verse:2 chorus:2 verse:2' --variation 0.5",
+        r"--variation needs a model that can fill in the middle",
+    ),
     ("song-variation-outside", f"{SONG} --form 'verse:2' --variation 1.5", r"--variation: expected a number from 0"),
-    ("song-output-is-file", f"{SONG} --form 'verse:2'".replace("{out}", "{file}"),
-     r"--output_dir .*keep.txt is a file"),
+    (
+        "song-output-is-file",
+        f"{SONG} --form 'verse:2'".replace("{out}", "{file}"),
+        r"--output_dir .*keep.txt is a file",
+    ),
     # loops
     ("generate-loop-bars-zero", f"{GEN} --loop_bars 0", r"--loop_bars: expected a positive integer, got '0'"),
     ("generate-loop-bars-past-limit", f"{GEN} --loop_bars 5", r"--loop_bars 5 is past this model's limit of 4 bars"),
@@ -306,10 +466,16 @@ CASES = [
     ("import-mag-is-dir", f"{IMPORT}".replace("{mag}", "{midi_dir}"), r"midi_dir is a directory"),
     ("import-bundle-exists", "import_bundle --mag_file {mag} --bundle_file {file}", r"keep.txt already exists"),
     ("import-bundle-is-dir", "import_bundle --mag_file {mag} --bundle_file {out}", r"out is a directory"),
-    ("import-bundle-under-file", "import_bundle --mag_file {mag} --bundle_file {under_file}/m.seqgen",
-     r"cannot write --bundle_file .*keep.txt is a file, not a directory"),
-    ("import-bundle-read-only", "import_bundle --mag_file {mag} --bundle_file {readonly}/m.seqgen",
-     r"cannot write --bundle_file .*seqgen_test/m.seqgen: .*choose a writable place"),
+    (
+        "import-bundle-under-file",
+        "import_bundle --mag_file {mag} --bundle_file {under_file}/m.seqgen",
+        r"cannot write --bundle_file .*keep.txt is a file, not a directory",
+    ),
+    (
+        "import-bundle-read-only",
+        "import_bundle --mag_file {mag} --bundle_file {readonly}/m.seqgen",
+        r"cannot write --bundle_file .*seqgen_test/m.seqgen: .*choose a writable place",
+    ),
     # adapt (tests/test_adapt.py has the rest: no tracks, a base that cannot be adapted, the base as output)
     ("adapt-midi-missing", f"{ADAPT}".replace("{song}", "{missing}"), r"missing.mid does not exist"),
     ("adapt-midi-is-text", f"{ADAPT}".replace("{song}", "{text}"), r"notes.txt is not a MIDI file"),
@@ -330,10 +496,16 @@ CASES = [
     ("render-midi-is-dir", "render {midi_dir} --output_dir {new}", r"midi_dir is a directory"),
     ("render-output-exists", "render {song} --output_dir {out}", r"song.wav already exists; pass --overwrite"),
     ("render-output-is-file", f"{RENDER}".replace("{new}", "{file}"), r"--output_dir .*keep.txt is a file"),
-    ("render-output-under-file", f"{RENDER}".replace("{new}", "{under_file}"),
-     r"cannot create --output_dir .*keep.txt is a file, not a directory"),
-    ("render-output-read-only", f"{RENDER}".replace("{new}", "{readonly}"),
-     r"cannot create --output_dir .*seqgen_test: .*choose a writable place"),
+    (
+        "render-output-under-file",
+        f"{RENDER}".replace("{new}", "{under_file}"),
+        r"cannot create --output_dir .*keep.txt is a file, not a directory",
+    ),
+    (
+        "render-output-read-only",
+        f"{RENDER}".replace("{new}", "{readonly}"),
+        r"cannot create --output_dir .*seqgen_test: .*choose a writable place",
+    ),
     ("render-rate-zero", f"{RENDER} --sample_rate 0", r"--sample_rate: expected a sample rate"),
     ("render-rate-huge", f"{RENDER} --sample_rate 100000000", r"--sample_rate: expected a sample rate"),
     ("render-rate-nan", f"{RENDER} --sample_rate nan", r"--sample_rate: expected a sample rate"),
@@ -345,10 +517,17 @@ CASES = [
     ("live-bpm-low", f"live {MODEL} --bpm 10", r"--bpm: expected a tempo from 20 to 400 beats per minute"),
     ("live-osc-port-zero", f"live {MODEL} --osc 127.0.0.1:0", r"--osc: expected a port from 1 to 65535"),
     ("live-osc-no-port", f"live {MODEL} --osc localhost", r"--osc: expected HOST:PORT"),
-    ("live-osc-host", f"live {MODEL} --osc no-such-host.invalid:9000", r"--osc host 'no-such-host.invalid' does "
-                                                                      r"not resolve"),
-    ("live-cc-no-control", f"live {MODEL} --osc 127.0.0.1:9 --cc density=1",
-     r"--cc maps 'density', which this model has no control of; its controls are: none"),
+    (
+        "live-osc-host",
+        f"live {MODEL} --osc no-such-host.invalid:9000",
+        r"--osc host 'no-such-host.invalid' does "
+        r"not resolve",
+    ),
+    (
+        "live-cc-no-control",
+        f"live {MODEL} --osc 127.0.0.1:9 --cc density=1",
+        r"--cc maps 'density', which this model has no control of; its controls are: none",
+    ),
     ("live-control-none", f"live {MODEL} --osc 127.0.0.1:9 --control density=4", r"this model takes no controls"),
     ("live-save-exists", f"live {MODEL} --osc 127.0.0.1:9 --save_midi {{song}}", r"--save_midi .* already exists"),
     ("live-midi-in-alone", f"live {MODEL} --osc 127.0.0.1:9 --midi_in x", r"--midi_in is the port --cc reads"),
@@ -360,8 +539,14 @@ def test_bad_input_is_one_line_and_changes_nothing(command, expected, inputs, tm
     run_in_process(command, expected, inputs, tmp_path, capsys, monkeypatch)
 
 
-SUBPROCESS_CASES = ["generate-seed-negative", "train-records-are-midi", "import-mag-is-text",
-                    "render-rate-huge", "dataset-input-is-midi", "dataset-unknown-runner"]
+SUBPROCESS_CASES = [
+    "generate-seed-negative",
+    "train-records-are-midi",
+    "import-mag-is-text",
+    "render-rate-huge",
+    "dataset-input-is-midi",
+    "dataset-unknown-runner",
+]
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES)
@@ -371,8 +556,14 @@ def test_bad_input_through_the_installed_command(case, inputs, tmp_path):
     work.mkdir()
     found = places(inputs, work)
     before = snapshot(inputs, work)
-    result = subprocess.run([sys.executable, "-m", "seqgen", *argv(command, found)], cwd=work,
-                            capture_output=True, text=True, timeout=300, env=installed_plugin(tmp_path, "toy"))
+    result = subprocess.run(
+        [sys.executable, "-m", "seqgen", *argv(command, found)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=installed_plugin(tmp_path, "toy"),
+    )
     check(result.returncode, result.stderr, expected, before, snapshot(inputs, work))
 
 

@@ -17,8 +17,9 @@ def test_beam_and_local_runs_agree(tmp_path, toy):
     convert.convert_directory(directory, tmp_path / "ns.tfrecord", recursive=True)
     options = pipeline.SplitOptions(eval_ratio=0.3, seed=5)
     local_counts, local = pipeline.create_dataset(tmp_path / "ns.tfrecord", tmp_path / "local", config, options)
-    beam_counts, on_beam = beam_pipeline.create_dataset(tmp_path / "ns.tfrecord", tmp_path / "beam", config, options,
-                                                        runner="DirectRunner")
+    beam_counts, on_beam = beam_pipeline.create_dataset(
+        tmp_path / "ns.tfrecord", tmp_path / "beam", config, options, runner="DirectRunner"
+    )
     assert beam_counts == local_counts
     for split in local:
         expected = tfrecord.read_records(local[split])

@@ -71,11 +71,14 @@ def test_manifest_describes_the_model(saved):
 def test_generate_from_bundle_needs_no_other_flag_and_no_tensorflow(saved, tmp_path):
     path, _, _ = saved
     out = tmp_path / "out"
-    code = ("import sys; from seqgen.cli import main; "
-            f"rc = main(['generate', '--bundle_file', {str(path)!r}, '--output_dir', {str(out)!r}]); "
-            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'; sys.exit(rc)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=installed_plugin(tmp_path, "toy"))
+    code = (
+        "import sys; from seqgen.cli import main; "
+        f"rc = main(['generate', '--bundle_file', {str(path)!r}, '--output_dir', {str(out)!r}]); "
+        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'; sys.exit(rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=installed_plugin(tmp_path, "toy")
+    )
     assert done.returncode == 0, done.stderr
     assert len(list(out.glob("*.mid"))) == 10
 
@@ -93,10 +96,10 @@ def damaged(kind, source, tmp_path):
     data = source.read_bytes()
     target = tmp_path / f"{kind}.seqgen"
     if kind == "truncated":
-        target.write_bytes(data[:len(data) * 2 // 3])
+        target.write_bytes(data[: len(data) * 2 // 3])
     elif kind == "corrupted":
         middle = len(data) // 2
-        target.write_bytes(data[:middle] + bytes(b ^ 0x5A for b in data[middle:middle + 64]) + data[middle + 64:])
+        target.write_bytes(data[:middle] + bytes(b ^ 0x5A for b in data[middle : middle + 64]) + data[middle + 64 :])
     elif kind == "random":
         target.write_bytes(np.random.default_rng(0).bytes(len(data) // 10))
     elif kind == "empty":

@@ -35,10 +35,39 @@ def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("controls")
     midi = copy_slice(root / "groove")
     ns = root / "ns.tfrecord"
-    assert main(["convert", "--input_dir", str(midi), "--recursive", "--output_file", str(ns),
-                 "--metadata_csv", str(GROOVE / "info.csv")]) == 0
-    assert main(["create_dataset", "--config", "drum_kit_transformer", "--input", str(ns), "--output_dir",
-                 str(root / "records"), "--eval_ratio", "0", "--min_bars", "1"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input_dir",
+                str(midi),
+                "--recursive",
+                "--output_file",
+                str(ns),
+                "--metadata_csv",
+                str(GROOVE / "info.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "create_dataset",
+                "--config",
+                "drum_kit_transformer",
+                "--input",
+                str(ns),
+                "--output_dir",
+                str(root / "records"),
+                "--eval_ratio",
+                "0",
+                "--min_bars",
+                "1",
+            ]
+        )
+        == 0
+    )
     return root, str(root / "records" / "training_drum_tracks.tfrecord")
 
 
@@ -47,8 +76,13 @@ def trained(dataset):
     """A tiny drum_kit_transformer with controls and infilling, trained 2 steps on the slice."""
     root, files = dataset
     config = plugins.get_config("drum_kit_transformer").with_hparams(TINY)
-    training.train(config, str(root / "run"), [files],
-                   training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1), log=lambda line: None)
+    training.train(
+        config,
+        str(root / "run"),
+        [files],
+        training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1),
+        log=lambda line: None,
+    )
     return str(root / "run")
 
 
@@ -68,8 +102,8 @@ def test_training_streams_read_the_density_of_each_bar_at_every_step():
     own = [prompt.control_tokens({"density": density(bar)})[column] for bar in (quiet, busy)]
     assert tokens[column] == prompt.control_tokens({"density": density(quiet + busy)})[column]
     events = len(config.controls)  # the first event token, at step 0, predicts step 1 of the quiet bar
-    assert read[events:events + 15, column].tolist() == [own[0]] * 15
-    assert read[events + 15:, column].tolist() == [own[1]] * (len(tokens) - events - 15)
+    assert read[events : events + 15, column].tolist() == [own[0]] * 15
+    assert read[events + 15 :, column].tolist() == [own[1]] * (len(tokens) - events - 15)
     assert (read[events:, :column] == tokens[:column]).all()  # the other controls: the prompt's (unset)
 
 
@@ -124,8 +158,9 @@ def test_controls_round_trip_through_checkpoints_and_bundles(trained, tmp_path):
     assert [c["name"] for c in manifest["controls"]] == ["style", "fill", "tempo", "density"]
     assert manifest["controls"][0]["values"] == list(STYLES) and manifest["infill"] is True
     bundled = seqgen.load(tmp_path / "c.seqgen")
-    assert [t.events for t in bundled.generate(num_outputs=2, num_steps=24, seed=3, controls=asked)] == \
-        [t.events for t in from_run]
+    assert [t.events for t in bundled.generate(num_outputs=2, num_steps=24, seed=3, controls=asked)] == [
+        t.events for t in from_run
+    ]
     # The controls are read: other values give other probabilities, and unset is a value of its own.
     track = from_run[0]
     scores = {style: bundled.score(track, controls={"style": style}).log_likelihood for style in ("funk", "jazz")}
@@ -137,8 +172,7 @@ def test_guidance_weighs_the_controls(trained):
     asked = {"style": "jazz", "density": 24}
     unset = [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5)]
     # Guidance 0 keeps only the stream with the controls unset; 1 reads them plainly (one stream).
-    assert [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5, controls=asked, guidance=0)] \
-        == unset
+    assert [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5, controls=asked, guidance=0)] == unset
     plain = [t.events for t in model.generate(num_outputs=3, num_steps=24, seed=5, controls=asked, guidance=1)]
     assert plain != unset
     with pytest.raises(SeqgenError, match="--guidance must be a number from 0 to 10"):
@@ -158,8 +192,9 @@ def test_each_control_brings_its_own_default_guidance(trained):
     assert model.generator.default_guidance({"fill": "no", "style": "jazz"}) == DEFAULT_GUIDANCE
 
     def fills(**guidance):
-        return [t.events for t in model.generate(num_outputs=2, num_steps=24, seed=4, controls={"fill": "yes"},
-                                                 **guidance)]
+        return [
+            t.events for t in model.generate(num_outputs=2, num_steps=24, seed=4, controls={"fill": "yes"}, **guidance)
+        ]
 
     assert fills() == fills(guidance=fill) != fills(guidance=DEFAULT_GUIDANCE)
     with pytest.raises(SeqgenError, match="control x's guidance must be a non-negative number, got -1"):
@@ -203,12 +238,18 @@ def test_generation_samples_a_number_between_two_bins_from_both(trained):
         cdf = np.cumsum(np.exp(log_softmax(log_probs)))
         return (cdf[None] < np.random.default_rng(seed).random(count)[:, None] * cdf[-1]).sum(axis=1).tolist()
 
-    near, far, free = (log_probs(values) for values in
-                       ({"style": "funk", "tempo": 75}, {"style": "funk", "tempo": 85}, {}))
+    near, far, free = (
+        log_probs(values) for values in ({"style": "funk", "tempo": 75}, {"style": "funk", "tempo": 85}, {})
+    )
     given = 0.75 * near + 0.25 * far
     for guidance, expected in ((1.0, given), (3.0, free + 3.0 * (given - free))):
-        tracks = model.generate(num_outputs=64, num_steps=len(primer) + 1, seed=11, guidance=guidance,
-                                controls={"style": "funk", "tempo": 77.5})
+        tracks = model.generate(
+            num_outputs=64,
+            num_steps=len(primer) + 1,
+            seed=11,
+            guidance=guidance,
+            controls={"style": "funk", "tempo": 77.5},
+        )
         drawn = encoding.events_to_classes([track.events[-1] for track in tracks]).tolist()
         assert drawn == sampled(expected, 11, 64)
         assert drawn != sampled(near if guidance == 1 else free + 3.0 * (near - free), 11, 64)  # not one bin alone
@@ -222,8 +263,11 @@ def test_a_per_bar_number_draws_each_outputs_first_bar_several_times(trained, mo
 
     model = seqgen.load(trained)
     drawn = []
-    monkeypatch.setattr(generation, "_sample", lambda log_probs, rng, sample=generation._sample:
-                        drawn.append(len(log_probs)) or sample(log_probs, rng))
+    monkeypatch.setattr(
+        generation,
+        "_sample",
+        lambda log_probs, rng, sample=generation._sample: drawn.append(len(log_probs)) or sample(log_probs, rng),
+    )
     for search in ({}, {"beam_size": 2, "branch_factor": 2, "steps_per_iteration": 3}):
         drawn.clear()
         tracks = model.generate(num_outputs=3, num_steps=40, seed=2, controls={"density": 12}, **search)
@@ -236,39 +280,66 @@ def test_a_per_bar_number_draws_each_outputs_first_bar_several_times(trained, mo
 
 def test_generate_with_controls_needs_no_tensorflow(trained, tmp_path):
     seqgen.load(trained).save(tmp_path / "c.seqgen")
-    code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "
-            "t = m.generate(num_outputs=1, num_steps=16, seed=1, controls={'style': 'jazz', 'tempo': 90}); "
-            "assert len(t[0].events) == 16; from seqgen.cli import main; "
-            f"assert main(['generate', '--control', 'style=jazz', '--num_outputs', '1', '--num_steps', '16', "
-            f"'--output_dir', {str(tmp_path / 'out')!r}]) == 0; "
-            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    code = (
+        f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'c.seqgen')!r}); "
+        "t = m.generate(num_outputs=1, num_steps=16, seed=1, controls={'style': 'jazz', 'tempo': 90}); "
+        "assert len(t[0].events) == 16; from seqgen.cli import main; "
+        f"assert main(['generate', '--control', 'style=jazz', '--num_outputs', '1', '--num_steps', '16', "
+        f"'--output_dir', {str(tmp_path / 'out')!r}]) == 0; "
+        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_cli_generate_and_score_with_controls(trained, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["generate", "--run_dir", trained, "--output_dir", str(out), "--num_outputs", "2", "--num_steps",
-                 "16", "--seed", "1", "--control", "style=jazz,fill=yes,tempo=90"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--run_dir",
+                trained,
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                "16",
+                "--seed",
+                "1",
+                "--control",
+                "style=jazz,fill=yes,tempo=90",
+            ]
+        )
+        == 0
+    )
     written = sorted(os.listdir(out))
     assert len(written) == 2
     import pretty_midi
 
     assert pretty_midi.PrettyMIDI(str(out / written[0])).get_tempo_changes()[1][0] == pytest.approx(90, abs=0.01)
     capsys.readouterr()
-    assert main(["score", "--run_dir", trained, "--events", "[(36,), (42,), (38, 42)]", "--control", "style=rock",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["score", "--run_dir", trained, "--events", "[(36,), (42,), (38, 42)]", "--control", "style=rock", "--json"]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["log_likelihood"] < 0
 
 
-@pytest.mark.parametrize("flag, message", [
-    ("colour=red", "unknown control 'colour'; this model's controls are: style, fill, tempo, density"),
-    ("style=polka", "control style has no value 'polka'; valid: afrobeat, afrocuban"),
-    ("density=99", "control density takes a number from 0 to 64, got '99'"),
-    ("tempo=fast", "control tempo takes a number from 40 to 300, got 'fast'"),
-    ("style", "argument --control: 'style' is malformed at 'style'; write name=value pairs"),
-    ("style=funk,style=rock", "names style twice"),
-])
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("colour=red", "unknown control 'colour'; this model's controls are: style, fill, tempo, density"),
+        ("style=polka", "control style has no value 'polka'; valid: afrobeat, afrocuban"),
+        ("density=99", "control density takes a number from 0 to 64, got '99'"),
+        ("tempo=fast", "control tempo takes a number from 40 to 300, got 'fast'"),
+        ("style", "argument --control: 'style' is malformed at 'style'; write name=value pairs"),
+        ("style=funk,style=rock", "names style twice"),
+    ],
+)
 def test_bad_controls_are_one_line_and_write_nothing(trained, tmp_path, capsys, flag, message):
     out = tmp_path / "out"
     code = main(["generate", "--run_dir", trained, "--output_dir", str(out), "--num_steps", "8", "--control", flag])
@@ -277,13 +348,16 @@ def test_bad_controls_are_one_line_and_write_nothing(trained, tmp_path, capsys, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist; give a CSV file with a 'midi_filename' column"),
-    ("name,style\na.mid,rock\n", "has no 'midi_filename' column"),
-    ("midi_filename,style\na.mid,rock,extra\n", "line 2 has more fields than its header"),
-    ("midi_filename,style\nnot/here.mid,rock\n", "names none of the"),
-    (b"\xff\xfe\x00midi", "is not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist; give a CSV file with a 'midi_filename' column"),
+        ("name,style\na.mid,rock\n", "has no 'midi_filename' column"),
+        ("midi_filename,style\na.mid,rock,extra\n", "line 2 has more fields than its header"),
+        ("midi_filename,style\nnot/here.mid,rock\n", "names none of the"),
+        (b"\xff\xfe\x00midi", "is not UTF-8 text"),
+    ],
+)
 def test_bad_metadata_csv_is_one_line_and_writes_nothing(tmp_path, capsys, content, message):
     midi = copy_slice(tmp_path / "midi", slice_rows()[:2])
     csv_path = tmp_path / "info.csv"
@@ -292,8 +366,21 @@ def test_bad_metadata_csv_is_one_line_and_writes_nothing(tmp_path, capsys, conte
     elif content is not None:
         csv_path.write_text(content)
     out = tmp_path / "ns.tfrecord"
-    assert main(["convert", "--input_dir", str(midi), "--recursive", "--output_file", str(out),
-                 "--metadata_csv", str(csv_path)]) == 1
+    assert (
+        main(
+            [
+                "convert",
+                "--input_dir",
+                str(midi),
+                "--recursive",
+                "--output_file",
+                str(out),
+                "--metadata_csv",
+                str(csv_path),
+            ]
+        )
+        == 1
+    )
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and message in error, error
     assert not out.exists()
@@ -304,12 +391,18 @@ def _busy(events, metadata):
     return "yes" if sum(1 for e in events if e) > len(events) / 2 else "no"
 
 
-TOMS = Config(id="busy_toms", description="Three toms that may be busy.",
-              encoding=DrumEncoding(((45,), (48,), (50,))), tracks=DrumTracks(), model="transformer",
-              hparams=TransformerHParams(num_layers=1, d_model=16, num_heads=2, d_ff=32, batch_size=4,
-                                         max_relative_distance=8, controls=True),
-              steps_per_quarter=4, controls=(Control("busy", "more hits than rests", values=("no", "yes"),
-                                                     measure=_busy),))
+TOMS = Config(
+    id="busy_toms",
+    description="Three toms that may be busy.",
+    encoding=DrumEncoding(((45,), (48,), (50,))),
+    tracks=DrumTracks(),
+    model="transformer",
+    hparams=TransformerHParams(
+        num_layers=1, d_model=16, num_heads=2, d_ff=32, batch_size=4, max_relative_distance=8, controls=True
+    ),
+    steps_per_quarter=4,
+    controls=(Control("busy", "more hits than rests", values=("no", "yes"), measure=_busy),),
+)
 
 
 class TomsPlugin:
@@ -326,20 +419,27 @@ def test_a_plugin_declares_its_own_control_end_to_end(tmp_path):
         examples = []
         for classes in tracks:
             events = [TOMS.encoding.class_to_event(int(c)) for c in classes]
-            examples.append(records.add_context(records.encode_classes(classes),
-                                                controls.measure(TOMS.controls, events, {})))
+            examples.append(
+                records.add_context(records.encode_classes(classes), controls.measure(TOMS.controls, events, {}))
+            )
         records.write_examples(tmp_path / "toms.tfrecord", examples)
         config = plugins.get_config("busy_toms")
-        training.train(config, str(tmp_path / "run"), [str(tmp_path / "toms.tfrecord")],
-                       training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1),
-                       log=lambda line: None)
+        training.train(
+            config,
+            str(tmp_path / "run"),
+            [str(tmp_path / "toms.tfrecord")],
+            training.TrainOptions(num_training_steps=2, save_checkpoint_secs=0, seed=1),
+            log=lambda line: None,
+        )
         model = seqgen.load(tmp_path / "run")
         assert [c.name for c in model.controls] == ["busy"]
         made = model.generate(num_outputs=1, num_steps=16, primer=[(45,)], seed=2, controls={"busy": "yes"})
         model.save(tmp_path / "toms.seqgen")
         again = seqgen.load(tmp_path / "toms.seqgen")
-        assert again.generate(num_outputs=1, num_steps=16, primer=[(45,)], seed=2, controls={"busy": "yes"})[0].events \
+        assert (
+            again.generate(num_outputs=1, num_steps=16, primer=[(45,)], seed=2, controls={"busy": "yes"})[0].events
             == made[0].events
+        )
         with pytest.raises(SeqgenError, match="control busy has no value 'maybe'; valid: no, yes"):
             again.generate(num_steps=4, primer=[(45,)], controls={"busy": "maybe"})
     finally:

@@ -17,7 +17,7 @@ def _bad_files(directory):
     """Malformed MIDI files, by relative path."""
     real = (GROOVE / GOOD[0]).read_bytes()
     bad = {
-        "bad/truncated.mid": real[:len(real) // 3],
+        "bad/truncated.mid": real[: len(real) // 3],
         "bad/zero_length.mid": b"",
         "bad/random_bytes.midi": bytes((i * 73 + 41) % 256 for i in range(3000)),
         "bad/text_renamed.MID": b"This is a text file, not MIDI.\n" * 20,
@@ -99,11 +99,28 @@ def test_clear_errors_without_midi(midi_dir, tmp_path, capsys):
 
 def _rich_midi() -> bytes:
     """A two-track MIDI file with what Groove lacks: running status, sysex, pitch bends, programs, meta."""
-    conductor = (b"\x00\xff\x51\x03\x07\xa1\x20" b"\x00\xff\x58\x04\x03\x02\x18\x08" b"\x00\xff\x59\x02\xfe\x01"
-                 b"\x83\x60\xff\x51\x03\x09\x27\xc0" b"\x00\xff\x05\x03abc" b"\x00\xff\x2f\x00")
-    events = [b"\x00\xff\x03\x05piano", b"\x00\xc0\x05", b"\x00\xf0\x03\x7e\x01\xf7", b"\x00\x90\x3c\x64",
-              b"\x10\x40\x50", b"\x60\x3c\x00", b"\x00\x40\x00", b"\x00\xe0\x00\x50", b"\x08\xb0\x40\x7f",
-              b"\x00\x99\x24\x70", b"\x83\x00\x24\x00", b"\x00\xff\x2f\x00"]
+    conductor = (
+        b"\x00\xff\x51\x03\x07\xa1\x20"
+        b"\x00\xff\x58\x04\x03\x02\x18\x08"
+        b"\x00\xff\x59\x02\xfe\x01"
+        b"\x83\x60\xff\x51\x03\x09\x27\xc0"
+        b"\x00\xff\x05\x03abc"
+        b"\x00\xff\x2f\x00"
+    )
+    events = [
+        b"\x00\xff\x03\x05piano",
+        b"\x00\xc0\x05",
+        b"\x00\xf0\x03\x7e\x01\xf7",
+        b"\x00\x90\x3c\x64",
+        b"\x10\x40\x50",
+        b"\x60\x3c\x00",
+        b"\x00\x40\x00",
+        b"\x00\xe0\x00\x50",
+        b"\x08\xb0\x40\x7f",
+        b"\x00\x99\x24\x70",
+        b"\x83\x00\x24\x00",
+        b"\x00\xff\x2f\x00",
+    ]
     instrument = b"".join(events)
     chunk = lambda name, body: name + len(body).to_bytes(4, "big") + body  # noqa: E731
     return chunk(b"MThd", b"\x00\x01\x00\x02\x01\xe0") + chunk(b"MTrk", conductor) + chunk(b"MTrk", instrument)

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from seqgen.crc32c import crc32c, crc32c_batch
 
+
 def crc32c_bitwise(data: bytes) -> int:
     crc = 0xFFFFFFFF
     for byte in data:

@@ -22,8 +22,9 @@ def TOY(toy):
 
 
 def _create(capsys, ns_file, out_dir, *flags):
-    code = cli.main(["create_dataset", "--config", "toy_rnn", "--input", str(ns_file),
-                     "--output_dir", str(out_dir), *flags])
+    code = cli.main(
+        ["create_dataset", "--config", "toy_rnn", "--input", str(ns_file), "--output_dir", str(out_dir), *flags]
+    )
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -32,8 +33,7 @@ def test_records_counts_and_determinism(groove, TOY, tmp_path, capsys):
     _, ns_file = groove
     code, output = _create(capsys, ns_file, tmp_path / "a", "--eval_ratio", "0.3", "--seed", "7")
     assert code == 0
-    for line in ("sequences_in: 19", "toy_tracks_discarded_too_short:", "toy_tracks_truncated:",
-                 "tracks_extracted:"):
+    for line in ("sequences_in: 19", "toy_tracks_discarded_too_short:", "toy_tracks_truncated:", "tracks_extracted:"):
         assert line in output
     training, evaluation = tmp_path / "a/training_toy_tracks.tfrecord", tmp_path / "a/eval_toy_tracks.tfrecord"
     sequences = [s.numpy() for s in records.class_dataset([str(training), str(evaluation)], 4)]
@@ -48,8 +48,9 @@ def test_records_counts_and_determinism(groove, TOY, tmp_path, capsys):
     assert _create(capsys, ns_file, tmp_path / "c", "--eval_ratio", "0.3", "--seed", "8")[0] == 0
     for name in ("training_toy_tracks.tfrecord", "eval_toy_tracks.tfrecord"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert (tmp_path / "a" / "eval_toy_tracks.tfrecord").read_bytes() != \
-        (tmp_path / "c" / "eval_toy_tracks.tfrecord").read_bytes()
+    assert (tmp_path / "a" / "eval_toy_tracks.tfrecord").read_bytes() != (
+        tmp_path / "c" / "eval_toy_tracks.tfrecord"
+    ).read_bytes()
     # Existing outputs are never replaced silently.
     code, output = _create(capsys, ns_file, tmp_path / "a", "--eval_ratio", "0.3", "--seed", "7")
     assert code == 1 and "already exists" in output and "--overwrite" in output
@@ -92,8 +93,9 @@ def test_split_csv_uses_the_groove_splits(groove, TOY, tmp_path, capsys):
     for split, sequences in by_split.items():
         # Each CSV split holds exactly what that split's sequences alone give.
         tfrecord.write_records(tmp_path / f"{split}.tfrecord", sequences)
-        _, alone = pipeline.create_dataset(tmp_path / f"{split}.tfrecord", tmp_path / split, TOY,
-                                           pipeline.SplitOptions(eval_ratio=0.0))
+        _, alone = pipeline.create_dataset(
+            tmp_path / f"{split}.tfrecord", tmp_path / split, TOY, pipeline.SplitOptions(eval_ratio=0.0)
+        )
         made = tmp_path / "csv" / f"{split}_toy_tracks.tfrecord"
         assert made.read_bytes() == open(alone[pipeline.TRAINING], "rb").read()
         assert f"{split}: " in output

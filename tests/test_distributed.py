@@ -46,8 +46,9 @@ def records_file(tmp_path_factory, toy):
     base = tmp_path_factory.mktemp("distributed")
     convert.convert_directory(copy_slice(base / "groove", slice_rows()[:6]), base / "ns.tfrecord", recursive=True)
     config = plugins.get_config("toy_rnn")
-    _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", config,
-                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        base / "ns.tfrecord", base / "dataset", config, pipeline.SplitOptions(eval_ratio=0.0), workers=1
+    )
     return str(paths["training"])
 
 
@@ -60,10 +61,23 @@ def test_two_workers_end_with_identical_weights(records_file, tmp_path, precisio
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         env = {**installed, "TF_CONFIG": json.dumps(tf_config)}
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, f"{HPARAMS},precision={precision}", run, records_file,
-             str(tmp_path / f"w{index}.npz")],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    f"{HPARAMS},precision={precision}",
+                    run,
+                    records_file,
+                    str(tmp_path / f"w{index}.npz"),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = []
     try:
         for process in processes:
@@ -81,6 +95,7 @@ def test_two_workers_end_with_identical_weights(records_file, tmp_path, precisio
     assert sorted(os.listdir(run)) == ["run.json", "train"]
     assert not [n for n in os.listdir(os.path.join(run, "train")) if n.startswith(".worker")]
     line = "Training on 2 workers (CPUs), 2 replicas in sync" + (
-        "." if precision == "float32" else f", {precision} precision.")
+        "." if precision == "float32" else f", {precision} precision."
+    )
     assert all(line in output for output in outputs)
     assert "Step 4:" in outputs[0]

@@ -42,8 +42,13 @@ def toy_records(tmp_path, toy):
 
 
 def test_metrics_of_a_magenta_bundle_agree_with_its_log_likelihood(capsys, reference_records):
-    result = _evaluate(capsys, "--bundle_file", str(MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag"),
-                       "--sequence_example_file", str(reference_records))
+    result = _evaluate(
+        capsys,
+        "--bundle_file",
+        str(MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag"),
+        "--sequence_example_file",
+        str(reference_records),
+    )
     bundle = REFERENCE["bundles"][0]
     assert (result["tracks"], result["tokens"]) == (1, 16)
     assert result["loss"] == pytest.approx(-bundle["magenta_drum_track_log_likelihood"] / 16, abs=1e-5)
@@ -60,8 +65,9 @@ def test_metrics_of_a_magenta_bundle_agree_with_its_log_likelihood(capsys, refer
 def test_unigram_baseline_is_the_smoothed_class_frequency(capsys, tmp_path, toy_records):
     train = tmp_path / "train.tfrecord"
     write_class_records(train, [np.array([3, 0, 0, 2, 0]), np.array([1, 2])])
-    result = _evaluate(capsys, "--config", "toy_rnn", "--unigram_from", str(train),
-                       "--sequence_example_file", str(toy_records))
+    result = _evaluate(
+        capsys, "--config", "toy_rnn", "--unigram_from", str(train), "--sequence_example_file", str(toy_records)
+    )
     counts = np.ones(4)
     for label in [0, 0, 2, 0, 2]:  # every event after the first of each track
         counts[label] += 1
@@ -72,8 +78,16 @@ def test_unigram_baseline_is_the_smoothed_class_frequency(capsys, tmp_path, toy_
 
 
 def test_an_untrained_network_is_near_uniform(capsys, toy_records):
-    result = _evaluate(capsys, "--config", "toy_rnn", "--hparams", "rnn_layer_sizes=[16],attn_length=4",
-                       "--untrained", "--sequence_example_file", str(toy_records))
+    result = _evaluate(
+        capsys,
+        "--config",
+        "toy_rnn",
+        "--hparams",
+        "rnn_layer_sizes=[16],attn_length=4",
+        "--untrained",
+        "--sequence_example_file",
+        str(toy_records),
+    )
     assert result["model"] == "untrained toy_rnn"
     assert abs(result["loss"] - math.log(4)) < 0.1
 
@@ -83,6 +97,18 @@ def test_errors(capsys, tmp_path, toy_records):
     assert "--untrained needs --config" in capsys.readouterr().err
     empty = tmp_path / "empty.tfrecord"
     empty.write_bytes(b"")
-    assert main(["evaluate", "--config", "toy_rnn", "--unigram_from", str(toy_records),
-                 "--sequence_example_file", str(empty)]) == 1
+    assert (
+        main(
+            [
+                "evaluate",
+                "--config",
+                "toy_rnn",
+                "--unigram_from",
+                str(toy_records),
+                "--sequence_example_file",
+                str(empty),
+            ]
+        )
+        == 1
+    )
     assert "no records in" in capsys.readouterr().err

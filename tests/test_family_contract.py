@@ -7,8 +7,12 @@ import pytest
 from seqgen import plugins
 from seqgen.testing import check_family_contract
 
-CONFIGS = [("toy_rnn", ""), ("toy_rnn", "rnn_layer_sizes=[8,6],attn_length=3,residual_connections=true"),
-           ("toy_transformer", ""), ("toy_transformer", "num_layers=2,controls=true,infill=true")]
+CONFIGS = [
+    ("toy_rnn", ""),
+    ("toy_rnn", "rnn_layer_sizes=[8,6],attn_length=3,residual_connections=true"),
+    ("toy_transformer", ""),
+    ("toy_transformer", "num_layers=2,controls=true,infill=true"),
+]
 
 
 @pytest.mark.parametrize("config_id, hparams", CONFIGS)

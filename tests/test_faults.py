@@ -33,9 +33,15 @@ def toy_installed(tmp_path_factory):
 
 def seqgen(*args, env=None, **kwargs) -> subprocess.Popen:
     """``seqgen ARGS`` in a process of its own (its own process group, as a shell job), in ENV updated by ``env``."""
-    return subprocess.Popen([sys.executable, "-m", "seqgen", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**ENV, **(env or {})}, start_new_session=True,
-                            **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "seqgen", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, **(env or {})},
+        start_new_session=True,
+        **kwargs,
+    )
 
 
 def finish(process, timeout=240):
@@ -72,8 +78,11 @@ def many_midi(tmp_path_factory):
     while."""
     base = tmp_path_factory.mktemp("many")
     for copy in range(8):
-        shutil.copytree(GROOVE, base / ("half" if copy < 4 else "rest") / f"copy{copy}",
-                        ignore=shutil.ignore_patterns("*.csv", "*.md", "README", "LICENSE"))
+        shutil.copytree(
+            GROOVE,
+            base / ("half" if copy < 4 else "rest") / f"copy{copy}",
+            ignore=shutil.ignore_patterns("*.csv", "*.md", "README", "LICENSE"),
+        )
     return base
 
 
@@ -98,12 +107,18 @@ def training_records(tmp_path_factory, slice_sequences, toy):
     """toy_rnn training records of the Groove slice."""
     from seqgen import pipeline, plugins
 
-    _, paths = pipeline.create_dataset(slice_sequences, tmp_path_factory.mktemp("records"),
-                                       plugins.get_config("toy_rnn"), pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        slice_sequences,
+        tmp_path_factory.mktemp("records"),
+        plugins.get_config("toy_rnn"),
+        pipeline.SplitOptions(eval_ratio=0.0),
+        workers=1,
+    )
     return paths["training"]
 
 
 # -- one writer, or none -------------------------------------------------------------------------------
+
 
 def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(many_midi, tmp_path):
     output = tmp_path / "notes.tfrecord"
@@ -112,8 +127,11 @@ def test_a_second_convert_into_the_same_file_fails_at_once_and_replaces_nothing(
     code, _, err = run("convert", "--input_dir", GROOVE, "--recursive", "--output_file", output)
     assert first.poll() is None  # refused while the first was still working
     assert code == 1
-    assert re.fullmatch(rf"seqgen convert: error: {output} is being written by another seqgen command \(process "
-                        rf"{first.pid} on .+\); wait for it to end, or choose another --output_file", one_line(err))
+    assert re.fullmatch(
+        rf"seqgen convert: error: {output} is being written by another seqgen command \(process "
+        rf"{first.pid} on .+\); wait for it to end, or choose another --output_file",
+        one_line(err),
+    )
     code, out, err = finish(first)
     assert code == 0, err
     converted = int(re.match(r"converted (\d+) MIDI files", out).group(1))
@@ -171,8 +189,9 @@ def test_a_file_that_appears_while_a_set_is_written_is_kept_and_the_set_not_plac
     """The check that refuses an existing file is made again when the set is put in place (by os.link, which
     never replaces): a file another program wrote meanwhile is kept, and no part of the set appears."""
     first, second = tmp_path / "training.tfrecord", tmp_path / "eval.tfrecord"
-    with pytest.raises(SeqgenError, match=f"{second} already exists; pass --overwrite to replace it, or "
-                                                f"choose another --output_dir"):
+    with pytest.raises(
+        SeqgenError, match=f"{second} already exists; pass --overwrite to replace it, or choose another --output_dir"
+    ):
         with files.OutputSet([first, second], hint="choose another --output_dir") as outputs:
             for path in (first, second):
                 with open(outputs.temporary(path), "w") as stream:
@@ -183,16 +202,17 @@ def test_a_file_that_appears_while_a_set_is_written_is_kept_and_the_set_not_plac
 
 # -- kill -9: leftovers and unfinished outputs ---------------------------------------------------------
 
-def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwrite(many_sequences, slice_sequences,
-                                                                                     tmp_path):
+
+def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwrite(
+    many_sequences, slice_sequences, tmp_path
+):
     out = tmp_path / "dataset"
     out.mkdir()
     (out / ".notes.partial").write_text("the user's")  # looks alike, but is not seqgen's kind: kept
     (out / "draft.partial").write_text("the user's")
     args = ["create_dataset", "--config", "toy_rnn", "--output_dir", out]
     first = seqgen(*args, "--input", many_sequences)
-    wait_for(lambda: any(name.endswith(".partial") and name.startswith(".training")
-                         for name in os.listdir(out)), first)
+    wait_for(lambda: any(name.endswith(".partial") and name.startswith(".training") for name in os.listdir(out)), first)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     left = [name for name in hidden(out) if name.endswith(".partial") and name != ".notes.partial"]
@@ -201,13 +221,18 @@ def test_after_kill_9_the_next_run_removes_the_partial_files_and_needs_no_overwr
     code, _, err = run(*args, "--input", slice_sequences)
     assert code == 0, err
     assert not set(left) & set(os.listdir(out))
-    assert sorted(os.listdir(out)) == [".notes.partial", "draft.partial", "eval_toy_tracks.tfrecord",
-                                       "training_toy_tracks.tfrecord"]
+    assert sorted(os.listdir(out)) == [
+        ".notes.partial",
+        "draft.partial",
+        "eval_toy_tracks.tfrecord",
+        "training_toy_tracks.tfrecord",
+    ]
 
 
 def test_the_leftovers_of_a_killed_convert_are_removed_by_the_next_writer_in_that_folder(many_midi, tmp_path):
-    first = seqgen("convert", "--input_dir", many_midi / "half", "--recursive",
-                   "--output_file", tmp_path / "a.tfrecord")
+    first = seqgen(
+        "convert", "--input_dir", many_midi / "half", "--recursive", "--output_file", tmp_path / "a.tfrecord"
+    )
     wait_for(lambda: len(hidden(tmp_path)) == 2, first)  # its lock file and its partial file
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
@@ -238,6 +263,7 @@ def test_a_set_left_half_in_place_by_a_killed_run_is_redone_without_overwrite(sl
 
 # -- signals ---------------------------------------------------------------------------------------------
 
+
 def _interrupt(args, delay):
     process = seqgen(*args)
     time.sleep(delay)
@@ -257,8 +283,9 @@ def test_ctrl_c_in_generate_is_one_line_and_exit_130(tmp_path, delay):
 
 @pytest.mark.parametrize("delay", [0.3, 1.0, 2.0])
 def test_ctrl_c_in_convert_is_one_line_and_exit_130(many_midi, tmp_path, delay):
-    code, err = _interrupt(["convert", "--input_dir", many_midi, "--recursive", "--output_file",
-                            tmp_path / "notes.tfrecord"], delay)
+    code, err = _interrupt(
+        ["convert", "--input_dir", many_midi, "--recursive", "--output_file", tmp_path / "notes.tfrecord"], delay
+    )
     assert code == 130
     assert re.fullmatch(r"seqgen( convert)?: interrupted", one_line(err))  # the worker processes say nothing
     assert os.listdir(tmp_path) == []
@@ -275,16 +302,30 @@ def test_sigterm_in_convert_is_one_line_and_exit_143(many_midi, tmp_path):
 
 
 def test_ctrl_c_in_create_dataset_is_one_line_and_exit_130(many_sequences, tmp_path):
-    code, err = _interrupt(["create_dataset", "--config", "toy_rnn", "--input", many_sequences, "--output_dir",
-                            tmp_path], 1.0)
+    code, err = _interrupt(
+        ["create_dataset", "--config", "toy_rnn", "--input", many_sequences, "--output_dir", tmp_path], 1.0
+    )
     assert code == 130
     assert re.fullmatch(r"seqgen( create_dataset)?: interrupted", one_line(err))
     assert os.listdir(tmp_path) == []
 
 
 def _train_args(run_dir, training_records):
-    return ["train", "--config", "toy_rnn", "--hparams", HPARAMS, "--run_dir", run_dir, "--sequence_example_file",
-            training_records, "--summary_frequency", "1", "--save_checkpoint_secs", "0"]
+    return [
+        "train",
+        "--config",
+        "toy_rnn",
+        "--hparams",
+        HPARAMS,
+        "--run_dir",
+        run_dir,
+        "--sequence_example_file",
+        training_records,
+        "--summary_frequency",
+        "1",
+        "--save_checkpoint_secs",
+        "0",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -324,6 +365,7 @@ def test_sigterm_in_train_saves_a_checkpoint_and_resume_goes_on(sigterm_run):
 
 # -- special files and names ------------------------------------------------------------------------------
 
+
 def test_fifos_devices_sockets_and_symlink_loops_among_midi_files_are_named_and_skipped(tmp_path, monkeypatch):
     songs = tmp_path / "songs"
     songs.mkdir()
@@ -340,14 +382,29 @@ def test_fifos_devices_sockets_and_symlink_loops_among_midi_files_are_named_and_
     server.bind("socket.mid")
     # The convert's own peak memory after exec (VmHWM) and its workers' (they are forked from it), printed by
     # the convert itself: ru_maxrss of a child of pytest would count the pages it shared before exec.
-    code = ("import re, resource, sys; from seqgen.cli import main; code = main(sys.argv[1:]); "
-            "peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
-            "print(f'PEAK {max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}', file=sys.stderr); "
-            "sys.exit(code)")
+    code = (
+        "import re, resource, sys; from seqgen.cli import main; code = main(sys.argv[1:]); "
+        "peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
+        "print(f'PEAK {max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}', file=sys.stderr); "
+        "sys.exit(code)"
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", code, "convert", "--input_dir", str(songs), "--output_file",
-                               str(tmp_path / "notes.tfrecord")], capture_output=True, text=True, env=ENV,
-                              timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "convert",
+                "--input_dir",
+                str(songs),
+                "--output_file",
+                str(tmp_path / "notes.tfrecord"),
+            ],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=120,
+        )
         code, out = done.returncode, done.stdout
         err = "".join(line for line in done.stderr.splitlines(True) if not line.startswith("PEAK "))
         peak = int(re.search(r"^PEAK (\d+)$", done.stderr, re.M).group(1))
@@ -362,7 +419,8 @@ def test_fifos_devices_sockets_and_symlink_loops_among_midi_files_are_named_and_
         f"warning: skipped {songs / 'loop.mid'}: it is a symlink loop (or a chain of more than 40 symlinks)",
         f"warning: skipped {songs / 'noise.midi'}: it is a character device, not a regular file",
         f"warning: skipped {songs / 'socket.mid'}: it is a socket, not a regular file",
-        f"warning: skipped {songs / 'zero.mid'}: it is a character device, not a regular file"]
+        f"warning: skipped {songs / 'zero.mid'}: it is a character device, not a regular file",
+    ]
     assert peak < 1_000_000  # KiB: well below 1 GB
 
 
@@ -370,8 +428,10 @@ def test_a_symlink_loop_given_as_input_is_named_as_such(tmp_path):
     os.symlink("songs", tmp_path / "songs")
     code, _, err = run("convert", "--input_dir", tmp_path / "songs", "--output_file", tmp_path / "notes.tfrecord")
     assert code == 1
-    assert one_line(err) == (f"seqgen convert: error: --input_dir {tmp_path / 'songs'} is a symlink loop (or a chain "
-                             f"of more than 40 symlinks); give the directory of MIDI files")
+    assert one_line(err) == (
+        f"seqgen convert: error: --input_dir {tmp_path / 'songs'} is a symlink loop (or a chain "
+        f"of more than 40 symlinks); give the directory of MIDI files"
+    )
 
 
 def test_names_of_250_bytes_are_written_in_place(tmp_path):
@@ -411,9 +471,11 @@ def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(sigterm_run, tra
     before, latest = sigterm_run[1], sigterm_run[1] + 2
     data = run_dir / "train" / f"ckpt-{latest}.data-00000-of-00001"
     os.truncate(data, data.stat().st_size // 3)  # the weights survive such a cut; the optimizer's state does not
-    expected = (rf"the checkpoint \S*ckpt-{latest} is damaged \(.+\): its files are cut short or corrupted; use the "
-                rf"previous checkpoint \S*ckpt-{before} \(generate --checkpoint_file \S*ckpt-{before}; to resume "
-                rf"training from it, remove the damaged \S*ckpt-{latest}\.\* files and run again\)")
+    expected = (
+        rf"the checkpoint \S*ckpt-{latest} is damaged \(.+\): its files are cut short or corrupted; use the "
+        rf"previous checkpoint \S*ckpt-{before} \(generate --checkpoint_file \S*ckpt-{before}; to resume "
+        rf"training from it, remove the damaged \S*ckpt-{latest}\.\* files and run again\)"
+    )
     code, _, err = run("generate", "--run_dir", run_dir, "--output_dir", tmp_path / "out", "--num_steps", "16")
     assert code == 1 and re.fullmatch("seqgen generate: error: " + expected, one_line(err))
     train = _train_args(run_dir, training_records)
@@ -428,6 +490,7 @@ def test_a_cut_checkpoint_is_named_with_the_previous_one_to_use(sigterm_run, tra
 
 # -- a full disk -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 3 MB tmpfs; the test is skipped (with the reason) where it cannot be mounted (not root)."""
@@ -435,8 +498,9 @@ def small_disk(tmp_path):
     disk.mkdir()
     if os.geteuid() != 0:
         pytest.skip("the full-disk tests mount a small tmpfs, which needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True,
-                             text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)], capture_output=True, text=True
+    )
     if mounted.returncode:
         pytest.skip(f"the full-disk tests need a small tmpfs, and mount failed: {mounted.stderr.strip()}")
     yield disk
@@ -450,31 +514,35 @@ def fill(disk, leave: int) -> None:
         stream.write(b"\0" * max(0, free - leave))
 
 
-FULL = r"no space left on the device while writing {what} \([\d.]+ (bytes|kB|MB) written\); the unfinished " \
-       r"output was removed and {kept}; free some space or write elsewhere"
+FULL = (
+    r"no space left on the device while writing {what} \([\d.]+ (bytes|kB|MB) written\); the unfinished "
+    r"output was removed and {kept}; free some space or write elsewhere"
+)
 
 
 def test_a_full_disk_in_convert(small_disk, tmp_path):
     output = small_disk / "notes.tfrecord"
     code, _, err = run("convert", "--input_dir", GROOVE, "--recursive", "--output_file", output)  # 4.5 MB
     assert code == 1
-    assert re.fullmatch("seqgen convert: error: " + FULL.format(what=re.escape(str(output)), kept="nothing was kept"),
-                        one_line(err))
+    assert re.fullmatch(
+        "seqgen convert: error: " + FULL.format(what=re.escape(str(output)), kept="nothing was kept"), one_line(err)
+    )
     assert os.listdir(small_disk) == []
 
 
 def test_a_full_disk_in_create_dataset_keeps_no_half_set(small_disk, slice_sequences, tmp_path):
     args = ["create_dataset", "--config", "toy_rnn", "--input", slice_sequences, "--output_dir"]
     assert run(*args, tmp_path / "elsewhere")[0] == 0
-    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_toy_tracks.tfrecord")
-             for split in ("training", "eval")]
+    sizes = [os.path.getsize(tmp_path / "elsewhere" / f"{split}_toy_tracks.tfrecord") for split in ("training", "eval")]
     fill(small_disk, sizes[0] // 2 + sizes[1])  # room for the eval file, not for the training file as well
     args.append(small_disk / "dataset")
     code, _, err = run(*args)
     assert code == 1
-    assert re.fullmatch("seqgen create_dataset: error: " + FULL.format(what=".*training_toy_tracks.tfrecord, "
-                                                                       ".*eval_toy_tracks.tfrecord",
-                                                                       kept="nothing was kept"), one_line(err))
+    assert re.fullmatch(
+        "seqgen create_dataset: error: "
+        + FULL.format(what=".*training_toy_tracks.tfrecord, .*eval_toy_tracks.tfrecord", kept="nothing was kept"),
+        one_line(err),
+    )
     assert os.listdir(small_disk / "dataset") == []
     (small_disk / "filler").unlink()
     assert run(*args)[0] == 0  # no --overwrite needed: nothing was kept
@@ -485,8 +553,11 @@ def test_a_full_disk_in_generate_keeps_no_part_of_the_run(small_disk):
     out = small_disk / "generated"
     code, _, err = run("generate", "--output_dir", out, "--num_outputs", "20", "--num_steps", "64")
     assert code == 1
-    assert re.fullmatch("seqgen generate: error: " + FULL.format(what=f"20 MIDI files in {re.escape(str(out))}",
-                                                                 kept="none of them was kept"), one_line(err))
+    assert re.fullmatch(
+        "seqgen generate: error: "
+        + FULL.format(what=f"20 MIDI files in {re.escape(str(out))}", kept="none of them was kept"),
+        one_line(err),
+    )
     assert os.listdir(out) == []
 
 
@@ -495,8 +566,10 @@ def test_a_full_disk_in_humanize_keeps_no_part_of_the_run(small_disk):
     out = small_disk / "played"
     code, _, err = run("humanize", GROOVE / FUNK, GROOVE / WALTZ, "--output_dir", out)
     assert code == 1
-    assert re.fullmatch("seqgen humanize: error: " + FULL.format(what=".*funk.*mid, .*jazz.*mid",
-                                                                 kept="nothing was kept"), one_line(err))
+    assert re.fullmatch(
+        "seqgen humanize: error: " + FULL.format(what=".*funk.*mid, .*jazz.*mid", kept="nothing was kept"),
+        one_line(err),
+    )
     assert os.listdir(out) == []
 
 
@@ -504,34 +577,57 @@ def test_a_full_disk_in_train_keeps_the_previous_checkpoint(small_disk, training
     subprocess.run(["mount", "-o", "remount,size=7m", str(small_disk)], check=True)  # one checkpoint (4.4 MB) fits
     run_dir = small_disk / "run"
     big = "batch_size=4,rnn_layer_sizes=[300],dropout_keep_prob=1.0,learning_rate=0.01"  # checkpoints of 4.4 MB
-    code, out, err = run("train", "--config", "toy_rnn", "--hparams", big, "--run_dir", run_dir,
-                         "--sequence_example_file", training_records, "--save_checkpoint_secs",
-                         "0", "--save_checkpoint_steps", "2", "--num_training_steps", "6")
+    code, out, err = run(
+        "train",
+        "--config",
+        "toy_rnn",
+        "--hparams",
+        big,
+        "--run_dir",
+        run_dir,
+        "--sequence_example_file",
+        training_records,
+        "--save_checkpoint_secs",
+        "0",
+        "--save_checkpoint_steps",
+        "2",
+        "--num_training_steps",
+        "6",
+    )
     assert code == 1
-    assert re.fullmatch(rf"seqgen train: error: no space left on the device while saving the checkpoint of step 4 in "
-                        rf"{run_dir}/train \(it filled the [\d.]+ (kB|MB) that were free\); the unfinished checkpoint "
-                        rf"was removed and the previous checkpoint {run_dir}/train/ckpt-2 is kept: run again to "
-                        rf"resume from it; free some space \(or keep fewer with --num_checkpoints\)", one_line(err))
+    assert re.fullmatch(
+        rf"seqgen train: error: no space left on the device while saving the checkpoint of step 4 in "
+        rf"{run_dir}/train \(it filled the [\d.]+ (kB|MB) that were free\); the unfinished checkpoint "
+        rf"was removed and the previous checkpoint {run_dir}/train/ckpt-2 is kept: run again to "
+        rf"resume from it; free some space \(or keep fewer with --num_checkpoints\)",
+        one_line(err),
+    )
     assert sorted(os.listdir(run_dir / "train"))[:3] == ["checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
 
 
 def test_a_full_disk_in_import_bundle(small_disk):
     fill(small_disk, 20_000)
     bundle = small_disk / "drum_kit.seqgen"
-    code, _, err = run("import_bundle", "--mag_file", MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag",
-                       "--bundle_file", bundle)
+    code, _, err = run(
+        "import_bundle", "--mag_file", MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag", "--bundle_file", bundle
+    )
     assert code == 1
-    assert re.fullmatch(r"seqgen import_bundle: error: " + FULL.format(what=re.escape(str(bundle)),
-                                                                       kept="nothing was kept"), one_line(err))
+    assert re.fullmatch(
+        r"seqgen import_bundle: error: " + FULL.format(what=re.escape(str(bundle)), kept="nothing was kept"),
+        one_line(err),
+    )
     assert os.listdir(small_disk) == ["filler"]
 
 
 def test_a_full_disk_in_render_names_what_was_kept(small_disk, synthesizer):
     shutil.copyfile(GROOVE / FUNK, small_disk / "funk.mid")  # 16 bars: a WAV of about 5 MB
     # with or without FluidSynth on the PATH (the synthesizer fixture's)
-    code, _, err = finish(seqgen("render", small_disk / "funk.mid", "--output_dir", small_disk,
-                                 env={"PATH": os.environ["PATH"]}))
+    code, _, err = finish(
+        seqgen("render", small_disk / "funk.mid", "--output_dir", small_disk, env={"PATH": os.environ["PATH"]})
+    )
     assert code == 1
-    assert re.fullmatch(r"seqgen render: error: " + FULL.format(what=re.escape(str(small_disk / "funk.wav")),
-                                                                kept="nothing was kept"), one_line(err))
+    assert re.fullmatch(
+        r"seqgen render: error: " + FULL.format(what=re.escape(str(small_disk / "funk.wav")), kept="nothing was kept"),
+        one_line(err),
+    )
     assert os.listdir(small_disk) == ["funk.mid"]

@@ -44,16 +44,22 @@ def test_one_step_primer_and_128_steps_gives_exactly_128(generator):
 
 def test_primer_kept_exactly_and_counted(generator):
     primer = parse(generator, "[3, 0, 2, 0, 1]")
-    tracks = generator.generate(primer, 7, num_outputs=2, seed=1, beam_size=2, branch_factor=2,
-                                steps_per_iteration=2)
+    tracks = generator.generate(primer, 7, num_outputs=2, seed=1, beam_size=2, branch_factor=2, steps_per_iteration=2)
     assert all(len(t) == 7 and t[:5] == primer for t in tracks)
     assert generator.generate(primer, 5, num_outputs=2, seed=1) == [primer, primer]
 
 
 @pytest.mark.parametrize("steps_per_iteration", [1, 3, 7])
 def test_beam_steps_add_up_when_iterations_do_not_divide(generator, steps_per_iteration):
-    tracks = generator.generate(parse(generator, "[1]"), 23, num_outputs=2, seed=2, beam_size=3,
-                                branch_factor=2, steps_per_iteration=steps_per_iteration)
+    tracks = generator.generate(
+        parse(generator, "[1]"),
+        23,
+        num_outputs=2,
+        seed=2,
+        beam_size=3,
+        branch_factor=2,
+        steps_per_iteration=steps_per_iteration,
+    )
     assert [len(t) for t in tracks] == [23, 23]
 
 
@@ -76,7 +82,7 @@ def test_low_temperature_approaches_greedy(generator):
 def generated_log_likelihood(generator, track, primer_length):
     """Log-likelihood of the generated steps of ``track`` (the part beam search ranks by)."""
     _, probabilities = generator.log_likelihood(track)
-    return float(np.log(probabilities[primer_length - 1:]).sum())
+    return float(np.log(probabilities[primer_length - 1 :]).sum())
 
 
 def test_beam_search_keeps_the_most_likely(generator):
@@ -98,11 +104,14 @@ def test_beam_search_finds_likelier_tracks_than_sampling(generator):
     assert mean(searched) > mean(sampled) + 5
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"num_steps": 2}, "shorter than the primer"),
-    ({"temperature": 0.0}, "--temperature must be a positive finite number"),
-    ({"beam_size": 0}, "--beam_size must be a positive finite number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"num_steps": 2}, "shorter than the primer"),
+        ({"temperature": 0.0}, "--temperature must be a positive finite number"),
+        ({"beam_size": 0}, "--beam_size must be a positive finite number"),
+    ],
+)
 def test_bad_generation_arguments(generator, kwargs, message):
     arguments = dict(num_steps=16) | kwargs
     with pytest.raises(SeqgenError, match=message):
@@ -111,8 +120,21 @@ def test_bad_generation_arguments(generator, kwargs, message):
 
 def test_cli_writes_midi_and_never_overwrites(model_file, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["generate", "--bundle_file", str(model_file), "--output_dir", str(out), "--num_outputs", "3",
-            "--num_steps", "32", "--primer", "[3, 0, 2]", "--seed", "5"]
+    args = [
+        "generate",
+        "--bundle_file",
+        str(model_file),
+        "--output_dir",
+        str(out),
+        "--num_outputs",
+        "3",
+        "--num_steps",
+        "32",
+        "--primer",
+        "[3, 0, 2]",
+        "--seed",
+        "5",
+    ]
     assert main(args) == 0
     assert str(out) in capsys.readouterr().out
     first = {p.name: p.read_bytes() for p in out.glob("*.mid")}
@@ -127,25 +149,49 @@ def test_cli_writes_midi_and_never_overwrites(model_file, tmp_path, capsys):
 
 
 def test_cli_default_primer_is_the_configs(model_file, tmp_path):
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path),
-                 "--num_outputs", "1", "--num_steps", "16", "--qpm", "90", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(model_file),
+                "--output_dir",
+                str(tmp_path),
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "16",
+                "--qpm",
+                "90",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     steps, sequence = read_steps(next(tmp_path.glob("*.mid")), qpm=90.0)
     assert steps[0] == {60}  # toy_plugin's default primer, [1]
     assert sequence.tempos[0].qpm == pytest.approx(90.0, rel=1e-4)
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--primer", "[1, 0"], "malformed toy primer"),
-    (["--primer", "[1, 4]"], "a toy event is a number of onsets from 0 to 3, not 4"),
-    (["--primer", "[1, 0, 2]", "--num_steps", "2"], "shorter than the primer"),
-    (["--primer_midi", "MISSING"], "does not exist"),
-    (["--primer_midi", str(GROOVE / FUNK)], "toy_rnn cannot read MIDI files (its plugin's Tracks does not implement "
-                                            "primer_from_midi); give the primer as text with --primer"),
-    (["--qpm", "0"], "--qpm: expected a positive number"),
-    (["--temperature", "-1"], "--temperature: expected a positive number"),
-    (["--hparams", "attn_length=8"], "--hparams cannot change a trained model"),
-    (["--config", "toy_transformer"], "is a toy_rnn model, not toy_transformer"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--primer", "[1, 0"], "malformed toy primer"),
+        (["--primer", "[1, 4]"], "a toy event is a number of onsets from 0 to 3, not 4"),
+        (["--primer", "[1, 0, 2]", "--num_steps", "2"], "shorter than the primer"),
+        (["--primer_midi", "MISSING"], "does not exist"),
+        (
+            ["--primer_midi", str(GROOVE / FUNK)],
+            "toy_rnn cannot read MIDI files (its plugin's Tracks does not implement "
+            "primer_from_midi); give the primer as text with --primer",
+        ),
+        (["--qpm", "0"], "--qpm: expected a positive number"),
+        (["--temperature", "-1"], "--temperature: expected a positive number"),
+        (["--hparams", "attn_length=8"], "--hparams cannot change a trained model"),
+        (["--config", "toy_transformer"], "is a toy_rnn model, not toy_transformer"),
+    ],
+)
 def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, message):
     flags = [str(tmp_path / "missing.mid") if f == "MISSING" else f for f in flags]
     out = tmp_path / "out"
@@ -157,14 +203,23 @@ def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, mess
 
 def test_cli_without_a_model_says_what_to_pass(tmp_path, capsys, toy):
     assert main(["generate", "--config", "toy_rnn", "--output_dir", str(tmp_path)]) == 1
-    assert ("no model given, and config 'toy_rnn' ships none pretrained; pass --bundle_file, --run_dir or "
-            "--checkpoint_file") in capsys.readouterr().err
+    assert (
+        "no model given, and config 'toy_rnn' ships none pretrained; pass --bundle_file, --run_dir or --checkpoint_file"
+    ) in capsys.readouterr().err
 
 
 def test_on_step_is_called_once_per_generated_step(generator):
     calls = []
-    generator.generate(parse(generator, "[1, 0]"), 20, num_outputs=3, beam_size=2, branch_factor=2,
-                       steps_per_iteration=4, seed=0, on_step=lambda: calls.append(1))
+    generator.generate(
+        parse(generator, "[1, 0]"),
+        20,
+        num_outputs=3,
+        beam_size=2,
+        branch_factor=2,
+        steps_per_iteration=4,
+        seed=0,
+        on_step=lambda: calls.append(1),
+    )
     assert len(calls) == 18
 
 
@@ -174,7 +229,8 @@ def run_dir(tmp_path_factory, toy):
     from seqgen import records, training
 
     config = plugins.get_config("toy_rnn").with_hparams(
-        "batch_size=2,rnn_layer_sizes=[16],attn_length=3,dropout_keep_prob=1.0")
+        "batch_size=2,rnn_layer_sizes=[16],attn_length=3,dropout_keep_prob=1.0"
+    )
     base = tmp_path_factory.mktemp("run")
     tracks = np.random.default_rng(0).integers(0, config.encoding.num_classes, (4, 64))
     records.write_class_records(base / "train.tfrecord", tracks)
@@ -184,8 +240,24 @@ def run_dir(tmp_path_factory, toy):
 
 
 def test_run_dir_alone_is_enough(run_dir, tmp_path):
-    assert main(["generate", "--run_dir", str(run_dir), "--output_dir", str(tmp_path), "--num_outputs", "2",
-                 "--num_steps", "16", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--run_dir",
+                str(run_dir),
+                "--output_dir",
+                str(tmp_path),
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                "16",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert len(list(tmp_path.glob("*.mid"))) == 2
 
 
@@ -197,8 +269,16 @@ def score_json(capsys, *model_flags):
 
 def test_saved_generator_bundle_is_the_run_dirs_model(run_dir, tmp_path, capsys):
     target = tmp_path / "model.seqgen"
-    flags = ["generate", "--run_dir", str(run_dir), "--save_generator_bundle", "--bundle_file", str(target),
-             "--bundle_description", "three steps of training"]
+    flags = [
+        "generate",
+        "--run_dir",
+        str(run_dir),
+        "--save_generator_bundle",
+        "--bundle_file",
+        str(target),
+        "--bundle_description",
+        "three steps of training",
+    ]
     assert main(flags) == 0
     assert bundle.load(target).description == "three steps of training"
     from_run = score_json(capsys, "--run_dir", str(run_dir))

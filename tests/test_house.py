@@ -27,8 +27,11 @@ def _name(path) -> str:
 
 def python_functions(source: str) -> list:
     """``(line, name, lines)`` of every function and method in ``source``, nested ones included."""
-    return [(node.lineno, node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(ast.parse(source))
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [
+        (node.lineno, node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
 
 
 def _code_braces(source: str) -> dict:
@@ -50,7 +53,7 @@ def _code_braces(source: str) -> dict:
         elif source.startswith("//", i):
             i = source.find("\n", i) - 1 if "\n" in source[i:] else len(source)
         elif source.startswith("/*", i):
-            i = source.find("*/", i + 2) + 1 if "*/" in source[i + 2:] else len(source)
+            i = source.find("*/", i + 2) + 1 if "*/" in source[i + 2 :] else len(source)
         elif char in "'\"":
             end = re.compile(rf"(?:\\.|[^\\{char}\n])*{char}").match(source, i + 1)
             i = end.end() - 1 if end else i
@@ -71,10 +74,12 @@ def _code_braces(source: str) -> dict:
 
 #: Where a function starts: ``function name(``, a method ``name(`` at the start of a line, or ``const name =``
 #: an arrow function or a function expression.
-_HEADS = re.compile(r"^[ \t]*(?:export\s+)?(?:(?:async\s+)?function\s*\*?\s*(\w+)\s*(?=\()"
-                    r"|(?:(?:static|async|get|set)\s+)*(\w+)\s*(?=\()"
-                    r"|(?:const|let|var)\s+(\w+)\s*=\s*(?:async\s+)?(?:function\s*\*?\s*\w*\s*)?(?=\(|\w+\s*=>))",
-                    re.MULTILINE)
+_HEADS = re.compile(
+    r"^[ \t]*(?:export\s+)?(?:(?:async\s+)?function\s*\*?\s*(\w+)\s*(?=\()"
+    r"|(?:(?:static|async|get|set)\s+)*(\w+)\s*(?=\()"
+    r"|(?:const|let|var)\s+(\w+)\s*=\s*(?:async\s+)?(?:function\s*\*?\s*\w*\s*)?(?=\(|\w+\s*=>))",
+    re.MULTILINE,
+)
 _NOT_METHODS = {"if", "for", "while", "switch", "catch", "with", "return", "function", "typeof", "await", "new"}
 
 
@@ -107,26 +112,40 @@ def js_functions(source: str) -> list:
 
 
 def test_python_modules_are_at_most_500_lines():
-    long = [f"{_name(path)} is {lines} lines" for path in _python_files()
-            if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES]
+    long = [
+        f"{_name(path)} is {lines} lines"
+        for path in _python_files()
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
     assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by concern): " + "; ".join(long)
 
 
 def test_python_functions_are_at_most_60_lines():
-    long = [f"{_name(path)}:{line} {name} is {lines} lines" for path in _python_files()
-            for line, name, lines in python_functions(path.read_text()) if lines > MAX_FUNCTION_LINES]
+    long = [
+        f"{_name(path)}:{line} {name} is {lines} lines"
+        for path in _python_files()
+        for line, name, lines in python_functions(path.read_text())
+        if lines > MAX_FUNCTION_LINES
+    ]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines (split them into helpers): " + "; ".join(long)
 
 
 def test_studio_scripts_are_at_most_500_lines():
-    long = [f"{_name(path)} is {lines} lines" for path in _js_files()
-            if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES]
+    long = [
+        f"{_name(path)} is {lines} lines"
+        for path in _js_files()
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
     assert not long, f"scripts over {MAX_MODULE_LINES} lines (split them into modules): " + "; ".join(long)
 
 
 def test_studio_script_functions_are_at_most_60_lines():
-    long = [f"{_name(path)}:{line} {name} is {lines} lines" for path in _js_files()
-            for line, name, lines in js_functions(path.read_text()) if lines > MAX_FUNCTION_LINES]
+    long = [
+        f"{_name(path)}:{line} {name} is {lines} lines"
+        for path in _js_files()
+        for line, name, lines in js_functions(path.read_text())
+        if lines > MAX_FUNCTION_LINES
+    ]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines (split them into helpers): " + "; ".join(long)
 
 

@@ -17,11 +17,14 @@ def model(config, overrides, seed=0):
     return config, EventsRNN(random_weights(config, seed, scale=0.5), config.encoding, config.hparams)
 
 
-@pytest.mark.parametrize("config,overrides", [
-    (TOY_RNN, "rnn_layer_sizes=[16,12],attn_length=3"),
-    (BARE, "rnn_layer_sizes=[8,8,8]"),
-    (TOY_RNN, "rnn_layer_sizes=[16,16,8],attn_length=4,residual_connections=true"),
-])
+@pytest.mark.parametrize(
+    "config,overrides",
+    [
+        (TOY_RNN, "rnn_layer_sizes=[16,12],attn_length=3"),
+        (BARE, "rnn_layer_sizes=[8,8,8]"),
+        (TOY_RNN, "rnn_layer_sizes=[16,16,8],attn_length=4,residual_connections=true"),
+    ],
+)
 def test_batch_rows_are_independent_and_steps_match_the_whole_sequence(config, overrides):
     config, rnn = model(config, overrides)
     classes = np.random.default_rng(0).integers(0, config.encoding.num_classes, (3, 40))  # longer than attn
@@ -58,12 +61,18 @@ def test_layer_sizes_come_from_the_weights():
     assert layer_sizes(random_weights(config)) == [8, 16, 4]
 
 
-@pytest.mark.parametrize("trained,given,message", [
-    ("rnn_layer_sizes=[8,8],attn_length=2", "rnn_layer_sizes=[8,16],attn_length=2",
-     r"rnn_layer_sizes=\[8, 8\] but the hparams say \[8, 16\]"),
-    ("rnn_layer_sizes=[8,8],attn_length=2", "rnn_layer_sizes=[8,8],attn_length=0", "attention layer"),
-    ("rnn_layer_sizes=[8,8],attn_length=0", "rnn_layer_sizes=[8,8],attn_length=4", "no attention"),
-])
+@pytest.mark.parametrize(
+    "trained,given,message",
+    [
+        (
+            "rnn_layer_sizes=[8,8],attn_length=2",
+            "rnn_layer_sizes=[8,16],attn_length=2",
+            r"rnn_layer_sizes=\[8, 8\] but the hparams say \[8, 16\]",
+        ),
+        ("rnn_layer_sizes=[8,8],attn_length=2", "rnn_layer_sizes=[8,8],attn_length=0", "attention layer"),
+        ("rnn_layer_sizes=[8,8],attn_length=0", "rnn_layer_sizes=[8,8],attn_length=4", "no attention"),
+    ],
+)
 def test_hparams_that_do_not_fit_the_weights_are_named(trained, given, message):
     config = TOY_RNN
     weights = random_weights(config.with_hparams(trained))

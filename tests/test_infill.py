@@ -67,10 +67,15 @@ class PairTracks(Tracks):
         return [tuple(event) for event in ast.literal_eval(text)]
 
 
-PAIRS = dict(description="Pairs of a low and a high part.", encoding=PairEncoding(), tracks=PairTracks(),
-             steps_per_quarter=1)  # 4 steps a bar
-PAIRS_TRANSFORMER = Config(id="pairs_transformer", model="transformer", **PAIRS,
-                           hparams=TransformerHParams(infill=True).override(SMALL_TRANSFORMER))
+PAIRS = dict(
+    description="Pairs of a low and a high part.", encoding=PairEncoding(), tracks=PairTracks(), steps_per_quarter=1
+)  # 4 steps a bar
+PAIRS_TRANSFORMER = Config(
+    id="pairs_transformer",
+    model="transformer",
+    **PAIRS,
+    hparams=TransformerHParams(infill=True).override(SMALL_TRANSFORMER),
+)
 PAIRS_RNN = Config(id="pairs_rnn", hparams=EventsRNNHParams(rnn_layer_sizes=(8,)), **PAIRS)
 
 
@@ -89,8 +94,13 @@ def pairs(registered):
 
 
 PAIR_TRACK = [(k % LOWS, (k // 3) % HIGHS) for k in range(24)]  # 6 bars
-FAMILY_METHODS = [("transformer", "middle"), ("transformer", "rescore"), ("transformer", "left"),
-                  ("rnn", "rescore"), ("rnn", "left")]
+FAMILY_METHODS = [
+    ("transformer", "middle"),
+    ("transformer", "rescore"),
+    ("transformer", "left"),
+    ("rnn", "rescore"),
+    ("rnn", "left"),
+]
 
 
 def changed_steps(before, after):
@@ -134,8 +144,10 @@ def test_filling_in_the_middle_reads_the_steps_after_the_gap_and_left_to_right_d
     model = pairs["transformer"]
     other_end = PAIR_TRACK[:16] + [(3, 2)] * 8
     for method, sees_the_right in (("middle", True), ("left", False)):
-        gaps = [[o.events[8:16] for o in model.infill(track, bars="3-4", num_outputs=6, seed=2, method=method)]
-                for track in (PAIR_TRACK, other_end)]
+        gaps = [
+            [o.events[8:16] for o in model.infill(track, bars="3-4", num_outputs=6, seed=2, method=method)]
+            for track in (PAIR_TRACK, other_end)
+        ]
         assert (gaps[0] != gaps[1]) == sees_the_right, method
 
 
@@ -160,15 +172,18 @@ def test_a_model_that_learned_no_fill_in_the_middle_refuses_it_and_rescores_by_d
     with pytest.raises(SeqgenError, match="unknown infill method 'both'"):
         pairs["transformer"].infill(PAIR_TRACK, bars="3", method="both")
     default = pairs["rnn"].infill(PAIR_TRACK, bars="3-4", num_outputs=2, seed=4)
-    assert [o.events for o in default] == [o.events for o in pairs["rnn"].infill(
-        PAIR_TRACK, bars="3-4", num_outputs=2, seed=4, method="rescore")]
+    assert [o.events for o in default] == [
+        o.events for o in pairs["rnn"].infill(PAIR_TRACK, bars="3-4", num_outputs=2, seed=4, method="rescore")
+    ]
     # A model that learned to fill in the middle does so by default.
-    default, by_method = ([o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4,
-                                                                        seed=5, **method)]
-                          for method in ({}, {"method": "middle"}))
+    default, by_method = (
+        [o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4, seed=5, **method)]
+        for method in ({}, {"method": "middle"})
+    )
     assert default == by_method
-    assert default != [o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4, seed=5,
-                                                                      method="rescore")]
+    assert default != [
+        o.events for o in pairs["transformer"].infill(PAIR_TRACK, bars="3-4", num_outputs=4, seed=5, method="rescore")
+    ]
 
 
 def test_a_fill_in_the_middle_stream_reads_the_right_side_first_so_the_gap_continues_the_left_as_in_a_plain_one():
@@ -179,13 +194,13 @@ def test_a_fill_in_the_middle_stream_reads_the_right_side_first_so_the_gap_conti
     for start, end in ((3, 6), (0, 2), (8, 9)):
         tokens, steps, labels = prompt.fill_in_middle(classes, start, end, [7])
         right = len(classes) - end
-        assert list(tokens[:right + 3]) == [7, prompt.suffix_token, *classes[end:], prompt.middle_token]
-        assert list(steps[:right + 3]) == [0, end - 1, *range(end, len(classes)), 0]
-        assert list(labels[:right + 3]) == [-1, *classes[end:], -1, classes[0]]  # each right event is scored
+        assert list(tokens[: right + 3]) == [7, prompt.suffix_token, *classes[end:], prompt.middle_token]
+        assert list(steps[: right + 3]) == [0, end - 1, *range(end, len(classes)), 0]
+        assert list(labels[: right + 3]) == [-1, *classes[end:], -1, classes[0]]  # each right event is scored
         # Then the plain stream of the events up to the gap's end: the same tokens, steps and labels.
         plain = prompt.plain(classes[:end], [])
         for got, want in zip((tokens, steps, labels), plain):
-            assert list(got[right + 3:]) == list(want)
+            assert list(got[right + 3 :]) == list(want)
         # What is fed before sampling the gap stops where the gap begins.
         context, context_steps = prompt.context_before_gap(classes, start, end, [7])
-        assert list(context) == list(tokens[:right + 3 + start]) and list(context_steps) == list(steps[:len(context)])
+        assert list(context) == list(tokens[: right + 3 + start]) and list(context_steps) == list(steps[: len(context)])

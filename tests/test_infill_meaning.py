@@ -77,9 +77,15 @@ class LineTracks(Tracks):
 
 
 def _config(name, encoding):
-    return Config(id=name, description="A line of notes, holds and rests.", encoding=encoding, tracks=LineTracks(),
-                  steps_per_quarter=1, model="transformer",
-                  hparams=TransformerHParams(infill=True).override(SMALL_TRANSFORMER))
+    return Config(
+        id=name,
+        description="A line of notes, holds and rests.",
+        encoding=encoding,
+        tracks=LineTracks(),
+        steps_per_quarter=1,
+        model="transformer",
+        hparams=TransformerHParams(infill=True).override(SMALL_TRANSFORMER),
+    )
 
 
 class LinePlugin:
@@ -94,8 +100,9 @@ class LinePlugin:
 def models(registered):
     """{config id: a tiny random model}; the same weights for each (the encodings differ only in their rule)."""
     registered(LinePlugin(), "line")
-    return {name: random_model(plugins.get_config(name), seed=1) for name in ("line_holding", "line_free",
-                                                                               "line_broken")}
+    return {
+        name: random_model(plugins.get_config(name), seed=1) for name in ("line_holding", "line_free", "line_broken")
+    }
 
 
 TRACK = [pitch for k in range(6) for pitch in (60 + k, HOLD, HOLD, HOLD)]  # 6 bars of a note held 4 steps
@@ -107,8 +114,9 @@ def _outputs(model, method, tmp_path):
     """Per gap, the outputs of 8 seeds and their sounding steps read back from the written MIDI files."""
     for first, last in GAPS:
         for seed in range(8):
-            for k, track in enumerate(model.infill(TRACK, steps=(first, last), num_outputs=8, seed=seed,
-                                                   method=method)):
+            for k, track in enumerate(
+                model.infill(TRACK, steps=(first, last), num_outputs=8, seed=seed, method=method)
+            ):
                 path = tmp_path / f"{first}_{seed}_{k}.mid"
                 track.write_midi(path)
                 yield (first, last), track.events, _sounding(path, len(TRACK))
@@ -125,7 +133,7 @@ def test_no_regenerated_step_before_a_kept_hold_is_a_rest_and_the_held_notes_sou
     held = [t for t, event in enumerate(TRACK) if event == HOLD]
     count = 0
     for (first, last), events, sounding in _outputs(models["line_holding"], method, tmp_path):
-        assert events[:first - 1] == TRACK[:first - 1] and events[last:] == TRACK[last:]
+        assert events[: first - 1] == TRACK[: first - 1] and events[last:] == TRACK[last:]
         assert events[last - 1] != REST, (first, last, events)
         kept_holds = [t for t in held if not first - 1 <= t < last]
         assert set(kept_holds) <= sounding, (first, last, events)
@@ -145,8 +153,10 @@ def test_without_the_rule_a_kept_hold_after_a_regenerated_rest_plays_silence(mod
 def test_a_gap_that_no_event_can_fill_is_refused_in_one_line(models):
     with pytest.raises(SeqgenError) as refused:
         models["line_broken"].infill(TRACK, steps=(2, 3), seed=1)
-    assert str(refused.value) == ("no events for steps 2-3 let the kept steps around them keep their meaning (the "
-                                  "encoding's may_precede allows none); regenerate more steps around them")
+    assert str(refused.value) == (
+        "no events for steps 2-3 let the kept steps around them keep their meaning (the "
+        "encoding's may_precede allows none); regenerate more steps around them"
+    )
     assert "\n" not in str(refused.value)
     # Up to the end of the track nothing follows the gap: it is filled.
     assert len(models["line_broken"].infill(TRACK, steps=(22, 24), seed=1)[0].events) == len(TRACK)

@@ -33,9 +33,13 @@ def run(tmp_path_factory, toy):
     config = plugins.get_config("toy_rnn").with_hparams(SMALL)
     tracks = [config.encoding.events_to_classes(config.tracks.parse_primer(TRACK * 1)) for _ in range(4)]
     records.write_class_records(base / "tracks.tfrecord", tracks)
-    training.train(config, str(base / "run"), [str(base / "tracks.tfrecord")],
-                   training.TrainOptions(num_training_steps=4, save_checkpoint_secs=0, save_checkpoint_steps=2, seed=1),
-                   log=lambda line: None)
+    training.train(
+        config,
+        str(base / "run"),
+        [str(base / "tracks.tfrecord")],
+        training.TrainOptions(num_training_steps=4, save_checkpoint_secs=0, save_checkpoint_steps=2, seed=1),
+        log=lambda line: None,
+    )
     return base / "run"
 
 
@@ -109,22 +113,34 @@ def test_a_bundle_records_its_family_and_says_what_to_install_when_missing(tmp_p
     manifest = json.loads(zipfile.ZipFile(bundle_with(tmp_path)).read(bundle.MANIFEST))
     assert manifest["format_version"] == 2
     assert (manifest["model"], manifest["model_plugin"], manifest["model_plugin_version"]) == (
-        "events_rnn", "seqgen", seqgen.__version__)
+        "events_rnn",
+        "seqgen",
+        seqgen.__version__,
+    )
     missing_plugin = bundle_with(tmp_path, model="wavenet", model_plugin="wavenets", model_plugin_version="1.2")
-    with pytest.raises(SeqgenError, match=r"needs model family 'wavenet' from the seqgen plugin 'wavenets' "
-                                          r"\(version 1.2\), which is not installed; install it \(pip install "
-                                          r"seqgen-music-wavenets\)"):
+    with pytest.raises(
+        SeqgenError,
+        match=r"needs model family 'wavenet' from the seqgen plugin 'wavenets' "
+        r"\(version 1.2\), which is not installed; install it \(pip install "
+        r"seqgen-music-wavenets\)",
+    ):
         seqgen.load(missing_plugin)
     missing_family = bundle_with(tmp_path, model="wavenet")
-    with pytest.raises(SeqgenError, match="needs model family 'wavenet', which the installed plugin 'seqgen' does "
-                                          "not provide; upgrade it: pip install --upgrade seqgen-music"):
+    with pytest.raises(
+        SeqgenError,
+        match="needs model family 'wavenet', which the installed plugin 'seqgen' does "
+        "not provide; upgrade it: pip install --upgrade seqgen-music",
+    ):
         seqgen.load(missing_family)
 
 
 def test_unknown_sources_say_what_is_accepted(tmp_path, registered):
     registered(shipping(tmp_path / "toy_a.seqgen", tmp_path / "toy_b.seqgen"), "shipping")
-    with pytest.raises(SeqgenError, match="nope does not exist; give a bundle file, a run directory, a checkpoint "
-                                          "or a shipped model's name \\(.*toy_a, toy_b"):
+    with pytest.raises(
+        SeqgenError,
+        match="nope does not exist; give a bundle file, a run directory, a checkpoint "
+        "or a shipped model's name \\(.*toy_a, toy_b",
+    ):
         seqgen.load("nope")
     with pytest.raises(SeqgenError, match="is not a training run directory"):
         seqgen.load(tmp_path)
@@ -133,8 +149,10 @@ def test_unknown_sources_say_what_is_accepted(tmp_path, registered):
 def test_a_shipped_model_missing_from_its_install_is_named_with_how_to_reinstall(tmp_path, registered, capsys):
     """A wheel that lost its data: the shipped file is named, and generate says so in one line, writing nothing."""
     registered(shipping(tmp_path / "lost.seqgen"), "shipping")
-    expected = (f"the shipped model file {tmp_path / 'lost.seqgen'} is missing from the installed shipping plugin; "
-                f"reinstall it: pip install --force-reinstall seqgen-music-shipping")
+    expected = (
+        f"the shipped model file {tmp_path / 'lost.seqgen'} is missing from the installed shipping plugin; "
+        f"reinstall it: pip install --force-reinstall seqgen-music-shipping"
+    )
     with pytest.raises(SeqgenError, match=re.escape(expected)):
         seqgen.load("lost")
     assert cli.main(["generate", "--config", "toy_shipped", "--output_dir", str(tmp_path / "out")]) == 1
@@ -145,8 +163,11 @@ def test_a_shipped_model_missing_from_its_install_is_named_with_how_to_reinstall
 def test_loading_a_bundle_and_generating_imports_no_tensorflow(tmp_path, toy):
     config = plugins.get_config("toy_rnn").with_hparams("attn_length=2")
     bundle.save(tmp_path / "toy.seqgen", config, random_weights(config))
-    code = (f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'toy.seqgen')!r}); m.generate(2, 16, seed=1); "
-            "m.score('[1, 0]'); assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=installed_plugin(tmp_path, "toy"))
+    code = (
+        f"import sys, seqgen; m = seqgen.load({str(tmp_path / 'toy.seqgen')!r}); m.generate(2, 16, seed=1); "
+        "m.score('[1, 0]'); assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=installed_plugin(tmp_path, "toy")
+    )
     assert done.returncode == 0, done.stderr

@@ -38,6 +38,7 @@ def checkpoint_bytes(config_id: str) -> bytes:
 
 # --- a minimal SSTable writer, to build damaged checkpoints whose CRCs are right ----------------------
 
+
 def varint(value: int) -> bytes:
     out = bytearray()
     while value >= 0x80:
@@ -100,7 +101,8 @@ def checkpoint(tensors: dict, meta_extra=(), data_extra=()) -> bytes:
     meta = [(name, value.shape, 1, None) for name, value in tensors.items()] + list(meta_extra)
     entries = [(b"", slices(meta=meta))] + sorted(
         (tensor_key(name, np.ndim(value)), slices(data=(name, np.asarray(value))))
-        for name, value in list(tensors.items()) + list(data_extra))
+        for name, value in list(tensors.items()) + list(data_extra)
+    )
     return table([block([entry]) for entry in entries], keys=[key for key, _ in entries])
 
 
@@ -123,6 +125,7 @@ def assert_same_weights(got: dict, expected: dict):
 
 # --- (a) the same weights as TensorFlow reads, bit for bit ------------------------------------------------
 
+
 @pytest.mark.parametrize("config_id", BUNDLES)
 def test_weights_equal_tensorflows_bit_for_bit(config_id):
     data = checkpoint_bytes(config_id)
@@ -135,8 +138,11 @@ def test_weights_equal_tensorflows_bit_for_bit(config_id):
 
 def test_tensorflow_reads_the_tables_these_tests_write():
     rng = np.random.default_rng(3)
-    tensors = {"a/kernel": rng.standard_normal((5, 7)).astype(np.float32),
-               "a/bias": rng.standard_normal(7).astype(np.float32), "s": np.float32(2.5).reshape(())}
+    tensors = {
+        "a/kernel": rng.standard_normal((5, 7)).astype(np.float32),
+        "a/bias": rng.standard_normal(7).astype(np.float32),
+        "s": np.float32(2.5).reshape(()),
+    }
     data = checkpoint(tensors)
     assert_same_weights(tf_read(data), tensors)
     assert_same_weights(v1_checkpoint.read_checkpoint(data), tensors)
@@ -151,23 +157,36 @@ def test_declared_field_numbers_are_tensorflows_and_magentas():
     from tensorflow.core.protobuf import meta_graph_pb2
     from tensorflow.core.util import saved_tensor_slice_pb2 as saved
 
-    real = {"TensorShapeProto": tensor_shape_pb2.TensorShapeProto, "Dim": tensor_shape_pb2.TensorShapeProto.Dim,
-            "TensorSliceProto": tensor_slice_pb2.TensorSliceProto, "Extent": tensor_slice_pb2.TensorSliceProto.Extent,
-            "TensorProto": tensor_pb2.TensorProto, "SavedSliceMeta": saved.SavedSliceMeta,
-            "SavedTensorSliceMeta": saved.SavedTensorSliceMeta, "SavedSlice": saved.SavedSlice,
-            "SavedTensorSlices": saved.SavedTensorSlices, "MetaGraphDef": meta_graph_pb2.MetaGraphDef,
-            "CollectionDefEntry": meta_graph_pb2.MetaGraphDef.CollectionDefEntry,
-            "CollectionDef": meta_graph_pb2.CollectionDef, "NodeList": meta_graph_pb2.CollectionDef.NodeList,
-            "GraphDef": graph_pb2.GraphDef, "NodeDef": node_def_pb2.NodeDef,
-            "AttrEntry": node_def_pb2.NodeDef.AttrEntry, "AttrValue": attr_value_pb2.AttrValue,
-            "ListValue": attr_value_pb2.AttrValue.ListValue}
+    real = {
+        "TensorShapeProto": tensor_shape_pb2.TensorShapeProto,
+        "Dim": tensor_shape_pb2.TensorShapeProto.Dim,
+        "TensorSliceProto": tensor_slice_pb2.TensorSliceProto,
+        "Extent": tensor_slice_pb2.TensorSliceProto.Extent,
+        "TensorProto": tensor_pb2.TensorProto,
+        "SavedSliceMeta": saved.SavedSliceMeta,
+        "SavedTensorSliceMeta": saved.SavedTensorSliceMeta,
+        "SavedSlice": saved.SavedSlice,
+        "SavedTensorSlices": saved.SavedTensorSlices,
+        "MetaGraphDef": meta_graph_pb2.MetaGraphDef,
+        "CollectionDefEntry": meta_graph_pb2.MetaGraphDef.CollectionDefEntry,
+        "CollectionDef": meta_graph_pb2.CollectionDef,
+        "NodeList": meta_graph_pb2.CollectionDef.NodeList,
+        "GraphDef": graph_pb2.GraphDef,
+        "NodeDef": node_def_pb2.NodeDef,
+        "AttrEntry": node_def_pb2.NodeDef.AttrEntry,
+        "AttrValue": attr_value_pb2.AttrValue,
+        "ListValue": attr_value_pb2.AttrValue.ListValue,
+    }
     mine = dict(v1_checkpoint._TF)
     try:
         from seqgen.noteseq import note_seq  # noqa: F401
 
         generator = importlib.import_module("note_seq.protobuf.generator_pb2")
-        real.update(GeneratorBundle=generator.GeneratorBundle, GeneratorDetails=generator.GeneratorDetails,
-                    BundleDetails=generator.GeneratorBundle.BundleDetails)
+        real.update(
+            GeneratorBundle=generator.GeneratorBundle,
+            GeneratorDetails=generator.GeneratorDetails,
+            BundleDetails=generator.GeneratorBundle.BundleDetails,
+        )
         mine.update(magenta_bundle._MESSAGES)
     except ImportError:
         pass
@@ -178,6 +197,7 @@ def test_declared_field_numbers_are_tensorflows_and_magentas():
 
 
 # --- (b) attn_length from the metagraph ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("config_id", BUNDLES)
 def test_attn_length_from_the_metagraph(config_id):
@@ -209,6 +229,7 @@ def test_without_a_metagraph_attn_length_is_the_configs():
 
 # --- (c) neither TensorFlow nor note-seq is imported ----------------------------------------------------------
 
+
 def test_reading_a_mag_imports_neither_tensorflow_nor_note_seq():
     code = (
         "import sys\n"
@@ -217,12 +238,14 @@ def test_reading_a_mag_imports_neither_tensorflow_nor_note_seq():
         "    magenta_bundle.load(name)\n"
         "    bundle.load(name)\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'note_seq', 'keras'))\n"
-        "assert not heavy, heavy\n")
+        "assert not heavy, heavy\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
 
 # --- (d) bad bytes: only SeqgenError, one line, fast ------------------------------------------------------------
+
 
 def only_seqgen_error(call, *args):
     try:
@@ -248,12 +271,14 @@ def test_random_bytes_as_a_checkpoint(data):
 @given(st.sampled_from(sorted(BUNDLES)), st.floats(0, 1, exclude_max=True))
 def test_truncated_mag(config_id, fraction):
     data = mag_bytes(config_id)
-    only_seqgen_error(magenta_bundle.load_bytes, data[:int(len(data) * fraction)], "x.mag")
+    only_seqgen_error(magenta_bundle.load_bytes, data[: int(len(data) * fraction)], "x.mag")
 
 
 @FAST
-@given(st.sampled_from(sorted(BUNDLES)),
-       st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=8))
+@given(
+    st.sampled_from(sorted(BUNDLES)),
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=8),
+)
 def test_mutated_mag(config_id, changes):
     data = bytearray(mag_bytes(config_id))
     for where, value in changes:
@@ -262,9 +287,12 @@ def test_mutated_mag(config_id, changes):
 
 
 @FAST
-@given(st.sampled_from(sorted(BUNDLES)),
-       st.lists(st.tuples(st.integers(0, 10**6), st.floats(0, 1, exclude_max=True), st.integers(0, 255)),
-                min_size=1, max_size=6))
+@given(
+    st.sampled_from(sorted(BUNDLES)),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=6
+    ),
+)
 def test_mutated_checkpoint_with_its_crcs_repaired(config_id, changes):
     """Damage past the CRC check: the block, entry and proto parsers see the bad bytes."""
     data = bytearray(checkpoint_bytes(config_id))
@@ -276,7 +304,7 @@ def test_mutated_checkpoint_with_its_crcs_repaired(config_id, changes):
     for which, where, value in changes:
         offset, size = blocks[which % len(blocks)]
         data[offset + int(where * size)] = value
-        data[offset + size:offset + size + 5] = trailer(bytes(data[offset:offset + size]), data[offset + size])
+        data[offset + size : offset + size + 5] = trailer(bytes(data[offset : offset + size]), data[offset + size])
     result = only_seqgen_error(v1_checkpoint.read_checkpoint, bytes(data))
     assert isinstance(result, (SeqgenError, dict))
 
@@ -289,11 +317,19 @@ def test_random_bytes_as_a_metagraph(data):
 
 # --- named damage: what the message says ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("damage,message", [
-    ("empty", "not a valid Magenta .mag bundle"), ("random", "not a valid Magenta .mag bundle"),
-    ("truncated", "truncated"), ("zip", "zip archive"), ("midi", "MIDI file"),
-    ("bad crc", "CRC32C"), ("cut checkpoint", "checkpoint inside"),
-])
+
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        ("empty", "not a valid Magenta .mag bundle"),
+        ("random", "not a valid Magenta .mag bundle"),
+        ("truncated", "truncated"),
+        ("zip", "zip archive"),
+        ("midi", "MIDI file"),
+        ("bad crc", "CRC32C"),
+        ("cut checkpoint", "checkpoint inside"),
+    ],
+)
 def test_damaged_files_say_what_is_wrong(tmp_path, damage, message):
     data = mag_bytes("one_drum")
     bundle = magenta_bundle.parse_bundle(data, "x")
@@ -304,9 +340,13 @@ def test_damaged_files_say_what_is_wrong(tmp_path, damage, message):
         del checkpoint_data[1000:2000]
     del bundle.checkpoint_file[:]
     bundle.checkpoint_file.append(bytes(checkpoint_data))
-    content = {"empty": b"", "random": np.random.default_rng(0).bytes(5000), "truncated": data[:len(data) // 2],
-               "zip": b"PK\x03\x04" + data[4:], "midi": b"MThd\x00\x00\x00\x06" + data[8:]}.get(
-        damage, bundle.SerializeToString())
+    content = {
+        "empty": b"",
+        "random": np.random.default_rng(0).bytes(5000),
+        "truncated": data[: len(data) // 2],
+        "zip": b"PK\x03\x04" + data[4:],
+        "midi": b"MThd\x00\x00\x00\x06" + data[8:],
+    }.get(damage, bundle.SerializeToString())
     path = tmp_path / "broken.mag"
     path.write_bytes(content)
     with pytest.raises(SeqgenError, match=message) as caught:
@@ -322,37 +362,60 @@ def test_a_missing_file(tmp_path):
 TENSOR = {"w": np.arange(6, dtype=np.float32).reshape(2, 3)}
 
 
-@pytest.mark.parametrize("make,message", [
-    # lengths that claim more than is there: refused before anything is sliced or allocated
-    (lambda: checkpoint({}, meta_extra=[("big", (2**40, 2**40), 1, None)], data_extra=[("big", np.ones((1, 1)))]),
-     "holds 1 values instead of 1208925819614629174706176"),
-    (lambda: table([varint(0) + varint(1) + varint(2**32 - 1) + b"k" + struct.pack("<II", 0, 1)]),
-     "claims more bytes than the block holds"),
-    (lambda: table([block([(b"", b"")], restarts=struct.pack("<I", 2**31))]), "restart points"),
-    (lambda: table([varint(3) + varint(1) + varint(0) + b"k" + struct.pack("<II", 0, 1)]),
-     "claims more bytes than the block holds"),
-    (lambda: table([b"\x80" * 12 + struct.pack("<II", 0, 1)]), "not a valid varint"),
-    (lambda: checkpoint(TENSOR)[:-48] + b"\xff" * 40 + v1_checkpoint.MAGIC, "not a valid varint"),
-    (lambda: checkpoint(TENSOR)[:-48] + varint(2**62) + varint(2**62) + bytes(30) + v1_checkpoint.MAGIC,
-     "runs past the end"),
-    (lambda: checkpoint(TENSOR)[:-1] + b"\x00", "magic number"),
-    (lambda: checkpoint(TENSOR)[:47], "shorter than"),
-    # a well-formed table that is not a consistent checkpoint
-    (lambda: table([block([(b"a", slices())])]), "first entry is not the tensor list"),
-    (lambda: table([block([(b"", b"\xff\xff")])]), "not a valid SavedTensorSlices protobuf"),
-    (lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)]), "values are missing"),
-    (lambda: checkpoint(TENSOR, data_extra=[("w", np.zeros((2, 3)))]), "stored twice"),
-    (lambda: checkpoint(TENSOR, data_extra=[("v", np.zeros((2, 3)))]), "does not name"),
-    (lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)], data_extra=[("w", np.zeros(6))]),
-     "do not cover it whole"),
-    (lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, [(0, 1), (0, 3)])], data_extra=[("w", np.zeros((2, 3)))]),
-     "as a partial slice"),
-    (lambda: checkpoint({}, meta_extra=[("w", (2,), 7, None)], data_extra=[("w", np.zeros(2))]), "data type 7"),
-    (lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)], data_extra=[("w", np.zeros((1, 5)))]),
-     "holds 5 values instead of 6"),
-    (lambda: checkpoint({}, meta_extra=[("w", (-1, 3), 1, None)], data_extra=[("w", np.zeros((1, 3)))]),
-     "unknown shape"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        # lengths that claim more than is there: refused before anything is sliced or allocated
+        (
+            lambda: checkpoint(
+                {}, meta_extra=[("big", (2**40, 2**40), 1, None)], data_extra=[("big", np.ones((1, 1)))]
+            ),
+            "holds 1 values instead of 1208925819614629174706176",
+        ),
+        (
+            lambda: table([varint(0) + varint(1) + varint(2**32 - 1) + b"k" + struct.pack("<II", 0, 1)]),
+            "claims more bytes than the block holds",
+        ),
+        (lambda: table([block([(b"", b"")], restarts=struct.pack("<I", 2**31))]), "restart points"),
+        (
+            lambda: table([varint(3) + varint(1) + varint(0) + b"k" + struct.pack("<II", 0, 1)]),
+            "claims more bytes than the block holds",
+        ),
+        (lambda: table([b"\x80" * 12 + struct.pack("<II", 0, 1)]), "not a valid varint"),
+        (lambda: checkpoint(TENSOR)[:-48] + b"\xff" * 40 + v1_checkpoint.MAGIC, "not a valid varint"),
+        (
+            lambda: checkpoint(TENSOR)[:-48] + varint(2**62) + varint(2**62) + bytes(30) + v1_checkpoint.MAGIC,
+            "runs past the end",
+        ),
+        (lambda: checkpoint(TENSOR)[:-1] + b"\x00", "magic number"),
+        (lambda: checkpoint(TENSOR)[:47], "shorter than"),
+        # a well-formed table that is not a consistent checkpoint
+        (lambda: table([block([(b"a", slices())])]), "first entry is not the tensor list"),
+        (lambda: table([block([(b"", b"\xff\xff")])]), "not a valid SavedTensorSlices protobuf"),
+        (lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)]), "values are missing"),
+        (lambda: checkpoint(TENSOR, data_extra=[("w", np.zeros((2, 3)))]), "stored twice"),
+        (lambda: checkpoint(TENSOR, data_extra=[("v", np.zeros((2, 3)))]), "does not name"),
+        (
+            lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)], data_extra=[("w", np.zeros(6))]),
+            "do not cover it whole",
+        ),
+        (
+            lambda: checkpoint(
+                {}, meta_extra=[("w", (2, 3), 1, [(0, 1), (0, 3)])], data_extra=[("w", np.zeros((2, 3)))]
+            ),
+            "as a partial slice",
+        ),
+        (lambda: checkpoint({}, meta_extra=[("w", (2,), 7, None)], data_extra=[("w", np.zeros(2))]), "data type 7"),
+        (
+            lambda: checkpoint({}, meta_extra=[("w", (2, 3), 1, None)], data_extra=[("w", np.zeros((1, 5)))]),
+            "holds 5 values instead of 6",
+        ),
+        (
+            lambda: checkpoint({}, meta_extra=[("w", (-1, 3), 1, None)], data_extra=[("w", np.zeros((1, 3)))]),
+            "unknown shape",
+        ),
+    ],
+)
 def test_malformed_checkpoints(make, message):
     with pytest.raises(v1_checkpoint.CheckpointError, match=message):
         v1_checkpoint.read_checkpoint(make())
@@ -361,7 +424,7 @@ def test_malformed_checkpoints(make, message):
 def test_a_compressed_block_is_refused_as_such():
     contents = block([(b"", slices(meta=[]))])
     data = bytearray(table([contents]))
-    data[len(contents):len(contents) + 5] = trailer(contents, kind=1)
+    data[len(contents) : len(contents) + 5] = trailer(contents, kind=1)
     with pytest.raises(v1_checkpoint.CheckpointError, match="compressed"):
         v1_checkpoint.read_checkpoint(bytes(data))
 
@@ -372,7 +435,7 @@ def test_overlapping_block_handles_are_refused():
     # an index listing the same block twice
     index = block([(b"\xff", varint(0) + varint(len(contents))), (b"\xff\xff", varint(0) + varint(len(contents)))])
     metaindex = block([])
-    out = bytes(data[:len(contents) + 5])
+    out = bytes(data[: len(contents) + 5])
     handles = varint(len(out)) + varint(len(metaindex))
     out += metaindex + trailer(metaindex)
     handles += varint(len(out)) + varint(len(index))
@@ -385,6 +448,9 @@ def test_overlapping_block_handles_are_refused():
 def test_the_configs_family_reads_the_hparams_and_one_that_cannot_says_so():
     bundle = magenta_bundle.parse_bundle(mag_bytes("drum_kit"), "drum_kit")
     bundle.generator_details.id = "drum_kit_transformer"
-    with pytest.raises(SeqgenError, match="x.mag holds weights without hparams, which the transformer model family "
-                                          "cannot read; give a seqgen bundle"):
+    with pytest.raises(
+        SeqgenError,
+        match="x.mag holds weights without hparams, which the transformer model family "
+        "cannot read; give a seqgen bundle",
+    ):
         magenta_bundle.load_bytes(bundle.SerializeToString(), "x.mag")

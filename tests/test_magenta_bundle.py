@@ -52,8 +52,9 @@ def test_softmax_rows_match_magenta(loaded, ref, full):
 
 @pytest.mark.parametrize("ref,full", CASES, ids=IDS)
 def test_score_gives_magentas_log_likelihood(ref, full, capsys):
-    assert main(["score", "--bundle_file", str(MAGENTA / ref["bundle_file"]), "--drums", reference_drums(),
-                 "--json"]) == 0
+    assert (
+        main(["score", "--bundle_file", str(MAGENTA / ref["bundle_file"]), "--drums", reference_drums(), "--json"]) == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert abs(result["log_likelihood"] - ref["magenta_drum_track_log_likelihood"]) < 1e-4
     classes = ref["event_class_indices"]
@@ -64,12 +65,13 @@ def test_score_gives_magentas_log_likelihood(ref, full, capsys):
 def test_imported_bundle_scores_the_same_without_tensorflow(tmp_path):
     ref = REFERENCE["bundles"][0]
     target = tmp_path / "drum_kit.seqgen"
-    assert main(["import_bundle", "--mag_file", str(MAGENTA / ref["bundle_file"]),
-                 "--bundle_file", str(target)]) == 0
+    assert main(["import_bundle", "--mag_file", str(MAGENTA / ref["bundle_file"]), "--bundle_file", str(target)]) == 0
     assert bundle.load(target).description.startswith("drums_rnn drum_kit")
-    code = ("import json, sys; from seqgen.cli import main; "
-            f"main(['score', '--bundle_file', {str(target)!r}, '--drums', {reference_drums()!r}, '--json']); "
-            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    code = (
+        "import json, sys; from seqgen.cli import main; "
+        f"main(['score', '--bundle_file', {str(target)!r}, '--drums', {reference_drums()!r}, '--json']); "
+        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -79,8 +81,10 @@ def test_imported_bundle_scores_the_same_without_tensorflow(tmp_path):
 def test_import_refuses_to_overwrite(tmp_path, capsys):
     target = tmp_path / "x.seqgen"
     target.write_bytes(b"mine")
-    assert main(["import_bundle", "--mag_file", str(MAGENTA / CASES[0][0]["bundle_file"]),
-                 "--bundle_file", str(target)]) == 1
+    assert (
+        main(["import_bundle", "--mag_file", str(MAGENTA / CASES[0][0]["bundle_file"]), "--bundle_file", str(target)])
+        == 1
+    )
     assert "already exists" in capsys.readouterr().err
     assert target.read_bytes() == b"mine"
 
@@ -88,8 +92,9 @@ def test_import_refuses_to_overwrite(tmp_path, capsys):
 @pytest.mark.parametrize("damage", ["random", "truncated", "empty"])
 def test_damaged_mag_files_get_a_clear_error(tmp_path, capsys, damage):
     data = (MAGENTA / CASES[1][0]["bundle_file"]).read_bytes()
-    content = {"random": np.random.default_rng(0).bytes(5000), "truncated": data[:len(data) // 2],
-               "empty": b""}[damage]
+    content = {"random": np.random.default_rng(0).bytes(5000), "truncated": data[: len(data) // 2], "empty": b""}[
+        damage
+    ]
     path = tmp_path / "broken.mag"
     path.write_bytes(content)
     assert main(["score", "--bundle_file", str(path), "--drums", "[(36,), (42,)]"]) == 1
@@ -111,8 +116,10 @@ def write_mag(path, config, weights, attn_length):
         for name, value in weights.items():
             tf1.get_variable(name, initializer=value)
         sizes = config.hparams.rnn_layer_sizes
-        states = [(ATTENTION_STATE if attn_length else "BasicLSTMCellZeroState/") + f"zeros_{i}"
-                  for i in range(4 if attn_length else 2)]
+        states = [
+            (ATTENTION_STATE if attn_length else "BasicLSTMCellZeroState/") + f"zeros_{i}"
+            for i in range(4 if attn_length else 2)
+        ]
         widths = [sizes[0]] * 3 + [sizes[0] * attn_length] if attn_length else [sizes[0]] * 2
         for name, width in zip(states, widths):
             tf1.add_to_collection("initial_state", tf1.zeros([1, width], name="MultiRNNCellZeroState/" + name))
@@ -127,8 +134,10 @@ def write_mag(path, config, weights, attn_length):
     path.write_bytes(message.SerializeToString())
 
 
-@pytest.mark.parametrize("config_id,overrides", [("drum_kit", "rnn_layer_sizes=[24,32,16],attn_length=5"),
-                                                 ("one_drum", "rnn_layer_sizes=[8,12,8,4]")])
+@pytest.mark.parametrize(
+    "config_id,overrides",
+    [("drum_kit", "rnn_layer_sizes=[24,32,16],attn_length=5"), ("one_drum", "rnn_layer_sizes=[8,12,8,4]")],
+)
 def test_other_layer_counts_and_sizes_load(tmp_path, config_id, overrides):
     config = plugins.get_config(config_id).with_hparams(overrides)
     weights = random_weights(config, scale=0.5)

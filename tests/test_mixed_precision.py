@@ -19,26 +19,32 @@ from seqgen.generator import log_softmax
 pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 
 HPARAMS = {
-    "events_rnn": ("toy_rnn", "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,"
-                              "learning_rate=0.01"),
-    "transformer": ("toy_transformer", "batch_size=4,num_layers=1,d_model=32,num_heads=2,d_ff=64,dropout=0.0,"
-                                       "warmup_steps=0,learning_rate=0.003"),
+    "events_rnn": (
+        "toy_rnn",
+        "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01",
+    ),
+    "transformer": (
+        "toy_transformer",
+        "batch_size=4,num_layers=1,d_model=32,num_heads=2,d_ff=64,dropout=0.0,warmup_steps=0,learning_rate=0.003",
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def FAMILIES(toy):
     """A small config of the toy plugin for each family."""
-    return {family: plugins.get_config(config_id).with_hparams(hparams)
-            for family, (config_id, hparams) in HPARAMS.items()}
+    return {
+        family: plugins.get_config(config_id).with_hparams(hparams) for family, (config_id, hparams) in HPARAMS.items()
+    }
 
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory, FAMILIES):
     base = tmp_path_factory.mktemp("mixed_data")
     convert.convert_directory(copy_slice(base / "groove"), base / "ns.tfrecord", recursive=True)
-    _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", FAMILIES["events_rnn"],
-                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        base / "ns.tfrecord", base / "dataset", FAMILIES["events_rnn"], pipeline.SplitOptions(eval_ratio=0.0), workers=1
+    )
     return str(paths["training"])
 
 
@@ -52,8 +58,9 @@ def _losses(lines):
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 @pytest.mark.parametrize("family", sorted(HPARAMS))
-def test_mixed_precision_learns_and_its_checkpoint_loads_for_float32_inference(records, FAMILIES, tmp_path, family,
-                                                                               precision):
+def test_mixed_precision_learns_and_its_checkpoint_loads_for_float32_inference(
+    records, FAMILIES, tmp_path, family, precision
+):
     config = FAMILIES[family].with_hparams(f"precision={precision}")
     run, lines = str(tmp_path / "run"), []
     trainer = training.train(config, run, [records], _options(30), log=lines.append)

@@ -99,11 +99,24 @@ def test_written_out_backward_passes_equal_autodiff(steps):
         return tf.constant(rng.normal(0.0, 0.7, shape))
 
     cases = [
-        (network._lstm_layer, lambda *a: network._lstm_forward(*a)[0], [tensor(steps, batch, 4 * size),
-                                                                        tensor(size, 4 * size)]),
-        (lambda *a: network._attention_layer(*a, length), lambda *a: network._attention_forward(*a, length)[0],
-         [tensor(steps, batch, 4 * size), tensor(2 * size, 5 * size), tensor(5 * size), tensor(size, size),
-          tensor(2 * size, size), tensor(size), tensor(size)]),
+        (
+            network._lstm_layer,
+            lambda *a: network._lstm_forward(*a)[0],
+            [tensor(steps, batch, 4 * size), tensor(size, 4 * size)],
+        ),
+        (
+            lambda *a: network._attention_layer(*a, length),
+            lambda *a: network._attention_forward(*a, length)[0],
+            [
+                tensor(steps, batch, 4 * size),
+                tensor(2 * size, 5 * size),
+                tensor(5 * size),
+                tensor(size, size),
+                tensor(2 * size, size),
+                tensor(size),
+                tensor(size),
+            ],
+        ),
     ]
     for written_out, plain, inputs in cases:
         cotangent = tensor(steps, batch, size)

@@ -22,8 +22,11 @@ def _recipe():
     text = (REPO / "docs" / "plugins.md").read_text()
     section = text.split("## Recipe: your own encoding", 1)[1].split("\n## ", 1)[0]
     module, *session = re.findall(r"```python\n(.*?)```", section, re.S)
-    lines = [line for block in re.findall(r"```sh\n(.*?)```", section, re.S)
-             for line in block.replace("\\\n", " ").splitlines()]
+    lines = [
+        line
+        for block in re.findall(r"```sh\n(.*?)```", section, re.S)
+        for line in block.replace("\\\n", " ").splitlines()
+    ]
     return module, [shlex.split(line)[1:] for line in lines if line.startswith("seqgen ")], session
 
 

@@ -29,15 +29,19 @@ def another_toy():
 
 
 def run_seqgen(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "seqgen", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "seqgen", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
 
 
 def test_plugins_json_lists_an_installed_plugin_with_its_configs_without_tensorflow(tmp_path):
-    code = ("import sys; from seqgen.cli import main; main(['plugins', '--json']); "
-            "assert 'tensorflow' not in sys.modules, 'seqgen plugins imported TensorFlow'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=installed_plugin(tmp_path, "toy"))
+    code = (
+        "import sys; from seqgen.cli import main; main(['plugins', '--json']); "
+        "assert 'tensorflow' not in sys.modules, 'seqgen plugins imported TensorFlow'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=installed_plugin(tmp_path, "toy")
+    )
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     toy = next(p for p in listed if p["name"] == "toy")
@@ -49,8 +53,10 @@ def test_plugins_json_lists_an_installed_plugin_with_its_configs_without_tensorf
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys\nfrom seqgen.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "assert 'tensorflow' not in sys.modules")
+    code = (
+        "import sys\nfrom seqgen.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'tensorflow' not in sys.modules"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "plugins" in result.stdout and "configs" in result.stdout
@@ -63,8 +69,15 @@ def test_an_outside_plugin_appears_in_configs_without_core_changes(registered, c
     assert listed["id"] == "toy_rnn" and listed["plugin"] == "toy"
     assert listed["num_classes"] == 4 and listed["hparams"]["rnn_layer_sizes"] == [8]
     assert main(["plugins", "--json"]) == 0
-    assert {"name": "toy", "version": "0.1", "models": [], "configs": TOY_CONFIGS, "commands": [], "error": None,
-            "controls": {}} in json.loads(capsys.readouterr().out)
+    assert {
+        "name": "toy",
+        "version": "0.1",
+        "models": [],
+        "configs": TOY_CONFIGS,
+        "commands": [],
+        "error": None,
+        "controls": {},
+    } in json.loads(capsys.readouterr().out)
     assert plugins.get_config("toy_rnn").plugin == "toy"
 
 
@@ -90,8 +103,9 @@ def test_duplicate_config_id_is_refused(registered):
 
 def test_unknown_names_list_the_valid_ones(registered, capsys):
     registered(toy_plugin, "toy")
-    with pytest.raises(SeqgenError, match="unknown config 'toyrnn' of plugin 'toy'; valid configs: toy_rnn, "
-                                          "toy_transformer$"):
+    with pytest.raises(
+        SeqgenError, match="unknown config 'toyrnn' of plugin 'toy'; valid configs: toy_rnn, toy_transformer$"
+    ):
         plugins.get_config("toyrnn", plugin="toy")
     every_config, every_plugin = ", ".join(sorted(plugins.configs())), ", ".join(plugins.plugin_names())
     with pytest.raises(SeqgenError, match=f"unknown config 'toyrnn'; valid configs: {every_config}$"):
@@ -123,8 +137,9 @@ def test_configs_lists_defaults(registered, capsys):
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():
-    reader_gone = subprocess.Popen([sys.executable, "-m", "seqgen", "configs", "--json"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "seqgen", "configs", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     reader_gone.stdout.close()  # like `| head` exiting before seqgen writes
     stderr = reader_gone.stderr.read()
     assert reader_gone.wait() != 0
@@ -171,15 +186,24 @@ class MeanPlugin:
 
     @hookimpl
     def register_configs(self, register):
-        register(Config(id="toy_mean", description="Onsets, averaged.", encoding=TOY.encoding, tracks=TOY.tracks,
-                        model="cumulative_mean", hparams=CumulativeMeanFamily.hparams_class(batch_size=2),
-                        steps_per_quarter=4))
+        register(
+            Config(
+                id="toy_mean",
+                description="Onsets, averaged.",
+                encoding=TOY.encoding,
+                tracks=TOY.tracks,
+                model="cumulative_mean",
+                hparams=CumulativeMeanFamily.hparams_class(batch_size=2),
+                steps_per_quarter=4,
+            )
+        )
 
 
 def test_registries_are_filled_through_pluggy_hook_calls(registered):
     called = []
-    undo = plugins.manager().add_hookcall_monitoring(lambda name, impls, kwargs: called.append(name),
-                                                     lambda *args: None)
+    undo = plugins.manager().add_hookcall_monitoring(
+        lambda name, impls, kwargs: called.append(name), lambda *args: None
+    )
     try:
         registered(MeanPlugin(), "mean")
         assert "toy_mean" in plugins.configs() and "cumulative_mean" in plugins.families()
@@ -199,9 +223,13 @@ def test_a_family_registered_in_process_is_listed_trains_and_generates(registere
     config = plugins.get_config("toy_mean")
     tracks = [np.array([1, 0, 2, 0] * 8) for _ in range(4)]
     records.write_class_records(tmp_path / "toy.tfrecord", tracks)
-    trainer = training.train(config, str(tmp_path / "run"), [str(tmp_path / "toy.tfrecord")],
-                             training.TrainOptions(num_training_steps=3, save_checkpoint_secs=0, seed=1),
-                             log=lambda line: None)
+    trainer = training.train(
+        config,
+        str(tmp_path / "run"),
+        [str(tmp_path / "toy.tfrecord")],
+        training.TrainOptions(num_training_steps=3, save_checkpoint_secs=0, seed=1),
+        log=lambda line: None,
+    )
     assert trainer.step == 3
     model = seqgen.load(tmp_path / "run")
     assert model.config.model == "cumulative_mean" and set(model.weights) == {"table", "out"}
@@ -211,8 +239,22 @@ def test_a_family_registered_in_process_is_listed_trains_and_generates(registere
     assert len(score.probabilities) == 11 and score.log_likelihood < 0
 
     # Its network mixes its own float32 tensors with Keras's 16-bit ones: mixed precision is refused in one line.
-    assert main(["train", "--config", "toy_mean", "--run_dir", str(tmp_path / "mixed"), "--hparams",
-                 "precision=mixed_bfloat16", "--sequence_example_file", str(tmp_path / "toy.tfrecord")]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "toy_mean",
+                "--run_dir",
+                str(tmp_path / "mixed"),
+                "--hparams",
+                "precision=mixed_bfloat16",
+                "--sequence_example_file",
+                str(tmp_path / "toy.tfrecord"),
+            ]
+        )
+        == 1
+    )
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and error.endswith("train it in float32 (--hparams precision=float32)")
     assert "the cumulative_mean model family cannot build its network in mixed_bfloat16 (" in error
@@ -220,10 +262,13 @@ def test_a_family_registered_in_process_is_listed_trains_and_generates(registere
 
 def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
     registered(MeanPlugin(), "mean")
-    registered(type("Again", (), {"register_models": hookimpl(lambda self, register: register(
-        CumulativeMeanFamily()))})(), "mean-again")
-    with pytest.raises(SeqgenError, match="model family 'cumulative_mean' is registered twice, by plugins "
-                                          "'mean' and 'mean-again'"):
+    registered(
+        type("Again", (), {"register_models": hookimpl(lambda self, register: register(CumulativeMeanFamily()))})(),
+        "mean-again",
+    )
+    with pytest.raises(
+        SeqgenError, match="model family 'cumulative_mean' is registered twice, by plugins 'mean' and 'mean-again'"
+    ):
         plugins.families()
     plugins.unregister("mean-again")
     installed = sorted(plugins.families())
@@ -233,8 +278,20 @@ def test_duplicate_family_names_are_refused_and_unknown_ones_listed(registered):
 
 
 def test_a_config_of_a_missing_family_is_refused(registered):
-    registered(type("Orphan", (), {"register_configs": hookimpl(lambda self, register: register(
-        attrs.evolve(TOY, id="orphan", model="wavenet")))})(), "orphan")
-    with pytest.raises(SeqgenError, match="config 'orphan' of plugin 'orphan' needs model family 'wavenet', which "
-                                          "no installed plugin provides"):
+    registered(
+        type(
+            "Orphan",
+            (),
+            {
+                "register_configs": hookimpl(
+                    lambda self, register: register(attrs.evolve(TOY, id="orphan", model="wavenet"))
+                )
+            },
+        )(),
+        "orphan",
+    )
+    with pytest.raises(
+        SeqgenError,
+        match="config 'orphan' of plugin 'orphan' needs model family 'wavenet', which no installed plugin provides",
+    ):
         plugins.configs()

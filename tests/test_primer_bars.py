@@ -27,8 +27,22 @@ def _steps(path, qpm):
 
 
 def _generate(out, *flags):
-    return main(["generate", "--bundle_file", "drum_kit_gmd", "--output_dir", str(out), "--num_outputs", "1",
-                 "--seed", "3", "--primer_midi", str(SONG), *flags])
+    return main(
+        [
+            "generate",
+            "--bundle_file",
+            "drum_kit_gmd",
+            "--output_dir",
+            str(out),
+            "--num_outputs",
+            "1",
+            "--seed",
+            "3",
+            "--primer_midi",
+            str(SONG),
+            *flags,
+        ]
+    )
 
 
 def test_the_song_is_longer_than_a_short_output(primer):
@@ -51,8 +65,9 @@ def test_a_primer_longer_than_num_steps_points_to_primer_bars(tmp_path, capsys):
     assert _generate(out, "--num_steps", "48") == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert ("is 256 steps (16 bars of 16 steps), longer than --num_steps 48; take its first bars with "
-            "--primer_bars 3") in err
+    assert (
+        "is 256 steps (16 bars of 16 steps), longer than --num_steps 48; take its first bars with --primer_bars 3"
+    ) in err
     assert not out.exists()
 
 
@@ -65,6 +80,8 @@ def test_more_bars_than_the_song_has_take_the_whole_song(primer, tmp_path):
 
 
 def test_primer_bars_need_a_primer_midi(tmp_path, capsys):
-    assert main(["generate", "--bundle_file", "drum_kit_gmd", "--output_dir", str(tmp_path / "out"),
-                 "--primer_bars", "2"]) == 1
+    assert (
+        main(["generate", "--bundle_file", "drum_kit_gmd", "--output_dir", str(tmp_path / "out"), "--primer_bars", "2"])
+        == 1
+    )
     assert "--primer_bars needs --primer_midi" in capsys.readouterr().err

@@ -42,6 +42,7 @@ SHIPPED = REPO / "plugins" / "drums" / "seqgen_drums" / "models" / "drum_kit_gmd
 
 # --- MIDI -------------------------------------------------------------------------------------------
 
+
 @FAST
 @given(damaged(*MIDI_FILES))
 @quick
@@ -80,6 +81,7 @@ def test_render_reads_midi_lengths(data):
 
 # --- TFRecord files ----------------------------------------------------------------------------------
 
+
 def _record_file_bytes() -> bytes:
     path = os.path.join(SCRATCH, "base.tfrecord")
     records.write_class_records(path, [[0, 1, 2, 3, 0, 0, 1, 2] * 4, [3, 0, 0, 1], [k % 4 for k in range(40)]])
@@ -101,8 +103,13 @@ def _forged(length: int, tail: bytes = b"\0" * 16) -> bytes:
 @quick
 def test_record_framing(data):
     path = scratch_file(data, "records.tfrecord")
-    for read in (lambda: tfrecord.decode_records(data, "records.tfrecord"), lambda: tfrecord.read_records(path),
-                 lambda: tfrecord.scan(path), lambda: tfrecord.first_record(path), lambda: tfrecord.check_file(path)):
+    for read in (
+        lambda: tfrecord.decode_records(data, "records.tfrecord"),
+        lambda: tfrecord.read_records(path),
+        lambda: tfrecord.scan(path),
+        lambda: tfrecord.first_record(path),
+        lambda: tfrecord.check_file(path),
+    ):
         try:
             read()
         except SeqgenError as error:
@@ -110,8 +117,9 @@ def test_record_framing(data):
 
 
 @FAST
-@given(st.one_of(damaged(RECORDS),
-                 st.lists(st.binary(max_size=64), min_size=1, max_size=4).map(tfrecord.encode_records)))
+@given(
+    st.one_of(damaged(RECORDS), st.lists(st.binary(max_size=64), min_size=1, max_size=4).map(tfrecord.encode_records))
+)
 @quick
 def test_record_files_as_train_and_evaluate_check_them(data):
     """Framing and kind checked first (no length read unchecked), then seqgen.records reads the first record."""
@@ -124,15 +132,23 @@ def test_record_files_as_train_and_evaluate_check_them(data):
     assert records.detect_format(path, TOY_RNN.encoding.num_classes) is not None
 
 
-@pytest.mark.parametrize("length", [2 ** 63 - 1, 2 ** 40, 10 ** 9, 17])
+@pytest.mark.parametrize("length", [2**63 - 1, 2**40, 10**9, 17])
 def test_a_forged_huge_length_is_refused_before_anything_is_read(length):
     data = _forged(length)
     path = scratch_file(data, "forged.tfrecord")
-    for read in (lambda: tfrecord.decode_records(data, "forged.tfrecord"), lambda: tfrecord.read_records(path),
-                 lambda: tfrecord.scan(path), lambda: tfrecord.first_record(path), lambda: tfrecord.check_file(path),
-                 lambda: record_files([path])):
-        with pytest.raises(SeqgenError, match=r"forged.tfrecord is not a TFRecord file or is truncated \(record 1 "
-                                              r"ends past the end of the file\)"):
+    for read in (
+        lambda: tfrecord.decode_records(data, "forged.tfrecord"),
+        lambda: tfrecord.read_records(path),
+        lambda: tfrecord.scan(path),
+        lambda: tfrecord.first_record(path),
+        lambda: tfrecord.check_file(path),
+        lambda: record_files([path]),
+    ):
+        with pytest.raises(
+            SeqgenError,
+            match=r"forged.tfrecord is not a TFRecord file or is truncated \(record 1 "
+            r"ends past the end of the file\)",
+        ):
             read()
     # after a good record too
     data = RECORDS + _forged(length)
@@ -142,7 +158,7 @@ def test_a_forged_huge_length_is_refused_before_anything_is_read(length):
 
 @pytest.mark.parametrize("command", ["train --config toy_rnn --run_dir {run}", "evaluate --config toy_rnn --untrained"])
 def test_a_forged_length_through_the_commands(command, tmp_path, capsys, toy):
-    path = scratch_file(_forged(2 ** 62), "forged.tfrecord")
+    path = scratch_file(_forged(2**62), "forged.tfrecord")
     argv = command.format(run=tmp_path / "run").split() + ["--sequence_example_file", path]
     assert cli.main(argv) == 1
     err = capsys.readouterr().err
@@ -151,6 +167,7 @@ def test_a_forged_length_through_the_commands(command, tmp_path, capsys, toy):
 
 
 # --- bundles -----------------------------------------------------------------------------------------
+
 
 @functools.cache
 def _bundle_parts():
@@ -184,9 +201,11 @@ def test_bundle_bytes(data):
     _load_and_generate(scratch_file(data, "model.seqgen"))
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                    max_leaves=12)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @FAST
@@ -223,15 +242,23 @@ def _forged_npy(shape) -> bytes:
     return holder.getvalue() + b"\0" * 16
 
 
-@pytest.mark.parametrize("weights", [
-    "forged_shape", "forged_small_shape", "object_array", "not_npz", "deep_json", "huge_member",
-])
+@pytest.mark.parametrize(
+    "weights",
+    [
+        "forged_shape",
+        "forged_small_shape",
+        "object_array",
+        "not_npz",
+        "deep_json",
+        "huge_member",
+    ],
+)
 def test_damaged_bundle_parts(weights):
     manifest, good = _bundle_parts()
     if weights == "forged_shape":  # 4 TB claimed by one array's header
         holder = io.BytesIO()
         with zipfile.ZipFile(holder, "w") as npz:
-            npz.writestr("fully_connected/weights.npy", _forged_npy((10 ** 12,)))
+            npz.writestr("fully_connected/weights.npy", _forged_npy((10**12,)))
         content = _zip(manifest, holder.getvalue())
     elif weights == "forged_small_shape":
         holder = io.BytesIO()
@@ -258,13 +285,18 @@ def test_damaged_bundle_parts(weights):
 # --- --hparams strings ------------------------------------------------------------------------------
 
 NAMES = EventsRNNHParams.names()
-VALUES = st.one_of(st.text(max_size=12), st.integers().map(str), st.floats().map(str),
-                   st.lists(st.integers(-5, 10 ** 12), max_size=4).map(lambda v: "[" + ",".join(map(str, v)) + "]"),
-                   st.sampled_from(["true", "false", "nan", "-inf", "[", "]", "[[1]]", "1e400", "0x10", "1_000"]))
+VALUES = st.one_of(
+    st.text(max_size=12),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.lists(st.integers(-5, 10**12), max_size=4).map(lambda v: "[" + ",".join(map(str, v)) + "]"),
+    st.sampled_from(["true", "false", "nan", "-inf", "[", "]", "[[1]]", "1e400", "0x10", "1_000"]),
+)
 HPARAMS_TEXT = st.one_of(
     st.text(max_size=80),
-    st.lists(st.tuples(st.sampled_from(NAMES + ["x", ""]), st.sampled_from(["=", "", "=="]), VALUES), max_size=5)
-    .map(lambda parts: ",".join(name + sep + value for name, sep, value in parts)),
+    st.lists(st.tuples(st.sampled_from(NAMES + ["x", ""]), st.sampled_from(["=", "", "=="]), VALUES), max_size=5).map(
+        lambda parts: ",".join(name + sep + value for name, sep, value in parts)
+    ),
 )
 
 
@@ -272,8 +304,12 @@ HPARAMS_TEXT = st.one_of(
 @given(HPARAMS_TEXT)
 @quick
 def test_hparams_strings(text):
-    for parse in (lambda: EventsRNNHParams.parse(text), lambda: EventsRNNHParams().override(text),
-                  lambda: HParams().override(text), lambda: TOY_RNN.with_hparams(text)):
+    for parse in (
+        lambda: EventsRNNHParams.parse(text),
+        lambda: EventsRNNHParams().override(text),
+        lambda: HParams().override(text),
+        lambda: TOY_RNN.with_hparams(text),
+    ):
         try:
             parse()
         except SeqgenError as error:

@@ -38,10 +38,21 @@ def test_every_install_hint_names_a_distribution_free_of_other_projects():
     assert plugins.distribution("seqgen") == DISTRIBUTION
     # `seqgen` and `seqgen-drums` on the Python Package Index are not ours: no hint may name them.
     stale = re.compile(r"pip install[^\n`#&]*?(?<![\w./-])['\"]?(seqgen(\[\w+\])?|seqgen-drums)(?![\w-])")
-    checked = [path for pattern in ("seqgen/**/*.py", "plugins/**/*.py", "docs/*.md", "*.md", "plugins/*/*.md",
-                                    "examples/**/*.md", "scripts/*")
-               for path in REPO.glob(pattern)]
+    checked = [
+        path
+        for pattern in (
+            "seqgen/**/*.py",
+            "plugins/**/*.py",
+            "docs/*.md",
+            "*.md",
+            "plugins/*/*.md",
+            "examples/**/*.md",
+            "scripts/*",
+        )
+        for path in REPO.glob(pattern)
+    ]
     assert len(checked) > 50
-    offenders = [f"{path.relative_to(REPO)}: {match.group(0)}" for path in checked
-                 for match in stale.finditer(path.read_text())]
+    offenders = [
+        f"{path.relative_to(REPO)}: {match.group(0)}" for path in checked for match in stale.finditer(path.read_text())
+    ]
     assert not offenders

@@ -18,8 +18,9 @@ FUNK = GROOVE / "drummer1" / "eval_session" / "1_funk-groove1_138_beat_4-4.mid" 
 WALTZ = GROOVE / "drummer1" / "session2" / "4_jazz_120_beat_3-4.mid"
 
 
-def test_render_writes_a_wav_as_long_as_the_midi_and_no_picture_where_the_plugin_draws_none(tmp_path, capsys, toy,
-                                                                                          synthesizer):
+def test_render_writes_a_wav_as_long_as_the_midi_and_no_picture_where_the_plugin_draws_none(
+    tmp_path, capsys, toy, synthesizer
+):
     out = tmp_path / "out"
     assert cli.main(["render", str(FUNK), str(WALTZ), "--config", "toy_rnn", "--output_dir", str(out)]) == 0
     assert capsys.readouterr().out.split() == [str(out / f"{m.stem}.wav") for m in (FUNK, WALTZ)]
@@ -41,16 +42,34 @@ def test_generate_render_writes_a_wav_beside_each_midi(tmp_path, capsys, toy, sy
     config = plugins.get_config("toy_rnn")
     bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))
     out = tmp_path / "generated"
-    assert cli.main(["generate", "--bundle_file", str(tmp_path / "tiny.seqgen"), "--output_dir", str(out),
-                     "--num_outputs", "2", "--num_steps", "64", "--seed", "3", "--render"]) == 0
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--bundle_file",
+                str(tmp_path / "tiny.seqgen"),
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                "64",
+                "--seed",
+                "3",
+                "--render",
+            ]
+        )
+        == 0
+    )
     assert "wrote 2 WAV files beside them" in capsys.readouterr().out
     midis = sorted(out.glob("*.mid"))
     assert len(midis) == 2 and len(list(out.iterdir())) == 4
     for midi in midis:
         with wave.open(str(midi.with_suffix(".wav"))) as audio:
             seconds = audio.getnframes() / audio.getframerate()
-        assert seconds == pytest.approx(pretty_midi.PrettyMIDI(str(midi)).get_end_time() + render.TAIL_SECONDS,
-                                        abs=1e-3)
+        assert seconds == pytest.approx(
+            pretty_midi.PrettyMIDI(str(midi)).get_end_time() + render.TAIL_SECONDS, abs=1e-3
+        )
 
 
 def test_existing_files_are_kept_unless_overwrite_is_given(tmp_path, capsys, synthesizer):
@@ -84,7 +103,7 @@ def onset_times(path, hop=0.005, rise=1.0) -> np.ndarray:
         mono = np.frombuffer(audio.readframes(audio.getnframes()), np.int16).reshape(-1, audio.getnchannels()).mean(1)
     frame = int(rate * hop)
     frames = len(mono) // frame
-    rms = np.sqrt((mono[:frames * frame].reshape(frames, frame) ** 2).mean(axis=1))
+    rms = np.sqrt((mono[: frames * frame].reshape(frames, frame) ** 2).mean(axis=1))
     level = np.log(np.maximum(rms / rms.max(), 1e-3))  # a -60 dB floor, and silence before the first frame
     jump = np.diff(np.concatenate([np.log([1e-3, 1e-3]), level]))  # jump[k]: into frame k - 1
     peaks = (jump[1:-1] > rise) & (jump[1:-1] >= jump[:-2]) & (jump[1:-1] > jump[2:])
@@ -124,11 +143,14 @@ def test_a_humanized_shift_moves_the_onsets_too(tmp_path, monkeypatch):
     assert np.abs(onset_times(tmp_path / "late.wav") - (times + 0.06)).max() <= 0.02
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not exist"),
-    (["--soundfont", str(FUNK)], f"--soundfont {FUNK} is not a SoundFont file (.sf2)"),
-    (["--sample_rate", "0"], "--sample_rate: expected a sample rate in Hz from 8000 to 96000, got '0'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--soundfont", "/no/such.sf2"], "soundfont /no/such.sf2 does not exist"),
+        (["--soundfont", str(FUNK)], f"--soundfont {FUNK} is not a SoundFont file (.sf2)"),
+        (["--sample_rate", "0"], "--sample_rate: expected a sample rate in Hz from 8000 to 96000, got '0'"),
+    ],
+)
 def test_bad_flags_are_refused(tmp_path, capsys, args, message, synthesizer):
     assert cli.main(["render", str(FUNK), "--output_dir", str(tmp_path / "out")] + args) in (1, 2)
     err = capsys.readouterr().err

@@ -8,10 +8,11 @@ import mido
 import numpy as np
 import pytest
 
-from seqgen import plugins, song
+from seqgen import plugins
 from seqgen.config import Config
 from seqgen.controls import Control
 from seqgen.errors import SeqgenError
+from seqgen.form import parse_form
 from seqgen.families.transformer import TransformerHParams
 from seqgen.hookspecs import hookimpl
 from seqgen.tracks import Arrangement
@@ -25,12 +26,17 @@ def _busy(events, metadata):
     return float(sum(1 for event in events if event)) * BAR / max(len(events), 1)
 
 
-SONGS = Config(id="toy_songs", description="Onset counts with a fill control, filling in the middle.", **TOY,
-               model="transformer",
-               hparams=TransformerHParams(controls=True, control_every_step=True,
-                                          infill=True).override(SMALL_TRANSFORMER),
-               controls=(Control("fill", "a fill", values=("no", "yes")),
-                         Control("busy", "onsets per bar", edges=(0, 4, 8, 16), measure=_busy, per_bar=True)))
+SONGS = Config(
+    id="toy_songs",
+    description="Onset counts with a fill control, filling in the middle.",
+    **TOY,
+    model="transformer",
+    hparams=TransformerHParams(controls=True, control_every_step=True, infill=True).override(SMALL_TRANSFORMER),
+    controls=(
+        Control("fill", "a fill", values=("no", "yes")),
+        Control("busy", "onsets per bar", edges=(0, 4, 8, 16), measure=_busy, per_bar=True),
+    ),
+)
 
 
 class SongsPlugin:
@@ -52,7 +58,7 @@ def model(registered):
 
 
 def bars_of(events):
-    return [tuple(events[k:k + BAR]) for k in range(0, len(events), BAR)]
+    return [tuple(events[k : k + BAR]) for k in range(0, len(events), BAR)]
 
 
 def test_a_song_has_the_forms_bars_its_sections_and_their_first_steps(model, tmp_path):
@@ -60,8 +66,13 @@ def test_a_song_has_the_forms_bars_its_sections_and_their_first_steps(model, tmp
     assert len(songs) == 2 and songs[0].events != songs[1].events
     for made in songs:
         assert len(made) == 11 * BAR
-        assert made.sections == (("intro", 0), ("verse", 2 * BAR), ("chorus", 5 * BAR), ("verse", 7 * BAR),
-                                 ("outro", 10 * BAR))
+        assert made.sections == (
+            ("intro", 0),
+            ("verse", 2 * BAR),
+            ("chorus", 5 * BAR),
+            ("verse", 7 * BAR),
+            ("outro", 10 * BAR),
+        )
         assert all(made.events[first] == MOST for _, first in made.sections)  # the arrangement's section start
     again = model.song("intro:2 verse:3 chorus:2 verse:3 outro:1", num_outputs=2, seed=1, qpm=100)
     assert [s.events for s in again] == [s.events for s in songs]
@@ -82,7 +93,7 @@ def test_repeats_reuse_their_material_and_variation_regenerates_a_share_of_bars(
     form = "verse:5 chorus:2 verse:5 end:1"
     for variation, changed in ((0.0, 0), (0.4, 2), (1.0, None)):
         for made in model.song(form, variation=variation, num_outputs=3, seed=2):
-            first, again = bars_of(made.events[:5 * BAR]), bars_of(made.events[7 * BAR:12 * BAR])
+            first, again = bars_of(made.events[: 5 * BAR]), bars_of(made.events[7 * BAR : 12 * BAR])
             differ = sum(a != b for a, b in zip(first[1:4], again[1:4]))  # the first and last bars are seams'
             if changed is None:
                 assert differ >= 2  # new: drawn anew
@@ -90,9 +101,9 @@ def test_repeats_reuse_their_material_and_variation_regenerates_a_share_of_bars(
                 assert differ == changed, variation
     # A section's own option wins over the song's variation: :repeat is exact, :new is new.
     exact = model.song("verse:5 chorus:2 verse:5:repeat", variation=1.0, seed=2)[0].events
-    assert bars_of(exact[BAR:4 * BAR]) == bars_of(exact[8 * BAR:11 * BAR])
+    assert bars_of(exact[BAR : 4 * BAR]) == bars_of(exact[8 * BAR : 11 * BAR])
     new = model.song("verse:5 chorus:2 verse:5:new", seed=2)[0].events
-    assert bars_of(new[BAR:4 * BAR]) != bars_of(new[8 * BAR:11 * BAR])
+    assert bars_of(new[BAR : 4 * BAR]) != bars_of(new[8 * BAR : 11 * BAR])
 
 
 def test_each_seam_is_filled_reading_the_section_after_it(model):
@@ -102,13 +113,13 @@ def test_each_seam_is_filled_reading_the_section_after_it(model):
     quiet = model.song("a:2 b:2", controls={"b": {"busy": 1}}, num_outputs=4, seed=5)
     busy = model.song("a:2 b:2", controls={"b": {"busy": 15}}, num_outputs=4, seed=5)
     assert all(q.events[:BAR] == b.events[:BAR] for q, b in zip(quiet, busy))
-    assert any(q.events[BAR:2 * BAR] != b.events[BAR:2 * BAR] for q, b in zip(quiet, busy))
+    assert any(q.events[BAR : 2 * BAR] != b.events[BAR : 2 * BAR] for q, b in zip(quiet, busy))
     # b asks no per-bar number here, so its first bar is always an infill (with one, the bar as b made it is a
     # candidate too: the nearest to b's number is kept).
     calm = model.song("a:2 b:2", controls={"a": {"busy": 1}}, num_outputs=4, seed=5)
     intro = model.song("a:2 b:2", controls={"a": {"busy": 15}}, num_outputs=4, seed=5)
-    assert any(c.events[2 * BAR + 1:3 * BAR] != i.events[2 * BAR + 1:3 * BAR] for c, i in zip(calm, intro))
-    assert all(c.events[3 * BAR:] == i.events[3 * BAR:] for c, i in zip(calm, intro))
+    assert any(c.events[2 * BAR + 1 : 3 * BAR] != i.events[2 * BAR + 1 : 3 * BAR] for c, i in zip(calm, intro))
+    assert all(c.events[3 * BAR :] == i.events[3 * BAR :] for c, i in zip(calm, intro))
     # Fills are asked for through the fill control, only in those bars: --fills no changes only the fill bar.
     plain = model.song("a:2 b:2", fills=False, num_outputs=4, seed=5)
     filled = model.song("a:2 b:2", fills=True, num_outputs=4, seed=5)
@@ -132,7 +143,7 @@ def test_a_model_without_infilling_or_controls_is_refused_fills_and_variations(r
     registered(SongsPlugin(), "songs")
     rnn = random_model(plugins.get_config("toy_rnn"))
     made = rnn.song("a:3 b:1 a:3", seed=1)[0]  # what it can: new sections, exact repeats, seams by rescoring
-    assert len(made) == 7 * BAR and made.events[BAR:2 * BAR] == made.events[5 * BAR:6 * BAR]
+    assert len(made) == 7 * BAR and made.events[BAR : 2 * BAR] == made.events[5 * BAR : 6 * BAR]
     with pytest.raises(SeqgenError, match="--fills yes needs a model with fills"):
         rnn.song("a:1 b:1", fills=True)
     with pytest.raises(SeqgenError, match="--variation needs a model that can fill in the middle"):
@@ -142,14 +153,22 @@ def test_a_model_without_infilling_or_controls_is_refused_fills_and_variations(r
         no_fill.song("a:1 b:1", fills=True)
 
 
-@pytest.mark.parametrize("form,message", [
-    ("", "--form is empty"), ("verse", "'verse' has no length"), ("verse:0", "at least 1"),
-    ("verse:x", "whole number of bars"), ("verse:4:loud", "unknown option 'loud'"),
-    ("verse:4:vary=2", "vary must be a number from 0 to 1"), ("a:1000 b:25", "1025 bars in all, more than 1024"),
-    ("4:verse", "needs a name")])
+@pytest.mark.parametrize(
+    "form,message",
+    [
+        ("", "--form is empty"),
+        ("verse", "'verse' has no length"),
+        ("verse:0", "at least 1"),
+        ("verse:x", "whole number of bars"),
+        ("verse:4:loud", "unknown option 'loud'"),
+        ("verse:4:vary=2", "vary must be a number from 0 to 1"),
+        ("a:1000 b:25", "1025 bars in all, more than 1024"),
+        ("4:verse", "needs a name"),
+    ],
+)
 def test_malformed_forms_are_refused_in_one_line(form, message):
     with pytest.raises(SeqgenError, match=message) as error:
-        song.parse_form(form)
+        parse_form(form)
     assert len(str(error.value).splitlines()) == 1
 
 
@@ -164,9 +183,9 @@ def test_a_loop_keeps_its_body_and_regenerates_its_end_and_repeats_exactly(model
     plain = model.generate(num_outputs=3, num_steps=3 * BAR, primer=[1], seed=4)
     loops = model.loop(3, repeats=2, num_outputs=3, primer=[1], seed=4)
     for made, body in zip(loops, plain):
-        assert len(made) == 6 * BAR and made.events[:3 * BAR] == made.events[3 * BAR:]
-        assert made.events[:2 * BAR] == body.events[:2 * BAR]
-    assert any(made.events[2 * BAR:3 * BAR] != body.events[2 * BAR:3 * BAR] for made, body in zip(loops, plain))
+        assert len(made) == 6 * BAR and made.events[: 3 * BAR] == made.events[3 * BAR :]
+        assert made.events[: 2 * BAR] == body.events[: 2 * BAR]
+    assert any(made.events[2 * BAR : 3 * BAR] != body.events[2 * BAR : 3 * BAR] for made, body in zip(loops, plain))
     one = model.loop(1, num_outputs=2, primer=[2], seed=1)  # one bar: its first step stays, the rest reads it
     assert all(len(m) == BAR and m.events[0] == 2 for m in one)
     with pytest.raises(SeqgenError, match="--loop_bars 5 is past this model's limit of 4 bars"):
@@ -180,8 +199,9 @@ def test_variations_change_a_growing_share_of_the_clip(model):
     for amount in (0.25, 0.5, 1.0):
         outputs = model.vary(clip, amount, num_outputs=4, seed=1)
         assert all(len(v) == len(clip) for v in outputs)
-        changed[amount] = np.mean([sum(a != b for a, b in zip(bars_of(v.events), bars_of(clip.events)))
-                                   for v in outputs])
+        changed[amount] = np.mean(
+            [sum(a != b for a, b in zip(bars_of(v.events), bars_of(clip.events))) for v in outputs]
+        )
     assert changed[0.25] == 2 and changed[0.5] == 4 and changed[1.0] > 6
     with pytest.raises(SeqgenError, match="--amount must be a number from 0 to 1, got 1.5"):
         model.vary(clip, 1.5)

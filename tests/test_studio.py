@@ -34,8 +34,14 @@ from seqgen.tracks import GenerateOption  # noqa: E402
 SHORT_MIDI = GROOVE / "drummer1" / "session1" / "103_funk_95_fill_4-4.mid"  # a one-bar fill
 LONG_MIDI = GROOVE / "drummer1" / "session1" / "1_funk_80_beat_4-4.mid"  # 87 s: over 256 steps
 BASE = "http://127.0.0.1"
-TRAVERSALS = ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/etc/passwd",
-              "..\\..\\etc\\passwd", "drum_kit_gmd/../../etc/passwd"]
+TRAVERSALS = [
+    "../../etc/passwd",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/etc/passwd",
+    "..\\..\\etc\\passwd",
+    "drum_kit_gmd/../../etc/passwd",
+]
 PRIMER = [[0, 2], [], [2], [], [1, 2], [], [2], [], [0, 2], [], [2], [], [1, 2], [], [2], [3]]
 
 
@@ -147,8 +153,16 @@ def test_a_model_describes_its_grid_default_primer_and_the_switches_its_plugin_d
     found = client.get("/api/models/drum_kit_gmd").json()
     assert found["config"] == "drum_kit" and found["steps_per_quarter"] == 4
     assert [row["label"] for row in found["rows"]] == [
-        "Bass Drum", "Acoustic Snare", "Closed Hi Hat", "Open Hi Hat", "Low Tom", "Hi-Mid Tom", "High Tom",
-        "Crash Cymbal", "Ride Cymbal"]
+        "Bass Drum",
+        "Acoustic Snare",
+        "Closed Hi Hat",
+        "Open Hi Hat",
+        "Low Tom",
+        "Hi-Mid Tom",
+        "High Tom",
+        "Crash Cymbal",
+        "Ride Cymbal",
+    ]
     assert found["rows"][0] == {"label": "Bass Drum", "pitches": [36, 35], "drum": True}
     assert found["default_primer"] == {"text": "[(36,)]", "cells": [[0]]}
     assert found["summary"].startswith("Makes drum tracks on 9 sounds (Bass Drum, Acoustic Snare,")
@@ -200,8 +214,11 @@ def test_generate_continues_the_drawn_primer_and_the_midi_downloads_match(client
         assert midi.status_code == 200 and midi.headers["content-type"] == "audio/midi"
         assert 'filename="drum_kit_gmd_' in midi.headers["content-disposition"]
         assert midi_steps(midi.content, 48) == as_pitches(result["cells"], rows)
-        expected = [(step, pitch, 100) for step, pitches in enumerate(as_pitches(result["cells"], rows))
-                    for pitch in sorted(pitches)]
+        expected = [
+            (step, pitch, 100)
+            for step, pitches in enumerate(as_pitches(result["cells"], rows))
+            for pitch in sorted(pitches)
+        ]
         assert [(round(start / 0.125), pitch, velocity) for start, _, pitch, velocity, _ in result["notes"]] == expected
     assert [r["cells"] for r in results] != [results[0]["cells"]] * 3
 
@@ -210,8 +227,16 @@ def test_the_same_seed_gives_the_same_tracks_and_text_primers_and_beam_search_wo
     first, again = (generate(client, seed=11).json()["results"] for _ in range(2))
     assert [r["text"] for r in first] == [r["text"] for r in again]
     assert generate(client, seed=12).json()["results"][0]["text"] != first[0]["text"]
-    text = generate(client, cells=None, primer="[(36, 42), (), (42,)]", beam_size=2, branch_factor=2,
-                    steps_per_iteration=4, qpm=90.5, new_steps=29).json()["results"]
+    text = generate(
+        client,
+        cells=None,
+        primer="[(36, 42), (), (42,)]",
+        beam_size=2,
+        branch_factor=2,
+        steps_per_iteration=4,
+        qpm=90.5,
+        new_steps=29,
+    ).json()["results"]
     assert all(r["text"].startswith("[(36, 42), (), (42,), ") and r["steps"] == 32 for r in text)
     default = generate(client, cells=None).json()["results"]
     assert all(r["cells"][0] == [0] for r in default)
@@ -242,36 +267,44 @@ def test_a_generated_track_from_a_models_folder_bundle(client):
     assert answer.status_code == 200 and answer.json()["results"][0]["cells"][:16] == PRIMER
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"new_steps": 0}, "Steps to generate must be a whole number from 1 to 1023, got 0"),
-    ({"new_steps": 1024}, "Steps to generate must be a whole number from 1 to 1023"),
-    ({"new_steps": "lots"}, "Steps to generate must be a whole number from 1 to 1023, got lots"),
-    ({"new_steps": 12.5}, "Steps to generate must be a whole number"),
-    ({"new_steps": 1010}, "the primer (16 steps) and Steps to generate (1010) make 1026 steps; the studio makes "
-                          "takes of at most 1024"),
-    ({"num_outputs": 33}, "Takes must be a whole number from 1 to 32"),
-    ({"num_outputs": True}, "Takes must be a whole number"),
-    ({"temperature": 0}, "Temperature must be a number from 0.1 to 10, got 0"),
-    ({"temperature": 1e-300}, "Temperature must be a number from 0.1 to 10"),
-    ({"temperature": "hot"}, "Temperature must be a number"),
-    ({"seed": -1}, "Seed must be a whole number from 0"),
-    ({"beam_size": 17}, "Beam width must be a whole number from 1 to 16"),
-    ({"branch_factor": 0}, "Branches must be a whole number from 1 to 16"),
-    ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400"),
-    ({"qpm": 19.5}, "Tempo (BPM) must be a number from 20 to 400"),
-    ({"num_outputs": 32, "beam_size": 16, "branch_factor": 2}, "Takes x Beam width x Branches is 1024; the studio "
-                                                               "allows at most 512"),
-    ({"cells": [[0], [9]]}, "primer step 1 must be a list of row numbers from 0 to 8, got [9]"),
-    ({"cells": []}, "primer cells must be a non-empty list"),
-    ({"cells": "[[0]]"}, "primer cells must be a non-empty list"),
-    ({"cells": None, "primer": "[(36,"}, "malformed drum primer"),
-    ({"primer": "[(36,)]"}, "give the primer as text or as cells, not both"),
-    ({"qpm": None}, "Tempo (BPM) must be a number from 20 to 400, got nothing"),
-    ({"options": "--humanize"}, "options must be a list of the flags of the model's switches"),
-    ({"options": ["--swing"]}, "drum_kit_gmd has no switch '--swing'; its switches: --humanize"),
-    ({"volume": 11}, "unknown field 'volume'"),
-    ({"model": 7}, "model must be the id of a model"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"new_steps": 0}, "Steps to generate must be a whole number from 1 to 1023, got 0"),
+        ({"new_steps": 1024}, "Steps to generate must be a whole number from 1 to 1023"),
+        ({"new_steps": "lots"}, "Steps to generate must be a whole number from 1 to 1023, got lots"),
+        ({"new_steps": 12.5}, "Steps to generate must be a whole number"),
+        (
+            {"new_steps": 1010},
+            "the primer (16 steps) and Steps to generate (1010) make 1026 steps; the studio makes "
+            "takes of at most 1024",
+        ),
+        ({"num_outputs": 33}, "Takes must be a whole number from 1 to 32"),
+        ({"num_outputs": True}, "Takes must be a whole number"),
+        ({"temperature": 0}, "Temperature must be a number from 0.1 to 10, got 0"),
+        ({"temperature": 1e-300}, "Temperature must be a number from 0.1 to 10"),
+        ({"temperature": "hot"}, "Temperature must be a number"),
+        ({"seed": -1}, "Seed must be a whole number from 0"),
+        ({"beam_size": 17}, "Beam width must be a whole number from 1 to 16"),
+        ({"branch_factor": 0}, "Branches must be a whole number from 1 to 16"),
+        ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400"),
+        ({"qpm": 19.5}, "Tempo (BPM) must be a number from 20 to 400"),
+        (
+            {"num_outputs": 32, "beam_size": 16, "branch_factor": 2},
+            "Takes x Beam width x Branches is 1024; the studio allows at most 512",
+        ),
+        ({"cells": [[0], [9]]}, "primer step 1 must be a list of row numbers from 0 to 8, got [9]"),
+        ({"cells": []}, "primer cells must be a non-empty list"),
+        ({"cells": "[[0]]"}, "primer cells must be a non-empty list"),
+        ({"cells": None, "primer": "[(36,"}, "malformed drum primer"),
+        ({"primer": "[(36,)]"}, "give the primer as text or as cells, not both"),
+        ({"qpm": None}, "Tempo (BPM) must be a number from 20 to 400, got nothing"),
+        ({"options": "--humanize"}, "options must be a list of the flags of the model's switches"),
+        ({"options": ["--swing"]}, "drum_kit_gmd has no switch '--swing'; its switches: --humanize"),
+        ({"volume": 11}, "unknown field 'volume'"),
+        ({"model": 7}, "model must be the id of a model"),
+    ],
+)
 def test_bad_values_get_400_and_a_one_line_message(client, fields, message):
     answer = generate(client, **fields)
     assert answer.status_code == 400, answer.text
@@ -283,8 +316,9 @@ def test_a_body_that_is_not_a_json_object_is_refused(client):
     for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         answer = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 400 and "must be a JSON object" in answer.json()["error"]
-    huge = client.post("/api/generate", content=b" " * (checks.MAX_JSON + 1),
-                       headers={"content-type": "application/json"})
+    huge = client.post(
+        "/api/generate", content=b" " * (checks.MAX_JSON + 1), headers={"content-type": "application/json"}
+    )
     assert huge.status_code == 413 and "larger than 256 KiB" in huge.json()["error"]
 
 
@@ -415,19 +449,22 @@ def test_a_bug_is_answered_with_one_line_and_status_500(monkeypatch):
     with TestClient(studio_app.create_app(), base_url=BASE, raise_server_exceptions=False) as client:
         answer = client.get("/api/models/drum_kit_gmd")
     assert answer.status_code == 500
-    assert answer.json() == {"error": "the studio failed (ZeroDivisionError: division by zero); see the terminal "
-                                      "running seqgen studio"}
+    assert answer.json() == {
+        "error": "the studio failed (ZeroDivisionError: division by zero); see the terminal running seqgen studio"
+    }
 
 
 def test_the_studio_never_imports_tensorflow():
-    code = ("import sys; from starlette.testclient import TestClient; from seqgen.studio.app import create_app\n"
-            "with TestClient(create_app(), base_url='http://127.0.0.1') as c:\n"
-            "    c.get('/api/models/drum_kit_gmd').raise_for_status()\n"
-            "    c.post('/api/generate', json={'model': 'drum_kit_gmd', 'new_steps': 16, 'options': ['--humanize']})"
-            ".raise_for_status()\n"
-            "    c.post('/api/primer?model=drum_kit_gmd', content=open(sys.argv[1], 'rb').read(),\n"
-            "           headers={'content-type': 'audio/midi'}).raise_for_status()\n"
-            "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'")
+    code = (
+        "import sys; from starlette.testclient import TestClient; from seqgen.studio.app import create_app\n"
+        "with TestClient(create_app(), base_url='http://127.0.0.1') as c:\n"
+        "    c.get('/api/models/drum_kit_gmd').raise_for_status()\n"
+        "    c.post('/api/generate', json={'model': 'drum_kit_gmd', 'new_steps': 16, 'options': ['--humanize']})"
+        ".raise_for_status()\n"
+        "    c.post('/api/primer?model=drum_kit_gmd', content=open(sys.argv[1], 'rb').read(),\n"
+        "           headers={'content-type': 'audio/midi'}).raise_for_status()\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'"
+    )
     subprocess.run([sys.executable, "-c", code, str(SHORT_MIDI)], check=True, timeout=120)
 
 
@@ -436,8 +473,10 @@ def test_the_studio_never_imports_tensorflow():
 
 def test_the_command_explains_what_keeps_it_from_starting(capsys, tmp_path):
     assert cli.main(["studio", "--models", str(tmp_path / "missing")]) == 1
-    assert capsys.readouterr().err.strip() == (f"seqgen studio: error: --models {tmp_path / 'missing'} is not a "
-                                               f"folder; give the folder holding .seqgen or .mag bundles")
+    assert capsys.readouterr().err.strip() == (
+        f"seqgen studio: error: --models {tmp_path / 'missing'} is not a "
+        f"folder; give the folder holding .seqgen or .mag bundles"
+    )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -495,8 +534,13 @@ def test_a_switch_a_plugin_declares_is_shown_and_its_flag_reaches_the_plugin():
 
 
 def test_a_clip_carries_painted_velocities_swing_and_timing_into_its_midi(client):
-    body = {"model": "drum_kit_gmd", "qpm": 100, "swing": 62.5, "steps": 16,
-            "hits": [[0, 0, 30, 0], [1, 2, 127, 0], [4, 1, 90, -0.25], [4, 2, 64, 0]]}
+    body = {
+        "model": "drum_kit_gmd",
+        "qpm": 100,
+        "swing": 62.5,
+        "steps": 16,
+        "hits": [[0, 0, 30, 0], [1, 2, 127, 0], [4, 1, 90, -0.25], [4, 2, 64, 0]],
+    }
     answer = client.post("/api/clip", json=body)
     assert answer.status_code == 200, answer.text
     again = client.post("/api/clip", json=body).json()
@@ -504,13 +548,17 @@ def test_a_clip_carries_painted_velocities_swing_and_timing_into_its_midi(client
     midi = client.get(f"/api/files/{answer.json()['id']}.mid")
     assert midi.status_code == 200 and "_take_" in midi.headers["content-disposition"]
     step = 60 / 100 / 4
-    notes = sorted((round(n.start / step, 3), n.pitch, n.velocity)
-                   for n in pretty_midi.PrettyMIDI(io.BytesIO(midi.content)).instruments[0].notes)
+    notes = sorted(
+        (round(n.start / step, 3), n.pitch, n.velocity)
+        for n in pretty_midi.PrettyMIDI(io.BytesIO(midi.content)).instruments[0].notes
+    )
     assert notes == [(0, 36, 30), (1.25, 42, 127), (3.75, 38, 90), (4, 42, 64)]  # step 1 swung by a quarter step
-    for bad, message in [({"hits": [[16, 0, 100, 0]]}, "each hit must be [step 0-15, row 0-8, Velocity 1-127"),
-                         ({"hits": [[0, 0, 0, 0]]}, "Velocity 1-127"), ({"swing": 80}, "Swing (%) must be a number "
-                                                                                       "from 50 to 75"),
-                         ({"hits": [[0, 0, 100, 0]] * 145}, "hits must be a list of at most 144")]:
+    for bad, message in [
+        ({"hits": [[16, 0, 100, 0]]}, "each hit must be [step 0-15, row 0-8, Velocity 1-127"),
+        ({"hits": [[0, 0, 0, 0]]}, "Velocity 1-127"),
+        ({"swing": 80}, "Swing (%) must be a number from 50 to 75"),
+        ({"hits": [[0, 0, 100, 0]] * 145}, "hits must be a list of at most 144"),
+    ]:
         refused = client.post("/api/clip", json=body | bad)
         assert refused.status_code == 400 and message in refused.json()["error"], refused.text
 
@@ -526,27 +574,52 @@ def test_a_cross_origin_form_post_and_a_no_cors_request_change_nothing():
         studio = client.app.state.studio
         attempts = [
             # <form enctype="text/plain" method="post" action="http://127.0.0.1:8765/api/generate"> on another site
-            ("/api/generate", FORM_BODY, {"content-type": "text/plain", "origin": EVIL, "sec-fetch-site": "cross-site",
-                                          "sec-fetch-mode": "navigate"}),
+            (
+                "/api/generate",
+                FORM_BODY,
+                {
+                    "content-type": "text/plain",
+                    "origin": EVIL,
+                    "sec-fetch-site": "cross-site",
+                    "sec-fetch-mode": "navigate",
+                },
+            ),
             # fetch(url, {mode: "no-cors", method: "POST", body}) from another site
-            ("/api/generate", FORM_BODY, {"content-type": "text/plain;charset=UTF-8", "origin": EVIL,
-                                          "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors"}),
+            (
+                "/api/generate",
+                FORM_BODY,
+                {
+                    "content-type": "text/plain;charset=UTF-8",
+                    "origin": EVIL,
+                    "sec-fetch-site": "cross-site",
+                    "sec-fetch-mode": "no-cors",
+                },
+            ),
             # another web app on this machine (another port is the same site, not the same origin)
-            ("/api/generate", FORM_BODY, {"content-type": "application/json", "origin": "http://127.0.0.1:3000",
-                                          "sec-fetch-site": "same-site"}),
+            (
+                "/api/generate",
+                FORM_BODY,
+                {"content-type": "application/json", "origin": "http://127.0.0.1:3000", "sec-fetch-site": "same-site"},
+            ),
             # a browser that sends Origin but no Sec-Fetch-* headers
             ("/api/generate", FORM_BODY, {"content-type": "application/json", "origin": EVIL}),
             ("/api/clip", FORM_BODY, {"content-type": "application/json", "origin": "null"}),
-            ("/api/primer?model=drum_kit_gmd", SHORT_MIDI.read_bytes(),
-             {"content-type": "multipart/form-data; boundary=x", "origin": EVIL, "sec-fetch-site": "cross-site"}),
+            (
+                "/api/primer?model=drum_kit_gmd",
+                SHORT_MIDI.read_bytes(),
+                {"content-type": "multipart/form-data; boundary=x", "origin": EVIL, "sec-fetch-site": "cross-site"},
+            ),
         ]
         for path, body, headers in attempts:
             answer = client.post(path, content=body, headers=headers)
             assert answer.status_code == 403 and "cannot change anything here" in answer.json()["error"], headers
             assert "set-cookie" not in answer.headers
         # Without Origin and Sec-Fetch-* (an old browser's form), a form's content type is refused.
-        for path, kind in [("/api/generate", "text/plain"), ("/api/generate", "application/x-www-form-urlencoded"),
-                           ("/api/primer?model=drum_kit_gmd", "multipart/form-data; boundary=x")]:
+        for path, kind in [
+            ("/api/generate", "text/plain"),
+            ("/api/generate", "application/x-www-form-urlencoded"),
+            ("/api/primer?model=drum_kit_gmd", "multipart/form-data; boundary=x"),
+        ]:
             answer = client.post(path, content=FORM_BODY, headers={"content-type": kind})
             assert answer.status_code == 415 and "send this as " in answer.json()["error"]
         assert studio.counts["steps"] == 0 and not studio._sessions  # nothing generated, no session made
@@ -576,8 +649,10 @@ def test_a_request_over_the_compute_budget_is_a_400_naming_the_limit(client):
     """The request that took 105 s and 4.2 GB (2 outputs, beam 16, branch 16, 512 steps) is refused at once."""
     answer = generate(client, num_outputs=2, beam_size=16, branch_factor=16, new_steps=496)
     assert answer.status_code == 400
-    assert answer.json()["error"] == ("Takes x Beam width x Branches x Steps to generate is 2 x 16 x 16 x 496 = "
-                                      "253952, over the studio's limit of 16384 per Generate; lower one of them")
+    assert answer.json()["error"] == (
+        "Takes x Beam width x Branches x Steps to generate is 2 x 16 x 16 x 496 = "
+        "253952, over the studio's limit of 16384 per Generate; lower one of them"
+    )
     largest = generate(client, num_outputs=16, new_steps=checks.MAX_WORK // 16 - 16, seed=1)
     assert largest.status_code == 200 and len(largest.json()["results"]) == 16
 
@@ -588,8 +663,9 @@ def test_a_cookieless_flood_leaves_a_users_results_downloadable(monkeypatch):
         mine = generate(user, num_outputs=1).json()["results"][0]["id"]
         flood = [generate(TestClient(user.app, base_url=BASE), new_steps=1, num_outputs=1) for _ in range(64)]
         assert [answer.status_code for answer in flood] == [200] * 7 + [503] * 57
-        assert flood[-1].json()["error"] == ("the studio is keeping the results of 8 other browsers for 1 hour after "
-                                             "their last use; try again later")
+        assert flood[-1].json()["error"] == (
+            "the studio is keeping the results of 8 other browsers for 1 hour after their last use; try again later"
+        )
         assert user.get(f"/api/files/{mine}.mid").status_code == 200
         assert generate(user, num_outputs=1).status_code == 200  # the user goes on working
         monkeypatch.setattr(sessions, "SESSION_KEEP", 0.0)  # an hour later, idle sessions make room
@@ -700,8 +776,11 @@ def test_an_abandoned_request_stops_computing_and_the_next_one_is_served(live):
     address, app = live
     studio = app.state.studio
     body = json.dumps({"model": "drum_kit_transformer_gmd", "num_outputs": 16, "new_steps": 1008}).encode()
-    sock = raw_request(address, f"POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
-                                f"Content-Length: {len(body)}\n", body)
+    sock = raw_request(
+        address,
+        f"POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nContent-Length: {len(body)}\n",
+        body,
+    )
     before = studio.counts["steps"]
     wait_for(lambda: studio.counts["steps"] > before + 5, 60)  # it is generating
     sock.close()
@@ -718,8 +797,11 @@ def test_a_body_that_never_arrives_is_refused_in_time(live, monkeypatch):
     monkeypatch.setattr(guard, "READ_TIMEOUT", 0.5)
     address, app = live
     started = time.monotonic()
-    sock = raw_request(address, "POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
-                                "Content-Length: 1000\n", b'{"model": ')
+    sock = raw_request(
+        address,
+        "POST /api/generate HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nContent-Length: 1000\n",
+        b'{"model": ',
+    )
     with sock:
         answer = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
     assert answer.startswith("HTTP/1.1 408 ") and "did not arrive within 0.5 s" in answer
@@ -728,9 +810,11 @@ def test_a_body_that_never_arrives_is_refused_in_time(live, monkeypatch):
 
 def test_bodies_made_to_be_slow_to_check_are_answered_at_once(client):
     """Escaped quotes, wide and deep-but-allowed bodies near the size limit are checked in linear time."""
-    bodies = ['{"model": "drum_kit_gmd", "primer": "' + '\\"' * 120_000 + '"}',
-              '{"model": "drum_kit_gmd", "cells": [' + ", ".join(["[[[[1]]]]"] * 20_000) + "]}",
-              '{"model": "drum_kit_gmd", "x": "' + "[" * 200_000 + '"}']
+    bodies = [
+        '{"model": "drum_kit_gmd", "primer": "' + '\\"' * 120_000 + '"}',
+        '{"model": "drum_kit_gmd", "cells": [' + ", ".join(["[[[[1]]]]"] * 20_000) + "]}",
+        '{"model": "drum_kit_gmd", "x": "' + "[" * 200_000 + '"}',
+    ]
     for body in bodies:
         started = time.monotonic()
         answer = client.post("/api/generate", content=body, headers={"content-type": "application/json"})
@@ -759,18 +843,26 @@ STEERED = "drum_kit_control_gmd"
 def test_controls_are_listed_and_steer_a_model_that_has_them(client):
     found = client.get(f"/api/models/{STEERED}").json()
     assert [(c["name"], c["kind"]) for c in found["controls"]] == [
-        ("style", "category"), ("fill", "category"), ("tempo", "number"), ("density", "number")]
+        ("style", "category"),
+        ("fill", "category"),
+        ("tempo", "number"),
+        ("density", "number"),
+    ]
     assert "funk" in found["controls"][0]["values"] and found["infill_rows"] is True
     assert client.get("/api/models/drum_kit_gmd").json()["controls"] == []
-    sparse, busy = (generate(client, model=STEERED, new_steps=48, controls={"style": "funk", "fill": "no",
-                                                                            "density": density}, seed=4)
-                    for density in (4, 42))
+    sparse, busy = (
+        generate(
+            client, model=STEERED, new_steps=48, controls={"style": "funk", "fill": "no", "density": density}, seed=4
+        )
+        for density in (4, 42)
+    )
     assert sparse.status_code == busy.status_code == 200, sparse.text
     assert [r["cells"] for r in sparse.json()["results"]] != [r["cells"] for r in busy.json()["results"]]
-    for fields, message in [({"model": STEERED, "controls": {"style": "polka"}}, "control style has no value 'polka'"),
-                            ({"controls": {"style": "funk"}}, "unknown control 'style'; this model's controls are: "
-                                                              "none"),
-                            ({"controls": "funk"}, "controls must map a control's name to a value")]:
+    for fields, message in [
+        ({"model": STEERED, "controls": {"style": "polka"}}, "control style has no value 'polka'"),
+        ({"controls": {"style": "funk"}}, "unknown control 'style'; this model's controls are: none"),
+        ({"controls": "funk"}, "controls must map a control's name to a value"),
+    ]:
         answer = generate(client, **fields)
         assert answer.status_code == 400 and message in answer.json()["error"], answer.text
 
@@ -788,15 +880,18 @@ def test_infilling_regenerates_only_the_chosen_bars_and_rows_of_a_take(client):
         assert len(results) == 2 and all(len(r["cells"]) == 48 for r in results)
         for result in results:
             assert result["cells"][:16] == take[:16] and result["cells"][32:] == take[32:]
-            assert [[r for r in step if r != 2] for step in result["cells"][16:32]] == \
-                [[r for r in step if r != 2] for step in take[16:32]]
+            assert [[r for r in step if r != 2] for step in result["cells"][16:32]] == [
+                [r for r in step if r != 2] for step in take[16:32]
+            ]
         whole = infill(client, model=model, cells=take, bars=[2, 2]).json()["results"]
         assert all(r["cells"][:16] == take[:16] and r["cells"][32:] == take[32:] for r in whole)
-    for fields, message in [({"bars": [1, 3]}, "that selects the whole track"),
-                            ({"bars": [4, 4]}, "outside the track, which has 3 bars"),
-                            ({"bars": "2"}, "Bars must be the first and last bar to regenerate"),
-                            ({"rows": [9]}, "rows must be row numbers from 0 to 8"),
-                            ({"cells": [[]] * 1024, "num_outputs": 32}, "over the studio's limit of 16384")]:
+    for fields, message in [
+        ({"bars": [1, 3]}, "that selects the whole track"),
+        ({"bars": [4, 4]}, "outside the track, which has 3 bars"),
+        ({"bars": "2"}, "Bars must be the first and last bar to regenerate"),
+        ({"rows": [9]}, "rows must be row numbers from 0 to 8"),
+        ({"cells": [[]] * 1024, "num_outputs": 32}, "over the studio's limit of 16384"),
+    ]:
         answer = infill(client, **({"cells": take, "bars": [2, 2]} | fields))
         assert answer.status_code == 400 and message in answer.json()["error"], answer.text
 
@@ -841,15 +936,18 @@ def test_tapped_rhythms_become_a_take_whose_drums_follow_the_taps(client):
     assert drumify(client).json()["results"][0]["notes"] == take["notes"]  # the same seed, the same take
 
 
-@pytest.mark.parametrize("fields, error", [
-    ({"times": []}, "there are no taps; tap a rhythm first (press T, or click the pad)"),
-    ({"times": [0.0] * 513}, "513 taps are more than the studio takes (512); tap a shorter rhythm"),
-    ({"times": [0.0, 61.0]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
-    ({"times": [0.0, "1"]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
-    ({"velocities": [100]}, "velocities must be one whole number from 1 to 127 per tap"),
-    ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400, got 1000"),
-    ({"steps": 3}, "unknown field 'steps'; known: model, qpm, seed, temperature, times, velocities"),
-])
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"times": []}, "there are no taps; tap a rhythm first (press T, or click the pad)"),
+        ({"times": [0.0] * 513}, "513 taps are more than the studio takes (512); tap a shorter rhythm"),
+        ({"times": [0.0, 61.0]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+        ({"times": [0.0, "1"]}, "tap times must be seconds from the first tap, from 0 to 60; tap a shorter rhythm"),
+        ({"velocities": [100]}, "velocities must be one whole number from 1 to 127 per tap"),
+        ({"qpm": 1000}, "Tempo (BPM) must be a number from 20 to 400, got 1000"),
+        ({"steps": 3}, "unknown field 'steps'; known: model, qpm, seed, temperature, times, velocities"),
+    ],
+)
 def test_bad_taps_get_one_line(client, fields, error):
     answer = drumify(client, **fields)
     assert (answer.status_code, answer.json()) == (400, {"error": error})
@@ -859,11 +957,15 @@ def test_tapped_rhythms_need_an_offered_model_same_origin_and_json(client):
     answer = drumify(client, model="drum_kit_gmd")
     assert answer.status_code == 404
     assert answer.json()["error"] == "no model 'drum_kit_gmd' plays to taps here; choose one of drumify_gmd"
-    answer = client.post("/api/rhythm", json={"model": "drumify_gmd", "times": TAPS},
-                         headers={"origin": "https://evil.example"})
+    answer = client.post(
+        "/api/rhythm", json={"model": "drumify_gmd", "times": TAPS}, headers={"origin": "https://evil.example"}
+    )
     assert answer.status_code == 403
-    answer = client.post("/api/rhythm", content=json.dumps({"model": "drumify_gmd", "times": TAPS}),
-                         headers={"content-type": "text/plain"})
+    answer = client.post(
+        "/api/rhythm",
+        content=json.dumps({"model": "drumify_gmd", "times": TAPS}),
+        headers={"content-type": "text/plain"},
+    )
     assert answer.status_code == 415
 
 
@@ -875,8 +977,12 @@ def test_a_dropped_midi_file_gives_taps_that_become_a_take(client):
     assert answer.status_code == 200, answer.text
     found = answer.json()
     assert (found["times"], found["qpm"], found["notice"]) == (starts, 95.0, "")
-    assert found["velocities"][0] == max(note.velocity for instrument in midi.instruments for note in instrument.notes
-                                         if round(note.start, 4) == starts[0])
+    assert found["velocities"][0] == max(
+        note.velocity
+        for instrument in midi.instruments
+        for note in instrument.notes
+        if round(note.start, 4) == starts[0]
+    )
     [take] = drumify(client, times=found["times"], velocities=found["velocities"], qpm=found["qpm"]).json()["results"]
     step = 60 / 95 / 4
     assert {round(start / step) for start, *_ in take["notes"]} <= {round(time / step) for time in found["times"]}
@@ -887,13 +993,21 @@ def test_a_dropped_file_without_notes_or_not_midi_gets_one_line(client):
     silent.instruments.append(pretty_midi.Instrument(0))
     data = io.BytesIO()
     silent.write(data)
-    for body, error in [(data.getvalue(), "the dropped MIDI file has no notes; drop a file with the rhythm to play to"),
-                        (b"MThd but not really", "the dropped MIDI file is not a valid MIDI file"),
-                        (b"", "the upload is empty; drop a MIDI file")]:
+    for body, error in [
+        (data.getvalue(), "the dropped MIDI file has no notes; drop a file with the rhythm to play to"),
+        (b"MThd but not really", "the dropped MIDI file is not a valid MIDI file"),
+        (b"", "the upload is empty; drop a MIDI file"),
+    ]:
         answer = client.post("/api/taps", content=body, headers={"content-type": "audio/midi"})
         assert answer.status_code == 400 and answer.json()["error"].startswith(error)
-    assert client.post("/api/taps", content=SHORT_MIDI.read_bytes(),
-                       headers={"content-type": "audio/midi", "origin": "https://evil.example"}).status_code == 403
+    assert (
+        client.post(
+            "/api/taps",
+            content=SHORT_MIDI.read_bytes(),
+            headers={"content-type": "audio/midi", "origin": "https://evil.example"},
+        ).status_code
+        == 403
+    )
     long = client.post("/api/taps", content=LONG_MIDI.read_bytes(), headers={"content-type": "audio/midi"}).json()
     assert re.fullmatch(r"kept the first \d+ onsets of \d+", long["notice"])
     assert 0 < len(long["times"]) <= 512 and max(long["times"]) <= 60
@@ -913,8 +1027,9 @@ class TapPlugin:
         if len(times) > 3:
             raise SeqgenError("kick_on_taps takes at most 3 taps")
         steps = {round(time * qpm / 15) for time in times}
-        return Track([frozenset({36} if step in steps else ()) for step in range(16)], plugins.configs()["drum_kit"],
-                     qpm)
+        return Track(
+            [frozenset({36} if step in steps else ()) for step in range(16)], plugins.configs()["drum_kit"], qpm
+        )
 
 
 def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
@@ -924,8 +1039,11 @@ def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
             assert client.get("/api/models").json()["rhythm_models"] == ["drumify_gmd", "kick_on_taps"]
             answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.5, 1.25], "qpm": 120})
             [take] = answer.json()["results"]
-            assert [(round(start / 0.125), pitch) for start, _, pitch, *_ in take["notes"]] == [(0, 36), (4, 36),
-                                                                                                 (10, 36)]
+            assert [(round(start / 0.125), pitch) for start, _, pitch, *_ in take["notes"]] == [
+                (0, 36),
+                (4, 36),
+                (10, 36),
+            ]
             answer = client.post("/api/rhythm", json={"model": "kick_on_taps", "times": [0, 0.1, 0.2, 0.3]})
             assert (answer.status_code, answer.json()) == (400, {"error": "kick_on_taps takes at most 3 taps"})
     finally:
@@ -935,17 +1053,23 @@ def test_a_model_a_plugin_offers_for_taps_is_listed_and_plays_them():
 LIVE = {"model": "drum_kit_control_gmd", "qpm": 240, "midi": False, "osc": "127.0.0.1:9"}
 
 
-@pytest.mark.parametrize("fields, error", [
-    ({"midi": False, "osc": ""}, "choose where the notes go: the MIDI port, an OSC host:port, or both"),
-    ({"osc": "127.0.0.1"}, "OSC: expected HOST:PORT, e.g. 127.0.0.1:9000, got '127.0.0.1'"),
-    ({"osc": "127.0.0.1:0"}, "OSC: expected a port from 1 to 65535 after the host, got '127.0.0.1:0'"),
-    ({"osc": "no-such-host.invalid:9"}, "--osc host 'no-such-host.invalid' does not resolve to an address; give a host "
-                                        "name or an IP address, e.g. --osc 127.0.0.1:9"),
-    ({"qpm": 500}, "Tempo (BPM) must be a number from 20 to 400, got 500"),
-    ({"midi": "yes"}, "midi must be true or false, osc a host:port of at most 300 characters"),
-    ({"controls": {"density": 99}}, "control density takes a number from 0 to 64, got 99"),
-    ({"bars": 4}, "unknown field 'bars'; known: controls, midi, model, osc, qpm"),
-])
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"midi": False, "osc": ""}, "choose where the notes go: the MIDI port, an OSC host:port, or both"),
+        ({"osc": "127.0.0.1"}, "OSC: expected HOST:PORT, e.g. 127.0.0.1:9000, got '127.0.0.1'"),
+        ({"osc": "127.0.0.1:0"}, "OSC: expected a port from 1 to 65535 after the host, got '127.0.0.1:0'"),
+        (
+            {"osc": "no-such-host.invalid:9"},
+            "--osc host 'no-such-host.invalid' does not resolve to an address; give a host "
+            "name or an IP address, e.g. --osc 127.0.0.1:9",
+        ),
+        ({"qpm": 500}, "Tempo (BPM) must be a number from 20 to 400, got 500"),
+        ({"midi": "yes"}, "midi must be true or false, osc a host:port of at most 300 characters"),
+        ({"controls": {"density": 99}}, "control density takes a number from 0 to 64, got 99"),
+        ({"bars": 4}, "unknown field 'bars'; known: controls, midi, model, osc, qpm"),
+    ],
+)
 def test_bad_live_starts_get_one_line_and_nothing_plays(client, fields, error):
     answer = client.post("/api/live/start", json=LIVE | fields)
     assert (answer.status_code, answer.json()) == (400, {"error": error})
@@ -954,15 +1078,17 @@ def test_bad_live_starts_get_one_line_and_nothing_plays(client, fields, error):
 
 def test_the_live_panel_starts_is_steered_and_stops_through_the_api(client):
     assert client.post("/api/live/steer", json={"controls": {"density": 8}}).json() == {
-        "error": "nothing is playing; press Start first"}
+        "error": "nothing is playing; press Start first"
+    }
     started = client.post("/api/live/start", json=LIVE | {"controls": {"density": 8}}).json()
     assert started["playing"] and started["to"] == ["OSC 127.0.0.1:9"] and started["bpm"] == 240
     try:
         answer = client.post("/api/live/steer", json={"controls": {"density": 64, "fill": "yes"}})
         assert answer.status_code == 200 and answer.json()["playing"]
         answer = client.post("/api/live/steer", json={"controls": {"loudness": 3}})
-        assert answer.json() == {"error": "unknown control 'loudness'; this model's controls are: style, fill, "
-                                          "tempo, density"}
+        assert answer.json() == {
+            "error": "unknown control 'loudness'; this model's controls are: style, fill, tempo, density"
+        }
         assert client.post("/api/live/steer", json={"density": 3}).status_code == 400
         assert client.post("/api/live/start", json=LIVE, headers={"origin": "https://evil.example"}).status_code == 403
         deadline = time.monotonic() + 10

@@ -52,12 +52,15 @@ def free_port() -> int:
 def server():
     """``python -m seqgen studio`` on a free port, once it answers."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "seqgen", "studio", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqgen", "studio", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     address = f"http://127.0.0.1:{port}"
     try:
-        assert process.stdout.readline().strip() == (f"seqgen studio: open {address} in a browser "
-                                                     f"(Ctrl+C stops it)")
+        assert process.stdout.readline().strip() == (f"seqgen studio: open {address} in a browser (Ctrl+C stops it)")
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -82,22 +85,36 @@ def downloads(tmp_path_factory):
 def browser(downloads, tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={WIDTH},{HEIGHT}",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
     driver.set_script_timeout(30)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # the page itself is 1280x720
-                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",  # the page itself is 1280x720
+        {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False},
+    )
     yield driver
     # No script error all along (a module that did not load, a name not defined...); the answers of 4xx the tests
     # provoke on purpose are logged as failed resources, not script errors.
-    errors = [entry["message"] for entry in driver.get_log("browser")
-              if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]]
+    errors = [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]
+    ]
     driver.quit()
     assert not errors, errors
 
@@ -113,9 +130,12 @@ def cell(driver, step, row, where="#primer-grid"):
 def shown_hits(driver, where="#take-grid") -> dict:
     """``{(step, pitch): velocity}`` the grid shows."""
     rows = driver.execute_script("return state.model.rows.map((row) => row.pitches[0])")
-    return {(int(cell.get_attribute("data-step")), rows[int(cell.get_attribute("data-row"))]):
-            int(cell.get_attribute("data-velocity"))
-            for cell in driver.find_elements(By.CSS_SELECTOR, f"{where} .cell.on")}
+    return {
+        (int(cell.get_attribute("data-step")), rows[int(cell.get_attribute("data-row"))]): int(
+            cell.get_attribute("data-velocity")
+        )
+        for cell in driver.find_elements(By.CSS_SELECTOR, f"{where} .cell.on")
+    }
 
 
 def midi_hits(path: pathlib.Path, qpm: float, swing: float) -> dict:
@@ -130,9 +150,12 @@ def midi_hits(path: pathlib.Path, qpm: float, swing: float) -> dict:
 
 
 def in_view(driver, element_id: str) -> bool:
-    return driver.execute_script("const box = document.getElementById(arguments[0]).getBoundingClientRect();"
-                                 "return window.scrollY === 0 && box.top >= 0 && box.bottom <= window.innerHeight "
-                                 "&& box.height > 100", element_id)
+    return driver.execute_script(
+        "const box = document.getElementById(arguments[0]).getBoundingClientRect();"
+        "return window.scrollY === 0 && box.top >= 0 && box.bottom <= window.innerHeight "
+        "&& box.height > 100",
+        element_id,
+    )
 
 
 def screenshot(driver, name: str) -> None:
@@ -205,13 +228,17 @@ def test_an_instrument_draw_paint_velocity_generate_keep_undo_loop_and_download(
 
     # Paint a generated hit louder, swing the take, and download it: the MIDI clip carries both.
     step, pitch = min(k for k in take if k[0] >= PRIMER_STEPS)
-    row = next(r for r, p in PITCHES.items() if p == pitch) if pitch in PITCHES.values() else \
-        driver.execute_script("return state.model.rows.findIndex((row) => row.pitches[0] === arguments[0])", pitch)
+    row = (
+        next(r for r, p in PITCHES.items() if p == pitch)
+        if pitch in PITCHES.values()
+        else driver.execute_script("return state.model.rows.findIndex((row) => row.pitches[0] === arguments[0])", pitch)
+    )
     drag_vertically(driver, cell(driver, step, row, "#take-grid"), -30)
     take[step, pitch] = 127 if take[step, pitch] + 30 > 127 else take[step, pitch] + 30
     assert shown_hits(driver) == take
-    driver.execute_script("const swing = document.getElementById('swing'); swing.value = 60;"
-                          "swing.dispatchEvent(new Event('input'))")
+    driver.execute_script(
+        "const swing = document.getElementById('swing'); swing.value = 60;swing.dispatchEvent(new Event('input'))"
+    )
     driver.find_element(By.ID, "midi").click()
     wait(driver, lambda: [p for p in downloads.iterdir() if p.suffix == ".mid"])
     clip = next(p for p in downloads.iterdir() if p.suffix == ".mid")
@@ -340,8 +367,9 @@ def test_a_rhythm_tapped_on_the_keyboard_becomes_a_drum_take_to_play_and_downloa
     wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#take-list button"))
     message = driver.find_element(By.ID, "message")
     assert "error" not in message.get_attribute("class")
-    assert re.fullmatch(r"Take 1: (16|32) steps \(drumify_gmd played to 5 taps\)",
-                        driver.find_element(By.ID, "take-title").text)
+    assert re.fullmatch(
+        r"Take 1: (16|32) steps \(drumify_gmd played to 5 taps\)", driver.find_element(By.ID, "take-title").text
+    )
     assert not driver.find_element(By.ID, "use-as-primer").is_displayed()
     wait(driver, lambda: "stale" not in driver.find_element(By.ID, "midi").get_attribute("class"))
     screenshot(driver, "studio-tap.png")
@@ -410,8 +438,10 @@ def test_the_live_panel_plays_steers_and_stops(server, browser):
 
         wait(driver, lambda: len(bars()) >= 4)
         steered = len(bars())
-        driver.execute_script("const knob = document.getElementById('live-density'); knob.value = knob.max;"
-                              "knob.dispatchEvent(new Event('input')); knob.dispatchEvent(new Event('change'));")
+        driver.execute_script(
+            "const knob = document.getElementById('live-density'); knob.value = knob.max;"
+            "knob.dispatchEvent(new Event('input')); knob.dispatchEvent(new Event('change'));"
+        )
         driver.find_element(By.ID, "live-fill").click()
         wait(driver, lambda: len(bars()) >= steered + 6)
         driver.find_element(By.ID, "live-stop").click()

@@ -79,15 +79,17 @@ def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(
     assert driver.find_element(By.ID, "take-title").text == "Take 1: 96 steps (song: intro 2, verse 2, chorus 2 bars)"
     song = driver.execute_script("return cellsOf(selectedItem())")
     assert len(song) == 6 * BAR and len(driver.find_elements(By.CSS_SELECTOR, "#take-grid .cell")) == 6 * BAR * 9
-    assert sum(map(len, song[4 * BAR:])) > sum(map(len, song[2 * BAR:4 * BAR]))  # the chorus's density
+    assert sum(map(len, song[4 * BAR :])) > sum(map(len, song[2 * BAR : 4 * BAR]))  # the chorus's density
 
     # Play: the playing section is lit, each in turn.
     space(driver)
-    lit = ("const lane = document.getElementById('lane'), first = document.querySelector("
-           "`#take-grid .cell[data-step='${arguments[1]}']`).getBoundingClientRect(),"
-           "scroll = document.querySelector('#take-grid .scroll').getBoundingClientRect();"
-           "return lane.dataset.playing === String(arguments[0]) && lane.querySelector('.block.playing') === "
-           "lane.children[arguments[0]] && first.left >= scroll.left && first.right <= scroll.right")
+    lit = (
+        "const lane = document.getElementById('lane'), first = document.querySelector("
+        "`#take-grid .cell[data-step='${arguments[1]}']`).getBoundingClientRect(),"
+        "scroll = document.querySelector('#take-grid .scroll').getBoundingClientRect();"
+        "return lane.dataset.playing === String(arguments[0]) && lane.querySelector('.block.playing') === "
+        "lane.children[arguments[0]] && first.left >= scroll.left && first.right <= scroll.right"
+    )
     for index, first in enumerate([0, 2 * BAR, 4 * BAR]):  # each lit in turn, its first step in view
         wait(driver, lambda index=index, first=first: driver.execute_script(lit, index, first), seconds=10)
     driver.execute_script("document.getElementById('song-panel').scrollIntoView({block: 'end'})")
@@ -112,13 +114,17 @@ def test_a_three_section_song_is_built_played_looped_regenerated_and_downloaded(
     assert "error" not in message.get_attribute("class"), message.text
     assert driver.find_element(By.ID, "take-title").text == "Take 2: 96 steps (section 2 (verse) of take 1 made anew)"
     again = driver.execute_script("return cellsOf(selectedItem())")
-    assert again[:BAR] == song[:BAR] and again[5 * BAR:] == song[5 * BAR:]
-    assert again[2 * BAR:4 * BAR] != song[2 * BAR:4 * BAR]
+    assert again[:BAR] == song[:BAR] and again[5 * BAR :] == song[5 * BAR :]
+    assert again[2 * BAR : 4 * BAR] != song[2 * BAR : 4 * BAR]
 
     # Download the song: a MIDI file with a marker at each section, lasting its six bars.
     driver.find_element(By.ID, "song-midi").click()
-    wait(driver, lambda: [p for p in downloads.iterdir() if p.name.startswith("drum_kit_control_gmd_song_")
-                          and p.suffix == ".mid"])
+    wait(
+        driver,
+        lambda: [
+            p for p in downloads.iterdir() if p.name.startswith("drum_kit_control_gmd_song_") and p.suffix == ".mid"
+        ],
+    )
     [path] = [p for p in downloads.iterdir() if p.name.startswith("drum_kit_control_gmd_song_")]
     midi = mido.MidiFile(str(path))
     markers, tick = [], 0

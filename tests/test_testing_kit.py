@@ -24,11 +24,17 @@ class MisnamingFamily(TransformerFamily):
 def test_the_contract_check_names_the_first_difference(toy):
     config = plugins.get_config("toy_transformer")
     check_family_contract(config)
-    with registered(type("Misnaming", (), {"register_models": staticmethod(hookimpl(
-            lambda register: register(MisnamingFamily())))})(), "misnaming"):
+    with registered(
+        type(
+            "Misnaming", (), {"register_models": staticmethod(hookimpl(lambda register: register(MisnamingFamily())))}
+        )(),
+        "misnaming",
+    ):
         wrong = attrs.evolve(config, model="misnaming")
-        with pytest.raises(AssertionError, match="misnaming's variable_shapes for toy_transformer differ from the "
-                                                 "network it builds: first difference"):
+        with pytest.raises(
+            AssertionError,
+            match="misnaming's variable_shapes for toy_transformer differ from the network it builds: first difference",
+        ):
             check_family_contract(wrong)
     assert "misnaming" not in plugins.families()
 

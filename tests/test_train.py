@@ -23,8 +23,15 @@ from support import installed_plugin
 pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 
 HPARAMS = "batch_size=4,rnn_layer_sizes=[32],attn_length=4,dropout_keep_prob=1.0,learning_rate=0.01"
-SUMMARIES = {"loss", "metrics/perplexity", "metrics/accuracy", "metrics/event_accuracy",
-             "metrics/no_event_accuracy", "metrics/loss_per_step", "metrics/perplexity_per_step"}
+SUMMARIES = {
+    "loss",
+    "metrics/perplexity",
+    "metrics/accuracy",
+    "metrics/event_accuracy",
+    "metrics/no_event_accuracy",
+    "metrics/loss_per_step",
+    "metrics/perplexity_per_step",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +45,16 @@ def data(tmp_path_factory, CONFIG):
     """Toy tracks of the Groove slice: a training file and a two-track eval file (< one batch)."""
     base = tmp_path_factory.mktemp("train_data")
     convert.convert_directory(copy_slice(base / "groove"), base / "ns.tfrecord", recursive=True)
-    _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", CONFIG,
-                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        base / "ns.tfrecord", base / "dataset", CONFIG, pipeline.SplitOptions(eval_ratio=0.0), workers=1
+    )
     tracks = [t.numpy() for t in records.class_dataset(paths["training"], 4)]
     records.write_class_records(base / "eval.tfrecord", tracks[:2])
-    return {"train": str(paths["training"]), "eval": str(base / "eval.tfrecord"), "tracks": tracks,
-            "base": base}
+    return {"train": str(paths["training"]), "eval": str(base / "eval.tfrecord"), "tracks": tracks, "base": base}
 
 
 def _options(**overrides):
-    values = dict(num_training_steps=30, summary_frequency=5, save_checkpoint_secs=0, save_checkpoint_steps=10,
-                  seed=1)
+    values = dict(num_training_steps=30, summary_frequency=5, save_checkpoint_secs=0, save_checkpoint_steps=10, seed=1)
     values.update(overrides)
     return training.TrainOptions(**values)
 
@@ -108,8 +114,9 @@ def test_checkpoints_on_schedule_resume_and_load(trained, data, CONFIG):
     assert trainer.step == 32
     config, weights = run_dir.load_weights(run_dir=run)
     assert config.hparams == CONFIG.hparams and config.id == "toy_rnn"
-    np.testing.assert_array_equal(weights["fully_connected/biases"],
-                                  trainer.model.variables_by_name()["fully_connected/biases"].numpy())
+    np.testing.assert_array_equal(
+        weights["fully_connected/biases"], trainer.model.variables_by_name()["fully_connected/biases"].numpy()
+    )
     _, older = run_dir.load_weights(checkpoint_file=os.path.join(run, "train", "ckpt-30.index"))
     assert not np.array_equal(older["fully_connected/biases"], weights["fully_connected/biases"])
 
@@ -126,8 +133,9 @@ def test_resume_with_a_smaller_batch_and_another_learning_rate_goes_on_with_a_no
     lines = []
     config = CONFIG.with_hparams("batch_size=2,learning_rate=0.005")
     trainer = training.train(config, str(run), [data["train"]], _options(num_training_steps=33), log=lines.append)
-    assert lines[0] == (f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 "
-                        "(the network is unchanged).")
+    assert lines[0] == (
+        f"Note: {run} continues with changed hparams batch_size=2, learning_rate=0.005 (the network is unchanged)."
+    )
     assert lines[1].startswith("Resuming from checkpoint") and trainer.step == 33
     assert run_dir.load_config(run).hparams.batch_size == 2
     # The new learning rate is used, not the one saved with the optimizer in the checkpoint.
@@ -137,8 +145,7 @@ def test_resume_with_a_smaller_batch_and_another_learning_rate_goes_on_with_a_no
 def test_eval_with_an_eval_set_smaller_than_one_batch(trained, data, CONFIG):
     run, _ = trained
     lines = []
-    assert training.evaluate(CONFIG, run, [data["eval"]], timeout_secs=0.5, poll_secs=0.1,
-                             log=lines.append) == 1
+    assert training.evaluate(CONFIG, run, [data["eval"]], timeout_secs=0.5, poll_secs=0.1, log=lines.append) == 1
     found = _summaries(os.path.join(run, "eval"))
     assert SUMMARIES <= set(found)
     step, loss = found["loss"][-1]
@@ -165,12 +172,19 @@ def test_magenta_records_train_and_evaluate_like_seqgen_records(trained, data, t
             writer.write(_magenta_record(track, CONFIG.encoding))
     trainer = training.Trainer(CONFIG)
     trainer.checkpoint.restore(run_dir.latest_checkpoint(run)).expect_partial()
-    by_format = [trainer.evaluate(trainer.distribute(CONFIG.family.task.dataset(CONFIG, [f]), training=False))
-                 for f in (magenta_file, data["eval"])]
+    by_format = [
+        trainer.evaluate(trainer.distribute(CONFIG.family.task.dataset(CONFIG, [f]), training=False))
+        for f in (magenta_file, data["eval"])
+    ]
     assert by_format[0] == pytest.approx(by_format[1], rel=1e-6)
     lines = []
-    training.train(CONFIG, str(tmp_path / "run"), [magenta_file], _options(num_training_steps=2, summary_frequency=1),
-                   log=lines.append)
+    training.train(
+        CONFIG,
+        str(tmp_path / "run"),
+        [magenta_file],
+        _options(num_training_steps=2, summary_frequency=1),
+        log=lines.append,
+    )
     assert len(_losses(lines)) == 2
 
 
@@ -192,11 +206,35 @@ TRANSFORMER_HPARAMS = "batch_size=4,num_layers=1,d_model=16,num_heads=2,d_ff=32,
 @pytest.mark.parametrize("config_id, hparams", [("toy_rnn", HPARAMS), ("toy_transformer", TRANSFORMER_HPARAMS)])
 def test_kill_9_loses_at_most_one_interval(data, tmp_path, config_id, hparams):
     run = str(tmp_path / "run")
-    command = [sys.executable, "-m", "seqgen", "train", "--config", config_id, "--hparams", hparams,
-               "--run_dir", run, "--sequence_example_file", data["train"], "--summary_frequency", "1",
-               "--save_checkpoint_secs", "0", "--save_checkpoint_steps", "4", "--seed", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**installed_plugin(tmp_path, "toy"), "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "seqgen",
+        "train",
+        "--config",
+        config_id,
+        "--hparams",
+        hparams,
+        "--run_dir",
+        run,
+        "--sequence_example_file",
+        data["train"],
+        "--summary_frequency",
+        "1",
+        "--save_checkpoint_secs",
+        "0",
+        "--save_checkpoint_steps",
+        "4",
+        "--seed",
+        "2",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**installed_plugin(tmp_path, "toy"), "PYTHONUNBUFFERED": "1"},
+    )
     last_step = 0
     deadline = time.monotonic() + 240
     try:
@@ -229,8 +267,20 @@ def test_kill_9_loses_at_most_one_interval(data, tmp_path, config_id, hparams):
 def test_cli_errors_are_one_line(tmp_path, capsys, toy):
     assert cli.main(["train", "--run_dir", str(tmp_path / "new"), "--sequence_example_file", "x.tfrecord"]) == 1
     assert "--config is required for a new run" in capsys.readouterr().err
-    assert cli.main(["train", "--config", "toy_rnn", "--run_dir", str(tmp_path / "r"),
-                     "--sequence_example_file", str(tmp_path / "none*.tfrecord")]) == 1
+    assert (
+        cli.main(
+            [
+                "train",
+                "--config",
+                "toy_rnn",
+                "--run_dir",
+                str(tmp_path / "r"),
+                "--sequence_example_file",
+                str(tmp_path / "none*.tfrecord"),
+            ]
+        )
+        == 1
+    )
     assert "no record file matches" in capsys.readouterr().err
     with pytest.raises(SeqgenError, match="not a training run directory"):
         run_dir.load_config(tmp_path)
@@ -240,12 +290,28 @@ def test_a_diverging_run_stops_with_one_line_and_keeps_its_last_good_checkpoint(
     run = tmp_path / "run"
     shutil.copytree(trained[0], run)
     before = tf.train.latest_checkpoint(str(run / "train"))
-    code = cli.main(["train", "--run_dir", str(run), "--sequence_example_file", data["train"], "--hparams",
-                     f"{HPARAMS},learning_rate=1e38", "--num_training_steps", "40", "--save_checkpoint_steps", "1"])
+    code = cli.main(
+        [
+            "train",
+            "--run_dir",
+            str(run),
+            "--sequence_example_file",
+            data["train"],
+            "--hparams",
+            f"{HPARAMS},learning_rate=1e38",
+            "--num_training_steps",
+            "40",
+            "--save_checkpoint_steps",
+            "1",
+        ]
+    )
     error = capsys.readouterr().err.strip()
     assert code == 1 and len(error.splitlines()) == 1
-    assert re.search(r"training diverged at step 3\d: the loss is (nan|inf).* resume from .*ckpt-3\d with a lower "
-                     r"learning_rate than 1e\+38", error), error
+    assert re.search(
+        r"training diverged at step 3\d: the loss is (nan|inf).* resume from .*ckpt-3\d with a lower "
+        r"learning_rate than 1e\+38",
+        error,
+    ), error
     # Only steps with a finite loss were saved; the checkpoint it names is the newest and its weights are finite.
     latest = tf.train.latest_checkpoint(str(run / "train"))
     assert latest != before and latest in error

@@ -28,11 +28,13 @@ TF_LINES = re.compile(r"oneDNN|cpu_feature_guard|absl::InitializeLog|^[IWE]\d{4}
 def records_file(tmp_path_factory, toy):
     """toy_rnn training records of three Groove performances."""
     base = tmp_path_factory.mktemp("train_cli")
-    convert.convert_directory(copy_slice(base / "groove", slice_rows()[:3]), base / "ns.tfrecord", recursive=True,
-                              workers=1)
+    convert.convert_directory(
+        copy_slice(base / "groove", slice_rows()[:3]), base / "ns.tfrecord", recursive=True, workers=1
+    )
     config = plugins.get_config("toy_rnn").with_hparams(HPARAMS)
-    _, paths = pipeline.create_dataset(base / "ns.tfrecord", base / "dataset", config,
-                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        base / "ns.tfrecord", base / "dataset", config, pipeline.SplitOptions(eval_ratio=0.0), workers=1
+    )
     return str(paths["training"])
 
 
@@ -43,11 +45,29 @@ def installed(tmp_path_factory):
 
 
 def _train(run, records, installed, *flags, verbose=False, env=None):
-    command = [sys.executable, "-m", "seqgen"] + (["--verbose"] if verbose else []) + [
-        "train", "--config", "toy_rnn", "--hparams", HPARAMS, "--run_dir", str(run),
-        "--sequence_example_file", records, "--save_checkpoint_secs", "0", "--seed", "1", *flags]
-    environment = {key: value for key, value in installed.items()
-                   if key not in ("TF_CPP_MIN_LOG_LEVEL", cli.VERBOSE_VARIABLE)}
+    command = (
+        [sys.executable, "-m", "seqgen"]
+        + (["--verbose"] if verbose else [])
+        + [
+            "train",
+            "--config",
+            "toy_rnn",
+            "--hparams",
+            HPARAMS,
+            "--run_dir",
+            str(run),
+            "--sequence_example_file",
+            records,
+            "--save_checkpoint_secs",
+            "0",
+            "--seed",
+            "1",
+            *flags,
+        ]
+    )
+    environment = {
+        key: value for key, value in installed.items() if key not in ("TF_CPP_MIN_LOG_LEVEL", cli.VERBOSE_VARIABLE)
+    }
     return command, {**environment, "PYTHONUNBUFFERED": "1", **(env or {})}
 
 
@@ -77,15 +97,21 @@ def test_the_environment_asks_for_the_log_lines_too(monkeypatch):
     assert not cli._tensorflow_logs_wanted(False) and cli._tensorflow_logs_wanted(True)
 
 
-@pytest.mark.parametrize("line,hidden", [
-    ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n", True),
-    ("I0000 00:00:1795697922.700670   21397 port.cc:153] oneDNN custom operations are on.\n", True),
-    ("I0000 00:00:1795697922.899070   21397 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n", True),
-    ("To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with the "
-     "appropriate compiler flags.\n", True),
-    ("F0000 00:00:1795697922.899070   21397 allocator.cc:10] Check failed\n", False),  # fatal: kept
-    ("UserWarning: something Python says\n", False),
-])
+@pytest.mark.parametrize(
+    "line,hidden",
+    [
+        ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n", True),
+        ("I0000 00:00:1795697922.700670   21397 port.cc:153] oneDNN custom operations are on.\n", True),
+        ("I0000 00:00:1795697922.899070   21397 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n", True),
+        (
+            "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with the "
+            "appropriate compiler flags.\n",
+            True,
+        ),
+        ("F0000 00:00:1795697922.899070   21397 allocator.cc:10] Check failed\n", False),  # fatal: kept
+        ("UserWarning: something Python says\n", False),
+    ],
+)
 def test_which_lines_are_hidden(line, hidden):
     assert bool(cli._TF_LOG_LINE.match(line)) == hidden
 
@@ -102,8 +128,17 @@ def _wait_for(process, pattern, seconds=240):
 
 def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_file, installed, tmp_path):
     run = tmp_path / "run"
-    command, env = _train(run, records_file, installed, "--num_training_steps", "12", "--save_checkpoint_steps", "4",
-                          "--summary_frequency", "1")
+    command, env = _train(
+        run,
+        records_file,
+        installed,
+        "--num_training_steps",
+        "12",
+        "--save_checkpoint_steps",
+        "4",
+        "--summary_frequency",
+        "1",
+    )
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = _wait_for(first, r"^Step 5:")
@@ -114,13 +149,33 @@ def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_fil
             started = time.monotonic()
             second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
             assert second.returncode == 1 and time.monotonic() - started < 60
-            assert re.fullmatch(rf"seqgen train: error: another seqgen train \(process {first.pid} on \S+\) is "
-                                rf"training in {re.escape(str(run))}; .*--eval may run beside it\)\n", second.stderr)
+            assert re.fullmatch(
+                rf"seqgen train: error: another seqgen train \(process {first.pid} on \S+\) is "
+                rf"training in {re.escape(str(run))}; .*--eval may run beside it\)\n",
+                second.stderr,
+            )
             assert "Traceback" not in second.stderr and not second.stdout
             evaluate = subprocess.run(
-                [sys.executable, "-m", "seqgen", "train", "--eval", "--run_dir", str(run), "--sequence_example_file",
-                 records_file, "--eval_timeout_secs", "1", "--num_eval_examples", "4"],
-                env=env, capture_output=True, text=True, timeout=300)
+                [
+                    sys.executable,
+                    "-m",
+                    "seqgen",
+                    "train",
+                    "--eval",
+                    "--run_dir",
+                    str(run),
+                    "--sequence_example_file",
+                    records_file,
+                    "--eval_timeout_secs",
+                    "1",
+                    "--num_eval_examples",
+                    "4",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert evaluate.returncode == 0, evaluate.stderr
             assert "Eval of ckpt-4 at step 4" in evaluate.stdout
         finally:
@@ -137,8 +192,10 @@ def test_a_second_trainer_is_refused_at_once_and_eval_may_run_beside(records_fil
 
 def test_kill_9_releases_the_lock(tmp_path):
     run = tmp_path / "run"
-    script = ("import sys, time\nfrom seqgen import run_dir\nwith run_dir.training_lock(sys.argv[1]):\n"
-              "    print('locked', flush=True)\n    time.sleep(120)")
+    script = (
+        "import sys, time\nfrom seqgen import run_dir\nwith run_dir.training_lock(sys.argv[1]):\n"
+        "    print('locked', flush=True)\n    time.sleep(120)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", script, str(run)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

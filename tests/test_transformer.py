@@ -45,8 +45,14 @@ SMALL = TransformerHParams(num_layers=2, d_model=16, num_heads=2, d_ff=24, max_r
 
 
 def small_config(encoding=None, **hparams):
-    return Config(id="tiny_transformer", description="test", encoding=encoding or CounterEncoding(), tracks=None,
-                  hparams=attrs.evolve(SMALL, **hparams), steps_per_quarter=4)
+    return Config(
+        id="tiny_transformer",
+        description="test",
+        encoding=encoding or CounterEncoding(),
+        tracks=None,
+        hparams=attrs.evolve(SMALL, **hparams),
+        steps_per_quarter=4,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +83,9 @@ def test_stepper_without_position_features_and_past_the_initial_cache(family):
     weights = random_weights(config, seed=3, scale=0.2)
     family.load_weights(network, weights)
     classes = np.random.default_rng(4).integers(0, 7, (2, 150))  # the cache doubles twice
-    np.testing.assert_allclose(family.stepper(config, weights).logits(classes), keras_logits(network, classes),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        family.stepper(config, weights).logits(classes), keras_logits(network, classes), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_changing_an_event_changes_no_earlier_output(family):
@@ -91,7 +98,7 @@ def test_changing_an_event_changes_no_earlier_output(family):
         changed = classes.copy()
         changed[0, t + 1] = (changed[0, t + 1] + 1) % 12
         after = keras_logits(network, changed)
-        np.testing.assert_array_equal(after[:, :t + 1], before[:, :t + 1])
+        np.testing.assert_array_equal(after[:, : t + 1], before[:, : t + 1])
         assert not np.allclose(after[:, t + 1], before[:, t + 1])
 
 
@@ -142,14 +149,15 @@ def test_reorder_gives_the_logits_of_the_selected_rows_alone(family):
     same = stepper.reorder(state, np.arange(3))  # shares the cache with `state`
     for t in range(7, 10):
         logits, picked = stepper.step(classes[rows, t], t, picked)
-        alone = stepper.logits(classes[rows, :t + 1])[:, -1]
+        alone = stepper.logits(classes[rows, : t + 1])[:, -1]
         np.testing.assert_allclose(logits, alone, rtol=1e-5, atol=1e-5)
     # Two states sharing one cache each step from it as if alone.
     other = np.array([5, 6, 7])
     first, _ = stepper.step(other, 7, same)
     second, _ = stepper.step(classes[:, 7], 7, state)
-    np.testing.assert_allclose(first, stepper.logits(np.concatenate([classes[:, :7], other[:, None]], 1))[:, -1],
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        first, stepper.logits(np.concatenate([classes[:, :7], other[:, None]], 1))[:, -1], rtol=1e-5, atol=1e-5
+    )
     np.testing.assert_allclose(second, stepper.logits(classes[:, :8])[:, -1], rtol=1e-5, atol=1e-5)
 
 
@@ -200,8 +208,11 @@ def test_controls_at_every_step_are_read_alike_and_start_as_the_model_warm_start
     from seqgen.training import warm_start
 
     controls = (Control("busy", "more hits", values=("no", "yes")), Control("speed", "bpm", edges=(60, 120, 180)))
-    config = attrs.evolve(small_config(controls=True, control_every_step=True, max_relative_distance=2),
-                          controls=controls, model="transformer")
+    config = attrs.evolve(
+        small_config(controls=True, control_every_step=True, max_relative_distance=2),
+        controls=controls,
+        model="transformer",
+    )
     prompt = Prompt.of(config)
     weights = random_weights(config, seed=21)
     assert weights["input/control_embedding"].shape == (1 + 2 + 1 + 2, 16)  # unset + values/bins per control
@@ -209,8 +220,10 @@ def test_controls_at_every_step_are_read_alike_and_start_as_the_model_warm_start
     family.load_weights(network, weights)
     stepper = family.stepper(config, weights)
     events = np.random.default_rng(22).integers(0, 12, 20)
-    streams = [prompt.plain(events, prompt.control_tokens(values))[:2]
-               for values in ({"busy": "yes", "speed": 100}, {"busy": "no"}, {})]
+    streams = [
+        prompt.plain(events, prompt.control_tokens(values))[:2]
+        for values in ({"busy": "yes", "speed": 100}, {"busy": "no"}, {})
+    ]
     tokens, steps = (np.stack([s[k] for s in streams]) for k in (0, 1))
     expected = np.asarray(network(tokens, steps=steps))
     stepped, state = [], stepper.initial_state(3)
@@ -236,16 +249,18 @@ def test_controls_at_every_step_are_read_alike_and_start_as_the_model_warm_start
     family.load_weights(old_network, old_weights)
     fresh = family.build(config)
     assert warm_start(fresh, old_weights, "old").endswith("1 new.")
-    np.testing.assert_allclose(np.asarray(fresh(tokens, steps=steps)), np.asarray(old_network(tokens, steps=steps)),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(fresh(tokens, steps=steps)), np.asarray(old_network(tokens, steps=steps)), atol=1e-5
+    )
 
 
 def test_a_per_bar_control_is_read_at_every_step_as_its_own_bars_value():
     from seqgen.controls import Control
     from seqgen.prompt import Prompt
 
-    hits = Control("hits", "events per bar", edges=(0, 2, 4, 8), measure=lambda events, metadata: float(len(events)),
-                   per_bar=True)
+    hits = Control(
+        "hits", "events per bar", edges=(0, 2, 4, 8), measure=lambda events, metadata: float(len(events)), per_bar=True
+    )
     prompt = Prompt(num_classes=12, controls=(Control("busy", values=("no", "yes")), hits))
     controls = prompt.control_tokens({"busy": "yes", "hits": 5.0})
     tokens, steps, _ = prompt.plain(np.arange(10), controls)  # steps 0..8 after the two control tokens
@@ -264,19 +279,22 @@ def test_a_per_bar_control_is_read_at_every_step_as_its_own_bars_value():
         Control("hits", edges=(0, 8), per_bar=True)
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"d_model": 30, "num_heads": 4}, "d_model (30) must be divisible by num_heads (4)"),
-    ({"num_layers": 0}, "num_layers must be positive, got 0"),
-    ({"d_ff": -8}, "d_ff must be positive"),
-    ({"num_heads": 0}, "num_heads must be positive"),
-    ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
-    ({"dropout": -0.1}, "dropout must be in [0, 1)"),
-    ({"attention_dropout": 1.5}, "attention_dropout must be in [0, 1), got 1.5"),
-    ({"max_relative_distance": -1}, "max_relative_distance must not be negative"),
-    ({"warmup_steps": -5}, "warmup_steps must not be negative"),
-    ({"activation": "tanh"}, "activation must be one of relu, gelu, got 'tanh'"),
-    ({"learning_rate": 0}, "learning_rate must be positive"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"d_model": 30, "num_heads": 4}, "d_model (30) must be divisible by num_heads (4)"),
+        ({"num_layers": 0}, "num_layers must be positive, got 0"),
+        ({"d_ff": -8}, "d_ff must be positive"),
+        ({"num_heads": 0}, "num_heads must be positive"),
+        ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
+        ({"dropout": -0.1}, "dropout must be in [0, 1)"),
+        ({"attention_dropout": 1.5}, "attention_dropout must be in [0, 1), got 1.5"),
+        ({"max_relative_distance": -1}, "max_relative_distance must not be negative"),
+        ({"warmup_steps": -5}, "warmup_steps must not be negative"),
+        ({"activation": "tanh"}, "activation must be one of relu, gelu, got 'tanh'"),
+        ({"learning_rate": 0}, "learning_rate must be positive"),
+    ],
+)
 def test_bad_hparams_give_one_line_errors(values, message):
     with pytest.raises(SeqgenError) as error:
         TransformerHParams(**values)
@@ -291,8 +309,16 @@ def test_hparams_parse_and_architecture_names():
     assert (hparams.num_layers, hparams.d_model, hparams.activation, hparams.dropout) == (2, 64, "gelu", 0.0)
     assert TransformerHParams.from_dict(hparams.to_dict()) == hparams
     assert set(TransformerHParams.architecture_names()) == {
-        "num_layers", "d_model", "num_heads", "d_ff", "max_relative_distance", "activation", "controls",
-        "control_every_step", "infill"}
+        "num_layers",
+        "d_model",
+        "num_heads",
+        "d_ff",
+        "max_relative_distance",
+        "activation",
+        "controls",
+        "control_every_step",
+        "infill",
+    }
     with pytest.raises(SeqgenError, match="unknown hparam 'rnn_layer_sizes'"):
         TransformerHParams().override("rnn_layer_sizes=[64]")
 
@@ -321,14 +347,18 @@ def test_learning_rate_warms_up_then_decays(family):
 
 
 def test_activation_values_grow_with_the_network():
-    small, default = TransformerFamily().activation_values(SMALL), TransformerFamily().activation_values(
-        TransformerHParams())
+    small, default = (
+        TransformerFamily().activation_values(SMALL),
+        TransformerFamily().activation_values(TransformerHParams()),
+    )
     assert 0 < small < default
 
 
 def test_the_stepper_does_not_import_tensorflow():
-    code = ("import sys, numpy as np; sys.path.insert(0, 'tests'); import test_transformer as t; "
-            "c = t.small_config(); s = t.TransformerFamily().stepper(c, t.random_weights(c)); "
-            "s.logits(np.zeros((1, 3), int)); "
-            "assert not [m for m in sys.modules if m.startswith(('tensorflow', 'keras'))], 'TensorFlow imported'")
+    code = (
+        "import sys, numpy as np; sys.path.insert(0, 'tests'); import test_transformer as t; "
+        "c = t.small_config(); s = t.TransformerFamily().stepper(c, t.random_weights(c)); "
+        "s.logits(np.zeros((1, 3), int)); "
+        "assert not [m for m in sys.modules if m.startswith(('tensorflow', 'keras'))], 'TensorFlow imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))

@@ -37,8 +37,9 @@ def test_the_steering_and_infilling_commands_run_as_written(tmp_path, monkeypatc
     original = config.tracks.primer_from_midi(str(tmp_path / "my_take.mid"), config).events
     first = config.tracks.primer_from_midi(str(takes[0]), config).events  # bars 3 regenerated
     assert first[:32] == original[:32] and first[48:] == original[48:]
-    classes = [config.encoding.events_to_classes(config.tracks.primer_from_midi(str(p), config).events)
-               for p in takes[4:6]]  # hi-hats of bars 1-4 regenerated: other drums kept everywhere
+    classes = [
+        config.encoding.events_to_classes(config.tracks.primer_from_midi(str(p), config).events) for p in takes[4:6]
+    ]  # hi-hats of bars 1-4 regenerated: other drums kept everywhere
     kept = ~np.int64((1 << 2) | (1 << 3)) & 511
     for c in classes:
         assert np.array_equal(c & kept, config.encoding.events_to_classes(original) & kept)

@@ -67,12 +67,15 @@ class OnsetTracks(Tracks):
             track[step] = min(track[step] + 1, MOST)
         if len(track) < extraction.min_bars * steps_per_bar:
             return [], {"toy_tracks_discarded_too_short": 1}
-        return [track[:extraction.max_steps]], {"toy_tracks_truncated": int(len(track) > extraction.max_steps)}
+        return [track[: extraction.max_steps]], {"toy_tracks_truncated": int(len(track) > extraction.max_steps)}
 
     def notes(self, events, steps_per_quarter, qpm):
         seconds = seconds_per_step(steps_per_quarter, qpm)
-        return [Note(pitch, step * seconds, (step + 1) * seconds)
-                for step, event in enumerate(events) for pitch in CHORD[:event]]
+        return [
+            Note(pitch, step * seconds, (step + 1) * seconds)
+            for step, event in enumerate(events)
+            for pitch in CHORD[:event]
+        ]
 
     def parse_primer(self, text):
         try:
@@ -86,14 +89,24 @@ class OnsetTracks(Tracks):
         return events
 
 
-TOY = dict(encoding=OnsetEncoding(), tracks=OnsetTracks(), steps_per_quarter=4,
-           extraction=Extraction(min_bars=2, max_steps=64))
-TOY_RNN = Config(id="toy_rnn", description="Onset counts, a tiny events RNN.", **TOY,
-                 hparams=EventsRNNHParams(batch_size=4, rnn_layer_sizes=(8,)))
-TOY_TRANSFORMER = Config(id="toy_transformer", description="Onset counts, a tiny transformer.", **TOY,
-                         model="transformer",
-                         hparams=TransformerHParams(batch_size=4, num_layers=1, d_model=8, num_heads=2, d_ff=16,
-                                                    max_relative_distance=8, warmup_steps=0))
+TOY = dict(
+    encoding=OnsetEncoding(), tracks=OnsetTracks(), steps_per_quarter=4, extraction=Extraction(min_bars=2, max_steps=64)
+)
+TOY_RNN = Config(
+    id="toy_rnn",
+    description="Onset counts, a tiny events RNN.",
+    **TOY,
+    hparams=EventsRNNHParams(batch_size=4, rnn_layer_sizes=(8,)),
+)
+TOY_TRANSFORMER = Config(
+    id="toy_transformer",
+    description="Onset counts, a tiny transformer.",
+    **TOY,
+    model="transformer",
+    hparams=TransformerHParams(
+        batch_size=4, num_layers=1, d_model=8, num_heads=2, d_ff=16, max_relative_distance=8, warmup_steps=0
+    ),
+)
 
 
 @hookimpl

@@ -45,6 +45,8 @@ class MelodyEncoding(Encoding):
 
     def class_to_event(self, index: int):
         return HOLD if index == 0 else LOWEST + index - 1
+
+
 # --8<-- [end:encoding]
 
 
@@ -89,11 +91,15 @@ class MelodyTracks(Tracks):
         except (ValueError, SyntaxError):
             value = None
         if not isinstance(value, list) or not value or not all(type(e) is int for e in value):
-            raise SeqgenError(f"malformed melody primer {text!r}: expected a list of pitches and -1 (hold), "
-                              f"such as '[60, -1, 62, 64]'")
+            raise SeqgenError(
+                f"malformed melody primer {text!r}: expected a list of pitches and -1 (hold), "
+                f"such as '[60, -1, 62, 64]'"
+            )
         for event in value:
             MelodyEncoding().event_to_class(event)  # a clear error for a pitch out of range
         return value
+
+
 # --8<-- [end:tracks]
 
 
@@ -147,6 +153,8 @@ class BigramFamily(ModelFamily):
 
     def stepper(self, config, weights):
         return BigramStepper(weights[COUNTS], config.hparams.smoothing)
+
+
 # --8<-- [end:family]
 
 
@@ -172,4 +180,6 @@ def register_models(register):
 @hookimpl
 def register_configs(register):
     register(MELODY)
+
+
 # --8<-- [end:config]

@@ -46,16 +46,19 @@ def from_module(name: str, module) -> Command:
 
 def builtin_commands() -> list:
     """seqgen's own commands, one per module of this package."""
-    return [from_module(info.name, importlib.import_module(f"{__name__}.{info.name}"))
-            for info in pkgutil.iter_modules(__path__)]
+    return [
+        from_module(info.name, importlib.import_module(f"{__name__}.{info.name}"))
+        for info in pkgutil.iter_modules(__path__)
+    ]
 
 
 def add_config_arguments(parser, config_required=True) -> None:
     """``--plugin``, ``--config`` and ``--hparams``, with Magenta's flag names."""
     parser.add_argument("--plugin", help="plugin that provides the config (optional: config ids are unique)")
     parser.add_argument("--config", required=config_required, help="config id, e.g. drum_kit")
-    parser.add_argument("--hparams", default="",
-                        help='hyperparameter overrides, e.g. "batch_size=64,rnn_layer_sizes=[64,64]"')
+    parser.add_argument(
+        "--hparams", default="", help='hyperparameter overrides, e.g. "batch_size=64,rnn_layer_sizes=[64,64]"'
+    )
 
 
 def add_model_arguments(parser) -> None:
@@ -90,9 +93,11 @@ def record_files(patterns, num_classes: int = None) -> list:
         if count:
             first = tfrecord.first_record(path, hint=RECORDS_HINT)
             if b"\n\x07classes" not in first and b"\n\x06labels" not in first:
-                raise SeqgenError(f"{path} holds no training examples (it looks like NoteSequences or other "
-                                  f"records): NoteSequences from `seqgen convert` become training records "
-                                  f"with `seqgen create_dataset`")
+                raise SeqgenError(
+                    f"{path} holds no training examples (it looks like NoteSequences or other "
+                    f"records): NoteSequences from `seqgen convert` become training records "
+                    f"with `seqgen create_dataset`"
+                )
             if num_classes is not None:
                 records.detect_format(path, num_classes)
         total += count
@@ -144,6 +149,7 @@ def bounded_int(low: int, high: int, expected: str = None):
 
 def at_most(high: int):
     """An argparse type: a positive integer up to ``high`` (a bound that keeps memory in reach)."""
+
     def parse(text: str) -> int:
         value = positive_int(text)
         if value > high:
@@ -154,9 +160,14 @@ def at_most(high: int):
 
 
 def add_control_argument(parser) -> None:
-    parser.add_argument("--control", type=_controls, default=None, metavar="NAME=VALUE,...",
-                        help="steer a model that has controls, e.g. --control style=funk,fill=no,density=12 "
-                             "(`seqgen configs` lists each config's controls)")
+    parser.add_argument(
+        "--control",
+        type=_controls,
+        default=None,
+        metavar="NAME=VALUE,...",
+        help="steer a model that has controls, e.g. --control style=funk,fill=no,density=12 "
+        "(`seqgen configs` lists each config's controls)",
+    )
 
 
 def _controls(text: str) -> dict:

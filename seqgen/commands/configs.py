@@ -14,10 +14,16 @@ def add_arguments(parser) -> None:
 
 def describe(config) -> dict:
     encoding = config.encoding
-    return {"id": config.id, "plugin": config.plugin, "description": config.description,
-            "steps_per_quarter": config.steps_per_quarter, "input_size": encoding.input_size,
-            "num_classes": encoding.num_classes, "hparams": config.hparams.to_dict(),
-            "controls": [control.describe() for control in config.controls]}
+    return {
+        "id": config.id,
+        "plugin": config.plugin,
+        "description": config.description,
+        "steps_per_quarter": config.steps_per_quarter,
+        "input_size": encoding.input_size,
+        "num_classes": encoding.num_classes,
+        "hparams": config.hparams.to_dict(),
+        "controls": [control.describe() for control in config.controls],
+    }
 
 
 def run(args) -> int:
@@ -33,11 +39,14 @@ def run(args) -> int:
         return 0
     for item in found:
         print(f"{item['id']} ({item['plugin']}): {item['description']}")
-        print(f"  steps_per_quarter={item['steps_per_quarter']} input_size={item['input_size']} "
-              f"num_classes={item['num_classes']}")
+        print(
+            f"  steps_per_quarter={item['steps_per_quarter']} input_size={item['input_size']} "
+            f"num_classes={item['num_classes']}"
+        )
         print("  hparams: " + ",".join(f"{k}={v}".replace(" ", "") for k, v in item["hparams"].items()))
         for control in item["controls"]:
-            values = ", ".join(control["values"]) if "values" in control else \
-                f"{control['low']:g} to {control['high']:g}"
+            values = (
+                ", ".join(control["values"]) if "values" in control else f"{control['low']:g} to {control['high']:g}"
+            )
             print(f"  control {control['name']} ({control['kind']}: {values}): {control['description']}")
     return 0

@@ -10,18 +10,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output_file", required=True, help="TFRecord file to write, e.g. notesequences.tfrecord")
     parser.add_argument("--recursive", action="store_true", help="also convert files in subdirectories")
     parser.add_argument("--overwrite", action="store_true", help="replace --output_file if it exists")
-    parser.add_argument("--metadata_csv",
-                        help="CSV of labels by file (a 'midi_filename' column relative to --input_dir, as the Groove "
-                             "dataset's info.csv): each row's columns go into its NoteSequence, for controls")
+    parser.add_argument(
+        "--metadata_csv",
+        help="CSV of labels by file (a 'midi_filename' column relative to --input_dir, as the Groove "
+        "dataset's info.csv): each row's columns go into its NoteSequence, for controls",
+    )
 
 
 def run(args) -> int:
     from seqgen.convert import convert_directory
 
-    result = convert_directory(args.input_dir, args.output_file, recursive=args.recursive,
-                               overwrite=args.overwrite, metadata_csv=args.metadata_csv)
-    print(f"converted {result.converted} MIDI files to {args.output_file}; skipped {result.skipped} files "
-          f"that are not MIDI; failed {len(result.failed)} unreadable MIDI files")
+    result = convert_directory(
+        args.input_dir,
+        args.output_file,
+        recursive=args.recursive,
+        overwrite=args.overwrite,
+        metadata_csv=args.metadata_csv,
+    )
+    print(
+        f"converted {result.converted} MIDI files to {args.output_file}; skipped {result.skipped} files "
+        f"that are not MIDI; failed {len(result.failed)} unreadable MIDI files"
+    )
     if args.metadata_csv:
         print(f"labelled {result.labelled} of them from {args.metadata_csv}")
     return 0

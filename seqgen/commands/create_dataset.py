@@ -13,22 +13,40 @@ def add_arguments(parser) -> None:
     add_config_arguments(parser)
     parser.add_argument("--input", required=True, help="TFRecord file of NoteSequences (from `seqgen convert`)")
     parser.add_argument("--output_dir", required=True, help="directory for the record files")
-    parser.add_argument("--eval_ratio", type=ratio, default=0.1,
-                        help="fraction of sequences for the eval split, at least 0 and below 1 (default 0.1)")
+    parser.add_argument(
+        "--eval_ratio",
+        type=ratio,
+        default=0.1,
+        help="fraction of sequences for the eval split, at least 0 and below 1 (default 0.1)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the train/eval split (default 0)")
-    parser.add_argument("--split_csv",
-                        help="CSV with 'midi_filename' and 'split' columns (the Groove dataset's info.csv): "
-                             "one record file per split instead of --eval_ratio")
-    parser.add_argument("--ignore_is_drum", action="store_true",
-                        help="treat every note as a drum, not only notes on MIDI channel 10")
-    parser.add_argument("--split_long_tracks", action="store_true",
-                        help="cut tracks longer than max_steps into windows instead of truncating them")
-    parser.add_argument("--min_bars", type=positive_int,
-                        help="keep tracks of at least this many bars (default: the config's, e.g. 7 for drum_kit)")
-    parser.add_argument("--runner", help="run on Apache Beam with this runner, e.g. DirectRunner "
-                                         "(needs `pip install 'seqgen-music[beam]'`)")
-    parser.add_argument("--beam_options", default="",
-                        help="more Beam pipeline options, e.g. \"--project=P --region=R --temp_location=gs://B/tmp\"")
+    parser.add_argument(
+        "--split_csv",
+        help="CSV with 'midi_filename' and 'split' columns (the Groove dataset's info.csv): "
+        "one record file per split instead of --eval_ratio",
+    )
+    parser.add_argument(
+        "--ignore_is_drum", action="store_true", help="treat every note as a drum, not only notes on MIDI channel 10"
+    )
+    parser.add_argument(
+        "--split_long_tracks",
+        action="store_true",
+        help="cut tracks longer than max_steps into windows instead of truncating them",
+    )
+    parser.add_argument(
+        "--min_bars",
+        type=positive_int,
+        help="keep tracks of at least this many bars (default: the config's, e.g. 7 for drum_kit)",
+    )
+    parser.add_argument(
+        "--runner",
+        help="run on Apache Beam with this runner, e.g. DirectRunner (needs `pip install 'seqgen-music[beam]'`)",
+    )
+    parser.add_argument(
+        "--beam_options",
+        default="",
+        help='more Beam pipeline options, e.g. "--project=P --region=R --temp_location=gs://B/tmp"',
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing record files")
 
 
@@ -52,8 +70,10 @@ def _check_input(path) -> None:
         sequence = None
     training = b"\n\x07classes" in first or (b"\n\x06inputs" in first and b"\n\x06labels" in first)
     if training and (sequence is None or not sequence.notes):
-        raise SeqgenError(f"--input {path} holds training records, not NoteSequences: they go to seqgen train "
-                          f"or evaluate; {_CONVERT_HINT}")
+        raise SeqgenError(
+            f"--input {path} holds training records, not NoteSequences: they go to seqgen train "
+            f"or evaluate; {_CONVERT_HINT}"
+        )
 
 
 def _split_csv(path) -> dict:
@@ -67,8 +87,10 @@ def _split_csv(path) -> dict:
     try:
         return load_split_csv(path)
     except (UnicodeDecodeError, csv.Error) as error:
-        raise SeqgenError(f"--split_csv {path} is not a UTF-8 CSV file ({type(error).__name__}); give a CSV with "
-                          f"'midi_filename' and 'split' columns, such as the Groove dataset's info.csv") from None
+        raise SeqgenError(
+            f"--split_csv {path} is not a UTF-8 CSV file ({type(error).__name__}); give a CSV with "
+            f"'midi_filename' and 'split' columns, such as the Groove dataset's info.csv"
+        ) from None
 
 
 def _check_beam(runner: str, beam_options: str) -> None:
@@ -80,8 +102,10 @@ def _check_beam(runner: str, beam_options: str) -> None:
     try:
         shlex.split(beam_options)
     except ValueError as error:
-        raise SeqgenError(f"--beam_options {beam_options!r} cannot be split into options ({error}); quote it as a "
-                          f"shell would, e.g. --beam_options=\"--project=P --region=R\"") from None
+        raise SeqgenError(
+            f"--beam_options {beam_options!r} cannot be split into options ({error}); quote it as a "
+            f'shell would, e.g. --beam_options="--project=P --region=R"'
+        ) from None
     import logging
 
     root = logging.getLogger()
@@ -97,8 +121,10 @@ def _check_beam(runner: str, beam_options: str) -> None:
         beam_runner.create_runner(runner)
     except (ValueError, ImportError) as error:
         reason = str(error).split(". ")[0]
-        raise SeqgenError(f"--runner {runner} is not a Beam runner ({reason}); use e.g. DirectRunner, DataflowRunner, "
-                          f"FlinkRunner or SparkRunner") from None
+        raise SeqgenError(
+            f"--runner {runner} is not a Beam runner ({reason}); use e.g. DirectRunner, DataflowRunner, "
+            f"FlinkRunner or SparkRunner"
+        ) from None
 
 
 def _options(args, config):
@@ -106,11 +132,15 @@ def _options(args, config):
 
     from seqgen.pipeline import SplitOptions
 
-    extraction = attrs.evolve(config.extraction, ignore_is_drum=args.ignore_is_drum or config.extraction.ignore_is_drum,
-                              split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks,
-                              min_bars=args.min_bars or config.extraction.min_bars)
-    options = SplitOptions(eval_ratio=args.eval_ratio, seed=args.seed,
-                           csv_splits=_split_csv(args.split_csv) if args.split_csv else None)
+    extraction = attrs.evolve(
+        config.extraction,
+        ignore_is_drum=args.ignore_is_drum or config.extraction.ignore_is_drum,
+        split_long_tracks=args.split_long_tracks or config.extraction.split_long_tracks,
+        min_bars=args.min_bars or config.extraction.min_bars,
+    )
+    options = SplitOptions(
+        eval_ratio=args.eval_ratio, seed=args.seed, csv_splits=_split_csv(args.split_csv) if args.split_csv else None
+    )
     return attrs.evolve(config, extraction=extraction), options
 
 
@@ -128,12 +158,17 @@ def run(args) -> int:
         from seqgen import beam_pipeline
 
         _check_beam(args.runner, args.beam_options)
-        counts, paths = beam_pipeline.create_dataset(args.input, args.output_dir, config, options,
-                                                     runner=args.runner, overwrite=args.overwrite,
-                                                     beam_options=args.beam_options)
+        counts, paths = beam_pipeline.create_dataset(
+            args.input,
+            args.output_dir,
+            config,
+            options,
+            runner=args.runner,
+            overwrite=args.overwrite,
+            beam_options=args.beam_options,
+        )
     else:
-        counts, paths = pipeline.create_dataset(args.input, args.output_dir, config, options,
-                                                overwrite=args.overwrite)
+        counts, paths = pipeline.create_dataset(args.input, args.output_dir, config, options, overwrite=args.overwrite)
     for name in sorted(counts):
         if not name.startswith("examples_"):
             print(f"{name}: {counts[name]}")

@@ -14,17 +14,34 @@ from seqgen.errors import SeqgenError
 
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
-                        help="record files (seqgen's or Magenta's) or globs to measure on")
+    parser.add_argument(
+        "--sequence_example_file",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="record files (seqgen's or Magenta's) or globs to measure on",
+    )
     baseline = parser.add_mutually_exclusive_group()
-    baseline.add_argument("--unigram_from", nargs="+", metavar="FILE",
-                          help="measure the unigram baseline estimated from these training record files")
-    baseline.add_argument("--untrained", action="store_true",
-                          help="measure a freshly initialized network of --config/--hparams")
-    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1, "a non-negative integer below 2**32"), default=0,
-                        help="initialization seed for --untrained")
-    parser.add_argument("--given_controls", action="store_true",
-                        help="give a model with controls each record's true controls (default: all unset)")
+    baseline.add_argument(
+        "--unigram_from",
+        nargs="+",
+        metavar="FILE",
+        help="measure the unigram baseline estimated from these training record files",
+    )
+    baseline.add_argument(
+        "--untrained", action="store_true", help="measure a freshly initialized network of --config/--hparams"
+    )
+    parser.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**32 - 1, "a non-negative integer below 2**32"),
+        default=0,
+        help="initialization seed for --untrained",
+    )
+    parser.add_argument(
+        "--given_controls",
+        action="store_true",
+        help="give a model with controls each record's true controls (default: all unset)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON object")
 
 
@@ -81,6 +98,8 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"model": what, "tracks": len(sequences), "tokens": int(sums["tokens"]), **metrics}))
         return 0
-    print(f"{what} on {len(sequences)} tracks ({int(sums['tokens'])} predicted steps): "
-          + ", ".join(f"{name} = {value:.4f}" for name, value in metrics.items()))
+    print(
+        f"{what} on {len(sequences)} tracks ({int(sums['tokens'])} predicted steps): "
+        + ", ".join(f"{name} = {value:.4f}" for name, value in metrics.items())
+    )
     return 0

@@ -33,54 +33,116 @@ SWITCH_INTERVAL = 0.0002
 
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--bpm", type=_bpm, help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
-                                                 f"--control tempo; with --clock_in, the clock's; with --link, the "
-                                                 f"session's, and this proposes one to it)")
-    parser.add_argument("--bars", type=positive_int,
-                        help="stop after this many bars (default: the --form's bars, else play until Ctrl+C)")
-    parser.add_argument("--primer", help="what the first bar continues, as text in the plugin's notation (default: "
-                                         "the config's own primer)")
-    parser.add_argument("--control", action="append", type=section_controls, default=[],
-                        metavar="[SECTION:]NAME=VALUE,...",
-                        help="steer a model that has controls, e.g. --control style=funk,density=12; with --form, one "
-                             "section: --control verse:density=14 (`seqgen configs` lists each config's controls)")
-    parser.add_argument("--form", help='play a song form, sections as name:bars, e.g. "intro:4 verse:8 chorus:8 '
-                                       'outro:4" (as seqgen song\'s; sends /seqgen/section [name, bar] over OSC)')
-    parser.add_argument("--fills", choices=("yes", "no"),
-                        help="with --form, a fill in the last bar of each section but the last (default: where the "
-                             "model can)")
-    parser.add_argument("--temperature", type=temperature, default=1.0,
-                        help="above 1 more random, below 1 less (default 1.0)")
-    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
-                        help="random seed: the same seed plays the same bars")
+    parser.add_argument(
+        "--bpm",
+        type=_bpm,
+        help=f"tempo in beats per minute, 20 to 400 (default {DEFAULT_BPM:g}, or "
+        f"--control tempo; with --clock_in, the clock's; with --link, the "
+        f"session's, and this proposes one to it)",
+    )
+    parser.add_argument(
+        "--bars",
+        type=positive_int,
+        help="stop after this many bars (default: the --form's bars, else play until Ctrl+C)",
+    )
+    parser.add_argument(
+        "--primer",
+        help="what the first bar continues, as text in the plugin's notation (default: the config's own primer)",
+    )
+    parser.add_argument(
+        "--control",
+        action="append",
+        type=section_controls,
+        default=[],
+        metavar="[SECTION:]NAME=VALUE,...",
+        help="steer a model that has controls, e.g. --control style=funk,density=12; with --form, one "
+        "section: --control verse:density=14 (`seqgen configs` lists each config's controls)",
+    )
+    parser.add_argument(
+        "--form",
+        help='play a song form, sections as name:bars, e.g. "intro:4 verse:8 chorus:8 '
+        "outro:4\" (as seqgen song's; sends /seqgen/section [name, bar] over OSC)",
+    )
+    parser.add_argument(
+        "--fills",
+        choices=("yes", "no"),
+        help="with --form, a fill in the last bar of each section but the last (default: where the model can)",
+    )
+    parser.add_argument(
+        "--temperature", type=temperature, default=1.0, help="above 1 more random, below 1 less (default 1.0)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        help="random seed: the same seed plays the same bars",
+    )
+    _add_outputs(parser)
+    _add_steering(parser)
+    _add_call_and_response(parser)
+    parser.add_argument("--save_midi", metavar="FILE.mid", help="also write what was played to this MIDI file")
+
+
+def _add_outputs(parser) -> None:
+    """Where the notes go."""
     where = parser.add_argument_group("where the notes go (default: a virtual MIDI port named seqgen)")
     where.add_argument("--midi_out", metavar="PORT", help="an existing MIDI output port, by name (--list_ports)")
-    where.add_argument("--virtual_port", metavar="NAME", nargs="?", const="seqgen",
-                       help="a virtual MIDI output port a DAW records from (default name seqgen; made when no "
-                            "other destination is given)")
+    where.add_argument(
+        "--virtual_port",
+        metavar="NAME",
+        nargs="?",
+        const="seqgen",
+        help="a virtual MIDI output port a DAW records from (default name seqgen; made when no "
+        "other destination is given)",
+    )
     where.add_argument("--osc", type=_osc, metavar="HOST:PORT", help="send OSC messages to this UDP receiver")
     where.add_argument("--list_ports", action="store_true", help="list the MIDI ports there are, and stop")
+
+
+def _add_steering(parser) -> None:
+    """What the drummer follows and what steers it while it plays."""
     steer = parser.add_argument_group("following and steering")
-    steer.add_argument("--clock_in", metavar="PORT",
-                       help="follow the MIDI clock (start, stop, continue, song position) of this input port")
-    steer.add_argument("--link", action="store_true",
-                       help="join an Ableton Link session and follow its tempo and beat phase, a bar being 4 beats "
-                            "(needs the link extra)")
-    steer.add_argument("--cc", metavar="NAME=CC,...",
-                       help="map incoming MIDI to controls, e.g. density=1,fill=64,style=program (a CC number, "
-                            "'program' or noteN)")
-    steer.add_argument("--midi_in", metavar="PORT",
-                       help="the input port --cc reads (default: a virtual input port named 'seqgen in'; "
-                            "--clock_in's port when given)")
+    steer.add_argument(
+        "--clock_in",
+        metavar="PORT",
+        help="follow the MIDI clock (start, stop, continue, song position) of this input port",
+    )
+    steer.add_argument(
+        "--link",
+        action="store_true",
+        help="join an Ableton Link session and follow its tempo and beat phase, a bar being 4 beats "
+        "(needs the link extra)",
+    )
+    steer.add_argument(
+        "--cc",
+        metavar="NAME=CC,...",
+        help="map incoming MIDI to controls, e.g. density=1,fill=64,style=program (a CC number, 'program' or noteN)",
+    )
+    steer.add_argument(
+        "--midi_in",
+        metavar="PORT",
+        help="the input port --cc reads (default: a virtual input port named 'seqgen in'; "
+        "--clock_in's port when given)",
+    )
+
+
+def _add_call_and_response(parser) -> None:
+    """Answering what is played to it."""
     listen = parser.add_argument_group("call and response")
-    listen.add_argument("--listen", metavar="PORT", nargs="?", const="",
-                        help="listen to a pad or keyboard on this input port (alone: the virtual 'seqgen in') for "
-                             "--listen_bars bars, answer with as many bars of drums that follow what was played, "
-                             "and listen again")
+    listen.add_argument(
+        "--listen",
+        metavar="PORT",
+        nargs="?",
+        const="",
+        help="listen to a pad or keyboard on this input port (alone: the virtual 'seqgen in') for "
+        "--listen_bars bars, answer with as many bars of drums that follow what was played, "
+        "and listen again",
+    )
     listen.add_argument("--listen_bars", type=positive_int, default=2, help="bars of each call and answer (default 2)")
-    listen.add_argument("--answer", metavar="MODEL",
-                        help="the model that answers: one a plugin offers for tapped rhythms (default: the first)")
-    parser.add_argument("--save_midi", metavar="FILE.mid", help="also write what was played to this MIDI file")
+    listen.add_argument(
+        "--answer",
+        metavar="MODEL",
+        help="the model that answers: one a plugin offers for tapped rhythms (default: the first)",
+    )
 
 
 def _bpm(text: str) -> float:
@@ -162,8 +224,10 @@ def run(args) -> int:
         clock, player, stopped = _play(args, plan, closing)
     finally:
         closing.close()
-    _say(f"seqgen live: played {_bars(len(player.played))}{stopped}"
-         + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else ""))
+    _say(
+        f"seqgen live: played {_bars(len(player.played))}{stopped}"
+        + (f"; {_bars(player.late_bars)} generated late" if player.late_bars else "")
+    )
     if args.save_midi and player.played:
         _save(args.save_midi, player.played, clock.bpm if args.clock_in or args.link else plan.bpm)
     return 0
@@ -184,8 +248,9 @@ def _check_flags(args) -> None:
     if args.listen is None and (args.answer or args.listen_bars != 2):
         raise SeqgenError("--answer and --listen_bars set how --listen answers; add --listen")
     if args.listen is not None and (args.cc or args.control or args.form):
-        raise SeqgenError("with --listen the answers follow what is played, and take no --control, --cc or --form; "
-                          "drop them")
+        raise SeqgenError(
+            "with --listen the answers follow what is played, and take no --control, --cc or --form; drop them"
+        )
 
 
 @attrs.frozen
@@ -251,14 +316,25 @@ def _play(args, plan: _Plan, closing) -> tuple:
     outputs = _outputs(args, closing)
     inputs = _inputs(args, plan, clock, closing)
     sys.setswitchinterval(SWITCH_INTERVAL)
-    drummer = Drummer(plan.model, plan.steering, args.temperature, args.seed, plan.postprocess, realtime=True,
-                      call_and_response=plan.call_and_response, primer=args.primer, form=plan.form)
+    drummer = Drummer(
+        plan.model,
+        plan.steering,
+        args.temperature,
+        args.seed,
+        plan.postprocess,
+        realtime=True,
+        call_and_response=plan.call_and_response,
+        primer=args.primer,
+        form=plan.form,
+    )
     player = Player(clock, drummer, outputs, plan.bars, say=_say, follows=bool(args.clock_in or args.link))
     _say(_playing(args, plan, clock, outputs, inputs))
     gc.freeze()  # what is loaded stays: the collector, run by any thread, walks only what playing makes
     if not realtime(PLAYER):  # this thread plays
-        _say("seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
-             "(docs/live.md, 'How it keeps time')")
+        _say(
+            "seqgen live: note: no real-time scheduling for this user, so a busy machine may delay notes "
+            "(docs/live.md, 'How it keeps time')"
+        )
     try:
         player.play()
         return clock, player, ""
@@ -275,8 +351,9 @@ def _inputs(args, plan: _Plan, clock, closing) -> dict:
 
     def listen(name, flag, listener):
         if name not in opened:
-            opened[name] = closing.enter(ports.MidiIn(name, flag=flag) if name else
-                                         ports.MidiIn("seqgen in", virtual=True))
+            opened[name] = closing.enter(
+                ports.MidiIn(name, flag=flag) if name else ports.MidiIn("seqgen in", virtual=True)
+            )
         opened[name].listeners.append(listener)
         return opened[name]
 
@@ -296,8 +373,11 @@ def _playing(args, plan: _Plan, clock, outputs, inputs) -> str:
     tempo = f"the MIDI clock of {inputs['--clock_in'].name}" if args.clock_in else f"{plan.bpm:g} bpm"
     if args.link:
         peers = clock.peers()
-        tempo = (f"the tempo of the Link session ({clock.bpm:g} bpm, {peers} other peer"
-                 + ("" if peers == 1 else "s") + (")" if peers else "; it follows them when they join)"))
+        tempo = (
+            f"the tempo of the Link session ({clock.bpm:g} bpm, {peers} other peer"
+            + ("" if peers == 1 else "s")
+            + (")" if peers else "; it follows them when they join)")
+        )
     steered = ""
     if plan.mappings:
         steered = f"; steering {', '.join(m.describe() for m in plan.mappings)} from {inputs['--midi_in'].name}"
@@ -305,20 +385,21 @@ def _playing(args, plan: _Plan, clock, outputs, inputs) -> str:
         steered += f"; listening to {inputs['--listen'].name} for {_bars(args.listen_bars)}, then answering"
     if plan.form is not None:
         steered += f"; the form {' '.join(f'{s.name}:{s.bars}' for s in plan.sections)}"
-    return (f"seqgen live: playing {plan.model.config.id} to {heard} at {tempo}{steered} "
-            + (f"for {_bars(plan.bars)}" if plan.bars else "(Ctrl+C stops)"))
+    return f"seqgen live: playing {plan.model.config.id} to {heard} at {tempo}{steered} " + (
+        f"for {_bars(plan.bars)}" if plan.bars else "(Ctrl+C stops)"
+    )
 
 
 def _sections(args, by_section, everywhere):
     """The --form's sections (None without one), each with its --control values; one line for what is wrong."""
-    from seqgen import song
+    from seqgen import form
 
     if args.form is None:
         if by_section or args.fills:
             flag = f"--control {next(iter(by_section))}:..." if by_section else "--fills"
-            raise SeqgenError(f"{flag} is for a song form; add --form (e.g. --form \"verse:8 chorus:8\") or drop it")
+            raise SeqgenError(f'{flag} is for a song form; add --form (e.g. --form "verse:8 chorus:8") or drop it')
         return None
-    sections = song.with_controls(song.parse_form(args.form), by_section)
+    sections = form.with_controls(form.parse_form(args.form), by_section)
     return [attrs.evolve(section, controls={**everywhere, **section.controls}) for section in sections]
 
 

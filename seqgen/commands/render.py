@@ -15,8 +15,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--plugin", help="plugin whose config draws the picture (optional)")
     parser.add_argument("--config", help="config that reads and draws the tracks (default: the shipped model's)")
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont (default: an installed one)")
-    parser.add_argument("--sample_rate", type=bounded_int(8000, 96000, "a sample rate in Hz from 8000 to 96000"),
-                        default=44100, help="WAV sample rate in Hz, 8000 to 96000")
+    parser.add_argument(
+        "--sample_rate",
+        type=bounded_int(8000, 96000, "a sample rate in Hz from 8000 to 96000"),
+        default=44100,
+        help="WAV sample rate in Hz, 8000 to 96000",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing WAV and PNG files")
 
 
@@ -25,9 +29,14 @@ def run(args) -> int:
     from seqgen.loading import default_config
 
     config = plugins.get_config(args.config, args.plugin) if args.config else default_config(plugin=args.plugin)
-    written = render.render_outputs(args.midi_files, config, output_dir=args.output_dir,
-                                    soundfont=args.soundfont, sample_rate=args.sample_rate,
-                                    overwrite=args.overwrite)
+    written = render.render_outputs(
+        args.midi_files,
+        config,
+        output_dir=args.output_dir,
+        soundfont=args.soundfont,
+        sample_rate=args.sample_rate,
+        overwrite=args.overwrite,
+    )
     for path in written:
         print(path)
     return 0

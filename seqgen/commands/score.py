@@ -37,8 +37,16 @@ def run(args) -> int:
     score = model.score(events, args.control)
     log_likelihood, probabilities = score.log_likelihood, score.probabilities
     if args.json:
-        print(json.dumps({"log_likelihood": log_likelihood, "probabilities": probabilities,
-                          "num_steps": len(events), "events": config.tracks.format_events(events)}))
+        print(
+            json.dumps(
+                {
+                    "log_likelihood": log_likelihood,
+                    "probabilities": probabilities,
+                    "num_steps": len(events),
+                    "events": config.tracks.format_events(events),
+                }
+            )
+        )
         return 0
     print(f"log_likelihood {log_likelihood:.6f} over {len(events)} steps ({len(events) - 1} scored)")
     print("probabilities " + " ".join(f"{p:.4f}" for p in probabilities))

@@ -20,23 +20,42 @@ from seqgen.errors import SeqgenError
 
 def add_arguments(parser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--form", required=True,
-                        help='the sections as name:bars, e.g. "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4" '
-                             "(options: verse:8:new, verse:8:repeat, verse:8:vary=0.3)")
-    parser.add_argument("--control", action="append", type=section_controls, default=[],
-                        metavar="[SECTION:]NAME=VALUE,...",
-                        help="steer a section, e.g. --control verse:density=14 --control chorus:density=22,style=funk "
-                             "(without SECTION: every section; `seqgen configs` lists each config's controls)")
-    parser.add_argument("--fills", choices=("yes", "no"),
-                        help="a fill in the last bar of each section but the last (default: where the model can)")
-    parser.add_argument("--variation", type=_share, default=0.0,
-                        help="share of a repeated section's bars made anew, 0 to 1 (default 0: exact repeats)")
+    parser.add_argument(
+        "--form",
+        required=True,
+        help='the sections as name:bars, e.g. "intro:4 verse:8 chorus:8 verse:8 chorus:8 outro:4" '
+        "(options: verse:8:new, verse:8:repeat, verse:8:vary=0.3)",
+    )
+    parser.add_argument(
+        "--control",
+        action="append",
+        type=section_controls,
+        default=[],
+        metavar="[SECTION:]NAME=VALUE,...",
+        help="steer a section, e.g. --control verse:density=14 --control chorus:density=22,style=funk "
+        "(without SECTION: every section; `seqgen configs` lists each config's controls)",
+    )
+    parser.add_argument(
+        "--fills",
+        choices=("yes", "no"),
+        help="a fill in the last bar of each section but the last (default: where the model can)",
+    )
+    parser.add_argument(
+        "--variation",
+        type=_share,
+        default=0.0,
+        help="share of a repeated section's bars made anew, 0 to 1 (default 0: exact repeats)",
+    )
     parser.add_argument("--output_dir", default="generated", help="where the MIDI files go (default ./generated)")
     parser.add_argument("--num_outputs", type=at_most(1000), default=1, help="how many songs (default 1)")
-    parser.add_argument("--temperature", type=temperature, default=1.0,
-                        help="above 1 more random, below 1 less (default 1.0)")
-    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
-                        help="random seed: the same seed gives the same songs")
+    parser.add_argument(
+        "--temperature", type=temperature, default=1.0, help="above 1 more random, below 1 less (default 1.0)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        help="random seed: the same seed gives the same songs",
+    )
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: a tempo control's, else 120)")
 
 
@@ -88,13 +107,13 @@ class _Marked:
 
 
 def run(args) -> int:
-    from seqgen import song
+    from seqgen import form
     from seqgen.loading import load_model
     from seqgen.paths import check_output_dir
 
-    sections = song.parse_form(args.form)
+    sections = form.parse_form(args.form)
     by_section, everywhere = song_controls(args.control)
-    sections = song.with_controls(sections, by_section)
+    sections = form.with_controls(sections, by_section)
     check_output_dir(args.output_dir, "--output_dir")
     model = load_model(args)
     config = model.config
@@ -109,7 +128,9 @@ def run(args) -> int:
     played = [track if track is made else _Marked(track, made) for track, made in zip(played, songs)]
     paths = write_midi_files(played, args.output_dir)
     bars = sum(section.bars for section in sections)
-    print(f"wrote {len(paths)} song{'s' if len(paths) > 1 else ''} of {bars} bars ({len(sections)} sections) to "
-          f"{args.output_dir}: {os.path.basename(paths[0])}"
-          + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else ""))
+    print(
+        f"wrote {len(paths)} song{'s' if len(paths) > 1 else ''} of {bars} bars ({len(sections)} sections) to "
+        f"{args.output_dir}: {os.path.basename(paths[0])}"
+        + (f" .. {os.path.basename(paths[-1])}" if len(paths) > 1 else "")
+    )
     return 0

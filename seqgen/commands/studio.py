@@ -23,12 +23,17 @@ def port_number(text: str) -> int:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--port", type=port_number, default=8765,
-                        help="port to listen on (default 8765; 0: any free one)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: the network)")
-    parser.add_argument("--models", metavar="DIR",
-                        help="a folder of .seqgen and .mag bundles to offer beside the shipped models")
+    parser.add_argument(
+        "--port", type=port_number, default=8765, help="port to listen on (default 8765; 0: any free one)"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: the network)",
+    )
+    parser.add_argument(
+        "--models", metavar="DIR", help="a folder of .seqgen and .mag bundles to offer beside the shipped models"
+    )
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -57,8 +62,9 @@ def run(args) -> int:
         from seqgen.studio import server
         from seqgen.studio.app import create_app
     except ImportError as error:
-        raise SeqgenError(f"seqgen studio needs {error.name}, which is not installed; install it with: "
-                          f"{INSTALL_HINT}") from None
+        raise SeqgenError(
+            f"seqgen studio needs {error.name}, which is not installed; install it with: {INSTALL_HINT}"
+        ) from None
     sock = listen(args.host, args.port)
     address, port = sock.getsockname()[:2]
     shown = socket.gethostname() if address in ("0.0.0.0", "::") else f"[{address}]" if ":" in address else address

@@ -38,19 +38,30 @@ class NamedWeightsNetwork(keras.Model):
         self.names = list(shapes)
         self.named_variables = [
             # Not autocast by Keras: the networks cast (compute_weights), and keep some math float32.
-            self.add_weight(shape=shape, initializer=initializer(name, shape), name=f"v{index}_" + name.split("/")[-1],
-                            autocast=False)
-            for index, (name, shape) in enumerate(shapes.items())]
+            self.add_weight(
+                shape=shape,
+                initializer=initializer(name, shape),
+                name=f"v{index}_" + name.split("/")[-1],
+                autocast=False,
+            )
+            for index, (name, shape) in enumerate(shapes.items())
+        ]
         #: ``{name: (A, B)}`` of the adapted weights (empty outside :func:`low_rank_adapters`).
         self.adapters = {}
         for index, name in enumerate(_adapters["names"]):
             rows, columns = shapes[name]
             rank = _adapters["rank"]
             self.adapters[name] = (
-                self.add_weight(shape=(rows, rank), initializer=keras.initializers.RandomNormal(stddev=rows ** -0.5),
-                                name=f"a{index}_" + name.split("/")[-1], autocast=False),
-                self.add_weight(shape=(rank, columns), initializer="zeros", name=f"b{index}_" + name.split("/")[-1],
-                                autocast=False))
+                self.add_weight(
+                    shape=(rows, rank),
+                    initializer=keras.initializers.RandomNormal(stddev=rows**-0.5),
+                    name=f"a{index}_" + name.split("/")[-1],
+                    autocast=False,
+                ),
+                self.add_weight(
+                    shape=(rank, columns), initializer="zeros", name=f"b{index}_" + name.split("/")[-1], autocast=False
+                ),
+            )
         if self.adapters:
             for variable in self.named_variables:
                 variable.trainable = False
@@ -74,7 +85,8 @@ class NamedWeightsNetwork(keras.Model):
         encoding = self.config.encoding
         if classes.shape[1] is not None:
             return tf.constant(encoding.position_features(classes.shape[1]), self.compute_dtype)
-        positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
-                                      tf.float32, stateful=False)
+        positions = tf.numpy_function(
+            lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]], tf.float32, stateful=False
+        )
         positions.set_shape([None, encoding.num_position_features])
         return tf.cast(positions, self.compute_dtype)

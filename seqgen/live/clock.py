@@ -98,8 +98,9 @@ class MidiClock(Clock):
         mean_t = sum(t for _, t in self._recent) / count
         bpm = None
         if count >= MIN_FIT:
-            slope = (sum((n - mean_n) * (t - mean_t) for n, t in self._recent)
-                     / sum((n - mean_n) ** 2 for n, _ in self._recent))  # seconds per clock
+            slope = sum((n - mean_n) * (t - mean_t) for n, t in self._recent) / sum(
+                (n - mean_n) ** 2 for n, _ in self._recent
+            )  # seconds per clock
             if slope > 0:
                 bpm = 60.0 / (slope * CLOCKS_PER_BEAT)
         self.anchor(mean_n / CLOCKS_PER_BEAT, mean_t, bpm)
@@ -136,8 +137,10 @@ class LinkClock(Clock):
         try:
             import link
         except ImportError:
-            raise SeqgenError(f"--link needs Ableton Link's binding LinkPython-extern, which is not installed; "
-                              f"install it with: {LINK_INSTALL}") from None
+            raise SeqgenError(
+                f"--link needs Ableton Link's binding LinkPython-extern, which is not installed; "
+                f"install it with: {LINK_INSTALL}"
+            ) from None
         super().__init__(bpm)
         self._link = link.Link(float(bpm))
         self._link.enabled = True

@@ -42,9 +42,19 @@ class Drummer:
     generating; with ``form`` (:class:`seqgen.live.form.Form`) each bar has its section's controls, overridden by
     the steering's. Its :attr:`player` (set by the :class:`~seqgen.live.player.Player`) says when bars fall."""
 
-    def __init__(self, model, steering, temperature: float = 1.0, seed: int = None, postprocess=None,
-                 window_bars: int = WINDOW_BARS, realtime: bool = False, call_and_response=None, primer=None,
-                 form=None):
+    def __init__(
+        self,
+        model,
+        steering,
+        temperature: float = 1.0,
+        seed: int = None,
+        postprocess=None,
+        window_bars: int = WINDOW_BARS,
+        realtime: bool = False,
+        call_and_response=None,
+        primer=None,
+        form=None,
+    ):
         self.model, self.steering = model, steering
         self.temperature, self.seed = temperature, seed
         self.postprocess = postprocess
@@ -97,8 +107,9 @@ class Drummer:
         from seqgen.model import Track
 
         if self.call_and_response is not None:
-            events, config = self.call_and_response.bar(number, self.steps_per_bar, self.model.config,
-                                                        self.player.moment_of, self.player.clock.bpm)
+            events, config = self.call_and_response.bar(
+                number, self.steps_per_bar, self.model.config, self.player.moment_of, self.player.clock.bpm
+            )
             track = Track(events, config, 60.0)
             return Bar(number, track, {}, bar_notes(track))
         controls = self.steering.next_bar()
@@ -107,18 +118,19 @@ class Drummer:
             controls = {**planned.controls, **controls}
         seed = None if self.seed is None else (self.seed + number) % 2**63
         if self.history:
-            primer = self.history[-self.window:]
+            primer = self.history[-self.window :]
             steps = len(primer) + self.steps_per_bar
         else:
             primer = self.primer  # the first bar is the one after the primer's last whole bar
             steps = (len(primer) // self.steps_per_bar + 1) * self.steps_per_bar
         on_step = self.player.hold_off if self.player is not None else None
-        events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=on_step,
-                                     controls=controls)[0].events
-        events = list(events[-self.steps_per_bar:])
+        events = self.model.generate(1, steps, primer, self.temperature, seed, on_step=on_step, controls=controls)[
+            0
+        ].events
+        events = list(events[-self.steps_per_bar :])
         if planned is not None and planned.first and self.form.start:
             events[0] = self.form.start(events[0])
-        self.history = (self.history + events)[-self.window:]
+        self.history = (self.history + events)[-self.window :]
         track = Track(events, self.model.config, 60.0)
         if self.postprocess is not None:
             track = self.postprocess(track, number)

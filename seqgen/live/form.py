@@ -16,7 +16,7 @@ class PlannedBar:
 
 
 class Form:
-    """The bars of ``sections`` (checked :class:`seqgen.song.Section` s) for ``generator``; ``fills`` True, False or
+    """The bars of ``sections`` (checked :class:`seqgen.form.Section` s) for ``generator``; ``fills`` True, False or
     None (where the model can). Refused in one line, as ``seqgen song`` refuses, before anything plays."""
 
     def __init__(self, generator, sections, fills=None):
@@ -27,8 +27,9 @@ class Form:
         for index, (section, values) in enumerate(zip(sections, controls)):
             for number in range(section.bars):
                 fill = fills and number == section.bars - 1 and index < len(sections) - 1
-                self.bars.append(PlannedBar(section.name, number == 0,
-                                            {**values, **fill_controls} if fill else dict(values)))
+                self.bars.append(
+                    PlannedBar(section.name, number == 0, {**values, **fill_controls} if fill else dict(values))
+                )
 
     def __len__(self) -> int:
         return len(self.bars)

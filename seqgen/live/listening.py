@@ -31,8 +31,10 @@ def answer_model(name: str = None):
     """The answering model ``name`` (None: the first one offered); a one-line SeqgenError when there is none."""
     found = answer_models()
     if not found:
-        raise SeqgenError("--listen answers with a model that plays to a rhythm, and no installed plugin offers one "
-                          "(the rhythm_models hook; the drums plugin offers drumify_gmd)")
+        raise SeqgenError(
+            "--listen answers with a model that plays to a rhythm, and no installed plugin offers one "
+            "(the rhythm_models hook; the drums plugin offers drumify_gmd)"
+        )
     if name is None:
         return next(iter(found.values()))
     if name not in found:
@@ -84,5 +86,5 @@ class CallAndResponse:
             return [config.encoding.no_event] * steps, config
         events, answered = self._answer
         length = answered.steps_per_quarter * 4
-        part = events[(number - first) * length:(number - first + 1) * length]
+        part = events[(number - first) * length : (number - first + 1) * length]
         return part + [answered.encoding.no_event] * (length - len(part)), answered

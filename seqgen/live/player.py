@@ -107,8 +107,11 @@ class Player:
         bar the clock stopped or jumped in are dropped."""
         self.clock.jumped()  # a jump before now is behind: the bar lines go by the clock as it is now
         lines = [beat for beat, kind, _, _ in self._queue if kind == _LINE]
-        mine = min(lines) if lines else math.ceil(min((b for b, *_ in self._queue), default=0.0) / BEATS_PER_BAR
-                                                   ) * BEATS_PER_BAR
+        mine = (
+            min(lines)
+            if lines
+            else math.ceil(min((b for b, *_ in self._queue), default=0.0) / BEATS_PER_BAR) * BEATS_PER_BAR
+        )
         self._queue = [item for item in self._queue if item[0] >= mine or item[1] == _TAKE]
         heapq.heapify(self._queue)
         now = self.clock.beat_at(time.perf_counter()) + RESUME_MARGIN
@@ -181,5 +184,3 @@ class Player:
         for start, end, pitch, velocity, is_drum in bar.notes:
             self._push(line + start, _ON, (start, end, pitch, velocity, is_drum))
             self._push(line + end, _OFF, (pitch, DRUM_CHANNEL if is_drum else 0))
-
-

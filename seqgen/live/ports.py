@@ -29,8 +29,9 @@ def _mido():
         import mido
         import rtmidi  # noqa: F401  (mido's backend)
     except ImportError as error:
-        raise SeqgenError(f"seqgen live needs {error.name}, which is not installed; install it with: "
-                          f"{INSTALL_HINT}") from None
+        raise SeqgenError(
+            f"seqgen live needs {error.name}, which is not installed; install it with: {INSTALL_HINT}"
+        ) from None
     return mido
 
 
@@ -69,9 +70,11 @@ def _midi_call(what: str, call):
             return call(backend)
     except (rtmidi.RtMidiError, OSError) as error:
         system = backend_name().partition("/")[2] or "the system's MIDI"
-        raise SeqgenError(f"cannot {what}: {system} is not available ({str(error).strip() or type(error).__name__})"
-                          f"; start it (on Linux: an ALSA sequencer, or a JACK server such as `jackd -d dummy`), "
-                          f"or send OSC instead (--osc)") from None
+        raise SeqgenError(
+            f"cannot {what}: {system} is not available ({str(error).strip() or type(error).__name__})"
+            f"; start it (on Linux: an ALSA sequencer, or a JACK server such as `jackd -d dummy`), "
+            f"or send OSC instead (--osc)"
+        ) from None
 
 
 def port_names() -> tuple:
@@ -97,14 +100,17 @@ class MidiOut:
     def __init__(self, name: str, virtual: bool = False, flag: str = "--midi_out"):
         self.mido = _mido()
         if virtual:
-            self.port = _midi_call(f"make the virtual MIDI port {name!r}", lambda backend: backend.open_output(
-                name, virtual=True, client_name=VIRTUAL_NAME))
+            self.port = _midi_call(
+                f"make the virtual MIDI port {name!r}",
+                lambda backend: backend.open_output(name, virtual=True, client_name=VIRTUAL_NAME),
+            )
             self.target = None
         else:
             outputs, _ = port_names()
             self.target = _resolve(name, outputs, flag, "output")
-            self.port = _midi_call(f"open the MIDI port {self.target!r}",
-                                   lambda backend: backend.open_output(self.target))
+            self.port = _midi_call(
+                f"open the MIDI port {self.target!r}", lambda backend: backend.open_output(self.target)
+            )
         self.name = self.port.name
         self.sounding = set()
         self._gone, self._closed, self._watcher = threading.Event(), threading.Event(), None
@@ -113,8 +119,9 @@ class MidiOut:
 
             with _quiet_stderr():
                 probe = rtmidi.MidiOut(getattr(rtmidi, f"API_{self.port.api}"))
-            self._watcher = threading.Thread(target=self._watch, args=(probe,), name="seqgen-live-port-watch",
-                                             daemon=True)
+            self._watcher = threading.Thread(
+                target=self._watch, args=(probe,), name="seqgen-live-port-watch", daemon=True
+            )
             self._watcher.start()
 
     def _watch(self, probe) -> None:
@@ -183,8 +190,9 @@ class MidiIn:
             else:
                 inputs = self._rt.get_ports()
                 self.name = _resolve(name, inputs, flag, "input")
-                _midi_call(f"open the MIDI port {self.name!r}",
-                           lambda backend: self._rt.open_port(inputs.index(self.name)))
+                _midi_call(
+                    f"open the MIDI port {self.name!r}", lambda backend: self._rt.open_port(inputs.index(self.name))
+                )
         except SeqgenError:
             self._rt.delete()
             raise
@@ -226,14 +234,17 @@ class OscOut:
         try:
             from pythonosc.osc_message_builder import OscMessageBuilder
         except ImportError as error:
-            raise SeqgenError(f"seqgen live --osc needs {error.name}, which is not installed; install it with: "
-                              f"{INSTALL_HINT}") from None
+            raise SeqgenError(
+                f"seqgen live --osc needs {error.name}, which is not installed; install it with: {INSTALL_HINT}"
+            ) from None
         self._builder = OscMessageBuilder
         try:
             family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
         except (socket.gaierror, UnicodeError):
-            raise SeqgenError(f"--osc host {host!r} does not resolve to an address; give a host name or an IP "
-                              f"address, e.g. --osc 127.0.0.1:{port}") from None
+            raise SeqgenError(
+                f"--osc host {host!r} does not resolve to an address; give a host name or an IP "
+                f"address, e.g. --osc 127.0.0.1:{port}"
+            ) from None
         self.socket = socket.socket(family, kind, proto)
         try:
             self.socket.connect(address)
@@ -252,8 +263,10 @@ class OscOut:
             self.socket.send(builder.build().dgram)
         except OSError as error:  # ECONNREFUSED: nobody listens there (any more)
             if not self._gone:
-                self._say(f"seqgen live: the OSC receiver at {self.name[4:]} is not there ({error.strerror}); "
-                          f"playing on, it hears the notes again when it is back")
+                self._say(
+                    f"seqgen live: the OSC receiver at {self.name[4:]} is not there ({error.strerror}); "
+                    f"playing on, it hears the notes again when it is back"
+                )
             self._gone = True
 
     def note(self, pitch: int, velocity: int, channel: int, seconds: float) -> None:

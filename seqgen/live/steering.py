@@ -40,23 +40,30 @@ def parse(text: str, declared) -> list:
         if not part.strip():
             continue
         if not equals or not name or not source:
-            raise SeqgenError(f"--cc {text!r} is malformed at {part.strip()!r}; write NAME=CC, NAME=program or "
-                              f"NAME=noteN pairs separated by commas, e.g. --cc density=1,fill=64")
+            raise SeqgenError(
+                f"--cc {text!r} is malformed at {part.strip()!r}; write NAME=CC, NAME=program or "
+                f"NAME=noteN pairs separated by commas, e.g. --cc density=1,fill=64"
+            )
         if name not in by_name:
-            raise SeqgenError(f"--cc maps {name!r}, which this model has no control of; its controls are: "
-                              f"{', '.join(by_name) or 'none'}")
+            raise SeqgenError(
+                f"--cc maps {name!r}, which this model has no control of; its controls are: "
+                f"{', '.join(by_name) or 'none'}"
+            )
         control = by_name[name]
         if source == "program":
             mappings.append(Mapping(control, "program"))
             continue
         kind, digits = ("note", source[4:]) if source.startswith("note") else ("cc", source)
         if not digits.isdigit() or int(digits) > 127:
-            raise SeqgenError(f"--cc {name}={source}: expected a CC number from 0 to 127, 'program' or noteN with N "
-                              f"from 0 to 127")
+            raise SeqgenError(
+                f"--cc {name}={source}: expected a CC number from 0 to 127, 'program' or noteN with N from 0 to 127"
+            )
         mapping = Mapping(control, kind, int(digits))
         if kind == "note" and not mapping.switch:
-            raise SeqgenError(f"--cc {name}={source}: a note can only switch a control of two values (such as a "
-                              f"fill); {name} takes {control.valid()}")
+            raise SeqgenError(
+                f"--cc {name}={source}: a note can only switch a control of two values (such as a "
+                f"fill); {name} takes {control.valid()}"
+            )
         mappings.append(mapping)
     if not mappings:
         raise SeqgenError("--cc is empty; write NAME=CC pairs, e.g. --cc density=1,fill=64")

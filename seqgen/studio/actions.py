@@ -17,8 +17,23 @@ import attrs
 
 from seqgen.errors import SeqgenError
 from seqgen.studio import grid
-from seqgen.studio.checks import (LABELS, MAX_OUTPUTS, MAX_PRIMER_FROM_MIDI, MAX_STEPS, MAX_TAP_SECONDS, MAX_TAPS,
-                                  MAX_WORK, QPM, TEMPERATURE, Clip, Job, checked_controls, controls_of, number, whole)
+from seqgen.studio.checks import (
+    LABELS,
+    MAX_OUTPUTS,
+    MAX_PRIMER_FROM_MIDI,
+    MAX_STEPS,
+    MAX_TAP_SECONDS,
+    MAX_TAPS,
+    MAX_WORK,
+    QPM,
+    TEMPERATURE,
+    Clip,
+    Job,
+    checked_controls,
+    controls_of,
+    number,
+    whole,
+)
 
 if TYPE_CHECKING:
     from seqgen.studio.sessions import Studio
@@ -42,18 +57,29 @@ def description(studio: Studio, model_id: str) -> dict:
     model = studio.model(model_id)
     config, rows = model.config, grid.rows(model.config)
     primer = model.primer() if config.tracks.default_primer is not None else None
-    return {"id": model_id, "config": config.id, "plugin": config.plugin, "summary": plain_summary(config, rows),
-            "description": model.description or config.description, "noun": config.tracks.noun,
-            "plural": config.tracks.plural,
-            "steps_per_quarter": config.steps_per_quarter,
-            "rows": [{"label": label, "pitches": list(pitches), "drum": sound_of(config, pitches[0]).is_drum}
-                     for label, pitches in rows],
-            "default_primer": None if primer is None else {
-                "text": config.tracks.format_events(primer),
-                "cells": grid.events_to_cells(primer, rows) if rows else None},
-            "options": [attrs.asdict(option) for option in studio.options(model_id).values()],
-            "controls": [control.describe() for control in getattr(model, "controls", ())],
-            "infill_rows": bool(row_parts(config, rows))}
+    return {
+        "id": model_id,
+        "config": config.id,
+        "plugin": config.plugin,
+        "summary": plain_summary(config, rows),
+        "description": model.description or config.description,
+        "noun": config.tracks.noun,
+        "plural": config.tracks.plural,
+        "steps_per_quarter": config.steps_per_quarter,
+        "rows": [
+            {"label": label, "pitches": list(pitches), "drum": sound_of(config, pitches[0]).is_drum}
+            for label, pitches in rows
+        ],
+        "default_primer": None
+        if primer is None
+        else {
+            "text": config.tracks.format_events(primer),
+            "cells": grid.events_to_cells(primer, rows) if rows else None,
+        },
+        "options": [attrs.asdict(option) for option in studio.options(model_id).values()],
+        "controls": [control.describe() for control in getattr(model, "controls", ())],
+        "infill_rows": bool(row_parts(config, rows)),
+    }
 
 
 def sound_of(config, pitch: int):
@@ -64,8 +90,10 @@ def sound_of(config, pitch: int):
 def notes_of(track) -> list:
     """``[[start, end, pitch, velocity, is_drum]]`` (seconds) of what the track plays."""
     config = track.config
-    return [[round(note.start, 4), round(note.end, 4), note.pitch, note.velocity, note.is_drum]
-            for note in config.tracks.notes(track.events, config.steps_per_quarter, track.qpm)]
+    return [
+        [round(note.start, 4), round(note.end, 4), note.pitch, note.velocity, note.is_drum]
+        for note in config.tracks.notes(track.events, config.steps_per_quarter, track.qpm)
+    ]
 
 
 def hits_of(notes, rows, step_seconds: float) -> list:
@@ -101,8 +129,7 @@ def generate_takes(studio: Studio, job: Job, folder: str, on_step) -> list:
     options = studio.options(job.model)
     for flag in job.options:
         if flag not in options:
-            raise SeqgenError(f"{job.model} has no switch {flag[:40]!r}; its switches: "
-                              f"{', '.join(options) or 'none'}")
+            raise SeqgenError(f"{job.model} has no switch {flag[:40]!r}; its switches: {', '.join(options) or 'none'}")
         if options[flag].unavailable:
             raise SeqgenError(f"{options[flag].label} {options[flag].unavailable}; untick it")
     if job.cells is not None:
@@ -112,11 +139,23 @@ def generate_takes(studio: Studio, job: Job, folder: str, on_step) -> list:
     else:
         primer = model.primer(job.primer or None)
     if len(primer) + job.new_steps > MAX_STEPS:
-        raise SeqgenError(f"the primer ({len(primer)} steps) and {LABELS['new_steps']} ({job.new_steps}) make "
-                          f"{len(primer) + job.new_steps} steps; the studio makes takes of at most {MAX_STEPS}")
-    tracks = model.generate(job.num_outputs, len(primer) + job.new_steps, primer, job.temperature, job.seed,
-                            job.beam_size, job.branch_factor, job.steps_per_iteration, job.qpm, on_step=on_step,
-                            controls=checked_controls(model, job.controls))
+        raise SeqgenError(
+            f"the primer ({len(primer)} steps) and {LABELS['new_steps']} ({job.new_steps}) make "
+            f"{len(primer) + job.new_steps} steps; the studio makes takes of at most {MAX_STEPS}"
+        )
+    tracks = model.generate(
+        job.num_outputs,
+        len(primer) + job.new_steps,
+        primer,
+        job.temperature,
+        job.seed,
+        job.beam_size,
+        job.branch_factor,
+        job.steps_per_iteration,
+        job.qpm,
+        on_step=on_step,
+        controls=checked_controls(model, job.controls),
+    )
     return write_results(plugins.postprocess_tracks(generate_args(job.options), model, tracks), folder, len(primer))
 
 
@@ -129,11 +168,21 @@ def write_results(tracks, folder: str, primer_steps: int) -> list:
         track.write_midi(os.path.join(folder, stem + ".mid"))
         notes = notes_of(track)
         step_seconds = 60.0 / track.qpm / track.config.steps_per_quarter
-        results.append((stem, {"id": stem, "steps": len(track), "primer_steps": primer_steps,
-                               "steps_per_quarter": track.config.steps_per_quarter,
-                               "text": track.config.tracks.format_events(track.events), "notes": notes,
-                               "cells": grid.events_to_cells(track.events, rows) if rows else None,
-                               "hits": hits_of(notes, rows, step_seconds) if rows else None}))
+        results.append(
+            (
+                stem,
+                {
+                    "id": stem,
+                    "steps": len(track),
+                    "primer_steps": primer_steps,
+                    "steps_per_quarter": track.config.steps_per_quarter,
+                    "text": track.config.tracks.format_events(track.events),
+                    "notes": notes,
+                    "cells": grid.events_to_cells(track.events, rows) if rows else None,
+                    "hits": hits_of(notes, rows, step_seconds) if rows else None,
+                },
+            )
+        )
     return results
 
 
@@ -147,26 +196,38 @@ def infill_takes(studio: Studio, body: dict, folder: str) -> list:
         raise SeqgenError(f"{config.id} has no grid; choose bars on a grid model")
     events = grid.cells_to_events(body.get("cells"), rows)
     bars = body.get("bars")
-    if not (isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) and not isinstance(b, bool)
-                                                              for b in bars)):
+    if not (
+        isinstance(bars, list) and len(bars) == 2 and all(isinstance(b, int) and not isinstance(b, bool) for b in bars)
+    ):
         raise SeqgenError("Bars must be the first and last bar to regenerate, e.g. [3, 4]")
     chosen = body.get("rows") or []
     parts = row_parts(config, rows)
     if not isinstance(chosen, list) or not all(isinstance(r, int) and 0 <= r < len(parts) for r in chosen):
-        raise SeqgenError(f"rows must be row numbers from 0 to {len(parts) - 1}" if parts else
-                          f"{config.id} regenerates whole steps: choose no rows")
+        raise SeqgenError(
+            f"rows must be row numbers from 0 to {len(parts) - 1}"
+            if parts
+            else f"{config.id} regenerates whole steps: choose no rows"
+        )
     num_outputs = whole(body, "num_outputs", 1, 1, MAX_OUTPUTS)
     tries = INFILL_CANDIDATES
     work = num_outputs * len(events) * tries
     if work > MAX_WORK:
-        raise SeqgenError(f"Takes x take length{f' x {tries} (tries)' if tries > 1 else ''} is {work}, over the "
-                          f"studio's limit of {MAX_WORK}; choose fewer takes or a shorter take")
-    seed = None if body.get("seed") is None else whole(body, "seed", None, 0, 2 ** 63 - 1)
+        raise SeqgenError(
+            f"Takes x take length{f' x {tries} (tries)' if tries > 1 else ''} is {work}, over the "
+            f"studio's limit of {MAX_WORK}; choose fewer takes or a shorter take"
+        )
+    seed = None if body.get("seed") is None else whole(body, "seed", None, 0, 2**63 - 1)
     qpm = number(body, "qpm", 120.0, *QPM)
-    tracks = model.infill(Track(events, config, qpm), bars=tuple(bars), instruments=[parts[r] for r in chosen],
-                          num_outputs=num_outputs, temperature=number(body, "temperature", 1.0, *TEMPERATURE),
-                          seed=seed, controls=checked_controls(model, controls_of(body)),
-                          steps_per_bar=4 * config.steps_per_quarter)
+    tracks = model.infill(
+        Track(events, config, qpm),
+        bars=tuple(bars),
+        instruments=[parts[r] for r in chosen],
+        num_outputs=num_outputs,
+        temperature=number(body, "temperature", 1.0, *TEMPERATURE),
+        seed=seed,
+        controls=checked_controls(model, controls_of(body)),
+        steps_per_bar=4 * config.steps_per_quarter,
+    )
     return write_results(tracks, folder, 0)
 
 
@@ -177,18 +238,28 @@ def rhythm_takes(studio: Studio, body: dict, folder: str) -> list:
         raise SeqgenError("there are no taps; tap a rhythm first (press T, or click the pad)")
     if len(times) > MAX_TAPS:
         raise SeqgenError(f"{len(times)} taps are more than the studio takes ({MAX_TAPS}); tap a shorter rhythm")
-    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
-               and 0 <= t <= MAX_TAP_SECONDS for t in times):
-        raise SeqgenError(f"tap times must be seconds from the first tap, from 0 to {MAX_TAP_SECONDS:g}; "
-                          f"tap a shorter rhythm")
+    if not all(
+        isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t) and 0 <= t <= MAX_TAP_SECONDS
+        for t in times
+    ):
+        raise SeqgenError(
+            f"tap times must be seconds from the first tap, from 0 to {MAX_TAP_SECONDS:g}; tap a shorter rhythm"
+        )
     velocities = body.get("velocities")
-    if velocities is not None and not (isinstance(velocities, list) and len(velocities) == len(times) and all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 127 for v in velocities)):
+    if velocities is not None and not (
+        isinstance(velocities, list)
+        and len(velocities) == len(times)
+        and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 127 for v in velocities)
+    ):
         raise SeqgenError("velocities must be one whole number from 1 to 127 per tap")
-    seed = None if body.get("seed") is None else whole(body, "seed", None, 0, 2 ** 63 - 1)
+    seed = None if body.get("seed") is None else whole(body, "seed", None, 0, 2**63 - 1)
     track = studio.rhythm_model(body["model"])(
-        [float(t) for t in times], velocities, number(body, "qpm", 120.0, *QPM),
-        number(body, "temperature", 1.0, *TEMPERATURE), seed)
+        [float(t) for t in times],
+        velocities,
+        number(body, "qpm", 120.0, *QPM),
+        number(body, "temperature", 1.0, *TEMPERATURE),
+        seed,
+    )
     return write_results([track], folder, 0)
 
 
@@ -205,8 +276,9 @@ def taps_from_midi(data: bytes) -> dict:
     except SeqgenError:
         raise
     except Exception as error:  # pretty_midi's many kinds on odd files
-        raise SeqgenError(f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI "
-                          f"File (.mid)") from None
+        raise SeqgenError(
+            f"{name} is not a valid MIDI file ({describe_error(error)}); give a Standard MIDI File (.mid)"
+        ) from None
     loudest = collections.Counter()
     for note in (note for instrument in midi.instruments for note in instrument.notes if note.velocity > 0):
         moment = round(note.start, 4)
@@ -222,8 +294,12 @@ def taps_from_midi(data: bytes) -> dict:
     qpm = min(max(tempi[0], QPM[0]), QPM[1])
     if len(set(tempi)) > 1 or qpm != tempi[0]:
         notices.append(f"taps follow {qpm:g} BPM (its tempo {'changes' if len(set(tempi)) > 1 else 'is out of range'})")
-    return {"times": [time for time, _ in kept], "velocities": [velocity for _, velocity in kept], "qpm": qpm,
-            "notice": "; ".join(notices)}
+    return {
+        "times": [time for time, _ in kept],
+        "velocities": [velocity for _, velocity in kept],
+        "qpm": qpm,
+        "notice": "; ".join(notices),
+    }
 
 
 def row_parts(config, rows) -> list:
@@ -260,12 +336,20 @@ def primer_from_midi(model, path) -> dict:
     events, notices = found.events, [found.notice] if found.notice else []
     if len(events) > MAX_PRIMER_FROM_MIDI:
         bars = MAX_PRIMER_FROM_MIDI // found.steps_per_bar
-        events = events[:bars * found.steps_per_bar] if bars else events[:MAX_PRIMER_FROM_MIDI]
-        notices.append(f"kept the first {bars} bars of {math.ceil(len(found.events) / found.steps_per_bar)}"
-                       if bars else f"kept the first {MAX_PRIMER_FROM_MIDI} steps of {len(found.events)}")
+        events = events[: bars * found.steps_per_bar] if bars else events[:MAX_PRIMER_FROM_MIDI]
+        notices.append(
+            f"kept the first {bars} bars of {math.ceil(len(found.events) / found.steps_per_bar)}"
+            if bars
+            else f"kept the first {MAX_PRIMER_FROM_MIDI} steps of {len(found.events)}"
+        )
     qpm = min(max(found.qpm, QPM[0]), QPM[1])
     if qpm != found.qpm:
         notices.append(f"its tempo {found.qpm:.0f} BPM is outside {QPM[0]:g}-{QPM[1]:g}: playing at {qpm:g}")
-    return {"steps": len(events), "qpm": qpm, "steps_per_bar": found.steps_per_bar,
-            "notice": "; ".join(notices), "text": config.tracks.format_events(events),
-            "cells": grid.events_to_cells(events, rows) if rows else None}
+    return {
+        "steps": len(events),
+        "qpm": qpm,
+        "steps_per_bar": found.steps_per_bar,
+        "notice": "; ".join(notices),
+        "text": config.tracks.format_events(events),
+        "cells": grid.events_to_cells(events, rows) if rows else None,
+    }

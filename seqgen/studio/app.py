@@ -32,11 +32,37 @@ from starlette.staticfiles import StaticFiles
 
 from seqgen.errors import SeqgenError
 from seqgen.studio import grid
-from seqgen.studio.actions import (description, generate_takes, infill_takes, primer_from_midi, rhythm_takes,
-                                   taps_from_midi, write_clip)
-from seqgen.studio.checks import (CLIP_FIELDS, INFILL_FIELDS, MAX_BATCH, MAX_BEAM, MAX_OUTPUTS, MAX_PRIMER_FROM_MIDI,
-                                  MAX_STEPS, MAX_TAP_SECONDS, MAX_TAPS, MAX_UPLOAD, MAX_WORK, QPM, RHYTHM_FIELDS, SWING,
-                                  TEMPERATURE, Clip, Job, check_fields, json_body, read_body)
+from seqgen.studio.actions import (
+    description,
+    generate_takes,
+    infill_takes,
+    primer_from_midi,
+    rhythm_takes,
+    taps_from_midi,
+    write_clip,
+)
+from seqgen.studio.checks import (
+    CLIP_FIELDS,
+    INFILL_FIELDS,
+    MAX_BATCH,
+    MAX_BEAM,
+    MAX_OUTPUTS,
+    MAX_PRIMER_FROM_MIDI,
+    MAX_STEPS,
+    MAX_TAP_SECONDS,
+    MAX_TAPS,
+    MAX_UPLOAD,
+    MAX_WORK,
+    QPM,
+    RHYTHM_FIELDS,
+    SWING,
+    TEMPERATURE,
+    Clip,
+    Job,
+    check_fields,
+    json_body,
+    read_body,
+)
 from seqgen.studio import live, song
 from seqgen.studio.guard import Guard
 from seqgen.studio.sessions import ClientGone, Session, Studio, answer
@@ -64,14 +90,28 @@ async def index(request):
 async def list_models(request):
     studio = request.app.state.studio
     catalog = await studio.run(studio.catalog)
-    return JSONResponse({
-        "models": [{"id": model_id, "shipped": source == model_id} for model_id, source in catalog.items()],
-        "wav": studio.soundfont is not None,
-        "rhythm_models": list(studio.rhythm_models()),
-        "limits": {"steps": MAX_STEPS, "num_outputs": MAX_OUTPUTS, "beam_size": MAX_BEAM,
-                   "branch_factor": MAX_BEAM, "batch": MAX_BATCH, "work": MAX_WORK, "upload_bytes": MAX_UPLOAD,
-                   "temperature": TEMPERATURE, "qpm": QPM, "swing": SWING,
-                   "primer_from_midi": MAX_PRIMER_FROM_MIDI, "taps": MAX_TAPS, "tap_seconds": MAX_TAP_SECONDS}})
+    return JSONResponse(
+        {
+            "models": [{"id": model_id, "shipped": source == model_id} for model_id, source in catalog.items()],
+            "wav": studio.soundfont is not None,
+            "rhythm_models": list(studio.rhythm_models()),
+            "limits": {
+                "steps": MAX_STEPS,
+                "num_outputs": MAX_OUTPUTS,
+                "beam_size": MAX_BEAM,
+                "branch_factor": MAX_BEAM,
+                "batch": MAX_BATCH,
+                "work": MAX_WORK,
+                "upload_bytes": MAX_UPLOAD,
+                "temperature": TEMPERATURE,
+                "qpm": QPM,
+                "swing": SWING,
+                "primer_from_midi": MAX_PRIMER_FROM_MIDI,
+                "taps": MAX_TAPS,
+                "tap_seconds": MAX_TAP_SECONDS,
+            },
+        }
+    )
 
 
 async def describe_model(request):
@@ -181,20 +221,20 @@ async def download(request):
     path = os.path.join(session.folder, name)
     if suffix == ".wav":
         if studio.soundfont is None:
-            raise HTTPException(404, "WAV downloads need a General MIDI soundfont: apt-get install "
-                                     "timgm6mb-soundfont")
+            raise HTTPException(404, "WAV downloads need a General MIDI soundfont: apt-get install timgm6mb-soundfont")
         if not os.path.exists(path):
             from seqgen import render
 
             await studio.run(render.render_wav, path[:-4] + ".mid", path, studio.soundfont)
-    return FileResponse(path, filename=session.results[stem] + suffix,
-                        media_type="audio/midi" if suffix == ".mid" else "audio/wav")
+    return FileResponse(
+        path, filename=session.results[stem] + suffix, media_type="audio/midi" if suffix == ".mid" else "audio/wav"
+    )
 
 
 def _cut(message: str) -> str:
     """One line of at most MAX_ERROR characters."""
     line = " ".join(str(message).split())
-    return line if len(line) <= MAX_ERROR else line[:MAX_ERROR - 1] + "…"
+    return line if len(line) <= MAX_ERROR else line[: MAX_ERROR - 1] + "…"
 
 
 async def _seqgen_error(request, error):
@@ -206,8 +246,15 @@ async def _http_error(request, error):
 
 
 async def _internal_error(request, error):
-    return JSONResponse({"error": _cut(f"the studio failed ({type(error).__name__}: {str(error)[:200]}); "
-                                       f"see the terminal running seqgen studio")}, status_code=500)
+    return JSONResponse(
+        {
+            "error": _cut(
+                f"the studio failed ({type(error).__name__}: {str(error)[:200]}); "
+                f"see the terminal running seqgen studio"
+            )
+        },
+        status_code=500,
+    )
 
 
 def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
@@ -223,17 +270,26 @@ def create_app(models_dir=None, host: str = "127.0.0.1") -> Starlette:
         finally:
             studio.close()
 
-
     hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else ["*"]
     app = Starlette(
-        routes=[Route("/", index), Route("/api/models", list_models),
-                Route("/api/models/{model_id}", describe_model), Route("/api/primer", primer, methods=["POST"]),
-                Route("/api/generate", generate, methods=["POST"]), Route("/api/clip", clip, methods=["POST"]),
-                Route("/api/infill", infill, methods=["POST"]), Route("/api/rhythm", from_rhythm, methods=["POST"]),
-                Route("/api/taps", taps, methods=["POST"]), *song.ROUTES, *live.ROUTES,
-                Route("/api/files/{name}", download), Mount("/static", StaticFiles(directory=STATIC), name="static")],
+        routes=[
+            Route("/", index),
+            Route("/api/models", list_models),
+            Route("/api/models/{model_id}", describe_model),
+            Route("/api/primer", primer, methods=["POST"]),
+            Route("/api/generate", generate, methods=["POST"]),
+            Route("/api/clip", clip, methods=["POST"]),
+            Route("/api/infill", infill, methods=["POST"]),
+            Route("/api/rhythm", from_rhythm, methods=["POST"]),
+            Route("/api/taps", taps, methods=["POST"]),
+            *song.ROUTES,
+            *live.ROUTES,
+            Route("/api/files/{name}", download),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
         middleware=[Middleware(Guard), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
         exception_handlers={SeqgenError: _seqgen_error, HTTPException: _http_error, Exception: _internal_error},
-        lifespan=lifespan)
+        lifespan=lifespan,
+    )
     app.state.studio = studio
     return app

@@ -27,10 +27,20 @@ SWING = (50.0, 75.0)  # percent of a pair of steps the first one lasts
 MAX_TAPS = 512  # taps of a rhythm played to (the rhythm_models hook)
 MAX_TAP_SECONDS = 60.0  # the latest tap, from the first
 #: The page's words for the request's fields: error messages use them.
-LABELS = {"new_steps": "Steps to generate", "num_outputs": "Takes", "temperature": "Temperature", "seed": "Seed",
-          "beam_size": "Beam width", "branch_factor": "Branches", "steps_per_iteration": "Steps per round",
-          "qpm": "Tempo (BPM)", "swing": "Swing (%)", "steps": "Take length", "velocity": "Velocity",
-          "variation": "Variation"}
+LABELS = {
+    "new_steps": "Steps to generate",
+    "num_outputs": "Takes",
+    "temperature": "Temperature",
+    "seed": "Seed",
+    "beam_size": "Beam width",
+    "branch_factor": "Branches",
+    "steps_per_iteration": "Steps per round",
+    "qpm": "Tempo (BPM)",
+    "swing": "Swing (%)",
+    "steps": "Take length",
+    "velocity": "Velocity",
+    "variation": "Variation",
+}
 
 
 # Request values
@@ -49,8 +59,11 @@ def whole(body, name, default, low, high):
 
 def number(body, name, default, low, high):
     value = body.get(name, default)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not (
-            math.isfinite(value) and low <= value <= high):
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not (math.isfinite(value) and low <= value <= high)
+    ):
         raise SeqgenError(f"{LABELS[name]} must be a number from {low:g} to {high:g}, got {shown(value)}")
     return float(value)
 
@@ -65,8 +78,21 @@ def check_fields(body, known) -> None:
         raise SeqgenError("model must be the id of a model from /api/models")
 
 
-GENERATE_FIELDS = {"model", "new_steps", "num_outputs", "temperature", "seed", "beam_size", "branch_factor",
-                   "steps_per_iteration", "qpm", "options", "controls", "primer", "cells"}
+GENERATE_FIELDS = {
+    "model",
+    "new_steps",
+    "num_outputs",
+    "temperature",
+    "seed",
+    "beam_size",
+    "branch_factor",
+    "steps_per_iteration",
+    "qpm",
+    "options",
+    "controls",
+    "primer",
+    "cells",
+}
 INFILL_FIELDS = {"model", "cells", "bars", "rows", "num_outputs", "temperature", "seed", "qpm", "controls"}
 
 
@@ -74,9 +100,9 @@ def controls_of(body) -> dict:
     """The request's ``controls`` ({name: value}); checked against the model's own when generating."""
     controls = body.get("controls") or {}
     if not isinstance(controls, dict) or not all(
-            isinstance(value, (str, int, float, type(None))) and not isinstance(value, bool)
-            for value in controls.values()):
-        raise SeqgenError("controls must map a control's name to a value, e.g. {\"style\": \"funk\"}")
+        isinstance(value, (str, int, float, type(None))) and not isinstance(value, bool) for value in controls.values()
+    ):
+        raise SeqgenError('controls must map a control\'s name to a value, e.g. {"style": "funk"}')
     return controls
 
 
@@ -112,7 +138,7 @@ class Job:
         check_fields(body, GENERATE_FIELDS)
         seed = body.get("seed")
         if seed is not None:
-            seed = whole(body, "seed", None, 0, 2 ** 63 - 1)
+            seed = whole(body, "seed", None, 0, 2**63 - 1)
         options = body.get("options", [])
         if not isinstance(options, list) or not all(isinstance(flag, str) for flag in options):
             raise SeqgenError("options must be a list of the flags of the model's switches")
@@ -120,18 +146,30 @@ class Job:
             raise SeqgenError("give the primer as text or as cells, not both")
         if not isinstance(body.get("primer", ""), (str, type(None))):
             raise SeqgenError("the primer must be text in the model's notation")
-        job = cls(body["model"], whole(body, "new_steps", 64, 1, MAX_STEPS - 1),
-                  whole(body, "num_outputs", 1, 1, MAX_OUTPUTS), number(body, "temperature", 1.0, *TEMPERATURE),
-                  seed, whole(body, "beam_size", 1, 1, MAX_BEAM), whole(body, "branch_factor", 1, 1, MAX_BEAM),
-                  whole(body, "steps_per_iteration", 1, 1, MAX_STEPS), number(body, "qpm", 120.0, *QPM),
-                  tuple(options), controls_of(body), body.get("primer"), body.get("cells"))
+        job = cls(
+            body["model"],
+            whole(body, "new_steps", 64, 1, MAX_STEPS - 1),
+            whole(body, "num_outputs", 1, 1, MAX_OUTPUTS),
+            number(body, "temperature", 1.0, *TEMPERATURE),
+            seed,
+            whole(body, "beam_size", 1, 1, MAX_BEAM),
+            whole(body, "branch_factor", 1, 1, MAX_BEAM),
+            whole(body, "steps_per_iteration", 1, 1, MAX_STEPS),
+            number(body, "qpm", 120.0, *QPM),
+            tuple(options),
+            controls_of(body),
+            body.get("primer"),
+            body.get("cells"),
+        )
         rows = job.num_outputs * job.beam_size * job.branch_factor
         if rows > MAX_BATCH:
             raise SeqgenError(f"Takes x Beam width x Branches is {rows}; the studio allows at most {MAX_BATCH}")
         if rows * job.new_steps > MAX_WORK:
-            raise SeqgenError(f"Takes x Beam width x Branches x Steps to generate is {job.num_outputs} x "
-                              f"{job.beam_size} x {job.branch_factor} x {job.new_steps} = {rows * job.new_steps}, "
-                              f"over the studio's limit of {MAX_WORK} per Generate; lower one of them")
+            raise SeqgenError(
+                f"Takes x Beam width x Branches x Steps to generate is {job.num_outputs} x "
+                f"{job.beam_size} x {job.branch_factor} x {job.new_steps} = {rows * job.new_steps}, "
+                f"over the studio's limit of {MAX_WORK} per Generate; lower one of them"
+            )
         return job
 
 
@@ -155,19 +193,33 @@ class Clip:
         steps = whole(body, "steps", None, 1, MAX_STEPS)
         hits = body.get("hits")
         if not isinstance(hits, list) or len(hits) > steps * max(num_rows, 1):
-            raise SeqgenError(f"hits must be a list of at most {steps * max(num_rows, 1)} [step, row, velocity, "
-                              f"offset]")
+            raise SeqgenError(
+                f"hits must be a list of at most {steps * max(num_rows, 1)} [step, row, velocity, offset]"
+            )
         checked = set()
         for hit in hits:
-            if not (isinstance(hit, list) and len(hit) == 4 and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in hit)
-                    and all(isinstance(v, int) for v in hit[:3]) and 0 <= hit[0] < steps
-                    and 0 <= hit[1] < num_rows and 1 <= hit[2] <= 127 and -0.5 <= hit[3] <= 0.5):
-                raise SeqgenError(f"each hit must be [step 0-{steps - 1}, row 0-{num_rows - 1}, {LABELS['velocity']} "
-                                  f"1-127, offset -0.5 to 0.5], got {shown(hit)}")
+            if not (
+                isinstance(hit, list)
+                and len(hit) == 4
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in hit)
+                and all(isinstance(v, int) for v in hit[:3])
+                and 0 <= hit[0] < steps
+                and 0 <= hit[1] < num_rows
+                and 1 <= hit[2] <= 127
+                and -0.5 <= hit[3] <= 0.5
+            ):
+                raise SeqgenError(
+                    f"each hit must be [step 0-{steps - 1}, row 0-{num_rows - 1}, {LABELS['velocity']} "
+                    f"1-127, offset -0.5 to 0.5], got {shown(hit)}"
+                )
             checked.add((hit[0], hit[1], hit[2], float(hit[3])))
-        return cls(body["model"], number(body, "qpm", 120.0, *QPM), number(body, "swing", 50.0, *SWING), steps,
-                   tuple(sorted(checked)))
+        return cls(
+            body["model"],
+            number(body, "qpm", 120.0, *QPM),
+            number(body, "swing", 50.0, *SWING),
+            steps,
+            tuple(sorted(checked)),
+        )
 
 
 async def read_body(request, limit: int, media_type: str) -> bytes:

@@ -15,8 +15,7 @@ def rows(config) -> list:
 
 def events_to_cells(events, grid_rows) -> list:
     """Per step, the sorted indices of the rows sounding (a row sounds when any of its pitches does)."""
-    return [[r for r, (_, pitches) in enumerate(grid_rows) if not set(pitches).isdisjoint(event)]
-            for event in events]
+    return [[r for r, (_, pitches) in enumerate(grid_rows) if not set(pitches).isdisjoint(event)] for event in events]
 
 
 def cells_to_events(cells, grid_rows) -> list:
@@ -26,8 +25,10 @@ def cells_to_events(cells, grid_rows) -> list:
     events = []
     for step, cell in enumerate(cells):
         if not isinstance(cell, list) or not all(
-                isinstance(r, int) and not isinstance(r, bool) and 0 <= r < len(grid_rows) for r in cell):
-            raise SeqgenError(f"primer step {step} must be a list of row numbers from 0 to {len(grid_rows) - 1}, "
-                              f"got {str(cell)[:40]}")
+            isinstance(r, int) and not isinstance(r, bool) and 0 <= r < len(grid_rows) for r in cell
+        ):
+            raise SeqgenError(
+                f"primer step {step} must be a list of row numbers from 0 to {len(grid_rows) - 1}, got {str(cell)[:40]}"
+            )
         events.append(frozenset(grid_rows[r][1][0] for r in cell))
     return events

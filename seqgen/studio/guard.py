@@ -11,13 +11,19 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 
-
 READ_TIMEOUT = 10.0  # seconds a request body may pause
-CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
-       "form-action 'none'; frame-ancestors 'none'")
-SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
-                    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                    (b"cross-origin-resource-policy", b"same-origin"), (b"cross-origin-opener-policy", b"same-origin")]
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
 
 
 class Guard:
@@ -48,8 +54,9 @@ class Guard:
             try:
                 message = await asyncio.wait_for(receive(), READ_TIMEOUT)
             except TimeoutError:
-                raise HTTPException(408, f"the request body did not arrive within {READ_TIMEOUT:g} s",
-                                    headers={"connection": "close"}) from None
+                raise HTTPException(
+                    408, f"the request body did not arrive within {READ_TIMEOUT:g} s", headers={"connection": "close"}
+                ) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 

@@ -101,9 +101,15 @@ class LiveDesk:
     def status(self) -> dict:
         with self._lock:
             player = self._player
-            return {"playing": self.playing, "model": self._model_id, "to": list(self._targets),
-                    "bars": len(player.played) if player else 0, "late_bars": player.late_bars if player else 0,
-                    "bpm": player.clock.bpm if player else None, "error": self._error}
+            return {
+                "playing": self.playing,
+                "model": self._model_id,
+                "to": list(self._targets),
+                "bars": len(player.played) if player else 0,
+                "late_bars": player.late_bars if player else 0,
+                "bpm": player.clock.bpm if player else None,
+                "error": self._error,
+            }
 
 
 LIVE_FIELDS = {"model", "qpm", "controls", "midi", "osc"}
@@ -124,15 +130,16 @@ async def live_start(request):
     if not isinstance(midi, bool) or not isinstance(osc, str) or len(osc) > MAX_OSC:
         raise SeqgenError(f"midi must be true or false, osc a host:port of at most {MAX_OSC} characters")
     model = await studio.run(studio.model, body["model"])
-    return JSONResponse(await studio.run(studio.live.start, model, body["model"], qpm, checks.controls_of(body), midi,
-                                         osc.strip()))
+    return JSONResponse(
+        await studio.run(studio.live.start, model, body["model"], qpm, checks.controls_of(body), midi, osc.strip())
+    )
 
 
 async def live_steer(request):
     """The Live panel's knobs: the controls of the next bars."""
     body = await checks.json_body(request)
     if not isinstance(body, dict) or set(body) != {"controls"}:
-        raise SeqgenError("the request must be {\"controls\": {name: value}}")
+        raise SeqgenError('the request must be {"controls": {name: value}}')
     studio = request.app.state.studio
     return JSONResponse(await studio.run(studio.live.steer, checks.controls_of(body)))
 
@@ -142,5 +149,9 @@ async def live_stop(request):
     return JSONResponse(await studio.run(studio.live.stop))
 
 
-ROUTES = [Route("/api/live", live_status), Route("/api/live/start", live_start, methods=["POST"]),
-          Route("/api/live/steer", live_steer, methods=["POST"]), Route("/api/live/stop", live_stop, methods=["POST"])]
+ROUTES = [
+    Route("/api/live", live_status),
+    Route("/api/live/start", live_start, methods=["POST"]),
+    Route("/api/live/steer", live_steer, methods=["POST"]),
+    Route("/api/live/stop", live_stop, methods=["POST"]),
+]

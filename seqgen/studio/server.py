@@ -38,5 +38,11 @@ class HeadTimeoutProtocol(H11Protocol):
 
 def config(app, **options) -> uvicorn.Config:
     """The uvicorn config serving ``app`` (``options``: more uvicorn settings, such as host and port)."""
-    return uvicorn.Config(app, http=HeadTimeoutProtocol, limit_concurrency=MAX_CONNECTIONS, log_level="warning",
-                          access_log=False, **options)
+    return uvicorn.Config(
+        app,
+        http=HeadTimeoutProtocol,
+        limit_concurrency=MAX_CONNECTIONS,
+        log_level="warning",
+        access_log=False,
+        **options,
+    )

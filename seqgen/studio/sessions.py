@@ -124,8 +124,12 @@ class Studio:
             root = os.path.realpath(self.models_dir)
             for name in sorted(os.listdir(root)):
                 path = os.path.realpath(os.path.join(root, name))  # a link is followed only inside the folder
-                if (name.endswith(BUNDLE_SUFFIXES) and os.path.commonpath([root, path]) == root
-                        and os.path.isfile(path) and self._generates(path)):
+                if (
+                    name.endswith(BUNDLE_SUFFIXES)
+                    and os.path.commonpath([root, path]) == root
+                    and os.path.isfile(path)
+                    and self._generates(path)
+                ):
                     found[name] = path
         return found
 
@@ -158,8 +162,10 @@ class Studio:
             if model_id not in self._models:
                 model = seqgen.load(source)
                 if not model.family.generative:
-                    raise SeqgenError(f"{model_id} is a {model.config.model} model, which does not generate "
-                                      f"tracks; choose another model")
+                    raise SeqgenError(
+                        f"{model_id} is a {model.config.model} model, which does not generate "
+                        f"tracks; choose another model"
+                    )
                 self._models[model_id] = model
             return self._models[model_id]
 
@@ -184,8 +190,11 @@ class Studio:
     def rhythm_model(self, name):
         found = self.rhythm_models()
         if not isinstance(name, str) or name not in found:
-            raise HTTPException(404, f"no model {str(name)[:80]!r} plays to taps here; choose one of "
-                                     f"{', '.join(found) or 'none (no plugin offers one)'}")
+            raise HTTPException(
+                404,
+                f"no model {str(name)[:80]!r} plays to taps here; choose one of "
+                f"{', '.join(found) or 'none (no plugin offers one)'}",
+            )
         return found[name]
 
     def options(self, model_id: str) -> dict:
@@ -214,8 +223,11 @@ class Studio:
         while self._sessions and now - next(iter(self._sessions.values())).used > SESSION_KEEP:
             shutil.rmtree(self._sessions.popitem(last=False)[1].folder, ignore_errors=True)
         if len(self._sessions) >= MAX_SESSIONS:
-            raise HTTPException(503, f"the studio is keeping the results of {MAX_SESSIONS} other browsers for "
-                                     f"{SESSION_KEEP / 3600:g} hour after their last use; try again later")
+            raise HTTPException(
+                503,
+                f"the studio is keeping the results of {MAX_SESSIONS} other browsers for "
+                f"{SESSION_KEEP / 3600:g} hour after their last use; try again later",
+            )
         token = secrets.token_hex(16)
         self._sessions[token] = Session(os.path.join(self.root, token))
         os.mkdir(self._sessions[token].folder)

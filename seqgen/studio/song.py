@@ -25,37 +25,48 @@ SONG_FIELDS = {"model", "sections", "controls", "fills", "variation", "temperatu
 SECTION_FIELDS = SONG_FIELDS - {"variation"} | {"cells", "section"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 #: The command line's words in the core's messages, as the page names them.
-_PAGE_WORDS = {"--fills yes": "Fills: yes", "leave out --fills": "choose Fills: no", "--variation": "Variation",
-               "--control names": "Controls name", "leave out Variation": "set Variation to 0"}
+_PAGE_WORDS = {
+    "--fills yes": "Fills: yes",
+    "leave out --fills": "choose Fills: no",
+    "--variation": "Variation",
+    "--control names": "Controls name",
+    "leave out Variation": "set Variation to 0",
+}
 
 
 def _form(body, model) -> list:
-    """The request's sections as :class:`seqgen.song.Section` s, checked, within MAX_STEPS steps in all."""
-    from seqgen.song import Section
+    """The request's sections as :class:`seqgen.form.Section` s, checked, within MAX_STEPS steps in all."""
+    from seqgen.form import Section
 
     sections = body.get("sections")
     if not isinstance(sections, list) or not 1 <= len(sections) <= MAX_SECTIONS:
-        raise SeqgenError(f"sections must be a list of 1 to {MAX_SECTIONS} sections, each {{\"name\": \"verse\", "
-                          f"\"bars\": 8}}; add a section to the lane")
+        raise SeqgenError(
+            f'sections must be a list of 1 to {MAX_SECTIONS} sections, each {{"name": "verse", '
+            f'"bars": 8}}; add a section to the lane'
+        )
     bar = 4 * model.config.steps_per_quarter
     form = []
     for number, section in enumerate(sections, 1):
         if not isinstance(section, dict) or set(section) != {"name", "bars"}:
-            raise SeqgenError(f"section {number} must be {{\"name\": \"verse\", \"bars\": 8}}, "
-                              f"got {checks.shown(section)}")
+            raise SeqgenError(f'section {number} must be {{"name": "verse", "bars": 8}}, got {checks.shown(section)}')
         name, bars = section["name"], section["bars"]
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise SeqgenError(f"section {number}'s name must be a letter then letters, digits, '_' or '-' (at most "
-                              f"40), got {checks.shown(name)!r}; rename it")
+            raise SeqgenError(
+                f"section {number}'s name must be a letter then letters, digits, '_' or '-' (at most "
+                f"40), got {checks.shown(name)!r}; rename it"
+            )
         most = checks.MAX_STEPS // bar
         if not isinstance(bars, int) or isinstance(bars, bool) or not 1 <= bars <= most:
-            raise SeqgenError(f"section {number} ({name}) must last a whole number of bars from 1 to {most}, got "
-                              f"{checks.shown(bars)}")
+            raise SeqgenError(
+                f"section {number} ({name}) must last a whole number of bars from 1 to {most}, got {checks.shown(bars)}"
+            )
         form.append(Section(name, bars))
     total = sum(section.bars for section in form)
     if total * bar > checks.MAX_STEPS:
-        raise SeqgenError(f"the song has {total} bars ({total * bar} steps); the studio makes songs of at most "
-                          f"{checks.MAX_STEPS // bar} bars ({checks.MAX_STEPS} steps): shorten or remove a section")
+        raise SeqgenError(
+            f"the song has {total} bars ({total * bar} steps); the studio makes songs of at most "
+            f"{checks.MAX_STEPS // bar} bars ({checks.MAX_STEPS} steps): shorten or remove a section"
+        )
     return form
 
 
@@ -75,13 +86,15 @@ def _controls(body, model, form) -> dict:
 
     given = body.get("controls") or {}
     if not isinstance(given, dict) or not all(isinstance(values, dict) for values in given.values()):
-        raise SeqgenError("controls must map a section's name to its controls, e.g. {\"verse\": {\"density\": 14}}")
+        raise SeqgenError('controls must map a section\'s name to its controls, e.g. {"verse": {"density": 14}}')
     names = {section.name for section in form}
     checked = {}
     for name, values in given.items():
         if name not in names:
-            raise SeqgenError(f"controls name section {name[:40]!r}, which is not in the lane; its sections are "
-                              f"{', '.join(dict.fromkeys(s.name for s in form))}")
+            raise SeqgenError(
+                f"controls name section {name[:40]!r}, which is not in the lane; its sections are "
+                f"{', '.join(dict.fromkeys(s.name for s in form))}"
+            )
         try:
             checked[name] = check_controls(model.controls, checks.controls_of({"controls": values}))
         except SeqgenError as error:
@@ -110,8 +123,10 @@ def _written(songs, folder: str) -> list:
     for (_, result), made in zip(found, songs):
         bar = 4 * made.config.steps_per_quarter
         ends = [first for _, first in made.sections[1:]] + [len(made)]
-        result["sections"] = [{"name": name, "first": first, "bars": (end - first) // bar}
-                              for (name, first), end in zip(made.sections, ends)]
+        result["sections"] = [
+            {"name": name, "first": first, "bars": (end - first) // bar}
+            for (name, first), end in zip(made.sections, ends)
+        ]
     return found
 
 
@@ -121,16 +136,19 @@ def _song(studio, body: dict, folder: str) -> list:
     form = _form(body, model)
     work = _work(form, 4 * model.config.steps_per_quarter)
     if work > MAX_SONG_WORK:
-        raise SeqgenError(f"a song of {len(form)} sections and {sum(s.bars for s in form)} bars is {work} steps of "
-                          f"work, over the studio's limit of {MAX_SONG_WORK} per song; use fewer sections or bars")
+        raise SeqgenError(
+            f"a song of {len(form)} sections and {sum(s.bars for s in form)} bars is {work} steps of "
+            f"work, over the studio's limit of {MAX_SONG_WORK} per song; use fewer sections or bars"
+        )
     controls = _controls(body, model, form)
     fills = _fills(body)
     variation = checks.number(body, "variation", 0.0, 0.0, 1.0)
-    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2 ** 63 - 1)
+    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2**63 - 1)
     try:
         temperature = checks.number(body, "temperature", 1.0, *checks.TEMPERATURE)
-        songs = model.song(form, controls, fills, variation, 1, temperature, seed,
-                           checks.number(body, "qpm", 120.0, *checks.QPM))
+        songs = model.song(
+            form, controls, fills, variation, 1, temperature, seed, checks.number(body, "qpm", 120.0, *checks.QPM)
+        )
     except SeqgenError as error:
         raise _in_page_words(error) from None
     return _written(songs, folder)
@@ -152,21 +170,29 @@ def _section(studio, body: dict, folder: str) -> list:
     bar = 4 * config.steps_per_quarter
     bars = sum(section.bars for section in form)
     if len(events) != bars * bar:
-        raise SeqgenError(f"the song has {len(events)} steps but its sections {bars} bars ({bars * bar} steps); "
-                          f"generate the song again")
+        raise SeqgenError(
+            f"the song has {len(events)} steps but its sections {bars} bars ({bars * bar} steps); "
+            f"generate the song again"
+        )
     number = body.get("section")
     if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= len(form):
-        raise SeqgenError(f"section must be the number of one of the song's sections, 1 to {len(form)}, got "
-                          f"{checks.shown(number)}")
+        raise SeqgenError(
+            f"section must be the number of one of the song's sections, 1 to {len(form)}, got {checks.shown(number)}"
+        )
     firsts = [0]
     for section in form[:-1]:
         firsts.append(firsts[-1] + section.bars * bar)
-    song = Song(events, config, checks.number(body, "qpm", 120.0, *checks.QPM),
-                sections=[(section.name, first) for section, first in zip(form, firsts)])
-    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2 ** 63 - 1)
+    song = Song(
+        events,
+        config,
+        checks.number(body, "qpm", 120.0, *checks.QPM),
+        sections=[(section.name, first) for section, first in zip(form, firsts)],
+    )
+    seed = None if body.get("seed") is None else checks.whole(body, "seed", None, 0, 2**63 - 1)
     try:
-        made = model.regenerate_section(song, number, controls, fills,
-                                        checks.number(body, "temperature", 1.0, *checks.TEMPERATURE), seed)
+        made = model.regenerate_section(
+            song, number, controls, fills, checks.number(body, "temperature", 1.0, *checks.TEMPERATURE), seed
+        )
     except SeqgenError as error:
         raise _in_page_words(error) from None
     return _written([made], folder)
@@ -194,5 +220,7 @@ async def regenerate_section(request):
     return await _made(request, SECTION_FIELDS, _section)
 
 
-ROUTES = [Route("/api/song", make_song, methods=["POST"]),
-          Route("/api/song/section", regenerate_section, methods=["POST"])]
+ROUTES = [
+    Route("/api/song", make_song, methods=["POST"]),
+    Route("/api/song/section", regenerate_section, methods=["POST"]),
+]

@@ -8,12 +8,34 @@ TensorFlow is imported only when a function needs it.
 """
 
 from seqgen.training.checkpoints import checkpoint_of, warm_start
-from seqgen.training.devices import (choose_strategy, cpu_flags, describe_devices, dtype_policy, is_chief,
-                                     precision_notice)
+from seqgen.training.devices import (
+    choose_strategy,
+    cpu_flags,
+    describe_devices,
+    dtype_policy,
+    is_chief,
+    precision_notice,
+)
 from seqgen.training.loop import TrainOptions, evaluate, train
 from seqgen.training.summaries import format_values, write_summaries
 from seqgen.training.trainer import GPU_MICRO_BATCH_VALUES, MICRO_BATCH_VALUES, Trainer, clip_by_global_norm
 
-__all__ = ["GPU_MICRO_BATCH_VALUES", "MICRO_BATCH_VALUES", "TrainOptions", "Trainer", "checkpoint_of",
-           "choose_strategy", "clip_by_global_norm", "cpu_flags", "describe_devices", "dtype_policy", "evaluate",
-           "format_values", "is_chief", "precision_notice", "train", "warm_start", "write_summaries"]
+__all__ = [
+    "GPU_MICRO_BATCH_VALUES",
+    "MICRO_BATCH_VALUES",
+    "TrainOptions",
+    "Trainer",
+    "checkpoint_of",
+    "choose_strategy",
+    "clip_by_global_norm",
+    "cpu_flags",
+    "describe_devices",
+    "dtype_policy",
+    "evaluate",
+    "format_values",
+    "is_chief",
+    "precision_notice",
+    "train",
+    "warm_start",
+    "write_summaries",
+]

@@ -50,11 +50,16 @@ def save(manager, step: int, train_dir) -> None:
         for path in tf.io.gfile.glob(os.path.join(manager.directory, f"ckpt-{step}[._]*")):
             if path != manager.latest_checkpoint and not path.startswith(f"{manager.latest_checkpoint}."):
                 tf.io.gfile.rmtree(path) if os.path.isdir(path) else tf.io.gfile.remove(path)
-        kept = (f"the previous checkpoint {manager.latest_checkpoint} is kept: run again to resume from it"
-                if manager.latest_checkpoint else "no checkpoint was kept")
-        raise SeqgenError(f"no space left on the device while saving the checkpoint of step {step} in {train_dir} "
-                          f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed "
-                          f"and {kept}; free some space (or keep fewer with --num_checkpoints)") from None
+        kept = (
+            f"the previous checkpoint {manager.latest_checkpoint} is kept: run again to resume from it"
+            if manager.latest_checkpoint
+            else "no checkpoint was kept"
+        )
+        raise SeqgenError(
+            f"no space left on the device while saving the checkpoint of step {step} in {train_dir} "
+            f"(it filled the {size_text(free)} that were free); the unfinished checkpoint was removed "
+            f"and {kept}; free some space (or keep fewer with --num_checkpoints)"
+        ) from None
 
 
 def warm_start(network, weights: dict, source: str) -> str:
@@ -72,7 +77,7 @@ def warm_start(network, weights: dict, source: str) -> str:
             copied += 1
         elif value is not None and value.shape[1:] == shape[1:] and value.shape[0] < shape[0]:
             rows = np.array(variable.numpy())
-            rows[:value.shape[0]] = value
+            rows[: value.shape[0]] = value
             variable.assign(rows)
             grown += 1
         else:

@@ -37,11 +37,14 @@ def describe_devices(strategy, precision: str = "float32") -> str:
 
     gpus = tf.config.list_logical_devices("GPU")
     if _num_workers() > 1:
-        where = (f"{_num_workers()} workers ({'GPUs' if gpus else 'CPUs'}), "
-                 f"{strategy.num_replicas_in_sync} replicas in sync")
+        where = (
+            f"{_num_workers()} workers ({'GPUs' if gpus else 'CPUs'}), {strategy.num_replicas_in_sync} replicas in sync"
+        )
     elif gpus:
-        names = [tf.config.experimental.get_device_details(device).get("device_name", device.name)
-                 for device in tf.config.list_physical_devices("GPU")]
+        names = [
+            tf.config.experimental.get_device_details(device).get("device_name", device.name)
+            for device in tf.config.list_physical_devices("GPU")
+        ]
         where = f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})"
         if strategy.num_replicas_in_sync > 1:
             where += f", {strategy.num_replicas_in_sync} replicas in sync"
@@ -66,11 +69,15 @@ def precision_notice(precision: str, on_gpu: bool, flags: set) -> str:
     if on_gpu or precision == "float32":
         return ""
     if precision == "mixed_float16":
-        return ("Note: mixed_float16 is meant for GPUs; on a CPU it is slower than float32 "
-                "(mixed_bfloat16 suits CPUs with AVX512_BF16 or AMX).")
+        return (
+            "Note: mixed_float16 is meant for GPUs; on a CPU it is slower than float32 "
+            "(mixed_bfloat16 suits CPUs with AVX512_BF16 or AMX)."
+        )
     if flags and not flags & {"avx512_bf16", "amx_bf16"}:
-        return ("Note: this CPU has no bfloat16 instructions (AVX512_BF16, AMX): mixed_bfloat16 is emulated "
-                "and may be slower than float32.")
+        return (
+            "Note: this CPU has no bfloat16 instructions (AVX512_BF16, AMX): mixed_bfloat16 is emulated "
+            "and may be slower than float32."
+        )
     return ""
 
 

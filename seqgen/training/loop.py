@@ -35,8 +35,10 @@ class TrainOptions:
     def save_due(self, step: int, last_saved_step: int, last_save: float) -> bool:
         """Whether the checkpoint of ``step`` is due, the last being of ``last_saved_step`` at monotonic
         time ``last_save``."""
-        return bool((self.save_checkpoint_steps and step - last_saved_step >= self.save_checkpoint_steps) or (
-            self.save_checkpoint_secs and time.monotonic() - last_save >= self.save_checkpoint_secs))
+        return bool(
+            (self.save_checkpoint_steps and step - last_saved_step >= self.save_checkpoint_steps)
+            or (self.save_checkpoint_secs and time.monotonic() - last_save >= self.save_checkpoint_secs)
+        )
 
 
 class _Window:
@@ -140,11 +142,11 @@ def _check_finite(sums: dict, trainer, manager) -> None:
         raise SeqgenError(
             f"training diverged at step {trainer.step}: the loss is {sums['loss_sum']}, and this step was "
             f"not saved; {where} with a lower learning_rate than {trainer.config.hparams.learning_rate:g} "
-            f"(--hparams learning_rate=...)")
+            f"(--hparams learning_rate=...)"
+        )
 
 
-def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, poll_secs=2.0,
-             log=print) -> int:
+def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, poll_secs=2.0, log=print) -> int:
     """Evaluate each new checkpoint in ``R/train`` as it appears; summaries go to ``R/eval``.
 
     Stops after ``timeout_secs`` without a new checkpoint. Returns the number of checkpoints evaluated.
@@ -167,8 +169,10 @@ def evaluate(config, run_dir, files, num_eval_examples=0, timeout_secs=300.0, po
             raise SeqgenError(f"the eval records {files} hold no track of two or more steps")
         values = config.family.task.summarize(totals)
         write_summaries(writer, values, trainer.step)
-        log(f"Eval of {os.path.basename(path)} at step {trainer.step} on {int(totals['tokens'])} labels: "
-            f"{format_values(values)}")
+        log(
+            f"Eval of {os.path.basename(path)} at step {trainer.step} on {int(totals['tokens'])} labels: "
+            f"{format_values(values)}"
+        )
         evaluated += 1
     log(f"No new checkpoint in {train_dir} for {timeout_secs:g} seconds; eval stops.")
     return evaluated

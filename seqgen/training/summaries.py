@@ -5,8 +5,7 @@ def write_summaries(writer, values: dict, step: int) -> None:
     """TensorBoard scalars, written with TensorFlow's own op (TensorBoard need not be installed)."""
     import tensorflow as tf
 
-    metadata = tf.compat.v1.SummaryMetadata(
-        plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars"))
+    metadata = tf.compat.v1.SummaryMetadata(plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name="scalars"))
     with writer.as_default(step=step):
         for name, value in values.items():
             tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)

@@ -50,11 +50,16 @@ def _build(config):
     except (TypeError, ValueError, tf.errors.InvalidArgumentError) as error:
         if precision == "float32":
             raise
-        lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(error)).splitlines()
-                 if line.strip() and not line.startswith("Exception encountered")]
+        lines = [
+            line.strip()
+            for line in re.sub(r"\x1b\[[0-9;]*m", "", str(error)).splitlines()
+            if line.strip() and not line.startswith("Exception encountered")
+        ]
         reason = lines[0][:200] if lines else type(error).__name__
-        raise SeqgenError(f"the {config.family.name} model family cannot build its network in {precision} "
-                          f"({reason}); train it in float32 (--hparams precision=float32)") from None
+        raise SeqgenError(
+            f"the {config.family.name} model family cannot build its network in {precision} "
+            f"({reason}); train it in float32 (--hparams precision=float32)"
+        ) from None
 
 
 class Trainer:
@@ -156,20 +161,26 @@ class Trainer:
 
                 def slice_step(index, grads, total):
                     start = index * size
-                    length = tf.cast(tf.reduce_max(tf.reduce_sum(mask[start:start + size], 1)), tf.int32)
-                    part = tuple(x[start:start + size, :length] for x in batch)
+                    length = tf.cast(tf.reduce_max(tf.reduce_sum(mask[start : start + size], 1)), tf.int32)
+                    part = tuple(x[start : start + size, :length] for x in batch)
                     with tf.GradientTape() as tape:
                         sums = task.batch_sums(config, model, part, training=True)
                         loss = sums["loss_sum"] / tokens * scale
                     part_grads = tape.gradient(loss, variables)
-                    return (index + 1, [a + b for a, b in zip(grads, part_grads)],
-                            {k: total[k] + sums[k] for k in total})
+                    return (
+                        index + 1,
+                        [a + b for a, b in zip(grads, part_grads)],
+                        {k: total[k] + sums[k] for k in total},
+                    )
 
                 zero_grads = [tf.zeros_like(v) for v in variables]
                 zero_sums = {k: tf.constant(0.0) for k in task.sum_keys}
                 _, grads, sums = tf.while_loop(
-                    lambda index, *_: index * size < tf.shape(mask)[0], slice_step,
-                    (tf.constant(0), zero_grads, zero_sums), parallel_iterations=1)
+                    lambda index, *_: index * size < tf.shape(mask)[0],
+                    slice_step,
+                    (tf.constant(0), zero_grads, zero_sums),
+                    parallel_iterations=1,
+                )
                 grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
                 # Clipping scaled gradients at the scaled norm is clipping the gradients (scale > 0).
                 grads = clip_by_global_norm(grads, hparams.clip_norm * scale)

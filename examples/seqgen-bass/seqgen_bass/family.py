@@ -35,19 +35,26 @@ class BassGRUFamily(ModelFamily):
                 self.logits = keras.layers.Dense(encoding.num_classes)
 
             def call(self, classes, training=False):
-                positions = tf.numpy_function(lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]],
-                                              tf.float32, stateful=False)
+                positions = tf.numpy_function(
+                    lambda n: encoding.position_features(int(n)), [tf.shape(classes)[1]], tf.float32, stateful=False
+                )
                 # In the compute dtype, like the embedding's output (bfloat16 under mixed precision).
-                positions = tf.cast(tf.ensure_shape(positions, [None, encoding.num_position_features]),
-                                    self.compute_dtype)
+                positions = tf.cast(
+                    tf.ensure_shape(positions, [None, encoding.num_position_features]), self.compute_dtype
+                )
                 shape = tf.concat([tf.shape(classes), [encoding.num_position_features]], 0)
                 steps = tf.concat([self.embedding(classes), tf.broadcast_to(positions[None], shape)], -1)
                 return self.logits(self.gru(steps, training=training))
 
             def variables_by_name(self):
-                return {"embedding": self.embedding.embeddings, "gru/kernel": self.gru.cell.kernel,
-                        "gru/recurrent_kernel": self.gru.cell.recurrent_kernel, "gru/bias": self.gru.cell.bias,
-                        "logits/kernel": self.logits.kernel, "logits/bias": self.logits.bias}
+                return {
+                    "embedding": self.embedding.embeddings,
+                    "gru/kernel": self.gru.cell.kernel,
+                    "gru/recurrent_kernel": self.gru.cell.recurrent_kernel,
+                    "gru/bias": self.gru.cell.bias,
+                    "logits/kernel": self.logits.kernel,
+                    "logits/bias": self.logits.bias,
+                }
 
         network = BassGRU()
         network(tf.zeros([1, 1], tf.int32))

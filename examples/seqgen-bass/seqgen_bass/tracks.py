@@ -32,8 +32,10 @@ def _notes(quantized_sequence) -> list:
             lowest[start] = note
     starts = sorted(lowest)
     cuts = starts[1:] + [float("inf")]
-    return [(start, min(lowest[start].quantized_end_step, cut), _in_range(lowest[start].pitch))
-            for start, cut in zip(starts, cuts)]
+    return [
+        (start, min(lowest[start].quantized_end_step, cut), _in_range(lowest[start].pitch))
+        for start, cut in zip(starts, cuts)
+    ]
 
 
 def _events(notes, start: int) -> list:
@@ -80,17 +82,22 @@ class BassTracks(Tracks):
                 lines.append(events)
             elif extraction.split_long_tracks:
                 counts["bass_lines_split_into_windows"] += 1
-                lines += [events[i:i + extraction.max_steps] for i in range(0, len(events), extraction.max_steps)
-                          if len(events) - i >= extraction.min_bars * steps_per_bar]
+                lines += [
+                    events[i : i + extraction.max_steps]
+                    for i in range(0, len(events), extraction.max_steps)
+                    if len(events) - i >= extraction.min_bars * steps_per_bar
+                ]
             else:
                 counts["bass_lines_truncated"] += 1
-                lines.append(events[:extraction.max_steps])
+                lines.append(events[: extraction.max_steps])
         return lines, counts
 
     def empty_output_hint(self, counts):
         if counts.get("sequences_without_bass_notes"):
-            return (f"{counts['sequences_without_bass_notes']} sequences have no bass notes: bass lines must be "
-                    f"played by a General MIDI bass program (33-40)")
+            return (
+                f"{counts['sequences_without_bass_notes']} sequences have no bass notes: bass lines must be "
+                f"played by a General MIDI bass program (33-40)"
+            )
         return ""
 
     def notes(self, events, steps_per_quarter, qpm):
@@ -99,8 +106,9 @@ class BassTracks(Tracks):
 
         def stop(step):
             if sounding is not None:
-                played.append(Note(sounding[0], sounding[1] * step_seconds, step * step_seconds,
-                                   program=PLAYBACK_PROGRAM))
+                played.append(
+                    Note(sounding[0], sounding[1] * step_seconds, step * step_seconds, program=PLAYBACK_PROGRAM)
+                )
 
         for step, event in enumerate(events):
             if event != NO_EVENT:
@@ -114,10 +122,15 @@ class BassTracks(Tracks):
             value = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError):
             value = None
-        if not isinstance(value, (list, tuple)) or not value or not all(
-                isinstance(e, int) and not isinstance(e, bool) for e in value):
-            raise SeqgenError(f"malformed bass primer {text!r}: expected a list of pitches, -1 (note off) and "
-                              f"-2 (no event), such as {PRIMER_EXAMPLE}")
+        if (
+            not isinstance(value, (list, tuple))
+            or not value
+            or not all(isinstance(e, int) and not isinstance(e, bool) for e in value)
+        ):
+            raise SeqgenError(
+                f"malformed bass primer {text!r}: expected a list of pitches, -1 (note off) and "
+                f"-2 (no event), such as {PRIMER_EXAMPLE}"
+            )
         bad = [e for e in value if e not in (NO_EVENT, NOTE_OFF) and not MIN_PITCH <= e <= MAX_PITCH]
         if bad:
             raise SeqgenError(f"bass primer pitch {bad[0]} is outside the bass range {MIN_PITCH}-{MAX_PITCH}")

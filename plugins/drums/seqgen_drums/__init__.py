@@ -40,8 +40,9 @@ ONE_DRUM = Config(
     description="Drums RNN with 2-state encoding: every drum hit is one class.",
     encoding=DrumEncoding(ONE_DRUM_PITCHES),
     tracks=DrumTracks(),
-    hparams=EventsRNNHParams(batch_size=128, rnn_layer_sizes=(128, 128), dropout_keep_prob=0.5, clip_norm=5,
-                    learning_rate=0.001),
+    hparams=EventsRNNHParams(
+        batch_size=128, rnn_layer_sizes=(128, 128), dropout_keep_prob=0.5, clip_norm=5, learning_rate=0.001
+    ),
     steps_per_quarter=2,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
 )
@@ -51,8 +52,14 @@ DRUM_KIT = Config(
     description="Drums RNN with multiple drums and binary counters.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES, binary_counter_bits=6),
     tracks=DrumTracks(),
-    hparams=EventsRNNHParams(batch_size=128, rnn_layer_sizes=(256, 256, 256), dropout_keep_prob=0.5, attn_length=32,
-                    clip_norm=3, learning_rate=0.001),
+    hparams=EventsRNNHParams(
+        batch_size=128,
+        rnn_layer_sizes=(256, 256, 256),
+        dropout_keep_prob=0.5,
+        attn_length=32,
+        clip_norm=3,
+        learning_rate=0.001,
+    ),
     steps_per_quarter=4,
     extraction=Extraction(min_bars=7, max_steps=512, gap_bars=1.0),
     pretrained=(PRETRAINED_DRUM_KIT,),
@@ -99,7 +106,7 @@ DRUMIFY = Config(
 DRUM_STYLE = Config(
     id="drum_style",
     description="Classify the Groove style of drum tracks, dilated convolutions; its control style is the label "
-                "it learns (records from create_dataset carry it), not an input.",
+    "it learns (records from create_dataset carry it), not an input.",
     encoding=DrumEncoding(DRUM_KIT_PITCHES),
     tracks=DrumTracks(),
     hparams=StyleClassifierHParams(),

@@ -12,8 +12,33 @@ def groove_splits(tmp_path_factory):
     from seqgen.cli import main
 
     root = tmp_path_factory.mktemp("groove")
-    assert main(["convert", "--input_dir", str(GROOVE), "--recursive",
-                 "--output_file", str(root / "notesequences.tfrecord")]) == 0
-    assert main(["create_dataset", "--config", "groove", "--input", str(root / "notesequences.tfrecord"),
-                 "--output_dir", str(root / "groove"), "--split_csv", str(GROOVE / "info.csv")]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input_dir",
+                str(GROOVE),
+                "--recursive",
+                "--output_file",
+                str(root / "notesequences.tfrecord"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "create_dataset",
+                "--config",
+                "groove",
+                "--input",
+                str(root / "notesequences.tfrecord"),
+                "--output_dir",
+                str(root / "groove"),
+                "--split_csv",
+                str(GROOVE / "info.csv"),
+            ]
+        )
+        == 0
+    )
     return root / "groove"

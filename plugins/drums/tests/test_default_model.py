@@ -23,7 +23,7 @@ def test_shipped_bundles_hold_their_config_in_at_most_12_mb(config_id):
     from seqgen import bundle
 
     config = plugins.get_config(config_id)
-    assert config.default_bundle and os.path.getsize(config.default_bundle) <= 12 * 2 ** 20
+    assert config.default_bundle and os.path.getsize(config.default_bundle) <= 12 * 2**20
     loaded = bundle.load(config.default_bundle)
     assert (loaded.config.plugin, loaded.config.id, loaded.config.model) == ("drums", config_id, config.model)
 
@@ -80,11 +80,36 @@ def groove_splits(tmp_path_factory):
     """drum_kit records made as docs/models.md says, from the Groove slice in tests/data: the whole test
     split, and every 8th training performance (enough for the unigram baseline's class frequencies)."""
     root = tmp_path_factory.mktemp("groove")
-    assert main(["convert", "--input_dir", str(GROOVE), "--recursive",
-                 "--output_file", str(root / "notesequences.tfrecord")]) == 0
-    assert main(["create_dataset", "--config", "drum_kit", "--input", str(root / "notesequences.tfrecord"),
-                 "--output_dir", str(root / "drum_kit"), "--split_csv", str(GROOVE / "info.csv"),
-                 "--split_long_tracks"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input_dir",
+                str(GROOVE),
+                "--recursive",
+                "--output_file",
+                str(root / "notesequences.tfrecord"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "create_dataset",
+                "--config",
+                "drum_kit",
+                "--input",
+                str(root / "notesequences.tfrecord"),
+                "--output_dir",
+                str(root / "drum_kit"),
+                "--split_csv",
+                str(GROOVE / "info.csv"),
+                "--split_long_tracks",
+            ]
+        )
+        == 0
+    )
     return root / "drum_kit"
 
 
@@ -98,8 +123,15 @@ def test_shipped_models_beat_the_unigram_baseline_on_the_groove_test_split(groov
     capsys.readouterr()
     test = str(groove_splits / "test_drum_tracks.tfrecord")
     model = _metrics(capsys, "--config", config_id, "--sequence_example_file", test)
-    unigram = _metrics(capsys, "--config", "drum_kit", "--unigram_from",
-                       str(groove_splits / "train_drum_tracks.tfrecord"), "--sequence_example_file", test)
+    unigram = _metrics(
+        capsys,
+        "--config",
+        "drum_kit",
+        "--unigram_from",
+        str(groove_splits / "train_drum_tracks.tfrecord"),
+        "--sequence_example_file",
+        test,
+    )
     # The whole test split, as in docs/models.md: 98 windows, 33,439 steps.
     assert model["tracks"] == unigram["tracks"] == 98
     assert model["tokens"] == unigram["tokens"] == 33439

@@ -44,8 +44,9 @@ def test_rhythms_from_a_midi_part_taps_and_events(tmp_path):
     tapped = rhythm_from_times([t for t, _ in BASS], 120, [v for _, v in BASS])
     np.testing.assert_allclose(tapped.velocities, found.velocities)
     np.testing.assert_allclose(tapped.offsets, found.offsets, atol=0.01)
-    events = rhythm.rhythm_from_events([groove.PlayedEvent({36: (90, 0.1), 42: (60, -0.2)}), frozenset(),
-                                        frozenset({38})])
+    events = rhythm.rhythm_from_events(
+        [groove.PlayedEvent({36: (90, 0.1), 42: (60, -0.2)}), frozenset(), frozenset({38})]
+    )
     assert events.taps.tolist() == [True, False, True]
     assert events.velocities[0] == pytest.approx(90 / 127, rel=1e-6) and events.offsets[0] == pytest.approx(0.1)
 
@@ -126,28 +127,49 @@ def test_drumify_command_writes_a_groove_on_the_taps_of_a_part(tmp_path, capsys)
     assert (tmp_path / "out" / "song.mid").read_bytes() == before  # the same seed, the same groove
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["drumify", "{empty}", "--output_dir", "{out}"], r"^seqgen drumify: error: MIDI file .*empty.mid has no notes"),
-    (["drumify", "{song}", "--part", "3", "--output_dir", "{out}"],
-     r"^seqgen drumify: error: MIDI file .*song.mid has 2 parts with notes; there is no part 3 "
-     r"\(give --part 1 to 2\)$"),
-    (["drumify", "{song}", "--part", "0", "--output_dir", "{out}"],
-     r"^seqgen drumify: error: argument --part: expected a positive integer, got '0'"),
-    (["drumify", "missing.mid", "--output_dir", "{out}"],
-     r"^seqgen drumify: error: MIDI file missing.mid does not exist$"),
-    (["drumify", "{song}", "--output_dir", "{out}", "--bundle_file", "groove_gmd"],
-     r"^seqgen drumify: error: groove_gmd is a groove model \(groove\); drumifying needs a drumify model"),
-    (["drumify", "{song}", "--output_dir", "{out}", "--temperature", "-1"],
-     r"^seqgen drumify: error: argument --temperature: expected a non-negative number"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drumify_gmd"],
-     r"^seqgen humanize: error: drumify_gmd is a drumify model \(drumify\); humanizing needs a groove model"),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (
+            ["drumify", "{empty}", "--output_dir", "{out}"],
+            r"^seqgen drumify: error: MIDI file .*empty.mid has no notes",
+        ),
+        (
+            ["drumify", "{song}", "--part", "3", "--output_dir", "{out}"],
+            r"^seqgen drumify: error: MIDI file .*song.mid has 2 parts with notes; there is no part 3 "
+            r"\(give --part 1 to 2\)$",
+        ),
+        (
+            ["drumify", "{song}", "--part", "0", "--output_dir", "{out}"],
+            r"^seqgen drumify: error: argument --part: expected a positive integer, got '0'",
+        ),
+        (
+            ["drumify", "missing.mid", "--output_dir", "{out}"],
+            r"^seqgen drumify: error: MIDI file missing.mid does not exist$",
+        ),
+        (
+            ["drumify", "{song}", "--output_dir", "{out}", "--bundle_file", "groove_gmd"],
+            r"^seqgen drumify: error: groove_gmd is a groove model \(groove\); drumifying needs a drumify model",
+        ),
+        (
+            ["drumify", "{song}", "--output_dir", "{out}", "--temperature", "-1"],
+            r"^seqgen drumify: error: argument --temperature: expected a non-negative number",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drumify_gmd"],
+            r"^seqgen humanize: error: drumify_gmd is a drumify model \(drumify\); humanizing needs a groove model",
+        ),
+    ],
+)
 def test_bad_input_gets_one_line(argv, expected, tmp_path, capsys):
     empty = pretty_midi.PrettyMIDI()
     empty.instruments.append(pretty_midi.Instrument(0))
     empty.write(str(tmp_path / "empty.mid"))
-    places = {"out": tmp_path / "out", "empty": tmp_path / "empty.mid",
-              "song": _song(tmp_path / "song.mid", [BASS, CLAPS])}
+    places = {
+        "out": tmp_path / "out",
+        "empty": tmp_path / "empty.mid",
+        "song": _song(tmp_path / "song.mid", [BASS, CLAPS]),
+    }
     code = main([arg.format(**places) for arg in argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code not in (0, None) and len(err) == 1, err
@@ -170,8 +192,10 @@ def test_an_empty_rhythm_is_refused():
 
 
 def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_splits, tmp_path):
-    config = CONFIG.with_hparams("batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,"
-                                 "dropout_keep_prob=1.0,velocity_bins=8,offset_bins=8")
+    config = CONFIG.with_hparams(
+        "batch_size=4,rnn_layer_sizes=[8],train_window=32,learning_rate=0.01,"
+        "dropout_keep_prob=1.0,velocity_bins=8,offset_bins=8"
+    )
     run = str(tmp_path / "run")
     lines = train_tiny(config, groove_splits, run)
     assert any("hit_f1" in line for line in lines)
@@ -181,7 +205,8 @@ def test_a_tiny_drumify_model_trains_through_the_shared_loop_and_bundles(groove_
     loaded = seqgen.load(str(tmp_path / "tiny.seqgen"))
     taps = rhythm_from_times([0, 0.5, 1.0], 120)
     assert [e.notes for e in loaded.drumify(taps, seed=0).events if e] == [
-        e.notes for e in model.drumify(taps, seed=0).events if e]
+        e.notes for e in model.drumify(taps, seed=0).events if e
+    ]
 
 
 def test_drumify_and_humanize_commands_run_without_tensorflow(tmp_path):
@@ -189,10 +214,12 @@ def test_drumify_and_humanize_commands_run_without_tensorflow(tmp_path):
     import sys
 
     funk = str(GROOVE / FUNK)
-    code = ("import sys; from seqgen.cli import main; "
-            f"assert main(['drumify', {funk!r}, '--output_dir', {str(tmp_path / 'd')!r}, '--seed', '1']) == 0; "
-            f"assert main(['humanize', {funk!r}, '--output_dir', {str(tmp_path / 'h')!r}, '--swing', '0.2']) == 0; "
-            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'")
+    code = (
+        "import sys; from seqgen.cli import main; "
+        f"assert main(['drumify', {funk!r}, '--output_dir', {str(tmp_path / 'd')!r}, '--seed', '1']) == 0; "
+        f"assert main(['humanize', {funk!r}, '--output_dir', {str(tmp_path / 'h')!r}, '--swing', '0.2']) == 0; "
+        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "d" / FUNK.split("/")[-1]).is_file() and (tmp_path / "h" / FUNK.split("/")[-1]).is_file()

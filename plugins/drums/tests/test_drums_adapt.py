@@ -16,9 +16,15 @@ from support import GROOVE, one_blas_thread  # noqa: F401  (one_blas_thread: aut
 pytestmark = pytest.mark.slow  # the fast lane, `pytest -m "not slow"`, leaves this module out
 
 #: Four grooves of one drummer (each gives drum tracks of at least 7 bars): three to adapt on, one held out.
-FILES = [str(GROOVE / "drummer1" / "eval_session" / name) for name in (
-    "1_funk-groove1_138_beat_4-4.mid", "2_funk-groove2_105_beat_4-4.mid", "3_soul-groove3_86_beat_4-4.mid",
-    "5_funk-groove5_84_beat_4-4.mid")]
+FILES = [
+    str(GROOVE / "drummer1" / "eval_session" / name)
+    for name in (
+        "1_funk-groove1_138_beat_4-4.mid",
+        "2_funk-groove2_105_beat_4-4.mid",
+        "3_soul-groove3_86_beat_4-4.mid",
+        "5_funk-groove5_84_beat_4-4.mid",
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +52,46 @@ def test_the_adapted_drum_model_is_small_and_keeps_the_base_controls_and_infilli
 def test_the_adapted_bundle_generates_and_infills_through_the_commands(adapted, tmp_path, capsys):
     _, path = adapted
     out = tmp_path / "out"
-    assert main(["generate", "--bundle_file", str(path), "--control", "style=funk", "--num_outputs", "1",
-                 "--num_steps", "32", "--output_dir", str(out), "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(path),
+                "--control",
+                "style=funk",
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "32",
+                "--output_dir",
+                str(out),
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     (written,) = out.iterdir()
-    assert main(["infill", str(written), "--bundle_file", str(path), "--bars", "2", "--output_dir",
-                 str(tmp_path / "filled"), "--num_outputs", "1", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "infill",
+                str(written),
+                "--bundle_file",
+                str(path),
+                "--bars",
+                "2",
+                "--output_dir",
+                str(tmp_path / "filled"),
+                "--num_outputs",
+                "1",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "filled").iterdir())) == 1
 
 
@@ -66,6 +107,8 @@ def test_the_studio_offers_the_adapted_bundle_of_its_models_folder(adapted, tmp_
     shutil.copy(path, tmp_path / "models" / "mine.seqgen")
     with TestClient(studio_app.create_app(str(tmp_path / "models")), base_url="http://127.0.0.1") as client:
         assert "mine.seqgen" in [m["id"] for m in client.get("/api/models").json()["models"]]
-        answer = client.post("/api/generate", json={"model": "mine.seqgen", "new_steps": 16, "num_outputs": 1,
-                                                    "seed": 3, "cells": [[0, 2], [], [2], []]})
+        answer = client.post(
+            "/api/generate",
+            json={"model": "mine.seqgen", "new_steps": 16, "num_outputs": 1, "seed": 3, "cells": [[0, 2], [], [2], []]},
+        )
         assert answer.status_code == 200 and answer.json()["results"][0]["cells"][:4] == [[0, 2], [], [2], []]

@@ -18,8 +18,9 @@ def groove(tmp_path_factory):
 
 
 def _create(capsys, ns_file, out_dir, *flags):
-    code = cli.main(["create_dataset", "--config", "drum_kit", "--input", str(ns_file),
-                     "--output_dir", str(out_dir), *flags])
+    code = cli.main(
+        ["create_dataset", "--config", "drum_kit", "--input", str(ns_file), "--output_dir", str(out_dir), *flags]
+    )
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 

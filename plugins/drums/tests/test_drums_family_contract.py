@@ -7,8 +7,11 @@ import pytest
 from seqgen import plugins
 from seqgen.testing import check_family_contract
 
-CONFIGS = sorted(config_id for config_id, config in plugins.configs().items()
-                 if config.plugin == "drums" and config.family.trained_by_gradient)
+CONFIGS = sorted(
+    config_id
+    for config_id, config in plugins.configs().items()
+    if config.plugin == "drums" and config.family.trained_by_gradient
+)
 
 
 @pytest.mark.parametrize("config_id", CONFIGS)

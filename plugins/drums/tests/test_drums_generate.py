@@ -16,8 +16,18 @@ from support import GROOVE, MAGENTA, read_steps
 def model_file(tmp_path_factory):
     """Magenta's drum_kit reference model as a seqgen bundle (loads without TensorFlow)."""
     path = tmp_path_factory.mktemp("model") / "drum_kit.seqgen"
-    assert main(["import_bundle", "--mag_file", str(MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag"),
-                 "--bundle_file", str(path)]) == 0
+    assert (
+        main(
+            [
+                "import_bundle",
+                "--mag_file",
+                str(MAGENTA / "drum_kit_gmd_64x2_attn32_300steps.mag"),
+                "--bundle_file",
+                str(path),
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -29,8 +39,7 @@ def generator(model_file):
 
 def test_a_primer_whose_pitches_share_a_class_is_kept_exactly(generator):
     primer = generator.config.tracks.parse_primer("[(36, 35), (), (42,), (), (38, 44)]")  # 35, 44: others' classes
-    tracks = generator.generate(primer, 7, num_outputs=2, seed=1, beam_size=2, branch_factor=2,
-                                steps_per_iteration=2)
+    tracks = generator.generate(primer, 7, num_outputs=2, seed=1, beam_size=2, branch_factor=2, steps_per_iteration=2)
     assert all(len(t) == 7 and t[:5] == primer for t in tracks)
     assert generator.generate(primer, 5, num_outputs=2, seed=1) == [primer, primer]
     with pytest.raises(SeqgenError, match="shorter than the primer"):
@@ -38,12 +47,46 @@ def test_a_primer_whose_pitches_share_a_class_is_kept_exactly(generator):
 
 
 def test_cli_primer_drums_and_the_default_primer_of_one_bass_drum_hit(model_file, tmp_path):
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path / "given"),
-                 "--num_outputs", "1", "--num_steps", "8", "--primer_drums", "[(36, 42), (), (42,)]"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(model_file),
+                "--output_dir",
+                str(tmp_path / "given"),
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "8",
+                "--primer_drums",
+                "[(36, 42), (), (42,)]",
+            ]
+        )
+        == 0
+    )
     steps, _ = read_steps(next((tmp_path / "given").glob("*.mid")))
     assert steps[0] == {36, 42} and 1 not in steps and steps[2] == {42}
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path / "default"),
-                 "--num_outputs", "1", "--num_steps", "16", "--qpm", "90", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(model_file),
+                "--output_dir",
+                str(tmp_path / "default"),
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "16",
+                "--qpm",
+                "90",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     steps, sequence = read_steps(next((tmp_path / "default").glob("*.mid")), qpm=90.0)
     assert steps[0] == {36}
     assert sequence.tempos[0].qpm == pytest.approx(90.0, rel=1e-4)
@@ -55,8 +98,26 @@ def test_cli_primer_from_groove_midi(model_file, tmp_path):
     primer = loaded.config.tracks.primer_from_midi(str(primer_file), loaded.config)
     out = tmp_path / "out"
     num_steps = len(primer.events) + 16
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(out), "--num_outputs", "2",
-                 "--num_steps", str(num_steps), "--primer_midi", str(primer_file), "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(model_file),
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                str(num_steps),
+                "--primer_midi",
+                str(primer_file),
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     for path in out.glob("*.mid"):
         steps, sequence = read_steps(path, qpm=primer.qpm)
         assert sequence.tempos[0].qpm == pytest.approx(primer.qpm, rel=1e-4)
@@ -74,18 +135,20 @@ def piano_only_midi(path):
     return path
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--primer_drums", "[(36, 42), ("], "malformed drum primer"),
-    (["--primer_drums", "[(36, 128)]"], "outside the MIDI range 0-127"),
-    (["--primer_drums", "[(36,), (), (42,)]", "--num_steps", "2"], "shorter than the primer"),
-    (["--primer_midi", "PIANO"], "has no drums"),
-    (["--primer_midi", "MISSING"], "does not exist"),
-    (["--config", "one_drum"], "is a drum_kit model, not one_drum"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--primer_drums", "[(36, 42), ("], "malformed drum primer"),
+        (["--primer_drums", "[(36, 128)]"], "outside the MIDI range 0-127"),
+        (["--primer_drums", "[(36,), (), (42,)]", "--num_steps", "2"], "shorter than the primer"),
+        (["--primer_midi", "PIANO"], "has no drums"),
+        (["--primer_midi", "MISSING"], "does not exist"),
+        (["--config", "one_drum"], "is a drum_kit model, not one_drum"),
+    ],
+)
 def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, message):
     piano = piano_only_midi(tmp_path / "piano.mid")
-    flags = [str(piano) if f == "PIANO" else str(tmp_path / "missing.mid") if f == "MISSING" else f
-             for f in flags]
+    flags = [str(piano) if f == "PIANO" else str(tmp_path / "missing.mid") if f == "MISSING" else f for f in flags]
     out = tmp_path / "out"
     assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(out)] + flags) in (1, 2)
     err = capsys.readouterr().err
@@ -94,9 +157,24 @@ def test_cli_errors_are_one_clear_line(model_file, tmp_path, capsys, flags, mess
 
 
 def test_score_reads_midi_too(model_file, tmp_path, capsys):
-    assert main(["generate", "--bundle_file", str(model_file), "--output_dir", str(tmp_path),
-                 "--num_outputs", "1", "--num_steps", "32", "--seed", "9"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--bundle_file",
+                str(model_file),
+                "--output_dir",
+                str(tmp_path),
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "32",
+                "--seed",
+                "9",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["score", "--bundle_file", str(model_file), "--midi", str(next(tmp_path.glob("*.mid")))]) == 0
     assert "log_likelihood -" in capsys.readouterr().out
-

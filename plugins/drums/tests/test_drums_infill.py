@@ -25,6 +25,7 @@ SONG = str(GROOVE / FUNK)  # 16 bars of 4/4 funk, the Groove test split
 
 # --- Drums: by bars and by instruments, with a small infilling transformer and the shipped models. ---
 
+
 @pytest.fixture(scope="module")
 def song():
     """The funk song's drums as a Track of drum_kit events (16 bars, 256 steps)."""
@@ -85,8 +86,7 @@ def test_an_instrument_named_twice_is_regenerated_once_and_the_others_kept(small
 
 
 @pytest.mark.parametrize("method", ["left", "rescore"])
-def test_a_first_bar_read_left_to_right_starts_with_a_step_the_track_plays(small_infilling_transformer, song,
-                                                                             method):
+def test_a_first_bar_read_left_to_right_starts_with_a_step_the_track_plays(small_infilling_transformer, song, method):
     outputs = small_infilling_transformer.infill(song, bars="1", num_outputs=16, seed=2, method=method)
     played = set(classes_of(song.events[16:]).tolist())
     assert {int(classes_of(o.events[:1])[0]) for o in outputs} <= played
@@ -98,12 +98,20 @@ def test_a_first_bar_read_left_to_right_starts_with_a_step_the_track_plays(small
 def test_the_infilling_transformer_takes_controls_and_infills_in_each_way(small_infilling_transformer, song):
     model = small_infilling_transformer
     for method in ("middle", "rescore", "left"):
-        outputs = model.infill(song, bars="15-16", instruments=HATS, num_outputs=2, seed=3, method=method,
-                               controls={"style": "funk", "density": 20})
+        outputs = model.infill(
+            song,
+            bars="15-16",
+            instruments=HATS,
+            num_outputs=2,
+            seed=3,
+            method=method,
+            controls={"style": "funk", "density": 20},
+        )
         assert_kept(song.events, outputs, range(224, 256), HATS)
 
 
 # --- The command and the API. ---
+
 
 @pytest.fixture(scope="module")
 def tiny_bundle(tmp_path_factory, small_infilling_transformer):
@@ -119,8 +127,27 @@ def read_back(path):
 
 def test_seqgen_infill_writes_versions_that_keep_the_kept_bars_and_instruments(tmp_path, tiny_bundle, song, capsys):
     out = tmp_path / "out"
-    assert main(["infill", SONG, "--bundle_file", tiny_bundle, "--bars", "3-4", "--instruments",
-                 "hihat_closed,hihat_open", "--output_dir", str(out), "--num_outputs", "3", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "infill",
+                SONG,
+                "--bundle_file",
+                tiny_bundle,
+                "--bars",
+                "3-4",
+                "--instruments",
+                "hihat_closed,hihat_open",
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "3",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     said = capsys.readouterr().out
     assert "wrote 3 versions of 1_funk-groove1_138_beat_4-4.mid with bars 3-4 (hihat_closed,hihat_open)" in said
     written = sorted(out.iterdir())
@@ -129,16 +156,36 @@ def test_seqgen_infill_writes_versions_that_keep_the_kept_bars_and_instruments(t
     assert_kept(song.events, outputs, range(32, 64), HATS)
     assert pretty_midi.PrettyMIDI(str(written[0])).estimate_tempo() > 0
     # Again with the same seed: the same music, in new files beside the first ones.
-    assert main(["infill", SONG, "--bundle_file", tiny_bundle, "--bars", "3-4", "--instruments",
-                 "hihat_closed,hihat_open", "--output_dir", str(out), "--num_outputs", "3", "--seed", "1"]) == 0
+    assert (
+        main(
+            [
+                "infill",
+                SONG,
+                "--bundle_file",
+                tiny_bundle,
+                "--bars",
+                "3-4",
+                "--instruments",
+                "hihat_closed,hihat_open",
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "3",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     again = sorted(set(out.iterdir()) - set(written))
     assert len(again) == 3 and [read_back(p) for p in again] == [o.events for o in outputs]
 
 
 def test_seqgen_infill_uses_the_shipped_transformer_by_default(tmp_path, song):
     out = tmp_path / "out"
-    assert main(["infill", SONG, "--steps", "241-256", "--output_dir", str(out), "--num_outputs", "2",
-                 "--seed", "2"]) == 0
+    assert (
+        main(["infill", SONG, "--steps", "241-256", "--output_dir", str(out), "--num_outputs", "2", "--seed", "2"]) == 0
+    )
     outputs = [Track(read_back(p), song.config) for p in sorted(out.iterdir())]
     assert len(outputs) == 2
     assert_kept(song.events, outputs, range(240, 256))
@@ -149,8 +196,9 @@ def test_model_infill_returns_tracks_at_the_tempo_of_the_track(small_infilling_t
     outputs = model.infill(song, bars=(5, 6), instruments="hihat_closed, hihat_open", num_outputs=2, seed=9)
     assert all(isinstance(o, Track) and o.qpm == song.qpm and o.config is model.config for o in outputs)
     assert_kept(song.events, outputs, range(64, 96), HATS)
-    assert [o.events for o in outputs] == [o.events for o in model.infill(
-        song, bars="5-6", instruments=list(HATS), num_outputs=2, seed=9)]
+    assert [o.events for o in outputs] == [
+        o.events for o in model.infill(song, bars="5-6", instruments=list(HATS), num_outputs=2, seed=9)
+    ]
     # Primer text and a list of events are tracks too; a bar of 12 steps (3/4) counts bars in 12s.
     text = model.infill("[(36,), (), (42,), (), (36, 42), (), (42,), (), (36,)]", steps="2-3", num_outputs=1, seed=1)
     assert len(text[0].events) == 9 and text[0].qpm == 120.0
@@ -159,6 +207,7 @@ def test_model_infill_returns_tracks_at_the_tempo_of_the_track(small_infilling_t
 
 
 # --- Bad input: one line, no traceback, nothing written. ---
+
 
 @pytest.fixture(scope="module")
 def one_drum_bundle(tmp_path_factory):
@@ -187,11 +236,15 @@ BAD_INFILLS = [
     ("--bars three", "--bars 'three' is not a range; write e.g. --bars 3-4"),
     ("", "that selects the whole track; keep some bars (or choose --instruments), or use seqgen generate"),
     ("--bars 1-16", "that selects the whole track"),
-    ("--instruments kick,snare,hihat_closed,hihat_open,tom_low,tom_mid,tom_high,crash,ride",
-     "that selects everything; keep some bars or instruments, or use seqgen generate"),
+    (
+        "--instruments kick,snare,hihat_closed,hihat_open,tom_low,tom_mid,tom_high,crash,ride",
+        "that selects everything; keep some bars or instruments, or use seqgen generate",
+    ),
     ("--bars 3 --instruments cowbell", "unknown instrument 'cowbell'; valid: kick, snare, hihat_closed"),
-    ("--bars 3 --instruments kick --bundle_file {one_drum}",
-     "this model's events have no separate instruments; regenerate whole steps (leave out --instruments)"),
+    (
+        "--bars 3 --instruments kick --bundle_file {one_drum}",
+        "this model's events have no separate instruments; regenerate whole steps (leave out --instruments)",
+    ),
     ("--bars 3 --bundle_file groove_gmd", "a groove model does not generate tracks; give a model that does"),
     ("--bars 3 --control style=polka", "style"),
     ("--bars 3 --bundle_file drum_kit_gmd --control style=funk", "this model takes no controls"),
@@ -248,7 +301,8 @@ def test_the_api_refuses_the_same_bad_input_in_one_line(small_infilling_transfor
         assert "\n" not in str(raised.value)
     with pytest.raises(SeqgenError, match="this model's events have no separate instruments"):
         random_model(plugins.get_config("one_drum").with_hparams("rnn_layer_sizes=[8]")).infill(
-            [frozenset()] * 32, bars=2, instruments=["kick"])
+            [frozenset()] * 32, bars=2, instruments=["kick"]
+        )
     with pytest.raises(SeqgenError, match="cannot fill in the middle; use method rescore or left"):
         shipped("drum_kit_transformer_gmd").infill(song, bars=2, method="middle")
     with pytest.raises(SeqgenError, match="does not generate or score tracks; it offers: humanize"):
@@ -257,8 +311,10 @@ def test_the_api_refuses_the_same_bad_input_in_one_line(small_infilling_transfor
 
 # --- The one test tying the NumPy stepper to the Keras network on fill-in-the-middle streams. ---
 
-def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network_does(small_infilling_transformer,
-                                                                                    song):
+
+def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network_does(
+    small_infilling_transformer, song
+):
     from seqgen.generator import log_softmax
 
     model = small_infilling_transformer
@@ -279,9 +335,9 @@ def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network
         # The gap's log-likelihood given both sides is the network's sum over the gap's labels.
         gap = slice(len(tokens) - (end - start), len(tokens))
         network_sum = expected[np.arange(len(tokens))[gap], labels[gap]].sum()
-        assert generator.gap_log_likelihood(song.events[:96], start, end, both_sides=True,
-                                            controls={"style": "funk", "tempo": 138, "density": 20}) == \
-            pytest.approx(network_sum, abs=1e-3)
+        assert generator.gap_log_likelihood(
+            song.events[:96], start, end, both_sides=True, controls={"style": "funk", "tempo": 138, "density": 20}
+        ) == pytest.approx(network_sum, abs=1e-3)
     # The positions read are the steps: a stream read at the wrong steps gives other log-probs.
     tokens, steps, _ = prompt.fill_in_middle(classes, 32, 64, controls)
     right, wrong = (log_softmax(np.asarray(network(tokens[None], steps=s[None]))[0]) for s in (steps, steps + 1))
@@ -289,7 +345,8 @@ def test_the_numpy_stepper_reads_fill_in_the_middle_streams_as_the_keras_network
 
 
 def test_a_cold_fill_in_the_middle_is_the_keras_networks_most_likely_gap_even_at_the_first_step(
-        small_infilling_transformer, song):
+    small_infilling_transformer, song
+):
     model = small_infilling_transformer
     network = model.family.build(model.config)
     model.family.load_weights(network, model.weights)
@@ -297,8 +354,9 @@ def test_a_cold_fill_in_the_middle_is_the_keras_networks_most_likely_gap_even_at
     for bars, (start, end) in (("1", (0, 16)), ("3", (32, 48))):
         outputs = model.infill(song.events[:64], bars=bars, num_outputs=2, temperature=1e-4, seed=1, method="middle")
         assert outputs[0].events == outputs[1].events
-        tokens, steps, labels = model.generator.prompt.fill_in_middle(classes_of(outputs[0].events), start, end,
-                                                                      controls)
+        tokens, steps, labels = model.generator.prompt.fill_in_middle(
+            classes_of(outputs[0].events), start, end, controls
+        )
         predicted = np.asarray(network(tokens[None], steps=steps[None]))[0].argmax(-1)
         gap = slice(len(tokens) - (end - start), len(tokens))
         assert list(predicted[gap]) == list(labels[gap]), bars
@@ -309,7 +367,7 @@ def test_the_gap_log_likelihood_given_the_left_side_is_the_score_of_the_gap(smal
     log_probs = np.log(model.score(song.events[:64], controls=controls).probabilities)  # of steps 1..63
     for start, end in ((16, 48), (0, 16)):  # from the first step: that step is never predicted, so not scored
         got = model.generator.gap_log_likelihood(song.events[:64], start, end, both_sides=False, controls=controls)
-        assert got == pytest.approx(log_probs[max(start - 1, 0):end - 1].sum(), rel=1e-5)
+        assert got == pytest.approx(log_probs[max(start - 1, 0) : end - 1].sum(), rel=1e-5)
     # Read as one batch, two tracks get what each gets alone, on either side.
     other = song.events[64:128]
     for both_sides in (True, False):

@@ -80,14 +80,16 @@ def check_on_time(arrivals, starts):
     figures of a quiet one)."""
     shifts = sorted(at - start for at, start in zip(arrivals, starts))
     errors = sorted(abs(shift - shifts[len(shifts) // 2]) for shift in shifts)
-    assert errors[len(errors) // 2] < 0.003 and errors[int(len(errors) * 0.75)] < LATE, \
+    assert errors[len(errors) // 2] < 0.003 and errors[int(len(errors) * 0.75)] < LATE, (
         f"notes off their moments by (ms): {[round(float(error) * 1000, 1) for error in errors]}"
+    )
 
 
 def test_osc_notes_are_the_generated_track_in_order_and_on_time(osc, tmp_path):
     saved = tmp_path / "played.mid"
-    done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3",
-                "--save_midi", str(saved))
+    done = live(
+        "--osc", f"127.0.0.1:{osc.port}", "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3", "--save_midi", str(saved)
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert [args for _, args in osc.of("/seqgen/bar")] == [(1,), (2,), (3,), (4,)]
@@ -105,8 +107,9 @@ def test_osc_notes_are_the_generated_track_in_order_and_on_time(osc, tmp_path):
 def test_the_same_seed_plays_the_same_bars(osc, tmp_path):
     first, second = tmp_path / "a.mid", tmp_path / "b.mid"
     for path in (first, second):
-        done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "3", "--bpm", "400", "--seed", "11",
-                    "--save_midi", str(path))
+        done = live(
+            "--osc", f"127.0.0.1:{osc.port}", "--bars", "3", "--bpm", "400", "--seed", "11", "--save_midi", str(path)
+        )
         assert done.returncode == 0, done.stderr
     assert played_notes(first) == played_notes(second)
     bar_seconds = 60.0 / 400 * 4
@@ -115,8 +118,19 @@ def test_the_same_seed_plays_the_same_bars(osc, tmp_path):
 
 def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_path):
     saved = tmp_path / "played.mid"
-    done = live("--osc", f"127.0.0.1:{osc.port}", "--bars", "2", "--bpm", f"{BPM:g}", "--seed", "4",
-                "--humanize", "--save_midi", str(saved))
+    done = live(
+        "--osc",
+        f"127.0.0.1:{osc.port}",
+        "--bars",
+        "2",
+        "--bpm",
+        f"{BPM:g}",
+        "--seed",
+        "4",
+        "--humanize",
+        "--save_midi",
+        str(saved),
+    )
     assert done.returncode == 0, done.stderr
     starts = [start for start, _, _ in played_notes(saved)]
     assert any(abs(start / STEP - round(start / STEP)) > 0.02 for start in starts)
@@ -126,35 +140,46 @@ def test_humanize_moves_the_notes_off_the_grid_but_not_the_bar_lines(osc, tmp_pa
     assert len(bars) == 2 and abs(bars[1] - bars[0] - 16 * STEP) < BAR_LATE
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (["--bpm", "401"], "--bpm: expected a tempo from 20 to 400 beats per minute, got '401'"),
-    (["--bpm", "19.9"], "--bpm: expected a tempo from 20 to 400"),
-    (["--osc", "127.0.0.1:70000"], "--osc: expected a port from 1 to 65535 after the host"),
-    (["--osc", "127.0.0.1"], "--osc: expected HOST:PORT"),
-    (["--osc", "no-such-host.invalid:9000"], "--osc host 'no-such-host.invalid' does not resolve"),
-    (["--osc", "127.0.0.1:9", "--cc", "loudness=7"], "--cc maps 'loudness', which this model has no control of"),
-    (["--osc", "127.0.0.1:9", "--cc", "density=200"], "--cc density=200: expected a CC number from 0 to 127"),
-    (["--osc", "127.0.0.1:9", "--cc", "density"], "--cc 'density' is malformed"),
-    (["--osc", "127.0.0.1:9", "--cc", "density=note36"], "a note can only switch a control of two values"),
-    (["--osc", "127.0.0.1:9", "--control", "groove=7"], "unknown control 'groove'"),
-    (["--osc", "127.0.0.1:9", "--control", "density=500"], "control density takes a number from 0 to 64"),
-    (["--osc", "127.0.0.1:9", "--primer", "[(36,), ("], "malformed drum primer '[(36,), ('"),
-    (["--osc", "127.0.0.1:9", "--listen", "--answer", "nope"],
-     "--answer 'nope' is no model that plays to a rhythm; choose one of drumify_gmd"),
-    (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
-    (["--osc", "127.0.0.1:9", "--listen", "--cc", "density=1"], "with --listen the answers follow what is played"),
-    (["--osc", "127.0.0.1:9", "--link", "--clock_in", "x"], "--link and --clock_in are two masters to follow"),
-    (["--osc", "127.0.0.1:9", "--form", "a:x"], "--form section 'a:x' must last a whole number of bars"),
-    (["--osc", "127.0.0.1:9", "--form", ""], "--form is empty"),
-    (["--osc", "127.0.0.1:9", "--form", "a:1 b:2", "--control", "c:density=3"],
-     "--control names section 'c', which is not in the form; its sections are a, b"),
-    (["--osc", "127.0.0.1:9", "--control", "a:density=3"], "--control a:... is for a song form; add --form"),
-    (["--osc", "127.0.0.1:9", "--fills", "yes"], "--fills is for a song form; add --form"),
-    (["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--fills", "yes"],
-     "--fills yes needs a model with the control fill (this model has no controls)"),
-    (["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--control", "b:density=3"],
-     "this model takes no controls"),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--bpm", "401"], "--bpm: expected a tempo from 20 to 400 beats per minute, got '401'"),
+        (["--bpm", "19.9"], "--bpm: expected a tempo from 20 to 400"),
+        (["--osc", "127.0.0.1:70000"], "--osc: expected a port from 1 to 65535 after the host"),
+        (["--osc", "127.0.0.1"], "--osc: expected HOST:PORT"),
+        (["--osc", "no-such-host.invalid:9000"], "--osc host 'no-such-host.invalid' does not resolve"),
+        (["--osc", "127.0.0.1:9", "--cc", "loudness=7"], "--cc maps 'loudness', which this model has no control of"),
+        (["--osc", "127.0.0.1:9", "--cc", "density=200"], "--cc density=200: expected a CC number from 0 to 127"),
+        (["--osc", "127.0.0.1:9", "--cc", "density"], "--cc 'density' is malformed"),
+        (["--osc", "127.0.0.1:9", "--cc", "density=note36"], "a note can only switch a control of two values"),
+        (["--osc", "127.0.0.1:9", "--control", "groove=7"], "unknown control 'groove'"),
+        (["--osc", "127.0.0.1:9", "--control", "density=500"], "control density takes a number from 0 to 64"),
+        (["--osc", "127.0.0.1:9", "--primer", "[(36,), ("], "malformed drum primer '[(36,), ('"),
+        (
+            ["--osc", "127.0.0.1:9", "--listen", "--answer", "nope"],
+            "--answer 'nope' is no model that plays to a rhythm; choose one of drumify_gmd",
+        ),
+        (["--osc", "127.0.0.1:9", "--answer", "drumify_gmd"], "--answer and --listen_bars set how --listen answers"),
+        (["--osc", "127.0.0.1:9", "--listen", "--cc", "density=1"], "with --listen the answers follow what is played"),
+        (["--osc", "127.0.0.1:9", "--link", "--clock_in", "x"], "--link and --clock_in are two masters to follow"),
+        (["--osc", "127.0.0.1:9", "--form", "a:x"], "--form section 'a:x' must last a whole number of bars"),
+        (["--osc", "127.0.0.1:9", "--form", ""], "--form is empty"),
+        (
+            ["--osc", "127.0.0.1:9", "--form", "a:1 b:2", "--control", "c:density=3"],
+            "--control names section 'c', which is not in the form; its sections are a, b",
+        ),
+        (["--osc", "127.0.0.1:9", "--control", "a:density=3"], "--control a:... is for a song form; add --form"),
+        (["--osc", "127.0.0.1:9", "--fills", "yes"], "--fills is for a song form; add --form"),
+        (
+            ["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--fills", "yes"],
+            "--fills yes needs a model with the control fill (this model has no controls)",
+        ),
+        (
+            ["--osc", "127.0.0.1:9", "--bundle_file", "drum_kit_gmd", "--form", "a:1 b:2", "--control", "b:density=3"],
+            "this model takes no controls",
+        ),
+    ],
+)
 def test_bad_input_is_one_line(flags, expected, capsys):
     from seqgen.cli import main
 
@@ -166,8 +191,20 @@ def test_bad_input_is_one_line(flags, expected, capsys):
 
 def test_a_song_form_plays_its_sections_with_their_starts_and_stops_at_its_end(osc, tmp_path):
     saved = tmp_path / "played.mid"
-    done = live("--osc", f"127.0.0.1:{osc.port}", "--bpm", "400", "--seed", "5", "--form", "a:1 b:2",
-                "--control", "b:density=20", "--save_midi", str(saved))
+    done = live(
+        "--osc",
+        f"127.0.0.1:{osc.port}",
+        "--bpm",
+        "400",
+        "--seed",
+        "5",
+        "--form",
+        "a:1 b:2",
+        "--control",
+        "b:density=20",
+        "--save_midi",
+        str(saved),
+    )
     assert done.returncode == 0, done.stderr
     assert "played 3 bars" in done.stderr and "Traceback" not in done.stderr
     assert [args for _, args in osc.of("/seqgen/bar")] == [(1,), (2,), (3,)]  # the form's bars, no more
@@ -194,6 +231,7 @@ def test_a_missing_osc_receiver_is_said_once_and_playing_goes_on(tmp_path):
 
 # MIDI through JACK ------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def jack():
     """A JACK server of this module's own (dummy driver), with MIDO_BACKEND set to JACK for it; skipped with why
@@ -205,12 +243,22 @@ def jack():
     if rtmidi.API_UNIX_JACK not in rtmidi.get_compiled_api():
         pytest.skip("this python-rtmidi was built without JACK")
     name = f"seqgen-test-{os.getpid()}"
-    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_AUDIO_RESERVATION",
-                                                  "JACK_NO_START_SERVER", "MIDO_BACKEND")}
-    os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1", JACK_NO_START_SERVER="1",
-                      MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK")
-    server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    saved = {
+        key: os.environ.get(key)
+        for key in ("JACK_DEFAULT_SERVER", "JACK_NO_AUDIO_RESERVATION", "JACK_NO_START_SERVER", "MIDO_BACKEND")
+    }
+    os.environ.update(
+        JACK_DEFAULT_SERVER=name,
+        JACK_NO_AUDIO_RESERVATION="1",
+        JACK_NO_START_SERVER="1",
+        MIDO_BACKEND="mido.backends.rtmidi/UNIX_JACK",
+    )
+    server = subprocess.Popen(
+        ["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         ready = subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], capture_output=True, text=True)
         if server.poll() is not None or ready.returncode != 0:
@@ -236,8 +284,12 @@ class Reader:
 
     def __init__(self, backend, name="reader"):
         self.messages = []
-        self.port = backend.open_input(name, virtual=True, client_name="test",
-                                       callback=lambda message: self.messages.append((time.perf_counter(), message)))
+        self.port = backend.open_input(
+            name,
+            virtual=True,
+            client_name="test",
+            callback=lambda message: self.messages.append((time.perf_counter(), message)),
+        )
         self.name = f"test:{name}"
 
     def of(self, kind):
@@ -251,8 +303,9 @@ def test_midi_notes_are_the_generated_track_in_order_and_on_time(jack, tmp_path)
     reader = Reader(jack)
     saved = tmp_path / "played.mid"
     try:
-        done = live("--midi_out", reader.name, "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3",
-                    "--save_midi", str(saved))
+        done = live(
+            "--midi_out", reader.name, "--bars", "4", "--bpm", f"{BPM:g}", "--seed", "3", "--save_midi", str(saved)
+        )
     finally:
         reader.port.close()
     assert done.returncode == 0, done.stderr
@@ -295,8 +348,23 @@ def test_a_cc_moves_the_density_of_the_next_bars(jack, tmp_path):
     reader = Reader(jack)
     saved = tmp_path / "played.mid"
     bars, bar_seconds = 16, 60.0 / 400 * 4
-    process = live("--midi_out", reader.name, "--bars", str(bars), "--bpm", "400", "--seed", "5",
-                   "--control", "density=4", "--cc", "density=1", "--save_midi", str(saved), wait=False)
+    process = live(
+        "--midi_out",
+        reader.name,
+        "--bars",
+        str(bars),
+        "--bpm",
+        "400",
+        "--seed",
+        "5",
+        "--control",
+        "density=4",
+        "--cc",
+        "density=1",
+        "--save_midi",
+        str(saved),
+        wait=False,
+    )
     try:
         deadline = time.monotonic() + 30
         while "seqgen:seqgen in" not in jack.get_output_names() and time.monotonic() < deadline:
@@ -327,7 +395,8 @@ def test_an_unknown_port_is_one_line(jack):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "seqgen live: error: --midi_out 'no such port': no MIDI output port is named it; the output ports are: none "
-        "(seqgen live --list_ports)"], done.stderr
+        "(seqgen live --list_ports)"
+    ], done.stderr
 
 
 def test_list_ports(jack):
@@ -351,18 +420,27 @@ def test_a_midi_port_that_goes_away_is_one_line(jack):
     finally:
         process.kill()
     assert process.returncode == 1
-    assert err.strip().splitlines()[-1] == ("seqgen live: error: the MIDI port 'test:reader' went away; open it "
-                                            "again and rerun seqgen live"), err
+    assert err.strip().splitlines()[-1] == (
+        "seqgen live: error: the MIDI port 'test:reader' went away; open it again and rerun seqgen live"
+    ), err
     assert "Traceback" not in err
 
 
 def test_no_midi_system_is_one_line():
-    done = live("--bars", "1", env={"MIDO_BACKEND": "mido.backends.rtmidi/UNIX_JACK",
-                                    "JACK_DEFAULT_SERVER": "seqgen-no-such-server", "JACK_NO_START_SERVER": "1"})
+    done = live(
+        "--bars",
+        "1",
+        env={
+            "MIDO_BACKEND": "mido.backends.rtmidi/UNIX_JACK",
+            "JACK_DEFAULT_SERVER": "seqgen-no-such-server",
+            "JACK_NO_START_SERVER": "1",
+        },
+    )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("seqgen live: error: cannot make the virtual MIDI port 'seqgen': "
-                                                   "UNIX_JACK is not available"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith(
+        "seqgen live: error: cannot make the virtual MIDI port 'seqgen': UNIX_JACK is not available"
+    ), done.stderr
 
 
 def _send_clock(port, beats, bpm, sent):
@@ -393,8 +471,9 @@ def _stderr_until(process, text, seconds=30):
 
 def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues(jack, osc):
     master = jack.open_output("clock", virtual=True, client_name="test")
-    process = live("--clock_in", "test:clock", "--osc", f"127.0.0.1:{osc.port}", "--bars", "7", "--seed", "1",
-                   wait=False)
+    process = live(
+        "--clock_in", "test:clock", "--osc", f"127.0.0.1:{osc.port}", "--bars", "7", "--seed", "1", wait=False
+    )
     ticks = []
     try:
         _stderr_until(process, "waiting for the MIDI clock to start")
@@ -416,12 +495,12 @@ def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues
     bars = osc.of("/seqgen/bar")
     assert [args for _, args in bars] == [(number,) for number in range(1, 8)]
     lines, errors, all_errors = [], [], []  # the clock each bar line fell on (the nearest on a bar line: every 96
-    for at, _ in bars:                      # clocks), how far after it (ms)
+    for at, _ in bars:  # clocks), how far after it (ms)
         index = min(range(0, len(ticks), 96), key=lambda i: abs(ticks[i][1] - at))
         lines.append(index // 96)
         all_errors.append(round((at - ticks[index][1]) * 1000, 1))
         # Judged only where this test sent the beat before on time: on a busy machine its own clock stumbles.
-        if all(abs(sent - moment) < 0.003 for moment, sent in ticks[max(0, index - 24):index + 1]):
+        if all(abs(sent - moment) < 0.003 for moment, sent in ticks[max(0, index - 24) : index + 1]):
             errors.append(all_errors[-1])
     if len(errors) < 3:
         pytest.skip(f"this machine is too busy for the test to send a steady MIDI clock ({len(errors)} of 7 bars)")
@@ -460,8 +539,11 @@ def link_peer():
     others = peer.numPeers()
     if not found or others:
         peer.enabled = False
-        pytest.skip(f"two Link peers in one process did not find each other in {LINK_DISCOVERY:g} s (no multicast "
-                    f"here)" if not found else f"another Link session is on this network ({others} peers)")
+        pytest.skip(
+            f"two Link peers in one process did not find each other in {LINK_DISCOVERY:g} s (no multicast here)"
+            if not found
+            else f"another Link session is on this network ({others} peers)"
+        )
     yield peer
     peer.enabled = False
 
@@ -474,8 +556,7 @@ def _set_tempo(peer, bpm):
 
 def test_the_drummer_follows_a_link_session_s_tempo_and_beat_phase(link_peer, osc):
     peer = link_peer
-    process = live("--link", "--bpm", "150", "--osc", f"127.0.0.1:{osc.port}", "--bars", "6", "--seed", "1",
-                   wait=False)
+    process = live("--link", "--bpm", "150", "--osc", f"127.0.0.1:{osc.port}", "--bars", "6", "--seed", "1", wait=False)
     try:
         said = _stderr_until(process, "seqgen live: playing")
         deadline = time.monotonic() + 2
@@ -568,6 +649,7 @@ def test_link_without_its_library_is_one_line(monkeypatch, capsys):
 
 # The bars themselves, in-process ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def model():
     import seqgen
@@ -615,15 +697,19 @@ def test_cc_mappings_steer_the_next_bars(model):
 
 
 def test_a_form_s_sections_steer_their_bars_with_a_fill_into_each_change(model):
-    from seqgen import song
+    from seqgen.form import parse_form, with_controls
     from seqgen.live.drummer import Drummer
     from seqgen.live.form import Form
     from seqgen.live.steering import Steering
 
-    sections = song.with_controls(song.parse_form("a:2 b:2"), {"a": {"density": 6}, "b": {"density": 24}})
+    sections = with_controls(parse_form("a:2 b:2"), {"a": {"density": 6}, "b": {"density": 24}})
     form = Form(model.generator, sections)  # fills: where the model can, as this one can
     assert [(bar.section, bar.first, bar.controls.get("density"), bar.controls.get("fill")) for bar in form.bars] == [
-        ("a", True, 6, "no"), ("a", False, 6, "yes"), ("b", True, 24, "no"), ("b", False, 24, "no")]
+        ("a", True, 6, "no"),
+        ("a", False, 6, "yes"),
+        ("b", True, 24, "no"),
+        ("b", False, 24, "no"),
+    ]
     assert [bar.controls.get("fill") for bar in Form(model.generator, sections, fills=False).bars] == ["no"] * 4
     steering = Steering()
     drummer = Drummer(model, steering, seed=3, form=form)
@@ -641,8 +727,21 @@ def test_listen_answers_a_call_with_drums_that_follow_it(jack, osc):
     pad = jack.open_output("pad", virtual=True, client_name="test")
     beat = 0.5  # 120 bpm
     taps = [0, 1, 1.5, 2, 3, 4, 5, 6, 6.5, 7]  # beats from the call's first bar line, in its two bars
-    process = live("--listen", "test:pad", "--listen_bars", "2", "--bars", "4", "--bpm", "120", "--seed", "1",
-                   "--osc", f"127.0.0.1:{osc.port}", wait=False)
+    process = live(
+        "--listen",
+        "test:pad",
+        "--listen_bars",
+        "2",
+        "--bars",
+        "4",
+        "--bpm",
+        "120",
+        "--seed",
+        "1",
+        "--osc",
+        f"127.0.0.1:{osc.port}",
+        wait=False,
+    )
     try:
         deadline = time.monotonic() + 30
         while not osc.of("/seqgen/bar") and time.monotonic() < deadline and process.poll() is None:

@@ -35,8 +35,10 @@ def test_a_note_far_away_is_refused_before_a_step_list_is_made(tmp_path):
     midi = mido.MidiFile(type=0, ticks_per_beat=1)
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=16_777_215, time=0)])
     for pitch, delta in ((36, 0), (38, 9_999_990)):
-        track += [mido.Message("note_on", channel=9, note=pitch, velocity=100, time=delta),
-                  mido.Message("note_off", channel=9, note=pitch, velocity=0, time=1)]
+        track += [
+            mido.Message("note_on", channel=9, note=pitch, velocity=100, time=delta),
+            mido.Message("note_off", channel=9, note=pitch, velocity=0, time=1),
+        ]
     midi.tracks.append(track)
     midi.save(tmp_path / "far.mid")
     started = time.monotonic()
@@ -50,9 +52,14 @@ def test_a_note_far_away_is_refused_before_a_step_list_is_made(tmp_path):
 PRIMER_TEXT = st.one_of(
     st.text(max_size=60),
     st.text(alphabet="[](),0123456789- ", max_size=60),
-    st.recursive(st.integers(-200, 300).map(str) | st.sampled_from(["()", "[]", "True", "None", "'a'", "1.5"]),
-                 lambda inner: st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
-                 | st.lists(inner, max_size=4).map(lambda items: "(" + ", ".join(items) + ",)"), max_leaves=20),
+    st.recursive(
+        st.integers(-200, 300).map(str) | st.sampled_from(["()", "[]", "True", "None", "'a'", "1.5"]),
+        lambda inner: (
+            st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
+            | st.lists(inner, max_size=4).map(lambda items: "(" + ", ".join(items) + ",)")
+        ),
+        max_leaves=20,
+    ),
     st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
     st.integers(1, 3000).map(lambda depth: "(" * depth + ")" * depth),
     st.integers(1, 100_000).map(lambda digits: "[(" + "9" * digits + ",)]"),

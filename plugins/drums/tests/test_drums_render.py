@@ -21,9 +21,9 @@ def read_png(path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, {}
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
-        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
         assert crc == zlib.crc32(kind + body)
         chunks[kind] = chunks.get(kind, b"") + body
         position += 12 + length
@@ -81,8 +81,25 @@ def test_generate_render_writes_wav_and_png_beside_each_midi(tmp_path, capsys, s
     config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
     bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))
     out = tmp_path / "generated"
-    assert cli.main(["generate", "--bundle_file", str(tmp_path / "tiny.seqgen"), "--output_dir", str(out),
-                     "--num_outputs", "2", "--num_steps", "64", "--seed", "3", "--render"]) == 0
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--bundle_file",
+                str(tmp_path / "tiny.seqgen"),
+                "--output_dir",
+                str(out),
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                "64",
+                "--seed",
+                "3",
+                "--render",
+            ]
+        )
+        == 0
+    )
     assert "wrote 2 WAV and 2 PNG files beside them" in capsys.readouterr().out
     midis = sorted(out.glob("*.mid"))
     assert len(midis) == 2
@@ -97,8 +114,10 @@ def test_the_light_install_draws_the_png_too(tmp_path, synthesizer):
     import subprocess
     import sys
 
-    script = ("import sys; sys.modules['note_seq'] = None; from seqgen import cli; "
-              f"sys.exit(cli.main(['render', {str(FUNK)!r}, '--output_dir', {str(tmp_path)!r}]))")
+    script = (
+        "import sys; sys.modules['note_seq'] = None; from seqgen import cli; "
+        f"sys.exit(cli.main(['render', {str(FUNK)!r}, '--output_dir', {str(tmp_path)!r}]))"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "no picture" not in done.stdout + done.stderr and (tmp_path / f"{FUNK.stem}.wav").is_file()

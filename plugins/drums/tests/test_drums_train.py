@@ -12,16 +12,20 @@ from seqgen import convert, pipeline, plugins, training
 
 def test_one_drum_trains_without_position_features(tmp_path):
     """one_drum's input is the bare 2-way one-hot (no position features); it once crashed oneDNN."""
-    config = plugins.get_config("one_drum").with_hparams(
-        "batch_size=4,rnn_layer_sizes=[16,16],learning_rate=0.05")
+    config = plugins.get_config("one_drum").with_hparams("batch_size=4,rnn_layer_sizes=[16,16],learning_rate=0.05")
     assert config.encoding.num_position_features == 0
     convert.convert_directory(copy_slice(tmp_path / "groove"), tmp_path / "ns.tfrecord", recursive=True)
-    _, paths = pipeline.create_dataset(tmp_path / "ns.tfrecord", tmp_path / "one_drum", config,
-                                       pipeline.SplitOptions(eval_ratio=0.0), workers=1)
+    _, paths = pipeline.create_dataset(
+        tmp_path / "ns.tfrecord", tmp_path / "one_drum", config, pipeline.SplitOptions(eval_ratio=0.0), workers=1
+    )
     lines = []
-    trainer = training.train(config, str(tmp_path / "run"), [str(paths["training"])],
-                             training.TrainOptions(num_training_steps=10, summary_frequency=5, save_checkpoint_secs=0,
-                                                   seed=1), log=lines.append)
+    trainer = training.train(
+        config,
+        str(tmp_path / "run"),
+        [str(paths["training"])],
+        training.TrainOptions(num_training_steps=10, summary_frequency=5, save_checkpoint_secs=0, seed=1),
+        log=lines.append,
+    )
     losses = [float(m.group(1)) for m in (re.search(r"loss = ([\d.]+)", line) for line in lines) if m]
     assert trainer.step == 10 and len(losses) == 2
     assert losses[-1] < np.log(2), losses  # below an untrained guess between hit and rest

@@ -20,8 +20,12 @@ def _write(folder, name, events):
 
 
 def _bar(kicks=(0, 8), snares=(4, 12), hats=range(0, 16, 2), rides=()):
-    return [frozenset({pitch for pitch, steps in ((KICK, kicks), (SNARE, snares), (CLOSED, hats), (RIDE, rides))
-                       if step in steps}) for step in range(16)]
+    return [
+        frozenset(
+            {pitch for pitch, steps in ((KICK, kicks), (SNARE, snares), (CLOSED, hats), (RIDE, rides)) if step in steps}
+        )
+        for step in range(16)
+    ]
 
 
 @pytest.fixture
@@ -61,8 +65,13 @@ def test_a_record_reference_is_chosen_by_its_controls(folders, tmp_path, capsys)
     beat = CONFIG.encoding.events_to_classes(_bar() * 2)
     fill = CONFIG.encoding.events_to_classes(_bar(kicks=(), hats=(), snares=range(16)))
     path = tmp_path / "records.tfrecord"
-    records.write_examples(path, [records.encode_example(beat, context={"control/fill": 0.0}),
-                                  records.encode_example(fill, context={"control/fill": 1.0})])
+    records.write_examples(
+        path,
+        [
+            records.encode_example(beat, context={"control/fill": 0.0}),
+            records.encode_example(fill, context={"control/fill": 1.0}),
+        ],
+    )
     beats = fidelity.record_tracks(str(path), {"fill": "no"})
     assert len(beats) == 1 and list(beats[0]) == list(beat)
     assert len(fidelity.record_tracks(str(path))) == 2
@@ -72,13 +81,19 @@ def test_a_record_reference_is_chosen_by_its_controls(folders, tmp_path, capsys)
     assert reference_row.startswith(f"| reference: {path} (fill=yes) | 1 | 16 | 0.000 | 1.000 | 0.000 |")
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["{outputs}", "--reference", "{missing}"], r"missing does not exist; give a record file or a folder of MIDI"),
-    (["{empty}", "--reference", "{reference}"], r"empty holds no MIDI files \(\.mid, \.midi\)$"),
-    (["{outputs}", "--reference", "{reference}", "--where", "fill=no"], r"--where selects records by their controls"),
-    (["{outputs}", "--reference", "{records}", "--where", "fill=maybe"], r"control fill has no value 'maybe'"),
-    (["{outputs}", "--reference", "{records}", "--where", "fill=yes"], r"holds no drum tracks with fill=yes$"),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["{outputs}", "--reference", "{missing}"], r"missing does not exist; give a record file or a folder of MIDI"),
+        (["{empty}", "--reference", "{reference}"], r"empty holds no MIDI files \(\.mid, \.midi\)$"),
+        (
+            ["{outputs}", "--reference", "{reference}", "--where", "fill=no"],
+            r"--where selects records by their controls",
+        ),
+        (["{outputs}", "--reference", "{records}", "--where", "fill=maybe"], r"control fill has no value 'maybe'"),
+        (["{outputs}", "--reference", "{records}", "--where", "fill=yes"], r"holds no drum tracks with fill=yes$"),
+    ],
+)
 def test_bad_input_gets_one_line(folders, argv, expected, capsys):
     (folders / "empty").mkdir()
     path = folders / "records.tfrecord"

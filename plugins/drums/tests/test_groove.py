@@ -61,8 +61,11 @@ def test_extraction_keeps_every_velocity_and_offset_of_a_groove_file():
     expected = _expected_from_pretty_midi(path)
     first = min(step for step, _ in expected)
     start = first - first % 16
-    found = {(start + step, pitch): (event.velocity(pitch), event.offset(pitch))
-             for step, event in enumerate(track) for pitch in event}
+    found = {
+        (start + step, pitch): (event.velocity(pitch), event.offset(pitch))
+        for step, event in enumerate(track)
+        for pitch in event
+    }
     assert found.keys() == expected.keys()
     for key, (velocity, offset) in expected.items():
         assert found[key][0] == velocity, key
@@ -102,7 +105,7 @@ def test_records_with_values_and_context_round_trip(tmp_path):
     assert records.encode_example([1, 2, 3]) == records.encode_classes([1, 2, 3])
     records.write_examples(tmp_path / "v.tfrecord", [records.encode_example([1, 2, 3], values, {"qpm": 97.5})])
     path = str(tmp_path / "v.tfrecord")
-    (classes, found, context), = records.values_dataset(path, 512, 4, ("qpm",)).as_numpy_iterator()
+    ((classes, found, context),) = records.values_dataset(path, 512, 4, ("qpm",)).as_numpy_iterator()
     assert classes.tolist() == [1, 2, 3] and np.allclose(found, values) and context.tolist() == [97.5]
     assert [c.tolist() for c in records.class_dataset(path, 512).as_numpy_iterator()] == [[1, 2, 3]]
     records.write_class_records(tmp_path / "c.tfrecord", [[1, 2]])
@@ -122,8 +125,10 @@ def test_split(groove_splits):
 
 def test_the_shipped_models_beat_the_baselines_on_the_groove_test_split(test_split):
     test, train = test_split
-    models = [groove_eval.ModelPredictor(seqgen.load("groove_gmd"), "means"),
-              groove_eval.ModelPredictor(seqgen.load("groove_sampling_gmd"), "mean of sampling", temperature=0)]
+    models = [
+        groove_eval.ModelPredictor(seqgen.load("groove_gmd"), "means"),
+        groove_eval.ModelPredictor(seqgen.load("groove_sampling_gmd"), "mean of sampling", temperature=0),
+    ]
     (means, sampling_mean, constant, per_drum, per_position, _), _ = groove_eval.evaluate(test, train, models)
     assert means.hits == per_drum.hits > 30_000
     for shipped in (means, sampling_mean):
@@ -134,8 +139,10 @@ def test_the_shipped_models_beat_the_baselines_on_the_groove_test_split(test_spl
 def test_sampled_velocities_and_timing_vary_as_the_drummers_do(test_split):
     """The issue's measure: the first model's hits vary about half as much as drummers'; sampled ones as much."""
     test, train = test_split
-    models = [groove_eval.ModelPredictor(seqgen.load("groove_gmd"), "means"),
-              groove_eval.ModelPredictor(seqgen.load("groove_sampling_gmd"), "sampled", temperature=1.0, seed=0)]
+    models = [
+        groove_eval.ModelPredictor(seqgen.load("groove_gmd"), "means"),
+        groove_eval.ModelPredictor(seqgen.load("groove_sampling_gmd"), "sampled", temperature=1.0, seed=0),
+    ]
     errors, spreads = groove_eval.evaluate(test, None, models)
     main = {0, 1, 2}  # kick, snare, closed hi-hat: most of the hits
     by_model = {name: {r.drum: r for r in spreads if r.name == name} for name in ("means", "sampled")}
@@ -150,16 +157,31 @@ def test_sampled_velocities_and_timing_vary_as_the_drummers_do(test_split):
 
 
 def test_evaluate_groove_prints_the_table(groove_splits, capsys):
-    assert main(["evaluate_groove", "--sequence_example_file", str(groove_splits / "test_drum_tracks.tfrecord"),
-                 "--baselines_from", str(groove_splits / "train_drum_tracks.tfrecord")]) == 0
+    assert (
+        main(
+            [
+                "evaluate_groove",
+                "--sequence_example_file",
+                str(groove_splits / "test_drum_tracks.tfrecord"),
+                "--baselines_from",
+                str(groove_splits / "train_drum_tracks.tfrecord"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| groove_gmd |" in out and "| groove_sampling_gmd |" in out and "| per-drum means (train split) |" in out
     assert "Magenta's output" in out and "| groove_sampling_gmd | kick |" in out and "velocity std ratio" in out
 
 
-@pytest.mark.parametrize("config_id,hparams", [("groove", "rnn_layer_sizes=[8,6]"),
-                                               ("groove", "rnn_layer_sizes=[8],velocity_bins=0,offset_bins=0"),
-                                               ("drumify", "rnn_layer_sizes=[8,6],velocity_bins=5,offset_bins=7")])
+@pytest.mark.parametrize(
+    "config_id,hparams",
+    [
+        ("groove", "rnn_layer_sizes=[8,6]"),
+        ("groove", "rnn_layer_sizes=[8],velocity_bins=0,offset_bins=0"),
+        ("drumify", "rnn_layer_sizes=[8,6],velocity_bins=5,offset_bins=7"),
+    ],
+)
 def test_numpy_inference_equals_the_keras_network(config_id, hparams):
     from seqgen_drums.families.groove import network as groove_network
 
@@ -180,13 +202,17 @@ def test_numpy_inference_equals_the_keras_network(config_id, hparams):
 
 SCORE = plugins.get_config("drum_kit").tracks.parse_primer(
     "[(36, 42), (), (42,), (), (38, 42), (), (42, 46), (), (36, 42), (36,), (42, 51), (), (38, 42, 49), (),"
-    " (42,), (99,)]")
+    " (42,), (99,)]"
+)
 
 
 def _played(track) -> dict:
     """``{(step, pitch): (velocity, offset)}`` of a played track (or its events)."""
-    return {(step, pitch): groove.played(event, pitch) for step, event in enumerate(getattr(track, "events", track))
-            for pitch in event}
+    return {
+        (step, pitch): groove.played(event, pitch)
+        for step, event in enumerate(getattr(track, "events", track))
+        for pitch in event
+    }
 
 
 @pytest.mark.parametrize("model_name", ["groove_gmd", "groove_sampling_gmd"])
@@ -206,7 +232,8 @@ def test_humanize_keeps_every_hit_and_changes_only_velocity_and_timing(tmp_path,
     midi = pretty_midi.PrettyMIDI(str(tmp_path / "played.mid"))
     notes = sorted((n.start, n.pitch, n.velocity) for i in midi.instruments for n in i.notes)
     assert sorted((round(start / step), pitch) for start, pitch, _ in notes) == sorted(
-        (s, p) for s, event in enumerate(score) for p in event)
+        (s, p) for s, event in enumerate(score) for p in event
+    )
     assert len({velocity for _, _, velocity in notes}) > 3
     # Many tracks at once give what each gives alone (the first, drawn first from the seed).
     both, alone = model.humanize_tracks([score[:8], score], seed=3)[0], model.humanize(score[:8], seed=3)
@@ -222,8 +249,11 @@ def test_sampling_is_seeded_and_keeps_every_hit():
     first, again, other = (model.humanize(SCORE * 4, seed=seed) for seed in (7, 7, 8))
     assert _played(first) == _played(again)
     assert _played(first) != _played(other)
-    assert _played(first).keys() == _played(other).keys() == {
-        (step, pitch) for step, event in enumerate(SCORE * 4) for pitch in event}
+    assert (
+        _played(first).keys()
+        == _played(other).keys()
+        == {(step, pitch) for step, event in enumerate(SCORE * 4) for pitch in event}
+    )
     # The same bar played four times is played differently each time: a sample, not a mean.
     bars = [{(s % 16, p): v for (s, p), v in _played(first).items() if s // 16 == bar and p != 99} for bar in range(4)]
     assert len({tuple(sorted(bar.items())) for bar in bars}) == 4
@@ -231,8 +261,12 @@ def test_sampling_is_seeded_and_keeps_every_hit():
     means = [_played(model.humanize(SCORE, temperature=0, seed=seed)) for seed in (1, 2)]
     assert means[0] == means[1]
     # Lower temperatures play steadier: offsets closer to their mean.
-    spread = {t: np.std([o for (_, p), (_, o) in _played(model.humanize(SCORE * 16, temperature=t, seed=0)).items()
-                         if p == 42]) for t in (0.3, 1.0)}
+    spread = {
+        t: np.std(
+            [o for (_, p), (_, o) in _played(model.humanize(SCORE * 16, temperature=t, seed=0)).items() if p == 42]
+        )
+        for t in (0.3, 1.0)
+    }
     assert spread[0.3] < spread[1.0]
 
 
@@ -288,8 +322,10 @@ def test_humanize_amount_0_gives_back_the_users_own_velocities_and_timing(tmp_pa
 
 def test_humanize_amount_half_moves_each_hit_half_way_from_the_file_to_the_played(tmp_path):
     model = seqgen.load("groove_sampling_gmd")
-    for score in (CONFIG.tracks.primer_from_midi(str(programmed_beat(tmp_path / "beat.mid")), CONFIG),
-                  CONFIG.tracks.primer_from_midi(str(GROOVE / FUNK), CONFIG)):
+    for score in (
+        CONFIG.tracks.primer_from_midi(str(programmed_beat(tmp_path / "beat.mid")), CONFIG),
+        CONFIG.tracks.primer_from_midi(str(GROOVE / FUNK), CONFIG),
+    ):
         own, full = _played(score.events), _played(model.humanize(score, seed=4))
         half = _played(model.humanize(score, seed=4, amount=0.5))
         assert half.keys() == own.keys() == full.keys()
@@ -333,13 +369,29 @@ def test_humanize_command_writes_played_midi(tmp_path, capsys):
     assert len({n.velocity for n in notes}) > 10
     # The file is read back as played events and drawn with velocity and timing.
     primer = CONFIG.tracks.primer_from_midi(str(tmp_path / "out" / FUNK.split("/")[-1]), CONFIG)
-    assert any(isinstance(e, groove.PlayedEvent) and any(abs(o) > 0.02 for _, o in e.notes.values())
-               for e in primer.events)
+    assert any(
+        isinstance(e, groove.PlayedEvent) and any(abs(o) > 0.02 for _, o in e.notes.values()) for e in primer.events
+    )
 
 
 def test_generate_humanize_writes_varied_velocities_and_off_grid_onsets(tmp_path, capsys):
-    assert main(["generate", "--num_outputs", "2", "--num_steps", "64", "--seed", "5", "--humanize",
-                 "--output_dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--num_outputs",
+                "2",
+                "--num_steps",
+                "64",
+                "--seed",
+                "5",
+                "--humanize",
+                "--output_dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     files = sorted(tmp_path.glob("*.mid"))
     assert len(files) == 2
     step = 60 / 120 / 4
@@ -351,8 +403,27 @@ def test_generate_humanize_writes_varied_velocities_and_off_grid_onsets(tmp_path
 
 
 def test_generate_humanize_takes_amount_and_swing(tmp_path):
-    assert main(["generate", "--num_outputs", "1", "--num_steps", "64", "--seed", "5", "--humanize", "--amount", "0",
-                 "--swing", "0.25", "--output_dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "64",
+                "--seed",
+                "5",
+                "--humanize",
+                "--amount",
+                "0",
+                "--swing",
+                "0.25",
+                "--output_dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     (path,) = tmp_path.glob("*.mid")
     step = 60 / 120 / 4
     notes = [n for i in pretty_midi.PrettyMIDI(str(path)).instruments for n in i.notes]
@@ -369,7 +440,7 @@ def test_grid_shows_velocity_and_timing():
     soft_late = [groove.PlayedEvent({36: (30, 0.4)})]
     images = [grid.image(events, 16, 4) for events in (plain, loud, soft_late)]
     row = (grid.NUM_ROWS - 1) * grid.CELL_HEIGHT + 5  # the kick's row, inside the cell
-    cells = [image[row, grid.LABEL_WIDTH + 2:grid.LABEL_WIDTH + grid.CELL_WIDTH] for image in images]
+    cells = [image[row, grid.LABEL_WIDTH + 2 : grid.LABEL_WIDTH + grid.CELL_WIDTH] for image in images]
     assert tuple(cells[0][0]) == grid.HIT_COLORS[0]
     assert tuple(cells[1][0]) == grid.HIT_COLORS[0]  # full velocity: full color, with a tick in the middle
     assert tuple(cells[1][grid.CELL_WIDTH // 2 - 2]) == grid.TICK_COLOR
@@ -378,36 +449,101 @@ def test_grid_shows_velocity_and_timing():
     assert ticks and ticks[0] > grid.CELL_WIDTH // 2 - 2  # late: right of the middle
 
 
-@pytest.mark.parametrize("argv,expected", [
-    (["humanize", "missing.mid", "--output_dir", "{out}"],
-     r"^seqgen humanize: error: MIDI file missing.mid does not exist$"),
-    (["humanize", "{text}", "--output_dir", "{out}"],
-     r"^seqgen humanize: error: cannot read MIDI file .*not a valid MIDI file"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drum_kit_gmd"],
-     r"^seqgen humanize: error: drum_kit_gmd is a drum_kit model \(events_rnn\); humanizing needs a groove model"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "{text}"],
-     r"^seqgen humanize: error: .*not a valid seqgen bundle"),
-    (["generate", "--num_outputs", "1", "--num_steps", "8", "--humanize", "drum_kit_gmd", "--output_dir", "{out}"],
-     r"^seqgen generate: error: drum_kit_gmd is a drum_kit model"),
-    (["generate", "--bundle_file", "groove_gmd", "--output_dir", "{out}"],
-     r"^seqgen generate: error: a groove model does not generate or score tracks; it offers: humanize"),
-    (["evaluate_groove", "--sequence_example_file", "{classes}", "--model"],
-     r"^seqgen evaluate_groove: error: .* holds class records without per-step values"),
-    (["humanize", "{empty}", "--output_dir", "{out}"], r"^seqgen humanize: error: MIDI file .*empty.mid has no drums"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--amount", "1.5"],
-     r"^seqgen humanize: error: argument --amount: expected a number from 0 to 1, got '1.5'"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--amount", "-0.1"],
-     r"^seqgen humanize: error: argument --amount: expected a non-negative number, got '-0.1'"),
-    (["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--swing", "0.6"],
-     r"^seqgen humanize: error: argument --swing: expected a number from 0 to 0.5, got '0.6'"),
-    (["generate", "--num_outputs", "1", "--num_steps", "8", "--humanize", "--amount", "2", "--output_dir", "{out}"],
-     r"^seqgen generate: error: argument --amount: expected a number from 0 to 1"),
-    (["generate", "--num_outputs", "1", "--num_steps", "8", "--humanize", "--swing", "nan", "--output_dir", "{out}"],
-     r"^seqgen generate: error: argument --swing: expected a non-negative number, got 'nan'"),
-    (["generate", "--num_outputs", "1", "--num_steps", "8", "--swing", "0.2", "--output_dir", "{out}"],
-     r"^seqgen generate: error: --amount, --swing and --humanize_temperature set how --humanize plays the drums; "
-     r"add --humanize$"),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (
+            ["humanize", "missing.mid", "--output_dir", "{out}"],
+            r"^seqgen humanize: error: MIDI file missing.mid does not exist$",
+        ),
+        (
+            ["humanize", "{text}", "--output_dir", "{out}"],
+            r"^seqgen humanize: error: cannot read MIDI file .*not a valid MIDI file",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "drum_kit_gmd"],
+            r"^seqgen humanize: error: drum_kit_gmd is a drum_kit model \(events_rnn\); "
+            r"humanizing needs a groove model",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--bundle_file", "{text}"],
+            r"^seqgen humanize: error: .*not a valid seqgen bundle",
+        ),
+        (
+            [
+                "generate",
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "8",
+                "--humanize",
+                "drum_kit_gmd",
+                "--output_dir",
+                "{out}",
+            ],
+            r"^seqgen generate: error: drum_kit_gmd is a drum_kit model",
+        ),
+        (
+            ["generate", "--bundle_file", "groove_gmd", "--output_dir", "{out}"],
+            r"^seqgen generate: error: a groove model does not generate or score tracks; it offers: humanize",
+        ),
+        (
+            ["evaluate_groove", "--sequence_example_file", "{classes}", "--model"],
+            r"^seqgen evaluate_groove: error: .* holds class records without per-step values",
+        ),
+        (
+            ["humanize", "{empty}", "--output_dir", "{out}"],
+            r"^seqgen humanize: error: MIDI file .*empty.mid has no drums",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--amount", "1.5"],
+            r"^seqgen humanize: error: argument --amount: expected a number from 0 to 1, got '1.5'",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--amount", "-0.1"],
+            r"^seqgen humanize: error: argument --amount: expected a non-negative number, got '-0.1'",
+        ),
+        (
+            ["humanize", str(GROOVE / FUNK), "--output_dir", "{out}", "--swing", "0.6"],
+            r"^seqgen humanize: error: argument --swing: expected a number from 0 to 0.5, got '0.6'",
+        ),
+        (
+            [
+                "generate",
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "8",
+                "--humanize",
+                "--amount",
+                "2",
+                "--output_dir",
+                "{out}",
+            ],
+            r"^seqgen generate: error: argument --amount: expected a number from 0 to 1",
+        ),
+        (
+            [
+                "generate",
+                "--num_outputs",
+                "1",
+                "--num_steps",
+                "8",
+                "--humanize",
+                "--swing",
+                "nan",
+                "--output_dir",
+                "{out}",
+            ],
+            r"^seqgen generate: error: argument --swing: expected a non-negative number, got 'nan'",
+        ),
+        (
+            ["generate", "--num_outputs", "1", "--num_steps", "8", "--swing", "0.2", "--output_dir", "{out}"],
+            r"^seqgen generate: error: --amount, --swing and --humanize_temperature set how --humanize plays the "
+            r"drums; add --humanize$",
+        ),
+    ],
+)
 def test_bad_input_gets_one_line(argv, expected, tmp_path, capsys):
     import re
 
@@ -416,8 +552,12 @@ def test_bad_input_gets_one_line(argv, expected, tmp_path, capsys):
     empty = pretty_midi.PrettyMIDI()
     empty.instruments.append(pretty_midi.Instrument(0, is_drum=True))
     empty.write(str(tmp_path / "empty.mid"))
-    places = {"out": tmp_path / "out", "text": tmp_path / "notes.txt", "classes": tmp_path / "classes.tfrecord",
-              "empty": tmp_path / "empty.mid"}
+    places = {
+        "out": tmp_path / "out",
+        "text": tmp_path / "notes.txt",
+        "classes": tmp_path / "classes.tfrecord",
+        "empty": tmp_path / "empty.mid",
+    }
     code = main([arg.format(**places) for arg in argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code not in (0, None) and len(err) == 1, err
@@ -442,8 +582,17 @@ def test_a_tiny_groove_model_trains_through_the_shared_loop_and_bundles(groove_s
     run = str(tmp_path / "run")
     lines = train_tiny(config, groove_splits, run)
     assert any("velocity_mae" in line and "offset_mae" in line for line in lines)
-    assert training.evaluate(config, run, [str(groove_splits / "validation_drum_tracks.tfrecord")],
-                             timeout_secs=0.5, poll_secs=0.1, log=lines.append) == 1
+    assert (
+        training.evaluate(
+            config,
+            run,
+            [str(groove_splits / "validation_drum_tracks.tfrecord")],
+            timeout_secs=0.5,
+            poll_secs=0.1,
+            log=lines.append,
+        )
+        == 1
+    )
     model = seqgen.load(run)
     assert model.config.model == "groove" and model.config.hparams.rnn_layer_sizes == (8,)
     model.save(tmp_path / "tiny.seqgen", "tiny groove")
@@ -453,5 +602,6 @@ def test_a_tiny_groove_model_trains_through_the_shared_loop_and_bundles(groove_s
     loaded = seqgen.load(str(tmp_path / "tiny.seqgen"))
     score = [frozenset({36, 42}), frozenset(), frozenset({38})]
     assert [e.notes for e in loaded.humanize(score, seed=0).events if e] == [
-        e.notes for e in model.humanize(score, seed=0).events if e]
+        e.notes for e in model.humanize(score, seed=0).events if e
+    ]
     assert bundle.load(str(tmp_path / "tiny.seqgen")).config.family.name == "groove"

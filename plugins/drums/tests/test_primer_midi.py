@@ -17,8 +17,7 @@ def write_midi(path, notes, tempos=((0, 120),), signatures=((0, 4, 4),)):
     ``notes``: (channel, pitch, start_tick, length_ticks); channel 9 is MIDI channel 10, the drums.
     """
     conductor = [(tick, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))) for tick, bpm in tempos]
-    conductor += [(tick, mido.MetaMessage("time_signature", numerator=n, denominator=d))
-                  for tick, n, d in signatures]
+    conductor += [(tick, mido.MetaMessage("time_signature", numerator=n, denominator=d)) for tick, n, d in signatures]
     tracks = [conductor]
     for channel in sorted({note[0] for note in notes}):
         events = [(0, mido.Message("program_change", channel=channel, program=33 if channel == 1 else 0))]
@@ -70,8 +69,9 @@ def test_drums_are_taken_from_a_multi_instrument_song(tmp_path, drum_kit):
 def test_odd_meters_count_their_own_bars(tmp_path, drum_kit, numerator, denominator):
     # Both meters are 3 quarter notes = 12 sixteenth steps per bar. The drums start in the second bar.
     steps = [14, 16, 20, 26, 35]
-    path = write_midi(tmp_path / "odd.mid", [(9, KICK, sixteenth(s), 60) for s in steps],
-                      signatures=((0, numerator, denominator),))
+    path = write_midi(
+        tmp_path / "odd.mid", [(9, KICK, sixteenth(s), 60) for s in steps], signatures=((0, numerator, denominator),)
+    )
 
     primer = drum_kit.tracks.primer_from_midi(path, drum_kit)
 
@@ -83,8 +83,9 @@ def test_odd_meters_count_their_own_bars(tmp_path, drum_kit, numerator, denomina
 
 def test_tempo_changes_keep_the_drums_on_the_beat(tmp_path, drum_kit):
     # A kick on every quarter note for four bars; the tempo drops from 120 to 75 qpm after two bars.
-    path = write_midi(tmp_path / "slower.mid", [(9, KICK, q * TICKS, 60) for q in range(16)],
-                      tempos=((0, 120), (8 * TICKS, 75)))
+    path = write_midi(
+        tmp_path / "slower.mid", [(9, KICK, q * TICKS, 60) for q in range(16)], tempos=((0, 120), (8 * TICKS, 75))
+    )
 
     primer = drum_kit.tracks.primer_from_midi(path, drum_kit)
 
@@ -94,8 +95,11 @@ def test_tempo_changes_keep_the_drums_on_the_beat(tmp_path, drum_kit):
 
 
 def test_meter_changes_count_bars_in_the_first_meter(tmp_path, drum_kit):
-    path = write_midi(tmp_path / "meters.mid", [(9, SNARE, q * TICKS, 60) for q in range(10)],
-                      signatures=((0, 3, 4), (6 * TICKS, 4, 4)))
+    path = write_midi(
+        tmp_path / "meters.mid",
+        [(9, SNARE, q * TICKS, 60) for q in range(10)],
+        signatures=((0, 3, 4), (6 * TICKS, 4, 4)),
+    )
     primer = drum_kit.tracks.primer_from_midi(path, drum_kit)
     assert primer.steps_per_bar == 12 and len(primer.events) == 48
     assert "meter changes after 3/4" in primer.notice
@@ -117,12 +121,16 @@ def groove_file(name):
     return GROOVE / "drummer1" / name
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: p.write_bytes(b""),
-    lambda p: p.write_bytes(bytes(range(256)) * 4),
-    lambda p: p.write_text("this is a text file renamed to .mid\n"),
-    lambda p: p.write_bytes(groove_file("eval_session/1_funk-groove1_138_beat_4-4.mid").read_bytes()[:200]),
-], ids=["empty", "random", "text", "truncated"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(bytes(range(256)) * 4),
+        lambda p: p.write_text("this is a text file renamed to .mid\n"),
+        lambda p: p.write_bytes(groove_file("eval_session/1_funk-groove1_138_beat_4-4.mid").read_bytes()[:200]),
+    ],
+    ids=["empty", "random", "text", "truncated"],
+)
 def test_corrupt_files_are_named_in_a_clear_error(tmp_path, drum_kit, make):
     path = tmp_path / "bad.mid"
     make(path)
@@ -150,8 +158,21 @@ def test_a_written_track_reads_back_as_the_same_primer(tmp_path, config_id):
 
     config = plugins.get_config(config_id)
     # Four bars of drum_kit (16 steps a bar), eight of one_drum (8); the trailing silence comes back too.
-    events = [frozenset({36, 42}), frozenset(), frozenset({42}), frozenset({38, 42, 49}), frozenset(),
-              frozenset(), frozenset({36}), frozenset({46})] * 7 + [frozenset({39})] + [frozenset()] * 7
+    events = (
+        [
+            frozenset({36, 42}),
+            frozenset(),
+            frozenset({42}),
+            frozenset({38, 42, 49}),
+            frozenset(),
+            frozenset(),
+            frozenset({36}),
+            frozenset({46}),
+        ]
+        * 7
+        + [frozenset({39})]
+        + [frozenset()] * 7
+    )
     path = str(tmp_path / "track.mid")
     midi_io.note_sequence_to_midi_file(config.tracks.to_note_sequence(events, config.steps_per_quarter, 96), path)
     primer = config.tracks.primer_from_midi(path, config)
@@ -165,10 +186,27 @@ def test_generate_continues_a_song_primer_at_its_tempo(tmp_path, capsys):
     config = plugins.get_config("drum_kit").with_hparams("rnn_layer_sizes=[16],attn_length=0")
     bundle.save(tmp_path / "tiny.seqgen", config, inference.random_weights(config, seed=1))
     drums = [(9, KICK, q * TICKS, 60) for q in range(8)] + [(9, SNARE, q * TICKS, 60) for q in (1, 3, 5, 7)]
-    song = write_midi(tmp_path / "song.mid", drums + [(0, 60, 0, 8 * TICKS)], tempos=((0, 90), (4 * TICKS, 100)),
-                      signatures=((0, 4, 4),))
-    args = ["generate", "--bundle_file", str(tmp_path / "tiny.seqgen"), "--output_dir", str(tmp_path / "out"),
-            "--num_outputs", "1", "--num_steps", "64", "--seed", "1", "--primer_midi", song]
+    song = write_midi(
+        tmp_path / "song.mid",
+        drums + [(0, 60, 0, 8 * TICKS)],
+        tempos=((0, 90), (4 * TICKS, 100)),
+        signatures=((0, 4, 4),),
+    )
+    args = [
+        "generate",
+        "--bundle_file",
+        str(tmp_path / "tiny.seqgen"),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--num_outputs",
+        "1",
+        "--num_steps",
+        "64",
+        "--seed",
+        "1",
+        "--primer_midi",
+        song,
+    ]
     assert cli.main(args) == 0
     assert "tempo changes from 90 to 100 qpm" in capsys.readouterr().out
     (midi,) = (tmp_path / "out").glob("*.mid")

@@ -45,8 +45,10 @@ def test_a_tiny_classifier_learns_two_styles_through_the_shared_loop(tmp_path):
     """Kicks on every step are "funk", closed hi-hats on every step "jazz": after 40 steps the model tells
     them apart, also shifted by a step and at another length than its training windows."""
     funk, jazz = STYLES.index("funk"), STYLES.index("jazz")
-    examples = [records.encode_example(CONFIG.encoding.events_to_classes(track), context={"control/style": style})
-                for track, style in [(KICKS * 2, funk), (HATS * 2, jazz)] * 8]
+    examples = [
+        records.encode_example(CONFIG.encoding.events_to_classes(track), context={"control/style": style})
+        for track, style in [(KICKS * 2, funk), (HATS * 2, jazz)] * 8
+    ]
     records.write_examples(tmp_path / "train.tfrecord", examples)
     config, run, lines = CONFIG.with_hparams(TINY), str(tmp_path / "run"), []
     trainer = training.train(config, run, [str(tmp_path / "train.tfrecord")], _options(40), log=lines.append)
@@ -68,8 +70,10 @@ def test_a_tiny_classifier_learns_two_styles_through_the_shared_loop(tmp_path):
     with pytest.raises(SeqgenError, match="empty"):
         loaded.classify_style([])
     bundle = str(tmp_path / "style.seqgen")
-    code = (f"import sys, seqgen; print(seqgen.load({bundle!r}).classify_style('[(36,), (36,), (36,), (36,)]')); "
-            "assert 'tensorflow' not in sys.modules, 'classifying imported TensorFlow'")
+    code = (
+        f"import sys, seqgen; print(seqgen.load({bundle!r}).classify_style('[(36,), (36,), (36,), (36,)]')); "
+        "assert 'tensorflow' not in sys.modules, 'classifying imported TensorFlow'"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "funk"
@@ -78,24 +82,76 @@ def test_a_tiny_classifier_learns_two_styles_through_the_shared_loop(tmp_path):
 def test_records_without_a_style_are_refused_in_one_line(tmp_path):
     records.write_class_records(tmp_path / "plain.tfrecord", [[1, 2, 3] * 30])
     with pytest.raises(SeqgenError, match="no track of 32 steps or more with a style.*--metadata_csv"):
-        training.train(CONFIG.with_hparams(TINY), str(tmp_path / "run"), [str(tmp_path / "plain.tfrecord")],
-                       _options(2), log=lambda line: None)
+        training.train(
+            CONFIG.with_hparams(TINY),
+            str(tmp_path / "run"),
+            [str(tmp_path / "plain.tfrecord")],
+            _options(2),
+            log=lambda line: None,
+        )
 
 
 def test_groove_files_become_labelled_records_and_train_with_seqgen_train(tmp_path, capsys):
     rows = [row for row in slice_rows() if row["time_signature"] == "4-4"]
     copy_slice(tmp_path / "midi", rows)
-    assert main(["convert", "--input_dir", str(tmp_path / "midi"), "--recursive", "--output_file",
-                 str(tmp_path / "ns.tfrecord"), "--metadata_csv", str(GROOVE / "info.csv")]) == 0
-    assert main(["create_dataset", "--config", "drum_style", "--input", str(tmp_path / "ns.tfrecord"),
-                 "--output_dir", str(tmp_path / "records"), "--split_csv", str(GROOVE / "info.csv")]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--input_dir",
+                str(tmp_path / "midi"),
+                "--recursive",
+                "--output_file",
+                str(tmp_path / "ns.tfrecord"),
+                "--metadata_csv",
+                str(GROOVE / "info.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "create_dataset",
+                "--config",
+                "drum_style",
+                "--input",
+                str(tmp_path / "ns.tfrecord"),
+                "--output_dir",
+                str(tmp_path / "records"),
+                "--split_csv",
+                str(GROOVE / "info.csv"),
+            ]
+        )
+        == 0
+    )
     train_file = str(tmp_path / "records" / "train_drum_tracks.tfrecord")
-    labels = [STYLES[int(values[0])] for _, values in records.control_dataset(
-        train_file, CONFIG.encoding.num_classes, ["style"]).as_numpy_iterator()]
+    labels = [
+        STYLES[int(values[0])]
+        for _, values in records.control_dataset(train_file, CONFIG.encoding.num_classes, ["style"]).as_numpy_iterator()
+    ]
     expected = {row["style"].split("/")[0] for row in rows if row["split"] == "train"}
     assert set(labels) <= expected and len(set(labels)) >= 3  # (a fill shorter than 4 bars is left out)
-    assert main(["train", "--config", "drum_style", "--hparams", TINY, "--run_dir", str(tmp_path / "run"),
-                 "--sequence_example_file", train_file, "--num_training_steps", "5", "--summary_frequency", "5"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "drum_style",
+                "--hparams",
+                TINY,
+                "--run_dir",
+                str(tmp_path / "run"),
+                "--sequence_example_file",
+                train_file,
+                "--num_training_steps",
+                "5",
+                "--summary_frequency",
+                "5",
+            ]
+        )
+        == 0
+    )
     assert "accuracy = " in capsys.readouterr().out
     model = seqgen.load(str(tmp_path / "run"))
     assert model.config.id == "drum_style" and model.classify_style(KICKS) in STYLES
@@ -111,4 +167,4 @@ def test_class_balance_weighs_rare_styles_up():
     equal = task._weights(dataset, 32, 16, 1.0)
     assert equal[0] * 3 == pytest.approx(equal[5]) and not equal[1:5].any()
     assert task._weights(dataset, 32, 16, 0.0)[[0, 5]].tolist() == [1.0, 1.0]
-    assert task._weights(dataset, 32, 16, 0.5)[5] / task._weights(dataset, 32, 16, 0.5)[0] == pytest.approx(3 ** 0.5)
+    assert task._weights(dataset, 32, 16, 0.5)[5] / task._weights(dataset, 32, 16, 0.5)[0] == pytest.approx(3**0.5)

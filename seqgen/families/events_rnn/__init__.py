@@ -15,8 +15,9 @@ MAX_ATTENTION_LENGTH = 4096
 
 def _attention_length(instance, attribute, value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATTENTION_LENGTH:
-        raise SeqgenError(f"hparam {attribute.name} must be a whole number from 0 to {MAX_ATTENTION_LENGTH}, "
-                          f"got {value!r}")
+        raise SeqgenError(
+            f"hparam {attribute.name} must be a whole number from 0 to {MAX_ATTENTION_LENGTH}, got {value!r}"
+        )
 
 
 @attrs.frozen

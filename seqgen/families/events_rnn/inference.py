@@ -74,8 +74,8 @@ class LSTMLayer:
     def __init__(self, kernel, bias):
         self.size = bias.shape[0] // 4
         self.input_size = kernel.shape[0] - self.size
-        self.kernel_x = kernel[:self.input_size]
-        self.kernel_h = kernel[self.input_size:]
+        self.kernel_x = kernel[: self.input_size]
+        self.kernel_h = kernel[self.input_size :]
         self.bias = bias
 
     def zero_state(self, batch):
@@ -106,11 +106,12 @@ class AttentionLayer:
         self.attn_length = attn_length
         wrapper = w("kernel").astype(np.float64)
         self.input_size = wrapper.shape[0] - self.size
-        kernel_x = lstm_kernel[:wrapper.shape[1]].astype(np.float64)
+        kernel_x = lstm_kernel[: wrapper.shape[1]].astype(np.float64)
         # The wrapper's projection back to the input size feeds the LSTM linearly: fold the two.
-        self.fused_x = (wrapper[:self.input_size] @ kernel_x).astype(np.float32)
-        self.kernel_ah = np.concatenate([wrapper[self.input_size:] @ kernel_x,
-                                         lstm_kernel[wrapper.shape[1]:]]).astype(np.float32)
+        self.fused_x = (wrapper[: self.input_size] @ kernel_x).astype(np.float32)
+        self.kernel_ah = np.concatenate(
+            [wrapper[self.input_size :] @ kernel_x, lstm_kernel[wrapper.shape[1] :]]
+        ).astype(np.float32)
         self.bias = (w("bias").astype(np.float64) @ kernel_x + lstm_bias).astype(np.float32)
         self.attn_w = w("attention/attn_w")[0, 0]
         self.attn_v = w("attention/attn_v")
@@ -172,13 +173,17 @@ def _layer(weights, k, attn_length, residual):
     attention = inner + "attention_cell_wrapper/"
     if any(name.startswith(attention) for name in keys):
         if k or not attn_length:
-            raise SeqgenError(f"the weights have an attention layer {k} but the hparams say attn_length="
-                              f"{attn_length}; pass the hparams the model was trained with")
+            raise SeqgenError(
+                f"the weights have an attention layer {k} but the hparams say attn_length="
+                f"{attn_length}; pass the hparams the model was trained with"
+            )
         cell = AttentionLayer(weights, attention, attn_length)
     elif inner + "basic_lstm_cell/kernel" in weights:
         if k == 0 and attn_length:
-            raise SeqgenError(f"the hparams say attn_length={attn_length} but the weights have no attention "
-                              f"layer; pass the hparams the model was trained with")
+            raise SeqgenError(
+                f"the hparams say attn_length={attn_length} but the weights have no attention "
+                f"layer; pass the hparams the model was trained with"
+            )
         cell = LSTMLayer(weights[inner + "basic_lstm_cell/kernel"], weights[inner + "basic_lstm_cell/bias"])
     else:
         raise SeqgenError(f"the weights have no LSTM kernel for layer {k} (expected {inner}basic_lstm_cell/kernel)")
@@ -192,11 +197,16 @@ def layer_sizes(weights) -> list:
     sizes = []
     while any(name.startswith(PREFIX.format(len(sizes))) for name in weights):
         prefix = PREFIX.format(len(sizes))
-        biases = [value for name, value in weights.items()
-                  if name.startswith(prefix) and name.endswith("basic_lstm_cell/bias")]
+        biases = [
+            value
+            for name, value in weights.items()
+            if name.startswith(prefix) and name.endswith("basic_lstm_cell/bias")
+        ]
         if len(biases) != 1 or biases[0].ndim != 1 or not biases[0].shape[0] or biases[0].shape[0] % 4:
-            raise SeqgenError(f"layer {len(sizes)} of the checkpoint has no LSTM bias of 4 x its size; it is "
-                              f"not a Drums RNN style bundle")
+            raise SeqgenError(
+                f"layer {len(sizes)} of the checkpoint has no LSTM bias of 4 x its size; it is "
+                f"not a Drums RNN style bundle"
+            )
         sizes.append(biases[0].shape[0] // 4)
     return sizes
 
@@ -206,28 +216,36 @@ class EventsRNN(Stepper):
 
     def __init__(self, weights: dict, encoding, hparams):
         weights = {name: np.asarray(value, np.float32) for name, value in weights.items()}
-        missing = [name for name in (FC_WEIGHTS, FC_BIASES, PREFIX.format(0)) if
-                   not any(key.startswith(name) for key in weights)]
+        missing = [
+            name
+            for name in (FC_WEIGHTS, FC_BIASES, PREFIX.format(0))
+            if not any(key.startswith(name) for key in weights)
+        ]
         if missing:
             raise SeqgenError(f"the weights are not an events RNN: nothing named {missing[0]}")
         sizes = layer_sizes(weights)
         if tuple(sizes) != tuple(hparams.rnn_layer_sizes):
-            raise SeqgenError(f"the weights have rnn_layer_sizes={sizes} but the hparams say "
-                              f"{list(hparams.rnn_layer_sizes)}; pass the hparams the model was trained with")
-        self.layers = [_layer(weights, k, hparams.attn_length, hparams.residual_connections)
-                       for k in range(len(sizes))]
+            raise SeqgenError(
+                f"the weights have rnn_layer_sizes={sizes} but the hparams say "
+                f"{list(hparams.rnn_layer_sizes)}; pass the hparams the model was trained with"
+            )
+        self.layers = [_layer(weights, k, hparams.attn_length, hparams.residual_connections) for k in range(len(sizes))]
         self.encoding = encoding
         self.num_classes = encoding.num_classes
         if self.layers[0].input_size != encoding.input_size:
-            raise SeqgenError(f"the weights expect inputs of size {self.layers[0].input_size} but the encoding "
-                              f"gives {encoding.input_size}; is this a model of another config?")
+            raise SeqgenError(
+                f"the weights expect inputs of size {self.layers[0].input_size} but the encoding "
+                f"gives {encoding.input_size}; is this a model of another config?"
+            )
         self.fc_weights, self.fc_biases = weights[FC_WEIGHTS], weights[FC_BIASES]
         if self.fc_biases.shape[0] != self.num_classes:
-            raise SeqgenError(f"the weights have {self.fc_biases.shape[0]} classes but the encoding has "
-                              f"{self.num_classes}; is this a model of another config?")
+            raise SeqgenError(
+                f"the weights have {self.fc_biases.shape[0]} classes but the encoding has "
+                f"{self.num_classes}; is this a model of another config?"
+            )
         first = self.layers[0].linear_input(np.eye(encoding.input_size, dtype=np.float32))
-        self._class_table = first[:self.num_classes]
-        self._position_table = first[self.num_classes:]
+        self._class_table = first[: self.num_classes]
+        self._position_table = first[self.num_classes :]
         self._positions = np.zeros((0, first.shape[1]), np.float32)
 
     def initial_state(self, batch: int) -> list:
@@ -271,11 +289,18 @@ def random_weights(config, seed=0, scale=0.1) -> dict:
             previous = size
         if k == 0 and hparams.attn_length:
             prefix += "attention_cell_wrapper/"
-            weights.update({prefix + "kernel": (previous + size, previous), prefix + "bias": (previous,),
-                            prefix + "attention/attn_w": (1, 1, size, size), prefix + "attention/attn_v": (size,),
-                            prefix + "attention/kernel": (2 * size, size), prefix + "attention/bias": (size,),
-                            prefix + "attn_output_projection/kernel": (2 * size, size),
-                            prefix + "attn_output_projection/bias": (size,)})
+            weights.update(
+                {
+                    prefix + "kernel": (previous + size, previous),
+                    prefix + "bias": (previous,),
+                    prefix + "attention/attn_w": (1, 1, size, size),
+                    prefix + "attention/attn_v": (size,),
+                    prefix + "attention/kernel": (2 * size, size),
+                    prefix + "attention/bias": (size,),
+                    prefix + "attn_output_projection/kernel": (2 * size, size),
+                    prefix + "attn_output_projection/bias": (size,),
+                }
+            )
         weights[prefix + "basic_lstm_cell/kernel"] = (previous + size, 4 * size)
         weights[prefix + "basic_lstm_cell/bias"] = (4 * size,)
         previous = size

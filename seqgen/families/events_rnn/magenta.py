@@ -23,8 +23,9 @@ def attn_length(metagraph: bytes, size: int, path):
     try:
         graph = v1_checkpoint.MetaGraph(metagraph)
     except v1_checkpoint.CheckpointError as error:
-        raise SeqgenError(f"the metagraph inside {path} is truncated or corrupted: {error}; download or "
-                          f"export the bundle again") from None
+        raise SeqgenError(
+            f"the metagraph inside {path} is truncated or corrupted: {error}; download or export the bundle again"
+        ) from None
     names = [n for n in graph.collection("initial_state") if ATTENTION_STATE in n]
     if not names:
         return None
@@ -32,8 +33,10 @@ def attn_length(metagraph: bytes, size: int, path):
     if not shape or shape[-1] < 0:
         return None
     if shape[-1] == 0 or shape[-1] % size:
-        raise SeqgenError(f"the attention state in {path} is {shape[-1]} wide, not a multiple of the first layer's "
-                          f"{size} units; the bundle is corrupted: download or export it again")
+        raise SeqgenError(
+            f"the attention state in {path} is {shape[-1]} wide, not a multiple of the first layer's "
+            f"{size} units; the bundle is corrupted: download or export it again"
+        )
     return shape[-1] // size
 
 
@@ -51,5 +54,9 @@ def hparams_from_weights(weights: dict, hparams, metagraph, path):
         # No metagraph, or none that states the attention state's width (attn_length is in no weight
         # shape): the config's own attn_length, which is what Magenta would build the graph with.
         attention = hparams.attn_length
-    return attrs.evolve(hparams, rnn_layer_sizes=tuple(sizes), attn_length=attention,
-                        residual_connections=any("input_projection_wrapper/" in name for name in weights))
+    return attrs.evolve(
+        hparams,
+        rnn_layer_sizes=tuple(sizes),
+        attn_length=attention,
+        residual_connections=any("input_projection_wrapper/" in name for name in weights),
+    )

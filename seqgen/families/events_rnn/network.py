@@ -29,6 +29,8 @@ from seqgen.families.keras_network import NamedWeightsNetwork
 
 
 FORGET_BIAS = 1.0
+
+
 def _initializer(name, shape):
     if name.endswith(("bias", "biases")):
         return "zeros"
@@ -56,8 +58,9 @@ def _lstm_step_backward(dh, dc, c_prev, c, gates):
     i, j, f, o = tf.split(gates, 4, axis=-1)
     tanh_c = tf.tanh(c)
     dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
-    dz = tf.concat([dc * j * i * (1.0 - i), dc * i * (1.0 - j * j), dc * c_prev * f * (1.0 - f),
-                    dh * tanh_c * o * (1.0 - o)], -1)
+    dz = tf.concat(
+        [dc * j * i * (1.0 - i), dc * i * (1.0 - j * j), dc * c_prev * f * (1.0 - f), dh * tanh_c * o * (1.0 - o)], -1
+    )
     return dz, dc * f
 
 
@@ -154,6 +157,23 @@ def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
     return _loop(count, step, initial, spec)[1]
 
 
+def _attention_gradients(outs, cs, hs, attns, dz, d_out, d_feature, dy, dv):
+    """The gradients of :func:`_attention_layer`'s inputs (pre, m, m_bias, attn_w, k, k_bias, v) from the
+    per-step ones of its backward pass: each weight's is one matmul over all steps."""
+    # [h_t, attns_t] fed r_t (used by step t + 1) and out_t.
+    d_m = tf.concat([_blocks([hs[:-1], attns[:-1]], [dz[1:]]), _blocks([hs, attns], [d_out])], 1)
+    d_m_bias = tf.concat([tf.reduce_sum(dz[1:], [0, 1]), tf.reduce_sum(d_out, [0, 1])], 0)
+    return (
+        dz,
+        d_m,
+        d_m_bias,
+        _flat_matmul(outs, d_feature),
+        _blocks([cs, hs], [dy]),
+        tf.reduce_sum(dy, [0, 1]),
+        dv,
+    )
+
+
 def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
     """:func:`_attention_forward`'s outputs [T, B, H], with a written-out backward pass.
 
@@ -163,8 +183,7 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
 
     @tf.custom_gradient
     def layer(pre, m, m_bias, attn_w, k, k_bias, v):
-        outs, cs, hs, attns, weights, gates = _attention_forward(
-            pre, m, m_bias, attn_w, k, k_bias, v, length)
+        outs, cs, hs, attns, weights, gates = _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length)
 
         def grad(douts):
             count, batch, size = tf.shape(outs)[0], tf.shape(outs)[1], v.shape[0]
@@ -177,11 +196,11 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
                 d_feature = d_features[-1]
                 d_out = douts[t] + d_hidden[-1] + tf.matmul(d_feature, attn_w, transpose_b=True)
                 dh, d_attns = tf.split(tf.matmul(tf.concat([dr, d_out], 1), m, transpose_b=True), 2, 1)
-                hidden, w = hidden_all[t:t + length], weights[t]
+                hidden, w = hidden_all[t : t + length], weights[t]
                 d_w = tf.reduce_sum(hidden * d_attns, -1)
                 d_scores = w * (d_w - tf.reduce_sum(w * d_w, 0))
                 y = tf.matmul(tf.concat([cs[t], hs[t]], 1), k) + k_bias
-                tanh = tf.tanh(features_all[t:t + length] + y)
+                tanh = tf.tanh(features_all[t : t + length] + y)
                 d_pre_tanh = d_scores[:, :, None] * v * (1.0 - tanh * tanh)
                 dy = tf.reduce_sum(d_pre_tanh, 0)
                 dc_y, dh_y = tf.split(tf.matmul(dy, k, transpose_b=True), 2, 1)
@@ -191,16 +210,18 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
                 dv += tf.reduce_sum(d_scores[:, :, None] * tanh, [0, 1])
                 return (dz, dc, d_hidden, d_features, dv), (dz, d_out, d_feature, dy)
 
-            initial = (tf.zeros([batch, 4 * size], pre.dtype), tf.zeros([batch, size], pre.dtype), window, window,
-                       tf.zeros_like(v))
+            initial = (
+                tf.zeros([batch, 4 * size], pre.dtype),
+                tf.zeros([batch, size], pre.dtype),
+                window,
+                window,
+                tf.zeros_like(v),
+            )
             vector = (pre.dtype, [None, size])
             state, (dz, d_out, d_feature, dy) = _loop(
-                count, back, initial, [(pre.dtype, [None, 4 * size]), vector, vector, vector], reverse=True)
-            # [h_t, attns_t] fed r_t (used by step t + 1) and out_t.
-            d_m = tf.concat([_blocks([hs[:-1], attns[:-1]], [dz[1:]]), _blocks([hs, attns], [d_out])], 1)
-            d_m_bias = tf.concat([tf.reduce_sum(dz[1:], [0, 1]), tf.reduce_sum(d_out, [0, 1])], 0)
-            return (dz, d_m, d_m_bias, _flat_matmul(outs, d_feature), _blocks([cs, hs], [dy]),
-                    tf.reduce_sum(dy, [0, 1]), state[-1])
+                count, back, initial, [(pre.dtype, [None, 4 * size]), vector, vector, vector], reverse=True
+            )
+            return _attention_gradients(outs, cs, hs, attns, dz, d_out, d_feature, dy, state[-1])
 
         return outs, grad
 
@@ -241,8 +262,11 @@ class EventsRnn(NamedWeightsNetwork):
                 pre = tf.einsum("tbi,ig->tbg", layer_input, total) + offset
                 residual = None
                 if hparams.residual_connections:
-                    residual = layer_input if projection is None else (
-                        tf.einsum("tbi,ih->tbh", layer_input, projection[0]) + projection[1])
+                    residual = (
+                        layer_input
+                        if projection is None
+                        else (tf.einsum("tbi,ih->tbh", layer_input, projection[0]) + projection[1])
+                    )
             outputs = self._recurrence(v, scope, pre, kernel[in_size:], kernel[:in_size], size, attention)
             if residual is not None:
                 outputs = outputs + residual
@@ -251,8 +275,10 @@ class EventsRnn(NamedWeightsNetwork):
             layer_input = outputs
         # The logits in float32 whatever the compute dtype (mixed precision's usual last layer).
         weights = self.variables_by_name()
-        return (tf.einsum("tbh,hc->btc", tf.cast(layer_input, tf.float32), weights["fully_connected/weights"])
-                + weights["fully_connected/biases"])
+        return (
+            tf.einsum("tbh,hc->btc", tf.cast(layer_input, tf.float32), weights["fully_connected/weights"])
+            + weights["fully_connected/biases"]
+        )
 
     def _layer_scope(self, v, k) -> tuple:
         """``(scope, projection, attention)`` of layer ``k``: the scope of its wrapped LSTM cell's weights, its
@@ -260,8 +286,7 @@ class EventsRnn(NamedWeightsNetwork):
         scope = f"{CELLS}/cell_{k}"
         projection = None
         if f"{scope}/input_projection_wrapper/kernel" in v:
-            projection = (v[f"{scope}/input_projection_wrapper/kernel"],
-                          v[f"{scope}/input_projection_wrapper/bias"])
+            projection = (v[f"{scope}/input_projection_wrapper/kernel"], v[f"{scope}/input_projection_wrapper/bias"])
             scope += "/input_projection_wrapper"
         attention = k == 0 and self.hparams.attn_length > 0
         if attention:
@@ -289,14 +314,16 @@ class EventsRnn(NamedWeightsNetwork):
     def _first_input(self, classes, positions, total, offset, projection) -> tuple:
         """``(pre, residual)`` of the first layer: its input map applied to the one-hot classes (a gather)
         and the position features, and the input projection of the same as its residual (None without)."""
-        one_hot_part = total[:self.num_classes]
-        position_part = self._linear(positions, total[self.num_classes:]) + offset
+        one_hot_part = total[: self.num_classes]
+        position_part = self._linear(positions, total[self.num_classes :]) + offset
         pre = tf.gather(one_hot_part, classes) + position_part[:, None]
         residual = None
         if projection is not None:
             proj_k, proj_b = projection
-            residual = (tf.gather(proj_k[:self.num_classes], classes)
-                        + (self._linear(positions, proj_k[self.num_classes:]) + proj_b)[:, None])
+            residual = (
+                tf.gather(proj_k[: self.num_classes], classes)
+                + (self._linear(positions, proj_k[self.num_classes :]) + proj_b)[:, None]
+            )
         return pre, residual
 
     def _recurrence(self, v, scope, pre, w_h, input_kernel, size, attention):
@@ -304,16 +331,22 @@ class EventsRnn(NamedWeightsNetwork):
         attention where ``attention``."""
         if not attention:
             return _lstm_layer(pre, tf.convert_to_tensor(w_h))
-        wrapper_attn_rows = v[f"{scope}/kernel"][v[f"{scope}/kernel"].shape[1]:]
+        wrapper_attn_rows = v[f"{scope}/kernel"][v[f"{scope}/kernel"].shape[1] :]
         # attns enter through the wrapper kernel, then through the LSTM input kernel (after
         # any input projection, which acts on x only).
         w_attn = tf.matmul(wrapper_attn_rows, input_kernel)
         m = tf.concat([tf.concat([w_h, w_attn], 0), v[f"{scope}/attn_output_projection/kernel"]], 1)
         m_bias = tf.concat([tf.zeros([4 * size], pre.dtype), v[f"{scope}/attn_output_projection/bias"]], 0)
         return _attention_layer(
-            pre, m, m_bias, tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
-            v[f"{scope}/attention/kernel"], v[f"{scope}/attention/bias"], v[f"{scope}/attention/attn_v"],
-            self.hparams.attn_length)
+            pre,
+            m,
+            m_bias,
+            tf.reshape(v[f"{scope}/attention/attn_w"], [size, size]),
+            v[f"{scope}/attention/kernel"],
+            v[f"{scope}/attention/bias"],
+            v[f"{scope}/attention/attn_v"],
+            self.hparams.attn_length,
+        )
 
 
 def build_model(config) -> EventsRnn:

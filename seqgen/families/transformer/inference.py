@@ -109,25 +109,31 @@ def _check_weights(weights, encoding, hparams, num_tokens):
     found = {"num_layers": layers, "d_model": weights["input/class_embedding"].shape[1]}
     if layers:
         heads, distances, size = weights["layer_0/attention/relative_embedding"].shape
-        found.update(num_heads=heads, max_relative_distance=distances - 1,
-                     d_ff=weights["layer_0/ffn/hidden/bias"].shape[0])
+        found.update(
+            num_heads=heads, max_relative_distance=distances - 1, d_ff=weights["layer_0/ffn/hidden/bias"].shape[0]
+        )
     for name, value in found.items():
         if value != getattr(hparams, name):
-            raise SeqgenError(f"the weights have {name}={value} but the hparams say {getattr(hparams, name)}; "
-                              f"pass the hparams the model was trained with")
+            raise SeqgenError(
+                f"the weights have {name}={value} but the hparams say {getattr(hparams, name)}; "
+                f"pass the hparams the model was trained with"
+            )
     classes = weights["input/class_embedding"].shape[0]
     features = weights["input/position_kernel"].shape[0] if "input/position_kernel" in weights else 0
     if (classes, features) != (num_tokens, encoding.num_position_features):
-        raise SeqgenError(f"the weights expect {classes} classes and prompt tokens and {features} position "
-                          f"features but the config has {num_tokens} and {encoding.num_position_features}; "
-                          f"is this a model of another config?")
+        raise SeqgenError(
+            f"the weights expect {classes} classes and prompt tokens and {features} position "
+            f"features but the config has {num_tokens} and {encoding.num_position_features}; "
+            f"is this a model of another config?"
+        )
     expected = variable_shapes(encoding, hparams, num_tokens)
     for name, shape in expected.items():
         if name not in weights:
             raise SeqgenError(f"the transformer weights lack {name}")
         if tuple(weights[name].shape) != tuple(shape):
-            raise SeqgenError(f"weight {name} has shape {list(weights[name].shape)}, the hparams call for "
-                              f"{list(shape)}")
+            raise SeqgenError(
+                f"weight {name} has shape {list(weights[name].shape)}, the hparams call for {list(shape)}"
+            )
     extra = sorted(set(weights) - set(expected))
     if extra:
         raise SeqgenError(f"unexpected weights for this transformer: {extra[:3]}")
@@ -203,9 +209,12 @@ def _by_key(by_distance, length: int, far: int):
     # Row i of ``laid`` holds, at column m, the term of distance length + count - 1 - m (clipped to 0..far).
     laid = np.take(by_distance, np.clip(length + count - 1 - np.arange(total + count - 1), 0, far), axis=-1)
     strides = laid.strides
-    return np.lib.stride_tricks.as_strided(laid[..., count - 1:], (batch, heads, count, total),
-                                           (strides[0], strides[1], strides[2] - strides[3], strides[3]),
-                                           writeable=False)
+    return np.lib.stride_tricks.as_strided(
+        laid[..., count - 1 :],
+        (batch, heads, count, total),
+        (strides[0], strides[1], strides[2] - strides[3], strides[3]),
+        writeable=False,
+    )
 
 
 class TransformerStepper(Stepper):
@@ -220,13 +229,14 @@ class TransformerStepper(Stepper):
         self.heads, self.head_size = hparams.num_heads, hparams.head_size
         self.max_distance = hparams.max_relative_distance
         self.gelu = hparams.activation == "gelu"
-        scale = np.float32(self.head_size ** -0.5)
+        scale = np.float32(self.head_size**-0.5)
         self.layers = [_Layer(weights, f"layer_{k}", hparams, scale) for k in range(hparams.num_layers)]
         self.class_table = weights["input/class_embedding"]
         self.control_table = None
         if "input/control_embedding" in weights:
-            self.control_table = control_table(weights["input/control_embedding"], self.num_classes,
-                                               len(self.class_table))
+            self.control_table = control_table(
+                weights["input/control_embedding"], self.num_classes, len(self.class_table)
+            )
         self.input_bias = weights["input/bias"]
         self.position_kernel = weights.get("input/position_kernel")
         self.final_norm = weights["final_norm/gamma"], weights["final_norm/beta"]
@@ -306,15 +316,15 @@ class TransformerStepper(Stepper):
         for k, layer in enumerate(self.layers):
             h = _layer_norm(x, *layer.norm1)
             qkv = h @ layer.qkv_kernel + layer.qkv_bias
-            q = qkv[:, :heads * size].reshape(batch, heads, size)
+            q = qkv[:, : heads * size].reshape(batch, heads, size)
             kv = cache.kv[:, k]  # [B, 2, H, capacity, size]
-            kv[:, :, :, index] = qkv[:, heads * size:].reshape(batch, 2, heads, size)
+            kv[:, :, :, index] = qkv[:, heads * size :].reshape(batch, 2, heads, size)
             scores = (q[:, :, None, :] @ kv[:, 0, :, :t].swapaxes(-1, -2))[:, :, 0]  # [B, H, t]
             # q . E[r] for every distance r: one [B, size] x [size, R + 1] product per head.
             by_distance = (q.swapaxes(0, 1) @ layer.relative).swapaxes(0, 1)  # [B, H, R + 1]
-            scores[..., t - near:] += by_distance[..., near - 1::-1]
+            scores[..., t - near :] += by_distance[..., near - 1 :: -1]
             if t > near:
-                scores[..., :t - near] += by_distance[..., reach - 1:]
+                scores[..., : t - near] += by_distance[..., reach - 1 :]
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
@@ -341,7 +351,7 @@ class TransformerStepper(Stepper):
         if count > chunk:  # in pieces, each attending over the cache and the pieces before it
             pieces = []
             for begin in range(0, count, chunk):
-                piece, state = self.feed(classes[:, begin:begin + chunk], positions[begin:begin + chunk], state)
+                piece, state = self.feed(classes[:, begin : begin + chunk], positions[begin : begin + chunk], state)
                 pieces.append(piece)
             return np.concatenate(pieces, 1), state
         heads, size, far = self.heads, self.head_size, self.max_distance

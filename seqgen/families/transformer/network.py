@@ -81,8 +81,9 @@ class Transformer(NamedWeightsNetwork):
     def __init__(self, config, **kwargs):
         from seqgen.families.transformer import num_tokens
 
-        super().__init__(config, variable_shapes(config.encoding, config.hparams, num_tokens(config)), _initializer,
-                         **kwargs)
+        super().__init__(
+            config, variable_shapes(config.encoding, config.hparams, num_tokens(config)), _initializer, **kwargs
+        )
         # Position features of steps 0 .. POSITION_TABLE_STEPS - 1, for tokens given with their steps.
         self.position_table = tf.constant(config.encoding.position_features(POSITION_TABLE_STEPS), tf.float32)
 
@@ -97,7 +98,7 @@ class Transformer(NamedWeightsNetwork):
         qkv = tf.reshape(tf.matmul(x, kernel) + bias, [batch, length, 3, heads, size])
         qkv = tf.transpose(qkv, [2, 3, 0, 1, 4])  # [3, H, B, T, size]
         q, k, values = tf.unstack(qkv)
-        q *= size ** -0.5
+        q *= size**-0.5
         logits = tf.matmul(q, k, transpose_b=True) + relative_logits(q, v[f"{scope}/relative_embedding"])
         weights = tf.nn.softmax(logits + mask, axis=-1)
         scale = 1.0
@@ -191,4 +192,3 @@ def build_model(config) -> Transformer:
     model = Transformer(config)
     model(tf.zeros([1, 1], tf.int32))
     return model
-

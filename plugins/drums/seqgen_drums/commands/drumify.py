@@ -18,14 +18,25 @@ def add_arguments(parser) -> None:
     from seqgen.commands import non_negative_float, positive_int
 
     parser.add_argument("midi_files", nargs="+", metavar="FILE.mid", help="MIDI files whose rhythm to drum to")
-    parser.add_argument("--part", type=positive_int, metavar="N",
-                        help="drum to part N of each file only (1: the first part with notes; default: all notes)")
+    parser.add_argument(
+        "--part",
+        type=positive_int,
+        metavar="N",
+        help="drum to part N of each file only (1: the first part with notes; default: all notes)",
+    )
     kit.add_output_arguments(parser)
-    parser.add_argument("--bundle_file", default=DEFAULT_MODEL,
-                        help=f"drumify model: a bundle, run dir, checkpoint or shipped name (default {DEFAULT_MODEL})")
-    parser.add_argument("--temperature", type=non_negative_float, default=1.0,
-                        help="sampling temperature of the drums, velocities and timing: 1 as the model learned them, "
-                             "lower for plainer grooves, 0 for the likeliest drums at their mean timing (default 1)")
+    parser.add_argument(
+        "--bundle_file",
+        default=DEFAULT_MODEL,
+        help=f"drumify model: a bundle, run dir, checkpoint or shipped name (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=1.0,
+        help="sampling temperature of the drums, velocities and timing: 1 as the model learned them, "
+        "lower for plainer grooves, 0 for the likeliest drums at their mean timing (default 1)",
+    )
     kit.add_seed_argument(parser)
 
 
@@ -38,7 +49,9 @@ def run(args) -> int:
     targets = kit.output_targets(args.midi_files, args.output_dir, args.overwrite, "drumified")
     grooves = kit.write_outputs(args, targets, lambda: model.drumify_tracks(rhythms, args.temperature, args.seed))
     taps = sum(int(rhythm.taps.sum()) for rhythm in rhythms)
-    print(f"drumified {len(targets)} file{'s' * (len(targets) > 1)} ({taps} taps, {kit.count_hits(grooves)} "
-          f"drum hits) into {args.output_dir}")
+    print(
+        f"drumified {len(targets)} file{'s' * (len(targets) > 1)} ({taps} taps, {kit.count_hits(grooves)} "
+        f"drum hits) into {args.output_dir}"
+    )
     kit.render_outputs(args, model.config, targets)
     return 0

@@ -12,8 +12,7 @@ and, with --baselines_from, the most common bar of the training records.
 def add_arguments(parser) -> None:
     from seqgen_drums.commands import evaluate_groove
 
-    evaluate_groove.add_arguments(parser, "drumify", "the most-common-bar baseline",
-                                  "the likely drums at their means")
+    evaluate_groove.add_arguments(parser, "drumify", "the most-common-bar baseline", "the likely drums at their means")
 
 
 def run(args) -> int:
@@ -24,7 +23,11 @@ def run(args) -> int:
 
     performances, train = read_records(args)
     sources = [DEFAULT_MODEL] if args.model is None else args.model
-    models = [drumify.ModelPlayer(load_model(source, "drumify", "evaluate_drumify", DEFAULT_MODEL), source,
-                                       args.temperature, args.seed) for source in sources]
+    models = [
+        drumify.ModelPlayer(
+            load_model(source, "drumify", "evaluate_drumify", DEFAULT_MODEL), source, args.temperature, args.seed
+        )
+        for source in sources
+    ]
     print(drumify.table(drumify.evaluate(performances, train, models)))
     return 0

@@ -15,19 +15,34 @@ drum's training hits.
 from seqgen.errors import SeqgenError
 
 
-def add_arguments(parser, kind: str = "groove", baselines: str = "the per-drum baselines",
-                  temperature_zero: str = "their means") -> None:
+def add_arguments(
+    parser, kind: str = "groove", baselines: str = "the per-drum baselines", temperature_zero: str = "their means"
+) -> None:
     """The flags of ``evaluate_groove``, and of ``evaluate_drumify`` (``kind`` drumify)."""
     from seqgen.commands import non_negative_float, non_negative_int
 
-    parser.add_argument("--sequence_example_file", nargs="+", required=True, metavar="FILE",
-                        help="groove records to evaluate on, e.g. groove/test_drum_tracks.tfrecord")
-    parser.add_argument("--model", nargs="*", default=None, metavar="MODEL",
-                        help=f"{kind} models: bundles, run dirs, checkpoints or shipped names (default: the shipped "
-                             f"{kind} model{'s' * (kind == 'groove')}; none with --model given alone)")
+    parser.add_argument(
+        "--sequence_example_file",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="groove records to evaluate on, e.g. groove/test_drum_tracks.tfrecord",
+    )
+    parser.add_argument(
+        "--model",
+        nargs="*",
+        default=None,
+        metavar="MODEL",
+        help=f"{kind} models: bundles, run dirs, checkpoints or shipped names (default: the shipped "
+        f"{kind} model{'s' * (kind == 'groove')}; none with --model given alone)",
+    )
     parser.add_argument("--baselines_from", nargs="+", metavar="FILE", help=f"training groove records for {baselines}")
-    parser.add_argument("--temperature", type=non_negative_float, default=1.0,
-                        help=f"sampling temperature of the models (0: {temperature_zero}; default 1)")
+    parser.add_argument(
+        "--temperature",
+        type=non_negative_float,
+        default=1.0,
+        help=f"sampling temperature of the models (0: {temperature_zero}; default 1)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed of the sampling (default 0)")
 
 
@@ -53,8 +68,9 @@ def run(args) -> int:
 
     performances, train = read_records(args)
     sources = [DEFAULT_MODEL, "groove_gmd"] if args.model is None else args.model
-    models = [groove.ModelPredictor(load_groove_model(source), source, args.temperature, args.seed)
-              for source in sources]
+    models = [
+        groove.ModelPredictor(load_groove_model(source), source, args.temperature, args.seed) for source in sources
+    ]
     errors, spreads = groove.evaluate(performances, train, models)
     print(groove.table(errors))
     print()

@@ -18,11 +18,18 @@ from seqgen.errors import SeqgenError
 
 def add_arguments(parser) -> None:
     parser.add_argument("outputs", nargs="+", metavar="FOLDER", help="folders of drum MIDI files to measure")
-    parser.add_argument("--reference", required=True, metavar="RECORDS_OR_FOLDER",
-                        help="real drumming: a drum record file (seqgen create_dataset) or a folder of MIDI files")
-    parser.add_argument("--where", metavar="CONTROLS",
-                        help="keep the reference records with these control values, e.g. fill=no or style=jazz "
-                             "(a number matches its bin)")
+    parser.add_argument(
+        "--reference",
+        required=True,
+        metavar="RECORDS_OR_FOLDER",
+        help="real drumming: a drum record file (seqgen create_dataset) or a folder of MIDI files",
+    )
+    parser.add_argument(
+        "--where",
+        metavar="CONTROLS",
+        help="keep the reference records with these control values, e.g. fill=no or style=jazz "
+        "(a number matches its bin)",
+    )
 
 
 def run(args) -> int:
@@ -33,8 +40,10 @@ def run(args) -> int:
     where = controls.parse(args.where) if args.where is not None else None
     if os.path.isdir(args.reference):
         if where:
-            raise SeqgenError("--where selects records by their controls; give a record file as --reference, "
-                              "or leave --where out for a folder of MIDI files")
+            raise SeqgenError(
+                "--where selects records by their controls; give a record file as --reference, "
+                "or leave --where out for a folder of MIDI files"
+            )
         reference = fidelity.midi_folder_tracks(args.reference)
     else:
         reference = fidelity.record_tracks(args.reference, where)

@@ -16,8 +16,11 @@ from seqgen_drums.played.humanize import DEFAULT_MODEL, add_feel_arguments, load
 def add_arguments(parser) -> None:
     parser.add_argument("midi_files", nargs="+", metavar="FILE.mid", help="drum MIDI files to humanize")
     kit.add_output_arguments(parser)
-    parser.add_argument("--bundle_file", default=DEFAULT_MODEL,
-                        help=f"groove model: a bundle, run dir, checkpoint or shipped name (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--bundle_file",
+        default=DEFAULT_MODEL,
+        help=f"groove model: a bundle, run dir, checkpoint or shipped name (default {DEFAULT_MODEL})",
+    )
     add_feel_arguments(parser, "--temperature")
     kit.add_seed_argument(parser)
 
@@ -27,9 +30,12 @@ def run(args) -> int:
     model = load_groove_model(args.bundle_file)
     scores = [read_score(path, model.config.steps_per_quarter) for path in args.midi_files]
     targets = kit.output_targets(args.midi_files, args.output_dir, args.overwrite, "humanized")
-    played = kit.write_outputs(args, targets, lambda: model.humanize_tracks(
-        scores, args.temperature, args.seed, args.amount, args.swing))
-    print(f"humanized {len(targets)} drum file{'s' * (len(targets) > 1)} ({kit.count_hits(played)} hits) into "
-          f"{args.output_dir}")
+    played = kit.write_outputs(
+        args, targets, lambda: model.humanize_tracks(scores, args.temperature, args.seed, args.amount, args.swing)
+    )
+    print(
+        f"humanized {len(targets)} drum file{'s' * (len(targets) > 1)} ({kit.count_hits(played)} hits) into "
+        f"{args.output_dir}"
+    )
     kit.render_outputs(args, model.config, targets)
     return 0

@@ -10,15 +10,19 @@ from seqgen.files import existing_outputs
 def add_seed_argument(parser) -> None:
     from seqgen.commands import bounded_int
 
-    parser.add_argument("--seed", type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
-                        help="random seed: the same seed gives the same output")
+    parser.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        help="random seed: the same seed gives the same output",
+    )
 
 
 def add_output_arguments(parser) -> None:
     parser.add_argument("--output_dir", required=True, help="folder for the MIDI files written (created if missing)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files in --output_dir")
-    parser.add_argument("--render", action="store_true",
-                        help="also write a WAV and a PNG picture beside each MIDI file written")
+    parser.add_argument(
+        "--render", action="store_true", help="also write a WAV and a PNG picture beside each MIDI file written"
+    )
     parser.add_argument("--soundfont", help="General MIDI .sf2 soundfont for --render (default: an installed one)")
 
 
@@ -76,8 +80,11 @@ def render_outputs(args, config, targets) -> None:
         with kept_before(f"the {len(targets)} MIDI files written, and the WAV and PNG files rendered before"):
             written = render.render_outputs(targets, config, soundfont=args.soundfont, overwrite=args.overwrite)
         kinds = [os.path.splitext(path)[1][1:].upper() for path in written]
-        print("wrote " + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
-              + " files beside them")
+        print(
+            "wrote "
+            + " and ".join(f"{kinds.count(kind)} {kind}" for kind in ("WAV", "PNG") if kind in kinds)
+            + " files beside them"
+        )
 
 
 def count_hits(tracks) -> int:

@@ -45,9 +45,11 @@ class CommonPattern:
     name = "most common bar of the train split"
 
     def __init__(self, performances):
-        bars = collections.Counter(tuple(p.classes[start:start + STEPS_PER_BAR])
-                                   for p in performances for start in range(0, len(p.classes) - STEPS_PER_BAR + 1,
-                                                                            STEPS_PER_BAR))
+        bars = collections.Counter(
+            tuple(p.classes[start : start + STEPS_PER_BAR])
+            for p in performances
+            for start in range(0, len(p.classes) - STEPS_PER_BAR + 1, STEPS_PER_BAR)
+        )
         self.pattern = np.array(bars.most_common(1)[0][0], np.int64)
 
     def play(self, rhythm) -> tuple:
@@ -107,12 +109,20 @@ def following(name, performances, rhythms, outputs) -> Following:
         times = (steps + offsets[steps, drums]) * step_ms
         if len(times) and len(tap_times):
             index = np.clip(np.searchsorted(tap_times, times), 1, len(tap_times) - 1) if len(tap_times) > 1 else None
-            gaps = (np.abs(times - tap_times[0]) if index is None else
-                    np.minimum(np.abs(times - tap_times[index - 1]), np.abs(times - tap_times[index])))
+            gaps = (
+                np.abs(times - tap_times[0])
+                if index is None
+                else np.minimum(np.abs(times - tap_times[index - 1]), np.abs(times - tap_times[index]))
+            )
             near += int((gaps <= FOLLOW_MS).sum())
         onsets += len(times)
-    return Following(name, tuple(_f1(t, p, a) for t, p, a in zip(true_positives, predicted, actual)),
-                     _f1(true_positives.sum(), predicted.sum(), actual.sum()), onsets, near / max(onsets, 1))
+    return Following(
+        name,
+        tuple(_f1(t, p, a) for t, p, a in zip(true_positives, predicted, actual)),
+        _f1(true_positives.sum(), predicted.sum(), actual.sum()),
+        onsets,
+        near / max(onsets, 1),
+    )
 
 
 def evaluate(performances, train_performances=None, models=()) -> list:
@@ -128,8 +138,14 @@ def table(rows) -> str:
     """A Markdown table of :class:`Following` rows."""
     from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
-    lines = ["| model | " + " | ".join(f"{name} F1" for name in DRUM_KIT_NAMES) + " | all F1 | onsets | within "
-             f"{FOLLOW_MS:g} ms of a tap |", "|---" * (NUM_DRUMS + 5) + "|"]
-    lines += [f"| {r.name} | " + " | ".join(f"{f:.3f}" for f in r.f1) + f" | {r.overall_f1:.3f} | {r.onsets:,} | "
-              f"{100 * r.near_taps:.1f}% |" for r in rows]
+    lines = [
+        "| model | " + " | ".join(f"{name} F1" for name in DRUM_KIT_NAMES) + " | all F1 | onsets | within "
+        f"{FOLLOW_MS:g} ms of a tap |",
+        "|---" * (NUM_DRUMS + 5) + "|",
+    ]
+    lines += [
+        f"| {r.name} | " + " | ".join(f"{f:.3f}" for f in r.f1) + f" | {r.overall_f1:.3f} | {r.onsets:,} | "
+        f"{100 * r.near_taps:.1f}% |"
+        for r in rows
+    ]
     return "\n".join(lines)

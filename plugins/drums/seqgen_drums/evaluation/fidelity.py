@@ -57,27 +57,42 @@ def statistics(tracks) -> Statistics:
     if not steps:
         raise SeqgenError("no drum steps to measure: the tracks are empty")
     hits = np.concatenate([hits_of_classes(track) for track in tracks])
-    distances = [bar_distance(track[start - STEPS_PER_BAR:start], track[start:start + STEPS_PER_BAR])
-                 for track in tracks for start in range(STEPS_PER_BAR, len(track) - STEPS_PER_BAR + 1, STEPS_PER_BAR)]
+    distances = [
+        bar_distance(track[start - STEPS_PER_BAR : start], track[start : start + STEPS_PER_BAR])
+        for track in tracks
+        for start in range(STEPS_PER_BAR, len(track) - STEPS_PER_BAR + 1, STEPS_PER_BAR)
+    ]
     consistency = 1.0 - float(np.mean(distances)) / GRID_CELLS if distances else float("nan")
-    return Statistics(hits.mean(axis=0).astype(np.float64), float((hits.sum(axis=1) == 0).mean()), consistency,
-                      len(tracks), steps, len(distances))
+    return Statistics(
+        hits.mean(axis=0).astype(np.float64),
+        float((hits.sum(axis=1) == 0).mean()),
+        consistency,
+        len(tracks),
+        steps,
+        len(distances),
+    )
 
 
 def table(rows) -> str:
     """A Markdown table of ``rows`` ((name, Statistics, reference Statistics or None)): the nine hit rates,
     the L1 distance to the reference's, the empty-step rate and the groove consistency, each beside its
     difference from the reference's (a row without a reference is one)."""
-    lines = ["| tracks | count | steps | " + " | ".join(DRUM_KIT_NAMES) + " | L1 distance | empty steps | "
-             "groove consistency |", "|---|---:|---:|" + "---:|" * (NUM_DRUMS + 3)]
+    lines = [
+        "| tracks | count | steps | " + " | ".join(DRUM_KIT_NAMES) + " | L1 distance | empty steps | "
+        "groove consistency |",
+        "|---|---:|---:|" + "---:|" * (NUM_DRUMS + 3),
+    ]
     for name, found, reference in rows:
         rates = " | ".join(f"{rate:.3f}" for rate in found.hit_rates)
         empty, groove = found.empty_rate, found.groove_consistency
         if reference is None:
             differences = ("0", f"{empty:.3f}", _number(groove))
         else:
-            differences = (f"{found.l1(reference):.3f}", f"{empty:.3f} ({empty - reference.empty_rate:+.3f})",
-                           f"{_number(groove)} ({_number(groove - reference.groove_consistency, '+')})")
+            differences = (
+                f"{found.l1(reference):.3f}",
+                f"{empty:.3f} ({empty - reference.empty_rate:+.3f})",
+                f"{_number(groove)} ({_number(groove - reference.groove_consistency, '+')})",
+            )
         lines.append(f"| {name} | {found.tracks} | {found.steps} | {rates} | " + " | ".join(differences) + " |")
     return "\n".join(lines)
 
@@ -94,8 +109,12 @@ def midi_folder_tracks(folder) -> list:
 
     if not os.path.isdir(folder):
         raise SeqgenError(f"{folder} is not a folder; give a folder of MIDI files")
-    paths = sorted(os.path.join(root, name) for root, _, names in os.walk(folder) for name in names
-                   if name.lower().endswith((".mid", ".midi")))
+    paths = sorted(
+        os.path.join(root, name)
+        for root, _, names in os.walk(folder)
+        for name in names
+        if name.lower().endswith((".mid", ".midi"))
+    )
     if not paths:
         raise SeqgenError(f"{folder} holds no MIDI files (.mid, .midi)")
     encoding = DrumEncoding(DRUM_KIT_PITCHES)
@@ -118,7 +137,7 @@ def labelled_tracks(path) -> list:
         raise SeqgenError(f"{path} does not exist; give a record file or a folder of MIDI files")
     names = [control.name for control in DRUM_CONTROLS]
     tracks = []
-    for classes, numbers in records.control_dataset(path, 2 ** NUM_DRUMS, names).as_numpy_iterator():
+    for classes, numbers in records.control_dataset(path, 2**NUM_DRUMS, names).as_numpy_iterator():
         values = {control.name: control.from_record(float(number)) for control, number in zip(DRUM_CONTROLS, numbers)}
         tracks.append((np.asarray(classes, np.int64), {k: v for k, v in values.items() if v is not None}))
     return tracks
@@ -133,8 +152,11 @@ def select(labelled, where, source="the records") -> list:
 
     where = check_controls(DRUM_CONTROLS, where)
     controls = [control for control in DRUM_CONTROLS if control.name in where]
-    tracks = [classes for classes, values in labelled
-              if all(_matches(control, values.get(control.name), where[control.name]) for control in controls)]
+    tracks = [
+        classes
+        for classes, values in labelled
+        if all(_matches(control, values.get(control.name), where[control.name]) for control in controls)
+    ]
     if not tracks:
         asked = f" with {', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}' for k, v in where.items())}"
         raise SeqgenError(f"{source} holds no drum tracks{asked if where else ''}")

@@ -41,10 +41,12 @@ def read_performances(files, config) -> list:
     from seqgen import records
 
     found = []
-    for classes, values, context in records.values_dataset(files, config.encoding.num_classes, VALUE_WIDTH,
-                                                           ("qpm",)).as_numpy_iterator():
-        found.append(Performance(classes.astype(np.int64), values[:, :NUM_DRUMS], values[:, NUM_DRUMS:],
-                                 float(context[0])))
+    for classes, values, context in records.values_dataset(
+        files, config.encoding.num_classes, VALUE_WIDTH, ("qpm",)
+    ).as_numpy_iterator():
+        found.append(
+            Performance(classes.astype(np.int64), values[:, :NUM_DRUMS], values[:, NUM_DRUMS:], float(context[0]))
+        )
     return found
 
 
@@ -80,8 +82,11 @@ class PerDrumMeans(Baseline):
         for performance in performances:
             hits = performance.hits
             position = np.arange(len(hits)) % STEPS_PER_BAR
-            for array, values in ((count, hits), (velocity, performance.velocities * hits),
-                                  (offset, performance.offsets * hits)):
+            for array, values in (
+                (count, hits),
+                (velocity, performance.velocities * hits),
+                (offset, performance.offsets * hits),
+            ):
                 np.add.at(array, position, values)
         total = np.maximum(count.sum(0), 1)
         overall = velocity.sum(0) / total, offset.sum(0) / total
@@ -106,9 +111,13 @@ class TrainHits(Baseline):
 
     def __init__(self, performances, seed=0):
         self.rng = np.random.default_rng(seed)
-        self.pool = [(np.concatenate([p.velocities[:, drum][p.hits[:, drum]] for p in performances]),
-                      np.concatenate([p.offsets[:, drum][p.hits[:, drum]] for p in performances]))
-                     for drum in range(NUM_DRUMS)]
+        self.pool = [
+            (
+                np.concatenate([p.velocities[:, drum][p.hits[:, drum]] for p in performances]),
+                np.concatenate([p.offsets[:, drum][p.hits[:, drum]] for p in performances]),
+            )
+            for drum in range(NUM_DRUMS)
+        ]
 
     def predict(self, classes):
         velocities = np.zeros((len(classes), NUM_DRUMS), np.float32)
@@ -136,8 +145,10 @@ class ModelPredictor:
 
         parts = predict(self.model, [score_features(p.classes) for p in performances])
         rng = np.random.default_rng(self.seed)
-        return [velocities_and_offsets(track_parts, self.model.config.hparams, self.temperature, rng)
-                for track_parts in parts]
+        return [
+            velocities_and_offsets(track_parts, self.model.config.hparams, self.temperature, rng)
+            for track_parts in parts
+        ]
 
 
 @attrs.frozen
@@ -203,9 +214,17 @@ def spreads(name, performances, predictions) -> list:
         if not len(true_velocity):
             continue
         velocity, offset = gather([v for v, _ in predictions]), gather([o for _, o in predictions])
-        found.append(Spread(name, drum, len(true_velocity), _ratio(velocity, true_velocity),
-                            _ratio(offset, true_offset), 127.0 * _distance(velocity, true_velocity),
-                            _distance(offset, true_offset)))
+        found.append(
+            Spread(
+                name,
+                drum,
+                len(true_velocity),
+                _ratio(velocity, true_velocity),
+                _ratio(offset, true_offset),
+                127.0 * _distance(velocity, true_velocity),
+                _distance(offset, true_offset),
+            )
+        )
     return found
 
 
@@ -214,12 +233,17 @@ def evaluate(performances, train_performances=None, models=()) -> tuple:
     ``train_performances``), and the :class:`Spread` rows of each per drum class."""
     baselines = [Constant()]
     if train_performances is not None:
-        baselines += [PerDrumMeans(train_performances), PerDrumMeans(train_performances, by_position=True),
-                      TrainHits(train_performances)]
+        baselines += [
+            PerDrumMeans(train_performances),
+            PerDrumMeans(train_performances, by_position=True),
+            TrainHits(train_performances),
+        ]
     predictions = [(model.name, model.predict_all(performances)) for model in models]
     predictions += [(b.name, [b.predict(p.classes) for p in performances]) for b in baselines]
-    return ([errors(name, performances, predicted) for name, predicted in predictions],
-            [row for name, predicted in predictions for row in spreads(name, performances, predicted)])
+    return (
+        [errors(name, performances, predicted) for name, predicted in predictions],
+        [row for name, predicted in predictions for row in spreads(name, performances, predicted)],
+    )
 
 
 def table(rows) -> str:
@@ -233,9 +257,13 @@ def spread_table(rows) -> str:
     """A Markdown table of :class:`Spread` rows."""
     from seqgen_drums.events.encoding import DRUM_KIT_NAMES
 
-    lines = ["| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) "
-             "| offset W1 (steps) |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.name} | {DRUM_KIT_NAMES[r.drum]} | {r.hits:,} | {r.velocity_ratio:.2f} | {r.offset_ratio:.2f} "
-              f"| {r.velocity_distance:.2f} | {r.offset_distance:.4f} |" for r in rows]
+    lines = [
+        "| model | drum | hits | velocity std ratio | offset std ratio | velocity W1 (0-127) | offset W1 (steps) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.name} | {DRUM_KIT_NAMES[r.drum]} | {r.hits:,} | {r.velocity_ratio:.2f} | {r.offset_ratio:.2f} "
+        f"| {r.velocity_distance:.2f} | {r.offset_distance:.4f} |"
+        for r in rows
+    ]
     return "\n".join(lines)

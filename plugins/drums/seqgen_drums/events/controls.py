@@ -7,8 +7,26 @@ from seqgen.controls import Control
 from seqgen_drums.events.encoding import DRUM_KIT_PITCHES, DrumEncoding
 
 #: The Groove MIDI Dataset's 18 top-level styles (info.csv's ``style`` before the '/').
-STYLES = ("afrobeat", "afrocuban", "blues", "country", "dance", "funk", "gospel", "highlife", "hiphop", "jazz",
-          "latin", "middleeastern", "neworleans", "pop", "punk", "reggae", "rock", "soul")
+STYLES = (
+    "afrobeat",
+    "afrocuban",
+    "blues",
+    "country",
+    "dance",
+    "funk",
+    "gospel",
+    "highlife",
+    "hiphop",
+    "jazz",
+    "latin",
+    "middleeastern",
+    "neworleans",
+    "pop",
+    "punk",
+    "reggae",
+    "rock",
+    "soul",
+)
 STEPS_PER_BAR = 16  # 4/4 at 4 steps per quarter, as every drum config
 _KIT = DrumEncoding(DRUM_KIT_PITCHES)
 
@@ -48,11 +66,18 @@ DRUM_CONTROLS = (
     # fills; at 2 beats and fills still part as in the data. A fill is never unlabelled in training: with
     # fills dropped to unset, an unset track began as a fill a quarter of the time (docs/models.md, "What the
     # drum models play").
-    Control("fill", "a fill (yes) or a beat (no)", values=("no", "yes"), measure=_fill, guidance=2.0,
-            kept=("yes",)),
-    Control("tempo", "the tempo in beats per minute the drummer played at (the output plays at it)",
-            edges=(40, 70, 80, 90, 100, 110, 120, 130, 140, 160, 300), measure=_tempo),
-    Control("density", "drum hits per bar (4/4)",
-            edges=(0, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 35, 42, 64),
-            measure=_density, per_bar=True),
+    Control("fill", "a fill (yes) or a beat (no)", values=("no", "yes"), measure=_fill, guidance=2.0, kept=("yes",)),
+    Control(
+        "tempo",
+        "the tempo in beats per minute the drummer played at (the output plays at it)",
+        edges=(40, 70, 80, 90, 100, 110, 120, 130, 140, 160, 300),
+        measure=_tempo,
+    ),
+    Control(
+        "density",
+        "drum hits per bar (4/4)",
+        edges=(0, 4, 6, 8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 35, 42, 64),
+        measure=_density,
+        per_bar=True,
+    ),
 )

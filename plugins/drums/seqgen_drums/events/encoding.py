@@ -22,8 +22,7 @@ DRUM_KIT_PITCHES = (
 )
 #: drum_kit's instruments as infilling names them (``seqgen infill --instruments``).
 DRUM_KIT_PARTS = ("kick", "snare", "hihat_closed", "hihat_open", "tom_low", "tom_mid", "tom_high", "crash", "ride")
-DRUM_KIT_NAMES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom",
-                  "crash", "ride")
+DRUM_KIT_NAMES = ("kick", "snare", "closed hi-hat", "open hi-hat", "low tom", "mid tom", "high tom", "crash", "ride")
 
 #: one_drum: every pitch is the same drum; hand clap (39) when decoding.
 ONE_DRUM_PITCHES = ((39,) + tuple(range(0, 39)) + tuple(range(40, 128)),)

@@ -72,11 +72,11 @@ def cut_tracks(steps, events, steps_per_bar: int, extraction, counts) -> list:
             tracks.append(track)
         elif not extraction.split_long_tracks:
             counts["drum_tracks_truncated"] += 1
-            tracks.append(track[:extraction.max_steps])
+            tracks.append(track[: extraction.max_steps])
         else:
             counts["drum_tracks_split_into_windows"] += 1
             window = extraction.max_steps - extraction.max_steps % steps_per_bar or extraction.max_steps
-            pieces = [track[i:i + window] for i in range(0, len(track), window)]
+            pieces = [track[i : i + window] for i in range(0, len(track), window)]
             if len(pieces[-1]) < min_steps:
                 counts["windows_discarded_too_short"] += 1
                 pieces.pop()

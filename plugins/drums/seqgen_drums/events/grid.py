@@ -27,18 +27,34 @@ BEAT_LINE = (80, 80, 90)
 BAR_LINE = (230, 230, 230)
 LABEL_COLOR = (200, 200, 200)
 TICK_COLOR = (255, 255, 255)
-HIT_COLORS = ((230, 80, 60), (240, 170, 50), (90, 200, 230), (60, 140, 240), (120, 200, 90),
-              (90, 170, 70), (60, 140, 60), (230, 110, 200), (180, 120, 240))
+HIT_COLORS = (
+    (230, 80, 60),
+    (240, 170, 50),
+    (90, 200, 230),
+    (60, 140, 240),
+    (120, 200, 90),
+    (90, 170, 70),
+    (60, 140, 60),
+    (230, 110, 200),
+    (180, 120, 240),
+)
 
 _GLYPHS = {
-    "A": ".###.#...##...#######...##...##...#", "C": ".###.#...##....#....#....#...#.###.",
+    "A": ".###.#...##...#######...##...##...#",
+    "C": ".###.#...##....#....#....#...#.###.",
     "D": "####.#...##...##...##...##...#####.",
-    "E": "######....#....####.#....#....#####", "H": "#...##...##...#######...##...##...#",
-    "I": ".###...#....#....#....#....#...###.", "K": "#...##..#.#.#..##...#.#..#..#.#...#",
-    "L": "#....#....#....#....#....#....#####", "M": "#...###.###.#.##.#.##...##...##...#",
-    "N": "#...##...###..##.#.##..###...##...#", "O": ".###.#...##...##...##...##...#.###.",
-    "P": "####.#...##...#####.#....#....#....", "R": "####.#...##...#####.#.#..#..#.#...#",
-    "S": ".#####....#.....###.....#....#####.", "T": "#####..#....#....#....#....#....#..",
+    "E": "######....#....####.#....#....#####",
+    "H": "#...##...##...#######...##...##...#",
+    "I": ".###...#....#....#....#....#...###.",
+    "K": "#...##..#.#.#..##...#.#..#..#.#...#",
+    "L": "#....#....#....#....#....#....#####",
+    "M": "#...###.###.#.##.#.##...##...##...#",
+    "N": "#...##...###..##.#.##..###...##...#",
+    "O": ".###.#...##...##...##...##...#.###.",
+    "P": "####.#...##...#####.#....#....#....",
+    "R": "####.#...##...#####.#.#..#..#.#...#",
+    "S": ".#####....#.....###.....#....#####.",
+    "T": "#####..#....#....#....#....#....#..",
     " ": "." * 35,
 }
 
@@ -57,7 +73,7 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
     grid = pixels[:, LABEL_WIDTH:]
     for step in range(num_steps):
         x = step * CELL_WIDTH
-        grid[:, x + 1:x + CELL_WIDTH] = ON_BEAT if (step // steps_per_quarter) % 2 == 0 else OFF_BEAT
+        grid[:, x + 1 : x + CELL_WIDTH] = ON_BEAT if (step // steps_per_quarter) % 2 == 0 else OFF_BEAT
     grid[::CELL_HEIGHT] = BACKGROUND
     kit = DrumEncoding(DRUM_KIT_PITCHES)
     for step, event in enumerate(events):
@@ -66,14 +82,14 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
             y = (NUM_ROWS - 1 - drum_type) * CELL_HEIGHT
             x = step * CELL_WIDTH
             if drum_type not in played:
-                grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = HIT_COLORS[drum_type]
+                grid[y + 2 : y + CELL_HEIGHT - 1, x + 2 : x + CELL_WIDTH - 1] = HIT_COLORS[drum_type]
                 continue
             velocity, offset = played[drum_type]
             shade = 0.25 + 0.75 * velocity / 127.0
             color = [round(c * shade) for c in HIT_COLORS[drum_type]]
-            grid[y + 2:y + CELL_HEIGHT - 1, x + 2:x + CELL_WIDTH - 1] = color
+            grid[y + 2 : y + CELL_HEIGHT - 1, x + 2 : x + CELL_WIDTH - 1] = color
             tick = x + CELL_WIDTH // 2 + int(round(offset * CELL_WIDTH))
-            grid[y + 1:y + CELL_HEIGHT, min(max(tick, x + 1), x + CELL_WIDTH - 1)] = TICK_COLOR
+            grid[y + 1 : y + CELL_HEIGHT, min(max(tick, x + 1), x + CELL_WIDTH - 1)] = TICK_COLOR
     for step in range(num_steps + 1):
         if step % steps_per_bar == 0 or step == num_steps:
             grid[:, step * CELL_WIDTH] = BAR_LINE
@@ -83,7 +99,7 @@ def image(events, steps_per_bar: int, steps_per_quarter: int) -> np.ndarray:
         y = (NUM_ROWS - 1 - drum_type) * CELL_HEIGHT + 3
         for i, char in enumerate(label):
             x = 2 + i * 6
-            pixels[y:y + 7, x:x + 5][_glyph(char)] = LABEL_COLOR
+            pixels[y : y + 7, x : x + 5][_glyph(char)] = LABEL_COLOR
     return pixels
 
 
@@ -107,8 +123,12 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
     rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels.reshape(height, width * 3)], axis=1)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write_png(events, path, steps_per_bar: int, steps_per_quarter: int) -> None:

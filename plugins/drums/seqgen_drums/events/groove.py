@@ -125,14 +125,17 @@ MAX_SWING = 0.5
 def check_feel(amount: float, swing: float) -> None:
     """SeqgenError unless ``amount`` is in 0..1 and ``swing`` in 0..MAX_SWING."""
     if not 0.0 <= amount <= 1.0:
-        raise SeqgenError(f"the humanize amount must be in 0..1 (0: the score as written, 1: fully played), "
-                          f"got {amount}")
+        raise SeqgenError(
+            f"the humanize amount must be in 0..1 (0: the score as written, 1: fully played), got {amount}"
+        )
     if not 0.0 <= swing <= MAX_SWING:
-        raise SeqgenError(f"swing must be in 0..{MAX_SWING} (the share of a step the off-beat 16ths are delayed), "
-                          f"got {swing}")
+        raise SeqgenError(
+            f"swing must be in 0..{MAX_SWING} (the share of a step the off-beat 16ths are delayed), got {swing}"
+        )
 
 
 # -- extraction from performances ---------------------------------------------------------------------
+
 
 def _played_by_step(quantized_sequence, ignore_is_drum) -> tuple:
     """Sorted steps and their PlayedEvents; each pitch keeps its loudest note of the step."""
@@ -140,7 +143,8 @@ def _played_by_step(quantized_sequence, ignore_is_drum) -> tuple:
 
     qpm = quantized_sequence.tempos[0].qpm if quantized_sequence.tempos else 120.0
     steps_per_second = sequences_lib.steps_per_quarter_to_steps_per_second(
-        quantized_sequence.quantization_info.steps_per_quarter, qpm)
+        quantized_sequence.quantization_info.steps_per_quarter, qpm
+    )
     notes = collections.defaultdict(dict)
     for note in quantized_sequence.notes:
         if not (note.is_drum or ignore_is_drum) or not note.velocity:
@@ -174,6 +178,7 @@ def extract_played_tracks(quantized_sequence, extraction) -> tuple:
 
 
 # -- MIDI files ----------------------------------------------------------------------------------------
+
 
 def played_from_midi(path, steps_per_quarter: int = 4) -> MidiPrimer:
     """The drum part of a MIDI file as PlayedEvents on its own grid (events, qpm and bar length as

@@ -54,9 +54,10 @@ def read_midi(path):
     try:
         return pretty_midi.PrettyMIDI(mido_object=read_midi(data))
     except Exception as error:  # mido's and pretty_midi's many kinds on bad files
-
-        raise SeqgenError(f"cannot read primer MIDI file {path}: not a valid MIDI file ({describe_error(error)}); "
-                          f"give a Standard MIDI File (.mid)") from None
+        raise SeqgenError(
+            f"cannot read primer MIDI file {path}: not a valid MIDI file ({describe_error(error)}); "
+            f"give a Standard MIDI File (.mid)"
+        ) from None
 
 
 def grid_position(time: float, tempos: list, qpm: float, steps_per_quarter: int) -> float:
@@ -73,8 +74,9 @@ def nearest_step(position: float) -> int:
 def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     """The drum part of a MIDI file as a primer of frozensets of pitches, one per step."""
     midi = read_midi(path)
-    drums = [note for instrument in midi.instruments if instrument.is_drum for note in instrument.notes
-             if note.velocity > 0]
+    drums = [
+        note for instrument in midi.instruments if instrument.is_drum for note in instrument.notes if note.velocity > 0
+    ]
     if not drums:
         others = sum(len(instrument.notes) for instrument in midi.instruments if not instrument.is_drum)
         found = f"it has {others} notes on other channels" if others else "it has no notes at all"
@@ -84,20 +86,22 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     tempos = tempo_map(midi)
     qpm = tempos[0][1]
     if len({round(q, 3) for _, q in tempos}) > 1:
-        notices.append(f"tempo changes from {qpm:g} to {tempos[-1][1]:g} qpm; the drums keep their place "
-                       f"on the beat and the primer plays at {qpm:g} qpm")
+        notices.append(
+            f"tempo changes from {qpm:g} to {tempos[-1][1]:g} qpm; the drums keep their place "
+            f"on the beat and the primer plays at {qpm:g} qpm"
+        )
     signatures = sorted((ts.time, ts.numerator, ts.denominator) for ts in midi.time_signature_changes)
     _, numerator, denominator = signatures[0] if signatures else (0.0, 4, 4)
     if len({(n, d) for _, n, d in signatures}) > 1:
-        notices.append(f"meter changes after {numerator}/{denominator}; bars are counted in "
-                       f"{numerator}/{denominator}")
+        notices.append(f"meter changes after {numerator}/{denominator}; bars are counted in {numerator}/{denominator}")
     if numerator == 0 or denominator < 1 or denominator & (denominator - 1):
-        raise SeqgenError(f"primer MIDI file {path} has an unusable time signature "
-                          f"{numerator}/{denominator}")
+        raise SeqgenError(f"primer MIDI file {path} has an unusable time signature {numerator}/{denominator}")
     steps_per_bar = steps_per_quarter * (4.0 / denominator) * numerator
     if steps_per_bar % 1:
-        raise SeqgenError(f"primer MIDI file {path} is in {numerator}/{denominator}, which is not a whole "
-                          f"number of steps per bar at {steps_per_quarter} steps per quarter note")
+        raise SeqgenError(
+            f"primer MIDI file {path} is in {numerator}/{denominator}, which is not a whole "
+            f"number of steps per bar at {steps_per_quarter} steps per quarter note"
+        )
     steps_per_bar = int(steps_per_bar)
 
     # Every note moved onto the first tempo's clock, then onto the step grid.
@@ -112,11 +116,14 @@ def primer_from_midi(path, steps_per_quarter: int) -> MidiPrimer:
     end = max(hit_end for _, _, hit_end in hits)
     end = -(-end // steps_per_bar) * steps_per_bar
     if end - start > MAX_STEPS:
-        raise SeqgenError(f"primer MIDI file {path} spans {end - start} steps from its first drum hit to its last, "
-                          f"more than a primer may ({MAX_STEPS}); is a note misplaced? Cut the part you want in a "
-                          f"MIDI editor")
+        raise SeqgenError(
+            f"primer MIDI file {path} spans {end - start} steps from its first drum hit to its last, "
+            f"more than a primer may ({MAX_STEPS}); is a note misplaced? Cut the part you want in a "
+            f"MIDI editor"
+        )
     steps = [set() for _ in range(end - start)]
     for pitch, hit_start, _ in hits:
         steps[hit_start - start].add(pitch)
-    return MidiPrimer(events=[frozenset(step) for step in steps], qpm=qpm, steps_per_bar=steps_per_bar,
-                      notice="; ".join(notices))
+    return MidiPrimer(
+        events=[frozenset(step) for step in steps], qpm=qpm, steps_per_bar=steps_per_bar, notice="; ".join(notices)
+    )

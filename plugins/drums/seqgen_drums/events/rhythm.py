@@ -73,8 +73,10 @@ def rhythm_from_onsets(onsets, qpm: float = 120.0) -> Rhythm:
     start = min(notes) - min(notes) % STEPS_PER_BAR
     length = -(-(max(notes) + 1 - start) // STEPS_PER_BAR) * STEPS_PER_BAR
     if length > MAX_STEPS:
-        raise SeqgenError(f"the rhythm spans {length} steps from its first onset to its last, more than Drumify "
-                          f"takes ({MAX_STEPS}); is a note misplaced? Cut the part you want")
+        raise SeqgenError(
+            f"the rhythm spans {length} steps from its first onset to its last, more than Drumify "
+            f"takes ({MAX_STEPS}); is a note misplaced? Cut the part you want"
+        )
     velocities, offsets = np.zeros(length, np.float32), np.zeros(length, np.float32)
     for step, (velocity, offset) in notes.items():
         velocities[step - start], offsets[step - start] = min(velocity, 127) / 127.0, offset
@@ -111,12 +113,16 @@ def rhythm_from_midi(path, part=None) -> Rhythm:
         raise SeqgenError(f"MIDI file {path} has no notes; give a file with the rhythm to drum to")
     if part is not None:
         if not 1 <= part <= len(parts):
-            raise SeqgenError(f"MIDI file {path} has {len(parts)} part{'s' * (len(parts) != 1)} with notes; "
-                              f"there is no part {part} (give --part 1 to {len(parts)})")
+            raise SeqgenError(
+                f"MIDI file {path} has {len(parts)} part{'s' * (len(parts) != 1)} with notes; "
+                f"there is no part {part} (give --part 1 to {len(parts)})"
+            )
         parts = [parts[part - 1]]
     tempos = primer.tempo_map(midi)
-    return rhythm_from_onsets([(primer.quarters(note.start, tempos) * STEPS_PER_QUARTER, note.velocity)
-                               for notes in parts for note in notes], tempos[0][1])
+    return rhythm_from_onsets(
+        [(primer.quarters(note.start, tempos) * STEPS_PER_QUARTER, note.velocity) for notes in parts for note in notes],
+        tempos[0][1],
+    )
 
 
 def check_rhythm(rhythm) -> Rhythm:

@@ -29,15 +29,27 @@ def add_feel_arguments(parser, temperature_flag: str) -> None:
     from seqgen.commands import non_negative_float
     from seqgen_drums.events.groove import MAX_SWING
 
-    parser.add_argument("--amount", type=_bounded_float(0.0, 1.0, "a number from 0 to 1"), default=1.0,
-                        help="how much to humanize: 0 keeps the drums as written (their own velocities and timing; "
-                             "velocity 100 on the grid for new ones), 1 plays them fully (default 1)")
-    parser.add_argument("--swing", type=_bounded_float(0.0, MAX_SWING, f"a number from 0 to {MAX_SWING}"),
-                        default=0.0, help="delay the off-beat 16th notes by this share of a step "
-                                          f"(0 to {MAX_SWING}; 0.33 is a triplet feel; default 0)")
-    parser.add_argument(temperature_flag, type=non_negative_float, default=1.0,
-                        help="sampling temperature of the velocities and timing: 1 as the model learned them, "
-                             "lower for steadier playing, 0 for the model's mean (default 1)")
+    parser.add_argument(
+        "--amount",
+        type=_bounded_float(0.0, 1.0, "a number from 0 to 1"),
+        default=1.0,
+        help="how much to humanize: 0 keeps the drums as written (their own velocities and timing; "
+        "velocity 100 on the grid for new ones), 1 plays them fully (default 1)",
+    )
+    parser.add_argument(
+        "--swing",
+        type=_bounded_float(0.0, MAX_SWING, f"a number from 0 to {MAX_SWING}"),
+        default=0.0,
+        help="delay the off-beat 16th notes by this share of a step "
+        f"(0 to {MAX_SWING}; 0.33 is a triplet feel; default 0)",
+    )
+    parser.add_argument(
+        temperature_flag,
+        type=non_negative_float,
+        default=1.0,
+        help="sampling temperature of the velocities and timing: 1 as the model learned them, "
+        "lower for steadier playing, 0 for the model's mean (default 1)",
+    )
 
 
 def load_model(source, family: str, doing: str, default: str):
@@ -46,8 +58,10 @@ def load_model(source, family: str, doing: str, default: str):
 
     model = seqgen.load(source)
     if model.config.model != family:
-        raise SeqgenError(f"{source} is a {model.config.id} model ({model.config.model}); {doing} needs a {family} "
-                          f"model, such as the shipped {default}")
+        raise SeqgenError(
+            f"{source} is a {model.config.id} model ({model.config.model}); {doing} needs a {family} "
+            f"model, such as the shipped {default}"
+        )
     return model
 
 
@@ -68,13 +82,20 @@ def read_score(path, steps_per_quarter: int = 4):
     except SeqgenError as error:
         raise SeqgenError(str(error).replace("primer MIDI file", "MIDI file")) from None
 
+
 # -- seqgen generate --humanize ------------------------------------------------------------------------
 
+
 def add_generate_flag(parser) -> None:
-    parser.add_argument("--humanize", nargs="?", const=DEFAULT_MODEL, metavar="GROOVE_MODEL",
-                        help="give the generated drums velocities and timing with a groove model (default: the "
-                             f"shipped {DEFAULT_MODEL}); with --amount, --swing and --humanize_temperature, "
-                             "sampled with --seed")
+    parser.add_argument(
+        "--humanize",
+        nargs="?",
+        const=DEFAULT_MODEL,
+        metavar="GROOVE_MODEL",
+        help="give the generated drums velocities and timing with a groove model (default: the "
+        f"shipped {DEFAULT_MODEL}); with --amount, --swing and --humanize_temperature, "
+        "sampled with --seed",
+    )
     add_feel_arguments(parser, "--humanize_temperature")
 
 
@@ -90,19 +111,26 @@ def generate_option(model):
             load_groove_model(DEFAULT_MODEL)
         except SeqgenError as error:
             unavailable = str(error)
-    return GenerateOption("--humanize", "Humanize", "plays each hit with its own loudness and timing, as a drummer "
-                          "would (the shipped groove model)", unavailable)
+    return GenerateOption(
+        "--humanize",
+        "Humanize",
+        "plays each hit with its own loudness and timing, as a drummer would (the shipped groove model)",
+        unavailable,
+    )
 
 
 def postprocess(args, model, tracks):
     """``generate --humanize``: the played versions of drum ``tracks``."""
     source = getattr(args, "humanize", None)
-    feel = tuple(getattr(args, name, default) for name, default in (("amount", 1.0), ("swing", 0.0),
-                                                                   ("humanize_temperature", 1.0)))
+    feel = tuple(
+        getattr(args, name, default)
+        for name, default in (("amount", 1.0), ("swing", 0.0), ("humanize_temperature", 1.0))
+    )
     if source is None:
         if feel != (1.0, 0.0, 1.0):
-            raise SeqgenError("--amount, --swing and --humanize_temperature set how --humanize plays the drums; "
-                              "add --humanize")
+            raise SeqgenError(
+                "--amount, --swing and --humanize_temperature set how --humanize plays the drums; add --humanize"
+            )
         return None
     from seqgen_drums.events.tracks import DrumTracks
 

@@ -51,8 +51,10 @@ class GrooveHParams(HParams):
 
     def __attrs_post_init__(self):
         if (self.velocity_bins > 0) != (self.offset_bins > 0):
-            raise SeqgenError(f"hparams velocity_bins ({self.velocity_bins}) and offset_bins ({self.offset_bins}) "
-                              "must both be 0 (predict means) or both positive (predict distributions)")
+            raise SeqgenError(
+                f"hparams velocity_bins ({self.velocity_bins}) and offset_bins ({self.offset_bins}) "
+                "must both be 0 (predict means) or both positive (predict distributions)"
+            )
 
 
 class GrooveFamily(ModelFamily):

@@ -46,8 +46,10 @@ def output_width(hparams, with_hits: bool) -> int:
 
 def split(out: np.ndarray, hparams, with_hits: bool) -> dict:
     """The named parts of network outputs [..., width]."""
-    return {name: out[..., start:stop].reshape(out.shape[:-1] + shape)
-            for name, start, stop, shape in layout(hparams, with_hits)}
+    return {
+        name: out[..., start:stop].reshape(out.shape[:-1] + shape)
+        for name, start, stop, shape in layout(hparams, with_hits)
+    }
 
 
 def bin_edges(bins: int, value_range) -> np.ndarray:
@@ -85,8 +87,10 @@ def velocities_and_offsets(parts: dict, hparams, temperature: float = 0.0, rng=N
     distributions' means at temperature 0), or a mean model's means whatever the temperature."""
     if not binned(hparams):
         return _sigmoid(parts["velocity"]), 0.5 * np.tanh(parts["offset"])
-    return (sample_bins(parts["velocity"], VELOCITY_RANGE, temperature, rng),
-            sample_bins(parts["offset"], OFFSET_RANGE, temperature, rng))
+    return (
+        sample_bins(parts["velocity"], VELOCITY_RANGE, temperature, rng),
+        sample_bins(parts["offset"], OFFSET_RANGE, temperature, rng),
+    )
 
 
 def sample_hits(logits: np.ndarray, temperature: float, rng) -> np.ndarray:

@@ -17,8 +17,15 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 
-from seqgen_drums.events.groove import (NUM_DRUMS, STEPS_PER_BAR, PlayedEvent, apply_groove, check_feel, check_track,
-                                 hits_of_classes)
+from seqgen_drums.events.groove import (
+    NUM_DRUMS,
+    STEPS_PER_BAR,
+    PlayedEvent,
+    apply_groove,
+    check_feel,
+    check_track,
+    hits_of_classes,
+)
 from seqgen_drums.families.groove.heads import output_width, sample_hits, split, velocities_and_offsets
 
 DIRECTIONS = ("forward", "backward")
@@ -54,8 +61,9 @@ def score_features(classes) -> np.ndarray:
 def rhythm_features(rhythm) -> np.ndarray:
     """The drumify family's inputs [T, 19] of a Rhythm: tap, velocity, offset doubled, then position."""
     taps = rhythm.taps.astype(np.float32)
-    return np.concatenate([np.stack([taps, rhythm.velocities, 2.0 * rhythm.offsets * taps], -1),
-                           position_features(len(rhythm))], axis=-1)
+    return np.concatenate(
+        [np.stack([taps, rhythm.velocities, 2.0 * rhythm.offsets * taps], -1), position_features(len(rhythm))], axis=-1
+    )
 
 
 def _sigmoid(x):
@@ -100,9 +108,21 @@ def forward(weights: dict, hparams, features, lengths) -> np.ndarray:
         inputs = np.asarray(features, np.float32).transpose(1, 0, 2)
         lengths = np.asarray(lengths)
         for k in range(len(hparams.rnn_layer_sizes)):
-            inputs = np.concatenate([_gru(inputs, lengths, *(w[f"bigru_{k}/{d}/{part}"] for part in (
-                "kernel", "recurrent_kernel", "input_bias", "recurrent_bias")), reverse=d == "backward")
-                for d in DIRECTIONS], axis=-1)
+            inputs = np.concatenate(
+                [
+                    _gru(
+                        inputs,
+                        lengths,
+                        *(
+                            w[f"bigru_{k}/{d}/{part}"]
+                            for part in ("kernel", "recurrent_kernel", "input_bias", "recurrent_bias")
+                        ),
+                        reverse=d == "backward",
+                    )
+                    for d in DIRECTIONS
+                ],
+                axis=-1,
+            )
         return (inputs @ w["output/kernel"] + w["output/bias"]).transpose(1, 0, 2)
 
 
@@ -111,14 +131,14 @@ def predict(model, features: list, batch_size: int = 64) -> list:
     out = [None] * len(features)
     order = sorted(range(len(features)), key=lambda i: len(features[i]))
     for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
+        rows = order[start : start + batch_size]
         lengths = np.array([len(features[i]) for i in rows])
         batch = np.zeros((len(rows), lengths.max(), features[rows[0]].shape[-1]), np.float32)
         for row, i in enumerate(rows):
-            batch[row, :lengths[row]] = features[i]
+            batch[row, : lengths[row]] = features[i]
         raw = forward(model.weights, model.config.hparams, batch, lengths)
         for row, i in enumerate(rows):
-            out[i] = split(raw[row, :lengths[row]], model.config.hparams, model.config.family.with_hits)
+            out[i] = split(raw[row, : lengths[row]], model.config.hparams, model.config.family.with_hits)
     return out
 
 
@@ -137,8 +157,9 @@ def _events(track, config) -> tuple:
     return events, float(getattr(track, "qpm", 120.0))
 
 
-def humanize_tracks(model, tracks, temperature: float = 1.0, seed=None, amount: float = 1.0,
-                    swing: float = 0.0) -> list:
+def humanize_tracks(
+    model, tracks, temperature: float = 1.0, seed=None, amount: float = 1.0, swing: float = 0.0
+) -> list:
     """Played versions of ``tracks`` (Tracks, lists of drum events or primer text): every hit kept, each given a
     velocity and an offset drawn from the model's distributions at ``temperature`` (0: their means; a
     model that predicts means gives those whatever the temperature), ``amount`` (0..1) of the way from how
@@ -170,8 +191,9 @@ def _rhythm(rhythm):
     if not isinstance(rhythm, Rhythm):
         events = list(getattr(rhythm, "events", rhythm))
         if not all(isinstance(event, (set, frozenset)) for event in events):
-            raise SeqgenError("a rhythm must be a Rhythm (seqgen_drums.events.rhythm) or a list of events "
-                              "(sets of pitches)")
+            raise SeqgenError(
+                "a rhythm must be a Rhythm (seqgen_drums.events.rhythm) or a list of events (sets of pitches)"
+            )
         rhythm = rhythm_from_events(events, float(getattr(rhythm, "qpm", 120.0)))
     return check_rhythm(rhythm)
 
@@ -212,9 +234,14 @@ def drumify_tracks(model, rhythms, temperature: float = 1.0, seed=None) -> list:
     parts = predict(model, [rhythm_features(rhythm) for rhythm in rhythms])
     rng = np.random.default_rng(seed)
     config = model.config
-    return [Track(drum_events(*sample_drums(track_parts, rhythm.taps, config.hparams, temperature, rng),
-                              config.encoding), config, rhythm.qpm)
-            for rhythm, track_parts in zip(rhythms, parts)]
+    return [
+        Track(
+            drum_events(*sample_drums(track_parts, rhythm.taps, config.hparams, temperature, rng), config.encoding),
+            config,
+            rhythm.qpm,
+        )
+        for rhythm, track_parts in zip(rhythms, parts)
+    ]
 
 
 def drumify(model, rhythm, temperature: float = 1.0, seed=None):

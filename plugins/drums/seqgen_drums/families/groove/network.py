@@ -29,7 +29,8 @@ class GrooveNetwork(keras.Model):
         self.names = list(shapes)
         self.groove_variables = [
             self.add_weight(shape=shape, initializer=_initializer(name, shape), name=f"v{i}_" + name.split("/")[-1])
-            for i, (name, shape) in enumerate(shapes.items())]
+            for i, (name, shape) in enumerate(shapes.items())
+        ]
 
     def variables_by_name(self) -> dict:
         return dict(zip(self.names, self.groove_variables))
@@ -64,9 +65,22 @@ class GrooveNetwork(keras.Model):
         x = tf.cast(features, self.compute_dtype)
         keep = self.hparams.dropout_keep_prob if training else 1.0
         for k in range(len(self.hparams.rnn_layer_sizes)):
-            x = tf.concat([self._gru(x, lengths, mask, *(v[f"bigru_{k}/{d}/{part}"] for part in (
-                "kernel", "recurrent_kernel", "input_bias", "recurrent_bias")), reverse=d == "backward")
-                for d in DIRECTIONS], -1)
+            x = tf.concat(
+                [
+                    self._gru(
+                        x,
+                        lengths,
+                        mask,
+                        *(
+                            v[f"bigru_{k}/{d}/{part}"]
+                            for part in ("kernel", "recurrent_kernel", "input_bias", "recurrent_bias")
+                        ),
+                        reverse=d == "backward",
+                    )
+                    for d in DIRECTIONS
+                ],
+                -1,
+            )
             if keep < 1.0:
                 x = tf.nn.dropout(x, rate=1.0 - keep)
         out = tf.einsum("bth,ho->bto", x, v["output/kernel"]) + v["output/bias"]

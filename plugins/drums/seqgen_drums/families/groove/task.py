@@ -59,8 +59,10 @@ def _parts(out, hparams, with_hits):
     import tensorflow as tf
 
     batch_time = tf.shape(out)[:2]
-    return {name: tf.reshape(out[..., start:stop], tf.concat([batch_time, shape], 0))
-            for name, start, stop, shape in layout(hparams, with_hits)}
+    return {
+        name: tf.reshape(out[..., start:stop], tf.concat([batch_time, shape], 0))
+        for name, start, stop, shape in layout(hparams, with_hits)
+    }
 
 
 def _bin_centers(bins, value_range):
@@ -77,11 +79,16 @@ def _groove_sums(hparams, parts, targets, hits) -> dict:
         velocity_error = (tf.sigmoid(parts["velocity"]) - velocity) * hits
         offset_error = (0.5 * tf.tanh(parts["offset"]) - offset) * hits
         loss = tf.reduce_sum(tf.square(velocity_error)) + 4.0 * tf.reduce_sum(tf.square(offset_error))
-        return {"loss_sum": loss, "velocity_abs_sum": tf.reduce_sum(tf.abs(velocity_error)),
-                "offset_abs_sum": tf.reduce_sum(tf.abs(offset_error))}
+        return {
+            "loss_sum": loss,
+            "velocity_abs_sum": tf.reduce_sum(tf.abs(velocity_error)),
+            "offset_abs_sum": tf.reduce_sum(tf.abs(offset_error)),
+        }
     sums = {"loss_sum": 0.0}
-    for name, target, bins, value_range in (("velocity", velocity, hparams.velocity_bins, VELOCITY_RANGE),
-                                            ("offset", offset, hparams.offset_bins, OFFSET_RANGE)):
+    for name, target, bins, value_range in (
+        ("velocity", velocity, hparams.velocity_bins, VELOCITY_RANGE),
+        ("offset", offset, hparams.offset_bins, OFFSET_RANGE),
+    ):
         low, high = value_range
         labels = tf.cast(tf.clip_by_value(tf.floor((target - low) / (high - low) * bins), 0, bins - 1), tf.int32)
         logits = parts[name]
@@ -103,8 +110,9 @@ class GrooveTask(Task):
 
         _, velocities, offsets = groove_arrays(track, config.encoding)
         values = np.concatenate([velocities, offsets], axis=1)
-        return records.encode_example(config.encoding.events_to_classes(track), values,
-                                      {"qpm": getattr(track, "qpm", 120.0)})
+        return records.encode_example(
+            config.encoding.events_to_classes(track), values, {"qpm": getattr(track, "qpm", 120.0)}
+        )
 
     def dataset(self, config, files):
         from seqgen import records
@@ -132,11 +140,13 @@ class GrooveTask(Task):
             # The last window reaches the track's end (padded when shorter); a short track is one window.
             starts = tf.range(0, tf.maximum(length - window, 0) + hop, hop)
             return tf.data.Dataset.from_tensor_slices(starts).map(
-                lambda s: (classes[s:s + window], values[s:s + window]))
+                lambda s: (classes[s : s + window], values[s : s + window])
+            )
 
         dataset = dataset.cache().flat_map(windows).shuffle(8192, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.repeat().padded_batch(batch_size, ([window], [window, VALUE_WIDTH]), (-1, 0.0),
-                                                drop_remainder=True)
+        dataset = dataset.repeat().padded_batch(
+            batch_size, ([window], [window, VALUE_WIDTH]), (-1, 0.0), drop_remainder=True
+        )
         return dataset.map(with_mask).prefetch(2)
 
     def loss_count(self, batch):
@@ -159,9 +169,11 @@ class GrooveTask(Task):
         def ratio(value):
             return value / hits if hits else math.nan
 
-        return {"loss": ratio(sums["loss_sum"]),
-                "metrics/velocity_mae": 127.0 * ratio(sums["velocity_abs_sum"]),
-                "metrics/offset_mae": ratio(sums["offset_abs_sum"])}
+        return {
+            "loss": ratio(sums["loss_sum"]),
+            "metrics/velocity_mae": 127.0 * ratio(sums["velocity_abs_sum"]),
+            "metrics/offset_mae": ratio(sums["offset_abs_sum"]),
+        }
 
 
 class DrumifyTask(GrooveTask):
@@ -181,8 +193,15 @@ class DrumifyTask(GrooveTask):
         taps = rhythm[..., :1]  # drums sound only at taps: the other steps are not trained on
         hit_loss = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=hits, logits=parts["hit"]) * taps)
         likely = tf.cast(parts["hit"] > 0, tf.float32) * taps
-        return dict(sums, loss_sum=sums["loss_sum"] + hit_loss, hit_loss_sum=hit_loss, tokens=tf.reduce_sum(mask),
-                    hits=tf.reduce_sum(hits), true_hits=tf.reduce_sum(likely * hits), likely_hits=tf.reduce_sum(likely))
+        return dict(
+            sums,
+            loss_sum=sums["loss_sum"] + hit_loss,
+            hit_loss_sum=hit_loss,
+            tokens=tf.reduce_sum(mask),
+            hits=tf.reduce_sum(hits),
+            true_hits=tf.reduce_sum(likely * hits),
+            likely_hits=tf.reduce_sum(likely),
+        )
 
     def summarize(self, sums):
         found = super().summarize(sums)

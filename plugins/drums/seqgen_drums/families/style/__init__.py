@@ -80,7 +80,7 @@ class StyleTask(Task):
 
         def windows(classes, style):
             starts = tf.range(0, tf.shape(classes)[0] - window + 1, hop)
-            return tf.data.Dataset.from_tensor_slices(starts).map(lambda s: (classes[s:s + window], style))
+            return tf.data.Dataset.from_tensor_slices(starts).map(lambda s: (classes[s : s + window], style))
 
         return windows
 
@@ -89,11 +89,14 @@ class StyleTask(Task):
         import tensorflow as tf
 
         counts = dataset.flat_map(self._windows(window, hop)).reduce(
-            tf.zeros([len(STYLES)], tf.float32), lambda total, item: total + tf.one_hot(item[1], len(STYLES)))
+            tf.zeros([len(STYLES)], tf.float32), lambda total, item: total + tf.one_hot(item[1], len(STYLES))
+        )
         counts = counts.numpy()
         if not counts.sum():
-            raise SeqgenError(f"the training records hold no track of {window} steps or more with a style; make "
-                              f"them with `seqgen create_dataset` from NoteSequences converted with --metadata_csv")
+            raise SeqgenError(
+                f"the training records hold no track of {window} steps or more with a style; make "
+                f"them with `seqgen create_dataset` from NoteSequences converted with --metadata_csv"
+            )
         shares = counts / counts.sum()
         return np.where(counts > 0, np.maximum(shares, 1e-12) ** -balance, 0.0).astype(np.float32)
 
@@ -107,8 +110,12 @@ class StyleTask(Task):
         def to_batch(classes, style):
             steps = tf.shape(classes)[1]
             weight = tf.gather(weights, style) if training else tf.ones_like(style, tf.float32)
-            return (classes, tf.tile(style[:, None], [1, steps]), tf.tile(weight[:, None], [1, steps]),
-                    tf.cast(classes >= 0, tf.float32))
+            return (
+                classes,
+                tf.tile(style[:, None], [1, steps]),
+                tf.tile(weight[:, None], [1, steps]),
+                tf.cast(classes >= 0, tf.float32),
+            )
 
         if not training:
             return dataset.flat_map(self._windows(window, hop)).batch(batch_size).map(to_batch)
@@ -129,15 +136,21 @@ class StyleTask(Task):
         scores = network(classes, training=training)
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=scores)
         right = tf.cast(tf.equal(tf.argmax(scores, axis=-1, output_type=labels.dtype), labels), tf.float32)
-        return {"loss_sum": tf.reduce_sum(weights * losses), "tokens": tf.cast(tf.size(labels), tf.float32),
-                "weight_sum": tf.reduce_sum(weights), "correct": tf.reduce_sum(right)}
+        return {
+            "loss_sum": tf.reduce_sum(weights * losses),
+            "tokens": tf.cast(tf.size(labels), tf.float32),
+            "weight_sum": tf.reduce_sum(weights),
+            "correct": tf.reduce_sum(right),
+        }
 
     def summarize(self, sums):
         def ratio(value, count):
             return value / count if count else math.nan
 
-        return {"loss": ratio(sums["loss_sum"], sums["weight_sum"]),
-                "metrics/accuracy": ratio(sums["correct"], sums["tokens"])}
+        return {
+            "loss": ratio(sums["loss_sum"], sums["weight_sum"]),
+            "metrics/accuracy": ratio(sums["correct"], sums["tokens"]),
+        }
 
 
 STYLE_TASK = StyleTask()

@@ -34,7 +34,7 @@ def _causal_conv(x, kernel, bias, dilation):
     for j in range(size):
         shift = (size - 1 - j) * dilation
         if shift < num_steps:
-            out[:, shift:] += x[:, :num_steps - shift] @ kernel[j]
+            out[:, shift:] += x[:, : num_steps - shift] @ kernel[j]
     return out
 
 
@@ -42,12 +42,16 @@ def logits(weights: dict, hparams, classes) -> np.ndarray:
     """Style logits [B, styles] of drum_kit classes [B, T] (-1: padding after a track)."""
     classes = np.asarray(classes, np.int64)
     mask = (classes >= 0).astype(np.float32)[..., None]
-    x = np.concatenate([hits_of_classes(classes),
-                        np.broadcast_to(position_features(classes.shape[1]), classes.shape + (STEPS_PER_BAR,))],
-                       axis=-1)
+    x = np.concatenate(
+        [
+            hits_of_classes(classes),
+            np.broadcast_to(position_features(classes.shape[1]), classes.shape + (STEPS_PER_BAR,)),
+        ],
+        axis=-1,
+    )
     w = {name: np.asarray(value, np.float32) for name, value in weights.items()}
     for k in range(len(hparams.filters)):
-        x = np.maximum(_causal_conv(x, w[f"conv_{k}/kernel"], w[f"conv_{k}/bias"], hparams.kernel_size ** k), 0.0)
+        x = np.maximum(_causal_conv(x, w[f"conv_{k}/kernel"], w[f"conv_{k}/bias"], hparams.kernel_size**k), 0.0)
     pooled = (x * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
     return pooled @ w["output/kernel"] + w["output/bias"]
 
@@ -69,13 +73,13 @@ def style_probabilities(model, tracks, batch_size: int = 64) -> np.ndarray:
     inputs = [config.encoding.events_to_classes(_events(track, config)) for track in tracks]
     out = np.zeros((len(inputs), len(STYLES)), np.float64)
     for start in range(0, len(inputs), batch_size):
-        rows = inputs[start:start + batch_size]
+        rows = inputs[start : start + batch_size]
         classes = np.full((len(rows), max(len(row) for row in rows)), -1, np.int64)
         for row, track_classes in enumerate(rows):
-            classes[row, :len(track_classes)] = track_classes
+            classes[row, : len(track_classes)] = track_classes
         scores = logits(model.weights, config.hparams, classes).astype(np.float64)
         scores -= scores.max(axis=1, keepdims=True)
-        out[start:start + len(rows)] = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        out[start : start + len(rows)] = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
     return out
 
 

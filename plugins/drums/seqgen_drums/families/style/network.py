@@ -27,9 +27,13 @@ class StyleNetwork(keras.Model):
         self.hparams = config.hparams
         self.names = list(variable_shapes(config.hparams))
         self.style_variables = [
-            self.add_weight(shape=shape, initializer="zeros" if name.endswith("bias") else "glorot_uniform",
-                            name=f"v{i}_" + name.replace("/", "_"))
-            for i, (name, shape) in enumerate(variable_shapes(config.hparams).items())]
+            self.add_weight(
+                shape=shape,
+                initializer="zeros" if name.endswith("bias") else "glorot_uniform",
+                name=f"v{i}_" + name.replace("/", "_"),
+            )
+            for i, (name, shape) in enumerate(variable_shapes(config.hparams).items())
+        ]
 
     def variables_by_name(self) -> dict:
         return dict(zip(self.names, self.style_variables))
@@ -41,7 +45,7 @@ class StyleNetwork(keras.Model):
         steps = tf.shape(x)[1]
         out = bias
         for j in range(size):
-            out = out + tf.einsum("btn,nf->btf", padded[:, j * dilation:j * dilation + steps], kernel[j])
+            out = out + tf.einsum("btn,nf->btf", padded[:, j * dilation : j * dilation + steps], kernel[j])
         return out
 
     def call(self, classes, training=False):
@@ -50,8 +54,9 @@ class StyleNetwork(keras.Model):
         mask = tf.cast(classes >= 0, self.compute_dtype)[..., None]
         x = step_features(classes, self.compute_dtype)
         for k in range(len(self.hparams.filters)):
-            x = tf.nn.relu(self._causal_conv(x, v[f"conv_{k}/kernel"], v[f"conv_{k}/bias"],
-                                             self.hparams.kernel_size ** k))
+            x = tf.nn.relu(
+                self._causal_conv(x, v[f"conv_{k}/kernel"], v[f"conv_{k}/bias"], self.hparams.kernel_size**k)
+            )
         pooled = tf.reduce_sum(x * mask, 1) / tf.maximum(tf.reduce_sum(mask, 1), 1.0)
         keep = self.hparams.dropout_keep_prob if training else 1.0
         if keep < 1.0:
