@@ -44,11 +44,11 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from seqgen import plugins, records, training
+    from seqgen import plugins, training
 
     config = plugins.get_config(args.config).with_hparams(args.hparams)
     trainer = training.Trainer(config, seed=args.seed, micro_batch_size=args.micro_batch_size)
-    sequences = records.class_dataset(args.records, config.encoding.num_classes)
+    sequences = config.family.task.dataset(config, args.records)  # each family's own reading (controls, prompts)
     batches = iter(trainer.distribute(sequences, training=True, seed=args.seed))
     for _ in range(args.warmup):
         trainer.train_step(next(batches))
