@@ -179,6 +179,10 @@ def _controls(text: str) -> dict:
         raise argparse.ArgumentTypeError(str(error).replace("--control ", "", 1)) from None
 
 
+#: An argparse type for ``--seed``: what NumPy's random generators take.
+seed_number = bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63")
+
+
 def temperature(text: str) -> float:
     # Far below this, the logits divided by the temperature overflow to infinity.
     return _number(float, text, lambda v: v >= 1e-6, "a positive number (at least 1e-06)")

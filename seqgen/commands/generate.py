@@ -12,12 +12,12 @@ import os
 
 from seqgen import plugins
 from seqgen.commands import (
-    _number,
     add_control_argument,
     add_model_arguments,
     at_most,
-    bounded_int,
+    _number,
     positive_int,
+    seed_number,
     temperature,
     write_midi_files,
 )
@@ -100,7 +100,7 @@ def _add_sampling_arguments(parser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        type=seed_number,
         help="random seed: the same seed gives the same output",
     )
 

@@ -13,8 +13,8 @@ from seqgen.commands import (
     add_control_argument,
     add_model_arguments,
     at_most,
-    bounded_int,
     model_and_midi_track,
+    seed_number,
     temperature,
     write_midi_files,
 )
@@ -39,7 +39,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        type=seed_number,
         help="the same seed gives the same outputs",
     )
     parser.add_argument(

@@ -19,7 +19,7 @@ import time
 
 import attrs
 
-from seqgen.commands import _number, add_model_arguments, bounded_int, positive_int, temperature
+from seqgen.commands import add_model_arguments, _number, positive_int, seed_number, temperature
 from seqgen.commands.song import section_controls, song_controls
 from seqgen.errors import SeqgenError
 
@@ -73,7 +73,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        type=seed_number,
         help="random seed: the same seed plays the same bars",
     )
     _add_outputs(parser)

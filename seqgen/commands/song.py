@@ -14,7 +14,7 @@ import argparse
 import os
 
 from seqgen import plugins
-from seqgen.commands import _number, add_model_arguments, at_most, bounded_int, temperature, write_midi_files
+from seqgen.commands import add_model_arguments, at_most, _number, seed_number, temperature, write_midi_files
 from seqgen.errors import SeqgenError
 
 
@@ -53,7 +53,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        type=seed_number,
         help="random seed: the same seed gives the same songs",
     )
     parser.add_argument("--qpm", type=_qpm, help="tempo of the output (default: a tempo control's, else 120)")

@@ -8,11 +8,11 @@ from seqgen.files import existing_outputs
 
 
 def add_seed_argument(parser) -> None:
-    from seqgen.commands import bounded_int
+    from seqgen.commands import seed_number
 
     parser.add_argument(
         "--seed",
-        type=bounded_int(0, 2**63 - 1, "a non-negative integer below 2**63"),
+        type=seed_number,
         help="random seed: the same seed gives the same output",
     )
 
