@@ -112,7 +112,7 @@ def test_regenerating_a_section_keeps_the_others_but_its_seams_and_writes_the_ma
         ),
         (
             {"sections": [{"name": f"s{n}", "bars": 2} for n in range(32)]},
-            "a song of 32 sections and 64 bars is 71552 steps of work, over the studio's limit of 32768",
+            "a song of 32 sections and 64 bars is 39808 steps of work, over the studio's limit of 32768",
         ),
         ({"sections": [{"name": "verse", "bars": 1}] * 33}, "sections must be a list of 1 to 32 sections"),
         ({"controls": {"bridge": {"density": 3}}}, "controls name section 'bridge', which is not in the lane"),
