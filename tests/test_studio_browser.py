@@ -427,7 +427,22 @@ def test_the_live_panel_plays_steers_and_stops(server, browser):
         for field, value in (("qpm", "300"), ("live-osc", f"127.0.0.1:{receiver.server_address[1]}")):
             driver.find_element(By.ID, field).clear()
             driver.find_element(By.ID, field).send_keys(value)
-        driver.find_element(By.CSS_SELECTOR, "#controls [data-control=density]").send_keys("2")  # starts sparse
+        # Starts sparse. The controls are drawn again once the chosen model's arrive: type until the value stays.
+        density = "#controls [data-control=density]"
+
+        def sparse():
+            return driver.find_element(By.CSS_SELECTOR, density).get_attribute("value") == "2"
+
+        for _ in range(20):
+            if driver.find_elements(By.CSS_SELECTOR, density) and sparse():
+                time.sleep(0.2)
+                if sparse():
+                    break
+            elif driver.find_elements(By.CSS_SELECTOR, density):
+                driver.find_element(By.CSS_SELECTOR, density).clear()
+                driver.find_element(By.CSS_SELECTOR, density).send_keys("2")
+            time.sleep(0.1)
+        assert sparse()
         driver.find_element(By.ID, "live-midi").click()  # OSC only: no MIDI system needed
         driver.find_element(By.ID, "live-start").click()
         wait(driver, lambda: "playing drum_kit_control_gmd" in driver.find_element(By.ID, "live-status").text)
