@@ -9,6 +9,7 @@ import os
 import re
 import pathlib
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -479,4 +480,5 @@ def test_the_live_panel_plays_steers_and_stops(server, browser):
             per_bar[bar] += 1
     before = [per_bar[number] for number in range(1, steered + 1)]
     after = [per_bar[number] for number in range(steered + 3, steered + 6)]  # from the bar after next
-    assert max(before) < min(after), per_bar
+    # Medians: a sparse model still plays the odd busy bar.
+    assert 2 * statistics.median(before) < statistics.median(after), per_bar

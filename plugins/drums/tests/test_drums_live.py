@@ -6,6 +6,7 @@ import math
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -386,7 +387,7 @@ def test_a_cc_moves_the_density_of_the_next_bars(jack, tmp_path):
         per_bar[min(int(start / (bar_seconds * BPM / 400)), bars - 1)] += 1
     # The bars after the knob's turn: the last four (in a whole CI run the turn took up to 8 bars of 0.6 s).
     before, after = per_bar[:5], per_bar[20:]
-    assert max(before) < min(after), per_bar
+    assert 2 * statistics.median(before) < statistics.median(after), per_bar  # the odd busy bar is no failure
     assert sum(after) / len(after) > sum(before) / len(before) + 10, per_bar
 
 
