@@ -50,8 +50,10 @@ def main() -> None:
     trainer = training.Trainer(config, seed=args.seed, micro_batch_size=args.micro_batch_size)
     sequences = config.family.task.dataset(config, args.records)  # each family's own reading (controls, prompts)
     batches = iter(trainer.distribute(sequences, training=True, seed=args.seed))
+    losses = []  # each step's mean loss, warm-up included: the loss curve (same --seed, same batches)
     for _ in range(args.warmup):
-        trainer.train_step(next(batches))
+        sums = trainer.train_step(next(batches))
+        losses.append(sums["loss_sum"] / sums["tokens"])
     seconds, cpu_seconds, tokens = [], [], []
     for _ in range(args.steps):
         batch = next(batches)
@@ -60,9 +62,10 @@ def main() -> None:
         seconds.append(time.perf_counter() - start)
         cpu_seconds.append(time.process_time() - cpu_start)
         tokens.append(sums["tokens"])
+        losses.append(sums["loss_sum"] / sums["tokens"])
     result = {
         "config": args.config,
-        "hparams": config.hparams.to_dict(),
+        "hparams": trainer.config.hparams.to_dict(),  # precision=auto resolved
         "micro_batch_size": args.micro_batch_size,
         "seconds_per_step": statistics.median(seconds),
         "useful_tokens_per_second": sum(tokens) / sum(seconds),
@@ -70,8 +73,9 @@ def main() -> None:
         # CPU time is less sensitive than wall time to other jobs on the machine.
         "useful_tokens_per_cpu_second": sum(tokens) / sum(cpu_seconds),
         "peak_memory_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-        "device": training.describe_devices(trainer.strategy, config.hparams.precision),
+        "device": training.describe_devices(trainer.strategy, trainer.config.hparams.precision),
         "step_seconds": [round(s, 3) for s in seconds],
+        "losses": [round(loss, 4) for loss in losses],
     }
     if tf.config.list_logical_devices("GPU"):
         result["gpu_peak_memory_gb"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 1e9

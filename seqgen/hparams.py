@@ -37,8 +37,9 @@ def probability(instance, attribute, value):
         raise SeqgenError(f"hparam {attribute.name} must be in (0, 1], got {value}")
 
 
-#: Training precisions: float32, or Keras's mixed policies (float32 weights, bfloat16 or float16 math).
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+#: Training precisions: float32, Keras's mixed policies (float32 weights, bfloat16 or float16 math), or auto:
+#: mixed_bfloat16 where the device has bfloat16 units, else float32 (seqgen.training.devices.resolve_precision).
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
 def precision(instance, attribute, value):

@@ -131,6 +131,8 @@ class PromptedNextEvent(NextEvent):
 
     def streams(self, config, training: bool, seed=None):
         """A NumPy function (classes, control floats) -> (tokens, steps, labels) building the streams."""
+        import hashlib
+
         import numpy as np
 
         from seqgen.prompt import Prompt, random_gap
@@ -143,17 +145,21 @@ class PromptedNextEvent(NextEvent):
         kept = [(index, control) for index, control in enumerate(prompt.controls) if control.kept]
         decode = config.encoding.class_to_event
 
-        def with_step_controls(stream, classes, controls):
-            bars = (
-                [
+        measured = {}  # a track's per-bar values, measured once: each epoch reads them again
+
+        def bar_values(classes):
+            key = hashlib.blake2b(classes.tobytes(), digest_size=16).digest()
+            if key not in measured:
+                bars = [
                     [decode(int(c)) for c in classes[start : start + steps_per_bar]]
                     for start in range(0, len(classes), steps_per_bar)
                 ]
-                if per_bar
-                else []
-            )
-            bar_values = {index: [prompt.controls[index].measure(events, {}) for events in bars] for index in per_bar}
-            return (*stream, prompt.step_controls(controls, stream[1], bar_values, steps_per_bar))
+                measured[key] = {index: [prompt.controls[index].measure(bar, {}) for bar in bars] for index in per_bar}
+            return measured[key]
+
+        def with_step_controls(stream, classes, controls):
+            values = bar_values(classes) if per_bar else {}
+            return (*stream, prompt.step_controls(controls, stream[1], values, steps_per_bar))
 
         def build(classes, numbers):
             numbers = np.array(numbers, np.float64)

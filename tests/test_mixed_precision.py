@@ -110,9 +110,18 @@ def test_a_run_resumes_in_another_precision(records, FAMILIES, tmp_path):
 
 
 def test_an_unknown_precision_is_refused_with_the_valid_ones(FAMILIES):
-    expected = "precision must be one of float32, mixed_bfloat16, mixed_float16, got 'float64'"
+    expected = "precision must be one of auto, float32, mixed_bfloat16, mixed_float16, got 'float64'"
     with pytest.raises(SeqgenError, match=expected):
         FAMILIES["transformer"].with_hparams("precision=float64")
+
+
+def test_auto_precision_trains_the_transformer_in_bfloat16_where_the_cpu_has_bfloat16_units(FAMILIES):
+    assert plugins.get_config("drum_kit_transformer").hparams.precision == "auto"  # the transformer's default
+    fast = bool(training.cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    trainer = training.Trainer(FAMILIES["transformer"].with_hparams("precision=auto"))
+    assert trainer.config.hparams.precision == ("mixed_bfloat16" if fast else "float32")
+    assert trainer.model.compute_dtype == ("bfloat16" if fast else "float32")
+    assert training.resolve_precision("mixed_float16") == "mixed_float16"  # a precision named is kept
 
 
 def test_a_precision_that_does_not_suit_the_device_gets_a_note():

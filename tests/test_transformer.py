@@ -68,13 +68,15 @@ def keras_logits(network, classes):
 def test_stepper_equals_the_network_beyond_the_clipping_distance(family, overrides):
     config = small_config(**overrides)
     network = family.build(config)
-    classes = np.random.default_rng(1).integers(0, config.encoding.num_classes, (3, 23))  # 23 > 5: clipped
-    for weights in (family.weights(network), random_weights(config, seed=2)):  # initializers, then all random
-        family.load_weights(network, weights)
-        expected = keras_logits(network, classes)
-        stepper = family.stepper(config, weights)
-        assert isinstance(stepper, TransformerStepper)
-        np.testing.assert_allclose(stepper.logits(classes), expected, rtol=1e-5, atol=1e-5)
+    # 23 > 5: clipped; 1, 2 and 6 steps leave some of the network's query blocks empty or uneven.
+    for length in (23, 1, 2, 6):
+        classes = np.random.default_rng(1).integers(0, config.encoding.num_classes, (3, length))
+        for weights in (family.weights(network), random_weights(config, seed=2)):  # initializers, then random
+            family.load_weights(network, weights)
+            expected = keras_logits(network, classes)
+            stepper = family.stepper(config, weights)
+            assert isinstance(stepper, TransformerStepper)
+            np.testing.assert_allclose(stepper.logits(classes), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_stepper_without_position_features_and_past_the_initial_cache(family):
@@ -115,13 +117,26 @@ def test_training_mode_uses_dropout_and_has_gradients(family):
     assert not np.allclose(network(classes, training=True), network(classes, training=False))
 
 
-@pytest.mark.parametrize("rate, keep", [(0.1, 230 / 256), (0.5, 0.5), (0.001, 255 / 256)])
-def test_attention_dropout_keeps_each_weight_with_the_rounded_probability(rate, keep):
+@pytest.mark.parametrize(
+    "rate, bits, keep",
+    [(0.1, 8, 230 / 256), (0.5, 8, 0.5), (0.001, 8, 255 / 256), (0.1, 16, 58982 / 65536), (0.001, 16, 65470 / 65536)],
+)
+def test_dropout_keeps_each_value_with_the_rounded_probability(rate, bits, keep):
     from seqgen.families.transformer.network import _keep_mask
 
-    mask, scale = _keep_mask([3, 50, 999], rate)
+    mask, scale = _keep_mask([3, 50, 999], rate, bits=bits)
     assert mask.shape == (3, 50, 999) and scale == pytest.approx(1 / keep)
     assert abs(np.mean(mask) - keep) < 0.01
+
+
+def test_dropout_zeroes_at_its_rate_and_keeps_the_mean():
+    import tensorflow as tf
+
+    from seqgen.families.transformer.network import dropout
+
+    dropped = dropout(tf.ones([400, 1000]), 0.1).numpy()
+    assert abs(np.mean(dropped == 0) - 0.1) < 0.005
+    assert np.allclose(dropped[dropped != 0], 1 / 0.9, rtol=1e-4) and abs(dropped.mean() - 1) < 0.01
 
 
 def test_weights_round_trip_and_names(family):

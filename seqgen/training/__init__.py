@@ -15,6 +15,7 @@ from seqgen.training.devices import (
     dtype_policy,
     is_chief,
     precision_notice,
+    resolve_precision,
 )
 from seqgen.training.loop import TrainOptions, evaluate, train
 from seqgen.training.summaries import format_values, write_summaries
@@ -35,6 +36,7 @@ __all__ = [
     "format_values",
     "is_chief",
     "precision_notice",
+    "resolve_precision",
     "train",
     "warm_start",
     "write_summaries",

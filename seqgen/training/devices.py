@@ -81,6 +81,14 @@ def precision_notice(precision: str, on_gpu: bool, flags: set) -> str:
     return ""
 
 
+def resolve_precision(precision: str) -> str:
+    """``precision``, with auto resolved: mixed_bfloat16 on a CPU with bfloat16 instructions (AVX512_BF16, AMX),
+    else float32 (on an H100 the default sizes trained fastest in float32: docs/training.md)."""
+    if precision != "auto":
+        return precision
+    return "float32" if has_gpu() or not cpu_flags() & {"avx512_bf16", "amx_bf16"} else "mixed_bfloat16"
+
+
 @contextlib.contextmanager
 def dtype_policy(precision: str):
     """Keras's dtype policy ``precision`` (float32, mixed_bfloat16 or mixed_float16) for the networks

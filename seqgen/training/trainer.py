@@ -11,7 +11,7 @@ import re
 
 from seqgen.errors import SeqgenError
 from seqgen.training.checkpoints import checkpoint_of
-from seqgen.training.devices import choose_strategy, dtype_policy, has_gpu
+from seqgen.training.devices import choose_strategy, dtype_policy, has_gpu, resolve_precision
 
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
 #: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
@@ -66,8 +66,13 @@ class Trainer:
     """The model, optimizer, checkpoint and step functions of one run under one strategy."""
 
     def __init__(self, config, strategy=None, seed=None, micro_batch_size=0, learning_rate=None):
+        import attrs
         import keras
 
+        # precision=auto becomes this device's precision; the config says which from here on.
+        config = attrs.evolve(
+            config, hparams=attrs.evolve(config.hparams, precision=resolve_precision(config.hparams.precision))
+        )
         self.config = config
         self.micro_batch_size = micro_batch_size
         self.strategy = strategy or choose_strategy()

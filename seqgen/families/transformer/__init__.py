@@ -17,7 +17,7 @@ import attrs
 from seqgen.errors import SeqgenError
 from seqgen.family import ModelFamily
 from seqgen.task import PROMPTED_NEXT_EVENT
-from seqgen.hparams import HParams, architecture, non_negative, positive
+from seqgen.hparams import HParams, architecture, non_negative, positive, precision
 
 ACTIVATIONS = ("relu", "gelu")
 
@@ -40,6 +40,8 @@ class TransformerHParams(HParams):
     batch_size: int = attrs.field(default=64, validator=positive)
     clip_norm: float = attrs.field(default=1.0, converter=float, validator=positive)
     learning_rate: float = attrs.field(default=0.001, converter=float, validator=positive)
+    # The fastest of the device's precisions: the same loss curve in mixed_bfloat16 (docs/benchmarks.md).
+    precision: str = attrs.field(default="auto", validator=precision)
 
     num_layers: int = architecture(default=4, validator=positive)
     d_model: int = architecture(default=128, validator=positive)

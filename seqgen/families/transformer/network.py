@@ -10,6 +10,10 @@ T x T x head_size is ever formed.
 
 Attention tensors are laid out [heads, batch, time, ...] so that the relative term is one plain matmul
 of [H, B * T, head_size] by [H, head_size, T + 1].
+
+Causal attention is computed in :data:`QUERY_BLOCKS` blocks of queries, each against the keys up to its own
+last query, so the blocks above the diagonal (masked anyway) are never formed: for 4 blocks, 5/8 of the
+T x T work, the same maths. The skewing works on a block of rows as on the whole (:func:`relative_logits`).
 """
 
 import keras
@@ -45,16 +49,28 @@ def layer_norm(x, gamma, beta):
     return (x - mean) * tf.math.rsqrt(variance + LAYER_NORM_EPSILON) * gamma + beta
 
 
-def _keep_mask(shape, rate):
-    """A random boolean tensor of ``shape``, True with probability 1 - rate (rate rounded to 1/256), and
-    1 / that probability. One random byte per element: tf.nn.dropout draws a float32 per element, and on
-    the [H, B, T, T] attention weights that drawing alone took a quarter of a training step."""
-    threshold = min(255, max(1, round(rate * 256)))
+def _keep_mask(shape, rate, bits=16):
+    """A random boolean tensor of ``shape``, True with probability 1 - rate (rate rounded to 1 / 2**bits), and
+    1 / that probability. ``bits`` (8 or 16) random bits per element, where tf.nn.dropout draws a float32:
+    on the [H, B, T, T] attention weights that drawing alone took a quarter of a training step (8 bits
+    there), and on the residual stream the float32 draws cost more than twice these (16 bits: rate 0.1 is
+    0.10001)."""
+    levels = 2**bits
+    threshold = min(levels - 1, max(1, round(rate * levels)))
     count = tf.reduce_prod(tf.cast(shape, tf.int64))
+    per_word = 32 // bits
     seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)
-    words = tf.random.stateless_uniform([(count + 3) // 4], seed=seed, minval=None, maxval=None, dtype=tf.int32)
-    random_bytes = tf.reshape(tf.bitcast(words, tf.uint8), [-1])[:count]
-    return tf.reshape(random_bytes >= threshold, shape), 256.0 / (256 - threshold)
+    words = tf.random.stateless_uniform(
+        [(count + per_word - 1) // per_word], seed=seed, minval=None, maxval=None, dtype=tf.int32
+    )
+    values = tf.reshape(tf.bitcast(words, tf.uint8 if bits == 8 else tf.uint16), [-1])[:count]
+    return tf.reshape(values >= threshold, shape), levels / (levels - threshold)
+
+
+def dropout(x, rate):
+    """``x`` with each value zeroed at chance ``rate`` (to 1/65536) and the rest scaled by 1 / (1 - rate)."""
+    keep, scale = _keep_mask(tf.shape(x), rate)
+    return tf.where(keep, x * scale, tf.zeros([], x.dtype))
 
 
 def relative_table(embedding, length):
@@ -64,15 +80,26 @@ def relative_table(embedding, length):
     return tf.pad(table, [[0, 0], [1, 0], [0, 0]])
 
 
-def relative_logits(q, embedding):
-    """``q_i . E[min(i - j, R)]`` [H, B, T, T] for queries ``q`` [H, B, T, head_size] (meaningful for
-    j <= i), by skewing."""
-    heads, batch, length, size = tf.unstack(tf.shape(q))
-    table = relative_table(embedding, length)
-    flat = tf.matmul(tf.reshape(q, [heads, batch * length, size]), table, transpose_b=True)  # [H, B*T, T+1]
-    skewed = tf.reshape(flat, [heads, batch, length + 1, length])
-    # tf.slice, not skewed[:, :, 1:]: StridedSlice and its gradient are about 5x slower here on CPU.
-    return tf.slice(skewed, [0, 0, 1, 0], [-1, -1, -1, -1])
+def relative_logits(q, embedding, start, end):
+    """``q_i . E[min(i - j, R)]`` [H, B, end - start, end] for the queries ``q`` [H, B, end - start, head_size]
+    of steps start .. end - 1 against the keys of steps 0 .. end - 1 (meaningful for j <= i), by skewing:
+    row i of ``q @ table^T`` [rows, end + 1], read flat from its (end - start)-th value as [rows, end]."""
+    heads, batch, rows, size = tf.unstack(tf.shape(q))
+    table = relative_table(embedding, end)
+    flat = tf.matmul(tf.reshape(q, [heads, batch * rows, size]), table, transpose_b=True)  # [H, B*rows, end+1]
+    flat = tf.reshape(flat, [heads, batch, rows * (end + 1)])
+    # tf.slice, not strided slicing: StridedSlice and its gradient are about 5x slower here on CPU.
+    return tf.reshape(tf.slice(flat, [0, 0, rows], [-1, -1, rows * end]), [heads, batch, rows, end])
+
+
+def causal_mask(start, end, dtype):
+    """[end - start, end]: 0 where key j <= query i (steps start .. end - 1), -1e9 elsewhere."""
+    later = tf.range(end)[None, :] > tf.range(start, end)[:, None]
+    return tf.cast(tf.where(later, _MASKED, 0.0), dtype)  # float16: -inf where later, never 0 * -inf
+
+
+#: Query blocks of the causal attention (module docstring).
+QUERY_BLOCKS = 4
 
 
 class Transformer(NamedWeightsNetwork):
@@ -87,30 +114,45 @@ class Transformer(NamedWeightsNetwork):
         # Position features of steps 0 .. POSITION_TABLE_STEPS - 1, for tokens given with their steps.
         self.position_table = tf.constant(config.encoding.position_features(POSITION_TABLE_STEPS), tf.float32)
 
-    def _attention(self, x, v, scope, mask, training):
-        """The causal relative self-attention sublayer's output [B, T, d] for normalized inputs x; ``mask``
-        [T, T] is 0 where key j <= query i and -1e9 elsewhere."""
+    def _attention(self, x, v, scope, training, batch, length):
+        """The causal relative self-attention sublayer's output [B * T, d] for normalized inputs x [B * T, d]."""
         hparams = self.hparams
         heads, size = hparams.num_heads, hparams.head_size
-        batch, length = tf.shape(x)[0], tf.shape(x)[1]
         kernel = tf.concat([v[f"{scope}/{part}/kernel"] for part in ("query", "key", "value")], 1)
         bias = tf.concat([v[f"{scope}/{part}/bias"] for part in ("query", "key", "value")], 0)
         qkv = tf.reshape(tf.matmul(x, kernel) + bias, [batch, length, 3, heads, size])
         qkv = tf.transpose(qkv, [2, 3, 0, 1, 4])  # [3, H, B, T, size]
         q, k, values = tf.unstack(qkv)
         q *= size**-0.5
-        logits = tf.matmul(q, k, transpose_b=True) + relative_logits(q, v[f"{scope}/relative_embedding"])
-        weights = tf.nn.softmax(logits + mask, axis=-1)
+        block = (length + QUERY_BLOCKS - 1) // QUERY_BLOCKS
+        out = tf.concat(
+            [
+                self._attend(q, k, values, v[f"{scope}/relative_embedding"], start, end, training)
+                for start, end in (
+                    (tf.minimum(index * block, length), tf.minimum((index + 1) * block, length))
+                    for index in range(QUERY_BLOCKS)
+                )
+            ],
+            axis=2,
+        )
+        out = tf.transpose(out, [1, 2, 0, 3])  # [B, T, H, size]
+        out = tf.reshape(out, [batch * length, heads * size])
+        return tf.matmul(out, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
+
+    def _attend(self, q, k, values, embedding, start, end, training):
+        """[H, B, end - start, size]: what the queries of steps start .. end - 1 read from steps 0 .. end - 1."""
+        q = tf.slice(q, [0, 0, start, 0], [-1, -1, end - start, -1])
+        k = tf.slice(k, [0, 0, 0, 0], [-1, -1, end, -1])
+        values = tf.slice(values, [0, 0, 0, 0], [-1, -1, end, -1])
+        logits = tf.matmul(q, k, transpose_b=True) + relative_logits(q, embedding, start, end)
+        weights = tf.nn.softmax(logits + causal_mask(start, end, logits.dtype), axis=-1)
         scale = 1.0
-        if training and hparams.attention_dropout:
-            keep, scale = _keep_mask(tf.shape(weights), hparams.attention_dropout)
+        rate = self.hparams.attention_dropout
+        if training and rate:
+            keep, scale = _keep_mask(tf.shape(weights), rate, bits=8)
             weights = tf.where(keep, weights, tf.zeros([], weights.dtype))
         out = tf.matmul(weights, values)
-        if scale != 1.0:
-            out *= scale  # dropout's 1 / keep probability, on [H, B, T, size] rather than on the weights
-        out = tf.transpose(out, [1, 2, 0, 3])  # [B, T, H, size]
-        out = tf.reshape(out, [batch, length, heads * size])
-        return tf.matmul(out, v[f"{scope}/output/kernel"]) + v[f"{scope}/output/bias"]
+        return out * scale if scale != 1.0 else out  # dropout's 1 / keep probability, on [H, B, rows, size]
 
     def _ffn(self, x, v, scope):
         hidden = tf.matmul(x, v[f"{scope}/hidden/kernel"]) + v[f"{scope}/hidden/bias"]
@@ -146,22 +188,25 @@ class Transformer(NamedWeightsNetwork):
                 positions = tf.gather(self.position_table, tf.convert_to_tensor(steps))
             x += tf.matmul(tf.cast(positions, tf.float32), f["input/position_kernel"])
         if rate:
-            x = tf.nn.dropout(x, rate=rate)
-        length = tf.shape(classes)[1]
-        mask = tf.cast((1.0 - tf.linalg.band_part(tf.ones([length, length]), -1, 0)) * _MASKED, self.compute_dtype)
+            x = dropout(x, rate)
+        # The residual stream as [B * T, d]: each dense layer is one plain matrix product (and its weights'
+        # gradient one more), not a batch of B products summed afterwards.
+        batch, length = tf.shape(classes)[0], tf.shape(classes)[1]
+        x = tf.reshape(x, [batch * length, hparams.d_model])
         for k in range(hparams.num_layers):
             for sublayer in ("attention", "ffn"):
                 scope = f"layer_{k}/{sublayer}"
                 normed = tf.cast(layer_norm(x, f[f"{scope}/norm/gamma"], f[f"{scope}/norm/beta"]), self.compute_dtype)
                 if sublayer == "attention":
-                    out = self._attention(normed, v, scope, mask, training)
+                    out = self._attention(normed, v, scope, training, batch, length)
                 else:
                     out = self._ffn(normed, v, scope)
                 if rate:
-                    out = tf.nn.dropout(out, rate=rate)
+                    out = dropout(out, rate)
                 x += tf.cast(out, tf.float32)
         x = layer_norm(x, f["final_norm/gamma"], f["final_norm/beta"])
-        return tf.matmul(x, f["output/kernel"]) + f["output/bias"]
+        logits = tf.matmul(x, f["output/kernel"]) + f["output/bias"]
+        return tf.reshape(logits, [batch, length, f["output/kernel"].shape[1]])
 
 
 #: Prompt streams' steps reach at most this (tracks are cut at 512 steps for training).
