@@ -129,6 +129,29 @@ def test_dropout_keeps_each_value_with_the_rounded_probability(rate, bits, keep)
     assert abs(np.mean(mask) - keep) < 0.01
 
 
+def test_layer_norm_and_its_written_out_gradient_are_autodiffs():
+    import tensorflow as tf
+
+    from seqgen.families.transformer.network import LAYER_NORM_EPSILON, layer_norm
+
+    rng = np.random.default_rng(8)
+    x, gamma, beta, weights = (tf.constant(rng.normal(size=shape)) for shape in ([37, 16], [16], [16], [37, 16]))
+
+    def autodiff(x, gamma, beta):  # the definition, through TensorFlow's own moments
+        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+        return (x - mean) * tf.math.rsqrt(variance + LAYER_NORM_EPSILON) * gamma + beta
+
+    results = []
+    for norm in (layer_norm, autodiff):
+        with tf.GradientTape() as tape:
+            tape.watch([x, gamma, beta])
+            out = norm(x, gamma, beta)
+            loss = tf.reduce_sum(tf.sin(out) * weights)
+        results.append([out, *tape.gradient(loss, [x, gamma, beta])])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+
+
 def test_dropout_zeroes_at_its_rate_and_keeps_the_mean():
     import tensorflow as tf
 
