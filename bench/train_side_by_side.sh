@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Training speed of both families' defaults: old and new code side by side (bench/side_by_side.sh), then the
-# new code in mixed_bfloat16, in each round, so all three see the same load.
-# Usage: bash bench/train_side_by_side.sh OLD_REV RECORDS [ROUNDS]
-#   RECORDS: e.g. gmd/drum_kit_windows/train_drum_tracks.tfrecord (docs/models.md says how it is made)
+# Training speed of both families' defaults: old and new code side by side (bench/side_by_side.sh, this tree's
+# bench/train.py for both, so both print their loss curves), then the new code's drum_kit in mixed_bfloat16,
+# and Magenta's own drum_kit training where MAGENTA_PYTHON names a Python with magenta installed
+# (bench/magenta_train.py), in each round, so all see the same load.
+# Usage: [MAGENTA_PYTHON=...] [TRANSFORMER_RECORDS=...] bash bench/train_side_by_side.sh OLD_REV RECORDS [ROUNDS]
+#   RECORDS: drum_kit's, e.g. Magenta's drums_rnn_create_dataset output or seqgen's create_dataset --config drum_kit
+#   TRANSFORMER_RECORDS: drum_kit_transformer's (default RECORDS), e.g. create_dataset --split_long_tracks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old_rev=${1:?usage: bash bench/train_side_by_side.sh OLD_REV RECORDS [ROUNDS]}
 records=${2:?usage: bash bench/train_side_by_side.sh OLD_REV RECORDS [ROUNDS]}
 rounds=${3:-2}
+transformer_records=${TRANSFORMER_RECORDS:-$records}
 for ((round = 1; round <= rounds; round++)); do
-  for config in drum_kit drum_kit_transformer; do
-    bash bench/side_by_side.sh "$old_rev" 1 bench/train.py --config "$config" --warmup 2 --steps 4 --records "$records"
-    echo "== new $(git rev-parse --short HEAD), mixed_bfloat16: bench/train.py --config $config"
-    python3 bench/train.py --config "$config" --hparams precision=mixed_bfloat16 --warmup 2 --steps 4 \
-      --records "$records" 2>&1 | grep -v "^WARNING\|^I0000\|oneDNN" || true
-  done
+  if [ -n "${MAGENTA_PYTHON:-}" ]; then
+    echo "== Magenta: bench/magenta_train.py (drums_rnn_train --config=drum_kit)"
+    python3 bench/magenta_train.py --python "$MAGENTA_PYTHON" --records "$records" --steps 5
+  fi
+  bash bench/side_by_side.sh "$old_rev" 1 "$PWD/bench/train.py" --config drum_kit --warmup 2 --steps 4 --records "$records"
+  echo "== new $(git rev-parse --short HEAD), mixed_bfloat16: bench/train.py --config drum_kit"
+  python3 bench/train.py --config drum_kit --hparams precision=mixed_bfloat16 --warmup 2 --steps 4 \
+    --records "$records" 2>&1 | grep -v "^WARNING\|^I0000\|oneDNN" || true
+  bash bench/side_by_side.sh "$old_rev" 1 "$PWD/bench/train.py" --config drum_kit_transformer --warmup 2 --steps 8 \
+    --records "$transformer_records"
 done
