@@ -38,7 +38,10 @@ def main() -> None:
         command += [f"--sequence_example_file={args.records}", f"--num_training_steps={args.steps}"]
         command += ["--summary_frequency=1"]
         done = subprocess.run(command, capture_output=True, text=True)
-    seconds = [float(s) for s in re.findall(r"Global Step = \d+, .*\(([\d.]+) sec\)", done.stderr)]
+    # Each step is logged twice (absl and TensorFlow's logger): read the "INFO:tensorflow:" lines.
+    seconds = [
+        float(s) for s in re.findall(r"^INFO:tensorflow:.*Global Step = \d+, .*\(([\d.]+) sec\)", done.stderr, re.M)
+    ]
     if done.returncode or not seconds:
         sys.exit(f"bench/magenta_train.py: Magenta's training failed:\n{done.stderr[-2000:]}")
     print(json.dumps({"magenta_seconds_per_step": statistics.median(seconds), "step_seconds": seconds}, indent=2))
