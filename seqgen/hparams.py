@@ -38,7 +38,7 @@ def probability(instance, attribute, value):
 
 
 #: Training precisions: float32, Keras's mixed policies (float32 weights, bfloat16 or float16 math), or auto:
-#: mixed_bfloat16 where the device has bfloat16 units, else float32 (seqgen.training.devices.resolve_precision).
+#: mixed_bfloat16 on a CPU with bfloat16 units, else float32 (seqgen.training.devices.resolve_precision).
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
