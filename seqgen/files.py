@@ -12,9 +12,11 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import socket
 import stat
 import tempfile
+import threading
 import time
 
 from seqgen.errors import SeqgenError
@@ -110,6 +112,25 @@ def _forget_held() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_held)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait until the block ends (and then raise as usual): a stop never falls between
+    making a lock or partial file and recording it, or between putting a set in place and releasing it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a signal interrupts only the main thread
+        return
+    caught, previous = [], {}
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda signum, frame: caught.append(signum))
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in caught:
+            signal.raise_signal(signum)
 
 
 def _try_lock(fd):
@@ -237,29 +258,43 @@ class atomic_path:
         try:
             os.makedirs(folder, exist_ok=True)
             remove_leftovers(folder)
-            self.temporary, self._fd = _new_partial(folder, os.path.basename(self.path))
+            with _signals_held():
+                self.temporary, self._fd = _new_partial(folder, os.path.basename(self.path))
         except OSError as error:
             if is_disk_full(error):
                 raise _disk_full(self.path, 0, _kept_text([self.path])) from None
             raise
+        except BaseException:  # a stop held while the file was made
+            self._release()
+            raise
         return self.temporary
 
     def __exit__(self, kind, error, trace):
+        written = 0
         try:
-            if kind is None:
-                _place(self.temporary, self.path, self.replace)
-        except OSError as failure:
-            if not is_disk_full(failure):
-                raise
-            error = failure
+            with _signals_held():
+                try:
+                    if kind is None:
+                        _place(self.temporary, self.path, self.replace)
+                except OSError as failure:
+                    if not is_disk_full(failure):
+                        raise
+                    error = failure
+                finally:
+                    written = _written([self.temporary])
+                    self._release()
         finally:
-            written = _written([self.temporary])
-            _close_held(self._fd)
-            if os.path.lexists(self.temporary):
-                os.unlink(self.temporary)
+            self._release()  # when a stop fell before the signals were held
         if is_disk_full(error):
             raise _disk_full(self.path, written, _kept_text([self.path])) from None
         return False
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            _close_held(self._fd)
+            self._fd = None
+        if self.temporary is not None and os.path.lexists(self.temporary):
+            os.unlink(self.temporary)
 
 
 def _lock_path(path) -> str:
@@ -348,16 +383,8 @@ class OutputSet:
 
     def __enter__(self):
         try:
-            for path in self.paths:
-                fd, was_placing = self._locks[path] = _take_lock(path, self.hint)
-                exists = os.path.lexists(path)
-                if exists and not (self.overwrite or was_placing):
-                    raise SeqgenError(f"{path} already exists; pass --overwrite to replace it, or {self.hint}")
-                self._replace[path] = self.overwrite or (exists and was_placing)
-            for folder in {os.path.dirname(os.path.abspath(path)) for path in self.paths}:
-                remove_leftovers(folder)
-            for path in self.paths:
-                self._temporaries[path] = _new_partial(os.path.dirname(os.path.abspath(path)), os.path.basename(path))
+            with _signals_held():
+                self._make()
         except BaseException as error:
             self._release()
             if is_disk_full(error):
@@ -365,21 +392,39 @@ class OutputSet:
             raise
         return self
 
+    def _make(self) -> None:
+        """Take the locks and make the partial files."""
+        for path in self.paths:
+            fd, was_placing = self._locks[path] = _take_lock(path, self.hint)
+            exists = os.path.lexists(path)
+            if exists and not (self.overwrite or was_placing):
+                raise SeqgenError(f"{path} already exists; pass --overwrite to replace it, or {self.hint}")
+            self._replace[path] = self.overwrite or (exists and was_placing)
+        for folder in {os.path.dirname(os.path.abspath(path)) for path in self.paths}:
+            remove_leftovers(folder)
+        for path in self.paths:
+            self._temporaries[path] = _new_partial(os.path.dirname(os.path.abspath(path)), os.path.basename(path))
+
     def temporary(self, path) -> str:
         """Where to write ``path``'s content."""
         return self._temporaries[os.fspath(path)][0]
 
     def __exit__(self, kind, error, trace):
+        written = 0
         try:
-            if kind is None:
-                self._put_in_place()
-        except OSError as failure:
-            if not is_disk_full(failure):
-                raise
-            error = failure
+            with _signals_held():
+                try:
+                    if kind is None:
+                        self._put_in_place()
+                except OSError as failure:
+                    if not is_disk_full(failure):
+                        raise
+                    error = failure
+                finally:
+                    written = _written(temporary for temporary, _ in self._temporaries.values())
+                    self._release()
         finally:
-            written = _written(temporary for temporary, _ in self._temporaries.values())
-            self._release()
+            self._release()  # when a stop fell before the signals were held
         if is_disk_full(error):
             raise _disk_full(", ".join(self.paths), written, _kept_text(self.paths)) from None
         return False
@@ -436,10 +481,11 @@ class NumberedFiles:
     def __enter__(self):
         try:
             remove_leftovers(self.folder)
-            for _ in range(self.count):
-                path, fd = _new_partial(self.folder, "new")
-                self.temporaries.append(path)
-                self._fds.append(fd)
+            with _signals_held():
+                for _ in range(self.count):
+                    path, fd = _new_partial(self.folder, "new")
+                    self.temporaries.append(path)
+                    self._fds.append(fd)
         except BaseException as error:
             self._release()
             if is_disk_full(error):
@@ -450,25 +496,31 @@ class NumberedFiles:
     def place(self, name_of, first_run: int = 1) -> list:
         """Link the files as ``name_of(run, index)``; the paths."""
         run = first_run
-        while True:
-            placed = []
-            try:
-                for index, temporary in enumerate(self.temporaries, 1):
-                    path = os.path.join(self.folder, name_of(run, index))
-                    _link_new(temporary, path)
-                    placed.append(path)
-                return placed
-            except FileExistsError:
-                pass
-            finally:
-                if len(placed) < len(self.temporaries):
-                    for path in placed:
-                        os.unlink(path)
-            run += 1
+        with _signals_held():
+            while True:
+                placed = []
+                try:
+                    for index, temporary in enumerate(self.temporaries, 1):
+                        path = os.path.join(self.folder, name_of(run, index))
+                        _link_new(temporary, path)
+                        placed.append(path)
+                    return placed
+                except FileExistsError:
+                    pass
+                finally:
+                    if len(placed) < len(self.temporaries):
+                        for path in placed:
+                            os.unlink(path)
+                run += 1
 
     def __exit__(self, kind, error, trace):
-        written = _written(self.temporaries)
-        self._release()
+        written = 0
+        try:
+            with _signals_held():
+                written = _written(self.temporaries)
+                self._release()
+        finally:
+            self._release()  # when a stop fell before the signals were held
         if is_disk_full(error):
             raise _disk_full(f"{self.count} {self.what} in {self.folder}", written, "none of them was kept") from None
         return False
