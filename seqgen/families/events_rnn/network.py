@@ -66,12 +66,20 @@ def _lstm_step_backward(dh, dc, c_prev, c, gates):
 
 @tf.custom_gradient
 def _gather_rows(table, indices):
-    """``tf.gather(table, indices)``, whose gradient (the sum of the rows' gradients per index) is added up in
-    float32: under mixed_bfloat16, bfloat16 sums of the thousands of steps that share a class lost a third of
-    the first layer's gradient, more the more tracks a slice held."""
+    """``tf.gather(table, indices)`` for time-major ``indices`` [T, B], whose gradient (the sum of the rows'
+    gradients per index) is added up in float32: under mixed_bfloat16, bfloat16 sums of the thousands of steps
+    that share a class lost a third of the first layer's gradient, more the more tracks a slice held. The sums
+    go 32 steps at a time, so that no float32 copy of the whole gradient is made."""
 
     def grad(rows):
-        sums = tf.math.unsorted_segment_sum(tf.cast(rows, tf.float32), indices, tf.shape(table)[0])
+        count, chunk = tf.shape(indices)[0], 32
+
+        def add(start, sums):
+            part = tf.cast(rows[start : start + chunk], tf.float32)
+            return start + chunk, sums + tf.math.unsorted_segment_sum(part, indices[start : start + chunk], table.shape[0])
+
+        zeros = tf.zeros(table.shape, tf.float32)
+        _, sums = tf.while_loop(lambda start, _: start < count, add, (tf.constant(0), zeros))
         return tf.cast(sums, table.dtype), None
 
     return tf.gather(table, indices), grad
