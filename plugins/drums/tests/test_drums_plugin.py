@@ -53,7 +53,7 @@ def test_magenta_defaults():
         "clip_norm": 3.0,
         "learning_rate": 0.001,
         "residual_connections": False,
-        "precision": "float32",
+        "precision": "auto",
     }
     assert one.hparams.rnn_layer_sizes == (128, 128) and one.hparams.clip_norm == 5.0
     assert one.hparams.attn_length == 0 and one.hparams.batch_size == 128

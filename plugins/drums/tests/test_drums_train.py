@@ -40,9 +40,18 @@ def test_on_a_gpu_drum_kit_trains_in_one_slice():
 
 
 def test_mixed_precision_events_rnn_trains_in_bigger_slices():
-    """16-bit stacks take half the memory: drum_kit's defaults train in slices of 64 tracks, not 43."""
+    """16-bit stacks take half the memory: drum_kit's defaults train in one slice of 128 tracks, not 3 of 43."""
     sizes = {}
     for precision in ("float32", "mixed_bfloat16"):
         trainer = training.Trainer(plugins.get_config("drum_kit").with_hparams(f"precision={precision}"))
         sizes[precision] = int(trainer._auto_micro_batch(tf.constant(128), tf.constant(511)))
-    assert sizes == {"float32": 43, "mixed_bfloat16": 64}
+    assert sizes == {"float32": 43, "mixed_bfloat16": 128}
+
+
+def test_drum_kit_trains_in_the_devices_fastest_precision():
+    """mixed_bfloat16 and the whole batch in one slice on a CPU with bfloat16 units; float32 in 3 slices elsewhere."""
+    assert plugins.get_config("drum_kit").hparams.precision == "auto"
+    fast = bool(training.cpu_flags() & {"avx512_bf16", "amx_bf16"})
+    trainer = training.Trainer(plugins.get_config("drum_kit"))
+    assert trainer.config.hparams.precision == ("mixed_bfloat16" if fast else "float32")
+    assert int(trainer._auto_micro_batch(tf.constant(128), tf.constant(511))) == (128 if fast else 43)
