@@ -76,7 +76,8 @@ def _gather_rows(table, indices):
 
         def add(start, sums):
             part = tf.cast(rows[start : start + chunk], tf.float32)
-            return start + chunk, sums + tf.math.unsorted_segment_sum(part, indices[start : start + chunk], table.shape[0])
+            sums += tf.math.unsorted_segment_sum(part, indices[start : start + chunk], table.shape[0])
+            return start + chunk, sums
 
         zeros = tf.zeros(table.shape, tf.float32)
         _, sums = tf.while_loop(lambda start, _: start < count, add, (tf.constant(0), zeros))
