@@ -14,8 +14,9 @@ from seqgen.training.checkpoints import checkpoint_of
 from seqgen.training.devices import choose_strategy, dtype_policy, has_gpu, resolve_precision
 
 #: Automatic micro batches keep tracks x steps x the family's ``activation_values`` at or below this many
-#: values: drum_kit's defaults (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks, about
-#: 2.1 GB peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB; see docs/benchmarks.md).
+#: values: drum_kit's defaults in float32 (128 tracks x 511 steps x 3 x 256) go in three slices of 43 tracks,
+#: about 2.2 GB peak (two slices of 64 peaked at 2.8-2.9 GB, too close to 3 GB); in mixed_bfloat16 in one
+#: slice, 2.75-2.9 GB (see docs/benchmarks.md).
 MICRO_BATCH_VALUES = 20_000_000
 
 #: The same on a GPU, where slices waste its width: drum_kit's defaults go in one slice, 4.3x faster than in
