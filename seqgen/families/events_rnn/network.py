@@ -147,6 +147,18 @@ def _lstm_layer(pre, w_h):
     return hs, grad
 
 
+def _window_dtype(dtype):
+    """The attention window's dtype: float32 for a 16-bit compute dtype (the window's element-wise math, tanh
+    most of all, runs 2-3x slower in bfloat16 on a CPU, and its sums keep float32's precision), else ``dtype``."""
+    return tf.float32 if dtype in (tf.bfloat16, tf.float16) else dtype
+
+
+def _scores(window, y, v):
+    """The attention scores [L, B]: ``tanh(window + y) @ v`` as one matrix-vector product."""
+    tanh = tf.tanh(window + y)
+    return tf.reshape(tf.matmul(tf.reshape(tanh, [-1, v.shape[0]]), v[:, None]), tf.shape(tanh)[:2])
+
+
 def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
     """Layer 0 with Magenta's attention wrapper over time-major pre-activations ``pre`` [T, B, 4H].
 
@@ -155,26 +167,27 @@ def _attention_forward(pre, m, m_bias, attn_w, k, k_bias, v, length):
     (attn_output_projection). The window of the last ``length`` outputs and their features
     ``out @ attn_w`` are [L, B, H]; a slot's features are computed once, as it enters the window.
     Returns the outputs [T, B, H] and what the backward pass needs: c, h, attns, attention weights
-    [T, L, B] and gates, per step.
+    [T, L, B] and gates, per step. The window and its math are in :func:`_window_dtype`.
     """
     count, batch, size = tf.shape(pre)[0], tf.shape(pre)[1], v.shape[0]
+    wide = _window_dtype(pre.dtype)
     zeros = tf.zeros([batch, size], pre.dtype)
-    window = tf.zeros([length, batch, size], pre.dtype)
+    window = tf.zeros([length, batch, size], wide)
+    v = tf.cast(v, wide)
 
     def step(t, c, r, hidden, features):
         c, h, gates = _lstm_step(pre[t] + r, c)
-        y = tf.matmul(tf.concat([c, h], 1), k) + k_bias
-        scores = tf.reduce_sum(tf.tanh(features + y) * v, -1)
-        weights = tf.nn.softmax(scores, axis=0)
-        attns = tf.reduce_sum(weights[:, :, None] * hidden, 0)
+        y = tf.cast(tf.matmul(tf.concat([c, h], 1), k) + k_bias, wide)
+        weights = tf.nn.softmax(_scores(features, y, v), axis=0)
+        attns = tf.cast(tf.reduce_sum(weights[:, :, None] * hidden, 0), pre.dtype)
         r, out = tf.split(tf.matmul(tf.concat([h, attns], 1), m) + m_bias, [4 * size, size], 1)
         feature = tf.matmul(out, attn_w)
-        hidden = tf.concat([hidden[1:], out[None]], 0)
-        features = tf.concat([features[1:], feature[None]], 0)
+        hidden = tf.concat([hidden[1:], tf.cast(out, wide)[None]], 0)
+        features = tf.concat([features[1:], tf.cast(feature, wide)[None]], 0)
         return (c, r, hidden, features), (out, c, h, attns, weights, gates)
 
     vector = (pre.dtype, [None, size])
-    spec = [vector] * 4 + [(pre.dtype, [length, None]), (pre.dtype, [None, 4 * size])]
+    spec = [vector] * 4 + [(wide, [length, None]), (pre.dtype, [None, 4 * size])]
     initial = (zeros, tf.zeros([batch, 4 * size], pre.dtype), window, window)
     return _loop(count, step, initial, spec)[1]
 
@@ -209,41 +222,39 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
 
         def grad(douts):
             count, batch, size = tf.shape(outs)[0], tf.shape(outs)[1], v.shape[0]
-            window = tf.zeros([length, batch, size], pre.dtype)
-            hidden_all = tf.concat([window, outs], 0)  # the window of step t: [t, t + L)
+            wide, narrow = _window_dtype(pre.dtype), pre.dtype
+            hidden_all = tf.concat([tf.zeros([length, batch, size], narrow), outs], 0)  # step t's window: [t, t + L)
             features_all = tf.reshape(tf.matmul(tf.reshape(hidden_all, [-1, size]), attn_w), tf.shape(hidden_all))
-            zero_slot = tf.zeros([1, batch, size], pre.dtype)
+            hidden_all, features_all, v_wide = tf.cast(hidden_all, wide), tf.cast(features_all, wide), tf.cast(v, wide)
+            zero_slot = tf.zeros([1, batch, size], wide)
 
             def back(t, dr, dc_next, d_hidden, d_features, dv):
-                d_feature = d_features[-1]
-                d_out = douts[t] + d_hidden[-1] + tf.matmul(d_feature, attn_w, transpose_b=True)
+                d_feature = tf.cast(d_features[-1], narrow)
+                d_out = douts[t] + tf.cast(d_hidden[-1], narrow) + tf.matmul(d_feature, attn_w, transpose_b=True)
                 dh, d_attns = tf.split(tf.matmul(tf.concat([dr, d_out], 1), m, transpose_b=True), 2, 1)
+                d_attns = tf.cast(d_attns, wide)
                 hidden, w = hidden_all[t : t + length], weights[t]
                 d_w = tf.reduce_sum(hidden * d_attns, -1)
                 d_scores = w * (d_w - tf.reduce_sum(w * d_w, 0))
-                y = tf.matmul(tf.concat([cs[t], hs[t]], 1), k) + k_bias
+                y = tf.cast(tf.matmul(tf.concat([cs[t], hs[t]], 1), k) + k_bias, wide)
                 tanh = tf.tanh(features_all[t : t + length] + y)
-                d_pre_tanh = d_scores[:, :, None] * v * (1.0 - tanh * tanh)
-                dy = tf.reduce_sum(d_pre_tanh, 0)
+                d_pre_tanh = d_scores[:, :, None] * v_wide * (1.0 - tanh * tanh)
+                dy = tf.cast(tf.reduce_sum(d_pre_tanh, 0), narrow)
                 dc_y, dh_y = tf.split(tf.matmul(dy, k, transpose_b=True), 2, 1)
                 dz, dc = _lstm_step_backward(dh + dh_y, dc_next + dc_y, _previous(cs, t), cs[t], gates[t])
                 d_hidden = tf.concat([zero_slot, d_hidden[:-1]], 0) + w[:, :, None] * d_attns
                 d_features = tf.concat([zero_slot, d_features[:-1]], 0) + d_pre_tanh
-                dv += tf.reduce_sum(d_scores[:, :, None] * tanh, [0, 1])
+                dv += tf.reshape(tf.matmul(tf.reshape(d_scores, [1, -1]), tf.reshape(tanh, [-1, size])), [size])
                 return (dz, dc, d_hidden, d_features, dv), (dz, d_out, d_feature, dy)
 
-            initial = (
-                tf.zeros([batch, 4 * size], pre.dtype),
-                tf.zeros([batch, size], pre.dtype),
-                window,
-                window,
-                tf.zeros_like(v),
-            )
-            vector = (pre.dtype, [None, size])
+            window = tf.zeros([length, batch, size], wide)
+            initial = (tf.zeros([batch, 4 * size], narrow), tf.zeros([batch, size], narrow), window, window, v_wide * 0)
+            vector = (narrow, [None, size])
             state, (dz, d_out, d_feature, dy) = _loop(
-                count, back, initial, [(pre.dtype, [None, 4 * size]), vector, vector, vector], reverse=True
+                count, back, initial, [(narrow, [None, 4 * size]), vector, vector, vector], reverse=True
             )
-            return _attention_gradients(outs, cs, hs, attns, dz, d_out, d_feature, dy, state[-1])
+            dv = tf.cast(state[-1], v.dtype)
+            return _attention_gradients(outs, cs, hs, attns, dz, d_out, d_feature, dy, dv)
 
         return outs, grad
 
