@@ -206,7 +206,7 @@ def adapt(
 
 def _size_text(output, base_source) -> str:
     """The size of the bundle ``output``, and its share of the base's file when the base is one."""
-    from seqgen.files import size_text
+    from seqgen.disk_full import size_text
 
     size = os.path.getsize(output)
     base_path = loading.shipped_models().get(base_source, base_source)

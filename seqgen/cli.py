@@ -15,7 +15,7 @@ import tempfile
 
 from seqgen import plugins
 from seqgen.errors import SeqgenError, Terminated
-from seqgen.files import disk_full_path, is_disk_full
+from seqgen.disk_full import disk_full_path, is_disk_full
 from seqgen.version import DISTRIBUTION, __version__
 
 #: What the ``train`` extra brings; a command that needs one of them says how to install it.

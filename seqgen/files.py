@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 
+from seqgen.disk_full import DiskFull, is_disk_full, size_text
 from seqgen.errors import SeqgenError
 
 PARTIAL_SUFFIX = ".partial"
@@ -27,45 +28,6 @@ _RANDOM = 8  # tempfile's random part
 _PARTIAL = re.compile(rf"\..*\.[a-z0-9_]{{{_RANDOM}}}\.partial", re.S)
 _GRACE_SECONDS = 2.0  # a partial file this new may belong to a writer that has not locked it yet
 _PLACING = b"placing\n"  # a lock file's note while its holder puts the set in place
-
-
-class DiskFull(SeqgenError):
-    """No space (or quota) left while writing an output."""
-
-
-@contextlib.contextmanager
-def kept_before(what: str):
-    """Add to a :class:`DiskFull` line raised in the block what earlier steps of the command kept."""
-    try:
-        yield
-    except DiskFull as error:
-        raise DiskFull(f"{error} ({what} kept)") from None
-
-
-_NO_SPACE = re.compile(r"(?:(\S+); )?(?:No space left on device|Disk quota exceeded)")
-
-
-def is_disk_full(error) -> bool:
-    """Whether ``error`` says the disk (or the quota) is full: an OSError, or TensorFlow's errors, which say so
-    in their text."""
-    if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))  # no EDQUOT on Windows
-    return bool(_NO_SPACE.search(str(error)))
-
-
-def disk_full_path(error):
-    """The path a disk-full ``error`` names, or None."""
-    if isinstance(error, OSError):
-        return error.filename
-    found = _NO_SPACE.search(str(error))
-    return found.group(1) if found else None
-
-
-def size_text(size: int) -> str:
-    """``123 bytes``, ``45.6 kB``, ``7.8 MB``."""
-    if size < 1000:
-        return f"{size} bytes"
-    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
 
 
 def _umask() -> int:

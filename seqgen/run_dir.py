@@ -229,7 +229,7 @@ def _check_complete(reader, path) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from seqgen.files import size_text
+    from seqgen.disk_full import size_text
 
     dtypes = reader.get_variable_to_dtype_map()
     needed = sum(

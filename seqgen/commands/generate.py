@@ -252,7 +252,7 @@ def _tracks(args, model, primer, qpm) -> list:
 def _render(args, paths, drawn_by) -> None:
     """``--render``: a WAV and a PNG beside each MIDI file, and a line saying so."""
     from seqgen import render
-    from seqgen.files import kept_before
+    from seqgen.disk_full import kept_before
 
     with kept_before(f"the {len(paths)} MIDI files written before, and the WAV and PNG files rendered before"):
         written = render.render_outputs(paths, drawn_by, soundfont=args.soundfont)

@@ -39,7 +39,7 @@ def save(manager, step: int, train_dir) -> None:
     naming the checkpoint that is kept."""
     import tensorflow as tf
 
-    from seqgen.files import is_disk_full, size_text
+    from seqgen.disk_full import is_disk_full, size_text
 
     free = shutil.disk_usage(manager.directory).free if os.path.isdir(manager.directory) else 0
     try:

@@ -72,7 +72,7 @@ def write_outputs(args, targets, make_tracks) -> list:
 
 def render_outputs(args, config, targets) -> None:
     """With --render, the WAV and PNG of each written MIDI file."""
-    from seqgen.files import kept_before
+    from seqgen.disk_full import kept_before
 
     if args.render:
         from seqgen import render
