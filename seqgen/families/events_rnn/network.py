@@ -17,7 +17,8 @@ tanh included; these keep a few [batch, size] vectors per step, take each window
 stacked outputs, and compute weight gradients as one matmul over all steps.
 
 Under a mixed-precision policy (hparam ``precision``) the layers compute in bfloat16 or float16 from
-float32 variables; the logits are computed in float32.
+float32 variables; the logits, the attention window's math and the sums that make the one-hot input's
+gradient are float32.
 """
 
 import keras
@@ -248,7 +249,13 @@ def _attention_layer(pre, m, m_bias, attn_w, k, k_bias, v, length):
                 return (dz, dc, d_hidden, d_features, dv), (dz, d_out, d_feature, dy)
 
             window = tf.zeros([length, batch, size], wide)
-            initial = (tf.zeros([batch, 4 * size], narrow), tf.zeros([batch, size], narrow), window, window, v_wide * 0)
+            initial = (
+                tf.zeros([batch, 4 * size], narrow),
+                tf.zeros([batch, size], narrow),
+                window,
+                window,
+                tf.zeros_like(v_wide),
+            )
             vector = (narrow, [None, size])
             state, (dz, d_out, d_feature, dy) = _loop(
                 count, back, initial, [(narrow, [None, 4 * size]), vector, vector, vector], reverse=True
