@@ -11,10 +11,13 @@ create_dataset ... --min_bars 1``, fills included):
   fills are one or two bars) against its fills, ``style=S`` against its tracks of style S (each style that
   has test tracks), ``density=D`` and ``tempo=T`` against its beats in D's and T's bin.
 
-Prints the references, then one Markdown table per model. Usage:
+Prints the references, then one Markdown table per model. ``--floor`` first measures the same selection of
+another split (the train split's records) against each row's reference: how far the drummers themselves are
+from it, so how near any model can be expected to come on that row. Usage:
 
     python bench/fidelity.py --records gmd/short/test_drum_tracks.tfrecord [--models drum_kit_control_gmd]
         [--guidance 1] [--candidates 1] [--rows unset fill style density tempo]
+        [--floor gmd/short/train_drum_tracks.tfrecord]
 """
 
 import argparse
@@ -32,7 +35,8 @@ SHIPPED = ["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
 
 
 def requests(args, records) -> list:
-    """``[(controls, steps, reference name, reference tracks)]`` of the rows asked for by ``--rows``."""
+    """``[(controls, steps, reference name, reference tracks)]`` of the rows asked for by ``--rows``, from
+    ``records`` (the test split's records, or ``--floor``'s)."""
     labelled = fidelity.labelled_tracks(records)
     rows = [({}, args.num_steps, "the test split", fidelity.select(labelled, {}))]
     for fill, steps, name in (("no", args.num_steps, "beats"), ("yes", args.fill_steps, "fills")):
@@ -64,7 +68,9 @@ def requests(args, records) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", required=True, help="the Groove test split's records with controls")
-    parser.add_argument("--models", nargs="+", default=SHIPPED, help="models: names, bundles, run dirs")
+    parser.add_argument(
+        "--models", nargs="*", default=SHIPPED, help="models: names, bundles, run dirs (none: only the references)"
+    )
     parser.add_argument("--outputs", type=int, default=100)
     parser.add_argument("--num_steps", type=int, default=128)
     parser.add_argument("--fill_steps", type=int, default=32)
@@ -75,6 +81,7 @@ def main() -> None:
         type=int,
         help="first bars drawn per output for a per-bar number (seqgen.generator.BAR_CANDIDATES)",
     )
+    parser.add_argument("--floor", metavar="RECORDS", help="the same rows of these records against the references")
     parser.add_argument("--densities", type=float, nargs="+", default=[12, 18, 24])
     parser.add_argument("--tempos", type=float, nargs="+", default=[90, 120])
     parser.add_argument(
@@ -92,6 +99,11 @@ def main() -> None:
     references = {name: fidelity.statistics(tracks) for _, _, name, tracks in rows}
     print(f"References: {args.records}\n")
     print(fidelity.table([(name, found, None) for name, found in references.items()]) + "\n")
+    if args.floor:
+        floor = [row for row in requests(args, args.floor) if row[2] in references]  # the test split's styles
+        print(f"### The floor: {args.floor} against the references\n")
+        print(fidelity.table([(name, fidelity.statistics(tracks), references[name]) for _, _, name, tracks in floor]))
+        print()
     for source in args.models:
         model = seqgen.load(source)
         table, started = [], time.monotonic()
