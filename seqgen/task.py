@@ -167,7 +167,10 @@ class PromptedNextEvent(NextEvent):
                 numbers[:] = np.nan
             elif prompt.controls:
                 given = numbers.copy()
-                if rng.random() < hparams.control_dropout:
+                if getattr(hparams, "uniform_control_sets", False):
+                    count = len(prompt.controls)
+                    numbers[rng.permutation(count)[rng.integers(count + 1) :]] = np.nan
+                elif rng.random() < hparams.control_dropout:
                     numbers[:] = np.nan
                 else:
                     numbers[rng.random(len(numbers)) < hparams.control_dropout] = np.nan

@@ -127,6 +127,27 @@ def test_training_never_drops_a_kept_value():
         Control("x", values=("a",), kept=("b",))
 
 
+def test_uniform_control_sets_train_each_number_of_set_controls_as_often():
+    """With uniform_control_sets a track keeps 0, 1, ... or all of its controls, each number as often, so a
+    lone control (as a user sets one) trains on a fifth of the tracks, not the 1.3% of control_dropout 0.3."""
+    from seqgen.prompt import Prompt
+    from seqgen.task import PROMPTED_NEXT_EVENT
+
+    classes = plugins.get_config("drum_kit_transformer").encoding.events_to_classes([frozenset({36})] * 16)
+    numbers = [0.0, 0.0, 100.0, 4.0]  # afrobeat, a beat (fill=no: not a kept value), tempo, density
+
+    def set_counts(hparams):
+        config = plugins.get_config("drum_kit_transformer").with_hparams(f"{TINY},infill_rate=0,{hparams}")
+        unset = np.array(Prompt.of(config).control_tokens({}))
+        build = PROMPTED_NEXT_EVENT.streams(config, training=True, seed=5)
+        counts = [int((np.array(build(classes, numbers)[0][:4]) != unset).sum()) for _ in range(1000)]
+        return np.bincount(counts, minlength=5) / len(counts)
+
+    uniform = set_counts("uniform_control_sets=true")
+    assert np.abs(uniform - 0.2).max() < 0.05
+    assert set_counts("control_dropout=0.3")[1] < 0.05  # the default: a lone control is rare
+
+
 def _read_back(files, config):
     from seqgen.evaluation import read_class_sequences, read_controls
 
