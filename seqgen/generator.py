@@ -11,6 +11,9 @@ import numpy as np
 
 from seqgen.beam import best, branch
 from seqgen.errors import SeqgenError
+from seqgen.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE, Guided, check_guidance, log_softmax
+
+__all__ = ["DEFAULT_GUIDANCE", "MAX_GUIDANCE", "Generator", "log_softmax"]
 
 
 def _check_positive(**values):
@@ -22,12 +25,6 @@ def _check_positive(**values):
 def _check_seed(seed):
     if seed is not None and not 0 <= seed < 2**63:
         raise SeqgenError(f"--seed must be a non-negative integer, got {seed}")
-
-
-def log_softmax(logits, temperature: float = 1.0):
-    scaled = np.asarray(logits, np.float64) / temperature
-    scaled -= scaled.max(axis=-1, keepdims=True)
-    return scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
 
 
 class Generator:
@@ -101,6 +98,7 @@ class Generator:
         on_step=None,
         controls=None,
         guidance=None,
+        base=None,
     ) -> list:
         """``num_outputs`` event lists of exactly ``num_steps`` events, each starting with ``primer``.
 
@@ -113,7 +111,15 @@ class Generator:
         (:meth:`seqgen.controls.Control.blend`). A per-bar number (``Control.per_bar``, e.g. a density) is
         also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
         whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
+        With ``base`` (the :class:`Generator` of a model of the same encoding without controls), guidance is
+        anchored on it (:mod:`seqgen.guidance`): ``base + guidance * (given - unset)``; with no control set,
+        the base model plays alone.
         """
+        if base is not None:
+            self._check_base(base)
+            if not self._checked(controls):
+                search = (temperature, beam_size, branch_factor, steps_per_iteration)
+                return base.generate(primer, num_steps, num_outputs, *search, seed, on_step, guidance=guidance)
         primer = _checked_primer(primer, num_steps)
         _check_seed(seed)
         _check_positive(
@@ -124,7 +130,7 @@ class Generator:
             steps_per_iteration=steps_per_iteration,
         )
         values = self._checked(controls)
-        guidance = _check_guidance(self.default_guidance(values) if guidance is None else guidance)
+        guidance = check_guidance(self.default_guidance(values) if guidance is None else guidance)
         generated = self._search(
             self._classes(primer),
             num_steps - len(primer),
@@ -138,9 +144,30 @@ class Generator:
             self.prompt.blended_tokens(values),
             guidance,
             _FirstBar.of(self, values) if guidance else None,
+            base,
         )
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
+
+    def _check_base(self, base) -> None:
+        """Refuse in one line a guidance base that takes controls or reads another encoding."""
+        if base.controls:
+            raise SeqgenError(
+                "the guidance base takes controls itself; give a model without controls (e.g. the plain model "
+                "the controlled one was fine-tuned from)"
+            )
+        mine, theirs = (
+            (self.config.encoding.num_classes, self.config.steps_per_quarter),
+            (
+                base.config.encoding.num_classes,
+                base.config.steps_per_quarter,
+            ),
+        )
+        if mine != theirs:
+            raise SeqgenError(
+                f"the guidance base reads {theirs[0]} classes at {theirs[1]} steps per quarter, this model "
+                f"{mine[0]} at {mine[1]}; give a base of this model's encoding ({self.config.id})"
+            )
 
     def default_guidance(self, values) -> float:
         """The guidance of a generation with ``values`` (checked controls) when none is asked for: 1 (the
@@ -170,19 +197,23 @@ class Generator:
         prompts=((1.0, ()),),
         guidance=1.0,
         first_bar=None,
+        base=None,
     ) -> np.ndarray:
         """Classes [num_outputs, num_new] continuing the primer classes after ``prompts``: (weight, prompt
         tokens) rows, read together (:meth:`seqgen.prompt.Prompt.blended_tokens`). With ``first_bar`` (a
         :class:`_FirstBar`), each output's beams are drawn that many times over until its first bar is
         generated, then the ones nearest the requested values go on."""
         unset = self.prompt.control_tokens({})
-        streams = [list(tokens) for _, tokens in prompts] + ([unset] if guidance != 1.0 else [])
+        guided = guidance != 1.0 or base is not None
+        streams = [list(tokens) for _, tokens in prompts] + ([unset] if guided else [])
         steps = [0] * len(unset) + list(range(len(primer)))
         if len(streams) == 1:
             stepper = self.stepper
             logits, state = self._feed(streams[0] + list(primer), steps)
         else:
-            stepper = _Guided(self.stepper, [weight for weight, _ in prompts], guidance, len(streams))
+            weights = [weight for weight, _ in prompts]
+            anchor = None if base is None else base.stepper
+            stepper = Guided(self.stepper, weights, guidance, len(streams), anchor, len(unset))
             logits, state = stepper.start(np.array([row + list(primer) for row in streams], np.int64), steps)
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
@@ -283,7 +314,7 @@ class Generator:
         _check_seed(seed)
         rng = np.random.default_rng(seed)
         controls = self.control_tokens(controls)
-        guidance = _check_guidance(1.0 if guidance is None or not controls else guidance)
+        guidance = check_guidance(1.0 if guidance is None or not controls else guidance)
         if end == len(classes) or method == "left":
             gaps, _ = self._sample_gap(
                 classes, start, end, allowed, num_outputs, temperature, rng, controls, guidance=guidance, pairs=pairs
@@ -313,7 +344,7 @@ class Generator:
             context = (list(controls) + list(classes[:start]), [0] * len(controls) + list(range(start)))
         if guidance != 1.0:
             unset = self.prompt.control_tokens({}) + list(context[0][len(controls) :])
-            stepper = _Guided(self.stepper, [1.0], guidance, 2)
+            stepper = Guided(self.stepper, [1.0], guidance, 2)
             logits, state = stepper.start(np.array([list(context[0]), unset], np.int64), context[1])
         else:
             stepper = self.stepper
@@ -372,47 +403,6 @@ class Generator:
         return np.where(labels >= 0, scored, 0.0).sum(axis=1)
 
 
-#: Classifier-free guidance when controls are given (unless they say otherwise: ``Control.guidance``), and
-#: the most one may ask for.
-DEFAULT_GUIDANCE = 3.0
-MAX_GUIDANCE = 10.0
-
-
-class _Guided:
-    """Streams of one stepper stepped together as one batch: one per row of prompt tokens the controls are
-    read as (:meth:`seqgen.prompt.Prompt.blended_tokens`), with its weight, then (guidance other than 1)
-    one with every control unset. Their log-probabilities are mixed: ``given = sum of weight * log P(row)``,
-    then classifier-free guidance ``free + guidance * (given - free)`` (:meth:`Generator.generate`). The
-    state is the stepper's, sequence ``s * n + b`` being output ``b`` of stream ``s``, and ``n``."""
-
-    def __init__(self, stepper, weights, guidance: float, streams: int):
-        self.stepper, self.weights, self.guidance, self.streams = stepper, np.asarray(weights), guidance, streams
-
-    def start(self, tokens, steps):
-        """(mixed logits [1, C], state) after feeding each stream's tokens (rows of ``tokens``) at ``steps``."""
-        logits, state = self.stepper.feed(tokens, steps, self.stepper.initial_state(self.streams))
-        return self.mix(logits[:, -1]), (state, 1)
-
-    def mix(self, logits):
-        """[n, C] mixed log-probabilities of the streams' logits [streams * n, C]."""
-        log_probs = log_softmax(logits).reshape(self.streams, -1, logits.shape[-1])
-        given = np.tensordot(self.weights, log_probs[: len(self.weights)], axes=1)
-        if self.guidance == 1.0:
-            return given
-        return log_probs[-1] + self.guidance * (given - log_probs[-1])
-
-    def step(self, classes, position, state):
-        inner, count = state
-        logits, inner = self.stepper.step(np.tile(classes, self.streams), position, inner)
-        return self.mix(logits), (inner, count)
-
-    def reorder(self, state, rows):
-        inner, count = state
-        rows = np.asarray(rows, np.int64)
-        every = (np.arange(self.streams)[:, None] * count + rows[None]).reshape(-1)
-        return self.stepper.reorder(inner, every), len(rows)
-
-
 #: How many times :meth:`Generator.generate` draws each output's first bar when a per-bar number is set.
 BAR_CANDIDATES = 4
 
@@ -466,12 +456,6 @@ def _checked_primer(primer, num_steps: int) -> list:
             f"ask for at least {len(primer)} steps"
         )
     return primer
-
-
-def _check_guidance(guidance: float) -> float:
-    if not 0 <= guidance <= MAX_GUIDANCE:
-        raise SeqgenError(f"--guidance must be a number from 0 to {MAX_GUIDANCE:g}, got {guidance}")
-    return guidance
 
 
 def _first_step(kept, allowed) -> np.ndarray:

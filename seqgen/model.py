@@ -134,10 +134,13 @@ class Model:
         on_step=None,
         controls=None,
         guidance=None,
+        guidance_base=None,
     ) -> list:
         """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``, steered by
         ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`) with
-        classifier-free ``guidance`` (see :meth:`seqgen.generator.Generator.generate`)."""
+        classifier-free ``guidance`` (see :meth:`seqgen.generator.Generator.generate`), anchored on
+        ``guidance_base`` where given (a loaded model without controls: with no control set it plays alone,
+        with some their effect is added to what it plays; :mod:`seqgen.guidance`)."""
         events = self.generator.generate(
             self.primer(primer),
             num_steps,
@@ -150,6 +153,7 @@ class Model:
             on_step,
             controls,
             guidance,
+            None if guidance_base is None else guidance_base.generator,
         )
         return [Track(track, self.config, qpm) for track in events]
 

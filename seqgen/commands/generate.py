@@ -86,6 +86,13 @@ def _add_sampling_arguments(parser) -> None:
         "3 unless the plugin sets less; the largest with several)",
     )
     parser.add_argument(
+        "--guidance_base",
+        metavar="MODEL",
+        help="anchor guidance on this model without controls (a name or bundle file, e.g. the plain model the "
+        "controlled one was fine-tuned from): it plays alone with no --control, and --control's effect is added "
+        "to what it plays (docs/models.md)",
+    )
+    parser.add_argument(
         "--temperature", type=temperature, default=1.0, help="above 1 more random, below 1 less (default 1.0)"
     )
     parser.add_argument("--beam_size", type=at_most(1000), default=1, help="beams kept per output (default 1)")
@@ -216,8 +223,11 @@ def _save_bundle(args) -> int:
 def _tracks(args, model, primer, qpm) -> list:
     """The tracks the flags ask for: loops (``--loop_bars``, setting ``args.num_steps`` to their length), or
     generated with a progress bar."""
+    import seqgen
     from seqgen.progress import Progress
 
+    if args.loop_bars and args.guidance_base:
+        raise SeqgenError("--guidance_base steers plain generation; drop it or --loop_bars")
     if args.loop_bars:
         tracks = model.loop(
             args.loop_bars,
@@ -246,6 +256,7 @@ def _tracks(args, model, primer, qpm) -> list:
             progress.update,
             args.control,
             args.guidance,
+            args.guidance_base and seqgen.load(args.guidance_base),
         )
 
 

@@ -12,6 +12,7 @@ import seqgen
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen_drums.events.controls import density
+from support import MAGENTA
 
 #: What the shipped transformer and events RNN generated for seed 7 before controls existed (commit 2dd86d3).
 BEFORE = {
@@ -132,3 +133,49 @@ def test_the_default_model_plays_the_density_asked_for(monkeypatch, request_):
     held, once = measured(4), measured(1)
     assert held.mean() == pytest.approx(request_, rel=0.15)
     assert np.abs(held - request_).mean() < 0.75 * np.abs(once - request_).mean()
+
+
+def test_guidance_anchored_on_the_plain_model_adds_the_controls_effect_to_what_it_plays():
+    """--guidance_base: each step's log-probabilities are the base model's plus guidance x (given - unset) of the
+    controlled model's, stepped as one batch exactly as the three streams read whole; with no control set the
+    base model plays alone."""
+    from seqgen.guidance import Guided, log_softmax
+
+    model, base = seqgen.load("drum_kit_control_gmd"), seqgen.load("drum_kit_transformer_gmd")
+    generator = model.generator
+    classes = generator._classes(base.generate(num_steps=24, seed=3)[0].events)
+    given, unset = generator.control_tokens({"fill": "no"}), generator.control_tokens({})
+
+    def read_whole(reader, prompt):
+        return log_softmax(reader.logits(classes[None], None if prompt is None else [prompt]))[0]
+
+    expected = read_whole(base.generator, None) + 2.5 * (read_whole(generator, given) - read_whole(generator, unset))
+    stepper = Guided(generator.stepper, [1.0], 2.5, 2, base.generator.stepper, len(unset))
+    mixed, state = stepper.start(np.array([given + [classes[0]], unset + [classes[0]]]), [0] * len(unset) + [0])
+    stepped = [mixed[0]]
+    for position in range(1, len(classes)):
+        mixed, state = stepper.step(classes[position : position + 1], position, state)
+        stepped.append(mixed[0])
+    np.testing.assert_allclose(np.array(stepped), expected, atol=1e-4)
+
+    anchored = model.generate(num_outputs=2, num_steps=32, seed=5, guidance_base=base)
+    assert [t.events for t in anchored] == [t.events for t in base.generate(num_outputs=2, num_steps=32, seed=5)]
+    steered = model.generate(num_outputs=2, num_steps=32, seed=5, controls={"fill": "yes"}, guidance_base=base)
+    assert [t.events for t in steered] != [t.events for t in anchored]
+
+
+def test_a_guidance_base_that_takes_controls_or_another_encoding_is_refused_in_one_line(tmp_path, capsys):
+    for base, says in (
+        ("drum_kit_control_gmd", "the guidance base takes controls itself"),
+        ("drum_kit_gmd", None),  # the events RNN reads the same encoding: a base it can be
+    ):
+        code = main(["generate", "--control", "fill=no", "--guidance_base", base, "--num_outputs", "1",
+                     "--num_steps", "16", "--output_dir", str(tmp_path / base)])  # fmt: skip
+        err = capsys.readouterr().err
+        if says:
+            assert code == 1 and says in err and len(err.strip().splitlines()) == 1
+        else:
+            assert code == 0 and len(list((tmp_path / base).iterdir())) == 1
+    with pytest.raises(SeqgenError, match="reads 512 classes at 4 steps per quarter, this model 2 at"):
+        one_drum = seqgen.load(MAGENTA / "one_drum_gmd_128x2_300steps.mag")
+        one_drum.generate(num_steps=8, guidance_base=seqgen.load("drum_kit_transformer_gmd"))
