@@ -86,6 +86,7 @@ def style_table(model, classifier, real_tracks, args) -> None:
             num_steps=args.num_steps,
             controls={"style": style},
             guidance=args.guidance,
+            guidance_base=args.base,
             seed=args.seed + index,
         )
         cut = [window for track in tracks for window in windows(track.events, args.window)]
@@ -93,7 +94,9 @@ def style_table(model, classifier, real_tracks, args) -> None:
         generated_count[style] = len(cut)
         generated_right[style] = sum(guess == style for guess in guesses)
         predicted_as[style] = collections.Counter(guesses).most_common(1)[0]
-    unset = model.generate(num_outputs=args.unset, num_steps=args.num_steps, seed=args.seed + len(STYLES))
+    unset = model.generate(
+        num_outputs=args.unset, num_steps=args.num_steps, seed=args.seed + len(STYLES), guidance_base=args.base
+    )
     unset_cut = [window for track in unset for window in windows(track.events, args.window)]
     unset_judged = collections.Counter(STYLES[k] for k in classifier.style_probabilities(unset_cut).argmax(1))
     seconds = time.monotonic() - started
@@ -142,6 +145,7 @@ def density_table(model, real_tracks, args) -> None:
                 num_steps=args.num_steps,
                 controls={"density": request},
                 guidance=args.guidance,
+                guidance_base=args.base,
                 seed=args.seed + index,
             )
         ]
@@ -188,6 +192,7 @@ def fill_table(model, fill_tracks, args) -> None:
             num_steps=args.fill_steps,
             controls={"fill": fill},
             guidance=args.guidance,
+            guidance_base=args.base,
             seed=args.seed + index,
         )
         rows.append((f"generated, fill={fill}", [per_bar(track.events) for track in tracks]))
@@ -211,6 +216,9 @@ def main() -> None:
     parser.add_argument("--fill_records", required=True, help="held-out records with controls, fills included")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
+    parser.add_argument(
+        "--guidance_base", metavar="MODEL", help="anchor guidance on this model (generate --guidance_base)"
+    )
     parser.add_argument("--num_steps", type=int, default=128, help="steps of each generated track")
     parser.add_argument("--window", type=int, default=64, help="steps of each window the classifier judges")
     parser.add_argument("--per_style", type=int, default=20, help="tracks generated per style")
@@ -233,6 +241,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     model, classifier = seqgen.load(args.model), seqgen.load(args.classifier)
+    args.base = seqgen.load(args.guidance_base) if args.guidance_base else None
     print(f"Model: {args.model} ({model.description or model.source}); classifier: {args.classifier}.\n")
     real_tracks = read_tracks(args.style_records, model.config.encoding)
     if "real" in args.parts:

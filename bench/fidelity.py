@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
     parser.add_argument(
+        "--guidance_base", metavar="MODEL", help="anchor guidance on this model (generate --guidance_base)"
+    )
+    parser.add_argument(
         "--candidates",
         type=int,
         help="first bars drawn per output for a per-bar number (seqgen.generator.BAR_CANDIDATES)",
@@ -91,6 +94,7 @@ def main() -> None:
         choices=["unset", "fill", "style", "density", "tempo"],
     )
     args = parser.parse_args()
+    args.base = seqgen.load(args.guidance_base) if args.guidance_base else None
     if args.candidates:
         from seqgen import generator
 
@@ -108,7 +112,7 @@ def main() -> None:
         model = seqgen.load(source)
         table, started = [], time.monotonic()
         for controls, steps, name, _ in rows:
-            if controls and not model.controls:
+            if (controls or args.base) and not model.controls:
                 continue
             tracks = model.generate(
                 num_outputs=args.outputs,
@@ -116,6 +120,7 @@ def main() -> None:
                 seed=args.seed,
                 controls=controls,
                 guidance=args.guidance if controls else None,
+                guidance_base=args.base,
             )
             found = fidelity.statistics([model.config.encoding.events_to_classes(track.events) for track in tracks])
             asked = (
