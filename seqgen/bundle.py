@@ -47,6 +47,8 @@ class Bundle:
     description: str = ""
     #: An adapted bundle's manifest ``adapter`` (base, base_sha256, rank); its ``weights`` are the adapters.
     adapter: dict = None
+    #: The model its guidance is anchored on by default (manifest ``guidance_base``: a model's name or path).
+    guidance_base: str = None
 
 
 def manifest(config, description: str = "") -> dict:
@@ -79,19 +81,23 @@ def _abilities(config) -> dict:
     return {"controls": [control.describe() for control in controls], "infill": family.infills(config)}
 
 
-def save(path, config, weights: dict, description: str = "") -> None:
+def save(path, config, weights: dict, description: str = "", guidance_base: str = None) -> None:
     """Write a bundle to ``path``; refuses to replace an existing file.
 
     ``weights`` is ``{variable name: array}`` with the names and shapes of
     ``config.family.variable_shapes(config)``, so weights computed outside ``seqgen train`` (counted,
     solved, converted from another tool) become a model that ``seqgen.load`` and ``seqgen generate
     --bundle_file`` use like any other: ``bundle.save("m.seqgen", plugins.get_config("my_config"),
-    {"bigram/counts": counts})``. ``config`` must be a registered config (its plugin is recorded)."""
+    {"bigram/counts": counts})``. ``config`` must be a registered config (its plugin is recorded).
+    ``guidance_base`` names the model its controls' guidance is anchored on by default (:mod:`seqgen.guidance`)."""
     path = os.fspath(path)
     paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):
         raise SeqgenError(f"{path} already exists; choose another --bundle_file or remove it first")
-    _write(path, manifest(config, description), weights, replace=False)
+    meta = manifest(config, description)
+    if guidance_base:
+        meta["guidance_base"] = str(guidance_base)
+    _write(path, meta, weights, replace=False)
 
 
 def _write(path, meta: dict, weights: dict, replace: bool) -> None:
@@ -309,4 +315,9 @@ def load(path) -> Bundle:
         raise SeqgenError(
             f"{path} has an incomplete manifest (its adapter names no base); it is not a valid seqgen bundle"
         )
-    return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter)
+    base = meta.get("guidance_base")
+    if base is not None and not isinstance(base, str):
+        raise SeqgenError(
+            f"{path} has a manifest whose guidance_base is not a model's name; it is not a valid seqgen bundle"
+        )
+    return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter, base)

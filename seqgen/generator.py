@@ -116,7 +116,7 @@ class Generator:
         the base model plays alone.
         """
         if base is not None:
-            self._check_base(base)
+            self.check_base(base)
             if not self._checked(controls):
                 search = (temperature, beam_size, branch_factor, steps_per_iteration)
                 return base.generate(primer, num_steps, num_outputs, *search, seed, on_step, guidance=guidance)
@@ -149,7 +149,7 @@ class Generator:
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
 
-    def _check_base(self, base) -> None:
+    def check_base(self, base) -> None:
         """Refuse in one line a guidance base that takes controls or reads another encoding."""
         if base.controls:
             raise SeqgenError(

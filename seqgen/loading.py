@@ -9,7 +9,7 @@ Bundles and shipped models load without TensorFlow; run dirs and checkpoints nee
 import os
 
 from seqgen.errors import SeqgenError
-from seqgen.model import Model
+from seqgen.model import GuidanceBase, Model
 
 
 def shipped_models() -> dict:
@@ -80,8 +80,9 @@ def _from_bundle(loaded, source) -> Model:
     """The Model of a loaded bundle; an adapted one's weights are its base's with the adapters added."""
     from seqgen import bundle
 
+    base = GuidanceBase(loaded.guidance_base, load) if loaded.guidance_base else None
     if loaded.adapter is None:
-        return Model(loaded.config, loaded.weights, loaded.description, source)
+        return Model(loaded.config, loaded.weights, loaded.description, source, base)
     base_source = loaded.adapter["base"]
     again = "put the base back, or adapt again with --from a model you have"
     if base_source not in shipped_models() and not os.path.exists(base_source):

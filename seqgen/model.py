@@ -72,14 +72,29 @@ class Score:
     probabilities: list
 
 
+@attrs.frozen(slots=False)
+class GuidanceBase:
+    """The model a bundle's guidance is anchored on by default: its ``name``, loaded by ``loader(name)`` when
+    first used (:func:`seqgen.loading.load`)."""
+
+    name: str
+    loader: object = attrs.field(repr=False)
+
+    @functools.cached_property
+    def model(self) -> "Model":
+        return self.loader(self.name)
+
+
 @attrs.frozen(slots=False)  # slots=False: room for the cached generator
 class Model:
-    """A config, its trained weights (keyed by variable name) and where they came from."""
+    """A config, its trained weights (keyed by variable name), where they came from, and the model its
+    guidance is anchored on by default (a :class:`GuidanceBase`, or None)."""
 
     config: object
     weights: dict = attrs.field(repr=False)
     description: str = ""
     source: str = ""
+    guidance_base: GuidanceBase = attrs.field(default=None, repr=False)
 
     @property
     def family(self):
@@ -87,7 +102,7 @@ class Model:
 
     def __getattr__(self, name):
         """The operations the model's family adds (``ModelFamily.operations``), e.g. ``humanize(track)``."""
-        if name.startswith("_") or name in ("config", "weights", "description", "source"):
+        if name.startswith("_") or name in ("config", "weights", "description", "source", "guidance_base"):
             raise AttributeError(name)
         operation = self.family.operations().get(name)
         if operation is None:
@@ -139,8 +154,11 @@ class Model:
         """``num_outputs`` Tracks of exactly ``num_steps`` events, each continuing ``primer``, steered by
         ``controls`` ({name: value}, e.g. ``{"style": "funk", "density": 12}``; see :attr:`controls`) with
         classifier-free ``guidance`` (see :meth:`seqgen.generator.Generator.generate`), anchored on
-        ``guidance_base`` where given (a loaded model without controls: with no control set it plays alone,
-        with some their effect is added to what it plays; :mod:`seqgen.guidance`)."""
+        ``guidance_base`` (a loaded model without controls: with no control set it plays alone, with some their
+        effect is added to what it plays; :mod:`seqgen.guidance`): by default the bundle's own, if it names one;
+        False: none."""
+        if guidance_base is None and self.guidance_base is not None:
+            guidance_base = self.guidance_base.model
         events = self.generator.generate(
             self.primer(primer),
             num_steps,
@@ -153,7 +171,7 @@ class Model:
             on_step,
             controls,
             guidance,
-            None if guidance_base is None else guidance_base.generator,
+            guidance_base.generator if guidance_base else None,
         )
         return [Track(track, self.config, qpm) for track in events]
 
@@ -268,8 +286,15 @@ class Model:
         log_likelihood, probabilities = self.generator.log_likelihood(events, controls)
         return Score(log_likelihood, probabilities.tolist())
 
-    def save(self, path, description: str = None) -> None:
-        """Write the model as a ``.seqgen`` bundle; an existing file is never replaced."""
+    def save(self, path, description: str = None, guidance_base=None) -> None:
+        """Write the model as a ``.seqgen`` bundle; an existing file is never replaced. ``guidance_base``: the
+        model (loaded, with the name it was loaded by as its ``source``) its guidance is anchored on by
+        default, else this model's own."""
         from seqgen import bundle
 
-        bundle.save(path, self.config, self.weights, self.description if description is None else description)
+        if guidance_base is not None:
+            self.generator.check_base(guidance_base.generator)
+            base = guidance_base.source
+        else:
+            base = self.guidance_base and self.guidance_base.name
+        bundle.save(path, self.config, self.weights, self.description if description is None else description, base)

@@ -90,7 +90,8 @@ def _add_sampling_arguments(parser) -> None:
         metavar="MODEL",
         help="anchor guidance on this model without controls (a name or bundle file, e.g. the plain model the "
         "controlled one was fine-tuned from): it plays alone with no --control, and --control's effect is added "
-        "to what it plays (docs/models.md)",
+        "to what it plays (default: the model's own, if its bundle names one; none: no anchor); with "
+        "--save_generator_bundle, the bundle's own (docs/models.md)",
     )
     parser.add_argument(
         "--temperature", type=temperature, default=1.0, help="above 1 more random, below 1 less (default 1.0)"
@@ -215,15 +216,23 @@ def _save_bundle(args) -> int:
         raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
     check_model_flags(args)
     model = seqgen.load(args.run_dir or args.checkpoint_file)
-    model.save(args.bundle_file, args.bundle_description)
+    model.save(args.bundle_file, args.bundle_description, _guidance_base(args) or None)
     print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
     return 0
+
+
+def _guidance_base(args):
+    """The model ``--guidance_base`` names: loaded, False for ``none``, None when not given (the model's own)."""
+    import seqgen
+
+    if not args.guidance_base:
+        return None
+    return False if args.guidance_base == "none" else seqgen.load(args.guidance_base)
 
 
 def _tracks(args, model, primer, qpm) -> list:
     """The tracks the flags ask for: loops (``--loop_bars``, setting ``args.num_steps`` to their length), or
     generated with a progress bar."""
-    import seqgen
     from seqgen.progress import Progress
 
     if args.loop_bars and args.guidance_base:
@@ -256,7 +265,7 @@ def _tracks(args, model, primer, qpm) -> list:
             progress.update,
             args.control,
             args.guidance,
-            args.guidance_base and seqgen.load(args.guidance_base),
+            _guidance_base(args),
         )
 
 

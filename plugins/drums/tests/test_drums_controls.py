@@ -179,3 +179,29 @@ def test_a_guidance_base_that_takes_controls_or_another_encoding_is_refused_in_o
     with pytest.raises(SeqgenError, match="reads 512 classes at 4 steps per quarter, this model 2 at"):
         one_drum = seqgen.load(MAGENTA / "one_drum_gmd_128x2_300steps.mag")
         one_drum.generate(num_steps=8, guidance_base=seqgen.load("drum_kit_transformer_gmd"))
+
+
+def test_a_bundle_that_names_its_guidance_base_anchors_on_it_by_default(tmp_path, capsys):
+    """Model.save(guidance_base=...) records the base in the bundle; loaded, the model anchors on it unless told
+    otherwise (guidance_base=False, --guidance_base none), and saving it again keeps it."""
+    model, base = seqgen.load("drum_kit_control_gmd"), seqgen.load("drum_kit_transformer_gmd")
+    model.save(tmp_path / "anchored.seqgen", guidance_base=base)
+    anchored = seqgen.load(tmp_path / "anchored.seqgen")
+    assert anchored.guidance_base.name == "drum_kit_transformer_gmd"
+
+    def takes(m, **options):
+        return [t.events for t in m.generate(num_outputs=2, num_steps=32, seed=2, controls={"fill": "no"}, **options)]
+
+    assert takes(anchored) == takes(model, guidance_base=base) != takes(model)
+    assert takes(anchored, guidance_base=False) == takes(model)
+    anchored.save(tmp_path / "again.seqgen")
+    assert seqgen.load(tmp_path / "again.seqgen").guidance_base.name == "drum_kit_transformer_gmd"
+
+    out = tmp_path / "out"
+    for option in ("drum_kit_transformer_gmd", "none"):
+        assert main(["generate", "--bundle_file", str(tmp_path / "anchored.seqgen"), "--guidance_base", option,
+                     "--control", "fill=no", "--num_outputs", "1", "--num_steps", "16", "--seed", "2",
+                     "--output_dir", str(out / option)]) == 0  # fmt: skip
+    with pytest.raises(SeqgenError, match="the guidance base takes controls itself"):
+        model.save(tmp_path / "wrong.seqgen", guidance_base=model)
+    assert not (tmp_path / "wrong.seqgen").exists()
