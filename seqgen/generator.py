@@ -113,13 +113,17 @@ class Generator:
         whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
         With ``base`` (the :class:`Generator` of a model of the same encoding without controls), guidance is
         anchored on it (:mod:`seqgen.guidance`): ``base + guidance * (given - unset)``; with no control set,
-        the base model plays alone.
+        the base model plays alone; with a per-bar number set, guidance is this model's own (the base, which
+        never read a bar's number, pulls each bar to its own pace: docs/models.md).
         """
         if base is not None:
             self.check_base(base)
-            if not self._checked(controls):
+            values = self._checked(controls)
+            if not values:
                 search = (temperature, beam_size, branch_factor, steps_per_iteration)
                 return base.generate(primer, num_steps, num_outputs, *search, seed, on_step, guidance=guidance)
+            if any(control.per_bar and control.name in values for control in self.controls):
+                base = None
         primer = _checked_primer(primer, num_steps)
         _check_seed(seed)
         _check_positive(

@@ -138,7 +138,7 @@ def test_the_default_model_plays_the_density_asked_for(monkeypatch, request_):
 def test_guidance_anchored_on_the_plain_model_adds_the_controls_effect_to_what_it_plays():
     """--guidance_base: each step's log-probabilities are the base model's plus guidance x (given - unset) of the
     controlled model's, stepped as one batch exactly as the three streams read whole; with no control set the
-    base model plays alone."""
+    base model plays alone, and with a per-bar number (density) set the controlled model guides itself."""
     from seqgen.guidance import Guided, log_softmax
 
     model, base = seqgen.load("drum_kit_control_gmd"), seqgen.load("drum_kit_transformer_gmd")
@@ -158,6 +158,10 @@ def test_guidance_anchored_on_the_plain_model_adds_the_controls_effect_to_what_i
         stepped.append(mixed[0])
     np.testing.assert_allclose(np.array(stepped), expected, atol=1e-4)
 
+    held = {"style": "funk", "density": 12}  # a per-bar number is held by the controlled model's own guidance
+    assert [t.events for t in model.generate(num_outputs=2, num_steps=32, seed=5, controls=held)] == [
+        t.events for t in model.generate(num_outputs=2, num_steps=32, seed=5, controls=held, guidance_base=base)
+    ]
     anchored = model.generate(num_outputs=2, num_steps=32, seed=5, guidance_base=base)
     assert [t.events for t in anchored] == [t.events for t in base.generate(num_outputs=2, num_steps=32, seed=5)]
     steered = model.generate(num_outputs=2, num_steps=32, seed=5, controls={"fill": "yes"}, guidance_base=base)
