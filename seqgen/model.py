@@ -261,12 +261,16 @@ class Model:
         guidance=None,
     ) -> list:
         """``num_outputs`` Songs (of no sections: Tracks whose MIDI files last exactly their bars) of a
-        ``bars``-bar loop played ``repeats`` times: its last bar leads into its first (:func:`seqgen.song.loop`)."""
+        ``bars``-bar loop played ``repeats`` times: its last bar leads into its first (:func:`seqgen.song.loop`),
+        drawn as :meth:`generate` draws (anchored on the bundle's guidance base, if it names one)."""
         from seqgen import song
 
         if repeats < 1:
             raise SeqgenError(f"--loop_repeats must be a positive integer, got {repeats}")
-        made = song.loop(self.generator, self.primer(primer), bars, num_outputs, temperature, seed, controls, guidance)
+        base = self.guidance_base.model.generator if self.guidance_base is not None else None
+        made = song.loop(
+            self.generator, self.primer(primer), bars, num_outputs, temperature, seed, controls, guidance, base=base
+        )
         return [Song(events * repeats, self.config, qpm) for events in made]  # a MIDI file of exactly its bars
 
     def vary(self, track, amount: float, num_outputs: int = 1, temperature: float = 1.0, seed=None) -> list:

@@ -353,9 +353,11 @@ def loop(
     controls=None,
     guidance=None,
     on_step=None,
+    base=None,
 ) -> list:
-    """``num_outputs`` event lists of ``bars`` bars that loop: generated from ``primer``, then from the second bar
-    on (from the second step of a one-bar loop) the last bar regenerated reading the loop's start after it."""
+    """``num_outputs`` event lists of ``bars`` bars that loop: generated from ``primer`` (guidance anchored on
+    ``base``, a Generator, where given), then from the second bar on (from the second step of a one-bar loop) the
+    last bar regenerated reading the loop's start after it."""
     bar = _steps_per_bar(generator)
     limit = max_loop_bars(generator)
     if not 1 <= bars <= limit:
@@ -370,7 +372,15 @@ def loop(
             f"give a shorter primer or more bars"
         )
     made = generator.generate(
-        primer, steps, num_outputs, temperature, seed=seed, controls=controls, guidance=guidance, on_step=on_step
+        primer,
+        steps,
+        num_outputs,
+        temperature,
+        seed=seed,
+        controls=controls,
+        guidance=guidance,
+        on_step=on_step,
+        base=base,
     )
     rng = np.random.default_rng(None if seed is None else (seed, 1))
     gap = max((bars - 1) * bar, len(primer), 1)

@@ -668,8 +668,8 @@ def test_each_bar_continues_the_bars_before_as_a_loop_with_variations(model, see
     from seqgen.live.steering import Steering
 
     drummer = Drummer(model, Steering(), seed=seed)
-    bars = [_hits(drummer.generate(number).track.events) for number in range(10)]
-    alone = [_hits(model.generate(1, 16, seed=seed * 100 + number)[0].events) for number in range(10)]
+    bars = [_hits(drummer.generate(number).track.events) for number in range(16)]
+    alone = [_hits(model.generate(1, 16, seed=seed * 100 + number)[0].events) for number in range(16)]
 
     def shared(hits):  # the mean share of hits a bar has in common with the bar before it
         return sum(len(a & b) / len(a | b) for a, b in zip(hits, hits[1:])) / (len(hits) - 1)
