@@ -111,19 +111,12 @@ class Generator:
         (:meth:`seqgen.controls.Control.blend`). A per-bar number (``Control.per_bar``, e.g. a density) is
         also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
         whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
-        With ``base`` (the :class:`Generator` of a model of the same encoding without controls), guidance is
-        anchored on it (:mod:`seqgen.guidance`): ``base + guidance * (given - unset)``; with no control set,
-        the base model plays alone; with a per-bar number set, guidance is this model's own (the base, which
-        never read a bar's number, pulls each bar to its own pace: docs/models.md).
+        With ``base`` (a :class:`Generator`), guidance is anchored on it: :meth:`anchor`.
         """
-        if base is not None:
+        if base is not None and not self._checked(controls):  # the base plays alone
             self.check_base(base)
-            values = self._checked(controls)
-            if not values:
-                search = (temperature, beam_size, branch_factor, steps_per_iteration)
-                return base.generate(primer, num_steps, num_outputs, *search, seed, on_step, guidance=guidance)
-            if any(control.per_bar and control.name in values for control in self.controls):
-                base = None
+            search = (temperature, beam_size, branch_factor, steps_per_iteration)
+            return base.generate(primer, num_steps, num_outputs, *search, seed, on_step, guidance=guidance)
         primer = _checked_primer(primer, num_steps)
         _check_seed(seed)
         _check_positive(
@@ -148,10 +141,20 @@ class Generator:
             self.prompt.blended_tokens(values),
             guidance,
             _FirstBar.of(self, values) if guidance else None,
-            base,
+            self.anchor(base, values),
         )
         decode = self.config.encoding.class_to_event
         return [primer + [decode(int(c)) for c in row] for row in generated]
+
+    def anchor(self, base, values):
+        """The base the guidance of ``values`` (checked controls, some set) is anchored on (:mod:`seqgen.guidance`):
+        ``base + guidance * (given - unset)``, ``base`` being the :class:`Generator` of a model of the same encoding
+        without controls; None (this model's own guidance) without a base or with a per-bar number set (the base,
+        which never read a bar's number, pulls each bar to its own pace: docs/models.md)."""
+        if base is None:
+            return None
+        self.check_base(base)
+        return None if any(c.per_bar and c.name in values for c in self.controls) else base
 
     def check_base(self, base) -> None:
         """Refuse in one line a guidance base that takes controls or reads another encoding."""
@@ -207,18 +210,7 @@ class Generator:
         tokens) rows, read together (:meth:`seqgen.prompt.Prompt.blended_tokens`). With ``first_bar`` (a
         :class:`_FirstBar`), each output's beams are drawn that many times over until its first bar is
         generated, then the ones nearest the requested values go on."""
-        unset = self.prompt.control_tokens({})
-        guided = guidance != 1.0 or base is not None
-        streams = [list(tokens) for _, tokens in prompts] + ([unset] if guided else [])
-        steps = [0] * len(unset) + list(range(len(primer)))
-        if len(streams) == 1:
-            stepper = self.stepper
-            logits, state = self._feed(streams[0] + list(primer), steps)
-        else:
-            weights = [weight for weight, _ in prompts]
-            anchor = None if base is None else base.stepper
-            stepper = Guided(self.stepper, weights, guidance, len(streams), anchor, len(unset))
-            logits, state = stepper.start(np.array([row + list(primer) for row in streams], np.int64), steps)
+        stepper, logits, state = self._start(primer, prompts, guidance, base)
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
         keep = beam_size * (first_bar.candidates if first_bar else 1)  # rows kept per output
@@ -250,6 +242,21 @@ class Generator:
                 if done < num_new:
                     logits, state = stepper.step(chosen, len(primer) + done - 1, state)
         return out[best(scores, num_outputs, 1)]
+
+    def _start(self, primer, prompts, guidance, base):
+        """(stepper, logits, state) after reading the primer classes after each row of ``prompts``: this model's
+        stepper for one row read plainly, else a :class:`seqgen.guidance.Guided` one over every row, the unset
+        stream (guidance other than 1, or anchored) and the ``base`` Generator's stream."""
+        unset = self.prompt.control_tokens({})
+        guided = guidance != 1.0 or base is not None
+        streams = [list(tokens) for _, tokens in prompts] + ([unset] if guided else [])
+        steps = [0] * len(unset) + list(range(len(primer)))
+        if len(streams) == 1:
+            return (self.stepper, *self._feed(streams[0] + list(primer), steps))
+        weights = [weight for weight, _ in prompts]
+        anchor = None if base is None else base.stepper
+        stepper = Guided(self.stepper, weights, guidance, len(streams), anchor, len(unset))
+        return (stepper, *stepper.start(np.array([row + list(primer) for row in streams], np.int64), steps))
 
     def logits(self, classes, prompts=None) -> np.ndarray:
         """Logits [B, T, C] of class sequences [B, T] read after the rows of ``prompts`` [B, K] (prompt

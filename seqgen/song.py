@@ -29,7 +29,7 @@ import numpy as np
 
 from seqgen.errors import SeqgenError
 from seqgen.form import check_amount
-from seqgen.generator import DEFAULT_GUIDANCE, MAX_GUIDANCE
+from seqgen.generator import DEFAULT_GUIDANCE
 
 #: Bars read on each side of a regenerated gap (whole phrases of 4 bars before it): 8 made songs 1.4x slower
 #: with fills, seams and densities the same within their intervals (docs/models.md).
@@ -41,8 +41,9 @@ CANDIDATES = 4
 #: How far (relative) from its per-bar numbers a section's first bar, infilled reading the section before, may
 #: measure; where every infill is further and the bar as the section made it nearer, that bar is kept.
 HELD_SLACK = 0.1
-#: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it (docs/models.md).
-FILL_GUIDANCE = MAX_GUIDANCE
+#: Classifier-free guidance of a fill: it must stand out from the beat on both sides of it. 4 gives the drums'
+#: default (stage 4) the drummers' 5.4 toms and crashes per fill bar; 10 gave 15 (docs/models.md, "Songs").
+FILL_GUIDANCE = 4.0
 
 
 def _steps_per_bar(generator) -> int:
