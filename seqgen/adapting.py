@@ -20,6 +20,7 @@ import attrs
 
 from seqgen import bundle, convert, loading, paths, pipeline, tfrecord
 from seqgen.errors import SeqgenError
+from seqgen.files import signals_held
 from seqgen.progress import Progress
 
 #: Files that must give tracks before some are held out for validation.
@@ -246,7 +247,8 @@ def fine_tune(base, names, rank, training_file, held_out_file, seconds, seed=0, 
     progress = Progress(max(1, round(seconds)), "adapt", unit="s", interval=None)
     try:
         while time.monotonic() - start < seconds:
-            sums = trainer.train_step(next(batches))
+            with signals_held():  # Ctrl-C between steps: raised inside TensorFlow's step, it could crash the process
+                sums = trainer.train_step(next(batches))
             window = {key: window[key] + sums[key] for key in window}
             now = time.monotonic()
             if now >= next_check or now - start >= seconds:

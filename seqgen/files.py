@@ -77,7 +77,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextlib.contextmanager
-def _signals_held():
+def signals_held():
     """Ctrl-C and SIGTERM wait until the block ends (and then raise as usual): a stop never falls between
     making a lock or partial file and recording it, or between putting a set in place and releasing it."""
     if threading.current_thread() is not threading.main_thread():
@@ -220,7 +220,7 @@ class atomic_path:
         try:
             os.makedirs(folder, exist_ok=True)
             remove_leftovers(folder)
-            with _signals_held():
+            with signals_held():
                 self.temporary, self._fd = _new_partial(folder, os.path.basename(self.path))
         except OSError as error:
             if is_disk_full(error):
@@ -234,7 +234,7 @@ class atomic_path:
     def __exit__(self, kind, error, trace):
         written = 0
         try:
-            with _signals_held():
+            with signals_held():
                 try:
                     if kind is None:
                         _place(self.temporary, self.path, self.replace)
@@ -345,7 +345,7 @@ class OutputSet:
 
     def __enter__(self):
         try:
-            with _signals_held():
+            with signals_held():
                 self._make()
         except BaseException as error:
             self._release()
@@ -374,7 +374,7 @@ class OutputSet:
     def __exit__(self, kind, error, trace):
         written = 0
         try:
-            with _signals_held():
+            with signals_held():
                 try:
                     if kind is None:
                         self._put_in_place()
@@ -443,7 +443,7 @@ class NumberedFiles:
     def __enter__(self):
         try:
             remove_leftovers(self.folder)
-            with _signals_held():
+            with signals_held():
                 for _ in range(self.count):
                     path, fd = _new_partial(self.folder, "new")
                     self.temporaries.append(path)
@@ -458,7 +458,7 @@ class NumberedFiles:
     def place(self, name_of, first_run: int = 1) -> list:
         """Link the files as ``name_of(run, index)``; the paths."""
         run = first_run
-        with _signals_held():
+        with signals_held():
             while True:
                 placed = []
                 try:
@@ -478,7 +478,7 @@ class NumberedFiles:
     def __exit__(self, kind, error, trace):
         written = 0
         try:
-            with _signals_held():
+            with signals_held():
                 written = _written(self.temporaries)
                 self._release()
         finally:
