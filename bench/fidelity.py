@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
     parser.add_argument(
-        "--guidance_base", metavar="MODEL", help="anchor guidance on this model (generate --guidance_base)"
+        "--guidance_base", metavar="MODEL", help="anchor guidance on this model, or none (generate --guidance_base)"
     )
     parser.add_argument(
         "--candidates",
@@ -94,7 +94,7 @@ def main() -> None:
         choices=["unset", "fill", "style", "density", "tempo"],
     )
     args = parser.parse_args()
-    args.base = seqgen.load(args.guidance_base) if args.guidance_base else None
+    args.base = args.guidance_base and (args.guidance_base != "none" and seqgen.load(args.guidance_base))
     if args.candidates:
         from seqgen import generator
 
