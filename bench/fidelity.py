@@ -94,7 +94,8 @@ def main() -> None:
         choices=["unset", "fill", "style", "density", "tempo"],
     )
     args = parser.parse_args()
-    args.base = args.guidance_base and (args.guidance_base != "none" and seqgen.load(args.guidance_base))
+    # None: each bundle's own base; False: none (each model's own unset stream)
+    args.base = None if args.guidance_base is None else args.guidance_base != "none" and seqgen.load(args.guidance_base)
     if args.candidates:
         from seqgen import generator
 
