@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 import seqgen  # noqa: E402
+from seqgen.loading import guidance_base  # noqa: E402
 from seqgen_drums.evaluation import fidelity  # noqa: E402
 from seqgen_drums.events.controls import STYLES, density  # noqa: E402
 from seqgen_drums.events.encoding import DRUM_KIT_PARTS, DRUM_KIT_PITCHES, DrumEncoding  # noqa: E402
@@ -217,7 +218,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--guidance", type=float, help="classifier-free guidance (default: seqgen's)")
     parser.add_argument(
-        "--guidance_base", metavar="MODEL", help="anchor guidance on this model (generate --guidance_base)"
+        "--guidance_base", metavar="MODEL", help="anchor guidance on this model, or none (generate --guidance_base)"
     )
     parser.add_argument("--num_steps", type=int, default=128, help="steps of each generated track")
     parser.add_argument("--window", type=int, default=64, help="steps of each window the classifier judges")
@@ -241,7 +242,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     model, classifier = seqgen.load(args.model), seqgen.load(args.classifier)
-    args.base = seqgen.load(args.guidance_base) if args.guidance_base else None
+    args.base = guidance_base(args.guidance_base)
     print(f"Model: {args.model} ({model.description or model.source}); classifier: {args.classifier}.\n")
     real_tracks = read_tracks(args.style_records, model.config.encoding)
     if "real" in args.parts:

@@ -28,6 +28,7 @@ from seqgen.cli import single_blas_thread
 single_blas_thread()  # as `seqgen generate` does, before NumPy loads
 
 import seqgen  # noqa: E402
+from seqgen.loading import guidance_base  # noqa: E402
 from seqgen_drums.evaluation import fidelity  # noqa: E402
 from seqgen_drums.events.controls import STYLES  # noqa: E402
 
@@ -94,8 +95,7 @@ def main() -> None:
         choices=["unset", "fill", "style", "density", "tempo"],
     )
     args = parser.parse_args()
-    # None: each bundle's own base; False: none (each model's own unset stream)
-    args.base = None if args.guidance_base is None else args.guidance_base != "none" and seqgen.load(args.guidance_base)
+    args.base = guidance_base(args.guidance_base)
     if args.candidates:
         from seqgen import generator
 

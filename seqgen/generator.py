@@ -163,13 +163,8 @@ class Generator:
                 "the guidance base takes controls itself; give a model without controls (e.g. the plain model "
                 "the controlled one was fine-tuned from)"
             )
-        mine, theirs = (
-            (self.config.encoding.num_classes, self.config.steps_per_quarter),
-            (
-                base.config.encoding.num_classes,
-                base.config.steps_per_quarter,
-            ),
-        )
+        mine = (self.config.encoding.num_classes, self.config.steps_per_quarter)
+        theirs = (base.config.encoding.num_classes, base.config.steps_per_quarter)
         if mine != theirs:
             raise SeqgenError(
                 f"the guidance base reads {theirs[0]} classes at {theirs[1]} steps per quarter, this model "

@@ -156,3 +156,11 @@ def load_model(args):
             f"the model is a {model.config.id} model, not {args.config}; drop --config or pass another model"
         )
     return model
+
+
+def guidance_base(name):
+    """The anchor ``--guidance_base NAME`` asks for (:mod:`seqgen.guidance`): None when not given (a bundle's own
+    base), False for ``none`` (no anchor), else the model it names, loaded."""
+    if not name:
+        return None
+    return False if name == "none" else load(name)

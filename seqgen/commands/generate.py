@@ -22,7 +22,7 @@ from seqgen.commands import (
     write_midi_files,
 )
 from seqgen.errors import SeqgenError
-from seqgen.loading import check_model_flags, load_model
+from seqgen.loading import check_model_flags, guidance_base, load_model
 from seqgen.tracks import Tracks
 
 #: Most sequences (outputs x beams x branches) and events (sequences x steps) one run holds in memory.
@@ -216,18 +216,9 @@ def _save_bundle(args) -> int:
         raise SeqgenError(f"{args.bundle_file} already exists; choose another --bundle_file or remove it first")
     check_model_flags(args)
     model = seqgen.load(args.run_dir or args.checkpoint_file)
-    model.save(args.bundle_file, args.bundle_description, _guidance_base(args) or None)
+    model.save(args.bundle_file, args.bundle_description, guidance_base(args.guidance_base) or None)
     print(f"wrote bundle {args.bundle_file} ({model.config.plugin}/{model.config.id}, {model.config.model})")
     return 0
-
-
-def _guidance_base(args):
-    """The model ``--guidance_base`` names: loaded, False for ``none``, None when not given (the model's own)."""
-    import seqgen
-
-    if not args.guidance_base:
-        return None
-    return False if args.guidance_base == "none" else seqgen.load(args.guidance_base)
 
 
 def _tracks(args, model, primer, qpm) -> list:
@@ -265,7 +256,7 @@ def _tracks(args, model, primer, qpm) -> list:
             progress.update,
             args.control,
             args.guidance,
-            _guidance_base(args),
+            guidance_base(args.guidance_base),
         )
 
 
