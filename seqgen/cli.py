@@ -13,7 +13,7 @@ import signal
 import sys
 import tempfile
 
-from seqgen import plugins
+from seqgen import plugins, stops
 from seqgen.errors import SeqgenError, Terminated
 from seqgen.disk_full import disk_full_path, is_disk_full
 from seqgen.version import DISTRIBUTION, __version__
@@ -166,15 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame):
-    raise Terminated()
-
-
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default: the program's own); the exit status."""
     previous = None
     if _in_main_thread():
-        previous = signal.getsignal(signal.SIGINT), signal.signal(signal.SIGTERM, _terminate)
+        previous = stops.install()
     command = "seqgen"
     try:
         single_blas_thread()
@@ -191,6 +187,7 @@ def main(argv=None) -> int:
         return _run(args)
     except KeyboardInterrupt as stop:
         _ignore_signals()  # a second Ctrl-C while this line is printed changes nothing
+        stops.forget()
         terminated = isinstance(stop, Terminated)
         print(f"{command}: {'stopped by SIGTERM' if terminated else 'interrupted'}", file=sys.stderr)
         return 143 if terminated else 130

@@ -3,6 +3,8 @@
 import sys
 import time
 
+from seqgen import stops
+
 
 class Progress:
     """Counts finished items of ``total`` (0: unknown); use as a context manager and call :meth:`update`.
@@ -25,6 +27,7 @@ class Progress:
             )
 
     def update(self, count: int = 1) -> None:
+        stops.check()
         self.done += count
         if self._bar is not None:
             self._bar.update(count)

@@ -4,9 +4,13 @@ import fcntl
 import io
 import os
 import select
+import signal
 import struct
 import termios
 
+import pytest
+
+from seqgen import stops
 from seqgen.progress import Progress
 
 
@@ -39,3 +43,22 @@ def test_jobs_that_log_get_no_plain_lines():
         for _ in range(5):
             progress.update()
     assert stream.getvalue() == ""
+
+
+class _SignalledWhenCollected:
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C lands in a finalizer: Python prints its exception and drops it
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_lost_in_a_finalizer_still_stops_the_job_at_its_next_report():
+    previous = stops.install()  # as the command line does
+    try:
+        _SignalledWhenCollected()  # collected at once; the KeyboardInterrupt raised in its __del__ is lost
+        with Progress(5, "generate", stream=io.StringIO()) as progress:
+            with pytest.raises(KeyboardInterrupt):
+                progress.update()
+    finally:
+        stops.forget()
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
