@@ -1,7 +1,8 @@
 """Bundles: one self-describing ``.seqgen`` file holding a trained model.
 
 A bundle is a zip of ``manifest.json`` (format_version, plugin, plugin_version, config, model,
-model_plugin, model_plugin_version, description, hparams, steps_per_quarter, input_size, num_classes)
+model_plugin, model_plugin_version, description, hparams, steps_per_quarter, input_size, num_classes; optionally
+guidance_base and calibration)
 and ``weights.npz`` (arrays keyed by variable name, read with ``allow_pickle=False``): loading never
 runs code from the file. Format 1 (no model fields) holds an ``events_rnn``. :func:`load` also reads
 Magenta ``.mag`` bundles (through :mod:`seqgen.magenta_bundle`).
@@ -16,6 +17,7 @@ shipped model's name or a path) and the SHA-256 of the base's weights (:func:`we
 import hashlib
 import io
 import json
+import math
 import os
 import zipfile
 import zlib
@@ -49,6 +51,8 @@ class Bundle:
     adapter: dict = None
     #: The model its guidance is anchored on by default (manifest ``guidance_base``: a model's name or path).
     guidance_base: str = None
+    #: Its rests matched to its data (manifest ``calibration``, read by :mod:`seqgen.calibration`), or None.
+    calibration: dict = None
 
 
 def manifest(config, description: str = "") -> dict:
@@ -81,7 +85,7 @@ def _abilities(config) -> dict:
     return {"controls": [control.describe() for control in controls], "infill": family.infills(config)}
 
 
-def save(path, config, weights: dict, description: str = "", guidance_base: str = None) -> None:
+def save(path, config, weights: dict, description: str = "", guidance_base: str = None, calibration=None) -> None:
     """Write a bundle to ``path``; refuses to replace an existing file.
 
     ``weights`` is ``{variable name: array}`` with the names and shapes of
@@ -89,7 +93,8 @@ def save(path, config, weights: dict, description: str = "", guidance_base: str 
     solved, converted from another tool) become a model that ``seqgen.load`` and ``seqgen generate
     --bundle_file`` use like any other: ``bundle.save("m.seqgen", plugins.get_config("my_config"),
     {"bigram/counts": counts})``. ``config`` must be a registered config (its plugin is recorded).
-    ``guidance_base`` names the model its controls' guidance is anchored on by default (:mod:`seqgen.guidance`)."""
+    ``guidance_base`` names the model its controls' guidance is anchored on by default (:mod:`seqgen.guidance`);
+    ``calibration`` is its manifest entry (:meth:`seqgen.calibration.Calibration.manifest`), if it has one."""
     path = os.fspath(path)
     paths.check_output_file(path, "--bundle_file")
     if os.path.exists(path):
@@ -97,6 +102,8 @@ def save(path, config, weights: dict, description: str = "", guidance_base: str 
     meta = manifest(config, description)
     if guidance_base:
         meta["guidance_base"] = str(guidance_base)
+    if calibration is not None:
+        meta["calibration"] = calibration
     _write(path, meta, weights, replace=False)
 
 
@@ -320,4 +327,14 @@ def load(path) -> Bundle:
         raise SeqgenError(
             f"{path} has a manifest whose guidance_base is not a model's name; it is not a valid seqgen bundle"
         )
-    return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter, base)
+    calibration = meta.get("calibration")
+    offsets = calibration.get("no_event_offsets") if isinstance(calibration, dict) else None
+    if calibration is not None and not (isinstance(offsets, list) and offsets and all(map(_finite, offsets))):
+        raise SeqgenError(
+            f"{path} has a manifest whose calibration is not a list of numbers; it is not a valid seqgen bundle"
+        )
+    return Bundle(_config(meta, path), weights, str(meta.get("description", "")), adapter, base, calibration)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -82,7 +82,10 @@ def _from_bundle(loaded, source) -> Model:
 
     base = GuidanceBase(loaded.guidance_base, load) if loaded.guidance_base else None
     if loaded.adapter is None:
-        return Model(loaded.config, loaded.weights, loaded.description, source, base)
+        from seqgen.calibration import Calibration
+
+        calibration = Calibration(loaded.calibration["no_event_offsets"]) if loaded.calibration else None
+        return Model(loaded.config, loaded.weights, loaded.description, source, base, calibration)
     base_source = loaded.adapter["base"]
     again = "put the base back, or adapt again with --from a model you have"
     if base_source not in shipped_models() and not os.path.exists(base_source):

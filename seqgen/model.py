@@ -95,6 +95,8 @@ class Model:
     description: str = ""
     source: str = ""
     guidance_base: GuidanceBase = attrs.field(default=None, repr=False)
+    #: How often it rests on each step of the bar, matched to its data (:mod:`seqgen.calibration`), or None.
+    calibration: object = attrs.field(default=None, repr=False)
 
     @property
     def family(self):
@@ -102,7 +104,14 @@ class Model:
 
     def __getattr__(self, name):
         """The operations the model's family adds (``ModelFamily.operations``), e.g. ``humanize(track)``."""
-        if name.startswith("_") or name in ("config", "weights", "description", "source", "guidance_base"):
+        if name.startswith("_") or name in (
+            "config",
+            "weights",
+            "description",
+            "source",
+            "guidance_base",
+            "calibration",
+        ):
             raise AttributeError(name)
         operation = self.family.operations().get(name)
         if operation is None:
@@ -113,7 +122,10 @@ class Model:
     def generator(self):
         from seqgen.generator import Generator
 
-        return Generator(self.config, self.family.stepper(self.config, self.weights))
+        stepper = self.family.stepper(self.config, self.weights)
+        if self.calibration is not None:
+            stepper = self.calibration.stepper(stepper, self.config.encoding.no_event_class)
+        return Generator(self.config, stepper)
 
     def primer(self, primer=None) -> list:
         """Events from a primer: None (the config's default), primer text, a Track or a list of events."""
@@ -301,4 +313,6 @@ class Model:
             base = guidance_base.source
         else:
             base = self.guidance_base and self.guidance_base.name
-        bundle.save(path, self.config, self.weights, self.description if description is None else description, base)
+        description = self.description if description is None else description
+        calibration = self.calibration.manifest() if self.calibration is not None else None
+        bundle.save(path, self.config, self.weights, description, base, calibration)

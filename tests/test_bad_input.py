@@ -33,6 +33,7 @@ HPARAMS = "configs --config toy_rnn --hparams"
 SONG = f"song {MODEL} --output_dir {{out}}"
 VARY = f"vary {{song}} {MODEL} --output_dir {{out}}"
 ADAPT = "adapt {song} --from {bundle} --bundle_file {new}/a.seqgen"
+CALIBRATE = "calibrate --from {bundle} --sequence_example_file {records} --bundle_file {new}/c.seqgen"
 
 
 @pytest.fixture(scope="module")
@@ -487,6 +488,22 @@ CASES = [
     ("adapt-minutes-nan", f"{ADAPT} --minutes nan", r"--minutes: expected a positive number"),
     ("adapt-output-exists", f"{ADAPT}".replace("{new}/a.seqgen", "{out}/keep.txt"), r"keep.txt already exists"),
     ("adapt-output-read-only", f"{ADAPT}".replace("{new}", "{readonly}"), r"cannot write --bundle_file"),
+    # calibrate
+    ("calibrate-unknown-model", f"{CALIBRATE}".replace("{bundle}", "nope"), r"nope does not exist"),
+    ("calibrate-records-are-midi", f"{CALIBRATE}".replace("{records}", "{song}"), r"song.mid is not a TFRecord file"),
+    (
+        "calibrate-records-of-another-config",
+        f"{CALIBRATE}".replace("{records}", "{wide_records}"),
+        r"holds class 17, but the config has only 4 classes",
+    ),
+    ("calibrate-rounds-zero", f"{CALIBRATE} --rounds 0", r"--rounds: expected a positive integer, got '0'"),
+    ("calibrate-steps-short", f"{CALIBRATE} --num_steps 20", r"--num_steps must hold two bars \(32 steps\) or more"),
+    (
+        "calibrate-output-exists",
+        f"{CALIBRATE}".replace("{new}/c.seqgen", "{out}/keep.txt"),
+        r"keep.txt already exists; choose another --bundle_file",
+    ),
+    ("calibrate-output-read-only", f"{CALIBRATE}".replace("{new}", "{readonly}"), r"cannot write --bundle_file"),
     # render
     ("render-midi-is-text", "render {text} --output_dir {new}", r"notes.txt: not a valid MIDI file"),
     ("render-midi-empty", "render {empty} --output_dir {new}", r"empty: not a valid MIDI file"),

@@ -62,6 +62,7 @@ def run(args) -> int:
     from seqgen.loading import load_model
     from seqgen.metrics import summarize
 
+    calibration = None
     if args.untrained:
         config, weights = _untrained(args)
         what = f"untrained {config.id}"
@@ -74,8 +75,8 @@ def run(args) -> int:
         what = "unigram baseline"
     else:
         model = load_model(args)
-        config, weights = model.config, model.weights
-        what = f"{config.id} model"
+        config, weights, calibration = model.config, model.weights, model.calibration
+        what = f"{config.id} model" + (" (rests calibrated)" if calibration else "")
     num_classes = config.encoding.num_classes
     files = record_files(args.sequence_example_file, num_classes)
     train_files = record_files(args.unigram_from, num_classes) if weights is None else None
@@ -93,7 +94,7 @@ def run(args) -> int:
                 raise SeqgenError("--given_controls needs a model with controls; this one takes none")
             controls = evaluation.read_controls(files, config)
             what += " given the records' controls"
-        sums = evaluation.model_sums(config, weights, sequences, controls=controls)
+        sums = evaluation.model_sums(config, weights, sequences, controls=controls, calibration=calibration)
     metrics = {name.split("/")[-1]: value for name, value in summarize(sums).items()}
     if args.json:
         print(json.dumps({"model": what, "tracks": len(sequences), "tokens": int(sums["tokens"]), **metrics}))
