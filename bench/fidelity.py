@@ -9,19 +9,23 @@ create_dataset ... --min_bars 1``, fills included):
 - the default model (``--default``, or every model that takes controls) with one control set per row,
   against the split's tracks of that value: ``fill=no`` against its beats, ``fill=yes`` (``--fill_steps``:
   fills are one or two bars) against its fills, ``style=S`` against its tracks of style S (each style that
-  has test tracks), ``density=D`` and ``tempo=T`` against its beats in D's and T's bin.
+  has test tracks), ``density=D`` and ``tempo=T`` against its beats in D's and T's bin;
+- its songs (``Model.song``, a quarter as many per row: they are longer): one 8-bar verse without fills, and
+  ``intro:4 verse:8 chorus:8 verse:8`` with fills, against the split's beats.
 
 Prints the references, then one Markdown table per model. ``--floor`` first measures the same selection of
 another split (the train split's records) against each row's reference: how far the drummers themselves are
 from it, so how near any model can be expected to come on that row. Usage:
 
     python bench/fidelity.py --records gmd/short/test_drum_tracks.tfrecord [--models drum_kit_control_gmd]
-        [--guidance 1] [--candidates 1] [--rows unset fill style density tempo]
+        [--guidance 1] [--candidates 1] [--rows unset fill style density tempo song]
         [--floor gmd/short/train_drum_tracks.tfrecord]
 """
 
 import argparse
 import time
+
+import attrs
 
 from seqgen.cli import single_blas_thread
 
@@ -33,6 +37,8 @@ from seqgen_drums.evaluation import fidelity  # noqa: E402
 from seqgen_drums.events.controls import STYLES  # noqa: E402
 
 SHIPPED = ["drum_kit_control_gmd", "drum_kit_transformer_gmd", "drum_kit_gmd"]
+#: The songs measured: (form, fills).
+SONGS = (("verse:8", False), ("intro:4 verse:8 chorus:8 verse:8", True))
 
 
 def requests(args, records) -> list:
@@ -62,6 +68,10 @@ def requests(args, records) -> list:
                     fidelity.select(labelled, {"fill": "no", name: value}),
                 )
             )
+    for form, fills in SONGS:
+        rows.append(
+            ({"song": form, "fills": fills}, 0, "the test split's beats", fidelity.select(labelled, {"fill": "no"}))
+        )
     kinds = set(args.rows)
     return [row for row in rows if (next(iter(row[0]), "unset") in kinds)]
 
@@ -91,8 +101,8 @@ def main() -> None:
     parser.add_argument(
         "--rows",
         nargs="+",
-        default=["unset", "fill", "style", "density", "tempo"],
-        choices=["unset", "fill", "style", "density", "tempo"],
+        default=["unset", "fill", "style", "density", "tempo", "song"],
+        choices=["unset", "fill", "style", "density", "tempo", "song"],
     )
     args = parser.parse_args()
     args.base = guidance_base(args.guidance_base)
@@ -115,22 +125,31 @@ def main() -> None:
         for controls, steps, name, _ in rows:
             if (controls or args.base) and not model.controls:
                 continue
-            tracks = model.generate(
-                num_outputs=args.outputs,
-                num_steps=steps,
-                seed=args.seed,
-                controls=controls,
-                guidance=args.guidance if controls else None,
-                guidance_base=args.base,
-            )
-            found = fidelity.statistics([model.config.encoding.events_to_classes(track.events) for track in tracks])
-            asked = (
-                ", ".join(
-                    f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
-                    for key, value in controls.items()
+            if "song" in controls:
+                if args.base or args.guidance:
+                    continue  # songs take the bundle's own base and guidance, or (--guidance_base none) no base
+                songwriter = attrs.evolve(model, guidance_base=None) if args.base is False else model
+                tracks = songwriter.song(
+                    controls["song"], fills=controls["fills"], num_outputs=args.outputs // 4, seed=args.seed
                 )
-                or "controls unset"
-            )
+                asked = f"song {controls['song']}, fills {'yes' if controls['fills'] else 'no'}"
+            else:
+                tracks = model.generate(
+                    num_outputs=args.outputs,
+                    num_steps=steps,
+                    seed=args.seed,
+                    controls=controls,
+                    guidance=args.guidance if controls else None,
+                    guidance_base=args.base,
+                )
+                asked = (
+                    ", ".join(
+                        f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                        for key, value in controls.items()
+                    )
+                    or "controls unset"
+                )
+            found = fidelity.statistics([model.config.encoding.events_to_classes(track.events) for track in tracks])
             table.append((f"{asked} (against {name})", found, references[name]))
         print(
             f"### {source}: {args.outputs} outputs per row, guidance {args.guidance or 'default'}, "

@@ -127,6 +127,10 @@ class Model:
             stepper = self.calibration.stepper(stepper, self.config.encoding.no_event_class)
         return Generator(self.config, stepper)
 
+    def _base(self):
+        """The Generator of the bundle's guidance base (what songs, loops and variations are anchored on), or None."""
+        return self.guidance_base.model.generator if self.guidance_base is not None else None
+
     def primer(self, primer=None) -> list:
         """Events from a primer: None (the config's default), primer text, a Track or a list of events."""
         tracks = self.config.tracks
@@ -240,7 +244,7 @@ class Model:
 
         sections = forms.parse_form(form) if isinstance(form, str) else forms.check_form(form)
         sections = forms.with_controls(sections, controls)
-        made = song.song(self.generator, sections, fills, variation, num_outputs, temperature, seed)
+        made = song.song(self.generator, sections, fills, variation, num_outputs, temperature, seed, self._base())
         return [Song(events, self.config, qpm, sections=firsts) for events, firsts in made]
 
     def regenerate_section(
@@ -257,7 +261,9 @@ class Model:
             [form.Section(name, (end - first) // bar) for (name, first), end in zip(song.sections, firsts[1:])],
             controls,
         )
-        events = songs.regenerate_section(self.generator, song.events, sections, section - 1, fills, temperature, seed)
+        events = songs.regenerate_section(
+            self.generator, song.events, sections, section - 1, fills, temperature, seed, self._base()
+        )
         return Song(events, self.config, song.qpm, sections=song.sections)
 
     def loop(
@@ -279,9 +285,16 @@ class Model:
 
         if repeats < 1:
             raise SeqgenError(f"--loop_repeats must be a positive integer, got {repeats}")
-        base = self.guidance_base.model.generator if self.guidance_base is not None else None
         made = song.loop(
-            self.generator, self.primer(primer), bars, num_outputs, temperature, seed, controls, guidance, base=base
+            self.generator,
+            self.primer(primer),
+            bars,
+            num_outputs,
+            temperature,
+            seed,
+            controls,
+            guidance,
+            base=self._base(),
         )
         return [Song(events * repeats, self.config, qpm) for events in made]  # a MIDI file of exactly its bars
 
@@ -291,7 +304,9 @@ class Model:
         from seqgen import song
 
         qpm = track.qpm if isinstance(track, Track) else 120.0
-        made = song.vary(self.generator, self.primer(track), amount, num_outputs, temperature, seed, {"qpm": qpm})
+        made = song.vary(
+            self.generator, self.primer(track), amount, num_outputs, temperature, seed, {"qpm": qpm}, self._base()
+        )
         return [Track(events, self.config, qpm) for events in made]
 
     def score(self, track, controls=None) -> Score:

@@ -5,6 +5,7 @@ tests/test_controls.py."""
 
 import json
 
+import attrs
 import numpy as np
 import pytest
 
@@ -210,3 +211,15 @@ def test_a_bundle_that_names_its_guidance_base_anchors_on_it_by_default(tmp_path
     with pytest.raises(SeqgenError, match="the guidance base takes controls itself"):
         model.save(tmp_path / "wrong.seqgen", guidance_base=model)
     assert not (tmp_path / "wrong.seqgen").exists()
+
+
+def test_song_sections_are_anchored_as_generate_is():
+    """A song's section (a beat: fill=no) is drawn as `seqgen generate` draws it, anchored on the bundle's guidance
+    base; a model without the base draws it otherwise."""
+    model = seqgen.load("drum_kit_control_gmd")
+    section_seed = int(np.random.default_rng(4).integers(2**63))  # what song() draws its one section with
+    drawn = model.generate(num_steps=32, seed=section_seed, controls={"fill": "no"})[0].events
+    song = model.song("verse:2", fills=False, seed=4)[0].events
+    assert list(song[1:]) == list(drawn[1:])  # its first step is the arrangement's section start
+    unanchored = attrs.evolve(model, guidance_base=None)
+    assert list(unanchored.song("verse:2", fills=False, seed=4)[0].events[1:]) != list(drawn[1:])
