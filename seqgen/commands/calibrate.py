@@ -51,6 +51,11 @@ def run(args) -> int:
     model = seqgen.load(args.model)
     if not model.family.generative:
         raise SeqgenError(f"{args.model} does not generate tracks; give a model that seqgen generate can play")
+    if model.guidance_base is not None:
+        raise SeqgenError(
+            f"{args.model} plays its guidance base {model.guidance_base.name} when no control is set and adds its "
+            f"controls' effect to it; calibrate {model.guidance_base.name} instead"
+        )
     steps_per_bar = model.config.steps_per_quarter * 4
     if args.num_steps < 2 * steps_per_bar:
         raise SeqgenError(f"--num_steps must hold two bars ({2 * steps_per_bar} steps) or more, got {args.num_steps}")
