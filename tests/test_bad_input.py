@@ -496,6 +496,17 @@ CASES = [
         f"{CALIBRATE}".replace("{records}", "{wide_records}"),
         r"holds class 17, but the config has only 4 classes",
     ),
+    (
+        "calibrate-midi-missing",
+        f"{CALIBRATE}".replace("--sequence_example_file {records}", "--midi {missing}"),
+        r"missing.mid does not exist",
+    ),
+    (
+        "calibrate-midi-is-text",
+        f"{CALIBRATE}".replace("--sequence_example_file {records}", "--midi {text}"),
+        r"notes.txt is not a MIDI file",
+    ),
+    ("calibrate-midi-and-records", f"{CALIBRATE} --midi {{song}}", r"argument --midi: not allowed with argument"),
     ("calibrate-rounds-zero", f"{CALIBRATE} --rounds 0", r"--rounds: expected a positive integer, got '0'"),
     ("calibrate-steps-short", f"{CALIBRATE} --num_steps 20", r"--num_steps must hold two bars \(32 steps\) or more"),
     (

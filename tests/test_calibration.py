@@ -2,6 +2,7 @@
 each step of the bar fitted to tracks, kept by its bundle, and applied alike wherever it predicts."""
 
 import json
+import re
 import zipfile
 
 import attrs
@@ -13,6 +14,8 @@ from seqgen import calibration, plugins, records
 from seqgen.cli import main
 from seqgen.errors import SeqgenError
 from seqgen.testing import random_model
+
+from support import GROOVE
 
 BAR = 16  # the toy configs' 4 steps per quarter, 4/4
 #: How often the hand-made tracks rest on each step of the bar: seldom on the beats, mostly between them.
@@ -108,12 +111,24 @@ def test_the_calibrate_command_writes_a_calibrated_bundle_and_replaces_nothing(m
     assert (tmp_path / "calibrated.seqgen").read_bytes() == made
 
 
+def test_the_calibrate_command_matches_the_rests_of_a_folder_of_midi_files(model, tmp_path, capsys):
+    model.save(tmp_path / "plain.seqgen")
+    args = ["calibrate", "--from", str(tmp_path / "plain.seqgen"), "--midi", str(GROOVE), "--bundle_file"]
+    assert main([*args, str(tmp_path / "c.seqgen"), "--rounds", "2", "--outputs", "50", "--num_steps", "32"]) == 0
+    calibrated = seqgen.load(tmp_path / "c.seqgen")
+    tracks, files = map(
+        int, re.search(r"rests calibrated on (\d+) tracks of (\d+) MIDI files$", calibrated.description).groups()
+    )
+    assert 0 < files <= len(list(GROOVE.rglob("*.mid"))) and tracks >= files
+    assert "round 2/2" in capsys.readouterr().out
+
+
 def test_the_calibrate_command_refuses_tracks_shorter_than_a_bar(model, tmp_path, capsys):
     model.save(tmp_path / "plain.seqgen")
     records.write_class_records(tmp_path / "short.tfrecord", [np.array([1, 0, 2, 0])])
     args = ["calibrate", "--from", str(tmp_path / "plain.seqgen"), "--sequence_example_file"]
     assert main([*args, str(tmp_path / "short.tfrecord"), "--bundle_file", str(tmp_path / "c.seqgen")]) == 1
-    assert "the records hold no track of a bar (16 steps) or more" in capsys.readouterr().err
+    assert "no track of short.tfrecord is a bar (16 steps) or longer; give longer tracks" in capsys.readouterr().err
     assert not (tmp_path / "c.seqgen").exists()
 
 
