@@ -85,7 +85,7 @@ def _log_odds(rates):
     return np.log(rates / (1 - rates))
 
 
-def fit(model, tracks, rounds: int = 10, outputs: int = 300, num_steps: int = 128, seed: int = 0, log=None):
+def fit(model, tracks, rounds: int = 12, outputs: int = 500, num_steps: int = 128, seed: int = 0, log=None):
     """The :class:`Calibration` of ``model`` (a :class:`seqgen.model.Model`) whose generated tracks rest on each
     step of the bar as often as ``tracks`` (class sequences, e.g. the training records) do: ``rounds`` rounds of
     ``outputs`` tracks of ``num_steps`` steps, from the model's default primer. ``log(round, target, sampled)``
