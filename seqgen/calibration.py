@@ -29,8 +29,13 @@ class Calibration:
         """What a bundle's manifest keeps (:func:`seqgen.bundle.save`'s ``calibration``)."""
         return {"no_event_offsets": list(self.no_event_offsets)}
 
-    def stepper(self, stepper: Stepper, no_event_class: int) -> "CalibratedStepper":
-        return CalibratedStepper(stepper, np.asarray(self.no_event_offsets), no_event_class)
+
+def stepper_of(config, weights: dict, calibration=None) -> Stepper:
+    """The stepper of ``config``'s family over ``weights``, with ``calibration`` applied when there is one."""
+    stepper = config.family.stepper(config, weights)
+    if calibration is None:
+        return stepper
+    return CalibratedStepper(stepper, calibration.no_event_offsets, config.encoding.no_event_class)
 
 
 class CalibratedStepper(Stepper):

@@ -45,12 +45,10 @@ def model_sums(config, weights: dict, sequences, batch_size: int = 32, controls=
     """Metric sums of a model over ``sequences`` (each event after the first is predicted), given each
     sequence's ``controls`` (a list of {name: value}; unset by default), with its ``calibration``
     (:mod:`seqgen.calibration`), if it has one."""
+    from seqgen.calibration import stepper_of
     from seqgen.generator import Generator
 
-    stepper = config.family.stepper(config, weights)
-    if calibration is not None:
-        stepper = calibration.stepper(stepper, config.encoding.no_event_class)
-    generator = Generator(config, stepper)
+    generator = Generator(config, stepper_of(config, weights, calibration))
     sums = dict.fromkeys(SUM_KEYS, 0.0)
     controls = controls or [{}] * len(sequences)
     ordered = sorted((pair for pair in zip(sequences, controls) if len(pair[0]) > 1), key=lambda p: len(p[0]))

@@ -120,12 +120,10 @@ class Model:
 
     @functools.cached_property
     def generator(self):
+        from seqgen.calibration import stepper_of
         from seqgen.generator import Generator
 
-        stepper = self.family.stepper(self.config, self.weights)
-        if self.calibration is not None:
-            stepper = self.calibration.stepper(stepper, self.config.encoding.no_event_class)
-        return Generator(self.config, stepper)
+        return Generator(self.config, stepper_of(self.config, self.weights, self.calibration))
 
     def _base(self):
         """The Generator of the bundle's guidance base (what songs, loops and variations are anchored on), or None."""
