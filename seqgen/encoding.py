@@ -59,6 +59,11 @@ class Encoding(abc.ABC):
         ``regenerate`` (what a step may become when only those parts are regenerated)."""
         raise NotImplementedError(f"{type(self).__name__} has no parts")
 
+    def class_parts(self) -> np.ndarray:
+        """Bool [num_classes, len(parts)]: the parts each class sounds (a drum step's drums), which
+        :mod:`seqgen.calibration` matches to the data's. An encoding with parts provides it."""
+        raise NotImplementedError(f"{type(self).__name__} does not say which parts its classes sound")
+
     def may_precede(self, index: int) -> np.ndarray:
         """Bool [num_classes]: the classes that may come right before an event of class ``index`` without changing
         what it means (a "hold the note" event needs a note before it, not a rest). Infilling draws only these

@@ -11,6 +11,7 @@ import numpy as np
 
 from seqgen.beam import best, branch
 from seqgen.errors import SeqgenError
+from seqgen.calibration import CalibratedStepper
 from seqgen.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE, Guided, check_guidance, log_softmax
 
 __all__ = ["DEFAULT_GUIDANCE", "MAX_GUIDANCE", "Generator", "log_softmax"]
@@ -34,12 +35,14 @@ class Generator:
     ``controls`` ({name: value}) are checked against the config's, unset ones left out.
     """
 
-    def __init__(self, config, stepper):
+    def __init__(self, config, stepper, calibration=None):
         from seqgen.prompt import Prompt
 
         self.config = config
         self.stepper = stepper
         self.prompt = Prompt.of(config)
+        #: The model's :class:`seqgen.calibration.Calibration`, whose controls' offsets :meth:`generate` adds.
+        self.calibration = calibration
 
     @property
     def controls(self) -> tuple:
@@ -106,12 +109,12 @@ class Generator:
         (classifier-free guidance, Ho & Salimans 2022) weighs the controls' effect: the next event is drawn
         from ``unset + guidance * (given - unset)`` of the log-probabilities with the controls given and
         with them all unset; 1 reads the controls plainly, and the default is :meth:`default_guidance` (a
-        model trained with its controls dropped at random knows both). A number
-        between two bins' centres is read as both bins, their log-probabilities weighed by nearness
-        (:meth:`seqgen.controls.Control.blend`). A per-bar number (``Control.per_bar``, e.g. a density) is
-        also held by choice: each output's first bar is drawn :data:`BAR_CANDIDATES` times and the one
-        whose measure is nearest the request goes on (a track keeps the pace its first bar sets).
-        With ``base`` (a :class:`Generator`), guidance is anchored on it: :meth:`anchor`.
+        model trained with its controls dropped at random knows both). A number between two bins' centres is
+        read as both bins, their log-probabilities weighed by nearness (:meth:`seqgen.controls.Control.blend`).
+        A per-bar number (``Control.per_bar``, e.g. a density) is also held by choice: each output's first bar
+        is drawn :data:`BAR_CANDIDATES` times and the one whose measure is nearest the request goes on (a track
+        keeps the pace its first bar sets). With ``base`` (a :class:`Generator`), guidance is anchored on it
+        (:meth:`anchor`). The calibration's offsets of the values set are added (:mod:`seqgen.calibration`).
         """
         if base is not None and not self._checked(controls):  # the base plays alone
             self.check_base(base)
@@ -142,9 +145,9 @@ class Generator:
             guidance,
             _FirstBar.of(self, values) if guidance else None,
             self.anchor(base, values),
+            self.calibration.control_table(self.controls, values, self.config.encoding) if self.calibration else None,
         )
-        decode = self.config.encoding.class_to_event
-        return [primer + [decode(int(c)) for c in row] for row in generated]
+        return [primer + [self.config.encoding.class_to_event(int(c)) for c in row] for row in generated]
 
     def anchor(self, base, values):
         """The base the guidance of ``values`` (checked controls, some set) is anchored on (:mod:`seqgen.guidance`):
@@ -200,12 +203,17 @@ class Generator:
         guidance=1.0,
         first_bar=None,
         base=None,
+        offsets=None,
     ) -> np.ndarray:
         """Classes [num_outputs, num_new] continuing the primer classes after ``prompts``: (weight, prompt
         tokens) rows, read together (:meth:`seqgen.prompt.Prompt.blended_tokens`). With ``first_bar`` (a
         :class:`_FirstBar`), each output's beams are drawn that many times over until its first bar is
-        generated, then the ones nearest the requested values go on."""
+        generated, then the ones nearest the requested values go on. ``offsets`` [steps per bar, classes] are
+        added to the logits of each step (:meth:`seqgen.calibration.Calibration.control_table`)."""
         stepper, logits, state = self._start(primer, prompts, guidance, base)
+        if offsets is not None:
+            stepper = CalibratedStepper(stepper, offsets)
+            logits = stepper.shifted(logits, len(primer))
         if num_new == 0:
             return np.zeros((num_outputs, 0), np.int64)
         keep = beam_size * (first_bar.candidates if first_bar else 1)  # rows kept per output

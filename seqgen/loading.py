@@ -82,9 +82,9 @@ def _from_bundle(loaded, source) -> Model:
 
     base = GuidanceBase(loaded.guidance_base, load) if loaded.guidance_base else None
     if loaded.adapter is None:
-        from seqgen.calibration import Calibration
+        from seqgen.calibration import from_manifest
 
-        calibration = Calibration(loaded.calibration["no_event_offsets"]) if loaded.calibration else None
+        calibration = None if loaded.calibration is None else from_manifest(loaded.calibration, loaded.config, source)
         return Model(loaded.config, loaded.weights, loaded.description, source, base, calibration)
     base_source = loaded.adapter["base"]
     again = "put the base back, or adapt again with --from a model you have"

@@ -95,7 +95,7 @@ class Model:
     description: str = ""
     source: str = ""
     guidance_base: GuidanceBase = attrs.field(default=None, repr=False)
-    #: How often it rests on each step of the bar, matched to its data (:mod:`seqgen.calibration`), or None.
+    #: Its sampling matched to its data, alone and with each control's values (:mod:`seqgen.calibration`), or None.
     calibration: object = attrs.field(default=None, repr=False)
 
     @property
@@ -123,7 +123,7 @@ class Model:
         from seqgen.calibration import stepper_of
         from seqgen.generator import Generator
 
-        return Generator(self.config, stepper_of(self.config, self.weights, self.calibration))
+        return Generator(self.config, stepper_of(self.config, self.weights, self.calibration), self.calibration)
 
     def _base(self):
         """The Generator of the bundle's guidance base (what songs, loops and variations are anchored on), or None."""

@@ -510,6 +510,12 @@ CASES = [
     ("calibrate-rounds-zero", f"{CALIBRATE} --rounds 0", r"--rounds: expected a positive integer, got '0'"),
     ("calibrate-steps-short", f"{CALIBRATE} --num_steps 20", r"--num_steps must hold two bars \(32 steps\) or more"),
     (
+        "calibrate-unknown-control",
+        f"{CALIBRATE} --controls style",
+        r"toy_rnn takes no control style \(its controls: none\); fix --controls",
+    ),
+    ("calibrate-min-tracks-zero", f"{CALIBRATE} --min_tracks 0", r"--min_tracks: expected a positive integer, got '0'"),
+    (
         "calibrate-output-exists",
         f"{CALIBRATE}".replace("{new}/c.seqgen", "{out}/keep.txt"),
         r"keep.txt already exists; choose another --bundle_file",

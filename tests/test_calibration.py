@@ -1,5 +1,7 @@
-"""Calibrated rests (seqgen.calibration, `seqgen calibrate`), on the toy plugin's transformer: a model's rests on
-each step of the bar fitted to tracks, kept by its bundle, and applied alike wherever it predicts."""
+"""Calibrated sampling (seqgen.calibration, `seqgen calibrate`), on the toy plugin's transformer and a steered toy
+defined here: a model's rests on each step of the bar fitted to tracks, alone and for each value of its controls,
+kept by its bundle, and applied alike wherever it predicts (its own) or whenever a value is set (a control's).
+Parts (a drum's rate) are tested on the drums in plugins/drums/tests/test_drums_calibration.py."""
 
 import json
 import re
@@ -10,12 +12,17 @@ import numpy as np
 import pytest
 
 import seqgen
-from seqgen import calibration, plugins, records
+from seqgen import calibration, controls, plugins, records, testing
 from seqgen.cli import main
+from seqgen.config import Config
+from seqgen.controls import Control
 from seqgen.errors import SeqgenError
+from seqgen.families.transformer import TransformerHParams
+from seqgen.hookspecs import hookimpl
 from seqgen.testing import random_model
 
-from support import GROOVE
+from support import GROOVE, SMALL_TRANSFORMER
+from toy_plugin import TOY
 
 BAR = 16  # the toy configs' 4 steps per quarter, 4/4
 #: How often the hand-made tracks rest on each step of the bar: seldom on the beats, mostly between them.
@@ -35,6 +42,10 @@ def tracks():
     return [np.where(rng.random(len(steps)) < steps, 0, rng.integers(1, 4, len(steps))) for _ in range(200)]
 
 
+def own(offsets):
+    return calibration.Calibration(calibration.Offsets(offsets))
+
+
 def sampled_rests(model, seed=50):
     generated = model.generate(num_outputs=300, num_steps=64, seed=seed)
     return calibration.rest_rates([np.asarray(track.events) for track in generated], 0, BAR)
@@ -44,14 +55,14 @@ def test_fitting_brings_the_rests_on_each_step_of_the_bar_to_the_tracks(model, t
     assert np.allclose(calibration.rest_rates(tracks, 0, BAR), RESTS, atol=0.06)
     before = np.abs(sampled_rests(model) - RESTS)
     fitted = calibration.fit(model, tracks, rounds=6, outputs=200, num_steps=64, seed=1)
-    after = np.abs(sampled_rests(attrs.evolve(model, calibration=fitted)) - RESTS)
+    after = np.abs(sampled_rests(attrs.evolve(model, calibration=calibration.Calibration(fitted))) - RESTS)
     assert before.mean() > 0.2  # the random model rests about as often on every step
     assert after.mean() < 0.04 and after.max() < 0.1
 
 
 def test_a_calibrated_model_predicts_alike_when_scoring_stepping_and_feeding(model):
     offsets = np.linspace(-1, 1, BAR)
-    calibrated = attrs.evolve(model, calibration=calibration.Calibration(offsets))
+    calibrated = attrs.evolve(model, calibration=calibration.Calibration(calibration.Offsets(offsets)))
     classes = np.random.default_rng(1).integers(0, 4, (3, 40))
     expected = model.generator.logits(classes)
     expected[..., 0] += offsets[np.arange(1, 41) % BAR]  # logits at t predict the event at t + 1
@@ -67,7 +78,7 @@ def test_a_calibrated_model_predicts_alike_when_scoring_stepping_and_feeding(mod
 
 
 def test_a_bundle_keeps_its_calibration(model, tmp_path):
-    calibrated = attrs.evolve(model, calibration=calibration.Calibration(np.linspace(-1, 1, BAR)))
+    calibrated = attrs.evolve(model, calibration=own(np.linspace(-1, 1, BAR)))
     calibrated.save(tmp_path / "calibrated.seqgen")
     loaded = seqgen.load(tmp_path / "calibrated.seqgen")
     assert loaded.calibration == calibrated.calibration
@@ -78,8 +89,19 @@ def test_a_bundle_keeps_its_calibration(model, tmp_path):
     assert seqgen.load(tmp_path / "plain.seqgen").calibration is None
 
 
-@pytest.mark.parametrize("value", ["loud", {"no_event_offsets": []}, {"no_event_offsets": [1, "x"]}, [0.5]])
-def test_a_bundle_with_a_malformed_calibration_is_refused_in_one_line(model, tmp_path, value):
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("loud", "calibration is malformed"),
+        ({"no_event_offsets": []}, "calibration is malformed"),
+        ({"no_event_offsets": [1, "x"] * 8}, "calibration is malformed"),
+        ({"no_event_offsets": [0.5] * 15}, "calibration is malformed"),
+        ({"no_event_offsets": [0.5] * 16, "part_offsets": [1]}, "calibration is malformed"),
+        ([0.5], "calibration is malformed"),
+        ({"controls": {"busy": [None, None]}}, "calibration of control busy is not one entry per value of a control"),
+    ],
+)
+def test_a_bundle_with_a_malformed_calibration_is_refused_in_one_line(model, tmp_path, value, message):
     model.save(tmp_path / "plain.seqgen")
     with zipfile.ZipFile(tmp_path / "plain.seqgen") as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
@@ -88,8 +110,9 @@ def test_a_bundle_with_a_malformed_calibration_is_refused_in_one_line(model, tmp
     with zipfile.ZipFile(tmp_path / "bad.seqgen", "w") as archive:
         for name, content in members.items():
             archive.writestr(name, content)
-    with pytest.raises(SeqgenError, match="calibration is not a list of numbers; it is not a valid seqgen bundle"):
+    with pytest.raises(SeqgenError, match=f"{message}.*; it is not a valid seqgen bundle") as raised:
         seqgen.load(tmp_path / "bad.seqgen")
+    assert len(str(raised.value).splitlines()) == 1
 
 
 def test_the_calibrate_command_writes_a_calibrated_bundle_and_replaces_nothing(model, tracks, tmp_path, capsys):
@@ -99,10 +122,11 @@ def test_the_calibrate_command_writes_a_calibrated_bundle_and_replaces_nothing(m
     args += [str(tmp_path / "train.tfrecord"), "--bundle_file", str(tmp_path / "calibrated.seqgen")]
     assert main([*args, "--rounds", "4", "--outputs", "100", "--num_steps", "64"]) == 0
     out = capsys.readouterr().out
-    assert "round 4/4: rests on" in out and f"wrote {tmp_path / 'calibrated.seqgen'}: 100 tracks rest on" in out
+    assert "alone (200 tracks), round 4/4: rests on" in out
+    assert f"wrote {tmp_path / 'calibrated.seqgen'}: calibrated alone on 200 tracks" in out
     calibrated = seqgen.load(tmp_path / "calibrated.seqgen")
-    assert len(calibrated.calibration.no_event_offsets) == BAR
-    assert "rests calibrated" in calibrated.description
+    assert len(calibrated.calibration.own.no_event) == BAR and calibrated.calibration.own.parts == ()
+    assert calibrated.description.endswith("calibrated on train.tfrecord: alone on 200 tracks")
     assert np.abs(sampled_rests(calibrated) - RESTS).mean() < 0.06
 
     made = (tmp_path / "calibrated.seqgen").read_bytes()
@@ -116,8 +140,8 @@ def test_the_calibrate_command_matches_the_rests_of_a_folder_of_midi_files(model
     args = ["calibrate", "--from", str(tmp_path / "plain.seqgen"), "--midi", str(GROOVE), "--bundle_file"]
     assert main([*args, str(tmp_path / "c.seqgen"), "--rounds", "2", "--outputs", "50", "--num_steps", "32"]) == 0
     calibrated = seqgen.load(tmp_path / "c.seqgen")
-    tracks, files = map(
-        int, re.search(r"rests calibrated on (\d+) tracks of (\d+) MIDI files$", calibrated.description).groups()
+    files, tracks = map(
+        int, re.search(r"calibrated on (\d+) MIDI files: alone on (\d+) tracks$", calibrated.description).groups()
     )
     assert 0 < files <= len(list(GROOVE.rglob("*.mid"))) and tracks >= files
     assert "round 2/2" in capsys.readouterr().out
@@ -133,7 +157,7 @@ def test_the_calibrate_command_refuses_tracks_shorter_than_a_bar(model, tmp_path
 
 
 def test_evaluate_measures_a_calibrated_model_as_it_plays(model, tracks, tmp_path, capsys):
-    calibrated = attrs.evolve(model, calibration=calibration.Calibration(np.linspace(-1, 1, BAR)))
+    calibrated = attrs.evolve(model, calibration=own(np.linspace(-1, 1, BAR)))
     calibrated.save(tmp_path / "calibrated.seqgen")
     records.write_class_records(tmp_path / "test.tfrecord", tracks[:20])
     assert (
@@ -145,5 +169,89 @@ def test_evaluate_measures_a_calibrated_model_as_it_plays(model, tracks, tmp_pat
     )
     measured = json.loads(capsys.readouterr().out)
     log_likelihood = sum(calibrated.generator.log_likelihood(list(track))[0] for track in tracks[:20])
-    assert measured["model"] == "toy_transformer model (rests calibrated)"
+    assert measured["model"] == "toy_transformer model (calibrated)"
     assert measured["loss"] == pytest.approx(-log_likelihood / measured["tokens"], rel=1e-4)
+
+
+def _busy(events, metadata):
+    return "yes" if sum(1 for event in events if event) > len(events) / 2 else "no"
+
+
+#: A toy steered by a category and a number, as the drums are by fill and tempo.
+STEERED = Config(
+    id="toy_steered",
+    description="Onset counts, steered by how busy a track is and by a number.",
+    **TOY,
+    model="transformer",
+    hparams=TransformerHParams(controls=True).override(SMALL_TRANSFORMER),
+    controls=(
+        Control("busy", "more onsets than rests", values=("no", "yes"), measure=_busy),
+        Control("speed", "a number", edges=(0, 10, 20, 30)),  # bins' centres 5, 15, 25
+    ),
+)
+
+
+class SteeredPlugin:
+    @hookimpl
+    def register_configs(self, register):
+        register(STEERED)
+
+
+@pytest.fixture(scope="module")
+def steered():
+    with testing.registered(SteeredPlugin(), "steered"):
+        yield random_model(plugins.get_config("toy_steered"), seed=4)
+
+
+def rests_of(made):
+    return float(np.mean([np.asarray(track.events[1:]) == 0 for track in made]))
+
+
+def test_a_control_values_offsets_are_added_when_it_is_set_and_only_then(steered):
+    resting = calibration.Offsets([20.0] * BAR)  # a rest on every step
+    calibrated = attrs.evolve(steered, calibration=calibration.Calibration(controls={"busy": (None, resting)}))
+    assert rests_of(calibrated.generate(num_outputs=3, num_steps=32, seed=2, controls={"busy": "yes"})) == 1.0
+    for values in ({"busy": "no"}, {"speed": 15}, None):
+        made, before = (m.generate(num_outputs=3, num_steps=32, seed=2, controls=values) for m in (calibrated, steered))
+        assert [t.events for t in made] == [t.events for t in before] and rests_of(made) < 0.9
+
+
+def test_a_numbers_offsets_are_weighed_as_the_model_reads_the_number(steered):
+    slow, middle = calibration.Offsets([1.0] * BAR, ()), calibration.Offsets(np.linspace(0, 3, BAR), ())
+    busy = calibration.Offsets([0.5] * BAR)
+    calibrated = calibration.Calibration(controls={"speed": (slow, middle, None), "busy": (busy, None)})
+
+    def rests(values):
+        return calibrated.control_table(steered.controls, values, STEERED.encoding)[:, 0]
+
+    assert np.allclose(rests({"speed": 15}), np.linspace(0, 3, BAR))  # the centre of its bin: that bin alone
+    assert np.allclose(rests({"speed": 10}), 0.5 * 1.0 + 0.5 * np.linspace(0, 3, BAR))  # between two centres
+    assert np.allclose(rests({"speed": 20}), 0.5 * np.linspace(0, 3, BAR))  # half in a bin left uncalibrated
+    assert np.allclose(rests({"speed": 5, "busy": "no"}), 1.5)  # set controls add up
+    assert calibrated.control_table(steered.controls, {"busy": "yes", "speed": 28}, STEERED.encoding) is None
+
+
+def test_the_calibrate_command_fits_each_value_to_its_own_tracks(steered, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    examples = []
+    for rests in [0.15] * 40 + [0.85] * 40:  # busy tracks and sparse ones, all at speed 5
+        track = np.where(rng.random(64) < rests, 0, rng.integers(1, 4, 64))
+        context = {**controls.measure(STEERED.controls, list(track), {}), f"{records.RECORD_PREFIX}speed": 5.0}
+        examples.append(records.add_context(records.encode_classes(track), context))
+    records.write_examples(tmp_path / "steered.tfrecord", examples)
+    steered.save(tmp_path / "steered.seqgen")
+    args = ["calibrate", "--from", str(tmp_path / "steered.seqgen"), "--sequence_example_file"]
+    args += [str(tmp_path / "steered.tfrecord"), "--bundle_file", str(tmp_path / "c.seqgen"), "--min_tracks", "30"]
+    assert main([*args, "--rounds", "4", "--outputs", "100", "--num_steps", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "busy=yes (40 tracks), round 4/4: rests on" in out and "speed in [0, 10) (80 tracks), round 1/4" in out
+    assert out.endswith(
+        f"wrote {tmp_path / 'c.seqgen'}: calibrated alone on 80 tracks, 2 of 2 values of busy, 1 of 3 bins of speed\n"
+    )
+    calibrated = seqgen.load(tmp_path / "c.seqgen")
+    by_bin = calibrated.calibration.controls
+    assert by_bin["speed"][0] is not None and by_bin["speed"][1:] == (None, None)  # no track at speed 10 or more
+    for value, rests in (("yes", 0.15), ("no", 0.85)):
+        made = calibrated.generate(num_outputs=200, num_steps=32, seed=9, controls={"busy": value})
+        assert abs(rests_of(made) - rests) < 0.1, (value, rests_of(made))
+    assert abs(rests_of(calibrated.generate(num_outputs=200, num_steps=32, seed=9)) - 0.5) < 0.1  # alone: every track

@@ -76,7 +76,7 @@ def run(args) -> int:
     else:
         model = load_model(args)
         config, weights, calibration = model.config, model.weights, model.calibration
-        what = f"{config.id} model" + (" (rests calibrated)" if calibration else "")
+        what = f"{config.id} model" + (" (calibrated)" if calibration and calibration.own else "")
     num_classes = config.encoding.num_classes
     files = record_files(args.sequence_example_file, num_classes)
     train_files = record_files(args.unigram_from, num_classes) if weights is None else None

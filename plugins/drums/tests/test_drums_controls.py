@@ -224,11 +224,3 @@ def test_song_sections_are_anchored_as_generate_is():
     assert list(song[1:]) == list(drawn[1:])  # its first step is the arrangement's section start
     unanchored = attrs.evolve(model, guidance_base=None)
     assert list(unanchored.song("verse:2", fills=False, seed=4)[0].events[1:]) != list(drawn[1:])
-
-
-def test_calibrating_a_model_that_plays_its_guidance_base_is_refused_in_one_line(tmp_path, capsys):
-    code = main(["calibrate", "--from", "drum_kit_control_gmd", "--sequence_example_file", str(tmp_path / "x"),
-                 "--bundle_file", str(tmp_path / "c.seqgen")])  # fmt: skip
-    err = capsys.readouterr().err.strip()
-    assert code == 1 and len(err.splitlines()) == 1 and not (tmp_path / "c.seqgen").exists()
-    assert err.endswith("calibrate drum_kit_transformer_gmd instead")

@@ -73,6 +73,10 @@ class DrumEncoding(Encoding):
         kept = (self.num_classes - 1) & ~free
         return ((np.arange(self.num_classes) ^ index) & kept) == 0
 
+    def class_parts(self) -> np.ndarray:
+        """Class ``c`` sounds instrument ``k`` when bit ``k`` of ``c`` is set."""
+        return (np.arange(self.num_classes)[:, None] >> np.arange(len(self.parts))[None] & 1).astype(bool)
+
     def position_features(self, num_steps: int) -> np.ndarray:
         positions = np.arange(1, num_steps + 1)[:, None]
         bits = (positions >> np.arange(self.num_position_features)[None, :]) & 1
