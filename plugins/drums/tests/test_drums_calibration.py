@@ -4,11 +4,15 @@ values (docs/models.md, "Calibrated controls")."""
 
 import attrs
 import numpy as np
+import pytest
+
+import seqgen
 from seqgen import calibration, plugins
+from seqgen.cli import main
 from seqgen.testing import random_model
 from seqgen_drums.events.encoding import DRUM_KIT_PARTS
 
-from support import SMALL_TRANSFORMER
+from support import GROOVE, SMALL_TRANSFORMER
 
 KICK, SNARE, CLOSED, RIDE = 1, 2, 4, 256  # drum_kit classes: bit k is drum k
 
@@ -43,3 +47,22 @@ def test_fitting_brings_each_drums_rate_to_the_tracks():
     assert len(fitted.parts) == 9
     after = np.abs(played(fitted) - target).sum()
     assert before > 1.0 and after < 0.25, (before, after)
+
+
+@pytest.mark.slow
+def test_the_default_is_calibrated_for_its_controls_values_and_can_be_again(tmp_path, capsys):
+    default = seqgen.load("drum_kit_control_gmd")
+    shipped = default.calibration.controls
+    assert default.calibration.own is None  # with no control set, its guidance base plays (calibrated itself)
+    assert shipped["fill"][1] is not None and shipped["fill"][0] is None  # fill=no left out by the validation split
+    styles = next(control for control in default.controls if control.name == "style").values
+    assert all(shipped["style"][styles.index(style)] for style in ("funk", "rock", "jazz", "latin"))
+    assert all(len(o.parts) == 9 for by_bin in shipped.values() for o in by_bin if o is not None)
+    args = ["calibrate", "--from", "drum_kit_control_gmd", "--midi", str(GROOVE), "--controls", "tempo"]
+    args += ["--min_tracks", "1", "--rounds", "2", "--outputs", "10", "--num_steps", "32"]
+    assert main([*args, "--bundle_file", str(tmp_path / "mine.seqgen")]) == 0
+    out = capsys.readouterr().out
+    assert "tempo in [" in out and "wrote" in out and "bins of tempo" in out
+    mine = seqgen.load(tmp_path / "mine.seqgen").calibration
+    assert mine.own is None and mine.controls["fill"] == shipped["fill"]  # the controls not asked for are kept
+    assert mine.controls["tempo"] != shipped["tempo"]
