@@ -213,18 +213,21 @@ def fit(model, tracks, controls=None, rounds=12, outputs=500, num_steps=128, see
     generating with them draws (anchored on the bundle's guidance base, if it names one). ``rounds`` rounds of
     ``outputs`` tracks of ``num_steps`` steps; ``log(round, target, sampled)`` hears each round's mean rest rates."""
     encoding, steps_per_bar = model.config.encoding, model.config.steps_per_quarter * 4
-    target = (rest_rates(tracks, encoding.no_event_class, steps_per_bar), part_rates(tracks, encoding))
-    if not parts:
-        target = (target[0], np.zeros(0))
+
+    def rates(classes) -> tuple:
+        rests = rest_rates(classes, encoding.no_event_class, steps_per_bar)
+        return rests, part_rates(classes, encoding) if parts else np.zeros(0)
+
+    target = rates(tracks)
     calibration = model.calibration or Calibration()
     control, index = _control_of(model, controls)
     by_bin = calibration.controls.get(control.name) if control is not None else None
     start = calibration.own if control is None else (by_bin[index] if by_bin else None)
     no_event = np.array(start.no_event if start else np.zeros(steps_per_bar))
-    parts = np.array(start.parts if start and start.parts else np.zeros(len(target[1])))
+    part_offsets = np.array(start.parts if start and start.parts else np.zeros(len(target[1])))
     kept = []
     for round_ in range(rounds):
-        offsets = Offsets(no_event, parts)
+        offsets = Offsets(no_event, part_offsets)
         trial = attrs.evolve(
             model,
             calibration=(
@@ -240,15 +243,13 @@ def fit(model, tracks, controls=None, rounds=12, outputs=500, num_steps=128, see
             controls=controls or None,
             guidance_base=None if controls else False,
         )
-        classes = [encoding.events_to_classes(track.events) for track in generated]
-        sampled = (rest_rates(classes, encoding.no_event_class, steps_per_bar), part_rates(classes, encoding))
-        sampled = (sampled[0], sampled[1][: len(target[1])])
+        sampled = rates([encoding.events_to_classes(track.events) for track in generated])
         if log:
             log(round_ + 1, float(target[0].mean()), float(sampled[0].mean()))
         no_event = no_event + STEP * (_log_odds(target[0]) - _log_odds(sampled[0]))
-        parts = parts + STEP * (_log_odds(target[1]) - _log_odds(sampled[1]))
+        part_offsets = part_offsets + STEP * (_log_odds(target[1]) - _log_odds(sampled[1]))
         if round_ >= rounds // 2:
-            kept.append((no_event, parts))
+            kept.append((no_event, part_offsets))
     return Offsets(*(np.mean(values, axis=0) for values in zip(*kept)))
 
 

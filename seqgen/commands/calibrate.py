@@ -74,6 +74,7 @@ def run(args) -> int:
     if not labelled:
         raise SeqgenError(f"no track of {origin} is a bar ({steps_per_bar} steps) or longer; give longer tracks")
     fitted, said = model.calibration or calibration.Calibration(), []
+    before = fitted
     if model.guidance_base is None:
         alone = [track for track, values in labelled if not _kept(model.controls, values)]
         fitted = attrs.evolve(fitted, own=_fit(args, model, alone, None, "alone", parts=False))
@@ -88,7 +89,7 @@ def run(args) -> int:
                 fitted = fitted.with_control(control, index, offsets)
         count = sum(offsets is not None for offsets in fitted.controls.get(control.name, ()))
         said.append(f"{count} of {control.num_bins} {'values' if control.values else 'bins'} of {control.name}")
-    if fitted.own is None and not fitted.controls:
+    if fitted == before:  # nothing was fitted
         raise SeqgenError(
             f"no value of {', '.join(c.name for c in controls)} has {args.min_tracks} tracks in {origin}; give more "
             f"tracks, or a smaller --min_tracks"
