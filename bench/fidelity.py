@@ -9,7 +9,8 @@ create_dataset ... --min_bars 1``, fills included):
 - the default model (``--default``, or every model that takes controls) with one control set per row,
   against the split's tracks of that value: ``fill=no`` against its beats, ``fill=yes`` (``--fill_steps``:
   fills are one or two bars) against its fills, ``style=S`` against its tracks of style S (each style that
-  has test tracks), ``density=D`` and ``tempo=T`` against its beats in D's and T's bin;
+  has test tracks), ``density=D`` and ``tempo=T`` against its beats within half a bin of D and T (a window
+  centred on the number: generation reads a number on the edge of two bins as both);
 - its songs (``Model.song``, a quarter as many per row: they are longer): one 8-bar verse without fills, and
   ``intro:4 verse:8 chorus:8 verse:8`` with fills, against the split's beats.
 
@@ -64,7 +65,7 @@ def requests(args, records) -> list:
                 (
                     {name: value},
                     args.num_steps,
-                    f"the test split's beats in {name} {value:g}'s bin",
+                    f"the test split's beats around {name} {value:g}",
                     fidelity.select(labelled, {"fill": "no", name: value}),
                 )
             )

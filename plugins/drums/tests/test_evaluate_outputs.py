@@ -81,6 +81,19 @@ def test_a_record_reference_is_chosen_by_its_controls(folders, tmp_path, capsys)
     assert reference_row.startswith(f"| reference: {path} (fill=yes) | 1 | 16 | 0.000 | 1.000 | 0.000 |")
 
 
+def test_a_number_keeps_the_records_within_half_its_bins_width_of_it(tmp_path):
+    """tempo=120 lies on the edge of the bins [110, 120) and [120, 130), so generation reads it as both: the
+    reference is the tempos a half bin (5 bpm) either side of it, not the bin above the edge."""
+    path = tmp_path / "records.tfrecord"
+    tempos = [112.0, 115.0, 118.0, 124.0, 125.0, 128.0]
+    tracks = [CONFIG.encoding.events_to_classes(_bar(kicks=range(index + 1))) for index in range(len(tempos))]
+    records.write_examples(
+        path, [records.encode_example(t, context={"control/tempo": tempo}) for t, tempo in zip(tracks, tempos)]
+    )
+    kept = fidelity.record_tracks(str(path), {"tempo": 120.0})
+    assert [list(track) for track in kept] == [list(tracks[index]) for index in (1, 2, 3)]  # 115, 118 and 124
+
+
 @pytest.mark.parametrize(
     "argv,expected",
     [

@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
         "--where",
         metavar="CONTROLS",
         help="keep the reference records with these control values, e.g. fill=no or style=jazz "
-        "(a number matches its bin)",
+        "(a number keeps the values within half its bin's width of it)",
     )
 
 

@@ -145,7 +145,7 @@ def labelled_tracks(path) -> list:
 
 def select(labelled, where, source="the records") -> list:
     """The classes of the ``labelled`` tracks whose controls have the values of ``where`` (checked; a number
-    matches its bin); a SeqgenError naming ``source`` when none has."""
+    matches the values within half its bin's width of it); a SeqgenError naming ``source`` when none has."""
     from seqgen.controls import check_controls
 
     from seqgen_drums.events.controls import DRUM_CONTROLS
@@ -164,7 +164,13 @@ def select(labelled, where, source="the records") -> list:
 
 
 def _matches(control, value, wanted) -> bool:
-    """A record's value against a wanted one: a category equal, a number in the same bin."""
+    """A record's value against a wanted one: a category equal; a number within half the width of the wanted
+    one's bin of it, a window centred on the number, as generation reads a number between two bins' centres
+    as both bins (:meth:`seqgen.controls.Control.blend`)."""
     if value is None:
         return False
-    return value == wanted if control.kind == "category" else control.bin(value) == control.bin(wanted)
+    if control.kind == "category":
+        return value == wanted
+    index = control.bin(wanted)
+    half = (control.edges[index + 1] - control.edges[index]) / 2
+    return wanted - half <= value < wanted + half
