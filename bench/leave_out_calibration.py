@@ -25,7 +25,7 @@ def main(source, target, *left_out) -> None:
         for c in model.controls
         if c.name in controls
     )
-    description = model.description.rsplit("; calibrated on ", 1)[0]
+    description = model.description.split("; calibrated on ")[0]  # what follows counts the whole calibration
     description += f"; calibrated on train_drum_tracks.tfrecord: {counts} (left out by the validation split: "
     description += f"{', '.join(left_out)})"
     attrs.evolve(model, calibration=attrs.evolve(model.calibration, controls=controls)).save(target, description)
