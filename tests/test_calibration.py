@@ -255,3 +255,14 @@ def test_the_calibrate_command_fits_each_value_to_its_own_tracks(steered, tmp_pa
         made = calibrated.generate(num_outputs=200, num_steps=32, seed=9, controls={"busy": value})
         assert abs(rests_of(made) - rests) < 0.1, (value, rests_of(made))
     assert abs(rests_of(calibrated.generate(num_outputs=200, num_steps=32, seed=9)) - 0.5) < 0.1  # alone: every track
+
+    # One value fitted again (a track of another such value added later, say): the rest keep their numbers.
+    again = ["calibrate", "--from", str(tmp_path / "c.seqgen"), "--sequence_example_file"]
+    again += [str(tmp_path / "steered.tfrecord"), "--bundle_file", str(tmp_path / "d.seqgen"), "--num_steps", "32"]
+    assert main([*again, "--controls", "busy=no", "--rounds", "2", "--outputs", "50"]) == 0
+    assert "busy=yes" not in capsys.readouterr().out
+    refitted = seqgen.load(tmp_path / "d.seqgen").calibration.controls
+    assert refitted["busy"][1] == by_bin["busy"][1] and refitted["speed"] == by_bin["speed"]
+    assert refitted["busy"][0] != by_bin["busy"][0]
+    assert main([*again[:-3], str(tmp_path / "e.seqgen"), "--controls", "busy=maybe"]) != 0
+    assert "control busy has no value 'maybe'; valid: no, yes" in capsys.readouterr().err

@@ -46,7 +46,11 @@ def add_arguments(parser) -> None:
         "--min_tracks", type=positive_int, default=20, help="tracks a control's value needs to be fitted (default 20)"
     )
     parser.add_argument(
-        "--controls", nargs="+", metavar="NAME", help="fit only these controls' values (default: every control's)"
+        "--controls",
+        nargs="+",
+        metavar="NAME[=VALUE]",
+        help="fit only these controls' values, or with =VALUE only that value (a number: its bin), e.g. style "
+        "or style=soul; the others keep their numbers (default: every value of every control)",
     )
 
 
@@ -79,8 +83,8 @@ def run(args) -> int:
         alone = [track for track, values in labelled if not _kept(model.controls, values)]
         fitted = attrs.evolve(fitted, own=_fit(args, model, alone, None, "alone", parts=False))
         said.append(f"alone on {len(alone)} tracks")
-    for control in controls:
-        for index in range(control.num_bins):
+    for control, bins in controls:
+        for index in bins:
             value = control.values[index] if control.values else (control.edges[index] + control.edges[index + 1]) / 2
             tracks = [track for track, values in labelled if _of(control, index, values, model.controls)]
             if len(tracks) >= args.min_tracks:
@@ -91,8 +95,8 @@ def run(args) -> int:
         said.append(f"{count} of {control.num_bins} {'values' if control.values else 'bins'} of {control.name}")
     if fitted == before:  # nothing was fitted
         raise SeqgenError(
-            f"no value of {', '.join(c.name for c in controls)} has {args.min_tracks} tracks in {origin}; give more "
-            f"tracks, or a smaller --min_tracks"
+            f"no value of {', '.join(c.name for c, _ in controls)} asked for has {args.min_tracks} tracks in "
+            f"{origin}; give more tracks, or a smaller --min_tracks"
         )
     calibrated = attrs.evolve(model, calibration=fitted)
     calibrated.save(
@@ -104,15 +108,21 @@ def run(args) -> int:
 
 
 def _controls(model, names) -> list:
-    """The model's controls to fit (``--controls``: these, checked; default all of them)."""
-    if names is None:
-        return list(model.controls)
+    """``[(control, bins to fit)]`` (``--controls``: NAME for all its values or bins, NAME=VALUE for that value or
+    the bin of that number, checked; default every bin of every control)."""
     known = {control.name: control for control in model.controls}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        takes = ", ".join(known) or "none"
-        raise SeqgenError(f"{model.config.id} takes no control {unknown[0]} (its controls: {takes}); fix --controls")
-    return [known[name] for name in dict.fromkeys(names)]
+    if names is None:
+        return [(control, range(control.num_bins)) for control in model.controls]
+    chosen: dict = {}
+    for item in names:
+        name, equals, value = item.partition("=")
+        if name not in known:
+            takes = ", ".join(known) or "none"
+            raise SeqgenError(f"{model.config.id} takes no control {name} (its controls: {takes}); fix --controls")
+        control = known[name]
+        bins = chosen.setdefault(name, set())
+        bins.update([control.bin(control.check(value))] if equals else range(control.num_bins))
+    return [(known[name], sorted(bins)) for name, bins in chosen.items()]
 
 
 def _kept(controls, values, but=None) -> bool:
