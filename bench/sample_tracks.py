@@ -1,6 +1,6 @@
 """A record file of ``--count`` beats drawn at random of each of ``--styles`` from a drum record file (``seqgen
 create_dataset``), the records copied as they are: to ask how a calibration fitted from few tracks fares
-(docs/models.md, "Soul from its 14 beats"). Usage:
+(docs/models.md, "Styles of few beats"). Usage:
 
     python bench/sample_tracks.py gmd/short/train_drum_tracks.tfrecord sub/1.tfrecord --count 14 --seed 1 \
         --styles funk latin jazz rock hiphop
