@@ -22,6 +22,8 @@ PORT_WATCH = 0.5
 #: Time (seconds) given to the MIDI system to deliver the last messages before a port is closed (JACK sends
 #: them from its own thread, a period later).
 DELIVERY = 0.1
+#: How often (seconds) a MIDI input is read: an arrival time is at most this late.
+POLL = 0.001
 
 
 def _mido():
@@ -172,8 +174,10 @@ class MidiOut:
 
 class MidiIn:
     """Messages from a MIDI input port (an existing one by name, or a virtual one), each given as a mido message
-    with its arrival time (``time.perf_counter``) to every listener, on rtmidi's thread. Read with python-rtmidi
-    itself, so that closing takes the callback away before the port goes (mido's close leaves one in place)."""
+    with its arrival time (``time.perf_counter``) to every listener, on a thread of this class's own that reads
+    python-rtmidi's queue every :data:`POLL` seconds. No rtmidi callback: JACK would call it from its real-time
+    thread, which then waits for Python's interpreter lock (its cycles overrun, and a port closed while a call
+    waits deadlocks or frees what the call needs)."""
 
     def __init__(self, name: str, virtual: bool = False, flag: str = "--midi_in"):
         import rtmidi
@@ -197,19 +201,30 @@ class MidiIn:
             self._rt.delete()
             raise
         self._rt.ignore_types(sysex=True, timing=False, active_sense=True)  # MIDI clock is timing
-        self._rt.set_callback(self._receive)
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="seqgen-live-midi-in", daemon=True)
+        self._reader.start()
 
-    def _receive(self, event, data=None) -> None:
-        at = time.perf_counter()
-        try:
-            message = self._parse(event[0])
-        except ValueError:  # not a whole MIDI message
-            return
-        for listener in self.listeners:
-            listener(message, at)
+    def _read(self) -> None:
+        from seqgen.live.realtime import PLAYER, realtime
+
+        realtime(PLAYER)  # an arrival time is read when this thread runs: as soon as the player's
+        while not self._closed.is_set():
+            event = self._rt.get_message()
+            if event is None:
+                self._closed.wait(POLL)
+                continue
+            at = time.perf_counter()
+            try:
+                message = self._parse(event[0])
+            except ValueError:  # not a whole MIDI message
+                continue
+            for listener in self.listeners:
+                listener(message, at)
 
     def close(self) -> None:
-        self._rt.cancel_callback()
+        self._closed.set()
+        self._reader.join()
         self._rt.close_port()
         self._rt.delete()
 

@@ -472,6 +472,42 @@ def _stderr_until(process, text, seconds=30):
     raise AssertionError(f"no {text!r} on stderr: {''.join(lines)}")
 
 
+#: Opens and closes a MIDI input by name, again and again, while messages pour in.
+OPEN_AND_CLOSE = """
+import sys, time
+from seqgen.live.ports import MidiIn
+for _ in range(int(sys.argv[2])):
+    port = MidiIn(sys.argv[1])
+    port.listeners.append(lambda message, at: None)
+    time.sleep(0.02)
+    port.close()
+print("closed")
+"""
+
+
+def test_a_midi_input_closes_cleanly_while_messages_pour_in(jack):
+    # A JACK client closed while a message is on its way to Python once hung or crashed `seqgen live` at its end.
+    master = jack.open_output("flood", virtual=True, client_name="test")
+    pouring = threading.Event()
+
+    def pour():
+        while not pouring.is_set():
+            master.send(mido.Message("clock"))
+            time.sleep(0.0005)
+
+    sender = threading.Thread(target=pour, daemon=True)
+    sender.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", OPEN_AND_CLOSE, "test:flood", "100"], capture_output=True, text=True, timeout=45
+        )
+    finally:
+        pouring.set()
+        sender.join()
+        master.close()
+    assert (done.returncode, done.stdout) == (0, "closed\n"), done.stderr
+
+
 def test_the_drummer_follows_a_midi_clock_that_changes_tempo_stops_and_continues(jack, osc):
     master = jack.open_output("clock", virtual=True, client_name="test")
     process = live(
